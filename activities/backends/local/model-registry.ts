@@ -1,0 +1,65 @@
+import type { ModelFamily, ModelVersion } from '../../../common/types/model';
+import type { ModelRegistry, ModelVersionPatch, RegisterModelVersionInput } from '../types';
+import { JsonState } from './json-state';
+
+interface RegistryDocument {
+  groups: Partial<Record<ModelFamily, { versions: ModelVersion[] }>>;
+}
+
+export class RegistryNotFoundError extends Error {
+  constructor(family: string, version: number) {
+    super(`no version ${version} of model family '${family}' in the registry`);
+    this.name = 'RegistryNotFoundError';
+  }
+}
+
+/** The model registry as one JSON document under the data dir; it survives restarts. */
+export class LocalModelRegistry implements ModelRegistry {
+  private readonly state: JsonState<RegistryDocument>;
+
+  constructor(file: string) {
+    this.state = new JsonState(file, () => ({ groups: {} }));
+  }
+
+  async registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion> {
+    return this.state.update((doc) => {
+      const group = (doc.groups[input.family] ??= { versions: [] });
+      const existing = group.versions.find((v) => v.trainingJobName === input.trainingJobName);
+      if (existing) return existing;
+      const now = new Date().toISOString();
+      const version: ModelVersion = {
+        ...input,
+        version: group.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1,
+        status: 'PendingManualApproval',
+        createdAt: now,
+        updatedAt: now,
+      };
+      group.versions.push(version);
+      return version;
+    });
+  }
+
+  async getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined> {
+    const doc = await this.state.read();
+    return doc.groups[family]?.versions.find((v) => v.version === version);
+  }
+
+  async listVersions(family?: ModelFamily): Promise<ModelVersion[]> {
+    const doc = await this.state.read();
+    const groups = family ? [doc.groups[family]] : Object.values(doc.groups);
+    return groups.flatMap((g) => g?.versions ?? []).sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
+  }
+
+  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion> {
+    return this.state.update((doc) => {
+      const found = doc.groups[family]?.versions.find((v) => v.version === version);
+      if (!found) throw new RegistryNotFoundError(family, version);
+      if (patch.status) found.status = patch.status;
+      if (patch.decision) found.decision = patch.decision;
+      if (patch.metrics) found.metrics = patch.metrics;
+      if (patch.baselines) found.baselines = { ...found.baselines, ...patch.baselines };
+      found.updatedAt = new Date().toISOString();
+      return found;
+    });
+  }
+}

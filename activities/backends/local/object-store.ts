@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseS3Uri, s3Uri } from '../../../common/uri';
+import type { ObjectMetadata, ObjectStore } from '../types';
+import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, writeFileAtomic } from './fs-utils';
+
+/** Raised for a URI whose key could escape the store or cannot be a file name. */
+export class InvalidObjectKeyError extends Error {
+  constructor(uri: string, rule: string) {
+    super(`invalid object URI '${uri}': ${rule}`);
+    this.name = 'InvalidObjectKeyError';
+  }
+}
+
+/**
+ * An S3-like object store on the local file system: `s3://bucket/key` is the file
+ * `<root>/<bucket>/<key>`, with its metadata (ETag, content type) beside it under `<root>/.meta/`.
+ * Bucket names cannot start with a dot, so `.meta` never collides with a bucket.
+ */
+export class LocalObjectStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  /** Resolves a URI to its file, rejecting keys that could escape the store. */
+  resolve(uri: string, options: { allowEmptyKey?: boolean } = {}): { bucket: string; key: string; file: string; metaFile: string } {
+    let location;
+    try {
+      location = parseS3Uri(uri, options);
+    } catch (err) {
+      throw new InvalidObjectKeyError(uri, (err as Error).message);
+    }
+    const { bucket, key } = location;
+    if (key.includes('\0')) throw new InvalidObjectKeyError(uri, 'the key contains a NUL character');
+    if (key.startsWith('/')) throw new InvalidObjectKeyError(uri, 'the key is an absolute path');
+    if (key.includes('\\')) throw new InvalidObjectKeyError(uri, 'the key contains a backslash');
+    if (key.length > 1024) throw new InvalidObjectKeyError(uri, 'the key is longer than 1024 characters');
+    const segments = key.replace(/\/$/, '').split('/');
+    if (key && segments.some((s) => s === '..' || s === '.')) throw new InvalidObjectKeyError(uri, "the key contains a '.' or '..' segment");
+    if (key && segments.some((s) => s === '')) throw new InvalidObjectKeyError(uri, 'the key contains an empty path segment');
+    if (segments.some((s) => s.startsWith('.tmp-') || s.includes('.tmp-'))) throw new InvalidObjectKeyError(uri, "the key uses the reserved marker '.tmp-'");
+    const bucketDir = path.join(this.root, bucket);
+    const file = path.join(bucketDir, key);
+    if (file !== bucketDir && !file.startsWith(bucketDir + path.sep)) throw new InvalidObjectKeyError(uri, 'the key escapes its bucket');
+    return { bucket, key, file, metaFile: path.join(this.root, '.meta', bucket, `${key}.json`) };
+  }
+
+  async put(uri: string, body: Buffer | string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
+    const { file, metaFile, key } = this.resolve(uri);
+    if (key.endsWith('/')) throw new InvalidObjectKeyError(uri, 'an object key cannot end with /');
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    await writeFileAtomic(file, data);
+    const meta: ObjectMetadata = {
+      size: data.length,
+      etag: createHash('md5').update(data).digest('hex'),
+      lastModified: new Date().toISOString(),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    };
+    await writeFileAtomic(metaFile, JSON.stringify(meta));
+    return meta;
+  }
+
+  async putFile(uri: string, localPath: string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
+    const { file, metaFile, key } = this.resolve(uri);
+    if (key.endsWith('/')) throw new InvalidObjectKeyError(uri, 'an object key cannot end with /');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    await fs.copyFile(localPath, tmp);
+    await fs.rename(tmp, file);
+    const stat = await fs.stat(file);
+    const meta: ObjectMetadata = {
+      size: stat.size,
+      etag: await md5OfFile(file),
+      lastModified: stat.mtime.toISOString(),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    };
+    await writeFileAtomic(metaFile, JSON.stringify(meta));
+    return meta;
+  }
+
+  async get(uri: string): Promise<Buffer> {
+    const { file } = this.resolve(uri);
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(uri);
+      throw err;
+    }
+  }
+
+  async head(uri: string): Promise<ObjectMetadata | undefined> {
+    const { file, metaFile } = this.resolve(uri);
+    let stat;
+    try {
+      stat = await fs.stat(file);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    if (!stat.isFile()) return undefined;
+    const meta = await readJsonFile<ObjectMetadata>(metaFile);
+    if (meta && meta.size === stat.size) return meta;
+    // Written behind the store's back (e.g. copied in by hand): compute and remember.
+    const fresh: ObjectMetadata = { size: stat.size, etag: await md5OfFile(file), lastModified: stat.mtime.toISOString() };
+    await writeFileAtomic(metaFile, JSON.stringify(fresh));
+    return fresh;
+  }
+
+  async list(prefixUri: string): Promise<string[]> {
+    const { bucket, key: prefix } = this.resolve(prefixUri, { allowEmptyKey: true });
+    const bucketDir = path.join(this.root, bucket);
+    const baseDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const files = await listFilesRecursive(path.join(bucketDir, baseDir));
+    return files
+      .map((rel) => (baseDir ? `${baseDir}/${rel}` : rel))
+      .filter((key) => key.startsWith(prefix) && !key.includes('.tmp-'))
+      .map((key) => s3Uri(bucket, key));
+  }
+
+  async download(uri: string, localPath: string): Promise<void> {
+    const { file } = this.resolve(uri);
+    await fs.mkdir(path.dirname(localPath), { recursive: true });
+    try {
+      await fs.copyFile(file, localPath);
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(uri);
+      throw err;
+    }
+  }
+
+  async downloadPrefix(prefixUri: string, localDir: string): Promise<number> {
+    const { key: prefix } = this.resolve(prefixUri, { allowEmptyKey: true });
+    const uris = await this.list(prefixUri);
+    const base = prefix.endsWith('/') || prefix === '' ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    for (const uri of uris) {
+      const { key } = this.resolve(uri);
+      await this.download(uri, path.join(localDir, key.slice(base.length)));
+    }
+    return uris.length;
+  }
+
+  async uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
+    const files = await listFilesRecursive(localDir);
+    const prefix = prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`;
+    const written: string[] = [];
+    for (const rel of files) {
+      const uri = `${prefix}${rel}`;
+      await this.putFile(uri, path.join(localDir, rel));
+      written.push(uri);
+    }
+    return written;
+  }
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly uri: string) {
+    super(`no object at ${uri}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One interface per concern, in our own words with plain objects (SageMaker-shaped specs). The
+ * local and aws implementations live in `local/` and `aws/` under the same file names; activities
+ * only ever see these interfaces.
+ */
+import type { FinalMetric, JobStatus, MetricDefinition, ResourceConfig } from '../../common/types/jobs';
+import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
+
+export interface ObjectMetadata {
+  size: number;
+  /** MD5 of the content, hex, no quotes (S3's ETag for single-part uploads). */
+  etag: string;
+  lastModified: string;
+  contentType?: string;
+}
+
+export interface ObjectStore {
+  /** Writes an object from a buffer or a local file and returns its metadata. */
+  put(uri: string, body: Buffer | string, options?: { contentType?: string }): Promise<ObjectMetadata>;
+  putFile(uri: string, localPath: string, options?: { contentType?: string }): Promise<ObjectMetadata>;
+  get(uri: string): Promise<Buffer>;
+  /** Metadata, or undefined when the object does not exist. */
+  head(uri: string): Promise<ObjectMetadata | undefined>;
+  /** Object URIs under a prefix, sorted. */
+  list(prefixUri: string): Promise<string[]>;
+  /** Copies one object to a local file. */
+  download(uri: string, localPath: string): Promise<void>;
+  /** Copies every object under a prefix into a local dir, keeping relative paths; returns the count. */
+  downloadPrefix(prefixUri: string, localDir: string): Promise<number>;
+  /** Uploads every file of a local dir under a prefix; returns the URIs written. */
+  uploadDir(localDir: string, prefixUri: string): Promise<string[]>;
+}
+
+export type AlgorithmImage = 'xgboost' | 'linear-learner';
+export type ProcessingImage = 'preprocess' | 'model-monitor';
+
+export interface TrainingJobSpec {
+  jobName: string;
+  image: AlgorithmImage;
+  metricDefinitions: MetricDefinition[];
+  hyperparameters: Record<string, string>;
+  /** Channels (train, validation, test), each an S3 prefix with CSV objects. */
+  channels: { name: string; s3Uri: string; contentType: string }[];
+  /** S3OutputPath: the model lands at `<outputPath>/<jobName>/output/model.tar.gz`. */
+  outputPath: string;
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+  tags?: Record<string, string>;
+}
+
+export interface ProcessingJobSpec {
+  jobName: string;
+  image: ProcessingImage;
+  /** Container arguments; paths under `/opt/ml/processing/` refer to the container's file system. */
+  arguments: string[];
+  environment: Record<string, string>;
+  /** S3 object or prefix -> container path (a dir under /opt/ml/processing/input/). */
+  inputs: { name: string; s3Uri: string; localPath: string }[];
+  /** Container dir -> S3 prefix, uploaded when the job completes. */
+  outputs: { name: string; s3Uri: string; localPath: string }[];
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+export type JobKind = 'training' | 'processing';
+
+export interface JobDescription {
+  jobName: string;
+  kind: JobKind;
+  status: JobStatus;
+  secondaryStatus: string;
+  failureReason?: string;
+  creationTime: string;
+  startTime?: string;
+  endTime?: string;
+  resources: ResourceConfig;
+  finalMetrics: FinalMetric[];
+  /** Training jobs: `<outputPath>/<jobName>/output/model.tar.gz`. */
+  modelArtifactUri?: string;
+  /** Processing jobs: output name -> S3 prefix. */
+  outputs?: Record<string, string>;
+}
+
+export interface JobRunner {
+  /** Starts the job, or finds it already started under that name (`alreadyExisted: true`). */
+  startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }>;
+  startProcessingJob(spec: ProcessingJobSpec): Promise<{ alreadyExisted: boolean }>;
+  /** The job's current state, or undefined when no job has that name. */
+  describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined>;
+  stopJob(kind: JobKind, jobName: string): Promise<void>;
+}
+
+export interface RegisterModelVersionInput {
+  family: ModelFamily;
+  modelName: string;
+  artifactUri: string;
+  trainingJobName: string;
+  workflowId: string;
+  runId: string;
+  featureSchemaUri: string;
+  hyperparameters: Record<string, string>;
+}
+
+export interface ModelVersionPatch {
+  status?: ModelApprovalStatus;
+  decision?: ModelDecision;
+  metrics?: SplitMetrics;
+  baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+}
+
+/** The model registry (SageMaker: model package groups and their versions). */
+export interface ModelRegistry {
+  /** Registers a version; registering the same training job again returns the existing version. */
+  registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion>;
+  getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined>;
+  listVersions(family?: ModelFamily): Promise<ModelVersion[]>;
+  updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion>;
+}
+
+export interface Parameter {
+  name: string;
+  value: string;
+  version: number;
+  lastModified: string;
+}
+
+/** The parameter store (SSM Parameter Store). */
+export interface ParameterStore {
+  put(name: string, value: string): Promise<Parameter>;
+  get(name: string): Promise<Parameter | undefined>;
+  getByPath(prefix: string): Promise<Parameter[]>;
+}
+
+export type NotificationSeverity = 'info' | 'warning' | 'error';
+
+export interface Notification {
+  /** Deterministic per event, so a retried send is recognised and not delivered twice. */
+  id: string;
+  kind: string;
+  severity: NotificationSeverity;
+  subject: string;
+  message: string;
+  workflowId?: string;
+  runId?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface DeliveredNotification extends Notification {
+  time: string;
+}
+
+export interface Notifier {
+  /** Delivers once per id; returns false when that id was already delivered. */
+  send(notification: Notification): Promise<boolean>;
+  /** The most recent notifications, oldest first (local outbox; the aws backend may return none). */
+  recent(limit: number): Promise<DeliveredNotification[]>;
+}
+
+/** Everything the activities need from a backend. */
+export interface Backend {
+  name: 'local' | 'aws';
+  objectStore: ObjectStore;
+  jobs: JobRunner;
+  registry: ModelRegistry;
+  parameters: ParameterStore;
+  notifier: Notifier;
+}

@@ -1,0 +1,28 @@
+import type { Backend } from './backends/types';
+import { createNotificationActivities } from './notifications/notify';
+import { createRegistryActivities } from './registry/model-registry';
+import { createBaselineActivities } from './training/baselines';
+import { createPreprocessActivities } from './training/preprocess';
+import { createTrainingJobActivities } from './training/train';
+
+export interface ActivitySettings {
+  /** How often a job-waiting activity describes its job. */
+  pollIntervalMs: number;
+}
+
+/**
+ * Every activity of the project, bound to one backend. Workflows proxy
+ * `ReturnType<typeof createActivities>` through `import type`, so no activity code reaches the
+ * workflow bundle.
+ */
+export function createActivities(backend: Backend, settings: ActivitySettings) {
+  return {
+    ...createPreprocessActivities(backend, settings),
+    ...createTrainingJobActivities(backend, settings),
+    ...createBaselineActivities(backend, settings),
+    ...createRegistryActivities(backend),
+    ...createNotificationActivities(backend),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

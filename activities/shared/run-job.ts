@@ -1,0 +1,67 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../common/errors';
+import type { JobSummary } from '../../common/types/jobs';
+import type { JobDescription, JobKind, JobRunner } from '../backends/types';
+
+export interface RunJobOptions {
+  kind: JobKind;
+  jobName: string;
+  /** Starts the job; must be idempotent by name (the backend adopts an existing job). */
+  start: () => Promise<{ alreadyExisted: boolean }>;
+  pollIntervalMs: number;
+  /** Failure type for `ClientError:` reasons (the user's input was wrong); default JobFailed. */
+  clientErrorType?: string;
+}
+
+/**
+ * Starts a job (or adopts the one an earlier attempt started under the same name) and polls it
+ * until it ends, heartbeating every poll. A Failed or Stopped job is a non-retryable failure: its
+ * name is taken, so only a new run can try again.
+ */
+export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions): Promise<{ description: JobDescription; summary: JobSummary }> {
+  const ctx = Context.current();
+  const { kind, jobName } = options;
+  const { alreadyExisted } = await options.start();
+  ctx.heartbeat({ jobName, status: 'Started', adopted: alreadyExisted });
+  if (alreadyExisted) ctx.log.info('adopted an existing job instead of starting a second one', { jobName });
+  try {
+    for (;;) {
+      const description = await jobs.describeJob(kind, jobName);
+      if (!description) throw new Error(`${kind} job ${jobName} vanished after it was started`);
+      ctx.heartbeat({ jobName, status: description.status, secondaryStatus: description.secondaryStatus });
+      if (description.status === 'Completed') return { description, summary: summarize(description, alreadyExisted) };
+      if (description.status === 'Failed' || description.status === 'Stopped') {
+        const reason = description.failureReason ?? description.status;
+        const type = reason.startsWith('ClientError') && options.clientErrorType ? options.clientErrorType : ErrorType.JobFailed;
+        throw ApplicationFailure.create({
+          message: `${kind} job ${jobName} ${description.status.toLowerCase()}: ${reason}`,
+          type,
+          nonRetryable: true,
+          details: [summarize(description, alreadyExisted)],
+        });
+      }
+      await ctx.sleep(options.pollIntervalMs);
+    }
+  } catch (err) {
+    // Stop the job only when the workflow asked for cancellation, not when this worker shuts
+    // down: the next worker adopts the running job.
+    if (err instanceof CancelledFailure && ctx.cancellationDetails?.cancelRequested) {
+      await jobs.stopJob(kind, jobName).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+export function summarize(d: JobDescription, adopted: boolean): JobSummary {
+  const durationSeconds = d.startTime && d.endTime ? (Date.parse(d.endTime) - Date.parse(d.startTime)) / 1000 : undefined;
+  return {
+    jobName: d.jobName,
+    status: d.status,
+    ...(d.startTime ? { startTime: d.startTime } : {}),
+    ...(d.endTime ? { endTime: d.endTime } : {}),
+    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+    resources: d.resources,
+    adopted,
+  };
+}

@@ -1,0 +1,78 @@
+import { ErrorType, invalidInput, notFound } from '../../common/errors';
+import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
+import type { SplitConfig } from '../../common/types/training';
+import { joinUri } from '../../common/uri';
+import type { Backend } from '../backends/types';
+import { runJobToCompletion } from '../shared/run-job';
+
+export interface PreprocessInput {
+  jobName: string;
+  dataUri: string;
+  /** Prefix that receives `train/`, `validation/`, `test/` and `schema/`. */
+  outputPrefix: string;
+  split: SplitConfig;
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+export interface PreprocessResult {
+  trainUri: string;
+  validationUri: string;
+  testUri: string;
+  featureSchemaUri: string;
+  job: JobSummary;
+}
+
+const SPLITS = ['train', 'validation', 'test', 'schema'] as const;
+
+export function createPreprocessActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  return {
+    /** Step 1: validate the raw CSV, engineer features, split, write the feature schema. */
+    async runPreprocessingJob(input: PreprocessInput): Promise<PreprocessResult> {
+      let head;
+      try {
+        head = await backend.objectStore.head(input.dataUri);
+      } catch (err) {
+        throw invalidInput(`training data ${input.dataUri}: ${(err as Error).message}`);
+      }
+      if (!head) throw notFound(`training data ${input.dataUri} does not exist`);
+      if (head.size === 0) throw invalidInput(`training data ${input.dataUri}: the file is empty`);
+      const outputs = SPLITS.map((name) => ({
+        name,
+        localPath: `/opt/ml/processing/output/${name}`,
+        s3Uri: joinUri(input.outputPrefix, name) + '/',
+      }));
+      const { summary } = await runJobToCompletion(backend.jobs, {
+        kind: 'processing',
+        jobName: input.jobName,
+        pollIntervalMs: settings.pollIntervalMs,
+        clientErrorType: ErrorType.DatasetSchemaInvalid,
+        start: () =>
+          backend.jobs.startProcessingJob({
+            jobName: input.jobName,
+            image: 'preprocess',
+            arguments: [
+              '--input-dir', '/opt/ml/processing/input/raw',
+              '--output-dir', '/opt/ml/processing/output',
+              '--seed', String(input.split.seed),
+              '--validation-fraction', String(input.split.validationFraction),
+              '--test-fraction', String(input.split.testFraction),
+            ],
+            environment: {},
+            inputs: [{ name: 'raw', s3Uri: input.dataUri, localPath: '/opt/ml/processing/input/raw' }],
+            outputs,
+            resources: input.resources,
+            maxRuntimeSeconds: input.maxRuntimeSeconds,
+          }),
+      });
+      const prefix = (name: string) => joinUri(input.outputPrefix, name) + '/';
+      return {
+        trainUri: prefix('train'),
+        validationUri: prefix('validation'),
+        testUri: prefix('test'),
+        featureSchemaUri: joinUri(input.outputPrefix, 'schema', 'feature-schema.json'),
+        job: summary,
+      };
+    },
+  };
+}

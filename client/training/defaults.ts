@@ -1,0 +1,48 @@
+import type { ModelFamily } from '../../common/types/model';
+import type { TrainingConfig } from '../../common/types/training';
+import type { TaskQueues } from '../../common/task-queues';
+
+/**
+ * Default hyperparameters, in SageMaker's built-in algorithm names (all values strings). Chosen on
+ * the demo dataset (seed 42, 70/15/15 split); see algorithms/README.md for the measured metrics.
+ */
+export const DEFAULT_HYPERPARAMETERS: Record<ModelFamily, Record<string, string>> = {
+  xgboost: {
+    objective: 'reg:squarederror',
+    num_round: '400',
+    eta: '0.05',
+    max_depth: '4',
+    subsample: '0.8',
+    colsample_bytree: '0.8',
+    min_child_weight: '1',
+    eval_metric: 'rmse,mae',
+    seed: '42',
+  },
+  'linear-learner': {
+    predictor_type: 'regressor',
+    normalize_data: 'true',
+    normalize_label: 'true',
+    loss: 'squared_loss',
+    optimizer: 'auto',
+    wd: '0.0001',
+  },
+};
+
+export const DEFAULT_INSTANCE_TYPE = 'ml.m5.large';
+
+export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): TrainingConfig {
+  const resources = { instanceType: DEFAULT_INSTANCE_TYPE, instanceCount: 1 };
+  return {
+    bucket,
+    models: (['xgboost', 'linear-learner'] as const).map((family) => ({
+      family,
+      hyperparameters: { ...DEFAULT_HYPERPARAMETERS[family] },
+      resources: { ...resources },
+    })),
+    split: { seed: 42, validationFraction: 0.15, testFraction: 0.15 },
+    preprocessing: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
+    baselines: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
+    maxJobRuntimeSeconds: 3600,
+    taskQueues,
+  };
+}

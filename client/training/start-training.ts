@@ -1,0 +1,106 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Backend } from '../../activities/backends/types';
+import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { trainingWorkflowId } from '../../common/ids';
+import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../common/search-attributes';
+import type { TrainingInput } from '../../common/types/training';
+import { isS3Uri, parseS3Uri, s3Uri } from '../../common/uri';
+import type { trainingPipeline } from '../../workflows';
+import { applyConfigFile, readTrainingConfigFile } from './config-file';
+import { defaultTrainingConfig } from './defaults';
+
+export const DEMO_DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
+
+export interface StartTrainingOptions {
+  /** `s3://bucket/key`, or a local file that is first put into the bucket. Default: the demo dataset. */
+  data?: string;
+  configFile?: string;
+  threshold?: number;
+  /** Train again on a data version that already has a run. */
+  newRun?: boolean;
+  trigger: string;
+}
+
+export interface StartedTraining {
+  handle: WorkflowHandle<typeof trainingPipeline>;
+  workflowId: string;
+  /** False when a run for this data version already existed and was reused. */
+  started: boolean;
+  dataUri: string;
+}
+
+/** A mistake in what the user asked for (missing file, bad URI): exit code 2, no stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Resolves the data location, puts a local file into the bucket, and returns the object version. */
+export async function resolveTrainingData(backend: Backend, config: Config, data: string | undefined): Promise<{ uri: string; bucket: string; key: string; version: string }> {
+  const source = data ?? DEMO_DATASET;
+  if (isS3Uri(source)) {
+    let location;
+    try {
+      location = parseS3Uri(source);
+    } catch (err) {
+      throw new UsageError(`--data: ${(err as Error).message}`);
+    }
+    const head = await backend.objectStore.head(source).catch((err: Error) => {
+      throw new UsageError(`--data: ${err.message}`);
+    });
+    if (!head) throw new UsageError(`--data: no object at ${source}`);
+    return { uri: source, ...location, version: head.etag };
+  }
+  const file = path.resolve(source);
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) throw new UsageError(`--data: ${source} is not a file (give a local CSV path or an s3:// URI)`);
+  const key = `training/${path.basename(file)}`;
+  const uri = s3Uri(config.bucket, key);
+  const meta = await backend.objectStore.putFile(uri, file, { contentType: 'text/csv' });
+  return { uri, bucket: config.bucket, key, version: meta.etag };
+}
+
+/**
+ * Starts a training run for one data version. The workflow id is derived from the object (bucket,
+ * key, ETag), so starting twice for the same data returns the first run instead of a second one.
+ */
+export async function startTraining(client: Client, backend: Backend, config: Config, options: StartTrainingOptions): Promise<StartedTraining> {
+  const data = await resolveTrainingData(backend, config, options.data);
+  let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
+  if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
+  if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;
+  if (trainingConfig.split.validationFraction + trainingConfig.split.testFraction >= 1) {
+    throw new UsageError('split: validationFraction + testFraction must be below 1');
+  }
+  const input: TrainingInput = { dataUri: data.uri, config: trainingConfig, trigger: options.trigger };
+  const baseId = trainingWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
+  const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  try {
+    const handle = await client.workflow.start('trainingPipeline', {
+      taskQueue: trainingConfig.taskQueues.orchestration,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: PIPELINE, value: 'training' },
+        { key: MODEL_FAMILIES, value: trainingConfig.models.map((m) => m.family) },
+        { key: DATA_URI, value: data.uri },
+        { key: OUTCOME, value: 'running' },
+      ],
+      memo: { trigger: options.trigger, dataUri: data.uri, config: trainingConfig },
+      staticSummary: `Training on ${data.uri}`,
+    });
+    return { handle: handle as WorkflowHandle<typeof trainingPipeline>, workflowId, started: true, dataUri: data.uri };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      return { handle: client.workflow.getHandle<typeof trainingPipeline>(workflowId), workflowId, started: false, dataUri: data.uri };
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import { joinUri, s3Uri } from './uri';
+
+/**
+ * Where a training run writes its artifacts, under one run-scoped prefix, so runs never overwrite
+ * each other and a retried step rewrites exactly its own files.
+ */
+export function trainingRunLayout(bucket: string, runKey: string) {
+  const root = s3Uri(bucket, `runs/training/${runKey}`);
+  return {
+    root,
+    preprocessOutput: joinUri(root, 'preprocess'),
+    train: joinUri(root, 'preprocess/train/'),
+    validation: joinUri(root, 'preprocess/validation/'),
+    test: joinUri(root, 'preprocess/test/'),
+    schemaPrefix: joinUri(root, 'preprocess/schema/'),
+    featureSchema: joinUri(root, 'preprocess/schema/feature-schema.json'),
+    modelOutput: joinUri(root, 'models'),
+    dataQualityBaseline: joinUri(root, 'baselines/data-quality/'),
+    modelQualityBaseline: (family: string) => joinUri(root, `baselines/model-quality/${family}/`),
+  };
+}
+
+/** SageMaker's model artifact location: `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`. */
+export function modelArtifactUri(outputPath: string, jobName: string): string {
+  return joinUri(outputPath, jobName, 'output/model.tar.gz');
+}
+
+/** Stable parameter-store names, so other pipelines find the current champion of a family. */
+export const parameterNames = {
+  latestModelName: (family: string) => `/mlops/${family}/latest/model-name`,
+  champion: (family: string, field: ChampionField) => `/mlops/${family}/champion/${field}`,
+};
+
+export type ChampionField =
+  | 'model-name'
+  | 'model-version'
+  | 'model-artifact-uri'
+  | 'feature-schema-uri'
+  | 'data-quality-statistics-uri'
+  | 'data-quality-constraints-uri'
+  | 'model-quality-statistics-uri'
+  | 'model-quality-constraints-uri'
+  | 'endpoint-name'
+  | 'endpoint-config-name';

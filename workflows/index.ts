@@ -1,0 +1,2 @@
+/** The workflow bundle's entry: every workflow of the project, by name. */
+export { trainingPipeline } from './training/training.workflow';

@@ -1,0 +1,38 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../common/errors';
+
+/**
+ * Activity option presets. Every activity call in a workflow uses one of these, so timeouts and
+ * retries are explicit and the permanent failure types are never retried.
+ */
+
+/** Registry, parameter store and other short calls. */
+export function quickActivityOptions(taskQueue: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  };
+}
+
+/**
+ * Activities that start or adopt a job and poll it. The heartbeat timeout is what notices a dead
+ * worker: the retry on another worker adopts the job by its name instead of starting a second one.
+ */
+export function jobActivityOptions(taskQueue: string, maxJobRuntimeSeconds: number): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: `${maxJobRuntimeSeconds + 600} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  };
+}
+
+/** Notifications: retried for a while; the workflow logs and goes on if they still fail. */
+export function notifyActivityOptions(taskQueue: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  };
+}

@@ -1,0 +1,17 @@
+import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
+import type { Notification } from '../../activities/backends/types';
+import type { Activities } from '../../activities';
+import { notifyActivityOptions } from './activity-options';
+
+/**
+ * Sends a notification without letting a notification problem fail the pipeline, and even while
+ * the workflow is being cancelled (so a cancelled run still reports).
+ */
+export async function sendNotification(taskQueue: string, notification: Notification): Promise<void> {
+  const { notify } = proxyActivities<Pick<Activities, 'notify'>>(notifyActivityOptions(taskQueue));
+  try {
+    await CancellationScope.nonCancellable(() => notify(notification));
+  } catch (err) {
+    log.warn('notification could not be delivered', { id: notification.id, error: String(err) });
+  }
+}
