@@ -9,22 +9,24 @@ import type { TaskQueues } from '../../common/task-queues';
 export const DEFAULT_HYPERPARAMETERS: Record<ModelFamily, Record<string, string>> = {
   xgboost: {
     objective: 'reg:squarederror',
-    num_round: '400',
+    num_round: '300',
     eta: '0.05',
     max_depth: '4',
+    min_child_weight: '3',
     subsample: '0.8',
     colsample_bytree: '0.8',
-    min_child_weight: '1',
     eval_metric: 'rmse,mae',
     seed: '42',
   },
   'linear-learner': {
     predictor_type: 'regressor',
-    normalize_data: 'true',
-    normalize_label: 'true',
     loss: 'squared_loss',
     optimizer: 'auto',
-    wd: '0.0001',
+    wd: '0.03',
+    l1: '0',
+    use_bias: 'true',
+    normalize_data: 'true',
+    normalize_label: 'true',
   },
 };
 

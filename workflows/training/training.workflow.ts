@@ -71,6 +71,9 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
       resources: config.baselines.resources,
       maxRuntimeSeconds: config.maxJobRuntimeSeconds,
     });
+    // Awaited later by each branch and below; mark it handled now so an early failure is not an
+    // "unhandled rejection" (which would fail the workflow task instead of the run).
+    dataQualityBaseline.catch(() => undefined);
 
     const trainModel = async (model: ModelTrainingConfig): Promise<ModelOutcome> => {
       const { family } = model;

@@ -21,7 +21,7 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .action(async (options: { limit: number; json?: boolean }) => {
       const client = await ctx.client();
       const rows = [];
-      for await (const w of client.workflow.list({ query: `MlopsPipeline = 'training' ORDER BY StartTime DESC` })) {
+      for await (const w of client.workflow.list({ query: `MlopsPipeline = 'training'` })) {
         rows.push({
           workflowId: w.workflowId,
           runId: w.runId,

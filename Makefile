@@ -1,0 +1,61 @@
+# temporal-mlops: every target installs what it needs first (pinned), so a fresh clone needs only
+# `make demo` or `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+NPM_STAMP := node_modules/.mlops-installed
+PY_STAMP  := $(VENV)/.mlops-installed
+
+.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training stack-up stack-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
+
+setup: $(NPM_STAMP) $(PY_STAMP) ## install the pinned npm packages and the Python virtualenv (idempotent)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(PY_STAMP): algorithms/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r algorithms/requirements.txt
+	@touch $@
+
+demo: setup ## start the local stack and run the training pipeline on the demo dataset
+	npx mlops stack up
+	npx mlops train --data data/kbb-2005-gm-used-cars.csv --wait
+	@echo
+	@echo "The stack keeps running: Temporal UI at the link above; 'npx mlops models list', 'npx mlops notifications'."
+	@echo "Stop it with: npx mlops stack down"
+
+test: setup ## every test: typecheck, lint, pytest, unit, workflow, replay, integration
+	bash scripts/test-all.sh
+
+test-fast: setup ## unit and workflow tests only
+	npx mocha 'test/unit/**/*.test.ts' 'test/workflows/**/*.test.ts'
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+lint: setup
+	npx eslint .
+
+pytest: setup
+	$(PY) -m pytest algorithms/tests -q
+
+bench: bench-training ## run every benchmark
+
+bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
+	npx tsx bench/training.bench.ts
+
+stack-up: setup
+	npx mlops stack up
+
+stack-down:
+	npx mlops stack down
+
+clean: ## remove the local data dir (stop the stack first)
+	rm -rf .mlops

@@ -1,0 +1,145 @@
+"""Reading training channels in the built-in algorithms' CSV format (label first, no header).
+
+Why not numpy.loadtxt: its errors do not say which file and line is wrong; a user-facing
+ClientError must.  The csv module is fast enough for the data sizes of local runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .contract import AlgorithmError, ClientError, TrainingPaths, data_files
+
+CSV_CONTENT_TYPES = ("text/csv", "csv", "text/csv;label_size=1")
+
+
+@dataclass(frozen=True)
+class LabeledData:
+    """Label vector and feature matrix of one channel."""
+
+    channel: str
+    y: np.ndarray
+    X: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return int(self.y.shape[0])
+
+
+def check_content_type(channel: str, config: dict) -> None:
+    """Only CSV is implemented locally; a missing ContentType is taken as CSV (documented deviation)."""
+    content_type = config.get("ContentType")
+    if content_type is None:
+        return
+    normalized = content_type.replace(" ", "").lower()
+    if normalized.startswith("text/csv;label_size=") and normalized != "text/csv;label_size=1":
+        raise ClientError(f"channel '{channel}': content type {content_type!r}: only label_size=1 is supported")
+    if normalized not in CSV_CONTENT_TYPES:
+        raise ClientError(
+            f"channel '{channel}': content type {content_type!r} is not supported locally (use text/csv)"
+        )
+    mode = config.get("TrainingInputMode", "File")
+    if mode not in ("File", "FastFile"):
+        raise ClientError(f"channel '{channel}': TrainingInputMode {mode!r} is not supported locally (use File)")
+
+
+def _parse(text: str, allow_missing: bool, where: str) -> float:
+    stripped = text.strip()
+    if stripped == "":
+        if allow_missing:
+            return math.nan
+        raise ClientError(f"{where}: empty value")
+    try:
+        value = float(stripped)
+    except ValueError:
+        raise ClientError(f"{where}: value '{text}' is not numeric") from None
+    if "_" in stripped or math.isinf(value) or (math.isnan(value) and not allow_missing):
+        raise ClientError(f"{where}: value '{text}' is not a finite number")
+    return value
+
+
+def read_labeled_csv(paths: TrainingPaths, channel: str, *, allow_missing_features: bool) -> LabeledData | None:
+    """Read every file of ``channel``; None when the channel is absent or holds no files."""
+    files = data_files(paths.channel_dir(channel))
+    if not files:
+        return None
+    labels: list[float] = []
+    rows: list[list[float]] = []
+    width: int | None = None
+    for file in files:
+        try:
+            handle = file.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            raise AlgorithmError(f"channel '{channel}': cannot read {file.name}: {exc}") from None
+        with handle:
+            reader = csv.reader(handle)
+            try:
+                for record in reader:
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue
+                    where = f"channel '{channel}', file {file.name}, line {reader.line_num}"
+                    if width is None:
+                        width = len(record)
+                        if width < 2:
+                            raise ClientError(
+                                f"{where}: expected the label followed by at least one feature, comma separated; "
+                                f"found a single field"
+                            )
+                    elif len(record) != width:
+                        raise ClientError(f"{where}: expected {width} fields, found {len(record)}")
+                    labels.append(_parse(record[0], False, f"{where}, label (column 0)"))
+                    rows.append([
+                        _parse(v, allow_missing_features, f"{where}, column {i + 1}")
+                        for i, v in enumerate(record[1:])
+                    ])
+            except UnicodeDecodeError:
+                raise ClientError(f"channel '{channel}', file {file.name}: not UTF-8 text") from None
+            except csv.Error as exc:
+                raise ClientError(f"channel '{channel}', file {file.name}, line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise ClientError(f"channel '{channel}' has no data rows")
+    return LabeledData(channel, np.asarray(labels, dtype=np.float64), np.asarray(rows, dtype=np.float64))
+
+
+def read_channels(paths: TrainingPaths, input_config: dict[str, dict], *, allow_missing_features: bool) -> dict[str, LabeledData]:
+    """train (required), validation and test (optional); all must have the same feature count."""
+    for channel, config in input_config.items():
+        if channel in ("train", "validation", "test"):
+            check_content_type(channel, config)
+    out: dict[str, LabeledData] = {}
+    for channel in ("train", "validation", "test"):
+        data = read_labeled_csv(paths, channel, allow_missing_features=allow_missing_features)
+        if data is not None:
+            out[channel] = data
+    if "train" not in out:
+        raise ClientError(f"the 'train' channel is required but {paths.channel_dir('train')} holds no files")
+    n = out["train"].X.shape[1]
+    for channel, data in out.items():
+        if data.X.shape[1] != n:
+            raise ClientError(
+                f"channel '{channel}' has {data.X.shape[1]} features but 'train' has {n}"
+            )
+    return out
+
+
+def feature_names(paths: TrainingPaths, n_features: int) -> list[str]:
+    """Feature names from the optional ``schema`` channel (feature-schema.json), else f0..f{n-1}.
+
+    The ``schema`` channel is a local extension: the built-in algorithms only see header-less
+    CSV, but a portable model is more useful when it knows its column names.
+    """
+    schemas = [p for p in data_files(paths.channel_dir("schema")) if p.suffix == ".json"]
+    if not schemas:
+        return [f"f{i}" for i in range(n_features)]
+    from .features import feature_names as names_of, load_schema
+
+    names = names_of(load_schema(schemas[0]))
+    if len(names) != n_features:
+        raise ClientError(
+            f"channel 'schema': {schemas[0].name} lists {len(names)} features but the data has {n_features}"
+        )
+    return names

@@ -1,0 +1,1 @@
+"""Linear regression training job with the SageMaker Linear Learner contract (scikit-learn/numpy inside)."""

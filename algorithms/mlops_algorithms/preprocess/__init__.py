@@ -1,0 +1,1 @@
+"""Pre-processing job: validate the raw dataset, engineer features, split, write the feature schema."""

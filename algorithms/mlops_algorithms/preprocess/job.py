@@ -1,0 +1,62 @@
+"""The pre-processing job: raw CSV -> validated features -> splits + feature schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..validation import check_header, check_one_hot, check_row_lengths, convert_columns
+from .reader import find_input_csv, read_raw_csv
+from .schema import build_schema
+from .spec import load_spec
+from .split import split_indices
+from .writer import write_json, write_split
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """CLI options of the job."""
+
+    input_dir: Path
+    output_dir: Path
+    dataset_spec: Path | None = None
+    seed: int = 42
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+
+
+def run(opts: PreprocessOptions) -> str:
+    """Execute the job; returns the one-line success detail for ``output/message``."""
+    spec = load_spec(opts.dataset_spec)
+    table = read_raw_csv(find_input_csv(opts.input_dir))
+    prefix = f"{table.name}: "
+    label_spec, features = spec["label"], spec["features"]
+    index = check_header(table.header, [label_spec["name"], *(f["name"] for f in features)], prefix)
+    locate = lambda i: f"line {table.line_numbers[i]}"  # noqa: E731
+    check_row_lengths(table.rows, table.header, locate, prefix)
+    specs = [label_spec, *features]
+    columns = convert_columns([(s, [row[index[s["name"]]] for row in table.rows]) for s in specs], locate, prefix)
+    check_one_hot(spec["oneHotGroups"], {s["name"]: c for s, c in zip(specs, columns)}, locate, prefix)
+
+    label = np.asarray(columns[0], dtype=np.float64)
+    matrix = np.asarray(columns[1:], dtype=np.float64).T
+    splits = split_indices(len(label), opts.seed, opts.validation_fraction, opts.test_fraction)
+    kinds = [f["type"] for f in features]
+    for name, idx in splits.items():
+        write_split(opts.output_dir / name / f"{name}.csv", label[idx], matrix[idx], kinds, label_spec["type"])
+
+    known = {label_spec["name"], *spec["idColumns"], *(f["name"] for f in features)}
+    ignored = [h for h in table.header if h not in known]
+    rows = {name: int(idx.size) for name, idx in splits.items()}
+    schema = build_schema(
+        spec, label, matrix, splits["train"], rows,
+        split={"seed": opts.seed, "validationFraction": opts.validation_fraction, "testFraction": opts.test_fraction},
+        source={"file": table.name, "rows": len(table.rows), "sha256": table.sha256},
+        ignored=ignored,
+    )
+    write_json(opts.output_dir / "schema" / "feature-schema.json", schema)
+    extra = f"; ignored columns: {', '.join(ignored)}" if ignored else ""
+    return (f"Pre-processed {len(table.rows)} rows of {table.name} into {rows['train']} train, "
+            f"{rows['validation']} validation, {rows['test']} test rows and {len(features)} features{extra}.")

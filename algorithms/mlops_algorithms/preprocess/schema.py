@@ -1,0 +1,49 @@
+"""Building ``feature-schema.json``, the contract every later consumer reads.
+
+Stats come from the training split only, so that nothing about validation/test leaks into what
+the serving gateway or monitors treat as "normal".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+RULE_KEYS = ("min", "max", "allowed")
+
+
+def _number(value: float, kind: str) -> int | float:
+    return int(value) if kind in ("integer", "binary") else float(value)
+
+
+def column_stats(values: np.ndarray, kind: str) -> dict[str, int | float]:
+    """min/max in the column's type, mean as float (training split)."""
+    return {
+        "min": _number(float(values.min()), kind),
+        "max": _number(float(values.max()), kind),
+        "mean": float(values.mean()),
+    }
+
+
+def _column_entry(col: dict[str, Any], values: np.ndarray) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": col["name"], "type": col["type"]}
+    entry.update({k: col[k] for k in RULE_KEYS if k in col})
+    entry["stats"] = column_stats(values, col["type"])
+    return entry
+
+
+def build_schema(spec: dict[str, Any], label: np.ndarray, features: np.ndarray, train_idx: np.ndarray,
+                 rows: dict[str, int], split: dict[str, Any], source: dict[str, Any],
+                 ignored: list[str]) -> dict[str, Any]:
+    """Assemble the schema document (key order is part of the readability contract)."""
+    return {
+        "schemaVersion": 1,
+        "label": _column_entry(spec["label"], label[train_idx]),
+        "idColumns": list(spec.get("idColumns", [])),
+        "features": [_column_entry(f, features[train_idx, j]) for j, f in enumerate(spec["features"])],
+        "oneHotGroups": [{"name": g["name"], "columns": list(g["columns"])} for g in spec.get("oneHotGroups", [])],
+        "ignoredColumns": ignored,
+        "split": {**split, "rows": rows},
+        "source": source,
+    }

@@ -1,0 +1,68 @@
+"""Dataset specs: which columns are the label, ids and features, with their types and rules.
+
+Why a spec file rather than code: the same job can prepare another tabular dataset by pointing
+``--dataset-spec`` at another JSON file; the spec's shape is reused verbatim in feature-schema.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..contract import ClientError
+
+DEFAULT_SPEC = Path(__file__).with_name("used_cars_spec.json")
+FEATURE_TYPES = ("integer", "float", "binary")
+
+
+def _bad(path: Path, why: str) -> ClientError:
+    return ClientError(f"dataset spec {path.name}: {why}")
+
+
+def _check_column(path: Path, col: Any, where: str, types: tuple[str, ...]) -> None:
+    if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not col["name"]:
+        raise _bad(path, f"{where} must be an object with a non-empty 'name'")
+    if col.get("type") not in types:
+        raise _bad(path, f"{where} '{col['name']}': type must be one of {', '.join(types)}")
+    for key in ("min", "max"):
+        if key in col and (isinstance(col[key], bool) or not isinstance(col[key], (int, float))):
+            raise _bad(path, f"{where} '{col['name']}': '{key}' must be a number")
+    allowed = col.get("allowed")
+    if allowed is not None and (not isinstance(allowed, list) or not allowed
+                                or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in allowed)):
+        raise _bad(path, f"{where} '{col['name']}': 'allowed' must be a non-empty list of numbers")
+
+
+def load_spec(path: Path | None = None) -> dict[str, Any]:
+    """Load and check a dataset spec (default: the used-cars spec shipped with the package)."""
+    p = Path(path) if path is not None else DEFAULT_SPEC
+    try:
+        spec = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ClientError(f"cannot read dataset spec {p}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise _bad(p, f"not valid JSON: {exc}") from None
+    if not isinstance(spec, dict):
+        raise _bad(p, "must be a JSON object")
+    _check_column(p, spec.get("label"), "label", ("float", "integer"))
+    features = spec.get("features")
+    if not isinstance(features, list) or not features:
+        raise _bad(p, "'features' must be a non-empty list")
+    for f in features:
+        _check_column(p, f, "feature", FEATURE_TYPES)
+    ids = spec.setdefault("idColumns", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise _bad(p, "'idColumns' must be a list of column names")
+    names = [spec["label"]["name"], *ids, *(f["name"] for f in features)]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise _bad(p, f"column(s) declared twice: {', '.join(dupes)}")
+    by_name = {f["name"]: f for f in features}
+    for group in spec.setdefault("oneHotGroups", []):
+        if not isinstance(group, dict) or not isinstance(group.get("columns"), list) or not group["columns"]:
+            raise _bad(p, "each one-hot group needs a 'name' and a non-empty 'columns' list")
+        for c in group["columns"]:
+            if by_name.get(c, {}).get("type") != "binary":
+                raise _bad(p, f"one-hot group '{group.get('name')}': column '{c}' is not a binary feature")
+    return spec

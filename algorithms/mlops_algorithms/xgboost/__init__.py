@@ -1,0 +1,1 @@
+"""XGBoost training job with the built-in SageMaker XGBoost algorithm's contract."""

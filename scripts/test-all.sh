@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every suite, keeps going after a failure, and ends with one closing line
+# "tests: N passed, N failed" over all of them; exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+broken=()
+log=$(mktemp)
+
+run_step() { # name, command...
+  local name=$1; shift
+  echo "=== $name"
+  if "$@" 2>&1 | tee "$log"; then :; else broken+=("$name"); fi
+}
+
+count_mocha() {
+  local p f
+  p=$(grep -Eo '^\s*[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '^\s*[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+count_pytest() {
+  local p f
+  p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ (failed|error)' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+run_step typecheck npx tsc -p tsconfig.json --noEmit
+run_step lint npx eslint .
+run_step pytest .venv/bin/python -m pytest algorithms/tests -q -p no:cacheprovider; count_pytest
+run_step unit npx mocha 'test/unit/**/*.test.ts'; count_mocha
+run_step workflows npx mocha 'test/workflows/**/*.test.ts'; count_mocha
+run_step replay npx mocha 'test/replay/**/*.test.ts'; count_mocha
+run_step integration npx mocha --timeout 300000 'test/integration/**/*.test.ts'; count_mocha
+rm -f "$log"
+
+if [ ${#broken[@]} -gt 0 ]; then
+  echo "failed steps: ${broken[*]}"
+  [ "$failed" -eq 0 ] && failed=${#broken[@]}
+fi
+echo "tests: $passed passed, $failed failed"
+[ ${#broken[@]} -eq 0 ]

@@ -1,0 +1,116 @@
+import { type ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../activities';
+import type { Notification } from '../../activities/backends/types';
+import type { ModelFamily, SplitMetrics } from '../../common/types/model';
+import type { TrainingConfig, TrainingInput } from '../../common/types/training';
+
+export function metrics(validationRmse: number, testRmse = validationRmse * 1.02): SplitMetrics {
+  return {
+    validation: { rmse: validationRmse, mae: validationRmse * 0.7, r2: 0.93 },
+    test: { rmse: testRmse, mae: testRmse * 0.7, r2: 0.92 },
+  };
+}
+
+export function trainingInput(taskQueue: string, overrides: Partial<TrainingConfig> = {}): TrainingInput {
+  const resources = { instanceType: 'ml.m5.large', instanceCount: 1 };
+  return {
+    dataUri: 's3://mlops/training/cars.csv',
+    trigger: 'test',
+    config: {
+      bucket: 'mlops',
+      models: [
+        { family: 'xgboost', hyperparameters: { num_round: '10' }, resources },
+        { family: 'linear-learner', hyperparameters: { predictor_type: 'regressor' }, resources },
+      ],
+      split: { seed: 42, validationFraction: 0.15, testFraction: 0.15 },
+      preprocessing: { resources },
+      baselines: { resources },
+      maxJobRuntimeSeconds: 600,
+      taskQueues: { orchestration: taskQueue, compute: taskQueue },
+      ...overrides,
+    },
+  };
+}
+
+export interface MockBehaviour {
+  metrics?: Partial<Record<ModelFamily, SplitMetrics>>;
+  previousBest?: Partial<Record<ModelFamily, { version: number; validationRmse: number }>>;
+  preprocessError?: ApplicationFailure;
+  trainingError?: Partial<Record<ModelFamily, ApplicationFailure>>;
+  notifyError?: Error;
+}
+
+/** Records what the workflow asked for, so tests can assert on calls and their order. */
+export interface MockCalls {
+  activities: string[];
+  trained: ModelFamily[];
+  decisions: { family: ModelFamily; status: string; reason?: string }[];
+  exported: ModelFamily[];
+  notifications: Notification[];
+  modelQualityBaselines: ModelFamily[];
+}
+
+/** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
+export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [] };
+  const versions: Partial<Record<ModelFamily, number>> = {};
+  const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
+  const activities: Activities = {
+    async runPreprocessingJob(input) {
+      calls.activities.push('runPreprocessingJob');
+      if (behaviour.preprocessError) throw behaviour.preprocessError;
+      return {
+        trainUri: `${input.outputPrefix}/train/`,
+        validationUri: `${input.outputPrefix}/validation/`,
+        testUri: `${input.outputPrefix}/test/`,
+        featureSchemaUri: `${input.outputPrefix}/schema/feature-schema.json`,
+        job: job(input.jobName),
+      };
+    },
+    async runTrainingJob(input) {
+      calls.activities.push(`runTrainingJob:${input.family}`);
+      calls.trained.push(input.family);
+      const error = behaviour.trainingError?.[input.family];
+      if (error) throw error;
+      return { artifactUri: `${input.outputPath}/${input.jobName}/output/model.tar.gz`, job: job(input.jobName) };
+    },
+    async readTrainingMetrics(input) {
+      calls.activities.push(`readTrainingMetrics:${input.family}`);
+      return behaviour.metrics?.[input.family] ?? metrics(2300);
+    },
+    async computeDataQualityBaseline(input) {
+      calls.activities.push('computeDataQualityBaseline');
+      return { statisticsUri: `${input.outputPrefix}statistics.json`, constraintsUri: `${input.outputPrefix}constraints.json` };
+    },
+    async computeModelQualityBaseline(input) {
+      calls.activities.push(`computeModelQualityBaseline:${input.family}`);
+      calls.modelQualityBaselines.push(input.family);
+      return { statisticsUri: `${input.outputPrefix}statistics.json`, constraintsUri: `${input.outputPrefix}constraints.json` };
+    },
+    async registerModelVersion(input) {
+      calls.activities.push(`registerModelVersion:${input.family}`);
+      versions[input.family] = (versions[input.family] ?? 0) + 1;
+      return { version: versions[input.family]!, modelName: input.modelName };
+    },
+    async findPreviousBest(input) {
+      calls.activities.push(`findPreviousBest:${input.family}`);
+      return behaviour.previousBest?.[input.family] ?? null;
+    },
+    async recordModelDecision(input) {
+      calls.activities.push(`recordModelDecision:${input.family}`);
+      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason });
+    },
+    async exportChampionConfig(input) {
+      calls.activities.push(`exportChampionConfig:${input.family}`);
+      calls.exported.push(input.family);
+      return [`/mlops/${input.family}/champion/model-name`];
+    },
+    async notify(notification) {
+      calls.activities.push(`notify:${notification.kind}`);
+      if (behaviour.notifyError) throw behaviour.notifyError;
+      calls.notifications.push(notification);
+      return { delivered: true };
+    },
+  };
+  return { activities, calls };
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ErrorType } from '../../../common/errors';
+import type { TrainingInput, TrainingResult } from '../../../common/types/training';
+import { WORKFLOWS_PATH } from '../../../workers/workers';
+import { trainingPipeline } from '../../../workflows';
+import { trainingProgressQuery } from '../../../workflows/training/training.messages';
+import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+
+describe('trainingPipeline workflow (mocked activities)', function () {
+  this.timeout(60_000);
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  before(async () => {
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+  });
+
+  after(async () => {
+    await env?.teardown();
+  });
+
+  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
+    const taskQueue = `training-${randomUUID()}`;
+    const { activities, calls } = mockActivities(behaviour);
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const input = makeInput ? makeInput(taskQueue) : trainingInput(taskQueue);
+    return worker.runUntil(async () => {
+      try {
+        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [input] });
+        return { result, calls };
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) return { error: err, calls };
+        throw err;
+      }
+    });
+  }
+
+  it('when both models pass, then both are accepted, baselined, exported, and one success notification goes out', async () => {
+    const { result, calls } = await run({ metrics: { xgboost: metrics(2300), 'linear-learner': metrics(2950) } });
+    assert.ok(result);
+    assert.deepEqual(result.models.map((m) => [m.family, m.decision.outcome]), [['xgboost', 'accepted'], ['linear-learner', 'accepted']]);
+    assert.deepEqual(calls.exported.sort(), ['linear-learner', 'xgboost']);
+    assert.deepEqual(calls.modelQualityBaselines.sort(), ['linear-learner', 'xgboost']);
+    assert.equal(calls.activities.filter((a) => a === 'computeDataQualityBaseline').length, 1, 'one data-quality baseline per run');
+    assert.deepEqual(calls.decisions.map((d) => d.status), ['Approved', 'Approved']);
+    assert.deepEqual(calls.notifications.map((n) => n.kind), ['training.succeeded']);
+    assert.ok(result.models.every((m) => m.baselines?.dataQuality && m.baselines.modelQuality));
+  });
+
+  it('when one model exceeds the RMSE threshold, then only it is rejected, with a notification naming model, metric and threshold', async () => {
+    const { result, calls } = await run(
+      { metrics: { xgboost: metrics(2300), 'linear-learner': metrics(3400) } },
+      (q) => trainingInput(q, { rmseThreshold: 3000 }),
+    );
+    assert.ok(result);
+    const linear = result.models.find((m) => m.family === 'linear-learner')!;
+    assert.equal(linear.decision.outcome, 'rejected');
+    assert.match(linear.decision.reason, /3400\.0 exceeds the threshold 3000\.0/);
+    assert.equal(result.models.find((m) => m.family === 'xgboost')!.decision.outcome, 'accepted');
+    assert.deepEqual(calls.exported, ['xgboost']);
+    assert.deepEqual(calls.modelQualityBaselines, ['xgboost'], 'a rejected model gets no baseline');
+    const rejected = calls.notifications.find((n) => n.kind === 'model.rejected')!;
+    assert.equal(rejected.details?.family, 'linear-learner');
+    assert.equal(rejected.details?.metric, 'validation:rmse');
+    assert.equal(rejected.details?.threshold, 3000);
+    assert.equal(rejected.details?.value, 3400);
+    assert.ok(calls.notifications.some((n) => n.kind === 'training.succeeded'));
+  });
+
+  it('when a per-model threshold is set, then it overrides the run-wide one', async () => {
+    const { result } = await run({ metrics: { xgboost: metrics(2300), 'linear-learner': metrics(2950) } }, (q) => {
+      const input = trainingInput(q, { rmseThreshold: 5000 });
+      input.config.models[0]!.rmseThreshold = 2000;
+      return input;
+    });
+    assert.equal(result!.models.find((m) => m.family === 'xgboost')!.decision.outcome, 'rejected');
+    assert.equal(result!.models.find((m) => m.family === 'linear-learner')!.decision.outcome, 'accepted');
+  });
+
+  it('when a model is not better than the previous best, then it is rejected and the notification carries the previous best', async () => {
+    const { result, calls } = await run({
+      metrics: { xgboost: metrics(2400), 'linear-learner': metrics(2950) },
+      previousBest: { xgboost: { version: 3, validationRmse: 2350 } },
+    });
+    const xgb = result!.models.find((m) => m.family === 'xgboost')!;
+    assert.equal(xgb.decision.outcome, 'rejected');
+    assert.match(xgb.decision.reason, /not better than the previous best 2350\.0 \(version 3\)/);
+    assert.deepEqual(xgb.previousBest, { version: 3, validationRmse: 2350 });
+    const note = calls.notifications.find((n) => n.kind === 'model.rejected')!;
+    assert.deepEqual(note.details?.previousBest, { version: 3, validationRmse: 2350 });
+    assert.deepEqual(calls.decisions.find((d) => d.family === 'xgboost')?.status, 'Rejected');
+  });
+
+  it('when pre-processing rejects the dataset, then the run fails without retry, nothing is trained, and a failure notification says why', async () => {
+    const message = "processing job preprocess-x failed: ClientError: cars.csv: missing required column 'Mileage'";
+    const { error, calls } = await run({ preprocessError: ApplicationFailure.nonRetryable(message, ErrorType.DatasetSchemaInvalid) });
+    assert.ok(error);
+    assert.equal(calls.activities.filter((a) => a === 'runPreprocessingJob').length, 1);
+    assert.deepEqual(calls.trained, []);
+    const failed = calls.notifications.find((n) => n.kind === 'training.failed')!;
+    assert.match(failed.message, /missing required column 'Mileage'/);
+    assert.equal(failed.details?.failureType, ErrorType.DatasetSchemaInvalid);
+  });
+
+  it('when one training job fails, then the other model still finishes and the run fails with a notification', async () => {
+    const { error, calls } = await run({
+      metrics: { 'linear-learner': metrics(2950) },
+      trainingError: { xgboost: ApplicationFailure.nonRetryable('training job train-xgboost-x failed: AlgorithmError: boom', ErrorType.JobFailed) },
+    });
+    assert.ok(error);
+    assert.match(String(error.cause?.message), /xgboost: .*AlgorithmError: boom/);
+    assert.deepEqual(calls.exported, ['linear-learner']);
+    const failed = calls.notifications.find((n) => n.kind === 'training.failed')!;
+    assert.ok(failed);
+    const models = failed.details?.models as { family: string; outcome: string }[];
+    assert.deepEqual(models.map((m) => [m.family, m.outcome]).sort(), [['linear-learner', 'accepted'], ['xgboost', 'failed']]);
+  });
+
+  it('when notifications cannot be delivered, then the run still completes', async () => {
+    const { result } = await run({ notifyError: ApplicationFailure.nonRetryable('webhook down', 'WebhookDown') });
+    assert.ok(result);
+    assert.ok(result.models.every((m) => m.decision.outcome === 'accepted'));
+  });
+
+  it('when the input names an unknown model family, then the run fails with InvalidInput before any activity', async () => {
+    const { error, calls } = await run({}, (q) => {
+      const input = trainingInput(q);
+      (input.config.models[0] as { family: string }).family = 'random-forest';
+      return input;
+    });
+    assert.ok(error);
+    assert.equal((error.cause as ApplicationFailure).type, ErrorType.InvalidInput);
+    assert.deepEqual(calls.activities, []);
+  });
+
+  it('when the run is queried, then it reports its stage per model', async () => {
+    const taskQueue = `training-${randomUUID()}`;
+    const { activities } = mockActivities({});
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [trainingInput(taskQueue)] });
+      await handle.result();
+      const progress = await handle.query(trainingProgressQuery);
+      assert.equal(progress.stage, 'completed');
+      assert.deepEqual(progress.models, { xgboost: 'accepted', 'linear-learner': 'accepted' });
+      assert.match(progress.featureSchemaUri ?? '', /feature-schema\.json$/);
+    });
+  });
+});
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
