@@ -37,9 +37,10 @@ export function slug(text: string): string {
  */
 export function runScopedName(parts: string[], run: { workflowId: string; runId: string }): string {
   const suffix = stableHash(`${run.workflowId}\u0000${run.runId}\u0000${parts.join('/')}`).slice(0, 12);
-  const head = slug(parts.join('-'));
   const room = SAGEMAKER_NAME_MAX_LENGTH - suffix.length - 1;
-  const name = `${head.slice(0, room).replace(/-+$/g, '')}-${suffix}`;
+  const head = slug(parts.join('-')).slice(0, room).replace(/-+$/g, '');
+  // Parts with nothing to slug (no ASCII letters or digits) leave only the hash, which is valid.
+  const name = head ? `${head}-${suffix}` : suffix;
   if (!SAGEMAKER_NAME_PATTERN.test(name)) {
     throw new Error(`internal: generated name '${name}' does not follow SageMaker's naming rule`);
   }

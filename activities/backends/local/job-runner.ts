@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import * as tar from 'tar';
 import { modelArtifactUri } from '../../../common/artifacts';
 import type { FinalMetric } from '../../../common/types/jobs';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec } from '../types';
 import { LOCAL_IMAGES } from './algorithm-images';
-import { isNotFound, isProcessAlive, readJsonFile, writeFileAtomic } from './fs-utils';
+import { isNotFound, isProcessAlive, readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
 import { scanMetrics } from './metrics-scanner';
 import type { LocalObjectStore } from './object-store';
 
@@ -112,6 +111,11 @@ export class LocalJobRunner implements JobRunner {
     const dir = this.jobDir(kind, jobName);
     const record = await readJsonFile<JobRecord>(path.join(dir, 'job.json'));
     if (!record || record.description.status !== 'InProgress') return;
+    // A process that already exited has an outcome to record; stopping it now would discard it.
+    if (await exists(path.join(dir, 'exit_code'))) {
+      await this.finalize(dir);
+      return;
+    }
     if (record.pid !== undefined && isProcessAlive(record.pid)) {
       try {
         process.kill(-record.pid, 'SIGTERM');
@@ -120,6 +124,7 @@ export class LocalJobRunner implements JobRunner {
       }
     }
     await this.update(dir, (r) => {
+      if (r.description.status !== 'InProgress') return; // finalized meanwhile by a describeJob
       r.description.status = 'Stopped';
       r.description.secondaryStatus = reason.startsWith('MaxRuntimeExceeded') ? 'MaxRuntimeExceeded' : 'Stopped';
       r.description.failureReason = reason;
@@ -178,8 +183,7 @@ export class LocalJobRunner implements JobRunner {
 
   /** Spawns the job's process unless an earlier attempt did; safe to call concurrently. */
   private async ensureSpawned(dir: string): Promise<void> {
-    const release = await lockfile.lock(path.join(dir, 'job.json'), { retries: { retries: 50, minTimeout: 10, maxTimeout: 100 }, stale: 15000 });
-    try {
+    await withFileLock(path.join(dir, 'job.lock'), async () => {
       const record = await readJsonFile<JobRecord>(path.join(dir, 'job.json'));
       if (!record || record.pid !== undefined || record.description.status !== 'InProgress') return;
       const base = path.join(dir, 'opt', 'ml');
@@ -199,9 +203,7 @@ export class LocalJobRunner implements JobRunner {
       record.description.startTime = new Date().toISOString();
       record.description.secondaryStatus = record.description.kind === 'training' ? 'Training' : 'Processing';
       await writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify(record, null, 2));
-    } finally {
-      await release();
-    }
+    });
   }
 
   private commandOf(record: JobRecord, base: string): { command: string[]; env: NodeJS.ProcessEnv } {
@@ -236,8 +238,8 @@ export class LocalJobRunner implements JobRunner {
 
   /** Turns a finished process into a Completed or Failed job: uploads outputs, reads metrics. */
   private async finalize(dir: string): Promise<JobDescription> {
-    const release = await lockfile.lock(path.join(dir, 'job.json'), { retries: { retries: 100, minTimeout: 10, maxTimeout: 200 }, stale: 60000 });
-    try {
+    // Uploading outputs can take a while for big jobs: a generous stale limit.
+    return withFileLock(path.join(dir, 'job.lock'), async () => {
       const record = (await readJsonFile<JobRecord>(path.join(dir, 'job.json')))!;
       if (record.description.status !== 'InProgress') return record.description;
       const exitFile = path.join(dir, 'exit_code');
@@ -266,9 +268,7 @@ export class LocalJobRunner implements JobRunner {
       }
       await writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify(record, null, 2));
       return d;
-    } finally {
-      await release();
-    }
+    }, { staleMs: 10 * 60_000 });
   }
 
   private async collectOutputs(record: JobRecord, base: string, dir: string): Promise<void> {
@@ -293,15 +293,12 @@ export class LocalJobRunner implements JobRunner {
   }
 
   private async update(dir: string, change: (record: JobRecord) => void): Promise<JobDescription> {
-    const release = await lockfile.lock(path.join(dir, 'job.json'), { retries: { retries: 50, minTimeout: 10, maxTimeout: 100 }, stale: 15000 });
-    try {
+    return withFileLock(path.join(dir, 'job.lock'), async () => {
       const record = (await readJsonFile<JobRecord>(path.join(dir, 'job.json')))!;
       change(record);
       await writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify(record, null, 2));
       return record.description;
-    } finally {
-      await release();
-    }
+    });
   }
 }
 

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import { readJsonFile, writeFileAtomic } from './fs-utils';
+import { readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
 
 /**
  * A small JSON document on disk, read whole and replaced atomically under a lock, so several
@@ -20,18 +19,11 @@ export class JsonState<T> {
   /** Applies `change` to the current document under an exclusive lock and persists the result. */
   async update<R>(change: (state: T) => R): Promise<R> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const release = await lockfile.lock(path.dirname(this.file), {
-      lockfilePath: `${this.file}.lock`,
-      retries: { retries: 100, minTimeout: 5, maxTimeout: 100 },
-      stale: 10000,
-    });
-    try {
+    return withFileLock(`${this.file}.lock`, async () => {
       const state = await this.read();
       const result = change(state);
       await writeFileAtomic(this.file, JSON.stringify(state, null, 2));
       return result;
-    } finally {
-      await release();
-    }
+    });
   }
 }

@@ -98,7 +98,9 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (!stat.isFile()) return undefined;
     const meta = await readJsonFile<ObjectMetadata>(metaFile);
-    if (meta && meta.size === stat.size) return meta;
+    // The size alone misses an edit that keeps it (one digit changed): a file modified after its
+    // metadata was written counts as changed too.
+    if (meta && meta.size === stat.size && Math.floor(stat.mtimeMs) <= Date.parse(meta.lastModified)) return meta;
     // Written behind the store's back (e.g. copied in by hand): compute and remember.
     const fresh: ObjectMetadata = { size: stat.size, etag: await md5OfFile(file), lastModified: stat.mtime.toISOString() };
     await writeFileAtomic(metaFile, JSON.stringify(fresh));

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig, REPO_ROOT } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { stackPorts } from '../../common/config/schema';
+import { isPortOpen } from '../../client/stack/processes';
+
+export const DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
+
+export async function tempDir(prefix: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `mlops-${prefix}-`));
+}
+
+/** A configuration of its own for one test: data dir, task queues and (optionally) ports. */
+export function testConfig(options: { home: string; temporalAddress?: string; portBase?: number }): Config {
+  return parseConfig(
+    {
+      MLOPS_HOME: options.home,
+      MLOPS_TASK_QUEUE_SUFFIX: `-${randomUUID().slice(0, 8)}`,
+      ...(options.portBase ? { MLOPS_PORT_BASE: String(options.portBase) } : {}),
+      ...(options.temporalAddress ? { MLOPS_TEMPORAL_ADDRESS: options.temporalAddress } : {}),
+      MLOPS_JOB_POLL_MS: '50',
+    },
+    REPO_ROOT,
+  );
+}
+
+/** A port base whose Temporal ports are all free right now. */
+export async function freePortBase(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const ports = Object.values(stackPorts(base));
+    const busy = await Promise.all(ports.map((p) => isPortOpen(p)));
+    if (!busy.some(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
+}
+
+/** Polls until `check` returns a value; fails with `what` after the timeout. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function readJson<T>(file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
+
+export async function jobDirs(home: string, kind: 'training' | 'processing'): Promise<string[]> {
+  return (await fs.readdir(path.join(home, 'jobs', kind)).catch(() => [] as string[])).sort();
+}
