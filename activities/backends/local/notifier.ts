@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DeliveredNotification, Notification, Notifier } from '../types';
@@ -26,7 +27,7 @@ export class LocalNotifier implements Notifier {
     const delivered: DeliveredNotification = { ...notification, time: new Date().toISOString() };
     const markerDir = path.join(this.options.outboxDir, 'delivered');
     await fs.mkdir(markerDir, { recursive: true });
-    const marker = path.join(markerDir, encodeURIComponent(notification.id).slice(0, 200));
+    const marker = path.join(markerDir, markerName(notification.id));
     try {
       const existing = await fs.readFile(marker, 'utf8');
       if (existing === 'done') return false;
@@ -56,7 +57,18 @@ export class LocalNotifier implements Notifier {
       if (isNotFound(err)) return [];
       throw err;
     }
+    if (!(limit > 0)) return []; // slice(-0) would return every line
     const lines = text.split('\n').filter((l) => l.trim());
     return lines.slice(-limit).map((l) => JSON.parse(l) as DeliveredNotification);
   }
+}
+
+/**
+ * The marker file name of a notification id. A long id keeps a readable head plus a hash of the
+ * whole id: cutting it alone would give ids that share their first characters one marker.
+ */
+function markerName(id: string): string {
+  const encoded = encodeURIComponent(id);
+  if (encoded.length <= 200) return encoded;
+  return `${encoded.slice(0, 160)}~${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
 }

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../common/config/parse';
+import { DATASET, freePortBase, tempDir } from '../helpers/integration';
+
+const MLOPS = path.join(REPO_ROOT, 'bin', 'mlops.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `mlops` command as a user would (its own process, env-only configuration). */
+async function mlops(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MLOPS, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+interface StatusJson {
+  services: { name: string; state: string; pid: number | null; url: string | null }[];
+}
+
+describe('mlops CLI (integration: two stacks side by side)', function () {
+  this.timeout(300_000);
+  const stacks: { home: string; env: Record<string, string> }[] = [];
+
+  before(async () => {
+    for (let i = 0; i < 2; i++) {
+      const home = await tempDir(`cli-${i}`);
+      const base = await freePortBase();
+      stacks.push({ home, env: { MLOPS_HOME: home, MLOPS_PORT_BASE: String(base), MLOPS_JOB_POLL_MS: '50' } });
+    }
+  });
+
+  after(async () => {
+    for (const s of stacks) {
+      await mlops(s.env, 'stack', 'down');
+      await fs.rm(s.home, { recursive: true, force: true });
+    }
+  });
+
+  it('when two stacks with different MLOPS_HOME and MLOPS_PORT_BASE start, then both run and report their services as JSON', async () => {
+    const ups = await Promise.all(stacks.map((s) => mlops(s.env, 'stack', 'up')));
+    for (const up of ups) assert.equal(up.code, 0, up.stderr);
+    const statuses = await Promise.all(stacks.map(async (s) => JSON.parse((await mlops(s.env, 'stack', 'status', '--json')).stdout) as StatusJson));
+    for (const [i, status] of statuses.entries()) {
+      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'worker']);
+      for (const service of status.services) {
+        assert.equal(service.state, 'running', `${service.name} of stack ${i}`);
+        assert.ok(service.pid && service.pid > 0);
+      }
+      const ui = status.services.find((x) => x.name === 'temporal-ui')!;
+      assert.equal(ui.url, `http://127.0.0.1:${Number(stacks[i]!.env.MLOPS_PORT_BASE) + 1000}`);
+      const page = await fetch(ui.url!);
+      assert.equal(page.status, 200, 'the Temporal Web UI answers');
+    }
+    assert.notEqual(statuses[0]!.services[0]!.pid, statuses[1]!.services[0]!.pid);
+    const again = await mlops(stacks[0]!.env, 'stack', 'up');
+    assert.equal(again.code, 0);
+    assert.match(again.stderr, /already running/);
+  });
+
+  it('when `train --wait --json` runs, then it prints one JSON object with per-model decision, metrics, artifact and baselines', async () => {
+    const env = stacks[0]!.env;
+    const result = await mlops(env, 'train', '--data', DATASET, '--wait', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      workflowId: string;
+      status: string;
+      uiUrl: string;
+      models: { family: string; version: number; decision: { outcome: string; reason: string }; metrics: { validation: Record<string, number>; test: Record<string, number> }; artifactUri: string; baselines: { dataQuality: unknown; modelQuality: unknown } }[];
+    };
+    assert.equal(report.status, 'completed');
+    assert.match(report.workflowId, /^training\/mlops\/training\/kbb-2005-gm-used-cars\.csv@[0-9a-f]{32}$/);
+    assert.match(report.uiUrl, new RegExp(`^http://127\\.0\\.0\\.1:${Number(env.MLOPS_PORT_BASE) + 1000}/namespaces/default/workflows/`));
+    assert.deepEqual(report.models.map((m) => m.family), ['xgboost', 'linear-learner']);
+    for (const m of report.models) {
+      assert.equal(m.version, 1);
+      assert.equal(m.decision.outcome, 'accepted');
+      for (const split of ['validation', 'test'] as const) for (const k of ['rmse', 'mae', 'r2']) assert.equal(typeof m.metrics[split][k], 'number');
+      assert.match(m.artifactUri, /^s3:\/\/mlops\/.*model\.tar\.gz$/);
+      assert.ok(m.baselines.dataQuality && m.baselines.modelQuality);
+    }
+    assert.match(result.stderr, /training \| xgboost: training/, 'progress is shown on stderr');
+
+    const models = JSON.parse((await mlops(env, 'models', 'list', '--json')).stdout) as { models: { family: string; status: string; champion: boolean }[] };
+    assert.deepEqual(models.models.map((m) => [m.family, m.status, m.champion]), [['linear-learner', 'Approved', true], ['xgboost', 'Approved', true]]);
+    const notes = JSON.parse((await mlops(env, 'notifications', '--json')).stdout) as { notifications: { kind: string }[] };
+    assert.deepEqual(notes.notifications.map((n) => n.kind), ['training.succeeded']);
+    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: { workflowId: string; status: string; outcome: string }[] };
+    assert.deepEqual(runs.runs.map((r) => [r.workflowId, r.status, r.outcome]), [[report.workflowId, 'completed', 'accepted']]);
+    const shown = await mlops(env, 'runs', 'show', report.workflowId);
+    assert.equal(shown.code, 0);
+    assert.match(shown.stdout, /xgboost version 1: ACCEPTED/);
+    // The other stack is untouched.
+    const other = JSON.parse((await mlops(stacks[1]!.env, 'models', 'list', '--json')).stdout) as { models: unknown[] };
+    assert.deepEqual(other.models, []);
+  });
+
+  it('when the user makes a mistake, then the CLI answers with a one-line message and exit code 2, without a stack trace', async () => {
+    const env = stacks[1]!.env;
+    const missing = await mlops(env, 'train', '--data', '/nonexistent/cars.csv');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--data: \/nonexistent\/cars\.csv is not a file/);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
+    const badConfig = path.join(stacks[1]!.home, 'bad.json');
+    await fs.writeFile(badConfig, JSON.stringify({ models: { xgboost: { instanceCount: 0 } }, surprise: 1 }));
+    const bad = await mlops(env, 'train', '--config', badConfig);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.json: .*models\.xgboost\.instanceCount/);
+    const badEnv = await mlops({ ...env, MLOPS_PORT_BASE: 'abc' }, 'stack', 'status');
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /MLOPS_PORT_BASE/);
+    const unknownRun = await mlops(env, 'runs', 'show', 'training/nope');
+    assert.equal(unknownRun.code, 2);
+    assert.match(unknownRun.stderr, /no run with workflow id 'training\/nope'/);
+  });
+
+  it('when --help is asked of any command, then it prints usage and exits 0', async () => {
+    for (const args of [[], ['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['train'], ['runs'], ['runs', 'list'], ['runs', 'show'], ['models'], ['models', 'list'], ['notifications'], ['config']]) {
+      const result = await mlops({}, ...args, '--help');
+      assert.equal(result.code, 0, `mlops ${args.join(' ')} --help`);
+      assert.match(result.stdout, /Usage: mlops/);
+    }
+  });
+
+  it('when a stack goes down, then every service reports stopped and its data stays', async () => {
+    const env = stacks[0]!.env;
+    const down = await mlops(env, 'stack', 'down');
+    assert.equal(down.code, 0, down.stderr);
+    const status = JSON.parse((await mlops(env, 'stack', 'status', '--json')).stdout) as StatusJson;
+    assert.ok(status.services.every((s) => s.state === 'stopped' && s.pid === null));
+    await fs.access(path.join(stacks[0]!.home, 'temporal', 'temporal.db'));
+    const models = JSON.parse((await mlops(env, 'models', 'list', '--json')).stdout) as { models: unknown[] };
+    assert.equal(models.models.length, 2, 'the registry survives the stack');
+  });
+});
