@@ -13,7 +13,9 @@ import { createWorkers, runWorkers } from './workers';
 async function main(): Promise<void> {
   const config = parseConfig();
   const connection = await connectWithRetry(config.temporalAddress);
+  const bundlePath = process.env.MLOPS_WORKFLOW_BUNDLE;
   const workers = await createWorkers({
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     connection,
     namespace: config.namespace,
     taskQueues: taskQueuesOf(config),
