@@ -1,4 +1,5 @@
 import type { Backend } from './backends/types';
+import { createEndpointActivities } from './inference/endpoints';
 import { createNotificationActivities } from './notifications/notify';
 import { createRegistryActivities } from './registry/model-registry';
 import { createBaselineActivities } from './training/baselines';
@@ -22,6 +23,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings) {
     ...createBaselineActivities(backend, settings),
     ...createRegistryActivities(backend),
     ...createNotificationActivities(backend),
+    ...createEndpointActivities(backend, settings),
   };
 }
 

@@ -11,6 +11,8 @@ export const ErrorType = {
   DatasetSchemaInvalid: 'DatasetSchemaInvalid',
   /** A processing or training job ended Failed or Stopped. */
   JobFailed: 'JobFailed',
+  /** An endpoint did not reach InService (its model servers failed to start or to pass /ping). */
+  DeploymentFailed: 'DeploymentFailed',
   /** A human approval did not arrive before its deadline. */
   ApprovalTimedOut: 'ApprovalTimedOut',
   /** The backend configuration cannot work (missing binary, bad bucket). */

@@ -67,7 +67,15 @@ export const trainingJobNames = {
   dataQualityBaseline: (run: RunRef) => runScopedName(['baseline-data'], run),
   modelQualityBaseline: (run: RunRef, family: string) => runScopedName(['baseline-model', family], run),
   model: (run: RunRef, family: string) => runScopedName(['model', family], run),
+  endpointConfig: (run: RunRef, family: string) => runScopedName(['endpoint-config', family], run),
 };
+
+/** The endpoint of a model family: stable across runs, so a new champion updates it in place. */
+export function endpointName(prefix: string, family: string): string {
+  const name = `${slug(prefix)}-${slug(family)}`;
+  if (!SAGEMAKER_NAME_PATTERN.test(name)) throw new Error(`endpoint name '${name}' does not follow SageMaker's naming rule`);
+  return name;
+}
 
 export interface RunRef {
   workflowId: string;

@@ -5,8 +5,10 @@ export const PIPELINE = defineSearchAttributeKey('MlopsPipeline', SearchAttribut
 export const MODEL_FAMILIES = defineSearchAttributeKey('MlopsModelFamilies', SearchAttributeType.KEYWORD_LIST);
 export const DATA_URI = defineSearchAttributeKey('MlopsDataUri', SearchAttributeType.KEYWORD);
 export const OUTCOME = defineSearchAttributeKey('MlopsOutcome', SearchAttributeType.KEYWORD);
+/** Model families of a run that wait for a human decision (`MlopsPendingApprovals IS NOT NULL` in the UI). */
+export const PENDING_APPROVALS = defineSearchAttributeKey('MlopsPendingApprovals', SearchAttributeType.KEYWORD_LIST);
 
-export const ALL_SEARCH_ATTRIBUTES = [PIPELINE, MODEL_FAMILIES, DATA_URI, OUTCOME];
+export const ALL_SEARCH_ATTRIBUTES = [PIPELINE, MODEL_FAMILIES, DATA_URI, OUTCOME, PENDING_APPROVALS];
 
 /** `Name=Type` strings as `temporal server start-dev --search-attribute` expects them. */
 export function searchAttributeFlags(): string[] {

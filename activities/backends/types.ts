@@ -156,6 +156,45 @@ export interface Notifier {
   recent(limit: number): Promise<DeliveredNotification[]>;
 }
 
+export interface EndpointConfigSpec {
+  endpointConfigName: string;
+  /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
+  variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
+  dataCapture?: {
+    enableCapture: boolean;
+    initialSamplingPercentage: number;
+    destinationS3Uri: string;
+    captureModes: ('Input' | 'Output')[];
+    csvContentTypes: string[];
+    jsonContentTypes: string[];
+  };
+}
+
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService';
+
+export interface EndpointDescription {
+  endpointName: string;
+  endpointConfigName: string;
+  status: EndpointStatus;
+  failureReason?: string;
+  variants: { variantName: string; modelName: string; currentInstanceCount: number; desiredInstanceCount: number }[];
+  creationTime: string;
+  lastModifiedTime: string;
+}
+
+/** Models, endpoint configurations and endpoints (SageMaker hosting). */
+export interface ModelHosting {
+  /** CreateModel: the artifact plus the serving image; idempotent by name. */
+  createModel(spec: { modelName: string; image: AlgorithmImage; artifactUri: string }): Promise<void>;
+  /** CreateEndpointConfig; idempotent by name (a different spec under an existing name is a conflict). */
+  createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }>;
+  createEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
+  /** Moves the endpoint to a new configuration without dropping requests. */
+  updateEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
+  describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
+  listEndpoints(): Promise<EndpointDescription[]>;
+}
+
 /** Everything the activities need from a backend. */
 export interface Backend {
   name: 'local' | 'aws';
@@ -164,4 +203,5 @@ export interface Backend {
   registry: ModelRegistry;
   parameters: ParameterStore;
   notifier: Notifier;
+  hosting: ModelHosting;
 }

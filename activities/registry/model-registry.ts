@@ -29,6 +29,8 @@ export function createRegistryActivities(backend: Backend) {
   return {
     /** Step 3: register the trained model as a new version and record its name under a stable key. */
     async registerModelVersion(input: RegisterModelVersionInput): Promise<{ version: number; modelName: string }> {
+      // SageMaker's CreateModel: the artifact plus its serving image, so endpoints can host it.
+      await backend.hosting.createModel({ modelName: input.modelName, image: input.family, artifactUri: input.artifactUri });
       const version = await backend.registry.registerVersion(input);
       await backend.parameters.put(parameterNames.latestModelName(input.family), version.modelName);
       return { version: version.version, modelName: version.modelName };

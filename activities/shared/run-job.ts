@@ -2,6 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../common/errors';
 import type { JobSummary } from '../../common/types/jobs';
+import { MissingInputError } from '../backends/errors';
 import type { JobDescription, JobKind, JobRunner } from '../backends/types';
 
 export interface RunJobOptions {
@@ -22,7 +23,10 @@ export interface RunJobOptions {
 export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions): Promise<{ description: JobDescription; summary: JobSummary }> {
   const ctx = Context.current();
   const { kind, jobName } = options;
-  const { alreadyExisted } = await options.start();
+  const { alreadyExisted } = await options.start().catch((err: unknown) => {
+    if (err instanceof MissingInputError) throw ApplicationFailure.nonRetryable(`${kind} job ${jobName}: ${err.message}`, ErrorType.NotFound);
+    throw err;
+  });
   ctx.heartbeat({ jobName, status: 'Started', adopted: alreadyExisted });
   if (alreadyExisted) ctx.log.info('adopted an existing job instead of starting a second one', { jobName });
   try {

@@ -59,9 +59,23 @@ export function describeConfig(config: Config): Record<string, string> {
   for (const [key, envName] of Object.entries(CONFIG_ENV) as [keyof Config, string][]) {
     const value = config[key];
     if (value === undefined) continue;
-    out[envName] = key === 'notifyWebhookUrl' ? String(value).replace(/\/\/[^@/]*@/, '//***@').replace(/([?&](token|key|secret)=)[^&]*/gi, '$1***') : String(value);
+    out[envName] = key === 'notifyWebhookUrl' ? maskUrl(String(value)) : String(value);
   }
   return out;
+}
+
+/**
+ * Webhook URLs often carry their secret in the user info, the path (Slack, Discord) or the query:
+ * only the scheme, host and port are shown.
+ */
+function maskUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    const hidden = url.username || url.password || (url.pathname && url.pathname !== '/') || url.search;
+    return `${url.protocol}//${url.host}${hidden ? '/***' : ''}`;
+  } catch {
+    return '***';
+  }
 }
 
 export { z };

@@ -56,5 +56,7 @@ export function stackPorts(portBase: number) {
     temporalUi: portBase + 1000,
     temporalHttp: portBase + 1001,
     temporalMetrics: portBase + 1002,
+    endpointHost: portBase + 1003,
+    gateway: portBase + 1004,
   };
 }

@@ -1,6 +1,7 @@
 import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from './model';
 import type { JobSummary, ResourceConfig } from './jobs';
 import type { TaskQueues } from '../task-queues';
+import type { ApprovalConfig } from './approval';
 
 /** Per-family training settings: SageMaker's hyperparameter names, values as strings. */
 export interface ModelTrainingConfig {
@@ -30,6 +31,28 @@ export interface TrainingConfig {
   /** Job limits, seconds: a job running longer is stopped (SageMaker's StoppingCondition). */
   maxJobRuntimeSeconds: number;
   taskQueues: TaskQueues;
+  /** Step 8; absent means `auto` (runs recorded before approvals existed have none). */
+  approval?: ApprovalConfig;
+  /** Steps 9-10; absent means the accepted model is exported without an endpoint. */
+  deployment?: DeploymentConfig;
+}
+
+/** SageMaker's DataCaptureConfig, in our words. */
+export interface DataCaptureConfig {
+  enabled: boolean;
+  /** 0-100, SageMaker's InitialSamplingPercentage. */
+  samplingPercentage: number;
+  /** DestinationS3Uri: records land at `<uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/...jsonl`. */
+  destinationUri: string;
+  captureModes: ('Input' | 'Output')[];
+}
+
+export interface DeploymentConfig {
+  /** Endpoint of a family: `<prefix>-<family>`; stable, so a new champion updates it in place. */
+  endpointNamePrefix: string;
+  instanceType: string;
+  instanceCount: number;
+  dataCapture: DataCaptureConfig;
 }
 
 export interface TrainingInput {
@@ -47,6 +70,8 @@ export type ModelStage =
   | 'registering'
   | 'evaluating'
   | 'baselining'
+  | 'awaiting-approval'
+  | 'deploying'
   | 'exporting'
   | 'accepted'
   | 'rejected'
@@ -74,6 +99,8 @@ export interface ModelOutcome {
   trainingJob?: JobSummary;
   /** Parameter-store names written by the export step. */
   exportedParameters?: string[];
+  approval?: { required: boolean; outcome: 'approved' | 'rejected' | 'timed-out'; by?: string; reason: string };
+  endpoint?: { endpointName: string; endpointConfigName: string; action: 'created' | 'updated' | 'unchanged' };
 }
 
 export interface TrainingResult {

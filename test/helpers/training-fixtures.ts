@@ -48,11 +48,13 @@ export interface MockCalls {
   exported: ModelFamily[];
   notifications: Notification[];
   modelQualityBaselines: ModelFamily[];
+  endpointConfigs: string[];
+  deployed: { endpointName: string; endpointConfigName: string }[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
@@ -104,6 +106,16 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`exportChampionConfig:${input.family}`);
       calls.exported.push(input.family);
       return [`/mlops/${input.family}/champion/model-name`];
+    },
+    async createEndpointConfig(input) {
+      calls.activities.push(`createEndpointConfig:${input.family}`);
+      calls.endpointConfigs.push(input.endpointConfigName);
+      return { alreadyExisted: false };
+    },
+    async deployEndpoint(input) {
+      calls.activities.push(`deployEndpoint:${input.endpointName}`);
+      calls.deployed.push(input);
+      return { ...input, action: 'created' as const };
     },
     async notify(notification) {
       calls.activities.push(`notify:${notification.kind}`);

@@ -9,13 +9,14 @@ import {
 import type { Activities } from '../../activities';
 import { trainingRunLayout } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
-import { runKey, trainingJobNames, type RunRef } from '../../common/ids';
+import { endpointName, runKey, trainingJobNames, type RunRef } from '../../common/ids';
 import { OUTCOME } from '../../common/search-attributes';
 import type { JobSummary } from '../../common/types/jobs';
 import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
 import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput, TrainingProgress, TrainingResult } from '../../common/types/training';
-import { jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { deployActivityOptions, jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
 import { sendNotification } from '../shared/notify';
+import { ApprovalBoard, needsApproval } from './approval';
 import { evaluateCandidate } from './evaluate-candidate';
 import { trainingProgressQuery } from './training.messages';
 import { validateTrainingInput } from './validate-input';
@@ -33,6 +34,9 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
   const queue = config.taskQueues.compute;
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
+  const deploy = proxyActivities<Activities>(deployActivityOptions(queue));
+  const approvals = new ApprovalBoard();
+  approvals.register();
   const layout = trainingRunLayout(config.bucket, runKey(run));
 
   const progress: TrainingProgress = {
@@ -121,7 +125,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
         if (previousBest) outcome.previousBest = previousBest;
         const verdict = evaluateCandidate({ metrics, threshold, previousBest });
         if (verdict.outcome === 'rejected') {
-          outcome.decision = decision('rejected', verdict.reason);
+          outcome.decision = pipelineDecision('rejected', verdict.reason);
           await quick.recordModelDecision({ family, version: registered.version, status: 'Rejected', decision: outcome.decision, metrics });
           setStage(family, 'rejected');
           await sendNotification(queue, {
@@ -154,11 +158,65 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
         ]);
         outcome.baselines = { dataQuality, modelQuality };
 
-        // Steps 8-10 (approval, endpoint configuration, create-or-update endpoint) go here.
+        // Step 8: approval, when the run's policy asks a person.
+        let acceptance = { reason: verdict.reason, by: 'pipeline' };
+        if (needsApproval(config.approval, previousBest !== null)) {
+          const approvalConfig = config.approval!;
+          const approveCommand = `mlops approve '${run.workflowId}' --model ${family} --by NAME --reason TEXT`;
+          const note = (kind: string, subject: string, message: string, severity: 'info' | 'warning' = 'info') =>
+            sendNotification(queue, {
+              id: `${run.workflowId}/${run.runId}/${kind}/${family}`,
+              kind,
+              severity,
+              subject,
+              message,
+              workflowId: run.workflowId,
+              runId: run.runId,
+              details: { family, version: registered.version, metrics, approveCommand },
+            });
+          setStage(family, 'awaiting-approval');
+          await note(
+            'approval.requested',
+            `${family} version ${registered.version} waits for approval`,
+            `${family} version ${registered.version} passed its checks (${verdict.reason}) and waits for a decision within ${approvalConfig.timeoutAfter}.\nApprove: ${approveCommand}\nReject:  ${approveCommand.replace('mlops approve', 'mlops reject')}`,
+          );
+          const decision = await approvals.await({ family, version: registered.version, modelName: registered.modelName, metrics }, approvalConfig, () =>
+            note('approval.reminder', `reminder: ${family} version ${registered.version} still waits for approval`, `No decision yet. Approve: ${approveCommand}`, 'warning'),
+          );
+          outcome.approval = {
+            required: true,
+            outcome: decision.kind === 'timed-out' ? 'timed-out' : decision.approved ? 'approved' : 'rejected',
+            ...(decision.kind === 'decided' ? { by: decision.by } : {}),
+            reason: decision.reason,
+          };
+          if (decision.kind === 'timed-out') {
+            await note('approval.timed-out', `${family} version ${registered.version}: approval timed out`, `${decision.reason}: the model is ${decision.approved ? 'approved' : 'rejected'}.`, 'warning');
+          }
+          const by = decision.kind === 'decided' ? decision.by : 'pipeline';
+          if (!decision.approved) {
+            const reason = decision.kind === 'decided' ? `rejected by ${by}: ${decision.reason}` : decision.reason;
+            outcome.decision = { ...pipelineDecision('rejected', reason), decidedBy: by };
+            await quick.recordModelDecision({ family, version: registered.version, status: 'Rejected', decision: outcome.decision, metrics, baselines: { dataQuality, modelQuality } });
+            setStage(family, 'rejected');
+            await note('model.rejected', `${family} version ${registered.version} rejected`, `${family} version ${registered.version} was rejected: ${reason}.`, 'warning');
+            return outcome;
+          }
+          acceptance = { reason: `${verdict.reason}; approved by ${by}: ${decision.reason}`, by };
+        }
+
+        // Steps 9-10: endpoint configuration with data capture, then create or update the endpoint.
+        let endpoint: { endpointName: string; endpointConfigName: string } | undefined;
+        if (config.deployment) {
+          setStage(family, 'deploying');
+          const endpointConfigName = trainingJobNames.endpointConfig(run, family);
+          await quick.createEndpointConfig({ endpointConfigName, family, modelName: registered.modelName, deployment: config.deployment });
+          outcome.endpoint = await deploy.deployEndpoint({ endpointName: endpointName(config.deployment.endpointNamePrefix, family), endpointConfigName });
+          endpoint = { endpointName: outcome.endpoint.endpointName, endpointConfigName };
+        }
 
         // Step 11: accept and export the configuration for the other pipelines.
         setStage(family, 'exporting');
-        outcome.decision = decision('accepted', verdict.reason);
+        outcome.decision = { ...pipelineDecision('accepted', acceptance.reason), decidedBy: acceptance.by };
         await quick.recordModelDecision({
           family,
           version: registered.version,
@@ -167,7 +225,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
           metrics,
           baselines: { dataQuality, modelQuality },
         });
-        outcome.exportedParameters = await quick.exportChampionConfig({ family, version: registered.version });
+        outcome.exportedParameters = await quick.exportChampionConfig({ family, version: registered.version, ...(endpoint ?? {}) });
         setStage(family, 'accepted');
         return outcome;
       } catch (err) {
@@ -231,7 +289,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
   }
 }
 
-function decision(outcome: ModelDecision['outcome'], reason: string): ModelDecision {
+function pipelineDecision(outcome: ModelDecision['outcome'], reason: string): ModelDecision {
   return { outcome, reason, decidedBy: 'pipeline', decidedAt: new Date().toISOString() };
 }
 

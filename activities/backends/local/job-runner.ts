@@ -5,11 +5,12 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { modelArtifactUri } from '../../../common/artifacts';
 import type { FinalMetric } from '../../../common/types/jobs';
+import { MissingInputError } from '../errors';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec } from '../types';
 import { LOCAL_IMAGES } from './algorithm-images';
 import { isNotFound, isProcessAlive, readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
 import { scanMetrics } from './metrics-scanner';
-import type { LocalObjectStore } from './object-store';
+import { ObjectNotFoundError, type LocalObjectStore } from './object-store';
 
 /** The persisted record of one local job: `<jobs>/<kind>/<name>/job.json`. */
 interface JobRecord {
@@ -76,7 +77,12 @@ export class LocalJobRunner implements JobRunner {
         const target = toLocalPath(base, input.localPath);
         const count = input.s3Uri.endsWith('/')
           ? await this.options.objectStore.downloadPrefix(input.s3Uri, target)
-          : (await this.options.objectStore.download(input.s3Uri, path.join(target, path.posix.basename(input.s3Uri))), 1);
+          : await this.options.objectStore.download(input.s3Uri, path.join(target, path.posix.basename(input.s3Uri))).then(
+              () => 1,
+              (err: Error) => {
+                throw err instanceof ObjectNotFoundError ? new JobInputError(`input '${input.name}': ${err.message}`) : err;
+              },
+            );
         if (count === 0) throw new JobInputError(`input '${input.name}': no objects under ${input.s3Uri}`);
       }
       for (const output of spec.outputs) await fs.mkdir(toLocalPath(base, output.localPath), { recursive: true });
@@ -303,7 +309,7 @@ export class LocalJobRunner implements JobRunner {
 }
 
 /** Input staging failed because the referenced data is missing: the caller's mistake. */
-export class JobInputError extends Error {
+export class JobInputError extends MissingInputError {
   constructor(message: string) {
     super(message);
     this.name = 'JobInputError';

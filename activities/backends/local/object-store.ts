@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
@@ -63,7 +63,7 @@ export class LocalObjectStore implements ObjectStore {
     const { file, metaFile, key } = this.resolve(uri);
     if (key.endsWith('/')) throw new InvalidObjectKeyError(uri, 'an object key cannot end with /');
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    const tmp = `${file}.tmp-${randomUUID()}`; // unique per call: two uploads of one key must not share it
     await fs.copyFile(localPath, tmp);
     await fs.rename(tmp, file);
     const stat = await fs.stat(file);

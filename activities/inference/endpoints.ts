@@ -1,0 +1,91 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../common/errors';
+import type { ModelFamily } from '../../common/types/model';
+import type { DeploymentConfig } from '../../common/types/training';
+import type { Backend } from '../backends/types';
+import { HostingError } from '../backends/errors';
+
+export const DEFAULT_VARIANT = 'AllTraffic';
+
+export interface CreateEndpointConfigInput {
+  endpointConfigName: string;
+  family: ModelFamily;
+  modelName: string;
+  deployment: DeploymentConfig;
+}
+
+export interface DeployEndpointInput {
+  endpointName: string;
+  endpointConfigName: string;
+}
+
+export interface DeployEndpointResult {
+  endpointName: string;
+  endpointConfigName: string;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+function hostingFailure(err: unknown): never {
+  if (err instanceof HostingError) throw ApplicationFailure.nonRetryable(err.message, err.kind === 'NotFound' ? ErrorType.NotFound : ErrorType.Conflict);
+  throw err;
+}
+
+/** Steps 9 and 10: endpoint configuration with data capture, then create-or-update the endpoint. */
+export function createEndpointActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  return {
+    /** Step 9: SageMaker's CreateEndpointConfig with a DataCaptureConfig (request and response). */
+    async createEndpointConfig(input: CreateEndpointConfigInput): Promise<{ alreadyExisted: boolean }> {
+      const { deployment } = input;
+      try {
+        return await backend.hosting.createEndpointConfig({
+          endpointConfigName: input.endpointConfigName,
+          variants: [{ variantName: DEFAULT_VARIANT, modelName: input.modelName, instanceType: deployment.instanceType, instanceCount: deployment.instanceCount }],
+          dataCapture: {
+            enableCapture: deployment.dataCapture.enabled,
+            initialSamplingPercentage: deployment.dataCapture.samplingPercentage,
+            destinationS3Uri: deployment.dataCapture.destinationUri,
+            captureModes: deployment.dataCapture.captureModes,
+            csvContentTypes: ['text/csv'],
+            jsonContentTypes: ['application/json'],
+          },
+        });
+      } catch (err) {
+        hostingFailure(err);
+      }
+    },
+
+    /**
+     * Step 10: creates the endpoint when it does not exist, else updates it in place to the new
+     * configuration; then waits (heartbeating) until it is InService.
+     */
+    async deployEndpoint(input: DeployEndpointInput): Promise<DeployEndpointResult> {
+      const ctx = Context.current();
+      const current = await backend.hosting.describeEndpoint(input.endpointName);
+      let action: DeployEndpointResult['action'];
+      try {
+        if (!current) {
+          await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
+          action = 'created';
+        } else if (current.endpointConfigName === input.endpointConfigName && current.status !== 'Failed') {
+          action = 'unchanged';
+        } else {
+          // A retry after our own update finds the endpoint Updating to this config: keep waiting.
+          await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
+          action = 'updated';
+        }
+      } catch (err) {
+        hostingFailure(err);
+      }
+      for (;;) {
+        const d = await backend.hosting.describeEndpoint(input.endpointName);
+        ctx.heartbeat({ endpointName: input.endpointName, status: d?.status });
+        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return { ...input, action };
+        if (d?.status === 'Failed') {
+          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        }
+        await ctx.sleep(settings.pollIntervalMs);
+      }
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { CancelledFailure } from '@temporalio/activity';
+import { ActivityCancellationDetails, ApplicationFailure } from '@temporalio/common';
+import type { MockActivityEnvironment } from '@temporalio/testing';
+import type { JobDescription, JobKind, JobRunner } from '../../../../activities/backends/types';
+import { runJobToCompletion, summarize, type RunJobOptions } from '../../../../activities/shared/run-job';
+import { ErrorType } from '../../../../common/errors';
+import { quietActivityEnvironment, runInActivity } from '../../../helpers/activity-env';
+
+const resources = { instanceType: 'ml.m5.large', instanceCount: 1 };
+
+function description(status: JobDescription['status'], extra: Partial<JobDescription> = {}): JobDescription {
+  return { jobName: 'job-1', kind: 'training', status, secondaryStatus: status, creationTime: '2024-06-11T10:00:00.000Z', resources, finalMetrics: [], ...extra };
+}
+
+type FakeJobs = JobRunner & { described: number; stopped: { kind: JobKind; jobName: string }[] };
+
+/** A JobRunner that replays a script of descriptions (repeating the last) and records what was asked. */
+function fakeJobs(script: (JobDescription | undefined)[]): FakeJobs {
+  let next = 0;
+  const fake: FakeJobs = {
+    described: 0,
+    stopped: [],
+    async startTrainingJob() {
+      return { alreadyExisted: false };
+    },
+    async startProcessingJob() {
+      return { alreadyExisted: false };
+    },
+    async describeJob() {
+      fake.described++;
+      return script[Math.min(next++, script.length - 1)];
+    },
+    async stopJob(kind: JobKind, jobName: string) {
+      fake.stopped.push({ kind, jobName });
+    },
+  };
+  return fake;
+}
+
+function runJob(env: MockActivityEnvironment, jobs: JobRunner, options: Partial<RunJobOptions> = {}) {
+  return runInActivity(env, () =>
+    runJobToCompletion(jobs, { kind: 'training', jobName: 'job-1', pollIntervalMs: 1, start: async () => ({ alreadyExisted: false }), ...options }),
+  );
+}
+
+describe('activities/shared/run-job', () => {
+  it('when the job completes, then it returns the description and a summary with the duration', async () => {
+    const done = description('Completed', { startTime: '2024-06-11T10:00:00.000Z', endTime: '2024-06-11T10:01:30.500Z' });
+    const jobs = fakeJobs([description('InProgress'), description('InProgress'), done]);
+
+    const result = await runJob(quietActivityEnvironment(), jobs);
+
+    assert.deepEqual(result.description, done);
+    assert.deepEqual(result.summary, {
+      jobName: 'job-1',
+      status: 'Completed',
+      startTime: '2024-06-11T10:00:00.000Z',
+      endTime: '2024-06-11T10:01:30.500Z',
+      durationSeconds: 90.5,
+      resources,
+      adopted: false,
+    });
+    assert.equal(jobs.described, 3);
+  });
+
+  it('when the start adopts an existing job, then the summary says adopted', async () => {
+    const jobs = fakeJobs([description('Completed')]);
+
+    const result = await runJob(quietActivityEnvironment(), jobs, { kind: 'processing', start: async () => ({ alreadyExisted: true }) });
+
+    assert.equal(result.summary.adopted, true);
+    assert.equal(result.summary.durationSeconds, undefined);
+  });
+
+  it('when the job is polled, then a heartbeat goes out after the start and after every poll', async () => {
+    const jobs = fakeJobs([description('InProgress', { secondaryStatus: 'Training' }), description('Completed')]);
+    const env = quietActivityEnvironment();
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+
+    await runJob(env, jobs);
+
+    assert.deepEqual(heartbeats, [
+      { jobName: 'job-1', status: 'Started', adopted: false },
+      { jobName: 'job-1', status: 'InProgress', secondaryStatus: 'Training' },
+      { jobName: 'job-1', status: 'Completed', secondaryStatus: 'Completed' },
+    ]);
+  });
+
+  it('when the job fails with a ClientError and a client error type is set, then it throws a non-retryable failure of that type', async () => {
+    const jobs = fakeJobs([description('Failed', { failureReason: 'ClientError: column price is missing' })]);
+
+    const run = runJob(quietActivityEnvironment(), jobs, { kind: 'processing', clientErrorType: ErrorType.DatasetSchemaInvalid });
+
+    await assert.rejects(run, (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.type, ErrorType.DatasetSchemaInvalid);
+      assert.equal(err.nonRetryable, true);
+      assert.equal(err.message, 'processing job job-1 failed: ClientError: column price is missing');
+      assert.equal((err.details?.[0] as { status: string }).status, 'Failed');
+      return true;
+    });
+  });
+
+  it('when the job fails with a ClientError but no client error type is set, then the type is JobFailed', async () => {
+    const jobs = fakeJobs([description('Failed', { failureReason: 'ClientError: bad input' })]);
+
+    await assert.rejects(runJob(quietActivityEnvironment(), jobs), (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.JobFailed && err.nonRetryable);
+  });
+
+  it('when the job fails for another reason, then it throws a non-retryable JobFailed even with a client error type', async () => {
+    const jobs = fakeJobs([description('InProgress'), description('Failed', { failureReason: 'AlgorithmError: the process exited with code 1' })]);
+
+    const run = runJob(quietActivityEnvironment(), jobs, { clientErrorType: ErrorType.DatasetSchemaInvalid });
+
+    await assert.rejects(run, (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.type, ErrorType.JobFailed);
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /^training job job-1 failed: AlgorithmError/);
+      return true;
+    });
+  });
+
+  it('when the job is Stopped without a reason, then it throws JobFailed naming the status', async () => {
+    const jobs = fakeJobs([description('Stopped')]);
+
+    await assert.rejects(runJob(quietActivityEnvironment(), jobs), (err: unknown) => {
+      return err instanceof ApplicationFailure && err.type === ErrorType.JobFailed && err.message === 'training job job-1 stopped: Stopped';
+    });
+  });
+
+  it('when the job vanishes after the start, then it throws a plain (retryable) error', async () => {
+    const jobs = fakeJobs([undefined]);
+
+    await assert.rejects(runJob(quietActivityEnvironment(), jobs), (err: unknown) => !(err instanceof ApplicationFailure) && err instanceof Error && /vanished/.test(err.message));
+  });
+
+  it('when the start throws, then the error passes through and nothing is described', async () => {
+    const jobs = fakeJobs([description('Completed')]);
+
+    const run = runJob(quietActivityEnvironment(), jobs, {
+      start: async () => {
+        throw new Error('backend down');
+      },
+    });
+
+    await assert.rejects(run, /backend down/);
+    assert.equal(jobs.described, 0);
+  });
+
+  it('when the workflow cancels the activity while it polls, then the job is stopped', async () => {
+    const jobs = fakeJobs([description('InProgress')]);
+    const env = quietActivityEnvironment();
+    env.once('heartbeat', () => env.cancel());
+
+    await assert.rejects(runJob(env, jobs, { pollIntervalMs: 60_000 }), CancelledFailure);
+
+    assert.deepEqual(jobs.stopped, [{ kind: 'training', jobName: 'job-1' }]);
+  });
+
+  it('when the activity is cancelled because the worker shuts down, then the job keeps running', async () => {
+    const jobs = fakeJobs([description('InProgress')]);
+    const env = quietActivityEnvironment();
+    env.once('heartbeat', () => env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true })));
+
+    await assert.rejects(runJob(env, jobs, { pollIntervalMs: 60_000 }), CancelledFailure);
+
+    assert.deepEqual(jobs.stopped, []);
+  });
+
+  describe('summarize', () => {
+    it('when the job has no end time yet, then the summary has no duration', () => {
+      const summary = summarize(description('InProgress', { startTime: '2024-06-11T10:00:00.000Z' }), false);
+
+      assert.deepEqual(summary, { jobName: 'job-1', status: 'InProgress', startTime: '2024-06-11T10:00:00.000Z', resources, adopted: false });
+    });
+  });
+});

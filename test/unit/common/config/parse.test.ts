@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, describeConfig, parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
+import { CONFIG_ENV, stackPorts } from '../../../../common/config/schema';
+
+const CWD = path.join(path.sep, 'srv', 'project');
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseConfig(env, CWD);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('parseConfig accepted a bad configuration');
+}
+
+describe('common/config/parse', () => {
+  describe('parseConfig', () => {
+    it('when no MLOPS_ variable is set, then the defaults run the local demo from the given cwd', () => {
+      const config = parseConfig({}, CWD);
+
+      assert.deepEqual(config, {
+        home: path.join(CWD, '.mlops'),
+        portBase: 7233,
+        backend: 'local',
+        temporalAddress: '127.0.0.1:7233',
+        namespace: 'default',
+        bucket: 'mlops',
+        python: path.join(REPO_ROOT, '.venv', 'bin', 'python'),
+        temporalCli: path.join(REPO_ROOT, '.venv', 'bin', 'temporal'),
+        notifyWebhookUrl: undefined,
+        taskQueueSuffix: '',
+        jobPollIntervalMs: 100,
+      });
+    });
+
+    it('when the environment is not given, then unrelated variables are ignored', () => {
+      const config = parseConfig({ PATH: '/bin', HOME: '/root' }, CWD);
+
+      assert.equal(config.home, path.join(CWD, '.mlops'));
+    });
+
+    it('when MLOPS_HOME is relative, then it is resolved against cwd; when absolute, then it is kept', () => {
+      assert.equal(parseConfig({ MLOPS_HOME: 'data/home' }, CWD).home, path.join(CWD, 'data', 'home'));
+      assert.equal(parseConfig({ MLOPS_HOME: '/var/mlops' }, CWD).home, '/var/mlops');
+    });
+
+    it('when only the port base is set, then the Temporal address follows it', () => {
+      const config = parseConfig({ MLOPS_PORT_BASE: '17233' }, CWD);
+
+      assert.equal(config.portBase, 17233);
+      assert.equal(config.temporalAddress, '127.0.0.1:17233');
+    });
+
+    it('when the Temporal address is set, then it wins over the port base', () => {
+      const config = parseConfig({ MLOPS_PORT_BASE: '17233', MLOPS_TEMPORAL_ADDRESS: 'temporal.internal:7233' }, CWD);
+
+      assert.equal(config.temporalAddress, 'temporal.internal:7233');
+    });
+
+    it('when every variable is set to a good value, then each lands in its key', () => {
+      const config = parseConfig(
+        {
+          MLOPS_HOME: '/h',
+          MLOPS_BACKEND: 'aws',
+          MLOPS_TEMPORAL_NAMESPACE: 'ml',
+          MLOPS_BUCKET: 'my-bucket.data',
+          MLOPS_PYTHON: '/usr/bin/python3',
+          MLOPS_TEMPORAL_CLI: '/usr/bin/temporal',
+          MLOPS_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x',
+          MLOPS_TASK_QUEUE_SUFFIX: '-test.1',
+          MLOPS_JOB_POLL_MS: '250',
+        },
+        CWD,
+      );
+
+      assert.equal(config.backend, 'aws');
+      assert.equal(config.namespace, 'ml');
+      assert.equal(config.bucket, 'my-bucket.data');
+      assert.equal(config.python, '/usr/bin/python3');
+      assert.equal(config.temporalCli, '/usr/bin/temporal');
+      assert.equal(config.notifyWebhookUrl, 'https://hooks.example.com/x');
+      assert.equal(config.jobPollIntervalMs, 250);
+      assert.deepEqual(taskQueuesOf(config), { orchestration: 'mlops-orchestration-test.1', compute: 'mlops-compute-test.1' });
+    });
+
+    it('when the webhook URL is empty, then it counts as not set', () => {
+      assert.equal(parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: '' }, CWD).notifyWebhookUrl, undefined);
+    });
+
+    it('when several values are bad, then ConfigError lists every one with its variable name at once', () => {
+      const problems = problemsOf({
+        MLOPS_PORT_BASE: 'abc',
+        MLOPS_BUCKET: 'Bad_Bucket',
+        MLOPS_BACKEND: 'gcp',
+        MLOPS_JOB_POLL_MS: '5',
+        MLOPS_NOTIFY_WEBHOOK_URL: 'not a url',
+        MLOPS_TASK_QUEUE_SUFFIX: 'has space',
+      });
+
+      assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), [
+        'MLOPS_BACKEND',
+        'MLOPS_BUCKET',
+        'MLOPS_JOB_POLL_MS',
+        'MLOPS_NOTIFY_WEBHOOK_URL',
+        'MLOPS_PORT_BASE',
+        'MLOPS_TASK_QUEUE_SUFFIX',
+      ]);
+      assert.ok(problems.find((p) => p.startsWith('MLOPS_BUCKET:'))?.includes('must be a valid bucket name'));
+    });
+
+    it('when the error is printed, then its message has one line per problem', () => {
+      try {
+        parseConfig({ MLOPS_PORT_BASE: 'abc', MLOPS_BUCKET: 'Bad_Bucket' }, CWD);
+        assert.fail('expected a ConfigError');
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.name, 'ConfigError');
+        assert.match(err.message, /^invalid configuration:\n {2}- MLOPS_PORT_BASE: .*\n {2}- MLOPS_BUCKET: .*$/);
+      }
+    });
+
+    it('when the port base is out of range or not an integer, then it is a problem', () => {
+      for (const value of ['80', '64001', '7233.5', '']) {
+        const problems = problemsOf({ MLOPS_PORT_BASE: value });
+        assert.equal(problems.length, 1, value);
+        assert.ok(problems[0]?.startsWith('MLOPS_PORT_BASE: '), problems[0]);
+      }
+    });
+
+    it('when the poll interval is above a minute, then it is a problem', () => {
+      assert.ok(problemsOf({ MLOPS_JOB_POLL_MS: '60001' })[0]?.startsWith('MLOPS_JOB_POLL_MS: '));
+    });
+  });
+
+  describe('describeConfig', () => {
+    it('when the webhook URL carries credentials, a path or a query, then only scheme, host and port are shown', () => {
+      const config = parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: 'https://user:pa55@hooks.example.com:8443/notify?token=abc123&channel=ml&api_key=k9' }, CWD);
+
+      const described = describeConfig(config);
+
+      assert.equal(described.MLOPS_NOTIFY_WEBHOOK_URL, 'https://hooks.example.com:8443/***');
+      for (const secret of ['pa55', 'abc123', 'k9', 'notify']) assert.ok(!JSON.stringify(described).includes(secret), secret);
+    });
+
+    it('when the secret is in the URL path (Slack style), then the path is hidden', () => {
+      const config = parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXXSECRET' }, CWD);
+
+      assert.equal(describeConfig(config).MLOPS_NOTIFY_WEBHOOK_URL, 'https://hooks.slack.com/***');
+    });
+
+    it('when describing, then every set key appears under its variable name as a string', () => {
+      const described = describeConfig(parseConfig({}, CWD));
+
+      assert.equal(described.MLOPS_PORT_BASE, '7233');
+      assert.equal(described.MLOPS_HOME, path.join(CWD, '.mlops'));
+      assert.equal('MLOPS_NOTIFY_WEBHOOK_URL' in described, false);
+      assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => n !== 'MLOPS_NOTIFY_WEBHOOK_URL').sort());
+    });
+  });
+
+  describe('stackPorts', () => {
+    it('when given a port base, then Temporal uses it and its UI sits 1000 above', () => {
+      const ports = stackPorts(7233);
+
+      assert.equal(ports.temporal, 7233);
+      assert.equal(ports.temporalUi, 8233);
+    });
+
+    it('when the port base is at its allowed extremes, then all ports are distinct and valid', () => {
+      for (const base of [1024, 64000]) {
+        const ports = Object.values(stackPorts(base));
+
+        assert.equal(new Set(ports).size, ports.length);
+        assert.ok(ports.every((p) => Number.isInteger(p) && p >= 1024 && p <= 65535), JSON.stringify(ports));
+      }
+    });
+  });
+});
