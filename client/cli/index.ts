@@ -5,9 +5,12 @@ import { StackError } from '../stack/stack';
 import { TemporalUnavailableError } from '../temporal';
 import { ConfigFileError } from '../training/config-file';
 import { UsageError } from '../training/start-training';
+import { registerApprovalCommands } from './commands/approvals';
 import { registerConfigCommand } from './commands/config';
+import { registerEndpointCommands } from './commands/endpoints';
 import { registerModelsCommands } from './commands/models';
 import { registerNotificationsCommand } from './commands/notifications';
+import { registerPredictCommand } from './commands/predict';
 import { registerRunsCommands } from './commands/runs';
 import { registerStackCommands } from './commands/stack';
 import { registerTrainCommand } from './commands/train';
@@ -33,6 +36,9 @@ async function main(argv: string[]): Promise<void> {
   registerTrainCommand(program, ctx);
   registerRunsCommands(program, ctx);
   registerModelsCommands(program, ctx);
+  registerApprovalCommands(program, ctx);
+  registerEndpointCommands(program, ctx);
+  registerPredictCommand(program, ctx);
   registerNotificationsCommand(program, ctx);
   registerConfigCommand(program, ctx);
   try {

@@ -44,6 +44,11 @@ function serviceEnv(config: Config): NodeJS.ProcessEnv {
     MLOPS_TEMPORAL_CLI: config.temporalCli,
     MLOPS_TASK_QUEUE_SUFFIX: config.taskQueueSuffix,
     MLOPS_JOB_POLL_MS: String(config.jobPollIntervalMs),
+    MLOPS_GATEWAY_COMBINER: config.gatewayCombiner,
+    MLOPS_GATEWAY_TIMEOUT_MS: String(config.gatewayTimeoutMs),
+    MLOPS_GATEWAY_ON_PARTIAL: config.gatewayOnPartial,
+    MLOPS_GATEWAY_MAX_BODY: String(config.gatewayMaxBodyBytes),
+    MLOPS_GROUND_TRUTH_URI: config.groundTruthUri,
     ...(config.notifyWebhookUrl ? { MLOPS_NOTIFY_WEBHOOK_URL: config.notifyWebhookUrl } : {}),
   };
 }
@@ -121,9 +126,38 @@ const worker: ServiceDefinition = {
   },
 };
 
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A TypeScript service of this repo run as its own process (`node --import tsx <entry>`). */
+function nodeService(name: string, entry: string, port: (c: Config) => number, startTimeoutMs: number): ServiceDefinition {
+  return {
+    name,
+    url: (c) => `http://127.0.0.1:${port(c)}`,
+    healthy: (c) => httpOk(`http://127.0.0.1:${port(c)}/ping`),
+    startTimeoutMs,
+    async start(config, logFile) {
+      if (await isPortOpen(port(config))) throw new StackError(`port ${port(config)} (${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
+      const marker = `--mlops-home=${config.home}`;
+      const pid = spawnDetached(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), marker], { env: serviceEnv(config), logFile, cwd: REPO_ROOT });
+      return { name, pid, startedAt: new Date().toISOString(), marker, logFile };
+    },
+  };
+}
+
+const endpointHost = nodeService('endpoint-host', 'workers/endpoint-host.ts', (c) => stackPorts(c.portBase).endpointHost, 60_000);
+const gateway = nodeService('gateway', 'client/gateway/main.ts', (c) => stackPorts(c.portBase).gateway, 60_000);
+
 /** Services in start order (stopped in reverse). The UI is reported but lives inside `temporal`. */
-const SERVICES: ServiceDefinition[] = [temporal, worker];
-const REPORTED: ServiceDefinition[] = [temporal, temporalUi, worker];
+const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway];
+const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway];
 
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
   const { run, logs } = dirs(config);

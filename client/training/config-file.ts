@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { MODEL_FAMILIES } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 
+/** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
+const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i, "must be a duration such as '30 minutes', '4 hours' or '3 days'");
+
 const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 const modelSchema = z
@@ -29,6 +32,32 @@ export const trainingConfigFileSchema = z
       .optional(),
     models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
+    approval: z
+      .object({
+        policy: z.enum(['auto', 'manual', 'manual-first-version']).optional(),
+        reminderAfter: duration.optional(),
+        timeoutAfter: duration.optional(),
+        onTimeout: z.enum(['reject', 'approve']).optional(),
+      })
+      .strict()
+      .optional(),
+    deployment: z
+      .object({
+        enabled: z.boolean().optional(),
+        endpointNamePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens, at most 32').optional(),
+        instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like ml.m5.large').optional(),
+        instanceCount: z.number().int().min(1).max(16).optional(),
+        dataCapture: z
+          .object({
+            enabled: z.boolean().optional(),
+            samplingPercentage: z.number().int().min(0).max(100).optional(),
+            destinationUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -67,6 +96,12 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   if (file.rmseThreshold !== undefined) config.rmseThreshold = file.rmseThreshold;
   if (file.split) config.split = { ...config.split, ...file.split };
   if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
+  if (file.approval && config.approval) config.approval = { ...config.approval, ...file.approval };
+  if (file.deployment?.enabled === false) delete config.deployment;
+  else if (file.deployment && config.deployment) {
+    const { enabled: _enabled, dataCapture, ...rest } = file.deployment;
+    config.deployment = { ...config.deployment, ...rest, dataCapture: { ...config.deployment.dataCapture, ...dataCapture } };
+  }
   if (file.models) {
     config.models = config.models
       .filter((m) => file.models?.[m.family]?.enabled !== false)

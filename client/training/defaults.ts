@@ -46,5 +46,12 @@ export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): T
     baselines: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
     maxJobRuntimeSeconds: 3600,
     taskQueues,
+    approval: { policy: 'auto', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' },
+    deployment: {
+      endpointNamePrefix: 'mlops',
+      instanceType: DEFAULT_INSTANCE_TYPE,
+      instanceCount: 1,
+      dataCapture: { enabled: true, samplingPercentage: 100, destinationUri: `s3://${bucket}/capture`, captureModes: ['Input', 'Output'] },
+    },
   };
 }

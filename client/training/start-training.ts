@@ -6,6 +6,7 @@ import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { trainingWorkflowId } from '../../common/ids';
 import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../common/search-attributes';
+import type { ApprovalPolicyName } from '../../common/types/approval';
 import type { TrainingInput } from '../../common/types/training';
 import { isS3Uri, parseS3Uri, s3Uri } from '../../common/uri';
 import type { trainingPipeline } from '../../workflows';
@@ -21,6 +22,10 @@ export interface StartTrainingOptions {
   threshold?: number;
   /** Train again on a data version that already has a run. */
   newRun?: boolean;
+  /** Overrides the approval policy of the config. */
+  approval?: ApprovalPolicyName;
+  /** False: no endpoints (steps 9-10 are skipped). Default true. */
+  deploy?: boolean;
   trigger: string;
 }
 
@@ -74,6 +79,8 @@ export async function startTraining(client: Client, backend: Backend, config: Co
   let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
   if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
   if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;
+  if (options.approval && trainingConfig.approval) trainingConfig.approval = { ...trainingConfig.approval, policy: options.approval };
+  if (options.deploy === false) delete trainingConfig.deployment;
   if (trainingConfig.split.validationFraction + trainingConfig.split.testFraction >= 1) {
     throw new UsageError('split: validationFraction + testFraction must be below 1');
   }

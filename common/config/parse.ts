@@ -32,6 +32,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = 
     notifyWebhookUrl: env.MLOPS_NOTIFY_WEBHOOK_URL || undefined,
     taskQueueSuffix: env.MLOPS_TASK_QUEUE_SUFFIX ?? '',
     jobPollIntervalMs: env.MLOPS_JOB_POLL_MS ?? '100',
+    gatewayCombiner: env.MLOPS_GATEWAY_COMBINER ?? 'max',
+    gatewayTimeoutMs: env.MLOPS_GATEWAY_TIMEOUT_MS ?? '2000',
+    gatewayOnPartial: env.MLOPS_GATEWAY_ON_PARTIAL ?? 'answer',
+    gatewayMaxBodyBytes: env.MLOPS_GATEWAY_MAX_BODY ?? String(1024 * 1024),
+    groundTruthUri: env.MLOPS_GROUND_TRUTH_URI ?? `s3://${env.MLOPS_BUCKET ?? 'mlops'}/ground-truth`,
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -30,6 +30,14 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/)
     .describe('MLOPS_TASK_QUEUE_SUFFIX: appended to the task-queue names, to isolate tests or stacks.'),
   jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job.'),
+  gatewayCombiner: z
+    .string()
+    .regex(/^(max|mean|model:[a-z-]+|module:.+)$/, 'must be max, mean, model:<family> or module:<path>')
+    .describe('MLOPS_GATEWAY_COMBINER: how the gateway combines the models (max, mean, model:<family>, module:<path>).'),
+  gatewayTimeoutMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_GATEWAY_TIMEOUT_MS: the gateway waits this long for each endpoint.'),
+  gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
+  gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),
+  groundTruthUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').describe('MLOPS_GROUND_TRUTH_URI: where POST /v1/ground-truth stores labels.'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -47,6 +55,11 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   notifyWebhookUrl: 'MLOPS_NOTIFY_WEBHOOK_URL',
   taskQueueSuffix: 'MLOPS_TASK_QUEUE_SUFFIX',
   jobPollIntervalMs: 'MLOPS_JOB_POLL_MS',
+  gatewayCombiner: 'MLOPS_GATEWAY_COMBINER',
+  gatewayTimeoutMs: 'MLOPS_GATEWAY_TIMEOUT_MS',
+  gatewayOnPartial: 'MLOPS_GATEWAY_ON_PARTIAL',
+  gatewayMaxBodyBytes: 'MLOPS_GATEWAY_MAX_BODY',
+  groundTruthUri: 'MLOPS_GROUND_TRUTH_URI',
 };
 
 /** Ports of the local stack, all derived from one base so two stacks can run side by side. */

@@ -58,7 +58,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     for (const up of ups) assert.equal(up.code, 0, up.stderr);
     const statuses = await Promise.all(stacks.map(async (s) => JSON.parse((await mlops(s.env, 'stack', 'status', '--json')).stdout) as StatusJson));
     for (const [i, status] of statuses.entries()) {
-      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'worker']);
+      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker']);
       for (const service of status.services) {
         assert.equal(service.state, 'running', `${service.name} of stack ${i}`);
         assert.ok(service.pid && service.pid > 0);

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { ApprovalPolicyName } from '../../../common/types/approval';
 import type { TrainingProgress } from '../../../common/types/training';
 import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport, type TrainingRunReport } from '../../training/report';
@@ -13,6 +14,8 @@ interface TrainOptions {
   wait?: boolean;
   json?: boolean;
   newRun?: boolean;
+  approval?: ApprovalPolicyName;
+  deploy: boolean;
 }
 
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
@@ -25,6 +28,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--wait', 'wait for the run to end, showing progress')
     .option('--json', 'print one JSON object (with --wait: the full result)')
     .option('--new-run', 'train again even if this data version already has a run')
+    .addOption(new Option('--approval <policy>', 'who approves before deployment').choices(['auto', 'manual', 'manual-first-version']))
+    .option('--no-deploy', 'do not create or update endpoints for the accepted models')
     .action(async (options: TrainOptions) => {
       const client = await ctx.client();
       const started = await startTraining(client, ctx.backend, ctx.config, {
@@ -32,6 +37,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         configFile: options.config,
         threshold: options.threshold,
         newRun: options.newRun,
+        ...(options.approval ? { approval: options.approval } : {}),
+        deploy: options.deploy,
         trigger: `cli:${process.env.USER ?? 'user'}`,
       });
       const description = await started.handle.describe();

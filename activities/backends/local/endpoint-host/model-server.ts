@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Pool } from 'undici';
+
+export interface ModelServerOptions {
+  python: string;
+  algorithmsDir: string;
+  /** Dir holding the extracted model (or just its model.tar.gz). */
+  modelDir: string;
+  /** For logs: endpoint/variant/instance. */
+  label: string;
+  readyTimeoutMs: number;
+  onLog?: (line: string) => void;
+}
+
+export interface InvocationResult {
+  statusCode: number;
+  contentType: string;
+  body: Buffer;
+  customAttributes?: string;
+}
+
+/**
+ * One instance of an endpoint: a model-server process that follows the SageMaker serving contract
+ * (`serve`, GET /ping, POST /invocations), reached over a keep-alive connection pool. Its stdin
+ * stays open; the server exits when it closes, so instances never outlive a crashed host.
+ */
+export class ModelServer {
+  private child?: ChildProcess;
+  private pool?: Pool;
+  private inFlight = 0;
+  private drained?: () => void;
+  port?: number;
+  exited = false;
+
+  constructor(private readonly options: ModelServerOptions) {}
+
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /** Starts the process and resolves once /ping answers 200. */
+  async start(): Promise<void> {
+    const child = spawn(this.options.python, ['-m', 'mlops_algorithms.serve', 'serve'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PYTHONPATH: this.options.algorithmsDir,
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        SAGEMAKER_MODEL_DIR: this.options.modelDir,
+        SAGEMAKER_BIND_TO_PORT: '0',
+        OMP_NUM_THREADS: '1',
+        ...(process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE } : {}),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const stderr: string[] = [];
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr.push(chunk);
+      if (stderr.length > 50) stderr.shift();
+      for (const line of chunk.trimEnd().split('\n')) this.options.onLog?.(`[${this.options.label}] ${line}`);
+    });
+    child.on('exit', () => {
+      this.exited = true;
+    });
+    this.port = await new Promise<number>((resolve, reject) => {
+      let buffer = '';
+      const timer = setTimeout(() => reject(new Error(`${this.options.label}: no 'listening on' line within ${this.options.readyTimeoutMs} ms`)), this.options.readyTimeoutMs);
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        buffer += chunk;
+        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(buffer);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.options.label}: the model server exited with code ${code}: ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`));
+      });
+    });
+    this.pool = new Pool(`http://127.0.0.1:${this.port}`, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000 });
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    for (;;) {
+      if (this.exited) throw new Error(`${this.options.label}: the model server exited before it passed /ping`);
+      const ok = await this.pool
+        .request({ method: 'GET', path: '/ping', headersTimeout: 2000 })
+        .then(async (r) => {
+          await r.body.dump();
+          return r.statusCode === 200;
+        })
+        .catch(() => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`${this.options.label}: /ping did not pass within ${this.options.readyTimeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async invoke(body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<InvocationResult> {
+    if (!this.pool) throw new Error(`${this.options.label} is not started`);
+    this.inFlight++;
+    try {
+      const response = await this.pool.request({ method: 'POST', path: '/invocations', body, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(chunk as Buffer);
+      const customAttributes = response.headers['x-amzn-sagemaker-custom-attributes'];
+      return {
+        statusCode: response.statusCode,
+        contentType: String(response.headers['content-type'] ?? 'application/octet-stream'),
+        body: Buffer.concat(chunks),
+        ...(typeof customAttributes === 'string' ? { customAttributes } : {}),
+      };
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.drained?.();
+    }
+  }
+
+  /** Waits for in-flight requests (bounded), then stops the process: SIGTERM, SIGKILL after the grace. */
+  async stop(drainTimeoutMs = 30_000, graceMs = 10_000): Promise<void> {
+    if (this.inFlight > 0) {
+      await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise((r) => setTimeout(r, drainTimeoutMs))]);
+    }
+    await this.pool?.close().catch(() => undefined);
+    const child = this.child;
+    if (!child || this.exited) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+}

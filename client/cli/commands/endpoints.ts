@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context';
+import { printJson, printTable } from '../output';
+
+export function registerEndpointCommands(program: Command, ctx: CliContext): void {
+  const endpoints = program.command('endpoints').description('real-time endpoints');
+  endpoints
+    .command('list')
+    .description('every endpoint with its configuration, model version, instances and status')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const [list, versions] = await Promise.all([ctx.backend.hosting.listEndpoints(), ctx.backend.registry.listVersions()]);
+      const versionOf = new Map(versions.map((v) => [v.modelName, `${v.family} v${v.version}`]));
+      const rows = list.map((e) => {
+        const variant = e.variants[0];
+        return {
+          endpointName: e.endpointName,
+          endpointConfigName: e.endpointConfigName,
+          modelName: variant?.modelName ?? null,
+          modelVersion: variant ? (versionOf.get(variant.modelName) ?? null) : null,
+          instances: variant ? `${variant.currentInstanceCount}/${variant.desiredInstanceCount}` : '0/0',
+          status: e.status,
+          failureReason: e.failureReason ?? null,
+          lastModifiedTime: e.lastModifiedTime,
+        };
+      });
+      if (options.json) return printJson({ endpoints: rows });
+      if (rows.length === 0) return console.log('no endpoints yet: a training run with deployment creates them');
+      printTable(
+        ['ENDPOINT', 'CONFIG', 'MODEL VERSION', 'INSTANCES', 'STATUS', 'UPDATED'],
+        rows.map((r) => [r.endpointName, r.endpointConfigName, r.modelVersion, r.instances, r.status + (r.failureReason ? ` (${r.failureReason})` : ''), r.lastModifiedTime]),
+      );
+    });
+}

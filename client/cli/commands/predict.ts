@@ -1,0 +1,55 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { stackPorts } from '../../../common/config/schema';
+import { UsageError } from '../../training/start-training';
+import type { CliContext } from '../context';
+import { printJson, printTable } from '../output';
+
+interface PredictResponse {
+  predictions?: { inferenceId: string; prediction: number; models: Record<string, number>; unavailable?: string[] }[];
+  combiner?: string;
+  degraded?: { unavailable: { family: string; reason: string }[] };
+  error?: string;
+  message?: string;
+}
+
+export function registerPredictCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('predict <file>')
+    .description("send records to the gateway: a JSON or CSV file, or '-' for standard input")
+    .option('--combiner <name>', 'max, mean, model:<family> or module:<path> (default: the gateway\'s)')
+    .option('--json', 'print the gateway\'s JSON answer')
+    .action(async (file: string, options: { combiner?: string; json?: boolean }) => {
+      const text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8').catch(() => {
+        throw new UsageError(`${file}: cannot read the file`);
+      });
+      const trimmed = text.trim();
+      if (!trimmed) throw new UsageError(`${file}: no records`);
+      const isJson = trimmed.startsWith('{') || trimmed.startsWith('[') || path.extname(file) === '.json';
+      const url = new URL(`http://127.0.0.1:${stackPorts(ctx.config.portBase).gateway}/v1/predict`);
+      if (options.combiner) url.searchParams.set('combiner', options.combiner);
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers: { 'content-type': isJson ? 'application/json' : 'text/csv' }, body: text, signal: AbortSignal.timeout(30_000) });
+      } catch {
+        throw new UsageError(`the gateway at ${url.origin} is not reachable: start the stack with 'mlops stack up'`);
+      }
+      const body = (await response.json()) as PredictResponse;
+      if (!response.ok) throw new UsageError(`the gateway answered ${response.status}: ${body.message ?? JSON.stringify(body)}`);
+      if (options.json) return printJson(body);
+      const families = Object.keys(body.predictions?.[0]?.models ?? {});
+      printTable(
+        ['#', 'PREDICTION', ...families.map((f) => f.toUpperCase()), 'INFERENCE ID'],
+        (body.predictions ?? []).map((p, i) => [i, p.prediction.toFixed(2), ...families.map((f) => p.models[f]?.toFixed(2)), p.inferenceId]),
+      );
+      if (body.degraded) console.error(`degraded: ${body.degraded.unavailable.map((u) => `${u.family}: ${u.reason}`).join('; ')}`);
+      console.error(`combiner: ${body.combiner}`);
+    });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * The feature schema written by the pre-processing job (`feature-schema.json`): the one source of
+ * truth for which raw fields a record has, their types and rules, and the order of the model's
+ * features. Validated here at the edge, since it arrives from storage.
+ */
+export const featureSchemaSchema = z.object({
+  schemaVersion: z.literal(1),
+  label: z.object({ name: z.string(), type: z.string() }).loose(),
+  idColumns: z.array(z.string()).default([]),
+  features: z
+    .array(
+      z
+        .object({
+          name: z.string().min(1),
+          type: z.enum(['integer', 'float', 'binary']),
+          min: z.number().optional(),
+          max: z.number().optional(),
+          allowed: z.array(z.number()).optional(),
+        })
+        .loose(),
+    )
+    .min(1),
+  oneHotGroups: z.array(z.object({ name: z.string(), columns: z.array(z.string()).min(1) })).default([]),
+});
+
+export type FeatureSchema = z.infer<typeof featureSchemaSchema>;
+
+/** A record broke a rule: the message names the record, the field and the rule. */
+export class PayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadError';
+  }
+}
+
+/**
+ * Turns one raw record (keyed by the dataset's column names; id columns and the label may be
+ * present and are ignored) into the model's feature vector, applying the same rules as
+ * pre-processing: numbers of the right type, ranges, allowed values, exactly one 1 per one-hot group.
+ */
+export function toFeatureVector(record: Record<string, unknown>, schema: FeatureSchema, index: number): number[] {
+  const where = (field: string) => `record ${index}, field '${field}'`;
+  const known = new Set([...schema.features.map((f) => f.name), ...schema.idColumns, schema.label.name]);
+  for (const key of Object.keys(record)) {
+    if (!known.has(key)) throw new PayloadError(`record ${index}: unknown field '${key}' (expected: ${schema.features.map((f) => f.name).join(', ')})`);
+  }
+  const values = schema.features.map((feature) => {
+    const raw = record[feature.name];
+    if (raw === undefined || raw === null || raw === '') throw new PayloadError(`${where(feature.name)}: is required`);
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    if (typeof raw === 'boolean' || !Number.isFinite(value)) throw new PayloadError(`${where(feature.name)}: '${String(raw)}' is not a number`);
+    if ((feature.type === 'integer' || feature.type === 'binary') && !Number.isInteger(value)) throw new PayloadError(`${where(feature.name)}: ${value} is not an integer`);
+    if (feature.type === 'binary' && value !== 0 && value !== 1) throw new PayloadError(`${where(feature.name)}: ${value} must be 0 or 1`);
+    if (feature.min !== undefined && value < feature.min) throw new PayloadError(`${where(feature.name)}: ${value} is below the minimum ${feature.min}`);
+    if (feature.max !== undefined && value > feature.max) throw new PayloadError(`${where(feature.name)}: ${value} is above the maximum ${feature.max}`);
+    if (feature.allowed && !feature.allowed.includes(value)) throw new PayloadError(`${where(feature.name)}: ${value} is not one of ${feature.allowed.join(', ')}`);
+    return value;
+  });
+  const position = new Map(schema.features.map((f, i) => [f.name, i]));
+  for (const group of schema.oneHotGroups) {
+    const ones = group.columns.filter((c) => values[position.get(c) ?? -1] === 1).length;
+    if (ones !== 1) throw new PayloadError(`record ${index}, fields ${group.columns.join('/')}: exactly one must be 1 (one-hot group '${group.name}'), found ${ones}`);
+  }
+  return values;
+}

@@ -1,0 +1,41 @@
+import { createBackend } from '../../activities/backends';
+import { ConfigError, parseConfig } from '../../common/config/parse';
+import { stackPorts } from '../../common/config/schema';
+import { buildGatewayServer } from './server';
+
+/** The gateway process (started by `mlops stack up`): POST /v1/predict, POST /v1/ground-truth. */
+async function main(): Promise<void> {
+  const config = parseConfig();
+  const ports = stackPorts(config.portBase);
+  const { app, close } = buildGatewayServer({
+    backend: createBackend(config),
+    runtimeUrl: `http://127.0.0.1:${ports.endpointHost}`,
+    timeoutMs: config.gatewayTimeoutMs,
+    onPartial: config.gatewayOnPartial,
+    defaultCombiner: config.gatewayCombiner,
+    combinerBaseDir: process.cwd(),
+    groundTruthUri: config.groundTruthUri,
+    maxBodyBytes: config.gatewayMaxBodyBytes,
+    maxRecords: 1000,
+  });
+  await app.listen({ host: '127.0.0.1', port: ports.gateway });
+  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`gateway failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

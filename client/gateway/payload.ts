@@ -1,0 +1,74 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { PayloadError, toFeatureVector, type FeatureSchema } from './feature-schema';
+
+export interface ParsedRecord {
+  /** The model's feature vector, in the schema's order. */
+  features: number[];
+  /** The record's id columns, echoed back so callers can join results. */
+  ids: Record<string, unknown>;
+}
+
+/**
+ * Parses a prediction request: JSON (one record, a list of records, or `{"records": [...]}`,
+ * keyed by the raw feature names) or CSV (with a header naming the columns, or without one:
+ * the features in the schema's order).
+ */
+export function parsePredictionPayload(contentType: string, body: unknown, schema: FeatureSchema, maxRecords: number): ParsedRecord[] {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  let records: Record<string, unknown>[];
+  if (type === 'application/json') records = jsonRecords(body);
+  else if (type === 'text/csv') records = csvRecords(typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '', schema);
+  else throw new UnsupportedMediaError(`content type '${type}' is not supported: send application/json or text/csv`);
+  if (records.length === 0) throw new PayloadError('the request has no records');
+  if (records.length > maxRecords) throw new PayloadError(`the request has ${records.length} records; at most ${maxRecords} per request`);
+  return records.map((record, index) => ({
+    features: toFeatureVector(record, schema, index),
+    ids: Object.fromEntries(schema.idColumns.filter((c) => record[c] !== undefined).map((c) => [c, record[c]])),
+  }));
+}
+
+export class UnsupportedMediaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedMediaError';
+  }
+}
+
+function jsonRecords(body: unknown): Record<string, unknown>[] {
+  const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.records) ? body.records : [body];
+  return list.map((item, index) => {
+    if (!isObject(item)) throw new PayloadError(`record ${index}: must be a JSON object keyed by feature names`);
+    return item;
+  });
+}
+
+function csvRecords(text: string, schema: FeatureSchema): Record<string, unknown>[] {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+  } catch (err) {
+    throw new PayloadError(`the CSV body cannot be parsed: ${(err as Error).message}`);
+  }
+  if (rows.length === 0) return [];
+  const names = new Set([...schema.features.map((f) => f.name), ...schema.idColumns, schema.label.name]);
+  const first = rows[0]!;
+  const hasHeader = first.some((cell) => names.has(cell));
+  const columns = hasHeader ? first : schema.features.map((f) => f.name);
+  if (hasHeader) {
+    const seen = new Set<string>();
+    for (const c of first) {
+      if (seen.has(c)) throw new PayloadError(`CSV header: column '${c}' appears twice`);
+      seen.add(c);
+    }
+  }
+  return rows.slice(hasHeader ? 1 : 0).map((row, index) => {
+    if (row.length !== columns.length) {
+      throw new PayloadError(`record ${index}: has ${row.length} fields, expected ${columns.length}${hasHeader ? ' (as in the header)' : ` (the features in order: ${columns.join(', ')})`}`);
+    }
+    return Object.fromEntries(columns.map((c, i) => [c, row[i]]));
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

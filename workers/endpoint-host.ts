@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { ConfigError, parseConfig, REPO_ROOT } from '../common/config/parse';
+import { stackPorts } from '../common/config/schema';
+import { EndpointHost } from '../activities/backends/local/endpoint-host/endpoint-host';
+import { buildEndpointHostServer } from '../activities/backends/local/endpoint-host/server';
+import { LocalObjectStore } from '../activities/backends/local/object-store';
+
+/**
+ * The local endpoint host process (started by `mlops stack up`): serves every endpoint recorded in
+ * the hosting state, restores them after its own restart, and reconciles every 2 s (the control
+ * plane also nudges it). SIGTERM/SIGINT: stop accepting, finish requests, flush capture, exit.
+ */
+async function main(): Promise<void> {
+  const config = parseConfig();
+  const host = new EndpointHost({
+    home: config.home,
+    python: config.python,
+    algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
+    store: new LocalObjectStore(path.join(config.home, 'objects')),
+    stateFile: path.join(config.home, 'registry', 'hosting.json'),
+    log: (m) => console.log(`${new Date().toISOString()} ${m}`),
+  });
+  const app = buildEndpointHostServer(host);
+  const port = stackPorts(config.portBase).endpointHost;
+  await app.listen({ host: '127.0.0.1', port });
+  console.log(`endpoint host listening on http://127.0.0.1:${port}`);
+  await host.reconcile();
+  const timer = setInterval(() => void host.reconcile(), 2000);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the endpoint host`);
+    clearInterval(timer);
+    await app.close();
+    await host.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`endpoint host failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
