@@ -46,7 +46,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-bench: bench-training ## run every benchmark
+bench: bench-training bench-gateway ## run every benchmark
 
 bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
 	npx tsx bench/training.bench.ts
@@ -59,3 +59,6 @@ stack-down:
 
 clean: ## remove the local data dir (stop the stack first)
 	rm -rf .mlops
+
+bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
+	npx tsx bench/gateway.bench.ts

@@ -6,6 +6,9 @@ import { parseConfig, REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { stackPorts } from '../../common/config/schema';
 import { isPortOpen } from '../../client/stack/processes';
+import { EndpointHost } from '../../activities/backends/local/endpoint-host/endpoint-host';
+import { buildEndpointHostServer } from '../../activities/backends/local/endpoint-host/server';
+import { LocalObjectStore } from '../../activities/backends/local/object-store';
 
 export const DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
 
@@ -55,4 +58,27 @@ export async function readJson<T>(file: string): Promise<T> {
 
 export async function jobDirs(home: string, kind: 'training' | 'processing'): Promise<string[]> {
   return (await fs.readdir(path.join(home, 'jobs', kind)).catch(() => [] as string[])).sort();
+}
+
+/** A real endpoint host in this process, on the port the config's backend nudges. */
+export async function startEndpointHost(config: Config): Promise<{ host: EndpointHost; stop: () => Promise<void> }> {
+  const host = new EndpointHost({
+    home: config.home,
+    python: config.python,
+    algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
+    store: new LocalObjectStore(path.join(config.home, 'objects')),
+    stateFile: path.join(config.home, 'registry', 'hosting.json'),
+    readyTimeoutMs: 60_000,
+  });
+  const app = buildEndpointHostServer(host);
+  await app.listen({ host: '127.0.0.1', port: stackPorts(config.portBase).endpointHost });
+  const timer = setInterval(() => void host.reconcile(), 500);
+  return {
+    host,
+    stop: async () => {
+      clearInterval(timer);
+      await app.close();
+      await host.stop();
+    },
+  };
 }

@@ -14,7 +14,7 @@ import { waitForTrainingReport, type TrainingRunReport } from '../../client/trai
 import { startTraining, type StartTrainingOptions } from '../../client/training/start-training';
 import { createWorkers } from '../../workers/workers';
 import { createLocalEnv } from '../helpers/temporal-env';
-import { DATASET, jobDirs, readJson, tempDir, testConfig } from '../helpers/integration';
+import { DATASET, freePortBase, jobDirs, readJson, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
 
 /**
  * The whole training pipeline on a real Temporal dev server, the local backend, real Python jobs
@@ -28,11 +28,13 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
   let backend: Backend;
   let workers: Worker[];
   let running: Promise<unknown>;
+  let endpointHost: Awaited<ReturnType<typeof startEndpointHost>>;
 
   before(async () => {
     env = await createLocalEnv();
     home = await tempDir('integration');
-    config = testConfig({ home });
+    config = testConfig({ home, portBase: await freePortBase() });
+    endpointHost = await startEndpointHost(config);
     backend = createBackend(config);
     workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50 });
     running = Promise.all(workers.map((w) => w.run()));
@@ -41,6 +43,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
   after(async () => {
     for (const w of workers ?? []) w.shutdown();
     await running?.catch(() => undefined);
+    await endpointHost?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
   });
@@ -94,6 +97,14 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
       path.join(home, 'jobs', 'training', byFamily.xgboost!.trainingJob!.name, 'job.json'),
     );
     assert.deepEqual(xgbJob.description.resources, { instanceType: 'ml.m5.large', instanceCount: 1 });
+    // Steps 9-10: each family's endpoint serves the new champion, exported for the gateway.
+    for (const m of report.models) {
+      const endpoint = await backend.hosting.describeEndpoint(`mlops-${m.family}`);
+      assert.equal(endpoint?.status, 'InService');
+      assert.equal(endpoint?.variants[0]?.modelName, m.modelName);
+      assert.equal((await backend.parameters.get(parameterNames.champion(m.family, 'endpoint-name')))?.value, `mlops-${m.family}`);
+      assert.equal((await backend.parameters.get(parameterNames.champion(m.family, 'endpoint-config-name')))?.value, endpoint?.endpointConfigName);
+    }
     // Notifications.
     const notes = await backend.notifier.recent(10);
     assert.deepEqual(notes.map((n) => n.kind), ['training.succeeded']);
@@ -106,7 +117,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(memo.config?.models?.length, 2);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const activityTypes = new Set(history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])));
-    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
+    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'deployEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
       assert.ok(activityTypes.has(name), `activity ${name} is in the history`);
     }
   });

@@ -50,6 +50,8 @@ export class EndpointHost {
   private reconciling: Promise<void> = Promise.resolve();
   private rerun = false;
   private stopping = false;
+  /** Successful invocations answered, per endpoint: counted apart from capture, to check it. */
+  readonly served = new Map<string, number>();
 
   constructor(private readonly options: EndpointHostOptions) {
     this.state = hostingState(options.stateFile);
@@ -188,6 +190,7 @@ export class EndpointHost {
     const time = new Date();
     const result = await instance.invoke(request.body, headers, this.options.invocationTimeoutMs ?? 60_000);
     if (result.statusCode >= 400) return { kind: 'model-error', variantName: variant.variantName, result };
+    this.served.set(endpointName, (this.served.get(endpointName) ?? 0) + 1);
     if (CaptureWriter.sampled(deployment.capture)) {
       this.capture.record({
         endpointName,

@@ -59,7 +59,11 @@ export function buildEndpointHostServer(host: EndpointHost): FastifyInstance {
     return reply.code(202).send({ accepted: true });
   });
 
-  app.get('/admin/endpoints', async () => ({ endpoints: host.liveView(), capture: { captured: host.capture.captured, written: host.capture.written } }));
+  app.get('/admin/endpoints', async () => ({
+    endpoints: host.liveView(),
+    served: Object.fromEntries(host.served),
+    capture: { captured: host.capture.captured, written: host.capture.written },
+  }));
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     if (error.statusCode === 413) return reply.code(413).send({ ErrorCode: 'ValidationError', Message: `the request body exceeds ${MAX_INVOCATION_BYTES} bytes` });

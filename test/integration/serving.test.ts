@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createBackend } from '../../activities/backends';
+import type { Backend } from '../../activities/backends/types';
+import { REPO_ROOT } from '../../common/config/parse';
+import { stackPorts, type Config } from '../../common/config/schema';
+import { stackDown, stackUp } from '../../client/stack/stack';
+import { connectClient } from '../../client/temporal';
+import { waitForTrainingReport } from '../../client/training/report';
+import type { trainingPipeline } from '../../workflows';
+import { DATASET, eventually, freePortBase, tempDir, testConfig } from '../helpers/integration';
+
+const RECORD = { Mileage: 20105, Cylinder: 6, Doors: 4, Cruise: 1, Sound: 0, Leather: 0, Buick: 1, Cadillac: 0, Chevy: 0, Pontiac: 0, Saab: 0, Saturn: 0, convertible: 0, coupe: 0, hatchback: 0, sedan: 1, wagon: 0 };
+
+async function countCaptured(home: string, endpoint: string): Promise<number> {
+  const dir = path.join(home, 'objects', 'mlops', 'capture', endpoint);
+  const files: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(path.join(d, e.name));
+      else if (e.name.endsWith('.jsonl')) files.push(path.join(d, e.name));
+    }
+  };
+  await walk(dir);
+  let n = 0;
+  for (const f of files) n += (await fs.readFile(f, 'utf8')).split('\n').filter((l) => l.trim()).length;
+  return n;
+}
+
+/**
+ * Real-time inference on the real stack: a run with manual approval decided from the CLI creates
+ * the endpoints; a second, better run updates one of them while a load generator keeps the gateway
+ * busy; no request fails and every served request is captured once.
+ */
+describe('serving (integration: approval from the CLI, endpoints, gateway, capture)', function () {
+  this.timeout(300_000);
+  let home: string;
+  let config: Config;
+  let backend: Backend;
+  let env: Record<string, string>;
+  let gatewayUrl: string;
+
+  before(async () => {
+    home = await tempDir('serving');
+    config = testConfig({ home, portBase: await freePortBase() });
+    env = { MLOPS_HOME: home, MLOPS_PORT_BASE: String(config.portBase), MLOPS_TASK_QUEUE_SUFFIX: config.taskQueueSuffix, MLOPS_JOB_POLL_MS: '50' };
+    backend = createBackend(config);
+    await stackUp(config);
+    gatewayUrl = `http://127.0.0.1:${stackPorts(config.portBase).gateway}`;
+  });
+
+  after(async () => {
+    await stackDown(config).catch(() => undefined);
+    await fs.rm(home, { recursive: true, force: true });
+  });
+
+  async function mlops(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'mlops.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 120_000 });
+    return stdout;
+  }
+
+  async function predict(): Promise<{ status: number; body: { predictions?: { prediction: number }[]; degraded?: unknown } }> {
+    const response = await fetch(`${gatewayUrl}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORD) });
+    return { status: response.status, body: (await response.json()) as { predictions?: { prediction: number }[]; degraded?: unknown } };
+  }
+
+  it('when a manual-approval run is approved from the CLI, then both endpoints serve through the gateway and every request is captured once', async () => {
+    const weak = path.join(home, 'weak.json');
+    await fs.writeFile(weak, JSON.stringify({ models: { xgboost: { hyperparameters: { num_round: 25 } } } }));
+    const started = JSON.parse(await mlops('train', '--data', DATASET, '--config', weak, '--approval', 'manual', '--json')) as { workflowId: string };
+    const pending = await eventually('two approvals pending', async () => {
+      const list = JSON.parse(await mlops('approvals', '--json')) as { approvals: { workflowId: string; family: string }[] };
+      return list.approvals.length === 2 ? list.approvals : undefined;
+    });
+    assert.deepEqual(pending.map((p) => p.family).sort(), ['linear-learner', 'xgboost']);
+    assert.ok(pending.every((p) => p.workflowId === started.workflowId));
+    for (const family of ['xgboost', 'linear-learner']) {
+      assert.match(await mlops('approve', started.workflowId, '--model', family, '--by', 'alice', '--reason', 'first champion'), new RegExp(`${family} version 1 approved by alice`));
+    }
+    const { client, connection } = await connectClient(config);
+    try {
+      const report = await waitForTrainingReport(client.workflow.getHandle<typeof trainingPipeline>(started.workflowId), (r) => r);
+      assert.equal(report.status, 'completed', JSON.stringify(report.error));
+      assert.deepEqual(report.models.map((m) => m.decision.outcome), ['accepted', 'accepted']);
+    } finally {
+      await connection.close();
+    }
+    const version = await backend.registry.getVersion('xgboost', 1);
+    assert.equal(version?.decision?.decidedBy, 'alice');
+    const endpoints = JSON.parse(await mlops('endpoints', 'list', '--json')) as { endpoints: { endpointName: string; status: string; modelVersion: string; instances: string }[] };
+    assert.deepEqual(endpoints.endpoints.map((e) => [e.endpointName, e.status, e.modelVersion, e.instances]).sort(), [
+      ['mlops-linear-learner', 'InService', 'linear-learner v1', '1/1'],
+      ['mlops-xgboost', 'InService', 'xgboost v1', '1/1'],
+    ]);
+    const n = 25;
+    for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
+    await eventually('capture flushed', async () => (await countCaptured(home, 'mlops-xgboost')) === n && (await countCaptured(home, 'mlops-linear-learner')) === n, 10_000);
+  });
+
+  it('when a better model is deployed while the gateway is under load, then the endpoint is updated in place and no request fails', async () => {
+    const before = await backend.hosting.describeEndpoint('mlops-xgboost');
+    const capturedBefore = await countCaptured(home, 'mlops-xgboost');
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const load = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          try {
+            const r = await predict();
+            if (r.status === 200 && !r.body.degraded && Number.isFinite(r.body.predictions?.[0]?.prediction)) ok++;
+            else failures.push(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+          } catch (err) {
+            failures.push(String(err));
+          }
+        }
+      }),
+    );
+    try {
+      await eventually('load flowing', async () => ok > 20);
+      const report = JSON.parse(await mlops('train', '--data', DATASET, '--new-run', '--wait', '--json')) as { status: string; models: { family: string; decision: { outcome: string } }[] };
+      assert.equal(report.status, 'completed');
+      assert.equal(report.models.find((m) => m.family === 'xgboost')?.decision.outcome, 'accepted');
+      const countAtSwitch = ok;
+      await eventually('more load after the switch', async () => ok > countAtSwitch + 50);
+    } finally {
+      stop = true;
+      await load;
+    }
+    assert.deepEqual(failures, [], 'no request failed during the update');
+    const after = await backend.hosting.describeEndpoint('mlops-xgboost');
+    assert.equal(after?.status, 'InService');
+    assert.notEqual(after?.endpointConfigName, before?.endpointConfigName, 'the endpoint moved to the new config');
+    assert.equal(after?.variants[0]?.modelName, (await backend.registry.getVersion('xgboost', 2))?.modelName);
+    await eventually('capture of every served request', async () => (await countCaptured(home, 'mlops-xgboost')) - capturedBefore === ok, 10_000);
+  });
+});
