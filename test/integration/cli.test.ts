@@ -58,7 +58,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     for (const up of ups) assert.equal(up.code, 0, up.stderr);
     const statuses = await Promise.all(stacks.map(async (s) => JSON.parse((await mlops(s.env, 'stack', 'status', '--json')).stdout) as StatusJson));
     for (const [i, status] of statuses.entries()) {
-      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker']);
+      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker', 'gateway']);
       for (const service of status.services) {
         assert.equal(service.state, 'running', `${service.name} of stack ${i}`);
         assert.ok(service.pid && service.pid > 0);
@@ -131,7 +131,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
   });
 
   it('when --help is asked of any command, then it prints usage and exits 0', async () => {
-    for (const args of [[], ['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['train'], ['runs'], ['runs', 'list'], ['runs', 'show'], ['models'], ['models', 'list'], ['notifications'], ['config']]) {
+    for (const args of [[], ['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['train'], ['runs'], ['runs', 'list'], ['runs', 'show'], ['models'], ['models', 'list'], ['notifications'], ['config'], ['approvals'], ['approve'], ['reject'], ['endpoints'], ['endpoints', 'list'], ['predict']]) {
       const result = await mlops({}, ...args, '--help');
       assert.equal(result.code, 0, `mlops ${args.join(' ')} --help`);
       assert.match(result.stdout, /Usage: mlops/);

@@ -7,7 +7,8 @@ import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT } from '../../common/config/parse';
 import { stackPorts, type Config } from '../../common/config/schema';
-import { stackDown, stackUp } from '../../client/stack/stack';
+import { stackDown, stackStatus, stackUp } from '../../client/stack/stack';
+import { readRecord, stopProcess } from '../../client/stack/processes';
 import { connectClient } from '../../client/temporal';
 import { waitForTrainingReport } from '../../client/training/report';
 import type { trainingPipeline } from '../../workflows';
@@ -136,5 +137,22 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     assert.notEqual(after?.endpointConfigName, before?.endpointConfigName, 'the endpoint moved to the new config');
     assert.equal(after?.variants[0]?.modelName, (await backend.registry.getVersion('xgboost', 2))?.modelName);
     await eventually('capture of every served request', async () => (await countCaptured(home, 'mlops-xgboost')) - capturedBefore === ok, 10_000);
+  });
+
+  it('when the endpoint host shuts down cleanly and starts again, then no capture record is lost and it restores its endpoints', async () => {
+    const capturedBefore = await countCaptured(home, 'mlops-xgboost');
+    const n = 30;
+    for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
+    const host = (await readRecord(path.join(home, 'run'), 'endpoint-host'))!;
+    assert.equal(await stopProcess(host.pid, 20_000), 'stopped', 'SIGTERM ends the host gracefully');
+    assert.equal((await countCaptured(home, 'mlops-xgboost')) - capturedBefore, n, 'everything served was flushed at shutdown');
+    const down = await predict();
+    assert.equal(down.status, 503, 'with both endpoints unreachable the gateway answers 503 quickly');
+
+    await stackUp(config); // restarts only the endpoint host
+    assert.ok((await stackStatus(config)).every((s) => s.state === 'running'));
+    await eventually('the endpoints serve again', async () => (await predict()).status === 200, 60_000);
+    const endpoints = await backend.hosting.listEndpoints();
+    assert.deepEqual(endpoints.map((e) => e.status), ['InService', 'InService']);
   });
 });
