@@ -1,7 +1,9 @@
 /**
  * `make bench-training`: the whole training pipeline on the demo dataset, for real (dev server,
  * local backend, Python jobs). Each measured run gets a fresh data dir, so every run does the full
- * work (both models accepted, all baselines). Prints progress, then one JSON object as its last line.
+ * work (both models accepted, all baselines). The targets cover steps 1-7 and 11 (no endpoints);
+ * `wallWithDeploymentSeconds` adds steps 9-10 (model servers started and passing /ping).
+ * Prints progress, then one JSON object as its last line.
  *
  * Orchestration overhead is reported two ways: the issue's definition (wall minus the sum of the
  * jobs' own run times) and the stricter one (wall minus the jobs on the critical path).
@@ -16,9 +18,10 @@ import { startTraining } from '../client/training/start-training';
 import { waitForTrainingReport } from '../client/training/report';
 import { createWorkers, WORKFLOWS_PATH } from '../workers/workers';
 import { createLocalEnv } from '../test/helpers/temporal-env';
-import { DATASET, tempDir, testConfig } from '../test/helpers/integration';
+import { DATASET, freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const DEPLOY_RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
 const TARGETS = { wallSeconds: 20, overheadSeconds: 1, xgboostTestRmse: 2500, linearTestRmse: 3100 };
 
 interface JobTiming {
@@ -57,10 +60,14 @@ async function main(): Promise<void> {
   const env = await createLocalEnv();
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const runs: { wall: number; jobSum: number; critical: number; xgbRmse: number; linRmse: number }[] = [];
+  const deployWalls: number[] = [];
   try {
-    for (let i = 0; i <= RUNS; i++) {
+    // Steps 1-7 and 11 (the targets' scope) first, then whole runs with endpoints (steps 8-10).
+    for (let i = 0; i <= RUNS + DEPLOY_RUNS; i++) {
+      const deploy = i > RUNS;
       const home = await tempDir('bench');
-      const config = testConfig({ home });
+      const config = testConfig({ home, portBase: await freePortBase() });
+      const endpointHost = deploy ? await startEndpointHost(config) : undefined;
       const backend = createBackend(config);
       const workers: Worker[] = await createWorkers({
         connection: env.nativeConnection,
@@ -73,11 +80,16 @@ async function main(): Promise<void> {
       const running = Promise.all(workers.map((w) => w.run()));
       try {
         const t0 = performance.now();
-        const started = await startTraining(env.client, backend, config, { data: DATASET, newRun: true, trigger: 'bench' });
+        const started = await startTraining(env.client, backend, config, { data: DATASET, newRun: true, deploy, trigger: 'bench' });
         const report = await waitForTrainingReport(started.handle, (r) => r);
         const wall = (performance.now() - t0) / 1000;
         if (report.status !== 'completed') throw new Error(`run failed: ${report.error?.message}`);
         if (!report.models.every((m) => m.decision.outcome === 'accepted')) throw new Error('a fresh data dir must accept both models');
+        if (deploy) {
+          deployWalls.push(wall);
+          console.error(`with deployment ${deployWalls.length}/${DEPLOY_RUNS}: wall ${wall.toFixed(2)} s`);
+          continue;
+        }
         const jobs = await jobTimings(home);
         const metric = (family: string) => report.models.find((m) => m.family === family)!.metrics!.test.rmse;
         const sample = { wall, jobSum: jobs.reduce((s, j) => s + j.seconds, 0), critical: criticalPath(jobs), xgbRmse: metric('xgboost'), linRmse: metric('linear-learner') };
@@ -87,6 +99,7 @@ async function main(): Promise<void> {
       } finally {
         for (const w of workers) w.shutdown();
         await running;
+        await endpointHost?.stop();
         await fs.rm(home, { recursive: true, force: true });
       }
     }
@@ -114,6 +127,7 @@ async function main(): Promise<void> {
         criticalPathJobSeconds: round(median(runs.map((r) => r.critical))),
         overheadSeconds: round(overhead),
         overheadVsCriticalPathSeconds: round(overheadCritical),
+        wallWithDeploymentSeconds: deployWalls.length ? round(median(deployWalls)) : null,
         xgboostTestRmse: round(xgb),
         linearTestRmse: round(lin),
       },
