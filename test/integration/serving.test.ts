@@ -70,7 +70,7 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
 
   it('when a manual-approval run is approved from the CLI, then both endpoints serve through the gateway and every request is captured once', async () => {
     const weak = path.join(home, 'weak.json');
-    await fs.writeFile(weak, JSON.stringify({ models: { xgboost: { hyperparameters: { num_round: 25 } } } }));
+    await fs.writeFile(weak, JSON.stringify({ models: { xgboost: { hyperparameters: { num_round: 25 } } }, deployment: { instanceCount: 2 } }));
     const started = JSON.parse(await mlops('train', '--data', DATASET, '--config', weak, '--approval', 'manual', '--json')) as { workflowId: string };
     const pending = await eventually('two approvals pending', async () => {
       const list = JSON.parse(await mlops('approvals', '--json')) as { approvals: { workflowId: string; family: string }[] };
@@ -93,12 +93,25 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     assert.equal(version?.decision?.decidedBy, 'alice');
     const endpoints = JSON.parse(await mlops('endpoints', 'list', '--json')) as { endpoints: { endpointName: string; status: string; modelVersion: string; instances: string }[] };
     assert.deepEqual(endpoints.endpoints.map((e) => [e.endpointName, e.status, e.modelVersion, e.instances]).sort(), [
-      ['mlops-linear-learner', 'InService', 'linear-learner v1', '1/1'],
-      ['mlops-xgboost', 'InService', 'xgboost v1', '1/1'],
+      ['mlops-linear-learner', 'InService', 'linear-learner v1', '2/2'],
+      ['mlops-xgboost', 'InService', 'xgboost v1', '2/2'],
     ]);
     const n = 25;
     for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
     await eventually('capture flushed', async () => (await countCaptured(home, 'mlops-xgboost')) === n && (await countCaptured(home, 'mlops-linear-learner')) === n, 10_000);
+    // The files follow SageMaker's data-capture layout and record format.
+    const files = await fs.readdir(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', 'AllTraffic'), { recursive: true });
+    const file = files.find((f) => f.endsWith('.jsonl'))!;
+    assert.match(file, /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl$/);
+    const record = JSON.parse((await fs.readFile(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', 'AllTraffic', file), 'utf8')).split('\n')[0]!);
+    assert.deepEqual(Object.keys(record), ['captureData', 'eventMetadata', 'eventVersion']);
+    assert.equal(record.eventVersion, '0');
+    assert.deepEqual(record.captureData.endpointInput, { observedContentType: 'text/csv', mode: 'INPUT', data: '20105,6,4,1,0,0,1,0,0,0,0,0,0,0,0,1,0', encoding: 'CSV' });
+    assert.equal(record.captureData.endpointOutput.mode, 'OUTPUT');
+    assert.equal(record.captureData.endpointOutput.encoding, 'CSV');
+    assert.ok(Number.isFinite(Number(record.captureData.endpointOutput.data)));
+    assert.deepEqual(Object.keys(record.eventMetadata), ['eventId', 'inferenceId', 'inferenceTime']);
+    assert.match(record.eventMetadata.inferenceTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
   it('when a better model is deployed while the gateway is under load, then the endpoint is updated in place and no request fails', async () => {
