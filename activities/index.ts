@@ -2,6 +2,7 @@ import type { Backend } from './backends/types';
 import { createEndpointActivities } from './inference/endpoints';
 import { createNotificationActivities } from './notifications/notify';
 import { createRegistryActivities } from './registry/model-registry';
+import { createScoringActivities } from './scoring/scoring';
 import { createBaselineActivities } from './training/baselines';
 import { createPreprocessActivities } from './training/preprocess';
 import { createTrainingJobActivities } from './training/train';
@@ -24,6 +25,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings) {
     ...createRegistryActivities(backend),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
+    ...createScoringActivities(backend, settings),
   };
 }
 

@@ -77,6 +77,17 @@ export function endpointName(prefix: string, family: string): string {
   return name;
 }
 
+/** The workflow id of a scoring run started by a data object (same rule as training). */
+export function scoringWorkflowId(object: { bucket: string; key: string; version: string }): string {
+  return `scoring/${object.bucket}/${object.key}@${object.version}`;
+}
+
+/** Job names of the batch scoring pipeline. */
+export const scoringJobNames = {
+  preprocess: (run: RunRef, index: number) => runScopedName(['score-prep', String(index)], run),
+  transform: (run: RunRef, family: string) => runScopedName(['transform', family], run),
+};
+
 export interface RunRef {
   workflowId: string;
   runId: string;

@@ -1,2 +1,3 @@
 /** The workflow bundle's entry: every workflow of the project, by name. */
 export { trainingPipeline } from './training/training.workflow';
+export { batchScoringPipeline } from './batch-scoring/batch-scoring.workflow';

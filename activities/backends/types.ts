@@ -62,7 +62,22 @@ export interface ProcessingJobSpec {
   maxRuntimeSeconds: number;
 }
 
-export type JobKind = 'training' | 'processing';
+/** CreateTransformJob, for one model over every object under an input prefix. */
+export interface TransformJobSpec {
+  jobName: string;
+  image: AlgorithmImage;
+  /** The model artifact (model.tar.gz) the transform serves. */
+  modelArtifactUri: string;
+  input: { s3Uri: string; contentType: 'text/csv' | 'application/jsonlines'; splitType: 'Line' | 'None' };
+  output: { s3OutputPath: string; accept: 'text/csv' | 'application/jsonlines'; assembleWith: 'Line' | 'None' };
+  dataProcessing: { inputFilter: string; joinSource: 'None' | 'Input'; outputFilter: string };
+  /** BatchDataCaptureConfig (local: a CSV per input with record id, features, prediction). */
+  dataCapture?: { destinationS3Uri: string; generateInferenceId: boolean; featureSchemaUri: string };
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+export type JobKind = 'training' | 'processing' | 'transform';
 
 export interface JobDescription {
   jobName: string;
@@ -77,14 +92,17 @@ export interface JobDescription {
   finalMetrics: FinalMetric[];
   /** Training jobs: `<outputPath>/<jobName>/output/model.tar.gz`. */
   modelArtifactUri?: string;
-  /** Processing jobs: output name -> S3 prefix. */
+  /** Processing and transform jobs: output name -> S3 prefix. */
   outputs?: Record<string, string>;
+  /** Transform jobs: the objects written (`.out` files, capture files). */
+  outputObjects?: string[];
 }
 
 export interface JobRunner {
   /** Starts the job, or finds it already started under that name (`alreadyExisted: true`). */
   startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }>;
   startProcessingJob(spec: ProcessingJobSpec): Promise<{ alreadyExisted: boolean }>;
+  startTransformJob(spec: TransformJobSpec): Promise<{ alreadyExisted: boolean }>;
   /** The job's current state, or undefined when no job has that name. */
   describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined>;
   stopJob(kind: JobKind, jobName: string): Promise<void>;

@@ -12,6 +12,7 @@ import { registerModelsCommands } from './commands/models';
 import { registerNotificationsCommand } from './commands/notifications';
 import { registerPredictCommand } from './commands/predict';
 import { registerRunsCommands } from './commands/runs';
+import { registerScoreCommand } from './commands/score';
 import { registerStackCommands } from './commands/stack';
 import { registerTrainCommand } from './commands/train';
 import { CliContext } from './context';
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
   registerApprovalCommands(program, ctx);
   registerEndpointCommands(program, ctx);
   registerPredictCommand(program, ctx);
+  registerScoreCommand(program, ctx);
   registerNotificationsCommand(program, ctx);
   registerConfigCommand(program, ctx);
   try {

@@ -27,6 +27,11 @@ export interface StartTrainingOptions {
   /** False: no endpoints (steps 9-10 are skipped). Default true. */
   deploy?: boolean;
   trigger: string;
+  /**
+   * The object version announced by an S3 event (versionId, ETag or sequencer), with an s3:// `data`:
+   * it names the workflow id instead of a HEAD of the object, so a redelivered event maps to the same id.
+   */
+  version?: string;
 }
 
 export interface StartedTraining {
@@ -46,7 +51,7 @@ export class UsageError extends Error {
 }
 
 /** Resolves the data location, puts a local file into the bucket, and returns the object version. */
-export async function resolveTrainingData(backend: Backend, config: Config, data: string | undefined): Promise<{ uri: string; bucket: string; key: string; version: string }> {
+export async function resolveTrainingData(backend: Backend, config: Config, data: string | undefined, localPrefix = 'training'): Promise<{ uri: string; bucket: string; key: string; version: string }> {
   const source = data ?? DEMO_DATASET;
   if (isS3Uri(source)) {
     let location;
@@ -64,7 +69,7 @@ export async function resolveTrainingData(backend: Backend, config: Config, data
   const file = path.resolve(source);
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile()) throw new UsageError(`--data: ${source} is not a file (give a local CSV path or an s3:// URI)`);
-  const key = `training/${path.basename(file)}`;
+  const key = `${localPrefix}/${path.basename(file)}`;
   const uri = s3Uri(config.bucket, key);
   const meta = await backend.objectStore.putFile(uri, file, { contentType: 'text/csv' });
   return { uri, bucket: config.bucket, key, version: meta.etag };
@@ -75,7 +80,10 @@ export async function resolveTrainingData(backend: Backend, config: Config, data
  * key, ETag), so starting twice for the same data returns the first run instead of a second one.
  */
 export async function startTraining(client: Client, backend: Backend, config: Config, options: StartTrainingOptions): Promise<StartedTraining> {
-  const data = await resolveTrainingData(backend, config, options.data);
+  const data =
+    options.version && options.data && isS3Uri(options.data)
+      ? { uri: options.data, ...parseS3Uri(options.data), version: options.version }
+      : await resolveTrainingData(backend, config, options.data);
   let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
   if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
   if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;

@@ -1,7 +1,8 @@
-import { type ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { Notification } from '../../activities/backends/types';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
+import type { ScoringModel } from '../../common/types/scoring';
 import type { TrainingConfig, TrainingInput } from '../../common/types/training';
 
 export function metrics(validationRmse: number, testRmse = validationRmse * 1.02): SplitMetrics {
@@ -38,6 +39,10 @@ export interface MockBehaviour {
   preprocessError?: ApplicationFailure;
   trainingError?: Partial<Record<ModelFamily, ApplicationFailure>>;
   notifyError?: Error;
+  /** Batch scoring: the champions found (default: one per family). */
+  scoringModels?: ScoringModel[];
+  scoringPreprocessError?: ApplicationFailure;
+  transformError?: Partial<Record<ModelFamily, ApplicationFailure>>;
 }
 
 /** Records what the workflow asked for, so tests can assert on calls and their order. */
@@ -50,11 +55,12 @@ export interface MockCalls {
   modelQualityBaselines: ModelFamily[];
   endpointConfigs: string[];
   deployed: { endpointName: string; endpointConfigName: string }[];
+  transforms: { family: ModelFamily; inputPrefix: string; outputPath: string; inputFilter: string; joinSource: string; outputFilter: string }[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
@@ -116,6 +122,25 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`deployEndpoint:${input.endpointName}`);
       calls.deployed.push(input);
       return { ...input, action: 'created' as const };
+    },
+    async resolveScoringModels(input) {
+      calls.activities.push('resolveScoringModels');
+      const all = behaviour.scoringModels ?? (['xgboost', 'linear-learner'] as const).map((family) => ({ family, modelName: `model-${family}`, modelVersion: 1, artifactUri: `s3://mlops/models/${family}/model.tar.gz`, featureSchemaUri: 's3://mlops/schema/feature-schema.json' }));
+      const chosen = input.families ? all.filter((m) => input.families!.includes(m.family)) : all;
+      if (chosen.length === 0) throw ApplicationFailure.nonRetryable('no approved model to score with', 'NotFound');
+      return chosen;
+    },
+    async runScoringPreprocessingJob(input) {
+      calls.activities.push('runScoringPreprocessingJob');
+      if (behaviour.scoringPreprocessError) throw behaviour.scoringPreprocessError;
+      return { featuresPrefix: `${input.outputPrefix}/features/`, job: job(input.jobName) };
+    },
+    async runBatchTransformJob(input) {
+      calls.activities.push(`runBatchTransformJob:${input.model.family}`);
+      const error = behaviour.transformError?.[input.model.family];
+      if (error) throw error;
+      calls.transforms.push({ family: input.model.family, inputPrefix: input.inputPrefix, outputPath: input.outputPath, ...input.dataProcessing });
+      return { outputUris: [`${input.outputPath}cars.csv.out`], captureUris: [`${input.capture.destinationUri}cars.csv.captured.csv`], job: job(input.jobName) };
     },
     async notify(notification) {
       calls.activities.push(`notify:${notification.kind}`);

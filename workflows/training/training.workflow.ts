@@ -15,6 +15,7 @@ import type { JobSummary } from '../../common/types/jobs';
 import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
 import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput, TrainingProgress, TrainingResult } from '../../common/types/training';
 import { deployActivityOptions, jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { failureTypeOf, innermostMessage } from '../shared/failures';
 import { sendNotification } from '../shared/notify';
 import { ApprovalBoard, needsApproval } from './approval';
 import { evaluateCandidate } from './evaluate-candidate';
@@ -229,7 +230,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
         setStage(family, 'accepted');
         return outcome;
       } catch (err) {
-        outcome.decision = failedDecision(messageOf(err));
+        outcome.decision = failedDecision(innermostMessage(err));
         setStage(family, 'failed');
         throw err;
       }
@@ -240,8 +241,8 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
     const dataQuality: BaselineUris = await dataQualityBaseline;
     if (failures.length > 0) {
       throw ApplicationFailure.create({
-        message: failures.map((f) => `${f.family}: ${messageOf(f.error)}`).join('; '),
-        type: failureTypeOf(failures[0]!.error),
+        message: failures.map((f) => `${f.family}: ${innermostMessage(f.error)}`).join('; '),
+        type: failureTypeOf(failures[0]!.error) ?? ErrorType.JobFailed,
         nonRetryable: true,
         details: [{ models: [...outcomes.values()] }],
       });
@@ -280,10 +281,10 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
       kind: 'training.failed',
       severity: 'error',
       subject: `training run failed: ${input.dataUri}`,
-      message: messageOf(err),
+      message: innermostMessage(err),
       workflowId: run.workflowId,
       runId: run.runId,
-      details: { dataUri: input.dataUri, failureType: failureTypeOf(err), models: [...outcomes.values()].map((m) => ({ family: m.family, outcome: m.decision.outcome, reason: m.decision.reason })) },
+      details: { dataUri: input.dataUri, failureType: failureTypeOf(err) ?? ErrorType.JobFailed, models: [...outcomes.values()].map((m) => ({ family: m.family, outcome: m.decision.outcome, reason: m.decision.reason })) },
     });
     throw err;
   }
@@ -301,24 +302,6 @@ function summarizeOutcome(models: ModelOutcome[]): string {
   const accepted = models.filter((m) => m.decision.outcome === 'accepted').length;
   if (accepted === models.length) return 'accepted';
   return accepted === 0 ? 'rejected' : 'partially-accepted';
-}
-
-/** The innermost failure message: an activity failure wraps the cause the user needs to read. */
-function messageOf(err: unknown): string {
-  let current: unknown = err;
-  while (typeof current === 'object' && current !== null && 'cause' in current && (current as { cause?: unknown }).cause) {
-    current = (current as { cause: unknown }).cause;
-  }
-  return current instanceof Error ? current.message : String(current);
-}
-
-function failureTypeOf(err: unknown): string {
-  let current: unknown = err;
-  while (typeof current === 'object' && current !== null) {
-    if (current instanceof ApplicationFailure && current.type) return current.type;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return ErrorType.JobFailed;
 }
 
 function describeProgress(p: TrainingProgress): string {

@@ -6,7 +6,7 @@ import * as tar from 'tar';
 import { modelArtifactUri } from '../../../common/artifacts';
 import type { FinalMetric } from '../../../common/types/jobs';
 import { MissingInputError } from '../errors';
-import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec } from '../types';
+import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { LOCAL_IMAGES } from './algorithm-images';
 import { isNotFound, isProcessAlive, readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
 import { scanMetrics } from './metrics-scanner';
@@ -15,7 +15,7 @@ import { ObjectNotFoundError, type LocalObjectStore } from './object-store';
 /** The persisted record of one local job: `<jobs>/<kind>/<name>/job.json`. */
 interface JobRecord {
   description: JobDescription;
-  spec: { kind: 'training'; training: TrainingJobSpec } | { kind: 'processing'; processing: ProcessingJobSpec };
+  spec: { kind: 'training'; training: TrainingJobSpec } | { kind: 'processing'; processing: ProcessingJobSpec } | { kind: 'transform'; transform: TransformJobSpec };
   pid?: number;
 }
 
@@ -86,6 +86,24 @@ export class LocalJobRunner implements JobRunner {
         if (count === 0) throw new JobInputError(`input '${input.name}': no objects under ${input.s3Uri}`);
       }
       for (const output of spec.outputs) await fs.mkdir(toLocalPath(base, output.localPath), { recursive: true });
+    });
+  }
+
+  async startTransformJob(spec: TransformJobSpec): Promise<{ alreadyExisted: boolean }> {
+    return this.start('transform', spec.jobName, { kind: 'transform', transform: spec }, spec.resources, async (base) => {
+      await fs.mkdir(path.join(base, 'output'), { recursive: true });
+      await this.options.objectStore.download(spec.modelArtifactUri, path.join(base, 'model', 'model.tar.gz')).catch((err: Error) => {
+        throw err instanceof ObjectNotFoundError ? new JobInputError(`model: ${err.message}`) : err;
+      });
+      const count = await this.options.objectStore.downloadPrefix(spec.input.s3Uri, path.join(base, 'transform', 'input'));
+      if (count === 0) throw new JobInputError(`input: no objects under ${spec.input.s3Uri}`);
+      await fs.mkdir(path.join(base, 'transform', 'output'), { recursive: true });
+      if (spec.dataCapture) {
+        await fs.mkdir(path.join(base, 'transform', 'capture'), { recursive: true });
+        await this.options.objectStore.download(spec.dataCapture.featureSchemaUri, path.join(base, 'transform', 'schema', 'feature-schema.json')).catch((err: Error) => {
+          throw err instanceof ObjectNotFoundError ? new JobInputError(`feature schema: ${err.message}`) : err;
+        });
+      }
     });
   }
 
@@ -207,7 +225,7 @@ export class LocalJobRunner implements JobRunner {
       if (child.pid === undefined) throw new Error(`could not start job process for ${record.description.jobName}`);
       record.pid = child.pid;
       record.description.startTime = new Date().toISOString();
-      record.description.secondaryStatus = record.description.kind === 'training' ? 'Training' : 'Processing';
+      record.description.secondaryStatus = { training: 'Training', processing: 'Processing', transform: 'Transforming' }[record.description.kind];
       await writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify(record, null, 2));
     });
   }
@@ -231,6 +249,30 @@ export class LocalJobRunner implements JobRunner {
       return {
         command: [this.options.python, '-m', image.module, image.trainArgument ?? 'train'],
         env: { ...common, TRAINING_JOB_NAME: spec.jobName, TRAINING_JOB_ARN: localArn('training-job', spec.jobName) },
+      };
+    }
+    if (record.spec.kind === 'transform') {
+      const spec = record.spec.transform;
+      const t = path.join(base, 'transform');
+      return {
+        command: [this.options.python, '-m', 'mlops_algorithms.transform'],
+        env: {
+          ...common,
+          TRANSFORM_JOB_NAME: spec.jobName,
+          model_dir: path.join(base, 'model'),
+          input_dir: path.join(t, 'input'),
+          output_dir: path.join(t, 'output'),
+          content_type: spec.input.contentType,
+          split_type: spec.input.splitType,
+          accept: spec.output.accept,
+          assemble_with: spec.output.assembleWith,
+          input_filter: spec.dataProcessing.inputFilter,
+          join_source: spec.dataProcessing.joinSource,
+          output_filter: spec.dataProcessing.outputFilter,
+          job_start_time: record.description.creationTime.replace(/\.\d{3}Z$/, 'Z'),
+          generate_inference_id: String(spec.dataCapture?.generateInferenceId ?? false),
+          ...(spec.dataCapture ? { capture_dir: path.join(t, 'capture'), feature_schema: path.join(t, 'schema', 'feature-schema.json') } : {}),
+        },
       };
     }
     const spec = record.spec.processing;
@@ -290,6 +332,18 @@ export class LocalJobRunner implements JobRunner {
       record.description.modelArtifactUri = uri;
       return;
     }
+    if (record.spec.kind === 'transform') {
+      const spec = record.spec.transform;
+      const written = await store.uploadDir(path.join(base, 'transform', 'output'), spec.output.s3OutputPath);
+      const outputs: Record<string, string> = { output: spec.output.s3OutputPath };
+      if (spec.dataCapture) {
+        written.push(...(await store.uploadDir(path.join(base, 'transform', 'capture'), spec.dataCapture.destinationS3Uri)));
+        outputs.capture = spec.dataCapture.destinationS3Uri;
+      }
+      record.description.outputs = outputs;
+      record.description.outputObjects = written;
+      return;
+    }
     const outputs: Record<string, string> = {};
     for (const output of record.spec.processing.outputs) {
       await store.uploadDir(toLocalPath(base, output.localPath), output.s3Uri);
@@ -326,7 +380,14 @@ async function failureReasonOf(record: JobRecord, base: string, dir: string, exi
 }
 
 function maxRuntimeOf(record: JobRecord): number {
-  return record.spec.kind === 'training' ? record.spec.training.maxRuntimeSeconds : record.spec.processing.maxRuntimeSeconds;
+  switch (record.spec.kind) {
+    case 'training':
+      return record.spec.training.maxRuntimeSeconds;
+    case 'processing':
+      return record.spec.processing.maxRuntimeSeconds;
+    case 'transform':
+      return record.spec.transform.maxRuntimeSeconds;
+  }
 }
 
 function resourceConfig(resources: { instanceType: string; instanceCount: number }) {

@@ -27,6 +27,9 @@ function fakeJobs(script: (JobDescription | undefined)[]): FakeJobs {
     async startProcessingJob() {
       return { alreadyExisted: false };
     },
+    async startTransformJob() {
+      return { alreadyExisted: false };
+    },
     async describeJob() {
       fake.described++;
       return script[Math.min(next++, script.length - 1)];

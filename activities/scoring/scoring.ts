@@ -1,0 +1,109 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { parameterNames } from '../../common/artifacts';
+import { ErrorType } from '../../common/errors';
+import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
+import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
+import { joinUri } from '../../common/uri';
+import type { Backend } from '../backends/types';
+import { runJobToCompletion } from '../shared/run-job';
+
+export interface ScoringPreprocessInput {
+  jobName: string;
+  dataUri: string;
+  featureSchemaUri: string;
+  /** Receives `features/<input file>`: id column(s) first, then the features, no header. */
+  outputPrefix: string;
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+export interface BatchTransformInput {
+  jobName: string;
+  model: ScoringModel;
+  inputPrefix: string;
+  outputPath: string;
+  dataProcessing: DataProcessing;
+  capture: { destinationUri: string; generateInferenceId: boolean };
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+/** The batch scoring pipeline's steps: find the models, pre-process, batch transform. */
+export function createScoringActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  return {
+    /** The latest approved model of each family, as the training pipeline exported it. */
+    async resolveScoringModels(input: { families?: ModelFamily[] }): Promise<ScoringModel[]> {
+      const out: ScoringModel[] = [];
+      for (const family of input.families ?? MODEL_FAMILIES) {
+        const get = async (field: Parameters<typeof parameterNames.champion>[1]) => (await backend.parameters.get(parameterNames.champion(family, field)))?.value;
+        const [modelName, version, artifactUri, featureSchemaUri] = await Promise.all([get('model-name'), get('model-version'), get('model-artifact-uri'), get('feature-schema-uri')]);
+        if (modelName && version && artifactUri && featureSchemaUri) out.push({ family, modelName, modelVersion: Number(version), artifactUri, featureSchemaUri });
+      }
+      if (out.length === 0) {
+        throw ApplicationFailure.nonRetryable(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} to score with: run the training pipeline first`, ErrorType.NotFound);
+      }
+      return out;
+    },
+
+    /** Step 1: the scoring file through the training run's feature code and schema. */
+    async runScoringPreprocessingJob(input: ScoringPreprocessInput): Promise<{ featuresPrefix: string; job: JobSummary }> {
+      const featuresPrefix = joinUri(input.outputPrefix, 'features') + '/';
+      const { summary } = await runJobToCompletion(backend.jobs, {
+        kind: 'processing',
+        jobName: input.jobName,
+        pollIntervalMs: settings.pollIntervalMs,
+        clientErrorType: ErrorType.DatasetSchemaInvalid,
+        start: () =>
+          backend.jobs.startProcessingJob({
+            jobName: input.jobName,
+            image: 'preprocess',
+            arguments: [
+              '--mode', 'scoring',
+              '--input-dir', '/opt/ml/processing/input/raw',
+              '--output-dir', '/opt/ml/processing/output/features',
+              '--feature-schema', '/opt/ml/processing/input/schema/feature-schema.json',
+            ],
+            environment: {},
+            inputs: [
+              { name: 'raw', s3Uri: input.dataUri, localPath: '/opt/ml/processing/input/raw' },
+              { name: 'schema', s3Uri: input.featureSchemaUri, localPath: '/opt/ml/processing/input/schema' },
+            ],
+            outputs: [{ name: 'features', s3Uri: featuresPrefix, localPath: '/opt/ml/processing/output/features' }],
+            resources: input.resources,
+            maxRuntimeSeconds: input.maxRuntimeSeconds,
+          }),
+      });
+      return { featuresPrefix, job: summary };
+    },
+
+    /** Step 2-3: a batch transform with DataProcessing; the scored payload is captured for monitoring. */
+    async runBatchTransformJob(input: BatchTransformInput): Promise<{ outputUris: string[]; captureUris: string[]; job: JobSummary }> {
+      const { description, summary } = await runJobToCompletion(backend.jobs, {
+        kind: 'transform',
+        jobName: input.jobName,
+        pollIntervalMs: settings.pollIntervalMs,
+        clientErrorType: ErrorType.InvalidInput,
+        start: () =>
+          backend.jobs.startTransformJob({
+            jobName: input.jobName,
+            image: input.model.family,
+            modelArtifactUri: input.model.artifactUri,
+            input: { s3Uri: input.inputPrefix, contentType: 'text/csv', splitType: 'Line' },
+            output: { s3OutputPath: input.outputPath, accept: 'text/csv', assembleWith: 'Line' },
+            dataProcessing: input.dataProcessing,
+            dataCapture: { destinationS3Uri: input.capture.destinationUri, generateInferenceId: input.capture.generateInferenceId, featureSchemaUri: input.model.featureSchemaUri },
+            resources: input.resources,
+            maxRuntimeSeconds: input.maxRuntimeSeconds,
+          }),
+      });
+      const objects = description.outputObjects ?? [];
+      const capturePrefix = input.capture.destinationUri.replace(/\/?$/, '/');
+      return {
+        outputUris: objects.filter((u) => u.endsWith('.out')),
+        captureUris: objects.filter((u) => u.startsWith(capturePrefix)),
+        job: summary,
+      };
+    },
+  };
+}

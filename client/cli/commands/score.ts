@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { waitForScoringReport, startScoring, DEMO_SCORING_FILE } from '../../scoring/start-scoring';
+import { temporalUiUrl } from '../../temporal';
+import { UsageError } from '../../training/start-training';
+import type { CliContext } from '../context';
+import { printJson } from '../output';
+
+export function registerScoreCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('score [file]')
+    .description('batch-score a CSV with the latest approved model(s): s3://bucket/key or a local file (default: the demo scoring sample)')
+    .option('--model <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--wait', 'wait for the run to end and show the scored output')
+    .option('--json', 'print one JSON object')
+    .option('--new-run', 'score again even if this data version already has a run')
+    .action(async (file: string | undefined, options: { model?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
+      let families: ModelFamily[] | undefined;
+      if (options.model) {
+        if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
+        families = [options.model];
+      }
+      const client = await ctx.client();
+      const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
+      const { runId } = await started.handle.describe();
+      const uiUrl = (r: string) => temporalUiUrl(ctx.config, started.workflowId, r);
+      if (!options.wait) {
+        const summary = { workflowId: started.workflowId, runId, started: started.started, dataUri: started.dataUri, uiUrl: uiUrl(runId) };
+        return options.json ? printJson(summary) : console.log(`${started.started ? 'started' : 'already exists'}: ${summary.workflowId}\n  Temporal UI: ${summary.uiUrl}`);
+      }
+      if (!options.json) console.error(`scoring ${started.dataUri} (${started.workflowId})`);
+      const report = await waitForScoringReport(started.handle, uiUrl);
+      if (options.json) printJson(report);
+      else {
+        console.log(`\nRun ${report.workflowId}: ${report.status}`);
+        if (report.error) console.log(`  error (${report.error.type ?? 'failure'}): ${report.error.message}`);
+        for (const o of report.outputs) {
+          console.log(`\n  ${o.family} version ${o.modelVersion}`);
+          for (const uri of o.outputUris) {
+            console.log(`    output: ${uri}`);
+            const head = (await ctx.backend.objectStore.get(uri)).toString('utf8').split('\n').slice(0, 5);
+            for (const line of head) if (line) console.log(`      ${line}`);
+          }
+          for (const uri of o.captureUris) console.log(`    captured for monitoring: ${uri}`);
+        }
+        console.log(`\n  Temporal UI: ${report.uiUrl}`);
+      }
+      if (report.status !== 'completed') process.exitCode = 1;
+    });
+}

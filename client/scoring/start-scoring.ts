@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Backend } from '../../activities/backends/types';
+import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { scoringWorkflowId } from '../../common/ids';
+import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
+import type { ModelFamily } from '../../common/types/model';
+import type { ScoredOutput, ScoringConfig, ScoringInput, ScoringResult } from '../../common/types/scoring';
+import type { batchScoringPipeline } from '../../workflows';
+import { resolveTrainingData } from '../training/start-training';
+
+export const DEMO_SCORING_FILE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
+
+export function defaultScoringConfig(config: Config): ScoringConfig {
+  return {
+    bucket: config.bucket,
+    outputPrefix: `s3://${config.bucket}/scored`,
+    captureUri: `s3://${config.bucket}/capture/batch`,
+    // Drop the id before scoring, join the prediction back to the record, keep id + prediction.
+    dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
+    generateInferenceId: true,
+    resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+    maxJobRuntimeSeconds: 3600,
+    taskQueues: taskQueuesOf(config),
+  };
+}
+
+export interface StartScoringOptions {
+  /** `s3://bucket/key` or a local CSV (put into `s3://<bucket>/scoring/<name>` first). */
+  data: string;
+  families?: ModelFamily[];
+  newRun?: boolean;
+  /** The object version when the caller knows it (an S3 event); otherwise read from the store. */
+  version?: string;
+  trigger: string;
+}
+
+/** Starts a scoring run once per data version (`scoring/<bucket>/<key>@<etag>`). */
+export async function startScoring(client: Client, backend: Backend, config: Config, options: StartScoringOptions): Promise<{ handle: WorkflowHandle<typeof batchScoringPipeline>; workflowId: string; started: boolean; dataUri: string }> {
+  const data = await resolveTrainingData(backend, config, options.data, 'scoring');
+  const scoringConfig: ScoringConfig = { ...defaultScoringConfig(config), ...(options.families ? { families: options.families } : {}) };
+  const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
+  const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: options.version ?? data.version });
+  const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  try {
+    const handle = await client.workflow.start('batchScoringPipeline', {
+      taskQueue: scoringConfig.taskQueues.orchestration,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: PIPELINE, value: 'scoring' },
+        { key: DATA_URI, value: data.uri },
+        { key: OUTCOME, value: 'running' },
+      ],
+      memo: { trigger: options.trigger, dataUri: data.uri, config: scoringConfig },
+      staticSummary: `Batch scoring of ${data.uri}`,
+    });
+    return { handle: handle as WorkflowHandle<typeof batchScoringPipeline>, workflowId, started: true, dataUri: data.uri };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle<typeof batchScoringPipeline>(workflowId), workflowId, started: false, dataUri: data.uri };
+    throw err;
+  }
+}
+
+export interface ScoringRunReport {
+  workflowId: string;
+  runId: string;
+  status: 'completed' | 'failed';
+  dataUri?: string;
+  uiUrl: string;
+  error?: { type?: string; message: string };
+  outputs: Pick<ScoredOutput, 'family' | 'modelName' | 'modelVersion' | 'outputUris' | 'captureUris'>[];
+}
+
+export async function waitForScoringReport(handle: WorkflowHandle<typeof batchScoringPipeline>, uiUrl: (runId: string) => string): Promise<ScoringRunReport> {
+  const { runId } = await handle.describe();
+  try {
+    const result: ScoringResult = await handle.result();
+    return {
+      workflowId: handle.workflowId,
+      runId,
+      status: 'completed',
+      dataUri: result.dataUri,
+      uiUrl: uiUrl(runId),
+      outputs: result.outputs.map(({ family, modelName, modelVersion, outputUris, captureUris }) => ({ family, modelName, modelVersion, outputUris, captureUris })),
+    };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    let cause: Error = err;
+    while (cause.cause instanceof Error) cause = cause.cause;
+    return { workflowId: handle.workflowId, runId, status: 'failed', uiUrl: uiUrl(runId), error: { type: (cause as { type?: string }).type, message: cause.message }, outputs: [] };
+  }
+}

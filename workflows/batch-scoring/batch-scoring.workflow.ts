@@ -1,0 +1,107 @@
+import { proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { invalidInput } from '../../common/errors';
+import { runKey, scoringJobNames, type RunRef } from '../../common/ids';
+import { OUTCOME } from '../../common/search-attributes';
+import type { ScoredOutput, ScoringInput, ScoringResult, ScoringStage } from '../../common/types/scoring';
+import { joinUri, parseS3Uri, s3Uri } from '../../common/uri';
+import { jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { failureTypeOf, innermostMessage } from '../shared/failures';
+import { sendNotification } from '../shared/notify';
+import { scoringProgressQuery } from './batch-scoring.messages';
+
+/**
+ * The automated batch scoring pipeline: the scoring file goes through the training run's feature
+ * code, then a batch transform per champion model (DataProcessing: drop the id before scoring, join
+ * the prediction back, keep id + prediction); the scored payload is captured for monitoring.
+ */
+export async function batchScoringPipeline(input: ScoringInput): Promise<ScoringResult> {
+  try {
+    parseS3Uri(input.dataUri);
+  } catch (err) {
+    throw invalidInput(`dataUri: ${(err as Error).message}`);
+  }
+  const info = workflowInfo();
+  const run: RunRef = { workflowId: info.workflowId, runId: info.runId };
+  const { config } = input;
+  const queue = config.taskQueues.compute;
+  const quick = proxyActivities<Activities>(quickActivityOptions(queue));
+  const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
+  const key = runKey(run);
+  const progress: { stage: ScoringStage; models: string[] } = { stage: 'resolving-models', models: [] };
+  setHandler(scoringProgressQuery, () => progress);
+  const stage = (s: ScoringStage) => {
+    progress.stage = s;
+    setCurrentDetails(`**Stage:** ${s}${progress.models.length ? `\n\nModels: ${progress.models.join(', ')}` : ''}`);
+  };
+  stage('resolving-models');
+
+  try {
+    const models = await quick.resolveScoringModels({ ...(config.families ? { families: config.families } : {}) });
+    progress.models = models.map((m) => `${m.family} v${m.modelVersion}`);
+
+    // Step 1: one pre-processing job per distinct feature schema (one when both champions come
+    // from the same training run).
+    stage('preprocessing');
+    const schemas = [...new Set(models.map((m) => m.featureSchemaUri))];
+    const prepared = await Promise.all(
+      schemas.map((featureSchemaUri, index) =>
+        jobs.runScoringPreprocessingJob({
+          jobName: scoringJobNames.preprocess(run, index),
+          dataUri: input.dataUri,
+          featureSchemaUri,
+          outputPrefix: s3Uri(config.bucket, `runs/scoring/${key}/preprocess/${index}`),
+          resources: config.resources,
+          maxRuntimeSeconds: config.maxJobRuntimeSeconds,
+        }),
+      ),
+    );
+
+    // Steps 2-3: a batch transform per model; outputs and capture land only when a job completes.
+    stage('scoring');
+    const hour = new Date(info.startTime).toISOString().slice(0, 13).replace(/[-T]/g, '/');
+    const outputs: ScoredOutput[] = await Promise.all(
+      models.map(async (model) => {
+        const { featuresPrefix } = prepared[schemas.indexOf(model.featureSchemaUri)]!;
+        const result = await jobs.runBatchTransformJob({
+          jobName: scoringJobNames.transform(run, model.family),
+          model,
+          inputPrefix: featuresPrefix,
+          outputPath: joinUri(config.outputPrefix, key, model.family) + '/',
+          dataProcessing: config.dataProcessing,
+          capture: { destinationUri: joinUri(config.captureUri, model.family, hour, key) + '/', generateInferenceId: config.generateInferenceId },
+          resources: config.resources,
+          maxRuntimeSeconds: config.maxJobRuntimeSeconds,
+        });
+        return { family: model.family, modelName: model.modelName, modelVersion: model.modelVersion, ...result };
+      }),
+    );
+    stage('completed');
+    upsertSearchAttributes([{ key: OUTCOME, value: 'scored' }]);
+    await sendNotification(queue, {
+      id: `${run.workflowId}/${run.runId}/scoring-succeeded`,
+      kind: 'scoring.succeeded',
+      severity: 'info',
+      subject: `batch scoring finished: ${input.dataUri}`,
+      message: outputs.map((o) => `${o.family} v${o.modelVersion}: ${o.outputUris.join(', ')}`).join('\n'),
+      workflowId: run.workflowId,
+      runId: run.runId,
+      details: { dataUri: input.dataUri, outputs: outputs.map((o) => ({ family: o.family, modelVersion: o.modelVersion, outputUris: o.outputUris })) },
+    });
+    return { workflowId: run.workflowId, runId: run.runId, dataUri: input.dataUri, preprocessedPrefix: prepared[0]!.featuresPrefix, outputs };
+  } catch (err) {
+    stage('failed');
+    upsertSearchAttributes([{ key: OUTCOME, value: 'failed' }]);
+    await sendNotification(queue, {
+      id: `${run.workflowId}/${run.runId}/scoring-failed`,
+      kind: 'scoring.failed',
+      severity: 'error',
+      subject: `batch scoring failed: ${input.dataUri}`,
+      message: innermostMessage(err),
+      workflowId: run.workflowId,
+      runId: run.runId,
+      details: { dataUri: input.dataUri, failureType: failureTypeOf(err) ?? null },
+    });
+    throw err;
+  }
+}
