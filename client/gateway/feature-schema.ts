@@ -27,6 +27,9 @@ export const featureSchemaSchema = z.object({
 
 export type FeatureSchema = z.infer<typeof featureSchemaSchema>;
 
+/** A number as text, as pre-processing accepts it (validation.py `_NUMBER`): no hex, binary or octal literals. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 /** A record broke a rule: the message names the record, the field and the rule. */
 export class PayloadError extends Error {
   constructor(message: string) {
@@ -49,7 +52,7 @@ export function toFeatureVector(record: Record<string, unknown>, schema: Feature
   const values = schema.features.map((feature) => {
     const raw = record[feature.name];
     if (raw === undefined || raw === null || raw === '') throw new PayloadError(`${where(feature.name)}: is required`);
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (typeof raw === 'boolean' || !Number.isFinite(value)) throw new PayloadError(`${where(feature.name)}: '${String(raw)}' is not a number`);
     if ((feature.type === 'integer' || feature.type === 'binary') && !Number.isInteger(value)) throw new PayloadError(`${where(feature.name)}: ${value} is not an integer`);
     if (feature.type === 'binary' && value !== 0 && value !== 1) throw new PayloadError(`${where(feature.name)}: ${value} must be 0 or 1`);

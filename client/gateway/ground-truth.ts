@@ -5,12 +5,30 @@ import type { ObjectStore } from '../../activities/backends/types';
 const INFERENCE_ID = /^[\x21-\x7e][\x20-\x7e]{0,63}$/;
 
 const recordSchema = z.object({
-  inferenceId: z.string().regex(INFERENCE_ID, 'must be 1-64 printable characters without leading whitespace'),
-  groundTruth: z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'must be a number')]).transform(Number).refine(Number.isFinite, 'must be a finite number'),
+  inferenceId: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required (the inferenceId /v1/predict returned)' : 'must be a string') })
+    .regex(INFERENCE_ID, 'must be 1-64 printable characters without leading whitespace'),
+  groundTruth: z
+    .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'must be a number')], { error: (issue) => (issue.input === undefined ? 'is required (the true value)' : 'must be a number') })
+    .transform(Number)
+    .refine(Number.isFinite, 'must be a finite number'),
 });
 
-/** `POST /v1/ground-truth` body: one label, a list, or `{"records": [...]}`. */
-export const groundTruthBodySchema = z.union([z.array(recordSchema).min(1), z.object({ records: z.array(recordSchema).min(1) }), recordSchema]).transform((b) => (Array.isArray(b) ? b : 'records' in b ? b.records : [b]));
+/**
+ * `POST /v1/ground-truth` body: one label, a list, or `{"records": [...]}`. The shape is settled
+ * first, then each record is checked, so an error names the record, its field and the rule.
+ */
+export const groundTruthBodySchema = z
+  .unknown()
+  .transform((body, ctx) => {
+    const list = Array.isArray(body) ? body : typeof body === 'object' && body !== null && 'records' in body ? (body as { records: unknown }).records : [body];
+    if (!Array.isArray(list) || list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a record, a non-empty list of records, or {"records": [...]}' });
+      return z.NEVER;
+    }
+    return list as unknown[];
+  })
+  .pipe(z.array(recordSchema));
 
 /**
  * Stores labels in SageMaker's ground-truth format and layout (`<uri>/yyyy/mm/dd/hh/<file>.jsonl`,

@@ -45,7 +45,7 @@ function jsonRecords(body: unknown): Record<string, unknown>[] {
 function csvRecords(text: string, schema: FeatureSchema): Record<string, unknown>[] {
   let rows: string[][];
   try {
-    rows = parseCsv(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+    rows = parseCsv(text, { bom: true, skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
   } catch (err) {
     throw new PayloadError(`the CSV body cannot be parsed: ${(err as Error).message}`);
   }

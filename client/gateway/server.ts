@@ -79,9 +79,17 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
         );
         const missing = deployed.filter((c) => models[c.family] === undefined).map((c) => c.family);
         const ids = parsed.values().next().value![i]!.ids;
+        let prediction = Number.NaN;
+        try {
+          if (Object.keys(models).length) prediction = combine(combiner, combinerName, models);
+        } catch (err) {
+          // A combiner that needs a model which did not answer (model:<family>): the endpoint is
+          // unavailable (503), the request is not at fault.
+          if (!(err instanceof CombinerError) || missing.length === 0) throw err;
+        }
         return {
           inferenceId,
-          prediction: Object.keys(models).length ? combine(combiner, combinerName, models) : Number.NaN,
+          prediction,
           models,
           ...(Object.keys(ids).length ? { ids } : {}),
           ...(missing.length ? { unavailable: missing } : {}),
@@ -104,7 +112,8 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     const parsed = groundTruthBodySchema.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return reply.code(400).send(problem('InvalidGroundTruth', `${issue.path.join('.') || 'body'}: ${issue.message}`));
+      const where = issue.path.length ? `record ${String(issue.path[0])}${issue.path.length > 1 ? `, field '${issue.path.slice(1).join('.')}'` : ''}` : 'body';
+      return reply.code(400).send(problem('InvalidGroundTruth', `${where}: ${issue.message}`));
     }
     const uri = await storeGroundTruth(options.backend.objectStore, options.groundTruthUri, parsed.data);
     return reply.code(202).send({ accepted: parsed.data.length, uri });

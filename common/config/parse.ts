@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { configSchema, CONFIG_ENV, type Config } from './schema';
+import { configSchema, CONFIG_ENV, DEFAULT_SNS_CERT_HOSTS, SECRET_KEYS, type Config } from './schema';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../task-queues';
 
 /** Thrown when the configuration is unusable; the message lists every problem, one per line. */
@@ -36,7 +36,15 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = 
     gatewayTimeoutMs: env.MLOPS_GATEWAY_TIMEOUT_MS ?? '2000',
     gatewayOnPartial: env.MLOPS_GATEWAY_ON_PARTIAL ?? 'answer',
     gatewayMaxBodyBytes: env.MLOPS_GATEWAY_MAX_BODY ?? String(1024 * 1024),
-    groundTruthUri: env.MLOPS_GROUND_TRUTH_URI ?? `s3://${env.MLOPS_BUCKET ?? 'mlops'}/ground-truth`,
+    // Derived from the bucket only when the bucket is valid: a bad bucket is reported once, as itself.
+    groundTruthUri: env.MLOPS_GROUND_TRUTH_URI ?? `s3://${/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(env.MLOPS_BUCKET ?? 'mlops') ? (env.MLOPS_BUCKET ?? 'mlops') : 'mlops'}/ground-truth`,
+    webhookToken: env.MLOPS_WEBHOOK_TOKEN || undefined,
+    webhookHmacSecret: env.MLOPS_WEBHOOK_HMAC_SECRET || undefined,
+    webhookRoutes: env.MLOPS_WEBHOOK_ROUTES ? path.resolve(cwd, env.MLOPS_WEBHOOK_ROUTES) : undefined,
+    webhookSnsCertHosts: env.MLOPS_WEBHOOK_SNS_CERT_HOSTS || DEFAULT_SNS_CERT_HOSTS,
+    webhookSnsTopics: (env.MLOPS_WEBHOOK_SNS_TOPICS ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0),
+    webhookSnsMaxAgeSeconds: env.MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS ?? '3600',
+    webhookMaxBodyBytes: env.MLOPS_WEBHOOK_MAX_BODY ?? String(256 * 1024),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -64,7 +72,7 @@ export function describeConfig(config: Config): Record<string, string> {
   for (const [key, envName] of Object.entries(CONFIG_ENV) as [keyof Config, string][]) {
     const value = config[key];
     if (value === undefined) continue;
-    out[envName] = key === 'notifyWebhookUrl' ? maskUrl(String(value)) : String(value);
+    out[envName] = key === 'notifyWebhookUrl' ? maskUrl(String(value)) : SECRET_KEYS.has(key) ? '***' : String(value);
   }
   return out;
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { featureSchemaSchema, PayloadError, toFeatureVector, type FeatureSchema } from '../../../../client/gateway/feature-schema';
+import { USED_CARS_FEATURES, usedCar, usedCarsFeatureSchema, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
+
+/** A small schema with a float feature and a max rule, which the used-cars schema lacks. */
+function engineSchema(): FeatureSchema {
+  return featureSchemaSchema.parse({
+    schemaVersion: 1,
+    label: { name: 'Price', type: 'float' },
+    features: [
+      { name: 'Litres', type: 'float', min: 0.5, max: 8 },
+      { name: 'Turbo', type: 'binary' },
+    ],
+  });
+}
+
+describe('client/gateway/feature-schema', () => {
+  describe('featureSchemaSchema', () => {
+    it('when the document is the pre-processing job’s, then it parses with its rules, ids and one-hot groups', () => {
+      const schema = featureSchemaSchema.parse(usedCarsFeatureSchemaDocument());
+
+      assert.deepEqual(schema.features.map((f) => f.name), [...USED_CARS_FEATURES]);
+      assert.deepEqual(schema.features[1], { name: 'Cylinder', type: 'integer', allowed: [4, 6, 8], stats: { min: 4, max: 8, mean: 5.27 } });
+      assert.deepEqual(schema.idColumns, ['rownames']);
+      assert.deepEqual(schema.oneHotGroups.map((g) => g.name), ['make', 'body']);
+      assert.equal(schema.label.name, 'Price');
+    });
+
+    it('when idColumns and oneHotGroups are absent, then both default to empty lists', () => {
+      const schema = engineSchema();
+
+      assert.deepEqual(schema.idColumns, []);
+      assert.deepEqual(schema.oneHotGroups, []);
+    });
+
+    it('when the schema version is not 1, a feature type is unknown or there are no features, then it is rejected', () => {
+      const base = usedCarsFeatureSchemaDocument();
+
+      assert.equal(featureSchemaSchema.safeParse({ ...base, schemaVersion: 2 }).success, false);
+      assert.equal(featureSchemaSchema.safeParse({ ...base, features: [{ name: 'Colour', type: 'string' }] }).success, false);
+      assert.equal(featureSchemaSchema.safeParse({ ...base, features: [] }).success, false);
+      assert.equal(featureSchemaSchema.safeParse({ ...base, features: [{ name: '', type: 'float' }] }).success, false);
+    });
+  });
+
+  describe('toFeatureVector', () => {
+    const schema = usedCarsFeatureSchema();
+
+    it('when the record is valid, then the vector has the features in schema order, whatever the key order', () => {
+      const reversed = Object.fromEntries(Object.entries(usedCar()).reverse());
+
+      const vector = toFeatureVector(reversed, schema, 0);
+
+      assert.deepEqual(vector, [8221, 6, 4, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    });
+
+    it('when numbers come as strings, with whitespace, an exponent or a sign, then they are converted', () => {
+      const vector = toFeatureVector(usedCar({ Mileage: ' 8221 ', Cylinder: '6', Doors: '+4', Cruise: '1', Sound: '\t0 ', Leather: '1e0' }), schema, 0);
+
+      assert.deepEqual(vector.slice(0, 6), [8221, 6, 4, 1, 0, 1]);
+    });
+
+    it('when an integer field is written as a whole float, then it is accepted as that integer', () => {
+      const vector = toFeatureVector(usedCar({ Mileage: '8221.0', Cylinder: 6.0, Doors: '4.' }), schema, 0);
+
+      assert.deepEqual(vector.slice(0, 3), [8221, 6, 4]);
+    });
+
+    it('when an integer field has a fraction, then it names the record, field and rule', () => {
+      assert.throws(() => toFeatureVector(usedCar({ Mileage: '8221.5' }), schema, 3), { name: 'PayloadError', message: "record 3, field 'Mileage': 8221.5 is not an integer" });
+    });
+
+    it('when a float feature has a fraction, then it is kept', () => {
+      assert.deepEqual(toFeatureVector({ Litres: '2.5', Turbo: 0 }, engineSchema(), 0), [2.5, 0]);
+    });
+
+    it('when a value is above the maximum, then the rule is named', () => {
+      assert.throws(() => toFeatureVector({ Litres: 8.5, Turbo: 0 }, engineSchema(), 0), { message: "record 0, field 'Litres': 8.5 is above the maximum 8" });
+    });
+
+    it('when the label and the id columns are present, then they are allowed and ignored', () => {
+      const vector = toFeatureVector(usedCar({ Price: 'not even a number', rownames: 'car-17' }), schema, 0);
+
+      assert.equal(vector.length, USED_CARS_FEATURES.length);
+      assert.deepEqual(vector, toFeatureVector(usedCar(), schema, 0));
+    });
+
+    it('when a field is missing, null or empty, then it is required', () => {
+      const without = usedCar();
+      delete without.Doors;
+
+      for (const record of [without, usedCar({ Doors: null }), usedCar({ Doors: '' })]) {
+        assert.throws(() => toFeatureVector(record, schema, 1), { message: "record 1, field 'Doors': is required" });
+      }
+    });
+
+    it('when a value is not a decimal number, then it is not a number', () => {
+      for (const raw of ['   ', 'six', 'Infinity', 'NaN', '1,5', true, [6], { v: 6 }]) {
+        assert.throws(() => toFeatureVector(usedCar({ Cylinder: raw }), schema, 0), (err: Error) => err instanceof PayloadError && /field 'Cylinder': .* is not a number$/.test(err.message), JSON.stringify(raw));
+      }
+    });
+
+    it('when a string is a hexadecimal, binary or octal literal, then it is not a number (as in pre-processing)', () => {
+      for (const raw of ['0x1F40', '0b1', '0o7']) {
+        assert.throws(() => toFeatureVector(usedCar({ Mileage: raw }), schema, 0), { message: `record 0, field 'Mileage': '${raw}' is not a number` });
+      }
+      assert.throws(() => toFeatureVector(usedCar({ Cruise: '0x1' }), schema, 0), { message: "record 0, field 'Cruise': '0x1' is not a number" });
+    });
+
+    it('when a binary field is not 0 or 1, then the rule is named', () => {
+      assert.throws(() => toFeatureVector(usedCar({ Leather: -1 }), schema, 0), { message: "record 0, field 'Leather': -1 must be 0 or 1" });
+      assert.throws(() => toFeatureVector(usedCar({ Leather: 0.5 }), schema, 0), { message: "record 0, field 'Leather': 0.5 is not an integer" });
+    });
+
+    it('when a one-hot group has no 1 or two 1s, then the group is named with the count', () => {
+      assert.throws(() => toFeatureVector(usedCar({ sedan: 0 }), schema, 0), { message: "record 0, fields convertible/coupe/hatchback/sedan/wagon: exactly one must be 1 (one-hot group 'body'), found 0" });
+      assert.throws(() => toFeatureVector(usedCar({ Saab: 1 }), schema, 0), { message: "record 0, fields Buick/Cadillac/Chevy/Pontiac/Saab/Saturn: exactly one must be 1 (one-hot group 'make'), found 2" });
+    });
+
+    it('when a field is unknown, then it is named before any rule is checked', () => {
+      assert.throws(() => toFeatureVector({ Mileage: -1, Engine: 'V6' }, schema, 0), { message: /^record 0: unknown field 'Engine' \(expected: Mileage, Cylinder, Doors, / });
+    });
+  });
+});
