@@ -50,6 +50,7 @@ export class ModelServer {
         SAGEMAKER_MODEL_DIR: this.options.modelDir,
         SAGEMAKER_BIND_TO_PORT: '0',
         OMP_NUM_THREADS: '1',
+        MLOPS_EXIT_ON_STDIN_EOF: '1',
         ...(process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE } : {}),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
