@@ -8,7 +8,7 @@ PY        := $(VENV)/bin/python
 NPM_STAMP := node_modules/.mlops-installed
 PY_STAMP  := $(VENV)/.mlops-installed
 
-.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training stack-up stack-down clean
+.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-webhook stack-up stack-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -46,7 +46,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-bench: bench-training bench-gateway ## run every benchmark
+bench: bench-training bench-gateway bench-webhook ## run every benchmark
 
 bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
 	npx tsx bench/training.bench.ts
@@ -62,3 +62,6 @@ clean: ## remove the local data dir (stop the stack first)
 
 bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
 	npx tsx bench/gateway.bench.ts
+
+bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
+	npx tsx bench/webhook.bench.ts

@@ -7,6 +7,7 @@ import { ConfigFileError } from '../training/config-file';
 import { UsageError } from '../training/start-training';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerConfigCommand } from './commands/config';
+import { registerDataCommands, WebhookUnavailableError } from './commands/data';
 import { registerEndpointCommands } from './commands/endpoints';
 import { registerModelsCommands } from './commands/models';
 import { registerNotificationsCommand } from './commands/notifications';
@@ -20,7 +21,7 @@ import { CliContext } from './context';
 /** Exit codes: 0 ok, 1 the operation failed, 2 bad usage or configuration, 3 the stack is not reachable. */
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof ConfigFileError) return 2;
-  if (err instanceof TemporalUnavailableError) return 3;
+  if (err instanceof TemporalUnavailableError || err instanceof WebhookUnavailableError) return 3;
   return 1;
 }
 
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerStackCommands(program, ctx);
   registerTrainCommand(program, ctx);
+  registerDataCommands(program, ctx);
   registerRunsCommands(program, ctx);
   registerModelsCommands(program, ctx);
   registerApprovalCommands(program, ctx);

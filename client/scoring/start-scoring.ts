@@ -8,7 +8,7 @@ import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
 import type { ScoredOutput, ScoringConfig, ScoringInput, ScoringResult } from '../../common/types/scoring';
 import type { batchScoringPipeline } from '../../workflows';
-import { resolveTrainingData } from '../training/start-training';
+import { resolveDataObject } from '../training/start-training';
 
 export const DEMO_SCORING_FILE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
 
@@ -38,17 +38,19 @@ export interface StartScoringOptions {
 
 /** Starts a scoring run once per data version (`scoring/<bucket>/<key>@<etag>`). */
 export async function startScoring(client: Client, backend: Backend, config: Config, options: StartScoringOptions): Promise<{ handle: WorkflowHandle<typeof batchScoringPipeline>; workflowId: string; started: boolean; dataUri: string }> {
-  const data = await resolveTrainingData(backend, config, options.data, 'scoring');
+  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'scoring', ...(options.version ? { version: options.version } : {}) });
   const scoringConfig: ScoringConfig = { ...defaultScoringConfig(config), ...(options.families ? { families: options.families } : {}) };
   const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
-  const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: options.version ?? data.version });
+  const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
   const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
   try {
     const handle = await client.workflow.start('batchScoringPipeline', {
       taskQueue: scoringConfig.taskQueues.orchestration,
       workflowId,
       args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      // FAIL (not USE_EXISTING): the SDK drops the server's `started` flag with USE_EXISTING, and
+      // a duplicate must be reported as such; the handle below reaches the existing run either way.
+      workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
         { key: PIPELINE, value: 'scoring' },

@@ -49,6 +49,11 @@ function serviceEnv(config: Config): NodeJS.ProcessEnv {
     MLOPS_GATEWAY_ON_PARTIAL: config.gatewayOnPartial,
     MLOPS_GATEWAY_MAX_BODY: String(config.gatewayMaxBodyBytes),
     MLOPS_GROUND_TRUTH_URI: config.groundTruthUri,
+    MLOPS_WEBHOOK_SNS_CERT_HOSTS: config.webhookSnsCertHosts,
+    MLOPS_WEBHOOK_SNS_TOPICS: config.webhookSnsTopics.join(','),
+    MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: String(config.webhookSnsMaxAgeSeconds),
+    MLOPS_WEBHOOK_MAX_BODY: String(config.webhookMaxBodyBytes),
+    ...(config.webhookRoutes ? { MLOPS_WEBHOOK_ROUTES: config.webhookRoutes } : {}),
     ...(config.notifyWebhookUrl ? { MLOPS_NOTIFY_WEBHOOK_URL: config.notifyWebhookUrl } : {}),
   };
 }
@@ -154,10 +159,11 @@ function nodeService(name: string, entry: string, port: (c: Config) => number, s
 
 const endpointHost = nodeService('endpoint-host', 'workers/endpoint-host.ts', (c) => stackPorts(c.portBase).endpointHost, 60_000);
 const gateway = nodeService('gateway', 'client/gateway/main.ts', (c) => stackPorts(c.portBase).gateway, 60_000);
+const webhook = nodeService('webhook', 'client/webhook/main.ts', (c) => stackPorts(c.portBase).webhook, 60_000);
 
 /** Services in start order (stopped in reverse). The UI is reported but lives inside `temporal`. */
-const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway];
-const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway];
+const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway, webhook];
+const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway, webhook];
 
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
   const { run, logs } = dirs(config);

@@ -50,9 +50,24 @@ export class UsageError extends Error {
   }
 }
 
-/** Resolves the data location, puts a local file into the bucket, and returns the object version. */
-export async function resolveTrainingData(backend: Backend, config: Config, data: string | undefined, localPrefix = 'training'): Promise<{ uri: string; bucket: string; key: string; version: string }> {
+/**
+ * Resolves the data location, puts a local file into the bucket, and returns the object version.
+ * An S3 event names the version itself (versionId, ETag or sequencer): then the object is not read.
+ */
+export async function resolveDataObject(
+  backend: Backend,
+  config: Config,
+  data: string | undefined,
+  options: { localPrefix: string; version?: string },
+): Promise<{ uri: string; bucket: string; key: string; version: string }> {
   const source = data ?? DEMO_DATASET;
+  if (options.version && isS3Uri(source)) {
+    try {
+      return { uri: source, ...parseS3Uri(source), version: options.version };
+    } catch (err) {
+      throw new UsageError(`--data: ${(err as Error).message}`);
+    }
+  }
   if (isS3Uri(source)) {
     let location;
     try {
@@ -69,7 +84,7 @@ export async function resolveTrainingData(backend: Backend, config: Config, data
   const file = path.resolve(source);
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile()) throw new UsageError(`--data: ${source} is not a file (give a local CSV path or an s3:// URI)`);
-  const key = `${localPrefix}/${path.basename(file)}`;
+  const key = `${options.localPrefix}/${path.basename(file)}`;
   const uri = s3Uri(config.bucket, key);
   const meta = await backend.objectStore.putFile(uri, file, { contentType: 'text/csv' });
   return { uri, bucket: config.bucket, key, version: meta.etag };
@@ -80,10 +95,7 @@ export async function resolveTrainingData(backend: Backend, config: Config, data
  * key, ETag), so starting twice for the same data returns the first run instead of a second one.
  */
 export async function startTraining(client: Client, backend: Backend, config: Config, options: StartTrainingOptions): Promise<StartedTraining> {
-  const data =
-    options.version && options.data && isS3Uri(options.data)
-      ? { uri: options.data, ...parseS3Uri(options.data), version: options.version }
-      : await resolveTrainingData(backend, config, options.data);
+  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'training', ...(options.version ? { version: options.version } : {}) });
   let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
   if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
   if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;
@@ -100,7 +112,9 @@ export async function startTraining(client: Client, backend: Backend, config: Co
       taskQueue: trainingConfig.taskQueues.orchestration,
       workflowId,
       args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      // FAIL (not USE_EXISTING): the SDK drops the server's `started` flag with USE_EXISTING, and
+      // a duplicate must be reported as such; the handle below reaches the existing run either way.
+      workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
         { key: PIPELINE, value: 'training' },

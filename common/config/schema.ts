@@ -38,7 +38,39 @@ export const configSchema = z.object({
   gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),
   groundTruthUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').describe('MLOPS_GROUND_TRUTH_URI: where POST /v1/ground-truth stores labels.'),
+  webhookToken: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('MLOPS_WEBHOOK_TOKEN: shared token the S3-event webhook expects as `Authorization: Bearer <token>` (secret). Unset with no HMAC secret: the stack generates <MLOPS_HOME>/webhook-token.'),
+  webhookHmacSecret: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('MLOPS_WEBHOOK_HMAC_SECRET: the webhook also accepts `X-Mlops-Signature: sha256=<hex HMAC-SHA256 of the raw body>` (secret).'),
+  webhookRoutes: z.string().min(1).optional().describe('MLOPS_WEBHOOK_ROUTES: JSON file of routing rules (bucket, prefix, suffix -> pipeline); unset: training/*.csv -> training, scoring/*.csv -> scoring in MLOPS_BUCKET.'),
+  webhookSnsCertHosts: z
+    .string()
+    .refine(isRegex, 'must be a valid regular expression')
+    .describe('MLOPS_WEBHOOK_SNS_CERT_HOSTS: hosts SNS signing certificates and SubscribeURLs may come from (an anchored regular expression).'),
+  webhookSnsTopics: z
+    .array(z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/, 'must be SNS topic ARNs'))
+    .describe('MLOPS_WEBHOOK_SNS_TOPICS: comma-separated topic ARNs the webhook accepts SNS messages from (empty: any topic).'),
+  webhookSnsMaxAgeSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).describe('MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: an SNS message whose Timestamp is older is refused as expired (stops replays).'),
+  webhookMaxBodyBytes: z.coerce.number().int().min(1024).max(1024 * 1024).describe('MLOPS_WEBHOOK_MAX_BODY: larger webhook bodies get 413.'),
 });
+
+function isRegex(text: string): boolean {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SNS publishes its signing certificates from `sns.<region>.amazonaws.com` (`.com.cn` in China). */
+export const DEFAULT_SNS_CERT_HOSTS = '^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$';
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -60,7 +92,17 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   gatewayOnPartial: 'MLOPS_GATEWAY_ON_PARTIAL',
   gatewayMaxBodyBytes: 'MLOPS_GATEWAY_MAX_BODY',
   groundTruthUri: 'MLOPS_GROUND_TRUTH_URI',
+  webhookToken: 'MLOPS_WEBHOOK_TOKEN',
+  webhookHmacSecret: 'MLOPS_WEBHOOK_HMAC_SECRET',
+  webhookRoutes: 'MLOPS_WEBHOOK_ROUTES',
+  webhookSnsCertHosts: 'MLOPS_WEBHOOK_SNS_CERT_HOSTS',
+  webhookSnsTopics: 'MLOPS_WEBHOOK_SNS_TOPICS',
+  webhookSnsMaxAgeSeconds: 'MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS',
+  webhookMaxBodyBytes: 'MLOPS_WEBHOOK_MAX_BODY',
 };
+
+/** Keys whose values `mlops config` never prints. */
+export const SECRET_KEYS: ReadonlySet<keyof Config> = new Set(['webhookToken', 'webhookHmacSecret']);
 
 /** Ports of the local stack, all derived from one base so two stacks can run side by side. */
 export function stackPorts(portBase: number) {
@@ -71,5 +113,6 @@ export function stackPorts(portBase: number) {
     temporalMetrics: portBase + 1002,
     endpointHost: portBase + 1003,
     gateway: portBase + 1004,
+    webhook: portBase + 1005,
   };
 }

@@ -19,7 +19,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 }
 
 /** A real dev server (in memory unless a db file is given) with the project's search attributes. */
-export function createLocalEnv(options: { port?: number; dbFilename?: string } = {}): Promise<TestWorkflowEnvironment> {
+export function createLocalEnv(options: { port?: number; dbFilename?: string; extraArgs?: string[] } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
@@ -28,6 +28,7 @@ export function createLocalEnv(options: { port?: number; dbFilename?: string } =
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: false,
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
     },
   });
 }

@@ -58,7 +58,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     for (const up of ups) assert.equal(up.code, 0, up.stderr);
     const statuses = await Promise.all(stacks.map(async (s) => JSON.parse((await mlops(s.env, 'stack', 'status', '--json')).stdout) as StatusJson));
     for (const [i, status] of statuses.entries()) {
-      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker', 'gateway']);
+      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker', 'gateway', 'webhook']);
       for (const service of status.services) {
         assert.equal(service.state, 'running', `${service.name} of stack ${i}`);
         assert.ok(service.pid && service.pid > 0);
@@ -111,6 +111,27 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.deepEqual(other.models, []);
   });
 
+  it('when `data put` writes the trained dataset again, then the webhook maps it to the same run (started false); an unrouted object starts nothing', async () => {
+    const env = stacks[0]!.env;
+    const again = await mlops(env, 'data', 'put', DATASET, 's3://mlops/training/', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    const answer = JSON.parse(again.stdout) as { object: { uri: string; etag: string }; webhook: { status: number; runs: { workflowId: string; started: boolean; pipeline: string }[] } };
+    assert.equal(answer.object.uri, 's3://mlops/training/kbb-2005-gm-used-cars.csv');
+    assert.equal(answer.webhook.status, 202);
+    assert.deepEqual(answer.webhook.runs, [{ workflowId: `training/mlops/training/kbb-2005-gm-used-cars.csv@${answer.object.etag}`, started: false, pipeline: 'training' }], 'the run `train` started for this data version');
+
+    const notes = path.join(stacks[0]!.home, 'notes.txt');
+    await fs.writeFile(notes, 'not training data');
+    const ignored = await mlops(env, 'data', 'put', notes, 's3://mlops/training/notes.txt');
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.match(ignored.stdout, /no run started: no routing rule matches s3:\/\/mlops\/training\/notes\.txt/);
+    assert.equal((await fs.stat(path.join(stacks[0]!.home, 'webhook-token'))).mode & 0o777, 0o600, 'the generated token is private');
+    const log = await fs.readFile(path.join(stacks[0]!.home, 'logs', 'webhook.log'), 'utf8');
+    assert.match(log, /POST \/hooks\/minio 202 existing training\/mlops\/training\/kbb-2005-gm-used-cars\.csv@[0-9a-f]{32}/);
+    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: unknown[] };
+    assert.equal(runs.runs.length, 1, 'no second run');
+  });
+
   it('when the user makes a mistake, then the CLI answers with a one-line message and exit code 2, without a stack trace', async () => {
     const env = stacks[1]!.env;
     const missing = await mlops(env, 'train', '--data', '/nonexistent/cars.csv');
@@ -131,7 +152,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
   });
 
   it('when --help is asked of any command, then it prints usage and exits 0', async () => {
-    for (const args of [[], ['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['train'], ['runs'], ['runs', 'list'], ['runs', 'show'], ['models'], ['models', 'list'], ['notifications'], ['config'], ['approvals'], ['approve'], ['reject'], ['endpoints'], ['endpoints', 'list'], ['predict']]) {
+    for (const args of [[], ['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['train'], ['data'], ['data', 'put'], ['runs'], ['runs', 'list'], ['runs', 'show'], ['models'], ['models', 'list'], ['notifications'], ['config'], ['approvals'], ['approve'], ['reject'], ['endpoints'], ['endpoints', 'list'], ['predict']]) {
       const result = await mlops({}, ...args, '--help');
       assert.equal(result.code, 0, `mlops ${args.join(' ')} --help`);
       assert.match(result.stdout, /Usage: mlops/);
@@ -147,5 +168,17 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     await fs.access(path.join(stacks[0]!.home, 'temporal', 'temporal.db'));
     const models = JSON.parse((await mlops(env, 'models', 'list', '--json')).stdout) as { models: unknown[] };
     assert.equal(models.models.length, 2, 'the registry survives the stack');
+  });
+
+  it('when the webhook is down, then `data put` still writes the object, says that no run was started, and exits 3', async () => {
+    const env = stacks[0]!.env;
+    const file = path.join(stacks[0]!.home, 'later.csv');
+    await fs.writeFile(file, 'a,b\n1,2\n');
+
+    const result = await mlops(env, 'data', 'put', file, 's3://mlops/training/later.csv');
+
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /s3:\/\/mlops\/training\/later\.csv is written, but the webhook at http:\/\/127\.0\.0\.1:\d+\/hooks\/minio is not reachable, so no run was started/);
+    assert.equal(await fs.readFile(path.join(stacks[0]!.home, 'objects', 'mlops', 'training', 'later.csv'), 'utf8'), 'a,b\n1,2\n');
   });
 });

@@ -1,4 +1,9 @@
-"""CLI: ``python -m mlops_algorithms.preprocess --input-dir DIR --output-dir DIR [...]``."""
+"""CLI: ``python -m mlops_algorithms.preprocess [--mode training|scoring] --input-dir DIR --output-dir DIR [...]``.
+
+``training`` (default): raw labelled CSV -> train/validation/test splits + feature-schema.json.
+``scoring``: raw scoring CSV(s) -> header-less ``ids,features`` files validated against the
+training ``--feature-schema`` (see ``scoring.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import sys
 from pathlib import Path
 
 from ..contract import ClientError, line_buffered_stdout, run_processing_job
+from ..fastcsv import DEFAULT_CHUNK_ROWS
 from .job import PreprocessOptions, run
+from .scoring import ScoringOptions, run_scoring
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,22 +24,59 @@ class _Parser(argparse.ArgumentParser):
         raise ClientError(f"invalid arguments: {message}")
 
 
-def parse_args(argv: list[str]) -> PreprocessOptions:
+def _parser() -> _Parser:
     parser = _Parser(prog="python -m mlops_algorithms.preprocess", description=__doc__)
+    parser.add_argument("--mode", choices=("training", "scoring"), default="training")
     parser.add_argument("--input-dir", required=True, type=Path)
     parser.add_argument("--output-dir", required=True, type=Path)
     parser.add_argument("--dataset-spec", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
-    ns = parser.parse_args(argv)
+    parser.add_argument("--feature-schema", type=Path, default=None, help="scoring mode: the training feature-schema.json")
+    parser.add_argument("--allow-extra-columns", action="store_true",
+                        help="scoring mode: drop columns that are not in the schema instead of failing")
+    parser.add_argument("--chunk-rows", type=int, default=None, help="scoring mode: lines per streamed chunk")
+    return parser
+
+
+def parse_args(argv: list[str]) -> PreprocessOptions:
+    """Training-mode options (kept for callers and tests)."""
+    options = parse_any(argv)
+    if not isinstance(options, PreprocessOptions):
+        raise ClientError("expected training-mode arguments")
+    return options
+
+
+def parse_any(argv: list[str]) -> "PreprocessOptions | ScoringOptions":
+    ns = _parser().parse_args(argv)
+    if ns.mode == "scoring":
+        if ns.feature_schema is None:
+            raise ClientError("invalid arguments: --mode scoring requires --feature-schema")
+        if ns.dataset_spec is not None:
+            raise ClientError("invalid arguments: --dataset-spec is a training-mode option (scoring uses --feature-schema)")
+        if ns.chunk_rows is not None and ns.chunk_rows < 1:
+            raise ClientError("invalid arguments: --chunk-rows must be >= 1")
+        return ScoringOptions(ns.input_dir, ns.output_dir, ns.feature_schema, ns.allow_extra_columns,
+                              ns.chunk_rows or DEFAULT_CHUNK_ROWS)
+    for flag, value in (("--feature-schema", ns.feature_schema), ("--allow-extra-columns", ns.allow_extra_columns or None),
+                        ("--chunk-rows", ns.chunk_rows)):
+        if value is not None:
+            raise ClientError(f"invalid arguments: {flag} is only used with --mode scoring")
     return PreprocessOptions(ns.input_dir, ns.output_dir, ns.dataset_spec, ns.seed,
                              ns.validation_fraction, ns.test_fraction)
 
 
+def _run(argv: list[str]) -> str:
+    options = parse_any(argv)
+    if isinstance(options, ScoringOptions):
+        return run_scoring(options)
+    return run(options)
+
+
 def main(argv: list[str] | None = None) -> int:
     line_buffered_stdout()
-    return run_processing_job(lambda: run(parse_args(sys.argv[1:] if argv is None else argv)))
+    return run_processing_job(lambda: _run(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,51 @@ describe('common/config/parse', () => {
         notifyWebhookUrl: undefined,
         taskQueueSuffix: '',
         jobPollIntervalMs: 100,
+        gatewayCombiner: 'max',
+        gatewayTimeoutMs: 2000,
+        gatewayOnPartial: 'answer',
+        gatewayMaxBodyBytes: 1024 * 1024,
+        groundTruthUri: 's3://mlops/ground-truth',
+        webhookToken: undefined,
+        webhookHmacSecret: undefined,
+        webhookRoutes: undefined,
+        webhookSnsCertHosts: '^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$',
+        webhookSnsTopics: [],
+        webhookSnsMaxAgeSeconds: 3600,
+        webhookMaxBodyBytes: 256 * 1024,
       });
+    });
+
+    it('when the webhook variables are set, then the routes file is resolved against cwd and the topics are split on commas', () => {
+      const config = parseConfig(
+        {
+          MLOPS_WEBHOOK_TOKEN: 'a-token-of-16-chars',
+          MLOPS_WEBHOOK_HMAC_SECRET: 'a-secret-of-16-chars',
+          MLOPS_WEBHOOK_ROUTES: 'conf/routes.json',
+          MLOPS_WEBHOOK_SNS_CERT_HOSTS: '^sns\\.example\\.test$',
+          MLOPS_WEBHOOK_SNS_TOPICS: ' arn:aws:sns:eu-west-1:111122223333:a, arn:aws:sns:eu-west-1:111122223333:b.fifo ,',
+          MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: '600',
+          MLOPS_WEBHOOK_MAX_BODY: '65536',
+        },
+        CWD,
+      );
+
+      assert.equal(config.webhookRoutes, path.join(CWD, 'conf', 'routes.json'));
+      assert.deepEqual(config.webhookSnsTopics, ['arn:aws:sns:eu-west-1:111122223333:a', 'arn:aws:sns:eu-west-1:111122223333:b.fifo']);
+      assert.equal(config.webhookSnsMaxAgeSeconds, 600);
+      assert.equal(config.webhookMaxBodyBytes, 65536);
+      assert.ok(new RegExp(config.webhookSnsCertHosts).test('sns.example.test'));
+    });
+
+    it('when a webhook value is bad, then each is a problem under its variable', () => {
+      const problems = problemsOf({
+        MLOPS_WEBHOOK_TOKEN: 'short',
+        MLOPS_WEBHOOK_SNS_CERT_HOSTS: '(unclosed',
+        MLOPS_WEBHOOK_SNS_TOPICS: 'not-an-arn',
+        MLOPS_WEBHOOK_MAX_BODY: '100',
+      });
+
+      assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['MLOPS_WEBHOOK_MAX_BODY', 'MLOPS_WEBHOOK_SNS_CERT_HOSTS', 'MLOPS_WEBHOOK_SNS_TOPICS', 'MLOPS_WEBHOOK_TOKEN']);
     });
 
     it('when the environment is not given, then unrelated variables are ignored', () => {
@@ -150,13 +194,22 @@ describe('common/config/parse', () => {
       assert.equal(describeConfig(config).MLOPS_NOTIFY_WEBHOOK_URL, 'https://hooks.slack.com/***');
     });
 
+    it('when the webhook token and HMAC secret are set, then they are masked', () => {
+      const described = describeConfig(parseConfig({ MLOPS_WEBHOOK_TOKEN: 'tok-0123456789abcdef', MLOPS_WEBHOOK_HMAC_SECRET: 'sec-0123456789abcdef' }, CWD));
+
+      assert.equal(described.MLOPS_WEBHOOK_TOKEN, '***');
+      assert.equal(described.MLOPS_WEBHOOK_HMAC_SECRET, '***');
+      assert.ok(!JSON.stringify(described).includes('0123456789abcdef'));
+    });
+
     it('when describing, then every set key appears under its variable name as a string', () => {
       const described = describeConfig(parseConfig({}, CWD));
 
       assert.equal(described.MLOPS_PORT_BASE, '7233');
       assert.equal(described.MLOPS_HOME, path.join(CWD, '.mlops'));
       assert.equal('MLOPS_NOTIFY_WEBHOOK_URL' in described, false);
-      assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => n !== 'MLOPS_NOTIFY_WEBHOOK_URL').sort());
+      const unset = ['MLOPS_NOTIFY_WEBHOOK_URL', 'MLOPS_WEBHOOK_TOKEN', 'MLOPS_WEBHOOK_HMAC_SECRET', 'MLOPS_WEBHOOK_ROUTES'];
+      assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => !unset.includes(n)).sort());
     });
   });
 

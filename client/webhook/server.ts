@@ -1,0 +1,222 @@
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { UsageError } from '../training/start-training';
+import { checkCredentials, type WebhookCredentials } from './auth';
+import {
+  detectFormat,
+  EventFormatError,
+  parseEventBridgeEvent,
+  parseMinioNotification,
+  parseS3Notification,
+  parseSnsMessage,
+  parseSnsNotificationPayload,
+  type EventFormat,
+  type IgnoredRecord,
+  type ObjectCreatedEvent,
+  type ParsedDelivery,
+} from './event-schemas';
+import { matchRoute, type PipelineName, type RouteRule } from './routes';
+import { fetchCertificateOverHttps, getSubscribeUrl, SnsCertificateUnavailableError, SnsRejectedError, SnsVerifier } from './sns-signature';
+import { PipelineNotAvailableError, type PipelineStarter } from './start-run';
+
+export interface WebhookServerOptions {
+  routes: readonly RouteRule[];
+  starter: PipelineStarter;
+  /** For every format but SNS (which is authenticated by its signature). */
+  credentials: WebhookCredentials;
+  sns: {
+    /** Hosts of SigningCertURL and SubscribeURL. */
+    certHostPattern: RegExp;
+    /** Accepted topic ARNs; empty: any. */
+    topics: readonly string[];
+    maxAgeMs: number;
+    fetchCertificate?: (url: string) => Promise<string>;
+    /** Confirms a subscription (GET of its SubscribeURL). */
+    httpGet?: (url: string) => Promise<void>;
+    now?: () => number;
+  };
+  maxBodyBytes: number;
+  /** How EventBridge keys are read (AWS does not document whether they are URL-encoded). */
+  eventBridgeKeyEncoding?: 'form' | 'plain';
+  /** One line per answered request (time, method, path, status, reason). Default: stdout. */
+  log?: (line: string) => void;
+}
+
+export interface RunAnswer {
+  workflowId: string;
+  started: boolean;
+  pipeline: PipelineName;
+}
+
+/** Answered with this status and body; `reason` goes to the log. */
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Rejection';
+  }
+}
+
+const FORMATS: readonly EventFormat[] = ['s3', 'eventbridge', 'sns', 'minio'];
+
+/**
+ * The S3-event webhook (replaces S3 notification -> SNS/EventBridge -> Lambda): turns
+ * object-created events into pipeline starts through the routing rules. Every rejection (401, 403,
+ * 400, 413) happens before anything is started, and each answer is logged with its reason.
+ *
+ * POST /hooks/{s3,eventbridge,sns,minio}, or POST /hooks with the format detected from the body;
+ * HEAD on the same paths (MinIO's liveness probe); GET /ping.
+ */
+export function buildWebhookServer(options: WebhookServerOptions): { app: FastifyInstance; close: () => Promise<void> } {
+  if (!options.credentials.token && !options.credentials.hmacSecret) {
+    throw new Error('the webhook needs a token or an HMAC secret (MLOPS_WEBHOOK_TOKEN, MLOPS_WEBHOOK_HMAC_SECRET); it never runs open');
+  }
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const verifier = new SnsVerifier({
+    certHostPattern: options.sns.certHostPattern,
+    topics: options.sns.topics,
+    maxAgeMs: options.sns.maxAgeMs,
+    fetchCertificate: options.sns.fetchCertificate ?? fetchCertificateOverHttps,
+    ...(options.sns.now ? { now: options.sns.now } : {}),
+  });
+  const httpGet = options.sns.httpGet ?? getSubscribeUrl;
+  const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes, keepAliveTimeout: 30_000 });
+
+  // Every body is kept raw: HMACs cover the bytes, and SNS posts JSON as text/plain.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  function answer(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown, reason: string): FastifyReply {
+    // One line per request, whatever the reason holds (stack traces, keys with %0A in them).
+    log(`${new Date().toISOString()} ${request.method} ${request.url} ${status} ${reason.replace(/[\r\n]+\s*/g, ' | ')}`);
+    return reply.code(status).send(body);
+  }
+
+  function authenticate(request: FastifyRequest, raw: Buffer): void {
+    const problem = checkCredentials(request.headers, raw, options.credentials);
+    if (problem) throw new Rejection(401, 'Unauthorized', problem);
+  }
+
+  async function handle(format: EventFormat | 'detect', request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    let body: unknown;
+    let json = true;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      json = false;
+    }
+    // SNS authenticates by its signature; every other format by token or HMAC, checked before
+    // the body is interpreted (an unauthenticated caller learns nothing about formats).
+    const isSns = format === 'sns' || (format === 'detect' && json && detectFormat(body) === 'sns');
+    if (!isSns) authenticate(request, raw);
+    if (!json) throw new Rejection(400, 'InvalidJson', 'the body is not JSON');
+    const resolved = format === 'detect' ? detectFormat(body) : format;
+    if (!resolved) throw new EventFormatError('unknown event format: expected an S3 notification, EventBridge event, SNS message or MinIO notification', 'UnknownEventFormat');
+    switch (resolved) {
+      case 's3':
+        return deliver(request, reply, parseS3Notification(body));
+      case 'minio':
+        return deliver(request, reply, parseMinioNotification(body));
+      case 'eventbridge':
+        return deliver(request, reply, parseEventBridgeEvent(body, options.eventBridgeKeyEncoding));
+      case 'sns':
+        return handleSns(request, reply, body);
+    }
+  }
+
+  async function handleSns(request: FastifyRequest, reply: FastifyReply, body: unknown): Promise<FastifyReply> {
+    const message = parseSnsMessage(body);
+    await verifier.verify(message);
+    if (message.Type === 'SubscriptionConfirmation') {
+      if (!verifier.isAllowedUrl(message.SubscribeURL)) {
+        throw new Rejection(403, 'Forbidden', `SubscribeURL refused: its host is not allowed (MLOPS_WEBHOOK_SNS_CERT_HOSTS) or it is not https: ${message.SubscribeURL}`);
+      }
+      try {
+        await httpGet(message.SubscribeURL);
+      } catch (err) {
+        throw new Rejection(502, 'SubscriptionNotConfirmed', `GET SubscribeURL failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return answer(request, reply, 200, { confirmed: true, topicArn: message.TopicArn }, `subscription to ${message.TopicArn} confirmed`);
+    }
+    if (message.Type === 'UnsubscribeConfirmation') {
+      return answer(request, reply, 200, { ignored: true, reason: 'UnsubscribeConfirmation' }, `unsubscribed from ${message.TopicArn}`);
+    }
+    return deliver(request, reply, parseSnsNotificationPayload(message));
+  }
+
+  async function deliver(request: FastifyRequest, reply: FastifyReply, delivery: ParsedDelivery): Promise<FastifyReply> {
+    if (delivery.kind === 'test') return answer(request, reply, 200, { ignored: true, reason: delivery.reason }, delivery.reason);
+    const ignored: IgnoredRecord[] = [...delivery.ignored];
+    const routed: { route: RouteRule; event: ObjectCreatedEvent }[] = [];
+    for (const event of delivery.events) {
+      const route = matchRoute(options.routes, event);
+      if (route) routed.push({ route, event });
+      else ignored.push({ bucket: event.bucket, key: event.key, eventName: event.eventName, reason: `no routing rule matches s3://${event.bucket}/${event.key}` });
+    }
+    if (routed.length === 0) {
+      const reason = ignored.map((i) => i.reason).join('; ') || 'no records';
+      return answer(request, reply, 200, { ignored: true, reason, ...(ignored.length > 1 ? { records: ignored } : {}) }, reason);
+    }
+    const runs: RunAnswer[] = await Promise.all(
+      routed.map(async ({ route, event }) => ({ ...(await options.starter(route, event)), pipeline: route.pipeline })),
+    );
+    const reason = runs.map((r) => `${r.started ? 'started' : 'existing'} ${r.workflowId}`).join('; ');
+    return answer(request, reply, 202, { runs, ...(ignored.length ? { ignored } : {}) }, reason);
+  }
+
+  // Deliveries whose starts are still running: `close` waits for them, so a start is never cut off
+  // halfway when the sender has already hung up.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const done = () => void inFlight.delete(work);
+    work.then(done, done);
+    return work;
+  };
+
+  app.get('/ping', async () => ({ status: 'ok' }));
+  for (const path of ['/hooks', ...FORMATS.map((f) => `/hooks/${f}`)]) {
+    const format = path === '/hooks' ? 'detect' : (path.slice('/hooks/'.length) as EventFormat);
+    app.post(path, (request, reply) => track(handle(format, request, reply)));
+    // MinIO probes its target with HEAD before sending; any answer means "up".
+    app.head(path, async (_request, reply) => reply.code(200).send());
+  }
+
+  app.setNotFoundHandler((request, reply) => answer(request, reply, 404, problem('NotFound', `no route ${request.method} ${request.url}`), 'no such route'));
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof Rejection) return answer(request, reply, error.status, problem(error.error, error.message), error.message);
+    if (error instanceof EventFormatError) return answer(request, reply, 400, problem(error.code, error.message), error.message);
+    if (error instanceof SnsRejectedError) return answer(request, reply, 403, problem(error.expired ? 'Expired' : 'Forbidden', error.message), error.message);
+    if (error instanceof SnsCertificateUnavailableError) return answer(request, reply, 502, problem('CertificateUnavailable', error.message), error.message);
+    if (error instanceof PipelineNotAvailableError) return answer(request, reply, 501, problem('PipelineNotAvailable', error.message), error.message);
+    if (error instanceof UsageError) return answer(request, reply, 422, problem('CannotStart', error.message), error.message);
+    if (error.statusCode === 413) return answer(request, reply, 413, problem('PayloadTooLarge', `the body exceeds ${options.maxBodyBytes} bytes`), `body over ${options.maxBodyBytes} bytes`);
+    if (isTemporalUnavailable(error)) return answer(request, reply, 503, problem('TemporalUnavailable', 'the Temporal server is not reachable; retry later'), `Temporal unavailable: ${error.message}`);
+    if (error.statusCode && error.statusCode < 500) return answer(request, reply, error.statusCode, problem('BadRequest', error.message), error.message);
+    return answer(request, reply, 500, problem('InternalError', 'the webhook failed; see its log'), `internal error: ${error.stack ?? error.message}`);
+  });
+
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+function problem(error: string, message: string) {
+  return { error, message };
+}
+
+/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4): the sender should retry later. */
+function isTemporalUnavailable(error: unknown): boolean {
+  if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+  const grpc = isGrpcServiceError(error) ? error : isGrpcServiceError((error as { cause?: unknown }).cause) ? (error as { cause: unknown }).cause : undefined;
+  return isGrpcServiceError(grpc) && (grpc.code === 14 || grpc.code === 4);
+}

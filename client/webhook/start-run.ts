@@ -1,0 +1,98 @@
+import type { Client } from '@temporalio/client';
+import type { Backend } from '../../activities/backends/types';
+import type { Config } from '../../common/config/schema';
+import { s3Uri } from '../../common/uri';
+import { startScoring } from '../scoring/start-scoring';
+import { startTraining } from '../training/start-training';
+import type { ObjectCreatedEvent } from './event-schemas';
+import { scoringParametersSchema, trainingParametersSchema, type PipelineName, type RouteRule } from './routes';
+
+/** The run an event maps to; `started` is false when it already existed (a redelivery). */
+export interface PipelineStart {
+  workflowId: string;
+  started: boolean;
+}
+
+/** Starts (or finds) the run of one routed event. Injected into the webhook server. */
+export type PipelineStarter = (route: RouteRule, event: ObjectCreatedEvent) => Promise<PipelineStart>;
+
+/** The route names a pipeline that cannot be started from an event yet (answered 501). */
+export class PipelineNotAvailableError extends Error {
+  constructor(readonly pipeline: string) {
+    super(`pipeline '${pipeline}' not available yet: it cannot be started from an event`);
+    this.name = 'PipelineNotAvailableError';
+  }
+}
+
+export interface TemporalStarterDeps {
+  client: Client;
+  backend: Backend;
+  config: Config;
+}
+
+/** Starts one pipeline for a routed event. */
+export type PipelineStartFunction = (deps: TemporalStarterDeps, route: RouteRule, event: ObjectCreatedEvent) => Promise<PipelineStart>;
+
+/**
+ * What identifies the object version, in order of preference: the S3 versionId, the ETag, the
+ * sequencer. Taken from the event, so the workflow id of a redelivery does not depend on a later
+ * HEAD of the object (which may have been overwritten meanwhile).
+ */
+export function objectVersionOf(event: Pick<ObjectCreatedEvent, 'versionId' | 'etag' | 'sequencer'>): string | undefined {
+  return event.versionId || event.etag || event.sequencer || undefined;
+}
+
+/** `training/<bucket>/<key>@<version>` through `startTraining`, with the rule's parameters. */
+export const startTrainingForEvent: PipelineStartFunction = async ({ client, backend, config }, route, event) => {
+  const parameters = trainingParametersSchema.parse(route.parameters ?? {});
+  const version = objectVersionOf(event);
+  const started = await startTraining(client, backend, config, {
+    data: s3Uri(event.bucket, event.key),
+    ...(version ? { version } : {}),
+    ...(parameters.threshold !== undefined ? { threshold: parameters.threshold } : {}),
+    ...(parameters.approval ? { approval: parameters.approval } : {}),
+    ...(parameters.deploy !== undefined ? { deploy: parameters.deploy } : {}),
+    ...(parameters.configFile ? { configFile: parameters.configFile } : {}),
+    trigger: `webhook:${event.source} ${event.eventName} (rule ${route.name})`,
+  });
+  return { workflowId: started.workflowId, started: started.started };
+};
+
+/** `scoring/<bucket>/<key>@<version>` through `startScoring` (the latest approved models). */
+export const startScoringForEvent: PipelineStartFunction = async ({ client, backend, config }, route, event) => {
+  const parameters = scoringParametersSchema.parse(route.parameters ?? {});
+  const version = objectVersionOf(event);
+  const started = await startScoring(client, backend, config, {
+    data: s3Uri(event.bucket, event.key),
+    ...(version ? { version } : {}),
+    ...(parameters.families ? { families: parameters.families } : {}),
+    trigger: `webhook:${event.source} ${event.eventName} (rule ${route.name})`,
+  });
+  return { workflowId: started.workflowId, started: started.started };
+};
+
+export const DEFAULT_PIPELINE_STARTERS: Record<PipelineName, PipelineStartFunction> = {
+  training: startTrainingForEvent,
+  scoring: startScoringForEvent,
+};
+
+/**
+ * The real starter: each pipeline's start function against Temporal, within `startTimeoutMs`
+ * (senders give up after about 15 s: SNS, MinIO), so an unreachable server answers 503 in time.
+ */
+export function createTemporalStarter(options: {
+  client: Client;
+  backend: Backend;
+  config: Config;
+  starters?: Partial<Record<PipelineName, PipelineStartFunction>>;
+  startTimeoutMs?: number;
+}): PipelineStarter {
+  const deps: TemporalStarterDeps = { client: options.client, backend: options.backend, config: options.config };
+  const starters = options.starters ?? DEFAULT_PIPELINE_STARTERS;
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  return (route, event) => {
+    const start = starters[route.pipeline];
+    if (!start) return Promise.reject(new PipelineNotAvailableError(route.pipeline));
+    return deps.client.withDeadline(Date.now() + timeoutMs, () => start(deps, route, event));
+  };
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createBackend } from '../../activities/backends';
+import type { Backend } from '../../activities/backends/types';
+import { taskQueuesOf, REPO_ROOT } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { ErrorType } from '../../common/errors';
+import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
+import { waitForTrainingReport } from '../../client/training/report';
+import { startTraining } from '../../client/training/start-training';
+import { createWorkers } from '../../workers/workers';
+import { createLocalEnv } from '../helpers/temporal-env';
+import { DATASET, tempDir, testConfig } from '../helpers/integration';
+
+const SCORING_SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
+
+/** Batch scoring on a real dev server with real jobs: champions trained first, then files scored. */
+describe('batch scoring pipeline (integration: dev server, local backend, real jobs)', function () {
+  this.timeout(180_000);
+  let env: TestWorkflowEnvironment;
+  let home: string;
+  let config: Config;
+  let backend: Backend;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  before(async () => {
+    env = await createLocalEnv();
+    home = await tempDir('scoring');
+    config = testConfig({ home });
+    backend = createBackend(config);
+    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50 });
+    running = Promise.all(workers.map((w) => w.run()));
+    const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'test' });
+    const report = await waitForTrainingReport(trained.handle, (r) => r);
+    assert.equal(report.status, 'completed', JSON.stringify(report.error));
+  });
+
+  after(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await running?.catch(() => undefined);
+    await env?.teardown();
+    if (home) await fs.rm(home, { recursive: true, force: true });
+  });
+
+  it('when a scoring file is scored, then each champion writes <file>.out with id + prediction per input row, and the payload is captured for monitoring', async () => {
+    const started = await startScoring(env.client, backend, config, { data: SCORING_SAMPLE, trigger: 'test' });
+    const report = await waitForScoringReport(started.handle, (r) => r);
+    assert.equal(report.status, 'completed', JSON.stringify(report.error));
+    const input = (await fs.readFile(SCORING_SAMPLE, 'utf8')).trim().split('\n').slice(1);
+    assert.deepEqual(report.outputs.map((o) => o.family).sort(), ['linear-learner', 'xgboost']);
+    for (const o of report.outputs) {
+      assert.equal(o.outputUris.length, 1);
+      assert.match(o.outputUris[0]!, new RegExp(`/${o.family}/scoring-sample\\.csv\\.out$`));
+      const lines = (await backend.objectStore.get(o.outputUris[0]!)).toString('utf8').trim().split('\n');
+      assert.equal(lines.length, input.length, 'one output record per input record, in order');
+      for (const [i, line] of lines.entries()) {
+        const fields = line.split(',');
+        assert.equal(fields[0], input[i]!.split(',')[0], 'the id is joined back first');
+        const prediction = Number(fields[1]);
+        assert.ok(Number.isFinite(prediction) && prediction > 1000 && prediction < 100_000, `${o.family} line ${i}: ${line}`);
+      }
+      assert.equal(o.captureUris.length, 1);
+      const captured = (await backend.objectStore.get(o.captureUris[0]!)).toString('utf8').trim().split('\n');
+      assert.match(captured[0]!, /^record_id,Mileage,.*,prediction$/);
+      assert.equal(captured.length - 1, input.length);
+    }
+    const notes = await backend.notifier.recent(5);
+    assert.ok(notes.some((n) => n.kind === 'scoring.succeeded'));
+  });
+
+  it('when the scoring file breaks the schema, then the run fails without retry, notifies, and writes nothing to the output location', async () => {
+    const bad = path.join(home, 'bad-scoring.csv');
+    const lines = (await fs.readFile(SCORING_SAMPLE, 'utf8')).trim().split('\n');
+    lines[5] = lines[5]!.replace(/^(\d+),\d+,/, '$1,lots,');
+    await fs.writeFile(bad, lines.join('\n'));
+    const started = await startScoring(env.client, backend, config, { data: bad, trigger: 'test' });
+    const report = await waitForScoringReport(started.handle, (r) => r);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.error?.type, ErrorType.DatasetSchemaInvalid);
+    assert.match(report.error!.message, /bad-scoring\.csv.*Mileage.*line 6/);
+    const written = await backend.objectStore.list('s3://mlops/scored/');
+    assert.ok(!written.some((u) => u.includes('bad-scoring')), 'no partial output');
+    assert.ok((await backend.notifier.recent(10)).some((n) => n.kind === 'scoring.failed' && /Mileage/.test(n.message)));
+  });
+
+  it('when the same scoring file version is submitted again, then the first run is returned', async () => {
+    const again = await startScoring(env.client, backend, config, { data: SCORING_SAMPLE, trigger: 'test' });
+    assert.equal(again.started, false);
+  });
+});
