@@ -24,11 +24,18 @@ $(PY_STAMP): algorithms/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r algorithms/requirements.txt
 	@touch $@
 
-demo: setup ## start the local stack and run the training pipeline on the demo dataset
+demo: setup ## start the local stack, train and deploy both models, score a file dropped into the bucket, call the gateway
 	npx mlops stack up
 	npx mlops train --data data/kbb-2005-gm-used-cars.csv --wait
 	@echo
-	@echo "The stack keeps running: Temporal UI at the link above; 'npx mlops models list', 'npx mlops notifications'."
+	@echo "== Batch scoring: the file goes into the bucket; its S3-format event reaches the webhook, which starts the run"
+	npx mlops data put data/scoring-sample.csv s3://mlops/scoring/scoring-sample.csv
+	npx mlops score s3://mlops/scoring/scoring-sample.csv --wait
+	@echo
+	@echo "== Real-time inference through the gateway (both endpoints, max of the two)"
+	head -4 data/scoring-sample.csv | npx mlops predict -
+	@echo
+	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
 	@echo "Stop it with: npx mlops stack down"
 
 test: setup ## every test: typecheck, lint, pytest, unit, workflow, replay, integration
@@ -46,7 +53,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-bench: bench-training bench-gateway bench-webhook ## run every benchmark
+bench: bench-training bench-gateway bench-webhook bench-scoring ## run every benchmark
 
 bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
 	npx tsx bench/training.bench.ts
@@ -62,6 +69,12 @@ clean: ## remove the local data dir (stop the stack first)
 
 bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
 	npx tsx bench/gateway.bench.ts
+
+bench-scoring: setup ## batch transform of 1M rows with input filter + join + output filter vs bare pandas; memory at 100k vs 1M
+	$(PY) bench/scoring.bench.py
+
+bench-model-server: setup ## one model-server process: single-record requests/s and latency
+	$(PY) bench/model-server.bench.py
 
 bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
 	npx tsx bench/webhook.bench.ts

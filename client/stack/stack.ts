@@ -53,6 +53,7 @@ function serviceEnv(config: Config): NodeJS.ProcessEnv {
     MLOPS_WEBHOOK_SNS_TOPICS: config.webhookSnsTopics.join(','),
     MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: String(config.webhookSnsMaxAgeSeconds),
     MLOPS_WEBHOOK_MAX_BODY: String(config.webhookMaxBodyBytes),
+    MLOPS_WEBHOOK_DISPATCH: config.webhookDispatch,
     ...(config.webhookRoutes ? { MLOPS_WEBHOOK_ROUTES: config.webhookRoutes } : {}),
     ...(config.notifyWebhookUrl ? { MLOPS_NOTIFY_WEBHOOK_URL: config.notifyWebhookUrl } : {}),
   };

@@ -45,6 +45,8 @@ export interface WebhookServerOptions {
 export interface RunAnswer {
   workflowId: string;
   started: boolean;
+  /** Journaled by the inbox; the run starts right after the answer. */
+  queued?: boolean;
   pipeline: PipelineName;
 }
 
@@ -164,7 +166,7 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
     const runs: RunAnswer[] = await Promise.all(
       routed.map(async ({ route, event }) => ({ ...(await options.starter(route, event)), pipeline: route.pipeline })),
     );
-    const reason = runs.map((r) => `${r.started ? 'started' : 'existing'} ${r.workflowId}`).join('; ');
+    const reason = runs.map((r) => `${r.queued ? 'queued' : r.started ? 'started' : 'existing'} ${r.workflowId}`).join('; ');
     return answer(request, reply, 202, { runs, ...(ignored.length ? { ignored } : {}) }, reason);
   }
 

@@ -1,16 +1,23 @@
 import type { Client } from '@temporalio/client';
 import type { Backend } from '../../activities/backends/types';
 import type { Config } from '../../common/config/schema';
+import { scoringWorkflowId, trainingWorkflowId } from '../../common/ids';
 import { s3Uri } from '../../common/uri';
 import { startScoring } from '../scoring/start-scoring';
-import { startTraining } from '../training/start-training';
+import { startTraining, UsageError } from '../training/start-training';
+import { ConfigFileError } from '../training/config-file';
+import { ZodError } from 'zod';
 import type { ObjectCreatedEvent } from './event-schemas';
 import { scoringParametersSchema, trainingParametersSchema, type PipelineName, type RouteRule } from './routes';
 
-/** The run an event maps to; `started` is false when it already existed (a redelivery). */
+/**
+ * The run an event maps to; `started` is false when it already existed (a redelivery). `queued`:
+ * the event was journaled and the run starts shortly (the inbox answers before Temporal does).
+ */
 export interface PipelineStart {
   workflowId: string;
   started: boolean;
+  queued?: boolean;
 }
 
 /** Starts (or finds) the run of one routed event. Injected into the webhook server. */
@@ -22,6 +29,11 @@ export class PipelineNotAvailableError extends Error {
     super(`pipeline '${pipeline}' not available yet: it cannot be started from an event`);
     this.name = 'PipelineNotAvailableError';
   }
+}
+
+/** Start errors that retrying cannot fix (the route or the data is wrong), as opposed to an unreachable server. */
+export function isPermanentStartError(err: unknown): boolean {
+  return err instanceof PipelineNotAvailableError || err instanceof UsageError || err instanceof ZodError || err instanceof ConfigFileError;
 }
 
 export interface TemporalStarterDeps {
@@ -40,6 +52,18 @@ export type PipelineStartFunction = (deps: TemporalStarterDeps, route: RouteRule
  */
 export function objectVersionOf(event: Pick<ObjectCreatedEvent, 'versionId' | 'etag' | 'sequencer'>): string | undefined {
   return event.versionId || event.etag || event.sequencer || undefined;
+}
+
+/**
+ * The workflow id the event's run gets, known before starting it (so the inbox can answer with
+ * it); undefined when the event names no version (then only a start, which reads the object, can
+ * tell).
+ */
+export function workflowIdForEvent(route: RouteRule, event: ObjectCreatedEvent): string | undefined {
+  const version = objectVersionOf(event);
+  if (!version) return undefined;
+  const object = { bucket: event.bucket, key: event.key, version };
+  return route.pipeline === 'training' ? trainingWorkflowId(object) : scoringWorkflowId(object);
 }
 
 /** `training/<bucket>/<key>@<version>` through `startTraining`, with the rule's parameters. */

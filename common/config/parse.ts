@@ -45,6 +45,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = 
     webhookSnsTopics: (env.MLOPS_WEBHOOK_SNS_TOPICS ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0),
     webhookSnsMaxAgeSeconds: env.MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS ?? '3600',
     webhookMaxBodyBytes: env.MLOPS_WEBHOOK_MAX_BODY ?? String(256 * 1024),
+    webhookDispatch: env.MLOPS_WEBHOOK_DISPATCH ?? 'queued',
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

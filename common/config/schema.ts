@@ -58,6 +58,9 @@ export const configSchema = z.object({
     .describe('MLOPS_WEBHOOK_SNS_TOPICS: comma-separated topic ARNs the webhook accepts SNS messages from (empty: any topic).'),
   webhookSnsMaxAgeSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).describe('MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: an SNS message whose Timestamp is older is refused as expired (stops replays).'),
   webhookMaxBodyBytes: z.coerce.number().int().min(1024).max(1024 * 1024).describe('MLOPS_WEBHOOK_MAX_BODY: larger webhook bodies get 413.'),
+  webhookDispatch: z
+    .enum(['queued', 'direct'])
+    .describe('MLOPS_WEBHOOK_DISPATCH: queued = journal each event durably and answer at once, runs start right after; direct = answer once Temporal started the run.'),
 });
 
 function isRegex(text: string): boolean {
@@ -99,6 +102,7 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   webhookSnsTopics: 'MLOPS_WEBHOOK_SNS_TOPICS',
   webhookSnsMaxAgeSeconds: 'MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS',
   webhookMaxBodyBytes: 'MLOPS_WEBHOOK_MAX_BODY',
+  webhookDispatch: 'MLOPS_WEBHOOK_DISPATCH',
 };
 
 /** Keys whose values `mlops config` never prints. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -9,6 +10,7 @@ import type { Config } from '../../common/config/schema';
 import { DEFAULT_SNS_CERT_HOSTS } from '../../common/config/schema';
 import { minioEscapeKey } from '../../client/webhook/event-schemas';
 import { defaultRoutes } from '../../client/webhook/routes';
+import { EventInbox } from '../../client/webhook/inbox';
 import { buildWebhookServer } from '../../client/webhook/server';
 import { createTemporalStarter } from '../../client/webhook/start-run';
 import { pollUntil } from '../helpers/temp-dir';
@@ -185,5 +187,43 @@ describe('webhook (integration: dev server, real Temporal starter)', function ()
     assert.deepEqual([first.body.runs[0]!.started, again.body.runs[0]!.started], [true, false]);
     assert.equal(await executionsWithId(expectedId), 1);
     assert.equal((await client.workflow.getHandle(expectedId).describe()).type, 'batchScoringPipeline');
+  });
+
+  it('when the webhook journals events (queued dispatch), then 20 deliveries are answered at once with the same id and exactly one run starts', async () => {
+    const inboxDir = path.join(home, `inbox-${randomUUID().slice(0, 8)}`);
+    const inbox = new EventInbox({ dir: inboxDir, start: createTemporalStarter({ client, backend: createBackend(config), config }) });
+    await inbox.open();
+    const queued = buildWebhookServer({
+      routes: defaultRoutes(config.bucket),
+      starter: inbox.starter,
+      credentials: { token: TOKEN },
+      sns: { certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS), topics: [], maxAgeMs: 3600_000 },
+      maxBodyBytes: 256 * 1024,
+      log: () => undefined,
+    });
+    await queued.app.listen({ host: '127.0.0.1', port: 0 });
+    const queuedUrl = `http://127.0.0.1:${(queued.app.server.address() as AddressInfo).port}`;
+    try {
+      const key = `training/queued ${randomUUID().slice(0, 8)}.csv`;
+      const etag = '5d41402abc4b2a76b9719d911017c592';
+      const event = s3Event(key, etag);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const response = await fetch(`${queuedUrl}/hooks/s3`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(event) });
+          return { status: response.status, body: (await response.json()) as RunsAnswer };
+        }),
+      );
+      const expectedId = `training/${config.bucket}/${key}@${etag}`;
+      for (const a of answers) {
+        assert.equal(a.status, 202);
+        assert.equal(a.body.runs[0]!.workflowId, expectedId);
+      }
+      assert.equal(answers.filter((a) => (a.body.runs[0] as { queued?: boolean }).queued).length, 1, 'journaled once');
+      await inbox.drained();
+      assert.equal(await executionsWithId(expectedId), 1);
+    } finally {
+      await queued.close();
+      await inbox.close();
+    }
   });
 });

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-ALGORITHMS = Path(__file__).resolve().parent
+ALGORITHMS = Path(__file__).resolve().parent.parent / "algorithms"
 REPO = ALGORITHMS.parent
 DATASET = REPO / "data" / "kbb-2005-gm-used-cars.csv"
 sys.path.insert(0, str(ALGORITHMS))

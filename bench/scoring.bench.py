@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-ALGORITHMS = Path(__file__).resolve().parent
+ALGORITHMS = Path(__file__).resolve().parent.parent / "algorithms"
 REPO = ALGORITHMS.parent
 DATASET = REPO / "data" / "kbb-2005-gm-used-cars.csv"
 sys.path.insert(0, str(ALGORITHMS))
@@ -266,6 +266,8 @@ def _main(args: argparse.Namespace, sizes: list[int]) -> int:
             "ratio_at_1m<=1.5": big["ratio_transform_to_bare"] <= 1.5,  # type: ignore[operator]
             "rss_1m<=1.5x_100k": result["transform_rss_ratio_1m_to_100k"] <= 1.5,  # type: ignore[operator]
         }
+    targets = result.get("targets")
+    result["pass"] = bool(targets) and all(targets.values())  # type: ignore[union-attr]
     print(json.dumps(result))
     return 0
 
