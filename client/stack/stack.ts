@@ -80,8 +80,10 @@ const temporal: ServiceDefinition = {
     const ports = stackPorts(config.portBase);
     const dbFile = path.join(dirs(config).temporal, 'temporal.db');
     await fs.mkdir(path.dirname(dbFile), { recursive: true });
-    for (const [name, port] of Object.entries(ports)) {
-      if (await isPortOpen(port)) throw new StackError(`port ${port} (${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
+    // Only the server's own ports: the other services may be running (a server-only restart).
+    const own = { frontend: ports.temporal, ui: ports.temporalUi, http: ports.temporalHttp, metrics: ports.temporalMetrics };
+    for (const [name, port] of Object.entries(own)) {
+      if (await isPortOpen(port)) throw new StackError(`port ${port} (Temporal ${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
     }
     const args = [
       'server', 'start-dev',

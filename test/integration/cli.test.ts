@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../common/config/parse';
-import { DATASET, freePortBase, tempDir } from '../helpers/integration';
+import { DATASET, eventually, freePortBase, tempDir } from '../helpers/integration';
 
 const MLOPS = path.join(REPO_ROOT, 'bin', 'mlops.js');
 
@@ -111,14 +111,18 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.deepEqual(other.models, []);
   });
 
-  it('when `data put` writes the trained dataset again, then the webhook maps it to the same run (started false); an unrouted object starts nothing', async () => {
+  it('when `data put` writes the trained dataset again, then the webhook maps it to the same run and starts nothing new; an unrouted object starts nothing', async () => {
     const env = stacks[0]!.env;
     const again = await mlops(env, 'data', 'put', DATASET, 's3://mlops/training/', '--json');
     assert.equal(again.code, 0, again.stderr);
     const answer = JSON.parse(again.stdout) as { object: { uri: string; etag: string }; webhook: { status: number; runs: { workflowId: string; started: boolean; pipeline: string }[] } };
     assert.equal(answer.object.uri, 's3://mlops/training/kbb-2005-gm-used-cars.csv');
     assert.equal(answer.webhook.status, 202);
-    assert.deepEqual(answer.webhook.runs, [{ workflowId: `training/mlops/training/kbb-2005-gm-used-cars.csv@${answer.object.etag}`, started: false, pipeline: 'training' }], 'the run `train` started for this data version');
+    // The stack's webhook journals the event and answers at once (queued); its dispatcher then
+    // finds the run `train` started for this data version.
+    assert.deepEqual(answer.webhook.runs, [{ workflowId: `training/mlops/training/kbb-2005-gm-used-cars.csv@${answer.object.etag}`, started: false, queued: true, pipeline: 'training' }], 'the run `train` started for this data version');
+    const dispatched = path.join(stacks[0]!.home, 'webhook', 'dispatched.jsonl');
+    await eventually('the inbox to dispatch the event', async () => (await fs.readFile(dispatched, 'utf8').catch(() => '')).includes('"outcome":"existing"'));
 
     const notes = path.join(stacks[0]!.home, 'notes.txt');
     await fs.writeFile(notes, 'not training data');
@@ -127,7 +131,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.match(ignored.stdout, /no run started: no routing rule matches s3:\/\/mlops\/training\/notes\.txt/);
     assert.equal((await fs.stat(path.join(stacks[0]!.home, 'webhook-token'))).mode & 0o777, 0o600, 'the generated token is private');
     const log = await fs.readFile(path.join(stacks[0]!.home, 'logs', 'webhook.log'), 'utf8');
-    assert.match(log, /POST \/hooks\/minio 202 existing training\/mlops\/training\/kbb-2005-gm-used-cars\.csv@[0-9a-f]{32}/);
+    assert.match(log, /POST \/hooks\/minio 202 queued training\/mlops\/training\/kbb-2005-gm-used-cars\.csv@[0-9a-f]{32}/);
     const runs = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: unknown[] };
     assert.equal(runs.runs.length, 1, 'no second run');
   });

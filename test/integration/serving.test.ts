@@ -168,4 +168,21 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     const endpoints = await backend.hosting.listEndpoints();
     assert.deepEqual(endpoints.map((e) => e.status), ['InService', 'InService']);
   });
+
+  it('when a scoring file is put into the bucket with `mlops data put`, then the webhook starts batch scoring and the scored file appears', async () => {
+    const sample = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
+    const put = JSON.parse(await mlops('data', 'put', sample, 's3://mlops/scoring/sample-from-put.csv', '--json')) as { webhook?: { status: number; runs?: { workflowId: string; pipeline: string }[] } };
+    assert.equal(put.webhook?.status, 202);
+    const run = put.webhook?.runs?.[0];
+    assert.equal(run?.pipeline, 'scoring', JSON.stringify(put));
+    assert.match(run!.workflowId, /^scoring\/mlops\/scoring\/sample-from-put\.csv@[0-9a-f]{32}$/);
+    const report = JSON.parse(await mlops('score', 's3://mlops/scoring/sample-from-put.csv', '--wait', '--json')) as { workflowId: string; status: string; outputs: { family: string; outputUris: string[] }[] };
+    assert.equal(report.workflowId, run!.workflowId, 'mlops score joins the run the event started');
+    assert.equal(report.status, 'completed');
+    const rows = (await fs.readFile(sample, 'utf8')).trim().split('\n').length - 1;
+    for (const o of report.outputs) {
+      const out = (await backend.objectStore.get(o.outputUris[0]!)).toString('utf8').trim().split('\n');
+      assert.equal(out.length, rows, `${o.family}: one scored record per input row`);
+    }
+  });
 });

@@ -44,6 +44,7 @@ describe('common/config/parse', () => {
         webhookSnsTopics: [],
         webhookSnsMaxAgeSeconds: 3600,
         webhookMaxBodyBytes: 256 * 1024,
+        webhookDispatch: 'queued',
       });
     });
 
