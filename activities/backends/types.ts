@@ -108,16 +108,11 @@ export interface JobRunner {
   stopJob(kind: JobKind, jobName: string): Promise<void>;
 }
 
-export interface RegisterModelVersionInput {
-  family: ModelFamily;
-  modelName: string;
-  artifactUri: string;
-  trainingJobName: string;
-  workflowId: string;
-  runId: string;
-  featureSchemaUri: string;
-  hyperparameters: Record<string, string>;
-}
+/** What registering a version needs: the version's own fields, without what the registry assigns. */
+export type RegisterModelVersionInput = Pick<
+  ModelVersion,
+  'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters'
+>;
 
 export interface ModelVersionPatch {
   status?: ModelApprovalStatus;

@@ -8,6 +8,7 @@ import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
 import type { ScoredOutput, ScoringConfig, ScoringInput, ScoringResult } from '../../common/types/scoring';
 import type { batchScoringPipeline } from '../../workflows';
+import { innermost } from '../training/report';
 import { resolveDataObject } from '../training/start-training';
 
 export const DEMO_SCORING_FILE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
@@ -91,8 +92,7 @@ export async function waitForScoringReport(handle: WorkflowHandle<typeof batchSc
     };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    let cause: Error = err;
-    while (cause.cause instanceof Error) cause = cause.cause;
+    const cause = innermost(err);
     return { workflowId: handle.workflowId, runId, status: 'failed', uiUrl: uiUrl(runId), error: { type: (cause as { type?: string }).type, message: cause.message }, outputs: [] };
   }
 }

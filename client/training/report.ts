@@ -104,7 +104,8 @@ export async function waitForTrainingReport(
   }
 }
 
-function innermost(err: Error): Error {
+/** The failure a person needs to read: a workflow failure wraps the activity's, which wraps the cause. */
+export function innermost(err: Error): Error {
   let current: Error = err;
   while (current.cause instanceof Error) current = current.cause;
   return current;
