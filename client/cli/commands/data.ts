@@ -19,7 +19,7 @@ export class WebhookUnavailableError extends Error {
 }
 
 interface WebhookAnswer {
-  runs?: { workflowId: string; started: boolean; pipeline: string }[];
+  runs?: { workflowId: string; started: boolean; queued?: boolean; pipeline: string }[];
   ignored?: boolean | { key?: string; reason: string }[];
   reason?: string;
   error?: string;
@@ -68,7 +68,8 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
       if (!response.ok) throw new Error(`${objectUri} is written, but the webhook answered ${response.status}: ${answer.message ?? JSON.stringify(answer)}`);
       if (options.json) return printJson({ object, webhook: { status: response.status, ...answer } });
       for (const run of answer.runs ?? []) {
-        console.log(`${run.started ? 'started' : 'already exists:'} ${run.pipeline} run ${run.workflowId}`);
+        const state = run.queued ? 'accepted (starts in a moment, or joins the run that exists):' : run.started ? 'started' : 'already exists:';
+        console.log(`${state} ${run.pipeline} run ${run.workflowId}`);
         console.log(`  Temporal UI: ${temporalUiUrl(ctx.config, run.workflowId)}`);
       }
       if (!answer.runs?.length) console.log(`no run started: ${answer.reason ?? 'ignored by the webhook'}`);
