@@ -186,17 +186,19 @@ def run_training_job(job: Callable[[TrainingPaths], None], argv: list[str]) -> i
     return 0
 
 
-def run_processing_job(job: Callable[[], str]) -> int:
-    """Run a processing job: ``job`` returns the success detail written as ``Completed: <detail>``."""
+def run_processing_job(job: Callable[[], "str | tuple[str, str]"]) -> int:
+    """Run a processing job: ``job`` returns the success detail written as ``Completed: <detail>``,
+    or a ``(status, detail)`` pair such as ``("CompletedWithViolations", "...")`` (still exit 0)."""
     message_file = TrainingPaths(base_dir()).message_file
     try:
-        detail = job()
+        result = job()
     except Exception as exc:  # noqa: BLE001
         return _fail(exc, message_file)
     finally:
         sys.stdout.flush()
-    _write_text(message_file, f"Completed: {detail}")
-    print(f"Completed: {detail}")
+    status, detail = result if isinstance(result, tuple) else ("Completed", result)
+    _write_text(message_file, f"{status}: {detail}")
+    print(f"{status}: {detail}")
     return 0
 
 

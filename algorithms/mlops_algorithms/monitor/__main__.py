@@ -1,4 +1,4 @@
-"""``python -m mlops_algorithms.monitor data-quality-baseline|model-quality-baseline``.
+"""``python -m mlops_algorithms.monitor data-quality-baseline|model-quality-baseline|data-quality-monitor|model-quality-monitor``.
 
 Configured by Model Monitor's environment variables; writes ``<base>/output/message``.
 """
@@ -10,12 +10,20 @@ import sys
 from ..contract import ClientError, line_buffered_stdout, run_processing_job
 from .config import env
 
-COMMANDS = ("data-quality-baseline", "model-quality-baseline")
+COMMANDS = ("data-quality-baseline", "model-quality-baseline", "data-quality-monitor", "model-quality-monitor")
 
 
-def _job(argv: list[str]) -> str:
+def _job(argv: list[str]) -> str | tuple[str, str]:
     if len(argv) != 1 or argv[0] not in COMMANDS:
         raise ClientError(f"expected one command: {' | '.join(COMMANDS)}; got {argv!r}")
+    if argv[0] == "data-quality-monitor":
+        from .monitoring import run_data_quality
+
+        return run_data_quality(env())
+    if argv[0] == "model-quality-monitor":
+        from .monitoring import run_model_quality
+
+        return run_model_quality(env())
     if argv[0] == "data-quality-baseline":
         from .data_quality import run
     else:
