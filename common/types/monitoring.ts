@@ -1,0 +1,76 @@
+import type { TaskQueues } from '../task-queues';
+import type { ResourceConfig } from './jobs';
+import type { ModelFamily } from './model';
+
+/** Where a monitoring run of one model family reads and writes. */
+export interface MonitoringConfig {
+  bucket: string;
+  /** Real-time data capture root: records at `<captureUri>/<endpoint>/<variant>/yyyy/mm/dd/hh/`. */
+  captureUri: string;
+  /** Batch scoring capture root: `<batchCaptureUri>/<family>/yyyy/mm/dd/hh/<run>/*.captured.csv`. */
+  batchCaptureUri: string;
+  /** Ground truth: `<groundTruthUri>/yyyy/mm/dd/hh/*.jsonl`. */
+  groundTruthUri: string;
+  /** Reports: `<outputUri>/<family>/<run>/{data-quality,model-quality}/`. */
+  outputUri: string;
+  resources: ResourceConfig;
+  maxJobRuntimeSeconds: number;
+  taskQueues: TaskQueues;
+}
+
+export interface MonitoringInput {
+  family: ModelFamily;
+  config: MonitoringConfig;
+  trigger: string;
+}
+
+/** One violated constraint, enriched for reporting (drift records). */
+export interface DriftViolation {
+  checkType: string;
+  description: string;
+  /** Data quality: the feature; model quality: the metric. */
+  feature?: string;
+  metric?: string;
+  baselineValue?: number | null;
+  currentValue?: number | null;
+}
+
+/** Sent to the family's lifecycle workflow when a monitoring run finds drift. */
+export interface DriftAlert {
+  family: ModelFamily;
+  modelVersion: number;
+  modelName: string;
+  endpointName?: string;
+  monitoringWorkflowId: string;
+  monitoringRunId: string;
+  windowStart: string;
+  windowEnd: string;
+  kinds: ('data' | 'model')[];
+  violations: DriftViolation[];
+  reportUri: string;
+  detectedAt: string;
+}
+
+export interface MonitoringResult {
+  family: ModelFamily;
+  outcome: 'no-data' | 'no-drift' | 'drift';
+  windowStart: string;
+  windowEnd: string;
+  /** Capture files read by this run (each exactly once across runs). */
+  filesRead: number;
+  dataQuality?: { violations: number; reportUri: string };
+  modelQuality?: { violations: number; reportUri: string };
+  driftRecordsUri?: string;
+}
+
+/** What a family's lifecycle does on a drift alert. */
+export type RetrainingPolicy = 'notify' | 'retrain' | 'approve-then-retrain';
+
+export interface LifecycleConfig {
+  policy: RetrainingPolicy;
+  /** After a retraining starts, further alerts within this window only notify (e.g. '24 hours'). */
+  coolDown: string;
+  /** Retraining runs on this data (the latest training data), `s3://bucket/key`. */
+  trainingDataUri?: string;
+  taskQueues: TaskQueues;
+}
