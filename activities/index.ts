@@ -1,5 +1,9 @@
 import type { Backend } from './backends/types';
 import { createEndpointActivities } from './inference/endpoints';
+import { createLifecycleActivities, type LifecycleDeps } from './lifecycle/retraining';
+import { createConsolidationActivities } from './monitoring/consolidate';
+import { createDriftAlertActivities } from './monitoring/drift-alert';
+import { createMonitorJobActivities } from './monitoring/monitor-jobs';
 import { createNotificationActivities } from './notifications/notify';
 import { createRegistryActivities } from './registry/model-registry';
 import { createScoringActivities } from './scoring/scoring';
@@ -17,7 +21,7 @@ export interface ActivitySettings {
  * `ReturnType<typeof createActivities>` through `import type`, so no activity code reaches the
  * workflow bundle.
  */
-export function createActivities(backend: Backend, settings: ActivitySettings) {
+export function createActivities(backend: Backend, settings: ActivitySettings, lifecycle?: LifecycleDeps) {
   return {
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
@@ -26,6 +30,10 @@ export function createActivities(backend: Backend, settings: ActivitySettings) {
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
     ...createScoringActivities(backend, settings),
+    ...createConsolidationActivities(backend),
+    ...createMonitorJobActivities(backend, settings),
+    ...createDriftAlertActivities(lifecycle),
+    ...createLifecycleActivities(backend, lifecycle),
   };
 }
 

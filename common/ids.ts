@@ -88,7 +88,18 @@ export const scoringJobNames = {
   transform: (run: RunRef, family: string) => runScopedName(['transform', family], run),
 };
 
+/** Job names of the monitoring pipeline. */
+export const monitoringJobNames = {
+  dataQuality: (run: RunRef, family: string, source: string) => runScopedName(['monitor-data', family, source], run),
+  modelQuality: (run: RunRef, family: string) => runScopedName(['monitor-model', family], run),
+};
+
 export interface RunRef {
   workflowId: string;
   runId: string;
+}
+
+/** The workflow id of a model family's long-lived lifecycle workflow: one per family. */
+export function lifecycleWorkflowId(family: string): string {
+  return `lifecycle/${family}`;
 }

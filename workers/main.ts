@@ -3,6 +3,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
 import { ConfigError, parseConfig, taskQueuesOf } from '../common/config/parse';
+import { connectClient } from '../client/temporal';
 import { createWorkers, runWorkers } from './workers';
 
 /**
@@ -14,7 +15,9 @@ async function main(): Promise<void> {
   const config = parseConfig();
   const connection = await connectWithRetry(config.temporalAddress);
   const bundlePath = process.env.MLOPS_WORKFLOW_BUNDLE;
+  const { client, connection: clientConnection } = await connectClient(config, { timeoutMs: 60_000 });
   const workers = await createWorkers({
+    lifecycle: { client, config },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     connection,
     namespace: config.namespace,
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
   try {
     await runWorkers(workers);
   } finally {
+    await clientConnection.close();
     await connection.close();
   }
 }

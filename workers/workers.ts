@@ -1,5 +1,6 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { LifecycleDeps } from '../activities/lifecycle/retraining';
 import type { Backend } from '../activities/backends/types';
 import type { TaskQueues } from '../common/task-queues';
 
@@ -11,6 +12,8 @@ export interface WorkerSetOptions {
   taskQueues: TaskQueues;
   backend: Backend;
   pollIntervalMs: number;
+  /** A Temporal client and the config, for activities that start or signal workflows (retraining, drift alerts). */
+  lifecycle?: LifecycleDeps;
   /** A prebuilt bundle (production); without it the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -31,7 +34,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
     connection,
     namespace,
     taskQueue: taskQueues.compute,
-    activities: createActivities(options.backend, { pollIntervalMs: options.pollIntervalMs }),
+    activities: createActivities(options.backend, { pollIntervalMs: options.pollIntervalMs }, options.lifecycle),
     maxConcurrentActivityTaskExecutions: 32,
     // Let a job-waiting activity notice the shutdown and leave its job running for the next worker.
     shutdownGraceTime: '5 seconds',

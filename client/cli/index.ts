@@ -10,9 +10,11 @@ import { registerConfigCommand } from './commands/config';
 import { registerDataCommands, WebhookUnavailableError } from './commands/data';
 import { registerEndpointCommands } from './commands/endpoints';
 import { registerModelsCommands } from './commands/models';
+import { registerMonitorCommands } from './commands/monitor';
 import { registerNotificationsCommand } from './commands/notifications';
 import { registerPredictCommand } from './commands/predict';
 import { registerRunsCommands } from './commands/runs';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerScoreCommand } from './commands/score';
 import { registerStackCommands } from './commands/stack';
 import { registerTrainCommand } from './commands/train';
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<void> {
   registerPredictCommand(program, ctx);
   registerScoreCommand(program, ctx);
   registerNotificationsCommand(program, ctx);
+  registerMonitorCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   registerConfigCommand(program, ctx);
   try {
     await program.parseAsync(argv);

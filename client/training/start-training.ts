@@ -22,6 +22,8 @@ export interface StartTrainingOptions {
   threshold?: number;
   /** Train again on a data version that already has a run. */
   newRun?: boolean;
+  /** With `newRun`: names the run (`<id>/run-<runName>`) instead of the current time, so a retried start adopts its run. */
+  runName?: string;
   /** Overrides the approval policy of the config. */
   approval?: ApprovalPolicyName;
   /** False: no endpoints (steps 9-10 are skipped). Default true. */
@@ -106,7 +108,7 @@ export async function startTraining(client: Client, backend: Backend, config: Co
   }
   const input: TrainingInput = { dataUri: data.uri, config: trainingConfig, trigger: options.trigger };
   const baseId = trainingWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
-  const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  const workflowId = options.newRun ? `${baseId}/run-${options.runName ?? new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
   try {
     const handle = await client.workflow.start('trainingPipeline', {
       taskQueue: trainingConfig.taskQueues.orchestration,

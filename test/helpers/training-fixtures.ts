@@ -1,8 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { Notification } from '../../activities/backends/types';
+import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ScoringModel } from '../../common/types/scoring';
+import type { DriftAlert, DriftViolation } from '../../common/types/monitoring';
+import type { ConsolidatedCapture } from '../../activities/monitoring/consolidate';
 import type { TrainingConfig, TrainingInput } from '../../common/types/training';
 
 export function metrics(validationRmse: number, testRmse = validationRmse * 1.02): SplitMetrics {
@@ -43,6 +46,13 @@ export interface MockBehaviour {
   scoringModels?: ScoringModel[];
   scoringPreprocessError?: ApplicationFailure;
   transformError?: Partial<Record<ModelFamily, ApplicationFailure>>;
+  /** Monitoring: what consolidation finds (default: one real-time file, no ground truth). */
+  consolidated?: Partial<ConsolidatedCapture>;
+  dataViolations?: DriftViolation[];
+  modelViolations?: DriftViolation[];
+  noMonitoredModel?: boolean;
+  /** Lifecycle: startRetraining fails with this. */
+  retrainingError?: ApplicationFailure;
 }
 
 /** Records what the workflow asked for, so tests can assert on calls and their order. */
@@ -55,12 +65,15 @@ export interface MockCalls {
   modelQualityBaselines: ModelFamily[];
   endpointConfigs: string[];
   deployed: { endpointName: string; endpointConfigName: string }[];
+  raisedAlerts: DriftAlert[];
+  monitorJobs: string[];
   transforms: { family: ModelFamily; inputPrefix: string; outputPath: string; inputFilter: string; joinSource: string; outputFilter: string }[];
+  retrainings: StartRetrainingInput[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], retrainings: [], raisedAlerts: [], monitorJobs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
@@ -141,6 +154,40 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       if (error) throw error;
       calls.transforms.push({ family: input.model.family, inputPrefix: input.inputPrefix, outputPath: input.outputPath, ...input.dataProcessing });
       return { outputUris: [`${input.outputPath}cars.csv.out`], captureUris: [`${input.capture.destinationUri}cars.csv.captured.csv`], job: job(input.jobName) };
+    },
+    async resolveMonitoredModel(input) {
+      calls.activities.push('resolveMonitoredModel');
+      if (behaviour.noMonitoredModel) throw ApplicationFailure.nonRetryable(`no approved ${input.family} model with baselines to monitor`, 'NotFound');
+      return { family: input.family, modelName: `model-${input.family}`, modelVersion: 3, endpointName: `mlops-${input.family}`, featureSchemaUri: 's3://mlops/schema.json', dataQualityStatisticsUri: 's3://mlops/dq/statistics.json', dataQualityConstraintsUri: 's3://mlops/dq/constraints.json', modelQualityConstraintsUri: 's3://mlops/mq/constraints.json' };
+    },
+    async consolidateCapture(input) {
+      calls.activities.push(`consolidateCapture:${input.runKey}`);
+      return { filesRead: 1, realtimePrefix: 's3://mlops/monitoring/in/capture/', windowStart: '2026-01-01T00:00:00.000Z', windowEnd: '2026-01-01T01:00:00.000Z', ...behaviour.consolidated };
+    },
+    async runDataQualityMonitor(input) {
+      calls.activities.push(`runDataQualityMonitor:${input.source.format}`);
+      calls.monitorJobs.push(input.jobName);
+      return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.dataViolations ?? [] };
+    },
+    async runModelQualityMonitor(input) {
+      calls.activities.push('runModelQualityMonitor');
+      calls.monitorJobs.push(input.jobName);
+      return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.modelViolations ?? [] };
+    },
+    async writeDriftRecords(input) {
+      calls.activities.push(`writeDriftRecords:${input.reports.length}`);
+      return `${input.outputPrefix}/drift-records.jsonl`;
+    },
+    async raiseDriftAlert(alert) {
+      calls.activities.push('raiseDriftAlert');
+      calls.raisedAlerts.push(alert);
+      return { lifecycleWorkflowId: `lifecycle/${alert.family}` };
+    },
+    async startRetraining(input) {
+      calls.activities.push(`startRetraining:${input.family}`);
+      if (behaviour.retrainingError) throw behaviour.retrainingError;
+      calls.retrainings.push(input);
+      return { workflowId: `training/mlops/${input.family}.csv@etag/run-${input.runName}`, started: true };
     },
     async notify(notification) {
       calls.activities.push(`notify:${notification.kind}`);

@@ -1,0 +1,182 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ResourceConfig } from '../../common/types/jobs';
+import type { ModelFamily } from '../../common/types/model';
+import type { DriftViolation } from '../../common/types/monitoring';
+import { joinUri } from '../../common/uri';
+import type { Backend } from '../backends/types';
+import { runJobToCompletion } from '../shared/run-job';
+import type { MonitoredModel } from './consolidate';
+
+const INPUT = '/opt/ml/processing/input';
+const OUTPUT = '/opt/ml/processing/output';
+
+export interface MonitorJobInput {
+  jobName: string;
+  model: MonitoredModel;
+  /** Data to check: real-time capture (JSON Lines) or batch capture (CSV with header). */
+  source: { prefix: string; format: 'capture' | 'batch-csv' };
+  outputPrefix: string;
+  resources: ResourceConfig;
+  maxRuntimeSeconds: number;
+}
+
+export interface ModelQualityJobInput extends Omit<MonitorJobInput, 'source'> {
+  capturePrefix: string;
+  groundTruthPrefix: string;
+}
+
+export interface MonitorReport {
+  evaluated: boolean;
+  /** Why nothing was evaluated (e.g. no prediction matched a label). */
+  reason?: string;
+  reportUri: string;
+  violations: DriftViolation[];
+}
+
+interface RawViolation {
+  feature_name?: string;
+  metric_name?: string;
+  constraint_check_type: string;
+  description: string;
+}
+
+/** Pulls the measured and the allowed value out of Model Monitor's descriptions, where it states them. */
+export function enrichViolation(v: RawViolation): DriftViolation {
+  const out: DriftViolation = { checkType: v.constraint_check_type, description: v.description };
+  if (v.feature_name) out.feature = v.feature_name;
+  if (v.metric_name) out.metric = v.metric_name;
+  const distance = /distance: ([-+\d.eE]+) exceeds \w+ threshold: ([-+\d.eE]+)/.exec(v.description);
+  const metric = /with ([-+\d.eE]+) .*'([-+\d.eE]+)'/.exec(v.description);
+  const match = distance ?? metric;
+  if (match) {
+    out.currentValue = Number(match[1]);
+    out.baselineValue = Number(match[2]);
+  }
+  return out;
+}
+
+/** Step 3 of monitoring: Model Monitor's data-quality and model-quality runs as processing jobs. */
+export function createMonitorJobActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  async function readViolations(outputPrefix: string): Promise<DriftViolation[]> {
+    const uri = joinUri(outputPrefix, 'constraint_violations.json');
+    const doc = JSON.parse((await backend.objectStore.get(uri)).toString('utf8')) as { violations?: RawViolation[] };
+    return (doc.violations ?? []).map(enrichViolation);
+  }
+
+  return {
+    /** Data drift: the captured features against the champion's data-quality baseline. */
+    async runDataQualityMonitor(input: MonitorJobInput): Promise<MonitorReport> {
+      const format = input.source.format === 'capture' ? { sagemakerCaptureJson: { captureIndexNames: ['endpointInput', 'endpointOutput'] } } : { csv: { header: true } };
+      await runJobToCompletion(backend.jobs, {
+        kind: 'processing',
+        jobName: input.jobName,
+        pollIntervalMs: settings.pollIntervalMs,
+        start: () =>
+          backend.jobs.startProcessingJob({
+            jobName: input.jobName,
+            image: 'model-monitor',
+            arguments: ['data-quality-monitor'],
+            environment: {
+              dataset_format: JSON.stringify(format),
+              dataset_source: `${INPUT}/data`,
+              baseline_statistics: `${INPUT}/baseline/statistics.json`,
+              baseline_constraints: `${INPUT}/constraints/constraints.json`,
+              feature_schema: `${INPUT}/schema/feature-schema.json`,
+              output_path: OUTPUT,
+              publish_cloudwatch_metrics: 'Disabled',
+              ...(input.model.endpointName ? { sagemaker_endpoint_name: input.model.endpointName } : {}),
+            },
+            inputs: [
+              { name: 'data', s3Uri: input.source.prefix, localPath: `${INPUT}/data` },
+              { name: 'baseline', s3Uri: input.model.dataQualityStatisticsUri, localPath: `${INPUT}/baseline` },
+              { name: 'constraints', s3Uri: input.model.dataQualityConstraintsUri, localPath: `${INPUT}/constraints` },
+              { name: 'schema', s3Uri: input.model.featureSchemaUri, localPath: `${INPUT}/schema` },
+            ],
+            outputs: [{ name: 'report', s3Uri: input.outputPrefix.replace(/\/?$/, '/'), localPath: OUTPUT }],
+            resources: input.resources,
+            maxRuntimeSeconds: input.maxRuntimeSeconds,
+          }),
+      });
+      return { evaluated: true, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
+    },
+
+    /** Model drift: predictions merged with ground truth by inference id, against the model-quality constraints. */
+    async runModelQualityMonitor(input: ModelQualityJobInput): Promise<MonitorReport> {
+      const constraintsUri = input.model.modelQualityConstraintsUri;
+      if (!constraintsUri) return { evaluated: false, reason: 'the champion has no model-quality baseline', reportUri: input.outputPrefix, violations: [] };
+      try {
+        await runJobToCompletion(backend.jobs, {
+          kind: 'processing',
+          jobName: input.jobName,
+          pollIntervalMs: settings.pollIntervalMs,
+          clientErrorType: 'NoGroundTruthMatched',
+          start: () =>
+            backend.jobs.startProcessingJob({
+              jobName: input.jobName,
+              image: 'model-monitor',
+              arguments: ['model-quality-monitor'],
+              environment: {
+                analysis_type: 'MODEL_QUALITY',
+                problem_type: 'Regression',
+                dataset_source: `${INPUT}/data`,
+                ground_truth_source: `${INPUT}/groundtruth`,
+                baseline_constraints: `${INPUT}/constraints/constraints.json`,
+                output_path: OUTPUT,
+              },
+              inputs: [
+                { name: 'data', s3Uri: input.capturePrefix, localPath: `${INPUT}/data` },
+                { name: 'groundtruth', s3Uri: input.groundTruthPrefix, localPath: `${INPUT}/groundtruth` },
+                { name: 'constraints', s3Uri: constraintsUri, localPath: `${INPUT}/constraints` },
+              ],
+              outputs: [{ name: 'report', s3Uri: input.outputPrefix.replace(/\/?$/, '/'), localPath: OUTPUT }],
+              resources: input.resources,
+              maxRuntimeSeconds: input.maxRuntimeSeconds,
+            }),
+        });
+      } catch (err) {
+        // No label matched a prediction yet: model drift cannot be evaluated in this window.
+        if (err instanceof ApplicationFailure && err.type === 'NoGroundTruthMatched') return { evaluated: false, reason: err.message, reportUri: input.outputPrefix, violations: [] };
+        throw err;
+      }
+      return { evaluated: true, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
+    },
+
+    /** Drift records (one JSON line per violation, enriched for reporting) under the run's prefix. */
+    async writeDriftRecords(input: {
+      family: ModelFamily;
+      model: MonitoredModel;
+      monitoringWorkflowId: string;
+      monitoringRunId: string;
+      windowStart: string;
+      windowEnd: string;
+      outputPrefix: string;
+      reports: { kind: 'data' | 'model'; report: MonitorReport }[];
+    }): Promise<string> {
+      const uri = joinUri(input.outputPrefix, 'drift-records.jsonl');
+      const lines = input.reports.flatMap(({ kind, report }) =>
+        report.violations.map((v) =>
+          JSON.stringify({
+            kind,
+            family: input.family,
+            modelName: input.model.modelName,
+            modelVersion: input.model.modelVersion,
+            endpointName: input.model.endpointName ?? null,
+            monitoringWorkflowId: input.monitoringWorkflowId,
+            monitoringRunId: input.monitoringRunId,
+            windowStart: input.windowStart,
+            windowEnd: input.windowEnd,
+            feature: v.feature ?? null,
+            metric: v.metric ?? (kind === 'data' ? v.checkType : null),
+            checkType: v.checkType,
+            baselineValue: v.baselineValue ?? null,
+            currentValue: v.currentValue ?? null,
+            description: v.description,
+            reportUri: report.reportUri,
+          }),
+        ),
+      );
+      await backend.objectStore.put(uri, lines.length ? `${lines.join('\n')}\n` : '', { contentType: 'application/jsonlines' });
+      return uri;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { MODEL_FAMILIES } from '../../../common/types/model';
+import { monitoringResult, runMonitorNow } from '../../schedules/monitoring-schedule';
+import { temporalUiUrl } from '../../temporal';
+import type { CliContext } from '../context';
+import { printJson } from '../output';
+import { familyOption } from './schedules';
+
+export function registerMonitorCommands(program: Command, ctx: CliContext): void {
+  const monitor = program.command('monitor').description('drift monitoring of deployed models');
+  monitor
+    .command('run-now')
+    .description('run monitoring of one family now: triggers schedule monitoring-<family> if it exists, else starts one run')
+    .requiredOption('--model <family>', `model family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--wait', 'wait for the run to end and print its result')
+    .option('--json', 'print one JSON object')
+    .action(async (options: { model: string; wait?: boolean; json?: boolean }) => {
+      const family = familyOption(options.model);
+      const client = await ctx.client();
+      const outcome = await runMonitorNow(client, ctx.config, { family, trigger: `cli:${process.env.USER ?? 'user'}` });
+      if (outcome.mode === 'skipped') {
+        const summary = { mode: outcome.mode, scheduleId: outcome.scheduleId, runningWorkflowIds: outcome.runningWorkflowIds };
+        if (options.json) printJson(summary);
+        else console.log(`skipped: a run of ${outcome.scheduleId} is still going (${outcome.runningWorkflowIds.join(', ') || 'unknown'})`);
+        return;
+      }
+      const summary = { mode: outcome.mode, ...(outcome.mode === 'triggered' ? { scheduleId: outcome.scheduleId } : {}), workflowId: outcome.workflowId, uiUrl: temporalUiUrl(ctx.config, outcome.workflowId) };
+      if (!options.wait) {
+        if (options.json) printJson(summary);
+        else console.log(`${outcome.mode === 'triggered' ? `triggered schedule ${outcome.scheduleId}` : 'started'}: ${outcome.workflowId}\n  Temporal UI: ${summary.uiUrl}`);
+        return;
+      }
+      if (!options.json) console.error(`monitoring ${family} (${outcome.workflowId})`);
+      const result = await monitoringResult(outcome.handle);
+      if (options.json) return printJson({ ...summary, result });
+      console.log(`\nRun ${outcome.workflowId}: ${result.outcome}`);
+      console.log(`  window: ${result.windowStart} .. ${result.windowEnd}, ${result.filesRead} capture file(s) read`);
+      if (result.dataQuality) console.log(`  data quality: ${result.dataQuality.violations} violation(s), ${result.dataQuality.reportUri}`);
+      if (result.modelQuality) console.log(`  model quality: ${result.modelQuality.violations} violation(s), ${result.modelQuality.reportUri}`);
+      if (result.driftRecordsUri) console.log(`  drift records: ${result.driftRecordsUri}`);
+      console.log(`  Temporal UI: ${summary.uiUrl}`);
+    });
+}

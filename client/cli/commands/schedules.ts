@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import {
+  createMonitoringSchedule,
+  deleteSchedule,
+  describeSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  triggerSchedule,
+  type ScheduleView,
+} from '../../schedules/monitoring-schedule';
+import { scheduleSpecOf } from '../../schedules/schedule-spec';
+import { UsageError } from '../../training/start-training';
+import type { CliContext } from '../context';
+import { printJson, printTable } from '../output';
+
+export function familyOption(value: string | undefined): ModelFamily {
+  if (!value) throw new UsageError(`--model is required (${MODEL_FAMILIES.join(', ')})`);
+  if (!isModelFamily(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${MODEL_FAMILIES.join(', ')})`);
+  return value;
+}
+
+function timingOf(view: ScheduleView): string {
+  const s = view.spec;
+  const parts = [...(s.intervals ?? []).map((i) => `every ${i.every}`), ...(s.cronExpressions ?? []).map((c) => `cron '${c}'`), ...(s.cronExpressions ? [] : s.calendars?.length ? ['calendar'] : [])];
+  return `${parts.join(', ') || '-'}${s.timezone ? ` (${s.timezone})` : ''}`;
+}
+
+function printSchedule(view: ScheduleView): void {
+  console.log(`Schedule ${view.scheduleId}: ${view.paused ? 'PAUSED' : 'active'}${view.note ? ` (${view.note})` : ''}`);
+  console.log(`  starts:     ${view.workflowType ?? '-'}`);
+  console.log(`  timing:     ${timingOf(view)}`);
+  console.log(`  overlap:    ${view.overlap ?? '-'}, catch-up window ${view.catchupWindow ?? '-'}`);
+  console.log(`  next runs:  ${view.nextActionTimes.slice(0, 5).join(', ') || '-'}`);
+  if (view.runningWorkflows?.length) console.log(`  running:    ${view.runningWorkflows.join(', ')}`);
+  console.log(`  recent runs (${view.numActionsTaken ?? view.recentActions.length} taken, ${view.numActionsSkippedOverlap ?? 0} skipped for overlap):`);
+  for (const a of view.recentActions) console.log(`    ${a.takenAt}  ${a.workflowId}`);
+}
+
+export function registerScheduleCommands(program: Command, ctx: CliContext): void {
+  const schedule = program.command('schedule').description('recurring pipeline runs (Temporal schedules)');
+  const create = schedule.command('create').description('create a schedule');
+  create
+    .command('monitoring')
+    .description('run drift monitoring of one model family on a timer (schedule id monitoring-<family>; a tick is skipped while a run is still going)')
+    .requiredOption('--model <family>', `model family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--every <duration>', 'interval, e.g. 30m, 1h, 1d')
+    .option('--cron <expr>', "cron expression (5 fields, e.g. '0 * * * *') or @hourly/@daily/...")
+    .option('--timezone <tz>', 'IANA time zone for --cron (default UTC)')
+    .option('--replace', 'delete and recreate the schedule if it exists')
+    .option('--json', 'print the schedule as JSON')
+    .action(async (options: { model: string; every?: string; cron?: string; timezone?: string; replace?: boolean; json?: boolean }) => {
+      const family = familyOption(options.model);
+      const timing = { ...(options.every !== undefined ? { every: options.every } : {}), ...(options.cron !== undefined ? { cron: options.cron } : {}), ...(options.timezone !== undefined ? { timezone: options.timezone } : {}) };
+      scheduleSpecOf(timing); // validate before connecting
+      const client = await ctx.client();
+      const handle = await createMonitoringSchedule(client, ctx.config, { family, ...timing, replace: options.replace, createdBy: `cli:${process.env.USER ?? 'user'}` });
+      const view = await describeSchedule(client, handle.scheduleId);
+      if (options.json) printJson(view);
+      else printSchedule(view);
+    });
+
+  schedule
+    .command('list')
+    .description('list schedules')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const views = await listSchedules(await ctx.client());
+      if (options.json) return printJson(views);
+      printTable(
+        ['SCHEDULE', 'STATE', 'WORKFLOW', 'TIMING', 'NEXT RUN', 'LAST RUN'],
+        views.map((v) => [v.scheduleId, v.paused ? 'paused' : 'active', v.workflowType, timingOf(v), v.nextActionTimes[0], v.recentActions.at(-1)?.takenAt]),
+      );
+    });
+
+  schedule
+    .command('show <id>')
+    .description('describe a schedule: timing, policy, next runs, recent runs')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const view = await describeSchedule(await ctx.client(), id);
+      if (options.json) printJson(view);
+      else printSchedule(view);
+    });
+
+  schedule
+    .command('pause <id>')
+    .description('pause a schedule (no runs until resumed)')
+    .option('--note <text>', 'why (shown by show/list)')
+    .action(async (id: string, options: { note?: string }) => {
+      await pauseSchedule(await ctx.client(), id, options.note);
+      console.log(`paused: ${id}`);
+    });
+
+  schedule
+    .command('resume <id>')
+    .description('resume a paused schedule')
+    .option('--note <text>', 'why')
+    .action(async (id: string, options: { note?: string }) => {
+      await resumeSchedule(await ctx.client(), id, options.note);
+      console.log(`resumed: ${id}`);
+    });
+
+  schedule
+    .command('trigger <id>')
+    .description("start one run now, under the schedule's overlap policy (skipped if a run is still going)")
+    .action(async (id: string) => {
+      const { overlap } = await triggerSchedule(await ctx.client(), id);
+      console.log(`triggered: ${id} (overlap policy ${overlap}${overlap === 'SKIP' ? ': no run if one is still going; see show' : ''})`);
+    });
+
+  schedule
+    .command('delete <id>')
+    .description('delete a schedule (runs already started are not affected)')
+    .action(async (id: string) => {
+      await deleteSchedule(await ctx.client(), id);
+      console.log(`deleted: ${id}`);
+    });
+}
+

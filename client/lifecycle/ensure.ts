@@ -1,0 +1,51 @@
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { taskQueuesOf } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { lifecycleWorkflowId } from '../../common/ids';
+import type { LifecycleState, ModelLifecycleInput } from '../../common/types/lifecycle';
+import type { ModelFamily } from '../../common/types/model';
+import type { DriftAlert, LifecycleConfig } from '../../common/types/monitoring';
+import type { modelLifecycle } from '../../workflows';
+import { driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
+
+/** The lifecycle a family gets when nobody configured one: notify only, 24 hours cool-down. */
+export function defaultLifecycleInput(config: Config, family: ModelFamily, overrides: Partial<Omit<LifecycleConfig, 'taskQueues'>> = {}): ModelLifecycleInput {
+  return { family, config: { policy: 'notify', coolDown: '24 hours', ...overrides, taskQueues: taskQueuesOf(config) } };
+}
+
+/** Starts `lifecycle/<family>` unless it runs already (then the running one is kept, config and all). */
+export async function ensureLifecycle(client: Client, config: Config, family: ModelFamily, overrides: Partial<Omit<LifecycleConfig, 'taskQueues'>> = {}): Promise<WorkflowHandle<typeof modelLifecycle>> {
+  const input = defaultLifecycleInput(config, family, overrides);
+  return client.workflow.start<typeof modelLifecycle>('modelLifecycle', {
+    workflowId: lifecycleWorkflowId(family),
+    taskQueue: input.config.taskQueues.orchestration,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Lifecycle of ${family} (policy ${input.config.policy})`,
+  });
+}
+
+/** Sends a drift alert to the family's lifecycle, starting it with the default input if it is not running. */
+export async function signalDriftAlert(client: Client, config: Config, alert: DriftAlert, overrides: Partial<Omit<LifecycleConfig, 'taskQueues'>> = {}): Promise<WorkflowHandle<typeof modelLifecycle>> {
+  const input = defaultLifecycleInput(config, alert.family, overrides);
+  return client.workflow.signalWithStart<typeof modelLifecycle, [DriftAlert]>('modelLifecycle', {
+    workflowId: lifecycleWorkflowId(alert.family),
+    taskQueue: input.config.taskQueues.orchestration,
+    signal: driftAlertSignal,
+    signalArgs: [alert],
+    args: [input],
+  });
+}
+
+/** The state of the family's lifecycle, or undefined when no lifecycle workflow runs. */
+export async function readLifecycleState(client: Client, family: ModelFamily): Promise<LifecycleState | undefined> {
+  const handle = client.workflow.getHandle<typeof modelLifecycle>(lifecycleWorkflowId(family));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return await handle.query(lifecycleStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,269 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleHandle,
+  type ScheduleSpecDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { taskQueuesOf } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
+import type { ModelFamily } from '../../common/types/model';
+import type { MonitoringConfig, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import { UsageError } from '../training/start-training';
+import { scheduleSpecOf, type ScheduleTiming } from './schedule-spec';
+
+/** The workflow type the schedule starts (written in workflows/monitoring/; referenced by name here). */
+export const MONITORING_WORKFLOW_TYPE = 'monitoringPipeline';
+/** Runs missed while the server was down are caught up only within this window, then skipped. */
+export const MONITORING_CATCHUP_WINDOW = '10 minutes';
+
+/** One schedule per family: the id is fixed, so a second `create` finds the first. */
+export function monitoringScheduleId(family: ModelFamily): string {
+  return `monitoring-${family}`;
+}
+
+/** The schedule's `monitoring-<family>`; Temporal appends the action time to each run's id. */
+export function monitoringWorkflowIdPrefix(family: ModelFamily): string {
+  return `monitoring-${family}`;
+}
+
+export class ScheduleExistsError extends UsageError {
+  constructor(readonly scheduleId: string) {
+    super(`schedule '${scheduleId}' already exists (use --replace to recreate it, or 'mlops schedule delete ${scheduleId}')`);
+    this.name = 'ScheduleExistsError';
+  }
+}
+
+export class UnknownScheduleError extends UsageError {
+  constructor(readonly scheduleId: string) {
+    super(`no schedule '${scheduleId}' (see 'mlops schedule list')`);
+    this.name = 'UnknownScheduleError';
+  }
+}
+
+export function defaultMonitoringConfig(config: Config): MonitoringConfig {
+  return {
+    bucket: config.bucket,
+    captureUri: `s3://${config.bucket}/capture`,
+    batchCaptureUri: `s3://${config.bucket}/capture/batch`,
+    groundTruthUri: config.groundTruthUri,
+    outputUri: `s3://${config.bucket}/monitoring`,
+    resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+    maxJobRuntimeSeconds: 3600,
+    taskQueues: taskQueuesOf(config),
+  };
+}
+
+function monitoringRunOptions(family: ModelFamily, input: MonitoringInput) {
+  return {
+    taskQueue: input.config.taskQueues.orchestration,
+    args: [input] as [MonitoringInput],
+    typedSearchAttributes: [
+      { key: PIPELINE, value: 'monitoring' },
+      { key: MODEL_FAMILIES, value: [family] },
+    ],
+    memo: { trigger: input.trigger, family, config: input.config },
+    staticSummary: `Drift monitoring of ${family}`,
+  };
+}
+
+export interface CreateMonitoringScheduleOptions extends ScheduleTiming {
+  family: ModelFamily;
+  /** Delete an existing schedule of the same id first. */
+  replace?: boolean;
+  /** Who asked (`cli:<user>`), kept in the memo and the schedule note. */
+  createdBy?: string;
+}
+
+/** Creates `monitoring-<family>`: one `monitoringPipeline` run per tick, never two at once (SKIP). */
+export async function createMonitoringSchedule(client: Client, config: Config, options: CreateMonitoringScheduleOptions): Promise<ScheduleHandle> {
+  const spec = scheduleSpecOf(options);
+  const scheduleId = monitoringScheduleId(options.family);
+  const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: `schedule:${scheduleId}` };
+  const createdBy = options.createdBy ?? 'mlops';
+  const create = () =>
+    client.schedule.create({
+      scheduleId,
+      spec,
+      action: { type: 'startWorkflow', workflowType: MONITORING_WORKFLOW_TYPE, workflowId: monitoringWorkflowIdPrefix(options.family), ...monitoringRunOptions(options.family, input) },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: MONITORING_CATCHUP_WINDOW, pauseOnFailure: false },
+      state: { paused: false, note: `created by ${createdBy}` },
+      memo: {
+        family: options.family,
+        timing: { ...(options.every !== undefined ? { every: options.every } : {}), ...(options.cron !== undefined ? { cron: options.cron } : {}), ...(options.timezone !== undefined ? { timezone: options.timezone } : {}) },
+        createdBy,
+      },
+    });
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    if (!options.replace) throw new ScheduleExistsError(scheduleId);
+  }
+  await deleteSchedule(client, scheduleId);
+  return create();
+}
+
+/** Runs `fn` on the schedule's handle, turning "not found" into a usage error naming the id. */
+async function withSchedule<T>(client: Client, scheduleId: string, fn: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+  try {
+    return await fn(client.schedule.getHandle(scheduleId));
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new UnknownScheduleError(scheduleId);
+    throw err;
+  }
+}
+
+/** A schedule as the CLI shows it (plain JSON). */
+export interface ScheduleView {
+  scheduleId: string;
+  workflowType?: string;
+  paused: boolean;
+  note?: string;
+  spec: { intervals?: { every: string; offset?: string }[]; cronExpressions?: string[]; calendars?: unknown[]; timezone?: string };
+  overlap?: string;
+  catchupWindow?: string;
+  memo?: Record<string, unknown>;
+  nextActionTimes: string[];
+  recentActions: { scheduledAt: string; takenAt: string; workflowId: string; runId: string }[];
+  runningWorkflows?: string[];
+  numActionsTaken?: number;
+  numActionsSkippedOverlap?: number;
+}
+
+function fmtMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** The SDK types `offset` as a number but leaves it undefined when zero. */
+function intervalView(i: { every: number; offset?: number }): { every: string; offset?: string } {
+  return { every: fmtMs(i.every), ...(i.offset ? { offset: fmtMs(i.offset) } : {}) };
+}
+
+function specView(spec: ScheduleSpecDescription, memo: Record<string, unknown> | undefined): ScheduleView['spec'] {
+  const timing = (memo?.timing ?? {}) as { cron?: string };
+  return {
+    ...(spec.intervals?.length ? { intervals: spec.intervals.map((i) => intervalView(i)) } : {}),
+    // The server stores cron strings as calendars; the memo keeps what the user typed.
+    ...(timing.cron ? { cronExpressions: [timing.cron] } : spec.calendars?.length ? { calendars: spec.calendars } : {}),
+    ...(spec.timezone ? { timezone: spec.timezone } : {}),
+  };
+}
+
+function viewOf(d: ScheduleDescription): ScheduleView {
+  return {
+    scheduleId: d.scheduleId,
+    workflowType: d.action.workflowType,
+    paused: d.state.paused,
+    ...(d.state.note ? { note: d.state.note } : {}),
+    spec: specView(d.spec, d.memo),
+    overlap: d.policies.overlap,
+    catchupWindow: fmtMs(d.policies.catchupWindow),
+    ...(d.memo ? { memo: d.memo } : {}),
+    nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+    recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId })),
+    runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
+    numActionsTaken: d.info.numActionsTaken,
+    numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
+  };
+}
+
+export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleView> {
+  return viewOf(await withSchedule(client, scheduleId, (h) => h.describe()));
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleView[]> {
+  const views: ScheduleView[] = [];
+  for await (const s of client.schedule.list()) {
+    views.push({
+      scheduleId: s.scheduleId,
+      ...(s.action ? { workflowType: s.action.workflowType } : {}),
+      paused: s.state.paused,
+      ...(s.state.note ? { note: s.state.note } : {}),
+      spec: specView(s.spec ?? {}, s.memo),
+      ...(s.memo ? { memo: s.memo } : {}),
+      nextActionTimes: s.info.nextActionTimes.map((t) => t.toISOString()),
+      recentActions: s.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId })),
+    });
+  }
+  return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+export async function pauseSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await withSchedule(client, scheduleId, (h) => h.pause(note ?? 'paused by mlops'));
+}
+
+export async function resumeSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await withSchedule(client, scheduleId, (h) => h.unpause(note ?? 'resumed by mlops'));
+}
+
+/**
+ * One run now, under the schedule's own overlap policy (SKIP for monitors: if a run is still
+ * going, the trigger is skipped). The SDK's `trigger()` without an argument means ALLOW_ALL, so
+ * the policy is read and passed explicitly.
+ */
+export async function triggerSchedule(client: Client, scheduleId: string): Promise<{ overlap: ScheduleOverlapPolicy }> {
+  return withSchedule(client, scheduleId, async (h) => {
+    const { policies } = await h.describe();
+    await h.trigger(policies.overlap);
+    return { overlap: policies.overlap };
+  });
+}
+
+export async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  await withSchedule(client, scheduleId, (h) => h.delete());
+}
+
+export type RunNowOutcome =
+  | { mode: 'triggered'; scheduleId: string; workflowId: string; handle: WorkflowHandle }
+  | { mode: 'skipped'; scheduleId: string; runningWorkflowIds: string[] }
+  | { mode: 'started'; workflowId: string; handle: WorkflowHandle };
+
+/**
+ * `mlops monitor run-now`: triggers `monitoring-<family>` when it exists (and finds the run it
+ * started, or reports that SKIP dropped it), else starts one run `monitoring-<family>/manual-<time>`.
+ */
+export async function runMonitorNow(client: Client, config: Config, options: { family: ModelFamily; trigger: string; timeoutMs?: number }): Promise<RunNowOutcome> {
+  const scheduleId = monitoringScheduleId(options.family);
+  const handle = client.schedule.getHandle(scheduleId);
+  let before: ScheduleDescription | undefined;
+  try {
+    before = await handle.describe();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  if (before) {
+    await handle.trigger(before.policies.overlap);
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    for (;;) {
+      const now = await handle.describe();
+      if (now.info.numActionsTaken > before.info.numActionsTaken) {
+        const last = now.info.recentActions.at(-1)!;
+        return { mode: 'triggered', scheduleId, workflowId: last.action.workflow.workflowId, handle: client.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId) };
+      }
+      if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) return { mode: 'skipped', scheduleId, runningWorkflowIds: now.info.runningActions.map((a) => a.workflow.workflowId) };
+      if (Date.now() > deadline) throw new Error(`schedule '${scheduleId}' was triggered but no run appeared within ${Math.round((options.timeoutMs ?? 15_000) / 1000)}s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: options.trigger };
+  const workflowId = `${monitoringWorkflowIdPrefix(options.family)}/manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    const started = await client.workflow.start(MONITORING_WORKFLOW_TYPE, { workflowId, workflowIdConflictPolicy: 'FAIL', ...monitoringRunOptions(options.family, input) });
+    return { mode: 'started', workflowId, handle: started };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UsageError(`a manual monitoring run '${workflowId}' already exists; try again`);
+    throw err;
+  }
+}
+
+/** The result of a monitoring run (`--wait`). */
+export async function monitoringResult(handle: WorkflowHandle): Promise<MonitoringResult> {
+  return (await handle.result()) as MonitoringResult;
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createBackend } from '../../activities/backends';
+import type { Backend } from '../../activities/backends/types';
+import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import type { Config } from '../../common/config/schema';
+import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
+import { waitForTrainingReport } from '../../client/training/report';
+import { startTraining } from '../../client/training/start-training';
+import { createWorkers } from '../../workers/workers';
+import { monitoringPipeline } from '../../workflows';
+import { createLocalEnv } from '../helpers/temporal-env';
+import { DATASET, tempDir, testConfig } from '../helpers/integration';
+
+const SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
+
+/** Monitoring on a real dev server with real jobs: batch-scored data is checked against the baselines. */
+describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)', function () {
+  this.timeout(240_000);
+  let env: TestWorkflowEnvironment;
+  let home: string;
+  let config: Config;
+  let backend: Backend;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+  let n = 0;
+
+  before(async () => {
+    env = await createLocalEnv();
+    home = await tempDir('monitoring');
+    config = testConfig({ home });
+    backend = createBackend(config);
+    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
+    running = Promise.all(workers.map((w) => w.run()));
+    const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'test' });
+    assert.equal((await waitForTrainingReport(trained.handle, (r) => r)).status, 'completed');
+  });
+
+  after(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await running?.catch(() => undefined);
+    await env?.teardown();
+    if (home) await fs.rm(home, { recursive: true, force: true });
+  });
+
+  async function score(file: string): Promise<void> {
+    const started = await startScoring(env.client, backend, config, { data: file, families: ['xgboost'], trigger: 'test' });
+    assert.equal((await waitForScoringReport(started.handle, (r) => r)).status, 'completed');
+  }
+
+  async function monitor(): Promise<MonitoringResult> {
+    const tq = taskQueuesOf(config);
+    const input: MonitoringInput = {
+      family: 'xgboost',
+      trigger: 'test',
+      config: {
+        bucket: config.bucket,
+        captureUri: `s3://${config.bucket}/capture`,
+        batchCaptureUri: `s3://${config.bucket}/capture/batch`,
+        groundTruthUri: config.groundTruthUri,
+        outputUri: `s3://${config.bucket}/monitoring`,
+        resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+        maxJobRuntimeSeconds: 600,
+        taskQueues: tq,
+      },
+    };
+    return env.client.workflow.execute(monitoringPipeline, { taskQueue: tq.orchestration, workflowId: `monitoring-xgboost/test-${++n}`, args: [input] });
+  }
+
+  it('when scored data follows the training distribution, then no drift; when Mileage shifts by 30 %, then drift on Mileage is reported and alerted; when nothing is new, then the run ends quietly', async () => {
+    await score(SAMPLE);
+    const clean = await monitor();
+    assert.equal(clean.filesRead, 1);
+    assert.equal(clean.outcome, 'no-drift', JSON.stringify(clean));
+
+    const lines = (await fs.readFile(SAMPLE, 'utf8')).trim().split('\n');
+    const header = lines[0]!.split(',');
+    const mileage = header.indexOf('Mileage');
+    const shifted = [lines[0], ...lines.slice(1).map((l) => l.split(',').map((v, i) => (i === mileage ? String(Math.round(Number(v) * 1.3)) : v)).join(','))].join('\n');
+    const shiftedFile = path.join(home, 'shifted.csv');
+    await fs.writeFile(shiftedFile, shifted);
+    await score(shiftedFile);
+    const drift = await monitor();
+    assert.equal(drift.filesRead, 1, 'only the new capture is read (bookmark)');
+    assert.equal(drift.outcome, 'drift', JSON.stringify(drift));
+    const records = (await backend.objectStore.get(drift.driftRecordsUri!)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { feature: string; checkType: string; modelVersion: number; monitoringWorkflowId: string });
+    assert.ok(records.some((r) => r.feature === 'Mileage' && r.checkType === 'baseline_drift_check'), JSON.stringify(records));
+    assert.ok(records.every((r) => r.modelVersion === 1 && r.monitoringWorkflowId === 'monitoring-xgboost/test-2'));
+    const notes = await backend.notifier.recent(20);
+    assert.ok(notes.some((x) => x.kind === 'drift.detected' && /Mileage/.test(x.message)));
+    const lifecycle = await env.client.workflow.getHandle('lifecycle/xgboost').describe();
+    assert.equal(lifecycle.type, 'modelLifecycle', 'the drift alert started the family lifecycle');
+
+    const quiet = await monitor();
+    assert.equal(quiet.outcome, 'no-data');
+    assert.equal(quiet.filesRead, 0);
+  });
+});

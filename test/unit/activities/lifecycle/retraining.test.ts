@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { createLifecycleActivities } from '../../../../activities/lifecycle/retraining';
+import type { Backend } from '../../../../activities/backends/types';
+import type { Config } from '../../../../common/config/schema';
+import { lifecycleWorkflowId } from '../../../../common/ids';
+
+describe('startRetraining activity', () => {
+  const input = { family: 'xgboost' as const, dataUri: 's3://mlops/training/cars.csv', reason: 'drift', runName: 'drift-1234abcd' };
+
+  it('when the worker passed no Temporal client, then it fails permanently with BackendMisconfigured', async () => {
+    const { startRetraining } = createLifecycleActivities({} as Backend);
+    await assert.rejects(startRetraining(input), (err: unknown) => err instanceof ApplicationFailure && err.type === 'BackendMisconfigured' && err.nonRetryable);
+  });
+
+  it('when the lifecycle has no training data, then it fails permanently with InvalidInput naming trainingDataUri', async () => {
+    const { startRetraining } = createLifecycleActivities({} as Backend, { client: {} as Client, config: {} as Config });
+    const { dataUri: _omitted, ...withoutData } = input;
+    await assert.rejects(startRetraining(withoutData), (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput' && /trainingDataUri/.test(err.message));
+  });
+});
+
+describe('lifecycleWorkflowId', () => {
+  it('when given a family, then the id is lifecycle/<family>', () => {
+    assert.equal(lifecycleWorkflowId('xgboost'), 'lifecycle/xgboost');
+  });
+});

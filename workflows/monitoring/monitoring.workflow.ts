@@ -1,0 +1,139 @@
+import { proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { MonitorReport } from '../../activities/monitoring/monitor-jobs';
+import { invalidInput } from '../../common/errors';
+import { monitoringJobNames, runKey, type RunRef } from '../../common/ids';
+import { OUTCOME } from '../../common/search-attributes';
+import { isModelFamily } from '../../common/types/model';
+import type { DriftAlert, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import { joinUri } from '../../common/uri';
+import { jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { failureTypeOf, innermostMessage } from '../shared/failures';
+import { sendNotification } from '../shared/notify';
+import { monitoringProgressQuery, type MonitoringStage } from './monitoring.messages';
+
+/**
+ * The monitoring pipeline of one model family (run by a schedule): consolidate what was captured
+ * since the last run (durable bookmark), end quietly without new data, check data drift and (when
+ * ground truth arrived) model drift in parallel, then report every violation, write drift records
+ * and raise a drift alert.
+ */
+export async function monitoringPipeline(input: MonitoringInput): Promise<MonitoringResult> {
+  if (!isModelFamily(input.family)) throw invalidInput(`family: unknown model family '${String(input.family)}'`);
+  const info = workflowInfo();
+  const run: RunRef = { workflowId: info.workflowId, runId: info.runId };
+  const { config, family } = input;
+  const queue = config.taskQueues.compute;
+  const quick = proxyActivities<Activities>({ ...quickActivityOptions(queue), startToCloseTimeout: '5 minutes' });
+  const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
+  const key = runKey(run);
+  const progress: { stage: MonitoringStage } = { stage: 'resolving-model' };
+  setHandler(monitoringProgressQuery, () => progress);
+  const stage = (s: MonitoringStage) => {
+    progress.stage = s;
+    setCurrentDetails(`**Stage:** ${s}`);
+  };
+  stage('resolving-model');
+
+  try {
+    const model = await quick.resolveMonitoredModel({ family });
+    stage('consolidating');
+    const data = await quick.consolidateCapture({ family, model, config, runKey: key });
+    const window = { windowStart: data.windowStart, windowEnd: data.windowEnd };
+    if (data.filesRead === 0) {
+      stage('completed');
+      upsertSearchAttributes([{ key: OUTCOME, value: 'no-data' }]);
+      return { family, outcome: 'no-data', ...window, filesRead: 0 };
+    }
+
+    stage('checking');
+    const outputPrefix = joinUri(config.outputUri, family, key);
+    const common = { model, resources: config.resources, maxRuntimeSeconds: config.maxJobRuntimeSeconds };
+    const checks: Promise<{ kind: 'data' | 'model'; report: MonitorReport }>[] = [];
+    if (data.realtimePrefix) {
+      const realtimePrefix = data.realtimePrefix;
+      checks.push(
+        jobs
+          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'realtime'), source: { prefix: realtimePrefix, format: 'capture' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'realtime') })
+          .then((report) => ({ kind: 'data' as const, report })),
+      );
+      if (data.groundTruthPrefix) {
+        checks.push(
+          jobs
+            .runModelQualityMonitor({ ...common, jobName: monitoringJobNames.modelQuality(run, family), capturePrefix: realtimePrefix, groundTruthPrefix: data.groundTruthPrefix, outputPrefix: joinUri(outputPrefix, 'model-quality') })
+            .then((report) => ({ kind: 'model' as const, report })),
+        );
+      }
+    }
+    if (data.batchPrefix) {
+      checks.push(
+        jobs
+          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'batch'), source: { prefix: data.batchPrefix, format: 'batch-csv' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'batch') })
+          .then((report) => ({ kind: 'data' as const, report })),
+      );
+    }
+    const reports = await Promise.all(checks);
+
+    stage('evaluating');
+    const driftRecordsUri = await quick.writeDriftRecords({ family, model, monitoringWorkflowId: run.workflowId, monitoringRunId: run.runId, ...window, outputPrefix, reports });
+    const violations = reports.flatMap((r) => r.report.violations);
+    const summary = (kind: 'data' | 'model') => {
+      const of = reports.filter((r) => r.kind === kind && r.report.evaluated);
+      return of.length ? { violations: of.reduce((n, r) => n + r.report.violations.length, 0), reportUri: of[0]!.report.reportUri } : undefined;
+    };
+    const dataQuality = summary('data');
+    const modelQuality = summary('model');
+    const result: MonitoringResult = {
+      family,
+      outcome: violations.length ? 'drift' : 'no-drift',
+      ...window,
+      filesRead: data.filesRead,
+      ...(dataQuality ? { dataQuality } : {}),
+      ...(modelQuality ? { modelQuality } : {}),
+      driftRecordsUri,
+    };
+    if (violations.length) {
+      const alert: DriftAlert = {
+        family,
+        modelVersion: model.modelVersion,
+        modelName: model.modelName,
+        ...(model.endpointName ? { endpointName: model.endpointName } : {}),
+        monitoringWorkflowId: run.workflowId,
+        monitoringRunId: run.runId,
+        ...window,
+        kinds: [...new Set(reports.filter((r) => r.report.violations.length).map((r) => r.kind))],
+        violations,
+        reportUri: driftRecordsUri,
+        detectedAt: new Date().toISOString(),
+      };
+      await sendNotification(queue, {
+        id: `${run.workflowId}/${run.runId}/drift-detected`,
+        kind: 'drift.detected',
+        severity: 'warning',
+        subject: `${family} v${model.modelVersion}: ${violations.length} violation(s) (${alert.kinds.join(' and ')} drift)`,
+        message: violations.map((v) => `${v.feature ?? v.metric ?? ''} ${v.checkType}: ${v.description}`).join('\n'),
+        workflowId: run.workflowId,
+        runId: run.runId,
+        details: { alert },
+      });
+      await quick.raiseDriftAlert(alert);
+    }
+    stage('completed');
+    upsertSearchAttributes([{ key: OUTCOME, value: result.outcome }]);
+    return result;
+  } catch (err) {
+    stage('failed');
+    upsertSearchAttributes([{ key: OUTCOME, value: 'failed' }]);
+    await sendNotification(queue, {
+      id: `${run.workflowId}/${run.runId}/monitoring-failed`,
+      kind: 'monitoring.failed',
+      severity: 'error',
+      subject: `monitoring of ${family} failed`,
+      message: innermostMessage(err),
+      workflowId: run.workflowId,
+      runId: run.runId,
+      details: { family, failureType: failureTypeOf(err) ?? null },
+    });
+    throw err;
+  }
+}
