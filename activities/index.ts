@@ -26,7 +26,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, l
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
-    ...createRegistryActivities(backend),
+    ...createRegistryActivities(backend, lifecycle),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
     ...createScoringActivities(backend, settings),

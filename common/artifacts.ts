@@ -36,6 +36,7 @@ export type ChampionField =
   | 'model-version'
   | 'model-artifact-uri'
   | 'feature-schema-uri'
+  | 'training-data-uri'
   | 'data-quality-statistics-uri'
   | 'data-quality-constraints-uri'
   | 'model-quality-statistics-uri'

@@ -111,7 +111,7 @@ export interface JobRunner {
 /** What registering a version needs: the version's own fields, without what the registry assigns. */
 export type RegisterModelVersionInput = Pick<
   ModelVersion,
-  'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters'
+  'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri'
 >;
 
 export interface ModelVersionPatch {

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { parameterNames } from '../../common/artifacts';
 import type { Config } from '../../common/config/schema';
 import { backendMisconfigured, invalidInput } from '../../common/errors';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
@@ -20,8 +21,10 @@ export function createLifecycleActivities(backend: Backend, deps?: LifecycleDeps
      */
     async startRetraining(input: StartRetrainingInput): Promise<{ workflowId: string; started: boolean }> {
       if (!deps) throw backendMisconfigured('startRetraining needs a Temporal client and the config: the worker must pass them to createActivities');
-      if (!input.dataUri) throw invalidInput(`no training data to retrain ${input.family} on: set trainingDataUri in the lifecycle config`);
-      const run = await startTraining(deps.client, backend, deps.config, { data: input.dataUri, newRun: true, runName: input.runName, trigger: 'drift-alert' });
+      // The latest training data: the lifecycle's configured data, else what the champion was trained on.
+      const dataUri = input.dataUri ?? (await backend.parameters.get(parameterNames.champion(input.family, 'training-data-uri')))?.value;
+      if (!dataUri) throw invalidInput(`no training data to retrain ${input.family} on: set trainingDataUri in the lifecycle config (no champion records its data either)`);
+      const run = await startTraining(deps.client, backend, deps.config, { data: dataUri, newRun: true, runName: input.runName, trigger: 'drift-alert' });
       return { workflowId: run.workflowId, started: run.started };
     },
   };

@@ -3,6 +3,8 @@ import { parameterNames, type ChampionField } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
+import { signalChampionChanged } from '../../client/lifecycle/ensure';
+import type { LifecycleDeps } from '../lifecycle/retraining';
 
 export interface RecordDecisionInput {
   family: ModelFamily;
@@ -19,7 +21,7 @@ export interface PreviousBest {
 }
 
 /** Steps 3, 6 and 11: the registry and the parameter store. */
-export function createRegistryActivities(backend: Backend) {
+export function createRegistryActivities(backend: Backend, lifecycle?: LifecycleDeps) {
   async function requireVersion(family: ModelFamily, version: number): Promise<ModelVersion> {
     const found = await backend.registry.getVersion(family, version);
     if (!found) throw ApplicationFailure.nonRetryable(`no version ${version} of ${family} in the registry`, ErrorType.NotFound);
@@ -71,6 +73,7 @@ export function createRegistryActivities(backend: Backend) {
         'model-version': String(v.version),
         'model-artifact-uri': v.artifactUri,
         'feature-schema-uri': v.featureSchemaUri,
+        'training-data-uri': v.dataUri,
         'data-quality-statistics-uri': v.baselines?.dataQuality?.statisticsUri,
         'data-quality-constraints-uri': v.baselines?.dataQuality?.constraintsUri,
         'model-quality-statistics-uri': v.baselines?.modelQuality?.statisticsUri,
@@ -85,6 +88,8 @@ export function createRegistryActivities(backend: Backend) {
         await backend.parameters.put(name, value);
         written.push(name);
       }
+      // The family's lifecycle learns its new champion (started if it does not run yet).
+      if (lifecycle) await signalChampionChanged(lifecycle.client, lifecycle.config, { family: v.family, version: v.version, modelName: v.modelName, at: new Date().toISOString() });
       return written;
     },
   };

@@ -13,6 +13,7 @@ import { registerModelsCommands } from './commands/models';
 import { registerMonitorCommands } from './commands/monitor';
 import { registerNotificationsCommand } from './commands/notifications';
 import { registerPredictCommand } from './commands/predict';
+import { registerRetrainingCommands } from './commands/retraining';
 import { registerRunsCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerScoreCommand } from './commands/score';
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
   registerRunsCommands(program, ctx);
   registerModelsCommands(program, ctx);
   registerApprovalCommands(program, ctx);
+  registerRetrainingCommands(program, ctx);
   registerEndpointCommands(program, ctx);
   registerPredictCommand(program, ctx);
   registerScoreCommand(program, ctx);

@@ -2,11 +2,11 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@tempor
 import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { lifecycleWorkflowId } from '../../common/ids';
-import type { LifecycleState, ModelLifecycleInput } from '../../common/types/lifecycle';
+import type { ChampionChange, LifecycleState, ModelLifecycleInput } from '../../common/types/lifecycle';
 import type { ModelFamily } from '../../common/types/model';
 import type { DriftAlert, LifecycleConfig } from '../../common/types/monitoring';
 import type { modelLifecycle } from '../../workflows';
-import { driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
+import { championChangedSignal, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 
 /** The lifecycle a family gets when nobody configured one: notify only, 24 hours cool-down. */
 export function defaultLifecycleInput(config: Config, family: ModelFamily, overrides: Partial<Omit<LifecycleConfig, 'taskQueues'>> = {}): ModelLifecycleInput {
@@ -33,6 +33,18 @@ export async function signalDriftAlert(client: Client, config: Config, alert: Dr
     taskQueue: input.config.taskQueues.orchestration,
     signal: driftAlertSignal,
     signalArgs: [alert],
+    args: [input],
+  });
+}
+
+/** Tells the family's lifecycle about a new champion, starting it with the default input if needed. */
+export async function signalChampionChanged(client: Client, config: Config, change: ChampionChange): Promise<void> {
+  const input = defaultLifecycleInput(config, change.family);
+  await client.workflow.signalWithStart<typeof modelLifecycle, [ChampionChange]>('modelLifecycle', {
+    workflowId: lifecycleWorkflowId(change.family),
+    taskQueue: input.config.taskQueues.orchestration,
+    signal: championChangedSignal,
+    signalArgs: [change],
     args: [input],
   });
 }

@@ -46,6 +46,8 @@ export interface ModelVersion {
   workflowId: string;
   runId: string;
   featureSchemaUri: string;
+  /** The raw training data the version was trained on (the lifecycle retrains on the champion's). */
+  dataUri?: string;
   hyperparameters: Record<string, string>;
   metrics?: SplitMetrics;
   status: ModelApprovalStatus;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createBackend } from '../../activities/backends';
+import { parameterNames } from '../../common/artifacts';
+import { readLifecycleState } from '../../client/lifecycle/ensure';
 import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
@@ -93,7 +95,11 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     const notes = await backend.notifier.recent(20);
     assert.ok(notes.some((x) => x.kind === 'drift.detected' && /Mileage/.test(x.message)));
     const lifecycle = await env.client.workflow.getHandle('lifecycle/xgboost').describe();
-    assert.equal(lifecycle.type, 'modelLifecycle', 'the drift alert started the family lifecycle');
+    assert.equal(lifecycle.type, 'modelLifecycle', 'the family lifecycle runs');
+    const state = await readLifecycleState(env.client, 'xgboost');
+    assert.equal(state?.champion?.version, 1, 'the training run told the lifecycle its champion');
+    assert.equal(state?.recentAlerts.length, 1, 'the drift alert reached the same lifecycle run');
+    assert.equal((await backend.parameters.get(parameterNames.champion('xgboost', 'training-data-uri')))?.value, `s3://${config.bucket}/training/kbb-2005-gm-used-cars.csv`, 'retraining finds the latest training data');
 
     const quiet = await monitor();
     assert.equal(quiet.outcome, 'no-data');

@@ -111,6 +111,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
           workflowId: run.workflowId,
           runId: run.runId,
           featureSchemaUri: prep.featureSchemaUri,
+          dataUri: input.dataUri,
           hyperparameters: model.hyperparameters,
         });
         outcome.version = registered.version;

@@ -14,10 +14,13 @@ describe('startRetraining activity', () => {
     await assert.rejects(startRetraining(input), (err: unknown) => err instanceof ApplicationFailure && err.type === 'BackendMisconfigured' && err.nonRetryable);
   });
 
-  it('when the lifecycle has no training data, then it fails permanently with InvalidInput naming trainingDataUri', async () => {
-    const { startRetraining } = createLifecycleActivities({} as Backend, { client: {} as Client, config: {} as Config });
+  it('when neither the lifecycle nor the champion names training data, then it fails permanently with InvalidInput naming trainingDataUri', async () => {
+    const looked: string[] = [];
+    const backend = { parameters: { get: async (name: string) => (looked.push(name), undefined) } } as unknown as Backend;
+    const { startRetraining } = createLifecycleActivities(backend, { client: {} as Client, config: {} as Config });
     const { dataUri: _omitted, ...withoutData } = input;
-    await assert.rejects(startRetraining(withoutData), (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput' && /trainingDataUri/.test(err.message));
+    await assert.rejects(startRetraining(withoutData), (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput' && /trainingDataUri/.test(err.message) && /champion/.test(err.message));
+    assert.deepEqual(looked, ['/mlops/xgboost/champion/training-data-uri'], 'the champion\'s training data is looked up first');
   });
 });
 

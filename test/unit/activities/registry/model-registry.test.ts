@@ -134,6 +134,15 @@ describe('activities/registry/model-registry', () => {
   });
 
   describe('exportChampionConfig', () => {
+    it('when the version records its training data, then the champion keys name it, so retraining finds the latest data', async () => {
+      const { version: v } = await runInActivity(env, () => activities.registerModelVersion({ ...registration('xgboost', 'job-data'), dataUri: 's3://mlops/training/cars-2026.csv' }));
+
+      const written = await runInActivity(env, () => activities.exportChampionConfig({ family: 'xgboost', version: v }));
+
+      assert.ok(written.includes('/mlops/xgboost/champion/training-data-uri'));
+      assert.equal((await backend.parameters.get('/mlops/xgboost/champion/training-data-uri'))?.value, 's3://mlops/training/cars-2026.csv');
+    });
+
     it('when the champion has baselines and an endpoint, then every champion key is written', async () => {
       const { version: v } = await runInActivity(env, () => activities.registerModelVersion(registration('xgboost', 'job-1')));
       await runInActivity(env, () => activities.recordModelDecision({
