@@ -9,7 +9,6 @@
  */
 import '../test/helpers/setup';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { stackPorts } from '../common/config/schema';
@@ -18,7 +17,7 @@ import { connectClient } from '../client/temporal';
 import { waitForTrainingReport } from '../client/training/report';
 import { startTraining } from '../client/training/start-training';
 import { createBackend } from '../activities/backends';
-import { DATASET, freePortBase, tempDir, testConfig } from '../test/helpers/integration';
+import { DATASET, countCaptureRecords, freePortBase, tempDir, testConfig } from '../test/helpers/integration';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROBES = Number(process.env.BENCH_PROBES ?? 3000);
@@ -37,18 +36,6 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-async function countCaptured(home: string, endpoint: string): Promise<number> {
-  let n = 0;
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(path.join(d, e.name));
-      else if (e.name.endsWith('.jsonl')) n += (await fs.readFile(path.join(d, e.name), 'utf8')).split('\n').filter((l) => l).length;
-    }
-  };
-  await walk(path.join(home, 'objects', 'mlops', 'capture', endpoint));
-  return n;
 }
 
 async function main(): Promise<void> {
@@ -120,7 +107,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2500));
     const hostView = (await (await fetch(`${hostUrl}/admin/endpoints`)).json()) as { served: Record<string, number> };
     const countedByClients = served.gateway + served.direct;
-    const captured = Object.fromEntries(await Promise.all(ENDPOINTS.map(async (e) => [e, await countCaptured(home, e)] as const)));
+    const captured = Object.fromEntries(await Promise.all(ENDPOINTS.map(async (e) => [e, await countCaptureRecords(home, e)] as const)));
     const loss = Math.max(...ENDPOINTS.map((e) => (hostView.served[e] ?? 0) - captured[e]!));
     const inFlightDropped = 16 * 2;
     const consistent = ENDPOINTS.every((e) => captured[e]! >= countedByClients && captured[e]! <= countedByClients + inFlightDropped);

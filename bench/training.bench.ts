@@ -11,14 +11,15 @@
 import '../test/helpers/setup';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { type Worker } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
 import { taskQueuesOf } from '../common/config/parse';
 import { startTraining } from '../client/training/start-training';
 import { waitForTrainingReport } from '../client/training/report';
-import { createWorkers, WORKFLOWS_PATH } from '../workers/workers';
+import { createWorkers } from '../workers/workers';
 import { createLocalEnv } from '../test/helpers/temporal-env';
 import { DATASET, freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
+import { bundleWorkflows } from '../test/helpers/workflow-bundle';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const DEPLOY_RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
@@ -58,7 +59,7 @@ const round = (v: number) => Math.round(v * 1000) / 1000;
 
 async function main(): Promise<void> {
   const env = await createLocalEnv();
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const bundle = await bundleWorkflows();
   const runs: { wall: number; jobSum: number; critical: number; xgbRmse: number; linRmse: number }[] = [];
   const deployWalls: number[] = [];
   try {

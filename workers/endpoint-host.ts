@@ -1,9 +1,7 @@
-import path from 'node:path';
-import { ConfigError, parseConfig, REPO_ROOT } from '../common/config/parse';
+import { createEndpointHost } from '../activities/backends';
+import { ConfigError, parseConfig } from '../common/config/parse';
 import { stackPorts } from '../common/config/schema';
-import { EndpointHost } from '../activities/backends/local/endpoint-host/endpoint-host';
 import { buildEndpointHostServer } from '../activities/backends/local/endpoint-host/server';
-import { LocalObjectStore } from '../activities/backends/local/object-store';
 
 /**
  * The local endpoint host process (started by `mlops stack up`): serves every endpoint recorded in
@@ -12,14 +10,7 @@ import { LocalObjectStore } from '../activities/backends/local/object-store';
  */
 async function main(): Promise<void> {
   const config = parseConfig();
-  const host = new EndpointHost({
-    home: config.home,
-    python: config.python,
-    algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
-    store: new LocalObjectStore(path.join(config.home, 'objects')),
-    stateFile: path.join(config.home, 'registry', 'hosting.json'),
-    log: (m) => console.log(`${new Date().toISOString()} ${m}`),
-  });
+  const host = createEndpointHost(config, { log: (m) => console.log(`${new Date().toISOString()} ${m}`) });
   const app = buildEndpointHostServer(host);
   const port = stackPorts(config.portBase).endpointHost;
   await app.listen({ host: '127.0.0.1', port });

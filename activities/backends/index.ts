@@ -2,7 +2,13 @@ import path from 'node:path';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
-import { createLocalBackend } from './local';
+import { createLocalBackend, createLocalEndpointHost } from './local';
+import type { EndpointHost, EndpointHostOptions } from './local/endpoint-host/endpoint-host';
+
+/** The local endpoint host for this configuration (the local backend's SageMaker hosting). */
+export function createEndpointHost(config: Config, options: Pick<EndpointHostOptions, 'readyTimeoutMs' | 'log'> = {}): EndpointHost {
+  return createLocalEndpointHost({ home: config.home, python: config.python, algorithmsDir: path.join(REPO_ROOT, 'algorithms'), ...options });
+}
 
 /** Picks the backend named by the configuration. Only this file and `workers/` import a backend folder. */
 export function createBackend(config: Config): Backend {

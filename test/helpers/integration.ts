@@ -6,9 +6,9 @@ import { parseConfig, REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { stackPorts } from '../../common/config/schema';
 import { isPortOpen } from '../../client/stack/processes';
-import { EndpointHost } from '../../activities/backends/local/endpoint-host/endpoint-host';
+import { createEndpointHost } from '../../activities/backends';
+import type { EndpointHost } from '../../activities/backends/local/endpoint-host/endpoint-host';
 import { buildEndpointHostServer } from '../../activities/backends/local/endpoint-host/server';
-import { LocalObjectStore } from '../../activities/backends/local/object-store';
 
 export const DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
 
@@ -62,14 +62,7 @@ export async function jobDirs(home: string, kind: 'training' | 'processing'): Pr
 
 /** A real endpoint host in this process, on the port the config's backend nudges. */
 export async function startEndpointHost(config: Config): Promise<{ host: EndpointHost; stop: () => Promise<void> }> {
-  const host = new EndpointHost({
-    home: config.home,
-    python: config.python,
-    algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
-    store: new LocalObjectStore(path.join(config.home, 'objects')),
-    stateFile: path.join(config.home, 'registry', 'hosting.json'),
-    readyTimeoutMs: 60_000,
-  });
+  const host = createEndpointHost(config, { readyTimeoutMs: 60_000 });
   const app = buildEndpointHostServer(host);
   await app.listen({ host: '127.0.0.1', port: stackPorts(config.portBase).endpointHost });
   const timer = setInterval(() => void host.reconcile(), 500);
@@ -81,4 +74,17 @@ export async function startEndpointHost(config: Config): Promise<{ host: Endpoin
       await host.stop();
     },
   };
+}
+
+/** Data-capture records on disk for one endpoint of a local stack (every variant, every hour). */
+export async function countCaptureRecords(home: string, endpoint: string, bucket = 'mlops'): Promise<number> {
+  let n = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(path.join(dir, e.name));
+      else if (e.name.endsWith('.jsonl')) n += (await fs.readFile(path.join(dir, e.name), 'utf8')).split('\n').filter((l) => l.trim()).length;
+    }
+  };
+  await walk(path.join(home, 'objects', bucket, 'capture', endpoint));
+  return n;
 }

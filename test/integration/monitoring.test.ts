@@ -10,6 +10,7 @@ import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
 import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
@@ -55,22 +56,8 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
   }
 
   async function monitor(): Promise<MonitoringResult> {
-    const tq = taskQueuesOf(config);
-    const input: MonitoringInput = {
-      family: 'xgboost',
-      trigger: 'test',
-      config: {
-        bucket: config.bucket,
-        captureUri: `s3://${config.bucket}/capture`,
-        batchCaptureUri: `s3://${config.bucket}/capture/batch`,
-        groundTruthUri: config.groundTruthUri,
-        outputUri: `s3://${config.bucket}/monitoring`,
-        resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
-        maxJobRuntimeSeconds: 600,
-        taskQueues: tq,
-      },
-    };
-    return env.client.workflow.execute(monitoringPipeline, { taskQueue: tq.orchestration, workflowId: `monitoring-xgboost/test-${++n}`, args: [input] });
+    const input: MonitoringInput = { family: 'xgboost', trigger: 'test', config: defaultMonitoringConfig(config) };
+    return env.client.workflow.execute(monitoringPipeline, { taskQueue: input.config.taskQueues.orchestration, workflowId: `monitoring-xgboost/test-${++n}`, args: [input] });
   }
 
   it('when scored data follows the training distribution, then no drift; when Mileage shifts by 30 %, then drift on Mileage is reported and alerted; when nothing is new, then the run ends quietly', async () => {

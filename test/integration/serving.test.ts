@@ -12,24 +12,9 @@ import { readRecord, stopProcess } from '../../client/stack/processes';
 import { connectClient } from '../../client/temporal';
 import { waitForTrainingReport } from '../../client/training/report';
 import type { trainingPipeline } from '../../workflows';
-import { DATASET, eventually, freePortBase, tempDir, testConfig } from '../helpers/integration';
+import { DATASET, countCaptureRecords, eventually, freePortBase, tempDir, testConfig } from '../helpers/integration';
 
 const RECORD = { Mileage: 20105, Cylinder: 6, Doors: 4, Cruise: 1, Sound: 0, Leather: 0, Buick: 1, Cadillac: 0, Chevy: 0, Pontiac: 0, Saab: 0, Saturn: 0, convertible: 0, coupe: 0, hatchback: 0, sedan: 1, wagon: 0 };
-
-async function countCaptured(home: string, endpoint: string): Promise<number> {
-  const dir = path.join(home, 'objects', 'mlops', 'capture', endpoint);
-  const files: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(path.join(d, e.name));
-      else if (e.name.endsWith('.jsonl')) files.push(path.join(d, e.name));
-    }
-  };
-  await walk(dir);
-  let n = 0;
-  for (const f of files) n += (await fs.readFile(f, 'utf8')).split('\n').filter((l) => l.trim()).length;
-  return n;
-}
 
 /**
  * Real-time inference on the real stack: a run with manual approval decided from the CLI creates
@@ -98,7 +83,7 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     ]);
     const n = 25;
     for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
-    await eventually('capture flushed', async () => (await countCaptured(home, 'mlops-xgboost')) === n && (await countCaptured(home, 'mlops-linear-learner')) === n, 10_000);
+    await eventually('capture flushed', async () => (await countCaptureRecords(home, 'mlops-xgboost')) === n && (await countCaptureRecords(home, 'mlops-linear-learner')) === n, 10_000);
     // The files follow SageMaker's data-capture layout and record format.
     const files = await fs.readdir(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', 'AllTraffic'), { recursive: true });
     const file = files.find((f) => f.endsWith('.jsonl'))!;
@@ -116,7 +101,7 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
 
   it('when a better model is deployed while the gateway is under load, then the endpoint is updated in place and no request fails', async () => {
     const before = await backend.hosting.describeEndpoint('mlops-xgboost');
-    const capturedBefore = await countCaptured(home, 'mlops-xgboost');
+    const capturedBefore = await countCaptureRecords(home, 'mlops-xgboost');
     let stop = false;
     let ok = 0;
     const failures: string[] = [];
@@ -149,16 +134,16 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     assert.equal(after?.status, 'InService');
     assert.notEqual(after?.endpointConfigName, before?.endpointConfigName, 'the endpoint moved to the new config');
     assert.equal(after?.variants[0]?.modelName, (await backend.registry.getVersion('xgboost', 2))?.modelName);
-    await eventually('capture of every served request', async () => (await countCaptured(home, 'mlops-xgboost')) - capturedBefore === ok, 10_000);
+    await eventually('capture of every served request', async () => (await countCaptureRecords(home, 'mlops-xgboost')) - capturedBefore === ok, 10_000);
   });
 
   it('when the endpoint host shuts down cleanly and starts again, then no capture record is lost and it restores its endpoints', async () => {
-    const capturedBefore = await countCaptured(home, 'mlops-xgboost');
+    const capturedBefore = await countCaptureRecords(home, 'mlops-xgboost');
     const n = 30;
     for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
     const host = (await readRecord(path.join(home, 'run'), 'endpoint-host'))!;
     assert.equal(await stopProcess(host.pid, 20_000), 'stopped', 'SIGTERM ends the host gracefully');
-    assert.equal((await countCaptured(home, 'mlops-xgboost')) - capturedBefore, n, 'everything served was flushed at shutdown');
+    assert.equal((await countCaptureRecords(home, 'mlops-xgboost')) - capturedBefore, n, 'everything served was flushed at shutdown');
     const down = await predict();
     assert.equal(down.status, 503, 'with both endpoints unreachable the gateway answers 503 quickly');
 

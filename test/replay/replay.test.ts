@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/workers';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 /**
  * Replays recorded histories of released workflows against today's code: a change that would
@@ -14,7 +14,7 @@ describe('replay of recorded histories', function () {
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    bundle = await bundleWorkflows();
   });
 
   it('when the histories are listed, then there is at least one per released workflow', async () => {

@@ -3,16 +3,15 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/workers';
+import { bundleWorkflows, QUIET_LOGGER } from '../helpers/workflow-bundle';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** The bundler is the second net behind lint: disallowed modules fail the bundle, also indirectly. */
 describe('workflow bundle', function () {
   this.timeout(60_000);
 
   it('when workflows/index.ts is bundled, then it succeeds and contains every workflow', async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+    const { code } = await bundleWorkflows();
     assert.match(code, /trainingPipeline/);
     assert.doesNotMatch(code, /@temporalio\/activity\/lib/, 'no activity code in the bundle');
   });
@@ -23,7 +22,7 @@ describe('workflow bundle', function () {
       const file = path.join(dir, 'bad-workflow.ts');
       await fs.writeFile(file, "import dns from 'dns';\nexport async function bad(): Promise<string> { return typeof dns.lookup; }\n");
       const logged: string[] = [];
-      const recorder = { ...quiet, error: (message: string, meta?: unknown) => void logged.push(`${message} ${JSON.stringify(meta ?? '')}`) };
+      const recorder = { ...QUIET_LOGGER, error: (message: string, meta?: unknown) => void logged.push(`${message} ${JSON.stringify(meta ?? '')}`) };
       await assert.rejects(bundleWorkflowCode({ workflowsPath: file, logger: recorder }), /Webpack finished with errors/);
       assert.match(logged.join('\n'), /dns/, 'the bundler names the disallowed module');
     } finally {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Backend } from '../types';
+import { EndpointHost, type EndpointHostOptions } from './endpoint-host/endpoint-host';
 import { LocalJobRunner } from './job-runner';
 import { LocalModelHosting } from './model-hosting';
 import { LocalModelRegistry } from './model-registry';
@@ -16,9 +17,14 @@ export interface LocalBackendOptions {
   endpointHostUrl?: string;
 }
 
+/** Where the local backend keeps each thing under its data dir (shared by the backend and the endpoint host). */
+function localPaths(home: string) {
+  return { objects: path.join(home, 'objects'), hostingState: path.join(home, 'registry', 'hosting.json') };
+}
+
 /** The embedded backend: everything under one data dir, jobs as local processes. */
 export function createLocalBackend(options: LocalBackendOptions): Backend {
-  const objectStore = new LocalObjectStore(path.join(options.home, 'objects'));
+  const objectStore = new LocalObjectStore(localPaths(options.home).objects);
   return {
     name: 'local',
     objectStore,
@@ -26,6 +32,12 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     registry: new LocalModelRegistry(path.join(options.home, 'registry', 'model-registry.json')),
     parameters: new LocalParameterStore(path.join(options.home, 'registry', 'parameters.json')),
     notifier: new LocalNotifier({ outboxDir: path.join(options.home, 'outbox'), webhookUrl: options.notifyWebhookUrl }),
-    hosting: new LocalModelHosting(path.join(options.home, 'registry', 'hosting.json'), options.endpointHostUrl),
+    hosting: new LocalModelHosting(localPaths(options.home).hostingState, options.endpointHostUrl),
   };
+}
+
+/** The local endpoint host over the same data dir as the backend whose control plane it serves. */
+export function createLocalEndpointHost(options: Pick<LocalBackendOptions, 'home' | 'python' | 'algorithmsDir'> & Pick<EndpointHostOptions, 'readyTimeoutMs' | 'log'>): EndpointHost {
+  const paths = localPaths(options.home);
+  return new EndpointHost({ ...options, store: new LocalObjectStore(paths.objects), stateFile: paths.hostingState });
 }

@@ -3,15 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ErrorType } from '../../../common/errors';
 import type { ScoringInput, ScoringResult } from '../../../common/types/scoring';
-import { WORKFLOWS_PATH } from '../../../workers/workers';
 import { batchScoringPipeline } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 function scoringInput(taskQueue: string, overrides: Partial<ScoringInput['config']> = {}): ScoringInput {
   return {
@@ -37,7 +36,7 @@ describe('batchScoringPipeline workflow (mocked activities)', function () {
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })]);
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
   });
 
   after(async () => {

@@ -2,16 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../../common/types/monitoring';
-import { WORKFLOWS_PATH } from '../../../workers/workers';
 import { modelLifecycle } from '../../../workflows';
 import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 function alert(n = 1): DriftAlert {
   return {
@@ -35,7 +34,7 @@ describe('modelLifecycle (time skipping)', function () {
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+    bundle = await bundleWorkflows();
   });
 
   // A fresh test server per test: long-lived lifecycle runs of earlier tests (and their timers)

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { MonitoringInput, MonitoringResult } from '../../../common/types/monitoring';
-import { WORKFLOWS_PATH } from '../../../workers/workers';
 import { monitoringPipeline } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 function monitoringInput(taskQueue: string): MonitoringInput {
   return {
@@ -36,7 +35,7 @@ describe('monitoringPipeline workflow (mocked activities)', function () {
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })]);
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
   });
 
   after(async () => {

@@ -2,18 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { PENDING_APPROVALS } from '../../../common/search-attributes';
 import type { ApprovalConfig, ApprovalDecisionInput } from '../../../common/types/approval';
 import type { TrainingInput } from '../../../common/types/training';
-import { WORKFLOWS_PATH } from '../../../workers/workers';
 import { trainingPipeline } from '../../../workflows';
 import { decideApprovalUpdate, pendingApprovalsQuery } from '../../../workflows/training/approval';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
 const MANUAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 describe('trainingPipeline approval and deployment (time skipping)', function () {
   this.timeout(60_000);
@@ -21,7 +20,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })]);
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
   });
 
   after(async () => {

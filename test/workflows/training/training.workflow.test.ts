@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ErrorType } from '../../../common/errors';
 import type { TrainingInput, TrainingResult } from '../../../common/types/training';
-import { WORKFLOWS_PATH } from '../../../workers/workers';
 import { trainingPipeline } from '../../../workflows';
 import { trainingProgressQuery } from '../../../workflows/training/training.messages';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
 describe('trainingPipeline workflow (mocked activities)', function () {
   this.timeout(60_000);
@@ -18,7 +18,7 @@ describe('trainingPipeline workflow (mocked activities)', function () {
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async () => {
-    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
   });
 
   after(async () => {
@@ -154,4 +154,3 @@ describe('trainingPipeline workflow (mocked activities)', function () {
   });
 });
 
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
