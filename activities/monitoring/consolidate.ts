@@ -4,6 +4,9 @@ import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig } from '../../common/types/monitoring';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
+import { currentExecution } from '../insights/execution';
+import { writeInsightRows } from '../insights/parquet';
+import { hourlyVolumes } from '../insights/summaries';
 
 export interface MonitoredModel {
   family: ModelFamily;
@@ -46,6 +49,24 @@ function realtimeFileTime(uri: string): number | undefined {
 
 /** Step 1 of monitoring: what was captured since the last run, through a durable bookmark. */
 export function createConsolidationActivities(backend: Backend) {
+  /** Inference volumes for the insights tables, from the capture files this run took (so each request counts once). */
+  async function recordInferenceVolumes(files: { uri: string; body: Buffer }[], input: { family: ModelFamily; model: MonitoredModel; config: MonitoringConfig; runKey: string }) {
+    const run = currentExecution();
+    const rows = hourlyVolumes(files.map((f) => ({ uri: f.uri, body: f.body.toString('utf8') }))).map((v) => ({
+      hour: v.hour,
+      family: input.family,
+      model_name: input.model.modelName,
+      model_version: input.model.modelVersion,
+      endpoint_name: v.endpointName,
+      variant_name: v.variantName,
+      requests: v.requests,
+      prediction_mean: v.predictionMean,
+      monitoring_workflow_id: run.workflowId,
+      monitoring_run_id: run.runId,
+    }));
+    await writeInsightRows(backend.objectStore, input.config.bucket, 'inference_volumes', `${input.family}-${input.runKey}`, rows);
+  }
+
   return {
     /** The champion of the family and its baselines, as the training pipeline exported them. */
     async resolveMonitoredModel(input: { family: ModelFamily }): Promise<MonitoredModel> {
@@ -98,12 +119,19 @@ export function createConsolidationActivities(backend: Backend) {
       const realtimeMine = mine.filter((u) => u.endsWith('.jsonl'));
       const batchMine = mine.filter((u) => u.endsWith('.captured.csv'));
       const copy = async (uris: string[], root: string, dest: string) => {
-        for (const u of uris) await backend.objectStore.put(joinUri(dest, u.slice(root.length).replace(/^\/+/, '')), await backend.objectStore.get(u));
+        const read: { uri: string; body: Buffer }[] = [];
+        for (const u of uris) {
+          const body = await backend.objectStore.get(u);
+          await backend.objectStore.put(joinUri(dest, u.slice(root.length).replace(/^\/+/, '')), body);
+          read.push({ uri: u, body });
+        }
+        return read;
       };
       const result: ConsolidatedCapture = { filesRead: mine.length, windowStart: '', windowEnd: new Date(now).toISOString() };
       if (realtimeMine.length) {
         result.realtimePrefix = joinUri(runPrefix, 'capture') + '/';
-        await copy(realtimeMine, config.captureUri, result.realtimePrefix);
+        const files = await copy(realtimeMine, config.captureUri, result.realtimePrefix);
+        await recordInferenceVolumes(files, input);
       }
       if (batchMine.length) {
         result.batchPrefix = joinUri(runPrefix, 'batch') + '/';

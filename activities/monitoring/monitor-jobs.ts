@@ -2,8 +2,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
 import type { DriftViolation } from '../../common/types/monitoring';
-import { joinUri } from '../../common/uri';
+import { runKey } from '../../common/ids';
+import type { DriftRecordRow } from '../../common/types/insights';
+import { joinUri, parseS3Uri } from '../../common/uri';
 import type { Backend } from '../backends/types';
+import { writeInsightRows } from '../insights/parquet';
 import { runJobToCompletion } from '../shared/run-job';
 import type { MonitoredModel } from './consolidate';
 
@@ -27,6 +30,9 @@ export interface ModelQualityJobInput extends Omit<MonitorJobInput, 'source'> {
 
 export interface MonitorReport {
   evaluated: boolean;
+  /** The captured data checked, and whether it came from real-time or batch capture. */
+  dataUri?: string;
+  source?: 'realtime' | 'batch';
   /** Why nothing was evaluated (e.g. no prediction matched a label). */
   reason?: string;
   reportUri: string;
@@ -97,7 +103,8 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
       });
-      return { evaluated: true, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
+      const source = input.source.format === 'capture' ? ('realtime' as const) : ('batch' as const);
+      return { evaluated: true, dataUri: input.source.prefix, source, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
     },
 
     /** Model drift: predictions merged with ground truth by inference id, against the model-quality constraints. */
@@ -138,7 +145,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
         if (err instanceof ApplicationFailure && err.type === 'NoGroundTruthMatched') return { evaluated: false, reason: err.message, reportUri: input.outputPrefix, violations: [] };
         throw err;
       }
-      return { evaluated: true, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
+      return { evaluated: true, dataUri: input.capturePrefix, source: 'realtime', reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
     },
 
     /** Drift records (one JSON line per violation, enriched for reporting) under the run's prefix. */
@@ -176,6 +183,31 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
         ),
       );
       await backend.objectStore.put(uri, lines.length ? `${lines.join('\n')}\n` : '', { contentType: 'application/jsonlines' });
+      const detectedAt = new Date();
+      const rows: DriftRecordRow[] = input.reports.flatMap(({ kind, report }) =>
+        report.violations.map((v) => ({
+          detected_at: detectedAt,
+          family: input.family,
+          model_name: input.model.modelName,
+          model_version: input.model.modelVersion,
+          endpoint_name: input.model.endpointName ?? null,
+          kind,
+          source: report.source ?? 'realtime',
+          monitoring_workflow_id: input.monitoringWorkflowId,
+          monitoring_run_id: input.monitoringRunId,
+          window_start: new Date(input.windowStart),
+          window_end: new Date(input.windowEnd),
+          feature: v.feature ?? null,
+          metric: v.metric ?? (kind === 'data' ? v.checkType : null),
+          check_type: v.checkType,
+          baseline_value: v.baselineValue ?? null,
+          current_value: v.currentValue ?? null,
+          description: v.description,
+          report_uri: report.reportUri,
+          data_uri: report.dataUri ?? '',
+        })),
+      );
+      await writeInsightRows(backend.objectStore, parseS3Uri(input.outputPrefix).bucket, 'drift_records', runKey({ workflowId: input.monitoringWorkflowId, runId: input.monitoringRunId }), rows);
       return uri;
     },
   };

@@ -4,8 +4,11 @@ import { ErrorType } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
-import { joinUri } from '../../common/uri';
+import { joinUri, parseS3Uri } from '../../common/uri';
 import type { Backend } from '../backends/types';
+import { currentExecution } from '../insights/execution';
+import { writeInsightRows } from '../insights/parquet';
+import { batchCaptureStats } from '../insights/summaries';
 import { runJobToCompletion } from '../shared/run-job';
 
 export interface ScoringPreprocessInput {
@@ -31,6 +34,33 @@ export interface BatchTransformInput {
 
 /** The batch scoring pipeline's steps: find the models, pre-process, batch transform. */
 export function createScoringActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  /** A scoring record per transform for the insights tables, from the captured predictions. */
+  async function recordScoring(input: BatchTransformInput, outputUris: string[], captureUris: string[]) {
+    const run = currentExecution();
+    const scoredAt = new Date();
+    const rows = [];
+    for (const captureUri of captureUris) {
+      const stats = batchCaptureStats((await backend.objectStore.get(captureUri)).toString('utf8'));
+      const name = captureUri.slice(captureUri.lastIndexOf('/') + 1).replace(/\.captured\.csv$/, '');
+      rows.push({
+        scored_at: scoredAt,
+        family: input.model.family,
+        model_name: input.model.modelName,
+        model_version: input.model.modelVersion,
+        scoring_workflow_id: run.workflowId,
+        scoring_run_id: run.runId,
+        input_uri: joinUri(input.inputPrefix, name),
+        output_uri: outputUris.find((u) => u.endsWith(`/${name}.out`)) ?? '',
+        capture_uri: captureUri,
+        records: stats.records,
+        prediction_mean: stats.mean,
+        prediction_min: stats.min,
+        prediction_max: stats.max,
+      });
+    }
+    await writeInsightRows(backend.objectStore, parseS3Uri(input.outputPath).bucket, 'scoring_records', input.jobName, rows);
+  }
+
   return {
     /** The latest approved model of each family, as the training pipeline exported it. */
     async resolveScoringModels(input: { families?: ModelFamily[] }): Promise<ScoringModel[]> {
@@ -99,11 +129,10 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
       });
       const objects = description.outputObjects ?? [];
       const capturePrefix = input.capture.destinationUri.replace(/\/?$/, '/');
-      return {
-        outputUris: objects.filter((u) => u.endsWith('.out')),
-        captureUris: objects.filter((u) => u.startsWith(capturePrefix)),
-        job: summary,
-      };
+      const outputUris = objects.filter((u) => u.endsWith('.out'));
+      const captureUris = objects.filter((u) => u.startsWith(capturePrefix));
+      await recordScoring(input, outputUris, captureUris);
+      return { outputUris, captureUris, job: summary };
     },
   };
 }

@@ -163,10 +163,11 @@ function nodeService(name: string, entry: string, port: (c: Config) => number, s
 const endpointHost = nodeService('endpoint-host', 'workers/endpoint-host.ts', (c) => stackPorts(c.portBase).endpointHost, 60_000);
 const gateway = nodeService('gateway', 'client/gateway/main.ts', (c) => stackPorts(c.portBase).gateway, 60_000);
 const webhook = nodeService('webhook', 'client/webhook/main.ts', (c) => stackPorts(c.portBase).webhook, 60_000);
+const dashboard = nodeService('dashboard', 'client/dashboard/main.ts', (c) => stackPorts(c.portBase).dashboard, 60_000);
 
 /** Services in start order (stopped in reverse). The UI is reported but lives inside `temporal`. */
-const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway, webhook];
-const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway, webhook];
+const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway, webhook, dashboard];
+const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway, webhook, dashboard];
 
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
   const { run, logs } = dirs(config);

@@ -61,6 +61,35 @@ export const configSchema = z.object({
   webhookDispatch: z
     .enum(['queued', 'direct'])
     .describe('MLOPS_WEBHOOK_DISPATCH: queued = journal each event durably and answer at once, runs start right after; direct = answer once Temporal started the run.'),
+  awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1').describe('MLOPS_AWS_REGION: region of SageMaker, S3, SNS and SSM (aws backend).'),
+  awsRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+    .optional()
+    .describe('MLOPS_AWS_ROLE_ARN: execution role SageMaker jobs and models run as (required by the aws backend).'),
+  awsEndpoint: z.url().optional().describe('MLOPS_AWS_ENDPOINT: one URL for every AWS client (an emulator such as moto or LocalStack; S3 then uses path-style URLs).'),
+  awsSnsTopicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/, 'must be an SNS topic ARN')
+    .optional()
+    .describe('MLOPS_AWS_SNS_TOPIC_ARN: topic notifications are published to (unset: notifications are only recorded in S3).'),
+  awsNamePrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$/, 'must be letters, digits and inner hyphens, at most 32 characters')
+    .describe('MLOPS_AWS_NAME_PREFIX: prefix of the model package groups (`<prefix>-<family>`).'),
+  awsVolumeSizeGb: z.coerce.number().int().min(1).max(16384).describe('MLOPS_AWS_VOLUME_SIZE_GB: ML storage volume of training and processing instances.'),
+  awsXgboostImage: z.string().min(1).optional().describe('MLOPS_AWS_XGBOOST_IMAGE: overrides the built-in XGBoost image URI (default: sagemaker-xgboost:1.7-1 of the region).'),
+  awsLinearLearnerImage: z.string().min(1).optional().describe('MLOPS_AWS_LINEAR_LEARNER_IMAGE: overrides the built-in Linear Learner image URI (default: linear-learner:1 of the region).'),
+  awsProcessingImage: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("MLOPS_AWS_PROCESSING_IMAGE: image of the pre-processing jobs (default: <role's account>.dkr.ecr.<region>.amazonaws.com/temporal-mlops-algorithms:latest, the project's image)."),
+  awsModelMonitorImage: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('MLOPS_AWS_MODEL_MONITOR_IMAGE: image of the baseline and monitoring jobs (default: the same project image as MLOPS_AWS_PROCESSING_IMAGE).'),
 });
 
 function isRegex(text: string): boolean {
@@ -103,6 +132,16 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   webhookSnsMaxAgeSeconds: 'MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS',
   webhookMaxBodyBytes: 'MLOPS_WEBHOOK_MAX_BODY',
   webhookDispatch: 'MLOPS_WEBHOOK_DISPATCH',
+  awsRegion: 'MLOPS_AWS_REGION',
+  awsRoleArn: 'MLOPS_AWS_ROLE_ARN',
+  awsEndpoint: 'MLOPS_AWS_ENDPOINT',
+  awsSnsTopicArn: 'MLOPS_AWS_SNS_TOPIC_ARN',
+  awsNamePrefix: 'MLOPS_AWS_NAME_PREFIX',
+  awsVolumeSizeGb: 'MLOPS_AWS_VOLUME_SIZE_GB',
+  awsXgboostImage: 'MLOPS_AWS_XGBOOST_IMAGE',
+  awsLinearLearnerImage: 'MLOPS_AWS_LINEAR_LEARNER_IMAGE',
+  awsProcessingImage: 'MLOPS_AWS_PROCESSING_IMAGE',
+  awsModelMonitorImage: 'MLOPS_AWS_MODEL_MONITOR_IMAGE',
 };
 
 /** Keys whose values `mlops config` never prints. */
@@ -118,5 +157,6 @@ export function stackPorts(portBase: number) {
     endpointHost: portBase + 1003,
     gateway: portBase + 1004,
     webhook: portBase + 1005,
+    dashboard: portBase + 1006,
   };
 }

@@ -1,0 +1,107 @@
+/**
+ * Turns captured payloads into insight rows. Pure functions over file contents, so they are unit
+ * tested without a store.
+ */
+
+export interface PredictionStats {
+  records: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+function stats(values: number[], records = values.length): PredictionStats {
+  if (!values.length) return { records, mean: null, min: null, max: null };
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { records, mean: sum / values.length, min, max };
+}
+
+/** A batch capture CSV (header, ..., `prediction` last): how many records and their predictions. */
+export function batchCaptureStats(csv: string): PredictionStats {
+  const lines = csv.split('\n').filter((l) => l.length > 0);
+  const header = lines.shift()?.split(',') ?? [];
+  const at = header.lastIndexOf('prediction');
+  if (at < 0) return stats([], lines.length);
+  const values = lines.map((l) => Number(l.split(',')[at])).filter(Number.isFinite);
+  return stats(values, lines.length);
+}
+
+interface CaptureLine {
+  captureData?: { endpointOutput?: { data?: string; encoding?: string; observedContentType?: string } };
+}
+
+/** Predictions in one captured response body: CSV lines, or JSON numbers / `predictions[].score`. */
+export function predictionsOfResponse(output: NonNullable<CaptureLine['captureData']>['endpointOutput']): number[] {
+  if (!output?.data) return [];
+  const text = output.encoding === 'BASE64' ? Buffer.from(output.data, 'base64').toString('utf8') : output.data;
+  if (output.encoding === 'JSON' || /json/.test(output.observedContentType ?? '')) {
+    try {
+      const doc = JSON.parse(text) as unknown;
+      const found: number[] = [];
+      const walk = (v: unknown) => {
+        if (typeof v === 'number') found.push(v);
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object') Object.values(v as Record<string, unknown>).forEach(walk);
+      };
+      walk(doc);
+      return found;
+    } catch {
+      return [];
+    }
+  }
+  return text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number)
+    .filter(Number.isFinite);
+}
+
+/** The hour a real-time capture file belongs to, and its endpoint and variant, from its key. */
+export function captureFileHour(uri: string): { endpointName: string; variantName: string; hour: Date } | undefined {
+  const m = /\/([^/]+)\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/[^/]+\.jsonl$/.exec(uri);
+  if (!m) return undefined;
+  return { endpointName: m[1]!, variantName: m[2]!, hour: new Date(Date.UTC(Number(m[3]), Number(m[4]) - 1, Number(m[5]), Number(m[6]))) };
+}
+
+export interface HourlyVolume {
+  endpointName: string;
+  variantName: string;
+  hour: Date;
+  requests: number;
+  predictionMean: number | null;
+}
+
+/** Requests per endpoint variant and hour, with the mean prediction, over real-time capture files. */
+export function hourlyVolumes(files: { uri: string; body: string }[]): HourlyVolume[] {
+  const groups = new Map<string, { endpointName: string; variantName: string; hour: Date; requests: number; sum: number; n: number }>();
+  for (const file of files) {
+    const where = captureFileHour(file.uri);
+    if (!where) continue;
+    const key = `${where.endpointName}|${where.variantName}|${where.hour.toISOString()}`;
+    const group = groups.get(key) ?? { ...where, requests: 0, sum: 0, n: 0 };
+    for (const line of file.body.split('\n')) {
+      if (!line) continue;
+      group.requests += 1;
+      try {
+        for (const p of predictionsOfResponse((JSON.parse(line) as CaptureLine).captureData?.endpointOutput)) {
+          group.sum += p;
+          group.n += 1;
+        }
+      } catch {
+        // a malformed line still counts as a request; the data-quality check reports it
+      }
+    }
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.endpointName.localeCompare(b.endpointName))
+    .map((g) => ({ endpointName: g.endpointName, variantName: g.variantName, hour: g.hour, requests: g.requests, predictionMean: g.n ? g.sum / g.n : null }));
+}
