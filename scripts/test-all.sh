@@ -37,6 +37,7 @@ run_step workflows npx mocha 'test/workflows/**/*.test.ts'; count_mocha
 run_step replay npx mocha 'test/replay/**/*.test.ts'; count_mocha
 run_step integration npx mocha --timeout 300000 'test/integration/**/*.test.ts'; count_mocha
 run_step contract npx mocha --timeout 300000 'test/contract/**/*.test.ts'; count_mocha
+run_step chromium scripts/ensure-chromium.sh
 run_step browser npx mocha --timeout 300000 'test/browser/**/*.test.ts'; count_mocha
 rm -f "$log"
 

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ModelLifecycleInput } from '../../../common/types/lifecycle';
+import type { DriftAlert, MonitoringInput, MonitoringResult } from '../../../common/types/monitoring';
+import { modelLifecycle, monitoringPipeline } from '../../../workflows';
+import { driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
+import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { mockActivities } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
+
+const HOURS_IN_WEEK = 7 * 24;
+/** Day 3 starts at hour 48: the traffic shifts then. */
+const DRIFT_FROM_HOUR = 48;
+/** No traffic at night (03:00-05:59): those runs find no new data. */
+const isNight = (hour: number) => [3, 4, 5].includes(hour % 24);
+/** The retrained model becomes champion (and its baseline covers the shifted traffic) this many hours after retraining starts. */
+const RETRAINING_TAKES_HOURS = 3;
+
+const MILEAGE_DRIFT = { checkType: 'baseline_drift_check', feature: 'Mileage', description: 'Numerical distance: 0.3 exceeds numerical threshold: 0.1', currentValue: 0.3, baselineValue: 0.1 };
+
+/**
+ * A week of hourly monitoring, as the monitoring schedule would run it, on the time-skipping test
+ * server. That server has no Schedules API, so the test plays the schedule: every hour it starts
+ * the run the schedule would start (deterministic id per scheduled time, one at a time like the
+ * SKIP overlap policy). The monitoring and lifecycle workflows are the real ones; activities are
+ * mocked, except that the drift alert really signals the lifecycle workflow.
+ */
+describe('a week of hourly monitoring schedules (time skipping)', function () {
+  this.timeout(240_000);
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  before(async () => {
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+  });
+
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('when drift is injected on day 3, then alerts reach the lifecycle and exactly one retraining starts despite repeated alerts in the cool-down; nights without data end quietly', async () => {
+    const taskQueue = `week-${randomUUID()}`;
+    const queues = { orchestration: taskQueue, compute: taskQueue };
+    const lifecycleId = `lifecycle/xgboost-${randomUUID()}`;
+    let hour = 0;
+    let retrainedAtHour: number | undefined;
+    const driftNow = () => hour >= DRIFT_FROM_HOUR && (retrainedAtHour === undefined || hour < retrainedAtHour + RETRAINING_TAKES_HOURS);
+
+    const { activities: base, calls } = mockActivities();
+    const activities: typeof base = {
+      ...base,
+      async consolidateCapture(input) {
+        const windowEnd = new Date(Date.UTC(2026, 0, 1, hour)).toISOString();
+        if (isNight(hour)) return { filesRead: 0, windowStart: windowEnd, windowEnd };
+        return base.consolidateCapture(input);
+      },
+      async runDataQualityMonitor(input) {
+        const report = await base.runDataQualityMonitor(input);
+        return { ...report, violations: driftNow() ? [MILEAGE_DRIFT] : [] };
+      },
+      async raiseDriftAlert(alert: DriftAlert) {
+        calls.raisedAlerts.push(alert);
+        const input: ModelLifecycleInput = { family: 'xgboost', config: { policy: 'retrain', coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: queues } };
+        await env.client.workflow.signalWithStart(modelLifecycle, { workflowId: lifecycleId, taskQueue, args: [input], signal: driftAlertSignal, signalArgs: [alert] });
+        return { lifecycleWorkflowId: lifecycleId };
+      },
+      async startRetraining(input) {
+        retrainedAtHour ??= hour;
+        return base.startRetraining(input);
+      },
+    };
+
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const results: MonitoringResult[] = [];
+    await worker.runUntil(async () => {
+      const input: MonitoringInput = {
+        family: 'xgboost',
+        trigger: 'schedule',
+        config: {
+          bucket: 'mlops',
+          captureUri: 's3://mlops/capture',
+          batchCaptureUri: 's3://mlops/capture/batch',
+          groundTruthUri: 's3://mlops/ground-truth',
+          outputUri: 's3://mlops/monitoring',
+          resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+          maxJobRuntimeSeconds: 600,
+          taskQueues: queues,
+        },
+      };
+      for (hour = 0; hour < HOURS_IN_WEEK; hour++) {
+        await env.sleep('1 hour');
+        const scheduledAt = new Date(Date.UTC(2026, 0, 1, hour)).toISOString();
+        results.push(await env.client.workflow.execute(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${scheduledAt}`, args: [input] }));
+        // the lifecycle handles each alert before the next hour's run, as it would within an hour
+        if (results.at(-1)!.outcome === 'drift') {
+          const alerts = calls.raisedAlerts.length;
+          for (let i = 0; i < 200 && (await env.client.workflow.getHandle(lifecycleId).query(lifecycleStateQuery)).counts.alerts < alerts; i++) await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      const state = await env.client.workflow.getHandle(lifecycleId).query(lifecycleStateQuery);
+
+      const outcomes = (o: MonitoringResult['outcome']) => results.filter((r) => r.outcome === o).length;
+      const driftHours = results.flatMap((r, h) => (r.outcome === 'drift' ? [h] : []));
+      assert.equal(results.length, HOURS_IN_WEEK);
+      assert.equal(outcomes('no-data'), 7 * 3, 'every night hour ends quietly');
+      assert.deepEqual(driftHours, [48, 49, 50], 'drift from day 3 until the retrained model took over');
+      assert.equal(outcomes('no-drift'), HOURS_IN_WEEK - 21 - 3);
+      assert.equal(retrainedAtHour, DRIFT_FROM_HOUR, 'retraining starts on the first alert');
+      assert.equal(calls.retrainings.length, 1, 'one retraining despite three alerts');
+      assert.equal(state.counts.alerts, 3);
+      assert.equal(state.counts.retrainingsStarted, 1);
+      assert.equal(state.counts.suppressedByCoolDown, 2);
+      const kinds = calls.notifications.map((n) => n.kind);
+      assert.equal(kinds.filter((k) => k === 'drift.detected').length, 3);
+      assert.equal(kinds.filter((k) => k === 'lifecycle.retraining-started').length, 1);
+      assert.equal(kinds.filter((k) => k === 'lifecycle.drift-cool-down').length, 2);
+      assert.ok(!kinds.some((k) => k.startsWith('monitoring.')), `no run failed and no-data runs notify nothing: ${kinds.join(', ')}`);
+    });
+  });
+});
