@@ -3,6 +3,7 @@ import { stackPorts, type Config } from '../../common/config/schema';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
 import { createLocalBackend, createLocalEndpointHost } from './local';
+import { createAwsBackend, createAwsClients } from './aws';
 import type { EndpointHost, EndpointHostOptions } from './local/endpoint-host/endpoint-host';
 
 /** The local endpoint host for this configuration (the local backend's SageMaker hosting). */
@@ -22,6 +23,21 @@ export function createBackend(config: Config): Backend {
         endpointHostUrl: `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`,
       });
     case 'aws':
-      throw new Error('MLOPS_BACKEND=aws: the AWS backend is not available in this version; use MLOPS_BACKEND=local');
+      if (!config.awsRoleArn) throw new Error('MLOPS_BACKEND=aws needs MLOPS_AWS_ROLE_ARN (the execution role of SageMaker jobs and models)');
+      return createAwsBackend({
+        clients: createAwsClients({ region: config.awsRegion, endpoint: config.awsEndpoint }),
+        region: config.awsRegion,
+        roleArn: config.awsRoleArn,
+        bucket: config.bucket,
+        snsTopicArn: config.awsSnsTopicArn,
+        namePrefix: config.awsNamePrefix,
+        volumeSizeGb: config.awsVolumeSizeGb,
+        images: {
+          ...(config.awsXgboostImage ? { xgboost: config.awsXgboostImage } : {}),
+          ...(config.awsLinearLearnerImage ? { 'linear-learner': config.awsLinearLearnerImage } : {}),
+          ...(config.awsProcessingImage ? { preprocess: config.awsProcessingImage } : {}),
+          ...(config.awsModelMonitorImage ? { 'model-monitor': config.awsModelMonitorImage } : {}),
+        },
+      });
   }
 }

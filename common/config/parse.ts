@@ -46,6 +46,16 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = 
     webhookSnsMaxAgeSeconds: env.MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS ?? '3600',
     webhookMaxBodyBytes: env.MLOPS_WEBHOOK_MAX_BODY ?? String(256 * 1024),
     webhookDispatch: env.MLOPS_WEBHOOK_DISPATCH ?? 'queued',
+    awsRegion: env.MLOPS_AWS_REGION || 'us-east-1',
+    awsRoleArn: env.MLOPS_AWS_ROLE_ARN || undefined,
+    awsEndpoint: env.MLOPS_AWS_ENDPOINT || undefined,
+    awsSnsTopicArn: env.MLOPS_AWS_SNS_TOPIC_ARN || undefined,
+    awsNamePrefix: env.MLOPS_AWS_NAME_PREFIX || 'mlops',
+    awsVolumeSizeGb: env.MLOPS_AWS_VOLUME_SIZE_GB ?? '30',
+    awsXgboostImage: env.MLOPS_AWS_XGBOOST_IMAGE || undefined,
+    awsLinearLearnerImage: env.MLOPS_AWS_LINEAR_LEARNER_IMAGE || undefined,
+    awsProcessingImage: env.MLOPS_AWS_PROCESSING_IMAGE || undefined,
+    awsModelMonitorImage: env.MLOPS_AWS_MODEL_MONITOR_IMAGE || undefined,
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

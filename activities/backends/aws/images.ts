@@ -1,0 +1,114 @@
+import type { AlgorithmImage, ProcessingImage } from '../types';
+
+/**
+ * ECR accounts of SageMaker's built-in algorithm images per region, as published by AWS (the
+ * SageMaker Python SDK's `image_uri_config/xgboost.json`, version 1.7-1, and
+ * `linear-learner.json`, version 1). Regions missing here need MLOPS_AWS_XGBOOST_IMAGE /
+ * MLOPS_AWS_LINEAR_LEARNER_IMAGE.
+ */
+const XGBOOST_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '510948584623',
+  'ap-east-1': '651117190479',
+  'ap-northeast-1': '354813040037',
+  'ap-northeast-2': '366743142698',
+  'ap-northeast-3': '867004704886',
+  'ap-south-1': '720646828776',
+  'ap-southeast-1': '121021644041',
+  'ap-southeast-2': '783357654285',
+  'ca-central-1': '341280168497',
+  'cn-north-1': '450853457545',
+  'cn-northwest-1': '451049120500',
+  'eu-central-1': '492215442770',
+  'eu-north-1': '662702820516',
+  'eu-south-1': '978288397137',
+  'eu-west-1': '141502667606',
+  'eu-west-2': '764974769150',
+  'eu-west-3': '659782779980',
+  'me-south-1': '801668240914',
+  'sa-east-1': '737474898029',
+  'us-east-1': '683313688378',
+  'us-east-2': '257758044811',
+  'us-gov-west-1': '414596584902',
+  'us-west-1': '746614075791',
+  'us-west-2': '246618743249',
+};
+
+const LINEAR_LEARNER_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '455444449433',
+  'ap-east-1': '286214385809',
+  'ap-northeast-1': '351501993468',
+  'ap-northeast-2': '835164637446',
+  'ap-northeast-3': '364406365360',
+  'ap-south-1': '991648021394',
+  'ap-southeast-1': '475088953585',
+  'ap-southeast-2': '712309505854',
+  'ca-central-1': '469771592824',
+  'cn-north-1': '390948362332',
+  'cn-northwest-1': '387376663083',
+  'eu-central-1': '664544806723',
+  'eu-north-1': '669576153137',
+  'eu-south-1': '257386234256',
+  'eu-west-1': '438346466558',
+  'eu-west-2': '644912444149',
+  'eu-west-3': '749696950732',
+  'me-south-1': '249704162688',
+  'sa-east-1': '855470959533',
+  'us-east-1': '382416733822',
+  'us-east-2': '404615174143',
+  'us-gov-west-1': '226302683700',
+  'us-west-1': '632365934929',
+  'us-west-2': '174872318107',
+};
+
+export const XGBOOST_VERSION = '1.7-1';
+export const LINEAR_LEARNER_VERSION = '1';
+/** The project's own image (algorithms/ with its Python environment), pushed to the account's ECR. */
+export const PROJECT_IMAGE_REPOSITORY = 'temporal-mlops-algorithms';
+
+/** The Python module each project-image job runs (as `python3 -m <module> <arguments>`). */
+export const PROCESSING_MODULES: Record<ProcessingImage, string> = {
+  preprocess: 'mlops_algorithms.preprocess',
+  'model-monitor': 'mlops_algorithms.monitor',
+};
+
+function ecrDomain(region: string): string {
+  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+}
+
+export function ecrImage(account: string, region: string, repository: string, tag: string): string {
+  return `${account}.dkr.ecr.${region}.${ecrDomain(region)}/${repository}:${tag}`;
+}
+
+/** The built-in image of an algorithm in a region, or undefined when the table has no entry. */
+export function builtInImage(image: AlgorithmImage, region: string): string | undefined {
+  const account = (image === 'xgboost' ? XGBOOST_ACCOUNTS : LINEAR_LEARNER_ACCOUNTS)[region];
+  if (!account) return undefined;
+  return image === 'xgboost' ? ecrImage(account, region, 'sagemaker-xgboost', XGBOOST_VERSION) : ecrImage(account, region, 'linear-learner', LINEAR_LEARNER_VERSION);
+}
+
+export type AwsImages = Record<AlgorithmImage | ProcessingImage, string>;
+
+/**
+ * Every image URI the backend uses: overrides first, else the built-in table for the algorithms
+ * and the project image in the role's account for processing jobs.
+ */
+export function resolveImages(options: {
+  region: string;
+  roleArn: string;
+  overrides?: Partial<AwsImages>;
+}): AwsImages {
+  const { region, roleArn, overrides = {} } = options;
+  const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn)?.[1];
+  const project = account ? ecrImage(account, region, PROJECT_IMAGE_REPOSITORY, 'latest') : undefined;
+  const pick = (key: keyof AwsImages, fallback: string | undefined, envName: string): string => {
+    const value = overrides[key] ?? fallback;
+    if (!value) throw new Error(`no ${key} image for region ${region}: set ${envName}`);
+    return value;
+  };
+  return {
+    xgboost: pick('xgboost', builtInImage('xgboost', region), 'MLOPS_AWS_XGBOOST_IMAGE'),
+    'linear-learner': pick('linear-learner', builtInImage('linear-learner', region), 'MLOPS_AWS_LINEAR_LEARNER_IMAGE'),
+    preprocess: pick('preprocess', project, 'MLOPS_AWS_PROCESSING_IMAGE'),
+    'model-monitor': pick('model-monitor', overrides.preprocess ?? project, 'MLOPS_AWS_MODEL_MONITOR_IMAGE'),
+  };
+}

@@ -1,0 +1,303 @@
+import {
+  CreateModelCommand,
+  CreateProcessingJobCommand,
+  CreateTrainingJobCommand,
+  CreateTransformJobCommand,
+  DescribeModelCommand,
+  DescribeProcessingJobCommand,
+  DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
+  StopProcessingJobCommand,
+  StopTrainingJobCommand,
+  StopTransformJobCommand,
+  type SageMakerClient,
+  type TrainingInstanceType,
+  type ProcessingInstanceType,
+  type TransformInstanceType,
+} from '@aws-sdk/client-sagemaker';
+import { SAGEMAKER_NAME_PATTERN } from '../../../common/ids';
+import { invalidInput } from '../../../common/errors';
+import type { JobStatus } from '../../../common/types/jobs';
+import { MissingInputError } from '../errors';
+import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
+import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { PROCESSING_MODULES, type AwsImages } from './images';
+import type { AwsObjectStore } from './object-store';
+
+export interface AwsJobRunnerOptions {
+  sagemaker: SageMakerClient;
+  objectStore: AwsObjectStore;
+  roleArn: string;
+  images: AwsImages;
+  volumeSizeGb: number;
+}
+
+/** A job's input data does not exist (checked before starting, as the local runner does). */
+export class AwsJobInputError extends MissingInputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobInputError';
+  }
+}
+
+/**
+ * SageMaker training, processing and transform jobs. Starting is idempotent by name: the job is
+ * described first and adopted when it exists, and a create that loses a race (ResourceInUse)
+ * adopts the winner's job too. Inputs are checked in S3 before the create, so missing data is a
+ * MissingInputError (non-retryable NotFound) rather than a job that fails minutes later.
+ */
+export class AwsJobRunner implements JobRunner {
+  constructor(private readonly options: AwsJobRunnerOptions) {}
+
+  async startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }> {
+    return this.start('training', spec.jobName, async () => {
+      for (const channel of spec.channels) await this.requireObjects(`channel '${channel.name}'`, channel.s3Uri);
+      await this.options.sagemaker.send(
+        new CreateTrainingJobCommand({
+          TrainingJobName: spec.jobName,
+          RoleArn: this.options.roleArn,
+          AlgorithmSpecification: {
+            TrainingImage: this.options.images[spec.image],
+            TrainingInputMode: 'File',
+            MetricDefinitions: spec.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })),
+          },
+          HyperParameters: spec.hyperparameters,
+          InputDataConfig: spec.channels.map((c) => ({
+            ChannelName: c.name,
+            ContentType: c.contentType,
+            CompressionType: 'None',
+            RecordWrapperType: 'None',
+            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: c.s3Uri, S3DataDistributionType: 'FullyReplicated' } },
+          })),
+          OutputDataConfig: { S3OutputPath: spec.outputPath },
+          ResourceConfig: {
+            InstanceType: spec.resources.instanceType as TrainingInstanceType,
+            InstanceCount: spec.resources.instanceCount,
+            VolumeSizeInGB: this.options.volumeSizeGb,
+          },
+          StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
+          Tags: Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    });
+  }
+
+  async startProcessingJob(spec: ProcessingJobSpec): Promise<{ alreadyExisted: boolean }> {
+    return this.start('processing', spec.jobName, async () => {
+      for (const input of spec.inputs) await this.requireObjects(`input '${input.name}'`, input.s3Uri);
+      await this.options.sagemaker.send(
+        new CreateProcessingJobCommand({
+          ProcessingJobName: spec.jobName,
+          RoleArn: this.options.roleArn,
+          AppSpecification: {
+            ImageUri: this.options.images[spec.image],
+            ContainerEntrypoint: ['python3', '-m', PROCESSING_MODULES[spec.image]],
+            ContainerArguments: spec.arguments.length ? spec.arguments : undefined,
+          },
+          Environment: spec.environment,
+          ProcessingInputs: spec.inputs.map((i) => ({
+            InputName: i.name,
+            S3Input: { S3Uri: i.s3Uri, LocalPath: i.localPath, S3DataType: 'S3Prefix', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' },
+          })),
+          ProcessingOutputConfig: {
+            Outputs: spec.outputs.map((o) => ({ OutputName: o.name, S3Output: { S3Uri: o.s3Uri, LocalPath: o.localPath, S3UploadMode: 'EndOfJob' } })),
+          },
+          ProcessingResources: {
+            ClusterConfig: {
+              InstanceType: spec.resources.instanceType as ProcessingInstanceType,
+              InstanceCount: spec.resources.instanceCount,
+              VolumeSizeInGB: this.options.volumeSizeGb,
+            },
+          },
+          StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
+        }),
+      );
+    });
+  }
+
+  /**
+   * A transform job needs a SageMaker model: one is created under the job's name (model names are
+   * their own namespace) from the artifact and the algorithm's image. The local runner's feature
+   * schema (`dataCapture.featureSchemaUri`) has no SageMaker counterpart and is not sent.
+   */
+  async startTransformJob(spec: TransformJobSpec): Promise<{ alreadyExisted: boolean }> {
+    return this.start('transform', spec.jobName, async () => {
+      if (!(await this.options.objectStore.head(spec.modelArtifactUri))) throw new AwsJobInputError(`model: no object at ${spec.modelArtifactUri}`);
+      await this.requireObjects('input', spec.input.s3Uri);
+      await this.ensureModel(spec.jobName, spec.image, spec.modelArtifactUri);
+      await this.options.sagemaker.send(
+        new CreateTransformJobCommand({
+          TransformJobName: spec.jobName,
+          ModelName: spec.jobName,
+          BatchStrategy: spec.input.splitType === 'Line' ? 'MultiRecord' : 'SingleRecord',
+          TransformInput: {
+            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: spec.input.s3Uri } },
+            ContentType: spec.input.contentType,
+            SplitType: spec.input.splitType,
+            CompressionType: 'None',
+          },
+          TransformOutput: { S3OutputPath: spec.output.s3OutputPath, Accept: spec.output.accept, AssembleWith: spec.output.assembleWith },
+          DataProcessing: { InputFilter: spec.dataProcessing.inputFilter, JoinSource: spec.dataProcessing.joinSource, OutputFilter: spec.dataProcessing.outputFilter },
+          ...(spec.dataCapture ? { DataCaptureConfig: { DestinationS3Uri: spec.dataCapture.destinationS3Uri, GenerateInferenceId: spec.dataCapture.generateInferenceId } } : {}),
+          TransformResources: { InstanceType: spec.resources.instanceType as TransformInstanceType, InstanceCount: spec.resources.instanceCount },
+          ModelClientConfig: { InvocationsTimeoutInSeconds: Math.min(3600, Math.max(1, spec.maxRuntimeSeconds)), InvocationsMaxRetries: 1 },
+        }),
+      );
+    });
+  }
+
+  async describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined> {
+    assertJobName(jobName);
+    try {
+      return await this.describeRaw(kind, jobName);
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return undefined;
+      throw toActivityError(err, `SageMaker Describe ${kind} job ${jobName}`);
+    }
+  }
+
+  async stopJob(kind: JobKind, jobName: string): Promise<void> {
+    const current = await this.describeJob(kind, jobName);
+    if (!current || current.status !== 'InProgress') return;
+    const sm = this.options.sagemaker;
+    try {
+      if (kind === 'training') await sm.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
+      else if (kind === 'processing') await sm.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }));
+      else await sm.send(new StopTransformJobCommand({ TransformJobName: jobName }));
+    } catch (err) {
+      // The job ended between the describe and the stop: nothing left to stop.
+      const now = await this.describeJob(kind, jobName).catch(() => undefined);
+      if (now && now.status !== 'InProgress') return;
+      throw toActivityError(err, `SageMaker Stop ${kind} job ${jobName}`);
+    }
+  }
+
+  private async start(kind: JobKind, jobName: string, create: () => Promise<void>): Promise<{ alreadyExisted: boolean }> {
+    assertJobName(jobName);
+    if (await this.describeJob(kind, jobName)) return { alreadyExisted: true };
+    try {
+      await create();
+    } catch (err) {
+      if (err instanceof MissingInputError) throw err;
+      if (isAlreadyExists(err) && (await this.describeJob(kind, jobName))) return { alreadyExisted: true };
+      throw toActivityError(err, `SageMaker Create ${kind} job ${jobName}`);
+    }
+    return { alreadyExisted: false };
+  }
+
+  private async requireObjects(what: string, uri: string): Promise<void> {
+    // A prefix ending in '/' holds objects; a key names one object (or, for SageMaker, a prefix).
+    const objects = await this.options.objectStore.list(uri);
+    if (objects.length === 0) throw new AwsJobInputError(`${what}: no objects under ${uri}`);
+  }
+
+  private async ensureModel(modelName: string, image: keyof AwsImages, artifactUri: string): Promise<void> {
+    try {
+      await this.options.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+      return;
+    } catch (err) {
+      if (!isSageMakerNotFound(err)) throw toActivityError(err, `SageMaker DescribeModel ${modelName}`);
+    }
+    try {
+      await this.options.sagemaker.send(
+        new CreateModelCommand({ ModelName: modelName, ExecutionRoleArn: this.options.roleArn, PrimaryContainer: { Image: this.options.images[image], ModelDataUrl: artifactUri } }),
+      );
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw toActivityError(err, `SageMaker CreateModel ${modelName}`);
+    }
+  }
+
+  private async describeRaw(kind: JobKind, jobName: string): Promise<JobDescription> {
+    const sm = this.options.sagemaker;
+    if (kind === 'training') {
+      const d = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }));
+      const status = jobStatus(d.TrainingJobStatus);
+      return {
+        jobName,
+        kind,
+        status,
+        secondaryStatus: d.SecondaryStatus ?? status,
+        ...(d.FailureReason ? { failureReason: d.FailureReason } : {}),
+        creationTime: iso(d.CreationTime) ?? new Date().toISOString(),
+        ...optionalTime('startTime', d.TrainingStartTime),
+        ...optionalTime('endTime', d.TrainingEndTime),
+        resources: { instanceType: d.ResourceConfig?.InstanceType ?? 'unknown', instanceCount: d.ResourceConfig?.InstanceCount ?? 1 },
+        finalMetrics: (d.FinalMetricDataList ?? []).filter((m) => m.MetricName !== undefined && m.Value !== undefined).map((m) => ({ name: m.MetricName!, value: m.Value! })),
+        ...(status === 'Completed' && d.ModelArtifacts?.S3ModelArtifacts ? { modelArtifactUri: d.ModelArtifacts.S3ModelArtifacts } : {}),
+      };
+    }
+    if (kind === 'processing') {
+      const d = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }));
+      const status = jobStatus(d.ProcessingJobStatus);
+      const cluster = d.ProcessingResources?.ClusterConfig;
+      const outputs = Object.fromEntries((d.ProcessingOutputConfig?.Outputs ?? []).filter((o) => o.S3Output?.S3Uri).map((o) => [o.OutputName, o.S3Output!.S3Uri!]));
+      const reason = d.FailureReason ?? d.ExitMessage;
+      return {
+        jobName,
+        kind,
+        status,
+        secondaryStatus: status === 'InProgress' ? 'Processing' : status,
+        ...(reason && status !== 'Completed' ? { failureReason: reason } : {}),
+        creationTime: iso(d.CreationTime) ?? new Date().toISOString(),
+        ...optionalTime('startTime', d.ProcessingStartTime),
+        ...optionalTime('endTime', d.ProcessingEndTime),
+        resources: { instanceType: cluster?.InstanceType ?? 'unknown', instanceCount: cluster?.InstanceCount ?? 1 },
+        finalMetrics: [],
+        ...(status === 'Completed' ? { outputs } : {}),
+      };
+    }
+    const d = await sm.send(new DescribeTransformJobCommand({ TransformJobName: jobName }));
+    const status = jobStatus(d.TransformJobStatus);
+    const outputs: Record<string, string> = {};
+    if (d.TransformOutput?.S3OutputPath) outputs.output = d.TransformOutput.S3OutputPath;
+    if (d.DataCaptureConfig?.DestinationS3Uri) outputs.capture = d.DataCaptureConfig.DestinationS3Uri;
+    let outputObjects: string[] | undefined;
+    if (status === 'Completed') {
+      outputObjects = [];
+      for (const prefix of Object.values(outputs)) outputObjects.push(...(await this.options.objectStore.list(prefix.replace(/\/?$/, '/'))));
+    }
+    return {
+      jobName,
+      kind,
+      status,
+      secondaryStatus: status === 'InProgress' ? 'Transforming' : status,
+      ...(d.FailureReason ? { failureReason: d.FailureReason } : {}),
+      creationTime: iso(d.CreationTime) ?? new Date().toISOString(),
+      ...optionalTime('startTime', d.TransformStartTime),
+      ...optionalTime('endTime', d.TransformEndTime),
+      resources: { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1 },
+      finalMetrics: [],
+      ...(status === 'Completed' ? { outputs, outputObjects } : {}),
+    };
+  }
+}
+
+/** SageMaker's 63-character naming rule (common/ids builds names that follow it; this asserts it). */
+export function assertJobName(jobName: string): void {
+  if (!SAGEMAKER_NAME_PATTERN.test(jobName)) {
+    throw invalidInput(`invalid SageMaker job name '${jobName}': 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
+  }
+}
+
+function jobStatus(status: string | undefined): JobStatus {
+  switch (status) {
+    case 'InProgress':
+    case 'Completed':
+    case 'Failed':
+    case 'Stopping':
+    case 'Stopped':
+      return status;
+    case 'Deleting':
+      return 'Stopped';
+    default:
+      return 'InProgress';
+  }
+}
+
+function iso(date: Date | undefined): string | undefined {
+  return date ? date.toISOString() : undefined;
+}
+
+function optionalTime<K extends 'startTime' | 'endTime'>(key: K, date: Date | undefined): Partial<Record<K, string>> {
+  return date ? ({ [key]: date.toISOString() } as Partial<Record<K, string>>) : {};
+}

@@ -1,0 +1,264 @@
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  ListEndpointsCommand,
+  UpdateEndpointCommand,
+  type CaptureMode,
+  type DescribeEndpointConfigCommandOutput,
+  type DescribeEndpointCommandOutput,
+  type ProductionVariantInstanceType,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { HostingError } from '../errors';
+import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointStatus, ModelHosting } from '../types';
+import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
+import type { AwsImages } from './images';
+
+/**
+ * SageMaker hosting: CreateModel, CreateEndpointConfig (with DataCaptureConfig), CreateEndpoint /
+ * UpdateEndpoint. SageMaker refuses to create a name twice; here, as locally, a create with the
+ * same settings is a no-op and one with other settings is a Conflict (HostingError).
+ */
+export class AwsModelHosting implements ModelHosting {
+  /** Endpoint configs cannot change once created: their descriptions are cached. */
+  private readonly configs = new Map<string, EndpointConfigSpec>();
+
+  constructor(
+    private readonly sagemaker: SageMakerClient,
+    private readonly options: { roleArn: string; images: AwsImages },
+  ) {}
+
+  async createModel(spec: { modelName: string; image: AlgorithmImage; artifactUri: string }): Promise<void> {
+    const existing = await this.describeModelArtifact(spec.modelName);
+    if (existing !== undefined) {
+      if (existing !== spec.artifactUri) throw new HostingError(`model ${spec.modelName} already exists with another artifact`, 'Conflict');
+      return;
+    }
+    try {
+      await this.sagemaker.send(
+        new CreateModelCommand({
+          ModelName: spec.modelName,
+          ExecutionRoleArn: this.options.roleArn,
+          PrimaryContainer: { Image: this.options.images[spec.image], ModelDataUrl: spec.artifactUri, Mode: 'SingleModel' },
+          Tags: [{ Key: 'mlops:image', Value: spec.image }],
+        }),
+      );
+    } catch (err) {
+      if (isAlreadyExists(err) && (await this.describeModelArtifact(spec.modelName)) === spec.artifactUri) return;
+      throw toActivityError(err, `SageMaker CreateModel ${spec.modelName}`);
+    }
+  }
+
+  async createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }> {
+    for (const v of spec.variants) {
+      if ((await this.describeModelArtifact(v.modelName)) === undefined) throw new HostingError(`endpoint config ${spec.endpointConfigName}: no model named ${v.modelName}`, 'NotFound');
+    }
+    const compare = (existing: EndpointConfigSpec): { alreadyExisted: boolean } => {
+      if (JSON.stringify(normalize(existing)) !== JSON.stringify(normalize(spec))) {
+        throw new HostingError(`endpoint config ${spec.endpointConfigName} already exists with other settings`, 'Conflict');
+      }
+      return { alreadyExisted: true };
+    };
+    const existing = await this.describeConfig(spec.endpointConfigName);
+    if (existing) return compare(existing);
+    try {
+      await this.sagemaker.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: spec.endpointConfigName,
+          ProductionVariants: spec.variants.map((v) => ({
+            VariantName: v.variantName,
+            ModelName: v.modelName,
+            InstanceType: v.instanceType as ProductionVariantInstanceType,
+            InitialInstanceCount: v.instanceCount,
+            InitialVariantWeight: 1,
+          })),
+          ...(spec.dataCapture
+            ? {
+                DataCaptureConfig: {
+                  EnableCapture: spec.dataCapture.enableCapture,
+                  InitialSamplingPercentage: spec.dataCapture.initialSamplingPercentage,
+                  DestinationS3Uri: spec.dataCapture.destinationS3Uri,
+                  CaptureOptions: spec.dataCapture.captureModes.map((mode) => ({ CaptureMode: mode as CaptureMode })),
+                  CaptureContentTypeHeader: { CsvContentTypes: spec.dataCapture.csvContentTypes, JsonContentTypes: spec.dataCapture.jsonContentTypes },
+                },
+              }
+            : {}),
+        }),
+      );
+    } catch (err) {
+      if (isAlreadyExists(err)) {
+        const raced = await this.describeConfig(spec.endpointConfigName);
+        if (raced) return compare(raced);
+      }
+      throw toActivityError(err, `SageMaker CreateEndpointConfig ${spec.endpointConfigName}`);
+    }
+    return { alreadyExisted: false };
+  }
+
+  async createEndpoint(endpointName: string, endpointConfigName: string): Promise<void> {
+    if (!(await this.describeConfig(endpointConfigName))) throw new HostingError(`no endpoint config named ${endpointConfigName}`, 'NotFound');
+    if (await this.describeRaw(endpointName)) throw new HostingError(`endpoint ${endpointName} already exists`, 'Conflict');
+    try {
+      await this.sagemaker.send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName }));
+    } catch (err) {
+      if (isAlreadyExists(err)) throw new HostingError(`endpoint ${endpointName} already exists`, 'Conflict');
+      throw toActivityError(err, `SageMaker CreateEndpoint ${endpointName}`);
+    }
+  }
+
+  async updateEndpoint(endpointName: string, endpointConfigName: string): Promise<void> {
+    if (!(await this.describeConfig(endpointConfigName))) throw new HostingError(`no endpoint config named ${endpointConfigName}`, 'NotFound');
+    const current = await this.describeRaw(endpointName);
+    if (!current) throw new HostingError(`no endpoint named ${endpointName}`, 'NotFound');
+    // A retry after our own update: the endpoint already runs, or is moving to, this config.
+    const pending = current.PendingDeploymentSummary?.EndpointConfigName;
+    if (pending === endpointConfigName && current.EndpointStatus !== 'Failed') return;
+    if (current.EndpointConfigName === endpointConfigName && current.EndpointStatus !== 'Failed') return;
+    await call(`SageMaker UpdateEndpoint ${endpointName}`, () =>
+      this.sagemaker.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName, RetainAllVariantProperties: false })),
+    );
+  }
+
+  async describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined> {
+    const d = await this.describeRaw(endpointName);
+    return d ? this.toDescription(d) : undefined;
+  }
+
+  async listEndpoints(): Promise<EndpointDescription[]> {
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call('SageMaker ListEndpoints', () => this.sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) })));
+      for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
+      token = page.NextToken || undefined;
+    } while (token);
+    const out: EndpointDescription[] = [];
+    for (const name of names.sort()) {
+      const d = await this.describeEndpoint(name);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
+  private async toDescription(d: DescribeEndpointCommandOutput): Promise<EndpointDescription> {
+    const configName = d.EndpointConfigName ?? '';
+    const config = configName ? await this.describeConfig(configName) : undefined;
+    const modelOf = new Map((config?.variants ?? []).map((v) => [v.variantName, v.modelName]));
+    const variantsFromEndpoint = (d.ProductionVariants ?? []).map((v) => ({
+      variantName: v.VariantName ?? '',
+      modelName: modelOf.get(v.VariantName ?? '') ?? '',
+      currentInstanceCount: v.CurrentInstanceCount ?? 0,
+      desiredInstanceCount: v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 0,
+    }));
+    // While Creating, SageMaker lists no variants yet: report the configured ones with 0 instances.
+    const variants = variantsFromEndpoint.length
+      ? variantsFromEndpoint
+      : (config?.variants ?? []).map((v) => ({ variantName: v.variantName, modelName: v.modelName, currentInstanceCount: 0, desiredInstanceCount: v.instanceCount }));
+    return {
+      endpointName: d.EndpointName ?? '',
+      endpointConfigName: configName,
+      status: endpointStatus(d.EndpointStatus),
+      ...(d.FailureReason ? { failureReason: d.FailureReason } : {}),
+      variants,
+      creationTime: (d.CreationTime ?? new Date()).toISOString(),
+      lastModifiedTime: (d.LastModifiedTime ?? d.CreationTime ?? new Date()).toISOString(),
+    };
+  }
+
+  private async describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | undefined> {
+    try {
+      return await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return undefined;
+      throw toActivityError(err, `SageMaker DescribeEndpoint ${endpointName}`);
+    }
+  }
+
+  /** The model's artifact URI, or undefined when no model has that name. */
+  private async describeModelArtifact(modelName: string): Promise<string | undefined> {
+    try {
+      const d = await this.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
+      return d.PrimaryContainer?.ModelDataUrl ?? d.Containers?.[0]?.ModelDataUrl ?? '';
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return undefined;
+      throw toActivityError(err, `SageMaker DescribeModel ${modelName}`);
+    }
+  }
+
+  private async describeConfig(name: string): Promise<EndpointConfigSpec | undefined> {
+    const cached = this.configs.get(name);
+    if (cached) return cached;
+    let d: DescribeEndpointConfigCommandOutput;
+    try {
+      d = await this.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return undefined;
+      throw toActivityError(err, `SageMaker DescribeEndpointConfig ${name}`);
+    }
+    const capture = d.DataCaptureConfig;
+    const spec: EndpointConfigSpec = {
+      endpointConfigName: name,
+      variants: (d.ProductionVariants ?? []).map((v) => ({
+        variantName: v.VariantName ?? '',
+        modelName: v.ModelName ?? '',
+        instanceType: v.InstanceType ?? '',
+        instanceCount: v.InitialInstanceCount ?? 1,
+      })),
+      ...(capture
+        ? {
+            dataCapture: {
+              enableCapture: capture.EnableCapture ?? false,
+              initialSamplingPercentage: capture.InitialSamplingPercentage ?? 0,
+              destinationS3Uri: capture.DestinationS3Uri ?? '',
+              captureModes: (capture.CaptureOptions ?? []).map((o) => o.CaptureMode).filter((m): m is 'Input' | 'Output' => m === 'Input' || m === 'Output'),
+              csvContentTypes: capture.CaptureContentTypeHeader?.CsvContentTypes ?? [],
+              jsonContentTypes: capture.CaptureContentTypeHeader?.JsonContentTypes ?? [],
+            },
+          }
+        : {}),
+    };
+    this.configs.set(name, spec);
+    return spec;
+  }
+}
+
+/** A canonical form for comparing a requested config with a described one. */
+function normalize(spec: EndpointConfigSpec) {
+  return {
+    endpointConfigName: spec.endpointConfigName,
+    variants: spec.variants.map((v) => ({ variantName: v.variantName, modelName: v.modelName, instanceType: v.instanceType, instanceCount: v.instanceCount })),
+    dataCapture: spec.dataCapture
+      ? {
+          enableCapture: spec.dataCapture.enableCapture,
+          initialSamplingPercentage: spec.dataCapture.initialSamplingPercentage,
+          destinationS3Uri: spec.dataCapture.destinationS3Uri.replace(/\/+$/, ''),
+          captureModes: [...spec.dataCapture.captureModes].sort(),
+          csvContentTypes: [...spec.dataCapture.csvContentTypes].sort(),
+          jsonContentTypes: [...spec.dataCapture.jsonContentTypes].sort(),
+        }
+      : null,
+  };
+}
+
+function endpointStatus(status: string | undefined): EndpointStatus {
+  switch (status) {
+    case 'Creating':
+    case 'Updating':
+    case 'InService':
+    case 'Failed':
+    case 'Deleting':
+    case 'OutOfService':
+      return status;
+    case 'SystemUpdating':
+    case 'RollingBack':
+      return 'Updating';
+    case 'UpdateRollbackFailed':
+      return 'Failed';
+    default:
+      return 'Creating';
+  }
+}

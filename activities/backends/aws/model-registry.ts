@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  DescribeModelPackageCommand,
+  DescribeModelPackageGroupCommand,
+  ListModelPackagesCommand,
+  UpdateModelPackageCommand,
+  type DescribeModelPackageCommandOutput,
+  type ModelPackageSummary,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { MODEL_FAMILIES, type ModelApprovalStatus, type ModelFamily, type ModelVersion } from '../../../common/types/model';
+import type { ModelRegistry, ModelVersionPatch, RegisterModelVersionInput } from '../types';
+import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
+import type { AwsImages } from './images';
+
+export class AwsRegistryNotFoundError extends Error {
+  constructor(family: string, version: number) {
+    super(`no version ${version} of model family '${family}' in the registry`);
+    this.name = 'RegistryNotFoundError';
+  }
+}
+
+/**
+ * The fields of a ModelVersion SageMaker has no place for (workflow ids, metrics, decision,
+ * baselines, hyperparameters...), kept with the version itself in its CustomerMetadataProperties:
+ * one JSON document cut into chunks of at most 1024 characters (SageMaker's value limit) under
+ * `mlops:record:<i>`, with the chunk count under `mlops:record-chunks`. Keeping them on the model
+ * package (rather than in SSM or S3) means one source of truth that the console also shows, and no
+ * second write that could fail halfway. Version number, approval status and creation time are
+ * SageMaker's own (ModelPackageVersion, ModelApprovalStatus, CreationTime).
+ */
+type StoredRecord = Omit<ModelVersion, 'family' | 'version' | 'status' | 'createdAt'>;
+
+const CHUNK = 1000;
+const CHUNKS_KEY = 'mlops:record-chunks';
+const chunkKey = (i: number) => `mlops:record:${i}`;
+const MAX_CHUNKS = 45; // SageMaker allows 50 properties
+
+export function encodeRecord(record: StoredRecord): Record<string, string> {
+  const text = JSON.stringify(record);
+  const count = Math.max(1, Math.ceil(text.length / CHUNK));
+  if (count > MAX_CHUNKS) throw new Error(`model version record of ${record.trainingJobName} is too large for the registry (${text.length} characters)`);
+  const out: Record<string, string> = { [CHUNKS_KEY]: String(count) };
+  for (let i = 0; i < count; i++) out[chunkKey(i)] = text.slice(i * CHUNK, (i + 1) * CHUNK);
+  return out;
+}
+
+export function decodeRecord(properties: Record<string, string> | undefined): StoredRecord | undefined {
+  const count = Number(properties?.[CHUNKS_KEY]);
+  if (!properties || !Number.isInteger(count) || count < 1) return undefined;
+  let text = '';
+  for (let i = 0; i < count; i++) text += properties[chunkKey(i)] ?? '';
+  try {
+    return JSON.parse(text) as StoredRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The model registry on SageMaker: one model package group per family, one model package per version. */
+export class AwsModelRegistry implements ModelRegistry {
+  private readonly knownGroups = new Set<string>();
+
+  constructor(
+    private readonly sagemaker: SageMakerClient,
+    private readonly options: { namePrefix: string; images: AwsImages },
+  ) {}
+
+  groupName(family: ModelFamily): string {
+    return `${this.options.namePrefix}-${family}`;
+  }
+
+  async registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion> {
+    const group = await this.ensureGroup(input.family);
+    const existing = (await this.summaries(input.family)).find((s) => s.ModelPackageDescription === description(input.trainingJobName));
+    if (existing?.ModelPackageArn) return this.describe(input.family, existing.ModelPackageArn);
+    const now = new Date().toISOString();
+    const { family: _family, ...fields } = input;
+    const record: StoredRecord = { ...fields, updatedAt: now };
+    const out = await call(`SageMaker CreateModelPackage in ${group}`, () =>
+      this.sagemaker.send(
+        new CreateModelPackageCommand({
+          ModelPackageGroupName: group,
+          ModelPackageDescription: description(input.trainingJobName),
+          // Same training job, same token: SageMaker returns the package a concurrent attempt created.
+          ClientToken: createHash('sha256').update(`${group}/${input.trainingJobName}`).digest('hex').slice(0, 36),
+          ModelApprovalStatus: 'PendingManualApproval',
+          InferenceSpecification: {
+            Containers: [{ Image: this.options.images[input.family], ModelDataUrl: input.artifactUri }],
+            SupportedContentTypes: ['text/csv'],
+            SupportedResponseMIMETypes: ['text/csv'],
+          },
+          CustomerMetadataProperties: encodeRecord(record),
+          Tags: [
+            { Key: 'mlops:training-job', Value: input.trainingJobName },
+            { Key: 'mlops:family', Value: input.family },
+          ],
+        }),
+      ),
+    );
+    if (!out.ModelPackageArn) throw new Error(`SageMaker CreateModelPackage in ${group} returned no ARN`);
+    return this.describe(input.family, out.ModelPackageArn);
+  }
+
+  async getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined> {
+    const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
+    return found?.ModelPackageArn ? this.describe(family, found.ModelPackageArn) : undefined;
+  }
+
+  async listVersions(family?: ModelFamily): Promise<ModelVersion[]> {
+    const families = family ? [family] : [...MODEL_FAMILIES];
+    const versions: ModelVersion[] = [];
+    for (const f of families) {
+      for (const s of await this.summaries(f)) if (s.ModelPackageArn) versions.push(await this.describe(f, s.ModelPackageArn));
+    }
+    return versions.sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
+  }
+
+  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion> {
+    const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
+    if (!found?.ModelPackageArn) throw new AwsRegistryNotFoundError(family, version);
+    const arn = found.ModelPackageArn;
+    const current = await this.describe(family, arn);
+    const next: ModelVersion = { ...current, updatedAt: new Date().toISOString() };
+    if (patch.status) next.status = patch.status;
+    if (patch.decision) next.decision = patch.decision;
+    if (patch.metrics) next.metrics = patch.metrics;
+    if (patch.baselines) next.baselines = { ...current.baselines, ...patch.baselines };
+    const { family: _f, version: _v, status: _s, createdAt: _c, ...record } = next;
+    const properties = encodeRecord(record);
+    const previousChunks = Number((await this.raw(arn)).CustomerMetadataProperties?.[CHUNKS_KEY] ?? 0);
+    const stale = Array.from({ length: Math.max(0, previousChunks - Number(properties[CHUNKS_KEY])) }, (_, i) => chunkKey(Number(properties[CHUNKS_KEY]) + i));
+    await call(`SageMaker UpdateModelPackage ${arn}`, () =>
+      this.sagemaker.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: arn,
+          ModelApprovalStatus: next.status,
+          ...(patch.decision ? { ApprovalDescription: patch.decision.reason.slice(0, 1000) } : {}),
+          CustomerMetadataProperties: properties,
+          ...(stale.length ? { CustomerMetadataPropertiesToRemove: stale } : {}),
+        }),
+      ),
+    );
+    return this.describe(family, arn);
+  }
+
+  private async ensureGroup(family: ModelFamily): Promise<string> {
+    const name = this.groupName(family);
+    if (this.knownGroups.has(name)) return name;
+    try {
+      await this.sagemaker.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: name }));
+    } catch (err) {
+      if (!isSageMakerNotFound(err)) throw toActivityError(err, `SageMaker DescribeModelPackageGroup ${name}`);
+      try {
+        await this.sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: name, ModelPackageGroupDescription: `temporal-mlops: versions of the ${family} model family` }));
+      } catch (createErr) {
+        if (!isAlreadyExists(createErr)) throw toActivityError(createErr, `SageMaker CreateModelPackageGroup ${name}`);
+      }
+    }
+    this.knownGroups.add(name);
+    return name;
+  }
+
+  /** Every package of the family's group (all pages); none when the group does not exist yet. */
+  private async summaries(family: ModelFamily): Promise<ModelPackageSummary[]> {
+    const group = this.groupName(family);
+    const out: ModelPackageSummary[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group, ModelPackageType: 'Versioned', MaxResults: 100, ...(token ? { NextToken: token } : {}) }));
+        out.push(...(page.ModelPackageSummaryList ?? []));
+        token = page.NextToken || undefined;
+      } while (token);
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return [];
+      throw toActivityError(err, `SageMaker ListModelPackages ${group}`);
+    }
+    return out;
+  }
+
+  private async raw(arn: string): Promise<DescribeModelPackageCommandOutput> {
+    return call(`SageMaker DescribeModelPackage ${arn}`, () => this.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn })));
+  }
+
+  private async describe(family: ModelFamily, arn: string): Promise<ModelVersion> {
+    const d = await this.raw(arn);
+    const record = decodeRecord(d.CustomerMetadataProperties);
+    if (!record) throw new Error(`model package ${arn} was not registered by temporal-mlops (no record in its CustomerMetadataProperties)`);
+    const createdAt = (d.CreationTime ?? new Date()).toISOString();
+    return {
+      family,
+      version: d.ModelPackageVersion ?? 0,
+      ...record,
+      status: (d.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus,
+      createdAt,
+      // SageMaker stamps CreationTime after the record was written: never report an update before it.
+      updatedAt: record.updatedAt > createdAt ? record.updatedAt : createdAt,
+    };
+  }
+}
+
+function description(trainingJobName: string): string {
+  return `temporal-mlops model trained by training job ${trainingJobName}`;
+}

@@ -1,0 +1,210 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parseS3Uri, s3Uri } from '../../../common/uri';
+import type { ObjectMetadata, ObjectStore } from '../types';
+import { call, isErrorNamed, toActivityError } from './aws-errors';
+
+/** User metadata key holding the content's hex MD5 (the ETag is not an MD5 under SSE-KMS or multipart). */
+const MD5_METADATA = 'mlops-md5';
+
+export class AwsObjectNotFoundError extends Error {
+  constructor(readonly uri: string) {
+    super(`no object at ${uri}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export interface ListedObject {
+  uri: string;
+  key: string;
+  size: number;
+  lastModified: string;
+}
+
+/** The object store on S3 (PutObject / GetObject / HeadObject / ListObjectsV2). */
+export class AwsObjectStore implements ObjectStore {
+  constructor(
+    private readonly s3: S3Client,
+    /** Keys per ListObjectsV2 page (S3's maximum and default is 1000; tests lower it to exercise paging). */
+    private readonly listPageSize = 1000,
+  ) {}
+
+  async put(uri: string, body: Buffer | string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
+    const { bucket, key } = objectLocation(uri);
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    const md5 = createHash('md5').update(data).digest();
+    await call(`S3 PutObject ${uri}`, () =>
+      this.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5.toString('base64'),
+          Metadata: { [MD5_METADATA]: md5.toString('hex') },
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+        }),
+      ),
+    );
+    return this.headOrFail(uri);
+  }
+
+  async putFile(uri: string, localPath: string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
+    const { bucket, key } = objectLocation(uri);
+    const stat = await fs.stat(localPath);
+    const md5 = await md5OfFile(localPath);
+    await call(`S3 PutObject ${uri}`, () =>
+      this.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: createReadStream(localPath),
+          ContentLength: stat.size,
+          ContentMD5: md5.toString('base64'),
+          Metadata: { [MD5_METADATA]: md5.toString('hex') },
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+        }),
+      ),
+    );
+    return this.headOrFail(uri);
+  }
+
+  async get(uri: string): Promise<Buffer> {
+    const { bucket, key } = objectLocation(uri);
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!out.Body) return Buffer.alloc(0);
+      return Buffer.from(await out.Body.transformToByteArray());
+    } catch (err) {
+      if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) throw new AwsObjectNotFoundError(uri);
+      throw toActivityError(err, `S3 GetObject ${uri}`);
+    }
+  }
+
+  async head(uri: string): Promise<ObjectMetadata | undefined> {
+    const { bucket, key } = objectLocation(uri);
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const etag = out.Metadata?.[MD5_METADATA] ?? (out.ETag ?? '').replace(/"/g, '');
+      return {
+        size: out.ContentLength ?? 0,
+        etag,
+        lastModified: (out.LastModified ?? new Date()).toISOString(),
+        ...(out.ContentType && out.ContentType !== 'binary/octet-stream' ? { contentType: out.ContentType } : {}),
+      };
+    } catch (err) {
+      if (isErrorNamed(err, 'NotFound', 'NoSuchKey')) return undefined;
+      throw toActivityError(err, `S3 HeadObject ${uri}`);
+    }
+  }
+
+  async list(prefixUri: string): Promise<string[]> {
+    return (await this.listDetailed(prefixUri)).map((o) => o.uri);
+  }
+
+  /** Every object under a prefix with its size and time (ListObjectsV2, all pages), sorted by key. */
+  async listDetailed(prefixUri: string): Promise<ListedObject[]> {
+    const { bucket, key: prefix } = parseS3Uri(prefixUri, { allowEmptyKey: true });
+    const found: ListedObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call(`S3 ListObjectsV2 ${prefixUri}`, () =>
+        this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue; // "folder" placeholder objects are not files
+        found.push({ uri: s3Uri(bucket, o.Key), key: o.Key, size: o.Size ?? 0, lastModified: (o.LastModified ?? new Date(0)).toISOString() });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async download(uri: string, localPath: string): Promise<void> {
+    const { bucket, key } = objectLocation(uri);
+    await fs.mkdir(path.dirname(localPath), { recursive: true });
+    let body;
+    try {
+      body = (await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body;
+    } catch (err) {
+      if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) throw new AwsObjectNotFoundError(uri);
+      throw toActivityError(err, `S3 GetObject ${uri}`);
+    }
+    const tmp = `${localPath}.tmp-${randomUUID()}`;
+    try {
+      if (body instanceof Readable) await pipeline(body, createWriteStream(tmp));
+      else await fs.writeFile(tmp, body ? Buffer.from(await body.transformToByteArray()) : Buffer.alloc(0));
+      await fs.rename(tmp, localPath);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async downloadPrefix(prefixUri: string, localDir: string): Promise<number> {
+    const { key: prefix } = parseS3Uri(prefixUri, { allowEmptyKey: true });
+    const objects = await this.listDetailed(prefixUri);
+    const base = prefix.endsWith('/') || prefix === '' ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    for (const o of objects) {
+      const relative = o.key.slice(base.length);
+      const target = path.resolve(localDir, relative);
+      if (!target.startsWith(path.resolve(localDir) + path.sep)) throw new Error(`object key '${o.key}' would land outside ${localDir}`);
+      await this.download(o.uri, target);
+    }
+    return objects.length;
+  }
+
+  async uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
+    const files = await listFilesRecursive(localDir);
+    const prefix = prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`;
+    const written: string[] = [];
+    for (const rel of files) {
+      const uri = `${prefix}${rel}`;
+      await this.putFile(uri, path.join(localDir, rel));
+      written.push(uri);
+    }
+    return written;
+  }
+
+  private async headOrFail(uri: string): Promise<ObjectMetadata> {
+    const meta = await this.head(uri);
+    if (!meta) throw new Error(`S3 PutObject ${uri} succeeded but the object is not there`);
+    return meta;
+  }
+}
+
+function objectLocation(uri: string): { bucket: string; key: string } {
+  const location = parseS3Uri(uri);
+  if (location.key.endsWith('/')) throw new Error(`invalid object URI '${uri}': an object key cannot end with /`);
+  return location;
+}
+
+async function md5OfFile(file: string): Promise<Buffer> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest();
+}
+
+/** Files under a dir (relative POSIX paths, sorted); a missing dir has none. */
+async function listFilesRecursive(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(sub: string): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(path.join(dir, sub), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(rel);
+      else if (entry.isFile()) out.push(rel);
+    }
+  }
+  await walk('');
+  return out.sort();
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { REPO_ROOT } from '../../common/config/parse';
+import { createLocalBackend } from '../../activities/backends/local';
+import type { Backend } from '../../activities/backends/types';
+import { createMotoBackend, startMoto, type MotoBackend, type MotoServer } from '../helpers/moto';
+import { PYTHON } from '../helpers/temporal-env';
+import { createTempDir, removeTempDir } from '../helpers/temp-dir';
+
+export type BackendKind = 'local' | 'aws';
+
+/** What one contract suite sees of the backend under test. */
+export interface ContractTarget {
+  kind: BackendKind;
+  backend: Backend;
+  /** The bucket the backend was set up with (exists on both). */
+  bucket: string;
+  /** local: the data dir. */
+  home?: string;
+  /** aws: the emulator and what was created in it. */
+  moto?: MotoServer;
+  aws?: MotoBackend;
+}
+
+export interface ContractOptions {
+  /** local: the algorithms dir (default: the repo's); job-runner tests hand in fake algorithm modules. */
+  algorithmsDir?: () => string;
+}
+
+/**
+ * Runs the same suite against the local backend (temp data dir) and the aws backend (the real SDK
+ * clients over HTTP against moto on loopback, reset before each suite). `body` gets a getter:
+ * the target exists once the suite's `before` hook ran.
+ */
+export function contractSuite(title: string, body: (target: () => ContractTarget, kind: BackendKind) => void, options: ContractOptions = {}): void {
+  for (const kind of ['local', 'aws'] as const) {
+    describe(`${title} [${kind}]`, function () {
+      this.timeout(30_000);
+      let target: ContractTarget | undefined;
+      let tmp: string | undefined;
+      before(async function () {
+        this.timeout(60_000);
+        if (kind === 'local') {
+          tmp = await createTempDir('mlops-contract-');
+          const home = path.join(tmp, 'home');
+          const backend = createLocalBackend({ home, python: PYTHON, algorithmsDir: options.algorithmsDir?.() ?? path.join(REPO_ROOT, 'algorithms') });
+          target = { kind, backend, bucket: 'mlops', home };
+        } else {
+          const moto = await startMoto();
+          await moto.reset();
+          // Small S3 list pages, so listing a few dozen objects already crosses pages.
+          const aws = await createMotoBackend(moto, { bucket: 'mlops', s3ListPageSize: 7 });
+          target = { kind, backend: aws.backend, bucket: aws.bucket, moto, aws };
+        }
+      });
+      after(async () => {
+        await removeTempDir(tmp);
+      });
+      body(() => {
+        if (!target) throw new Error('contract target not set up');
+        return target;
+      }, kind);
+    });
+  }
+}
