@@ -4,7 +4,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { MonitoringInput, MonitoringResult } from '../../../common/types/monitoring';
+import path from 'node:path';
+import { createLocalBackend } from '../../../activities/backends/local';
+import { createConsolidationActivities } from '../../../activities/monitoring/consolidate';
 import { monitoringPipeline } from '../../../workflows';
+import { createTempDir, removeTempDir } from '../../helpers/temp-dir';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
@@ -104,5 +108,42 @@ describe('monitoringPipeline workflow (mocked activities)', function () {
     const { error, calls } = await run({ noMonitoredModel: true });
     assert.ok(error);
     assert.ok(calls.notifications.some((n) => n.kind === 'monitoring.failed'));
+  });
+
+  it('when consolidation fails after taking its files and is retried, then the retry gets the same files and the next run reads none of them', async () => {
+    const home = await createTempDir('mlops-monitoring-retry-');
+    try {
+      const backend = createLocalBackend({ home, python: 'python3', algorithmsDir: path.join(home, 'none'), endpointHostUrl: 'http://127.0.0.1:1' });
+      const real = createConsolidationActivities(backend);
+      for (const id of ['a', 'b', 'c']) await backend.objectStore.put(`s3://mlops/capture/mlops-xgboost/AllTraffic/2026/01/01/00/0${id === 'a' ? 1 : id === 'b' ? 2 : 3}-00-000-${id}.jsonl`, '{}\n');
+      let attempts = 0;
+      const taskQueue = `monitoring-${randomUUID()}`;
+      const { activities, calls } = mockActivities();
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: {
+          ...activities,
+          async consolidateCapture(input: Parameters<typeof real.consolidateCapture>[0]) {
+            const result = await real.consolidateCapture({ ...input, now: '2026-01-02T00:00:00Z' });
+            if (++attempts === 1) throw new Error('worker lost after the bookmark was written');
+            return result;
+          },
+        },
+      });
+      const results = await worker.runUntil(async () => {
+        const out: MonitoringResult[] = [];
+        for (let i = 0; i < 2; i++) out.push(await env.client.workflow.execute(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost/${randomUUID()}`, args: [monitoringInput(taskQueue)] }));
+        return out;
+      });
+      assert.equal(attempts, 3, 'first run: failed attempt + retry; second run: one attempt');
+      assert.equal(results[0]!.filesRead, 3);
+      assert.equal(results[1]!.filesRead, 0);
+      assert.equal(results[1]!.outcome, 'no-data');
+      assert.equal(calls.monitorJobs.length, 1, 'only the first run checked data');
+    } finally {
+      await removeTempDir(home);
+    }
   });
 });

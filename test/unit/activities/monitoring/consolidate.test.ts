@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createLocalBackend } from '../../../../activities/backends/local';
+import type { Backend } from '../../../../activities/backends/types';
+import { readInsightRows } from '../../../../activities/insights/parquet';
+import { createConsolidationActivities, type MonitoredModel } from '../../../../activities/monitoring/consolidate';
+import type { MonitoringConfig } from '../../../../common/types/monitoring';
+import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
+
+const CONFIG: MonitoringConfig = {
+  bucket: 'mlops',
+  captureUri: 's3://mlops/capture',
+  batchCaptureUri: 's3://mlops/capture/batch',
+  groundTruthUri: 's3://mlops/ground-truth',
+  outputUri: 's3://mlops/monitoring',
+  resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+  maxJobRuntimeSeconds: 600,
+  taskQueues: { orchestration: 'q', compute: 'q' },
+};
+
+const MODEL: MonitoredModel = {
+  family: 'xgboost',
+  modelName: 'model-xgboost-1',
+  modelVersion: 1,
+  endpointName: 'mlops-xgboost',
+  featureSchemaUri: 's3://mlops/schema.json',
+  dataQualityStatisticsUri: 's3://mlops/dq/statistics.json',
+  dataQualityConstraintsUri: 's3://mlops/dq/constraints.json',
+};
+
+/** A real-time capture file of `records` requests in SageMaker's layout for the given minute. */
+function captureUri(minuteIso: string, id: string): string {
+  const d = new Date(minuteIso);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `s3://mlops/capture/mlops-xgboost/AllTraffic/${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${p(d.getUTCHours())}/${p(d.getUTCMinutes())}-00-000-${id}.jsonl`;
+}
+
+function captureBody(records: number, prediction = 100): string {
+  const line = JSON.stringify({ captureData: { endpointInput: { data: '1,2,3', encoding: 'CSV' }, endpointOutput: { data: `${prediction}\n`, encoding: 'CSV' } } });
+  return `${Array.from({ length: records }, () => line).join('\n')}\n`;
+}
+
+describe('consolidateCapture (durable bookmark over a local object store)', () => {
+  let home: string;
+  let backend: Backend;
+  let activities: ReturnType<typeof createConsolidationActivities>;
+
+  beforeEach(async () => {
+    home = await createTempDir('mlops-consolidate-');
+    backend = createLocalBackend({ home, python: 'python3', algorithmsDir: path.join(home, 'none'), endpointHostUrl: 'http://127.0.0.1:1' });
+    activities = createConsolidationActivities(backend);
+  });
+  afterEach(() => removeTempDir(home));
+
+  const consolidate = (runKey: string, now: string) => activities.consolidateCapture({ family: 'xgboost', model: MODEL, config: CONFIG, runKey, now });
+
+  it('when a run is retried, then it gets the same files again; the next run reads none of them', async () => {
+    await backend.objectStore.put(captureUri('2026-03-02T09:10:00Z', 'a'), captureBody(2));
+    await backend.objectStore.put(captureUri('2026-03-02T09:20:00Z', 'b'), captureBody(3));
+    const first = await consolidate('run-1', '2026-03-02T10:00:00Z');
+    const retried = await consolidate('run-1', '2026-03-02T10:00:30Z');
+    const next = await consolidate('run-2', '2026-03-02T11:00:00Z');
+    assert.equal(first.filesRead, 2);
+    assert.deepEqual(retried, { ...first, windowEnd: retried.windowEnd });
+    assert.equal(next.filesRead, 0);
+    assert.equal((await backend.objectStore.list(first.realtimePrefix!)).length, 2);
+  });
+
+  it('when a file arrives late with an older time, then the next run still takes it (nothing skipped)', async () => {
+    await backend.objectStore.put(captureUri('2026-03-02T09:30:00Z', 'a'), captureBody(1));
+    assert.equal((await consolidate('run-1', '2026-03-02T10:00:00Z')).filesRead, 1);
+    await backend.objectStore.put(captureUri('2026-03-02T09:05:00Z', 'late'), captureBody(1));
+    const next = await consolidate('run-2', '2026-03-02T11:00:00Z');
+    assert.equal(next.filesRead, 1);
+    assert.deepEqual((await backend.objectStore.list(next.realtimePrefix!)).map((u) => u.endsWith('-late.jsonl')), [true]);
+  });
+
+  it('when a capture file is still being written (its minute is not over), then it waits for a later run', async () => {
+    await backend.objectStore.put(captureUri('2026-03-02T09:59:00Z', 'open'), captureBody(1));
+    assert.equal((await consolidate('run-1', '2026-03-02T10:00:10Z')).filesRead, 0);
+    assert.equal((await consolidate('run-2', '2026-03-02T10:05:00Z')).filesRead, 1);
+  });
+
+  it('when batch scoring captured files, then they are consolidated beside real-time capture', async () => {
+    await backend.objectStore.put('s3://mlops/capture/batch/xgboost/2026/03/02/09/run-x/cars.csv.captured.csv', 'record_id,Mileage,prediction\na,1,2\n');
+    const got = await consolidate('run-1', '2026-03-02T10:00:00Z');
+    assert.equal(got.filesRead, 1);
+    assert.ok(got.batchPrefix);
+    assert.equal(got.realtimePrefix, undefined);
+  });
+
+  it('writes hourly inference volumes once per run: a retry overwrites its own rows', async () => {
+    await backend.objectStore.put(captureUri('2026-03-02T09:10:00Z', 'a'), captureBody(2, 10));
+    await backend.objectStore.put(captureUri('2026-03-02T10:01:00Z', 'b'), captureBody(3, 40));
+    await consolidate('run-1', '2026-03-02T11:00:00Z');
+    await consolidate('run-1', '2026-03-02T11:00:30Z');
+    const rows = await readInsightRows(backend.objectStore, 'mlops', 'inference_volumes');
+    assert.deepEqual(
+      rows.map((r) => [r.hour.toISOString(), r.endpoint_name, r.requests, r.prediction_mean, r.model_version]),
+      [
+        ['2026-03-02T09:00:00.000Z', 'mlops-xgboost', 2, 10, 1],
+        ['2026-03-02T10:00:00.000Z', 'mlops-xgboost', 3, 40, 1],
+      ],
+    );
+  });
+});
