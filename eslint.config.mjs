@@ -52,4 +52,14 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The dashboard page: a plain browser ES module, outside the TypeScript project.
+    files: ['client/dashboard/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: { document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', getComputedStyle: 'readonly' },
+    },
+  },
 );

@@ -1,0 +1,362 @@
+// The insights page: reads the dashboard's JSON API and draws charts (Chart.js, served by the
+// dashboard at /vendor/chart.umd.js) and tables. Plain ES module, no build step. Every value from
+// the API reaches the DOM as text (never as HTML).
+
+const Chart = globalThis.Chart;
+const PALETTE = ['#2f6fde', '#e8590c', '#0ca678', '#c2255c', '#7048e8', '#f59f00', '#1098ad', '#5c940d', '#862e9c', '#495057'];
+const PRESETS = { '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3, '30d': 30 * 24 * 3600e3 };
+
+const $ = (id) => document.getElementById(id);
+const state = { family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [] };
+const charts = { drift: null, inference: null };
+/** For tests and the curious: the charts and the data last shown. */
+globalThis.dashboard = { charts, state, data: {}, ready: false, loads: 0 };
+
+/** `el('a', { href, class: 'x' }, 'text', child)`; attributes set as properties or attributes, children as text or nodes. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function fmtTime(iso) {
+  if (!iso) return '–';
+  return iso.replace('T', ' ').replace(/:\d{2}(\.\d+)?Z$/, '');
+}
+
+function fmtNum(v, digits = 3) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return v.toExponential(2);
+  return v.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 1 : digits });
+}
+
+function link(href, text, testid) {
+  if (!href) return null;
+  const external = /^https?:/.test(href);
+  return el('a', { href, 'data-testid': testid, target: external ? '_blank' : undefined, rel: external ? 'noopener' : undefined }, text);
+}
+
+async function api(path, params) {
+  const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v !== undefined));
+  const res = await fetch(`${path}${qs.size ? `?${qs}` : ''}`, { headers: { accept: 'application/json' } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.message ?? `${path}: HTTP ${res.status}`);
+  return body;
+}
+
+function setStatus(text, isError = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', isError);
+  s.dataset.state = isError ? 'error' : 'ok';
+}
+
+// ---- filters -------------------------------------------------------------------------------
+
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  for (const k of ['family', 'endpoint', 'from', 'to']) state[k] = q.get(k) ?? '';
+  state.preset = q.get('preset') ?? (state.from || state.to ? '' : 'all');
+  if (state.preset in PRESETS) state.from = isoMinutes(Date.now() - PRESETS[state.preset]);
+}
+
+function writeUrl() {
+  const q = new URLSearchParams();
+  if (state.family) q.set('family', state.family);
+  if (state.endpoint) q.set('endpoint', state.endpoint);
+  if (state.preset && state.preset !== 'all') q.set('preset', state.preset);
+  else {
+    if (state.from) q.set('from', state.from);
+    if (state.to) q.set('to', state.to);
+  }
+  history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}`);
+}
+
+function isoMinutes(ms) {
+  return new Date(ms).toISOString().slice(0, 16) + 'Z';
+}
+
+function fillSelect(select, options, value, allLabel) {
+  select.replaceChildren(el('option', { value: '' }, allLabel), ...options.map((o) => el('option', { value: o.value }, o.label)));
+  select.value = options.some((o) => o.value === value) ? value : '';
+}
+
+function fillEndpoints() {
+  const shown = state.endpoints.filter((e) => !state.family || e.family === state.family);
+  fillSelect($('filter-endpoint'), shown.map((e) => ({ value: e.name, label: e.name })), state.endpoint, 'all endpoints');
+  state.endpoint = $('filter-endpoint').value;
+}
+
+function showFilters() {
+  $('filter-from').value = state.from;
+  $('filter-to').value = state.to;
+  for (const b of document.querySelectorAll('[data-preset]')) b.classList.toggle('active', b.dataset.preset === state.preset);
+}
+
+async function loadFilters() {
+  const f = await api('/api/filters', {});
+  globalThis.dashboard.data.filters = f;
+  state.endpoints = f.endpoints;
+  fillSelect($('filter-family'), f.families.map((x) => ({ value: x, label: x })), state.family, 'all families');
+  state.family = $('filter-family').value;
+  fillEndpoints();
+  if (f.timeRange) $('filters').title = `data from ${fmtTime(f.timeRange.from)} to ${fmtTime(f.timeRange.to)} UTC`;
+}
+
+function bindFilters() {
+  $('filter-family').addEventListener('change', () => {
+    state.family = $('filter-family').value;
+    fillEndpoints();
+    void refresh();
+  });
+  $('filter-endpoint').addEventListener('change', () => {
+    state.endpoint = $('filter-endpoint').value;
+    void refresh();
+  });
+  for (const b of document.querySelectorAll('[data-preset]')) {
+    b.addEventListener('click', () => {
+      state.preset = b.dataset.preset;
+      state.from = state.preset in PRESETS ? isoMinutes(Date.now() - PRESETS[state.preset]) : '';
+      state.to = '';
+      showFilters();
+      void refresh();
+    });
+  }
+  $('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    state.from = $('filter-from').value.trim();
+    state.to = $('filter-to').value.trim();
+    state.preset = state.from || state.to ? '' : 'all';
+    showFilters();
+    void refresh();
+  });
+}
+
+// ---- charts --------------------------------------------------------------------------------
+
+const timeTicks = { callback: (v) => fmtTime(new Date(v).toISOString()), maxRotation: 0, autoSkipPadding: 16 };
+
+function drawDrift(records) {
+  const series = new Map();
+  for (const r of records) {
+    if (r.currentValue === null) continue;
+    const name = `${r.feature ?? r.kind} · ${r.metric ?? r.checkType}`;
+    // one point per monitoring run and series (the run's current value)
+    const points = series.get(name) ?? new Map();
+    points.set(`${r.monitoringWorkflowId}/${r.monitoringRunId}`, { x: Date.parse(r.detectedAt), y: r.currentValue, record: r });
+    series.set(name, points);
+  }
+  const datasets = [...series].map(([label, points], i) => ({
+    label,
+    data: [...points.values()].sort((a, b) => a.x - b.x),
+    borderColor: PALETTE[i % PALETTE.length],
+    backgroundColor: PALETTE[i % PALETTE.length],
+    pointRadius: 3,
+    tension: 0.2,
+  }));
+  $('drift-chart-empty').hidden = datasets.length > 0;
+  if (!charts.drift) {
+    charts.drift = new Chart($('drift-chart'), {
+      type: 'line',
+      data: { datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        parsing: false,
+        interaction: { mode: 'nearest', intersect: false },
+        scales: { x: { type: 'linear', ticks: timeTicks }, y: { title: { display: true, text: 'current value' } } },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 12 } },
+          tooltip: {
+            callbacks: {
+              title: (items) => fmtTime(new Date(items[0].parsed.x).toISOString()) + ' UTC',
+              afterLabel: (item) => {
+                const r = item.raw.record;
+                return `baseline ${fmtNum(r.baselineValue)} · v${r.modelVersion} · ${r.endpointName ?? r.source}`;
+              },
+            },
+          },
+        },
+      },
+    });
+  } else {
+    charts.drift.data.datasets = datasets;
+    charts.drift.update();
+  }
+}
+
+function drawInference(hours) {
+  const labels = [...new Set(hours.map((h) => h.hour))].sort();
+  const endpoints = [...new Set(hours.map((h) => h.endpointName))].sort();
+  const at = new Map(hours.map((h) => [`${h.hour}|${h.endpointName}`, h]));
+  const datasets = endpoints.flatMap((ep, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const row = (hour) => at.get(`${hour}|${ep}`);
+    return [
+      { type: 'bar', label: `${ep} requests`, data: labels.map((h) => row(h)?.requests ?? 0), backgroundColor: `${color}99`, borderColor: color, yAxisID: 'y', order: 2 },
+      { type: 'line', label: `${ep} mean prediction`, data: labels.map((h) => row(h)?.predictionMean ?? null), borderColor: color, backgroundColor: color, yAxisID: 'y1', spanGaps: true, pointRadius: 2, tension: 0.2, order: 1 },
+    ];
+  });
+  const shown = labels.map((h) => fmtTime(h));
+  $('inference-chart-empty').hidden = labels.length > 0;
+  if (!charts.inference) {
+    charts.inference = new Chart($('inference-chart'), {
+      data: { labels: shown, datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { stacked: true, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+          y: { stacked: true, beginAtZero: true, title: { display: true, text: 'requests per hour' } },
+          y1: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'mean prediction' } },
+        },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      },
+    });
+  } else {
+    charts.inference.data.labels = shown;
+    charts.inference.data.datasets = datasets;
+    charts.inference.update();
+  }
+}
+
+// ---- tables --------------------------------------------------------------------------------
+
+function fillTable(id, rows, columns, emptyText) {
+  const body = $(id).querySelector('tbody');
+  if (!rows.length) {
+    body.replaceChildren(el('tr', { class: 'empty-row' }, el('td', { colspan: columns }, emptyText)));
+    return;
+  }
+  body.replaceChildren(...rows);
+}
+
+function driftRows(records) {
+  return [...records].reverse().map((r) => {
+    const over = r.currentValue !== null && r.baselineValue !== null && Math.abs(r.currentValue) > Math.abs(r.baselineValue);
+    return el(
+      'tr',
+      { 'data-testid': 'drift-row', 'data-family': r.family, 'data-run-id': r.monitoringRunId },
+      el('td', {}, fmtTime(r.detectedAt)),
+      el('td', {}, `${r.family} v${r.modelVersion}`),
+      el('td', {}, r.endpointName ?? `(${r.source})`),
+      el('td', {}, el('span', { class: `badge ${r.kind}` }, r.kind)),
+      el('td', {}, r.feature ?? '–'),
+      el('td', { class: 'wrap' }, r.metric ?? r.checkType, el('span', { class: 'desc' }, r.description)),
+      el('td', { class: 'num' }, fmtNum(r.baselineValue)),
+      el('td', { class: `num${over ? ' over' : ''}` }, fmtNum(r.currentValue)),
+      el('td', {}, `${fmtTime(r.windowStart)} → ${fmtTime(r.windowEnd).slice(11)}`),
+      el('td', { class: 'links' }, link(r.runUrl, 'run', 'drift-run-link'), link(r.dataUrl, 'data', 'drift-data-link'), link(r.reportUrl, 'report', 'drift-report-link')),
+    );
+  });
+}
+
+function modelRows(versions) {
+  const m = (v, split, k) => fmtNum(v.metrics?.[split]?.[k]);
+  return [...versions].reverse().map((v) =>
+    el(
+      'tr',
+      { 'data-testid': 'model-row', 'data-family': v.family },
+      el('td', {}, v.family),
+      el('td', { class: 'num' }, v.version),
+      el('td', {}, el('span', { class: `badge ${v.status}` }, v.status === 'PendingManualApproval' ? 'pending' : v.status)),
+      el('td', { class: 'wrap' }, v.decision ? [el('span', { class: `badge ${v.decision.outcome}` }, v.decision.outcome), ' ', el('span', { class: 'desc' }, `${v.decision.reason} (${v.decision.decidedBy})`)] : '–'),
+      el('td', { class: 'num' }, m(v, 'validation', 'rmse')),
+      el('td', { class: 'num' }, m(v, 'validation', 'mae')),
+      el('td', { class: 'num' }, m(v, 'validation', 'r2')),
+      el('td', { class: 'num' }, m(v, 'test', 'rmse')),
+      el('td', { class: 'num' }, m(v, 'test', 'mae')),
+      el('td', { class: 'num' }, m(v, 'test', 'r2')),
+      el('td', {}, fmtTime(v.createdAt)),
+      el('td', { class: 'links' }, link(v.runUrl, 'training run', 'model-run-link')),
+    ),
+  );
+}
+
+function scoringRows(records) {
+  return [...records].reverse().map((r) =>
+    el(
+      'tr',
+      { 'data-testid': 'scoring-row', 'data-family': r.family },
+      el('td', {}, fmtTime(r.scoredAt)),
+      el('td', {}, `${r.family} v${r.modelVersion}`),
+      el('td', { class: 'num' }, r.records.toLocaleString('en-US')),
+      el('td', { class: 'num' }, fmtNum(r.predictionMean)),
+      el('td', { class: 'num' }, fmtNum(r.predictionMin)),
+      el('td', { class: 'num' }, fmtNum(r.predictionMax)),
+      el('td', {}, el('code', {}, r.inputUri.replace(/^s3:\/\/[^/]+\//, ''))),
+      el('td', { class: 'links' }, link(r.runUrl, 'run', 'scoring-run-link'), link(r.dataUrl, 'captured', 'scoring-data-link'), link(r.outputUrl, 'output', 'scoring-output-link')),
+    ),
+  );
+}
+
+// ---- loading -------------------------------------------------------------------------------
+
+let generation = 0;
+
+async function refresh() {
+  const mine = ++generation;
+  writeUrl();
+  setStatus('Loading…');
+  const win = { from: state.from, to: state.to };
+  try {
+    const [drift, models, inference, scoring] = await Promise.all([
+      api('/api/drift', { family: state.family, endpoint: state.endpoint, ...win }),
+      api('/api/models', { family: state.family }),
+      api('/api/inference', { family: state.family, endpoint: state.endpoint, ...win }),
+      api('/api/scoring', { family: state.family, ...win }),
+    ]);
+    if (mine !== generation) return; // a newer filter change is on its way
+    Object.assign(globalThis.dashboard.data, { drift: drift.records, models: models.versions, inference: inference.hours, scoring: scoring.records });
+    drawDrift(drift.records);
+    drawInference(inference.hours);
+    fillTable('drift-table', driftRows(drift.records), 10, 'No drift records in this window.');
+    fillTable('models-table', modelRows(models.versions), 12, 'No model versions registered.');
+    fillTable('scoring-table', scoringRows(scoring.records), 8, 'No scoring runs in this window.');
+    $('stat-drift').textContent = drift.records.length.toLocaleString('en-US');
+    $('stat-runs').textContent = new Set(drift.records.map((r) => `${r.monitoringWorkflowId}/${r.monitoringRunId}`)).size.toLocaleString('en-US');
+    $('stat-models').textContent = models.versions.length.toLocaleString('en-US');
+    $('stat-requests').textContent = inference.hours.reduce((s, h) => s + h.requests, 0).toLocaleString('en-US');
+    $('stat-scoring').textContent = new Set(scoring.records.map((r) => `${r.scoringWorkflowId}/${r.scoringRunId}`)).size.toLocaleString('en-US');
+    const scope = [state.family || 'all families', state.endpoint || 'all endpoints', state.from || state.to ? `${state.from || '…'} → ${state.to || 'now'}` : 'all time'].join(' · ');
+    setStatus(`${scope} — updated ${new Date().toLocaleTimeString()}`);
+  } catch (err) {
+    if (mine !== generation) return;
+    setStatus(err instanceof Error ? err.message : String(err), true);
+  } finally {
+    if (mine === generation) {
+      globalThis.dashboard.loads += 1;
+      globalThis.dashboard.ready = true;
+      document.body.dataset.loads = String(globalThis.dashboard.loads);
+    }
+  }
+}
+
+async function start() {
+  if (!Chart) {
+    setStatus('Chart.js did not load from /vendor/chart.umd.js', true);
+    return;
+  }
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  readUrl();
+  bindFilters();
+  try {
+    await loadFilters();
+  } catch (err) {
+    setStatus(err instanceof Error ? err.message : String(err), true);
+  }
+  showFilters();
+  await refresh();
+}
+
+void start();

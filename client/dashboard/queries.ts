@@ -1,0 +1,220 @@
+import type { Backend } from '../../activities/backends/types';
+import { readInsightRows } from '../../activities/insights/parquet';
+import type { ModelApprovalStatus, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
+import { inWindow, partitionRange, type TimeWindow } from './params';
+
+/** How the API links out: a run to the Temporal UI, an S3 URI to the dashboard's own `/data`. */
+export interface Links {
+  run(workflowId: string, runId: string): string;
+  data(uri: string): string | null;
+}
+
+export interface DriftRecord {
+  detectedAt: string;
+  family: string;
+  modelName: string;
+  modelVersion: number;
+  endpointName: string | null;
+  kind: string;
+  source: string;
+  monitoringWorkflowId: string;
+  monitoringRunId: string;
+  windowStart: string;
+  windowEnd: string;
+  feature: string | null;
+  metric: string | null;
+  checkType: string;
+  baselineValue: number | null;
+  currentValue: number | null;
+  description: string;
+  reportUri: string;
+  dataUri: string;
+  /** The monitoring run in the Temporal UI. */
+  runUrl: string;
+  /** The captured data the run checked, through `/data`. */
+  dataUrl: string | null;
+  /** The run's statistics and violations, through `/data`. */
+  reportUrl: string | null;
+}
+
+export interface ScoringRecord {
+  scoredAt: string;
+  family: string;
+  modelName: string;
+  modelVersion: number;
+  scoringWorkflowId: string;
+  scoringRunId: string;
+  inputUri: string;
+  outputUri: string;
+  captureUri: string;
+  records: number;
+  predictionMean: number | null;
+  predictionMin: number | null;
+  predictionMax: number | null;
+  runUrl: string;
+  /** The captured input and predictions, through `/data`. */
+  dataUrl: string | null;
+  outputUrl: string | null;
+}
+
+/** Requests of one endpoint in one hour, summed over the runs that consolidated them. */
+export interface InferenceHour {
+  hour: string;
+  family: string;
+  endpointName: string;
+  modelVersions: number[];
+  requests: number;
+  /** Weighted by requests over the rows that have one. */
+  predictionMean: number | null;
+}
+
+export interface ModelVersionSummary {
+  family: ModelFamily;
+  version: number;
+  modelName: string;
+  status: ModelApprovalStatus;
+  decision: ModelDecision | null;
+  metrics: SplitMetrics | null;
+  trainingJobName: string;
+  createdAt: string;
+  updatedAt: string;
+  runUrl: string;
+}
+
+export interface Filters {
+  families: string[];
+  endpoints: { name: string; family: string }[];
+  /** Earliest and latest time any insight row has; null when there is none. */
+  timeRange: { from: string; to: string } | null;
+}
+
+export type DashboardBackend = Pick<Backend, 'objectStore' | 'registry'>;
+
+/** Reads the insights tables and the registry and shapes them for the page. */
+export class DashboardQueries {
+  constructor(
+    private readonly backend: DashboardBackend,
+    private readonly bucket: string,
+    private readonly links: Links,
+  ) {}
+
+  async drift(q: TimeWindow & { family?: string; endpoint?: string }): Promise<DriftRecord[]> {
+    const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'drift_records', partitionRange(q));
+    return rows
+      .filter((r) => (!q.family || r.family === q.family) && (!q.endpoint || r.endpoint_name === q.endpoint) && inWindow(r.detected_at, q))
+      .sort((a, b) => a.detected_at.getTime() - b.detected_at.getTime())
+      .map((r) => ({
+        detectedAt: r.detected_at.toISOString(),
+        family: r.family,
+        modelName: r.model_name,
+        modelVersion: r.model_version,
+        endpointName: r.endpoint_name,
+        kind: r.kind,
+        source: r.source,
+        monitoringWorkflowId: r.monitoring_workflow_id,
+        monitoringRunId: r.monitoring_run_id,
+        windowStart: r.window_start.toISOString(),
+        windowEnd: r.window_end.toISOString(),
+        feature: r.feature,
+        metric: r.metric,
+        checkType: r.check_type,
+        baselineValue: r.baseline_value,
+        currentValue: r.current_value,
+        description: r.description,
+        reportUri: r.report_uri,
+        dataUri: r.data_uri,
+        runUrl: this.links.run(r.monitoring_workflow_id, r.monitoring_run_id),
+        dataUrl: this.links.data(r.data_uri),
+        reportUrl: this.links.data(r.report_uri),
+      }));
+  }
+
+  async scoring(q: TimeWindow & { family?: string }): Promise<ScoringRecord[]> {
+    const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'scoring_records', partitionRange(q));
+    return rows
+      .filter((r) => (!q.family || r.family === q.family) && inWindow(r.scored_at, q))
+      .sort((a, b) => a.scored_at.getTime() - b.scored_at.getTime())
+      .map((r) => ({
+        scoredAt: r.scored_at.toISOString(),
+        family: r.family,
+        modelName: r.model_name,
+        modelVersion: r.model_version,
+        scoringWorkflowId: r.scoring_workflow_id,
+        scoringRunId: r.scoring_run_id,
+        inputUri: r.input_uri,
+        outputUri: r.output_uri,
+        captureUri: r.capture_uri,
+        records: r.records,
+        predictionMean: r.prediction_mean,
+        predictionMin: r.prediction_min,
+        predictionMax: r.prediction_max,
+        runUrl: this.links.run(r.scoring_workflow_id, r.scoring_run_id),
+        dataUrl: this.links.data(r.capture_uri),
+        outputUrl: this.links.data(r.output_uri),
+      }));
+  }
+
+  async inference(q: TimeWindow & { family?: string; endpoint?: string }): Promise<InferenceHour[]> {
+    const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'inference_volumes', partitionRange(q));
+    const byKey = new Map<string, InferenceHour & { weighted: number; weight: number }>();
+    for (const r of rows) {
+      if ((q.family && r.family !== q.family) || (q.endpoint && r.endpoint_name !== q.endpoint) || !inWindow(r.hour, q)) continue;
+      const hour = r.hour.toISOString();
+      const key = `${hour}\u0000${r.family}\u0000${r.endpoint_name}`;
+      let agg = byKey.get(key);
+      if (!agg) {
+        agg = { hour, family: r.family, endpointName: r.endpoint_name, modelVersions: [], requests: 0, predictionMean: null, weighted: 0, weight: 0 };
+        byKey.set(key, agg);
+      }
+      agg.requests += r.requests;
+      if (!agg.modelVersions.includes(r.model_version)) agg.modelVersions.push(r.model_version);
+      if (r.prediction_mean !== null && Number.isFinite(r.prediction_mean) && r.requests > 0) {
+        agg.weighted += r.prediction_mean * r.requests;
+        agg.weight += r.requests;
+      }
+    }
+    return [...byKey.values()]
+      .sort((a, b) => a.hour.localeCompare(b.hour) || a.endpointName.localeCompare(b.endpointName))
+      .map(({ weighted, weight, ...h }) => ({ ...h, modelVersions: h.modelVersions.sort((a, b) => a - b), predictionMean: weight > 0 ? weighted / weight : null }));
+  }
+
+  async models(q: { family?: ModelFamily }): Promise<ModelVersionSummary[]> {
+    const versions = await this.backend.registry.listVersions(q.family);
+    return versions.map((v) => ({
+      family: v.family,
+      version: v.version,
+      modelName: v.modelName,
+      status: v.status,
+      decision: v.decision ?? null,
+      metrics: v.metrics ?? null,
+      trainingJobName: v.trainingJobName,
+      createdAt: v.createdAt,
+      updatedAt: v.updatedAt,
+      runUrl: this.links.run(v.workflowId, v.runId),
+    }));
+  }
+
+  async filters(): Promise<Filters> {
+    const { objectStore } = this.backend;
+    const [drift, scoring, volumes, versions] = await Promise.all([
+      readInsightRows(objectStore, this.bucket, 'drift_records'),
+      readInsightRows(objectStore, this.bucket, 'scoring_records'),
+      readInsightRows(objectStore, this.bucket, 'inference_volumes'),
+      this.backend.registry.listVersions(),
+    ]);
+    const families = new Set<string>([...versions.map((v) => v.family), ...drift.map((r) => r.family), ...scoring.map((r) => r.family), ...volumes.map((r) => r.family)]);
+    const endpoints = new Map<string, string>();
+    for (const r of [...drift, ...volumes]) if (r.endpoint_name) endpoints.set(r.endpoint_name, r.family);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const d of [...drift.map((r) => r.detected_at), ...scoring.map((r) => r.scored_at), ...volumes.map((r) => r.hour)]) {
+      min = Math.min(min, d.getTime());
+      max = Math.max(max, d.getTime());
+    }
+    return {
+      families: [...families].sort(),
+      endpoints: [...endpoints].map(([name, family]) => ({ name, family })).sort((a, b) => a.name.localeCompare(b.name)),
+      timeRange: Number.isFinite(min) ? { from: new Date(min).toISOString(), to: new Date(max).toISOString() } : null,
+    };
+  }
+}

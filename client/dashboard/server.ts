@@ -1,0 +1,39 @@
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerApi } from './api';
+import { DataBrowser, dataLink } from './data';
+import { DashboardQueries, type DashboardBackend } from './queries';
+import { registerStatic } from './static';
+
+export interface DashboardOptions {
+  /** Where the insights tables (object store) and the model versions (registry) are read from. */
+  backend: DashboardBackend;
+  /** The bucket of the insights tables; `/data` serves nothing outside it. */
+  bucket: string;
+  /** A run's page in the Temporal UI. */
+  temporalUiUrl: (workflowId: string, runId?: string) => string;
+  /** `/data` returns objects up to this size as text (default 1 MiB). */
+  maxDataBytes?: number;
+  /** `/data` lists at most this many objects of a prefix (default 1000). */
+  maxListed?: number;
+  /** The page's files (default: `public/` beside this file). */
+  publicDir?: string;
+}
+
+/**
+ * The insights dashboard (replaces QuickSight): one page with charts and tables, the JSON API it
+ * reads, and read-only access to the run data its records point to.
+ */
+export function buildDashboardServer(options: DashboardOptions): FastifyInstance {
+  const app = Fastify({ logger: false, keepAliveTimeout: 30_000 });
+  const queries = new DashboardQueries(options.backend, options.bucket, {
+    run: (workflowId, runId) => options.temporalUiUrl(workflowId, runId),
+    data: (uri) => dataLink(options.bucket, uri),
+  });
+  const data = new DataBrowser(options.backend.objectStore, options.bucket, { maxBytes: options.maxDataBytes ?? 1024 * 1024, maxListed: options.maxListed ?? 1000 });
+
+  app.get('/ping', async () => ({ status: 'ok' }));
+  registerApi(app, queries, data);
+  registerStatic(app, options.publicDir ?? path.join(__dirname, 'public'));
+  return app;
+}
