@@ -7,6 +7,7 @@ import { ConfigFileError } from '../training/config-file';
 import { UsageError } from '../training/start-training';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerConfigCommand } from './commands/config';
+import { registerDashboardCommand } from './commands/dashboard';
 import { registerDataCommands, WebhookUnavailableError } from './commands/data';
 import { registerEndpointCommands } from './commands/endpoints';
 import { registerModelsCommands } from './commands/models';
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
   registerNotificationsCommand(program, ctx);
   registerMonitorCommands(program, ctx);
   registerScheduleCommands(program, ctx);
+  registerDashboardCommand(program, ctx);
   registerConfigCommand(program, ctx);
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { stackPorts } from '../../../common/config/schema';
+import type { CliContext } from '../context';
+import { printJson } from '../output';
+
+/** Whether the dashboard answers `GET /ping` within the timeout. */
+async function answers(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function registerDashboardCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('dashboard')
+    .description('print the URL of the insights dashboard (drift, model versions, inference, scoring) and whether it answers')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const url = `http://127.0.0.1:${stackPorts(ctx.config.portBase).dashboard}`;
+      const up = await answers(url, 2000);
+      // Exit code 3 (as for every command that finds the stack unreachable) when it does not answer.
+      if (!up) process.exitCode = 3;
+      if (options.json) return printJson({ url, answers: up });
+      console.log(url);
+      if (!up) console.error('mlops: the dashboard does not answer; start the local stack with: npx mlops stack up');
+    });
+}
