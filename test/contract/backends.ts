@@ -22,8 +22,8 @@ export interface ContractTarget {
 }
 
 export interface ContractOptions {
-  /** local: the algorithms dir (default: the repo's); job-runner tests hand in fake algorithm modules. */
-  algorithmsDir?: () => string;
+  /** local: writes fake algorithm modules into the given dir, used instead of the repo's algorithms/. */
+  localAlgorithms?: (dir: string) => Promise<void>;
 }
 
 /**
@@ -42,7 +42,12 @@ export function contractSuite(title: string, body: (target: () => ContractTarget
         if (kind === 'local') {
           tmp = await createTempDir('mlops-contract-');
           const home = path.join(tmp, 'home');
-          const backend = createLocalBackend({ home, python: PYTHON, algorithmsDir: options.algorithmsDir?.() ?? path.join(REPO_ROOT, 'algorithms') });
+          let algorithmsDir = path.join(REPO_ROOT, 'algorithms');
+          if (options.localAlgorithms) {
+            algorithmsDir = path.join(tmp, 'algorithms');
+            await options.localAlgorithms(algorithmsDir);
+          }
+          const backend = createLocalBackend({ home, python: PYTHON, algorithmsDir });
           target = { kind, backend, bucket: 'mlops', home };
         } else {
           const moto = await startMoto();

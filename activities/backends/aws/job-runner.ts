@@ -20,7 +20,7 @@ import { invalidInput } from '../../../common/errors';
 import type { JobStatus } from '../../../common/types/jobs';
 import { MissingInputError } from '../errors';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
-import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
 import { PROCESSING_MODULES, type AwsImages } from './images';
 import type { AwsObjectStore } from './object-store';
 
