@@ -19,7 +19,9 @@ describe('replay of recorded histories', function () {
 
   it('when the histories are listed, then there is at least one per released workflow', async () => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-    assert.ok(files.some((f) => f.startsWith('trainingPipeline-')), 'a trainingPipeline history is recorded');
+    for (const type of ['trainingPipeline', 'batchScoringPipeline', 'monitoringPipeline', 'modelLifecycle']) {
+      assert.ok(files.some((f) => f.startsWith(`${type}-`)), `a ${type} history is recorded`);
+    }
   });
 
   for (const file of require('node:fs').readdirSync(path.join(__dirname, 'histories')).filter((f: string) => f.endsWith('.json')) as string[]) {

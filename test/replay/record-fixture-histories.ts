@@ -1,0 +1,127 @@
+/**
+ * Records replay histories of the monitoring, lifecycle and batch-scoring workflows, branch by
+ * branch, on a real dev server (activities mocked: replay checks workflow code only):
+ *   npm run history:record-fixtures
+ * writes test/replay/histories/<workflowType>-<case>.json. Run it before changing one of these
+ * workflows (on the released code), then guard the change with `patched()`.
+ */
+import '../helpers/setup';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import type { ModelLifecycleInput } from '../../common/types/lifecycle';
+import type { DriftAlert, MonitoringInput, RetrainingPolicy } from '../../common/types/monitoring';
+import type { ScoringInput } from '../../common/types/scoring';
+import { batchScoringPipeline, modelLifecycle, monitoringPipeline } from '../../workflows';
+import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
+import { createLocalEnv } from '../helpers/temporal-env';
+import { mockActivities, type MockBehaviour } from '../helpers/training-fixtures';
+import { bundleWorkflows } from '../helpers/workflow-bundle';
+
+const DIR = path.join(__dirname, 'histories');
+const MILEAGE_DRIFT = { checkType: 'baseline_drift_check', feature: 'Mileage', description: 'Numerical distance: 0.3 exceeds numerical threshold: 0.1', currentValue: 0.3, baselineValue: 0.1 };
+
+async function save(handle: WorkflowHandle, type: string, caseName: string): Promise<void> {
+  const history = await handle.fetchHistory();
+  const file = path.join(DIR, `${type}-${caseName}.json`);
+  await fs.writeFile(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+  console.log(`recorded ${history.events?.length ?? 0} events to ${path.relative(process.cwd(), file)}`);
+}
+
+function alert(n: number): DriftAlert {
+  return {
+    family: 'xgboost',
+    modelVersion: 1,
+    modelName: 'model-xgboost-1',
+    endpointName: 'mlops-xgboost',
+    monitoringWorkflowId: `monitoring-xgboost-${n}`,
+    monitoringRunId: `run-${n}`,
+    windowStart: '2026-01-01T00:00:00Z',
+    windowEnd: '2026-01-01T01:00:00Z',
+    kinds: ['data'],
+    violations: [MILEAGE_DRIFT],
+    reportUri: `s3://mlops/monitoring/xgboost/${n}/drift-records.jsonl`,
+    detectedAt: '2026-01-01T01:05:00Z',
+  };
+}
+
+async function main(): Promise<void> {
+  const env = await createLocalEnv();
+  const bundle = await bundleWorkflows();
+  try {
+    const withWorker = async (behaviour: MockBehaviour, act: (taskQueue: string) => Promise<void>) => {
+      const taskQueue = `record-${randomUUID()}`;
+      const { activities } = mockActivities(behaviour);
+      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+      await worker.runUntil(() => act(taskQueue));
+    };
+    const monitoringInput = (taskQueue: string): MonitoringInput => ({
+      family: 'xgboost',
+      trigger: 'schedule',
+      config: { bucket: 'mlops', captureUri: 's3://mlops/capture', batchCaptureUri: 's3://mlops/capture/batch', groundTruthUri: 's3://mlops/ground-truth', outputUri: 's3://mlops/monitoring', resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
+    });
+    const monitoring = async (caseName: string, behaviour: MockBehaviour) =>
+      withWorker(behaviour, async (taskQueue) => {
+        const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [monitoringInput(taskQueue)] });
+        await handle.result().catch(() => undefined);
+        await save(handle, 'monitoringPipeline', caseName);
+      });
+    await monitoring('no-data', { consolidated: { filesRead: 0, realtimePrefix: undefined } });
+    await monitoring('no-drift-realtime-and-batch', { consolidated: { batchPrefix: 's3://mlops/monitoring/in/batch/' } });
+    await monitoring('data-and-model-drift-alerted', { consolidated: { groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/' }, dataViolations: [MILEAGE_DRIFT], modelViolations: [{ checkType: 'LessThanThreshold', metric: 'rmse', description: 'Metric rmse with 4100 was LessThanThreshold 3000' }] });
+    await monitoring('no-model-failed', { noMonitoredModel: true });
+
+    const lifecycle = async (caseName: string, policy: RetrainingPolicy, act: (handle: WorkflowHandle<typeof modelLifecycle>) => Promise<void>) =>
+      withWorker({}, async (taskQueue) => {
+        const input: ModelLifecycleInput = { family: 'xgboost', config: { policy, coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: { orchestration: taskQueue, compute: taskQueue } } };
+        const handle = await env.client.workflow.start(modelLifecycle, { taskQueue, workflowId: `lifecycle/xgboost-${randomUUID()}`, args: [input] });
+        await act(handle);
+        await handle.terminate('recorded for replay');
+        await save(handle, 'modelLifecycle', caseName);
+      });
+    const processed = async (handle: WorkflowHandle<typeof modelLifecycle>, alerts: number) => {
+      for (let i = 0; i < 400; i++) {
+        if ((await handle.query(lifecycleStateQuery)).counts.alerts >= alerts) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the lifecycle did not process the alerts');
+    };
+    await lifecycle('retrain-then-cool-down-then-champion', 'retrain', async (handle) => {
+      await handle.signal(driftAlertSignal, alert(1));
+      await handle.signal(driftAlertSignal, alert(2));
+      await processed(handle, 2);
+      await handle.signal(championChangedSignal, { family: 'xgboost', version: 2, modelName: 'model-xgboost-2', at: '2026-01-01T03:00:00Z' });
+      await new Promise((r) => setTimeout(r, 500));
+    });
+    await lifecycle('notify-only', 'notify', async (handle) => {
+      await handle.signal(driftAlertSignal, alert(1));
+      await processed(handle, 1);
+    });
+    await lifecycle('approve-then-retrain-approved', 'approve-then-retrain', async (handle) => {
+      await handle.signal(driftAlertSignal, alert(1));
+      await processed(handle, 1);
+      await handle.executeUpdate(decideRetrainingUpdate, { args: [{ approve: true, by: 'alice', reason: 'mileage shift confirmed' }] });
+    });
+
+    await withWorker({}, async (taskQueue) => {
+      const input: ScoringInput = {
+        dataUri: 's3://mlops/scoring/cars.csv',
+        trigger: 'webhook',
+        config: { bucket: 'mlops', outputPrefix: 's3://mlops/scored', captureUri: 's3://mlops/capture/batch', dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' }, generateInferenceId: true, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
+      };
+      const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'batchScoringPipeline', 'both-models-scored');
+    });
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  process.exit(1);
+});
