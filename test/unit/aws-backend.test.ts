@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { AwsJobRunner } from '../../activities/backends/aws/job-runner';
+import { AwsModelHosting } from '../../activities/backends/aws/model-hosting';
+import { decodeRecord, encodeRecord } from '../../activities/backends/aws/model-registry';
+import { toActivityError } from '../../activities/backends/aws/aws-errors';
+import { builtInImage, resolveImages } from '../../activities/backends/aws/images';
+import type { AwsObjectStore } from '../../activities/backends/aws/object-store';
+import { createBackend } from '../../activities/backends';
+import { parseConfig } from '../../common/config/parse';
+import { ErrorType } from '../../common/errors';
+
+/** An SDK error as the v3 clients throw them: a name, a message and $metadata. */
+function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
+
+type Handler = (input: Record<string, unknown>) => unknown;
+
+/** A SageMaker client whose `send` answers by command name; it records every call. */
+function fakeSageMaker(handlers: Record<string, Handler>): { client: SageMakerClient; calls: { command: string; input: Record<string, unknown> }[] } {
+  const calls: { command: string; input: Record<string, unknown> }[] = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      calls.push({ command: name, input: command.input });
+      const handler = handlers[name];
+      if (!handler) throw new Error(`fake SageMaker: unexpected ${name}`);
+      return handler(command.input);
+    },
+  } as unknown as SageMakerClient;
+  return { client, calls };
+}
+
+const ROLE = 'arn:aws:iam::111122223333:role/sm';
+const images = resolveImages({ region: 'eu-west-1', roleArn: ROLE });
+const store = { list: async () => ['s3://b/x'], head: async () => ({ size: 1, etag: 'e', lastModified: '' }) } as unknown as AwsObjectStore;
+
+describe('aws backend (fake SDK clients)', () => {
+  describe('images', () => {
+    it('uses the built-in images of the region, the project image in the role account, and overrides', () => {
+      assert.equal(images.xgboost, '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1');
+      assert.equal(images['linear-learner'], '438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1');
+      assert.equal(images.preprocess, '111122223333.dkr.ecr.eu-west-1.amazonaws.com/temporal-mlops-algorithms:latest');
+      assert.equal(images['model-monitor'], images.preprocess);
+      assert.equal(builtInImage('xgboost', 'cn-north-1'), '450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1');
+      const custom = resolveImages({ region: 'us-east-1', roleArn: ROLE, overrides: { preprocess: 'img/pre:1' } });
+      assert.equal(custom['model-monitor'], 'img/pre:1');
+      assert.throws(() => resolveImages({ region: 'xx-nowhere-1', roleArn: ROLE }), /MLOPS_AWS_XGBOOST_IMAGE/);
+    });
+  });
+
+  describe('errors', () => {
+    it('validation errors become non-retryable InvalidInput naming the operation; throttling stays retryable', () => {
+      const invalid = toActivityError(awsError('ValidationException', 'Value ml.x1 for InstanceType is invalid'), 'SageMaker CreateTrainingJob t1');
+      assert.ok(invalid instanceof ApplicationFailure);
+      assert.equal(invalid.type, ErrorType.InvalidInput);
+      assert.equal(invalid.nonRetryable, true);
+      assert.match(invalid.message, /SageMaker CreateTrainingJob t1 was rejected by AWS as invalid \(ValidationException\): Value ml\.x1/);
+      const denied = toActivityError(awsError('AccessDeniedException', 'no'), 'op');
+      assert.equal((denied as ApplicationFailure).type, ErrorType.BackendMisconfigured);
+      const throttled = awsError('ThrottlingException', 'Rate exceeded');
+      assert.equal(toActivityError(throttled, 'op'), throttled);
+      assert.ok(!(toActivityError(awsError('InternalFailure', 'oops', 500), 'op') instanceof ApplicationFailure));
+    });
+  });
+
+  describe('job runner', () => {
+    it('a create that loses a race (ResourceInUse) adopts the job that exists now', async () => {
+      let created = false;
+      const { client } = fakeSageMaker({
+        DescribeTrainingJob: () => {
+          if (!created) throw awsError('ValidationException', 'Requested resource not found.');
+          return { TrainingJobName: 't1', TrainingJobStatus: 'InProgress', SecondaryStatus: 'Downloading', CreationTime: new Date(), ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 } };
+        },
+        CreateTrainingJob: () => {
+          created = true; // another worker's create won
+          throw awsError('ResourceInUse', 'Training job names must be unique within an AWS account and region');
+        },
+      });
+      const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+      const spec = { jobName: 't1', image: 'xgboost' as const, metricDefinitions: [], hyperparameters: {}, channels: [{ name: 'train', s3Uri: 's3://b/x/', contentType: 'text/csv' }], outputPath: 's3://b/m', resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxRuntimeSeconds: 60 };
+      assert.deepEqual(await runner.startTrainingJob(spec), { alreadyExisted: true });
+    });
+
+    it('a ValidationException from CreateTrainingJob is a non-retryable InvalidInput', async () => {
+      const { client } = fakeSageMaker({
+        DescribeTrainingJob: () => {
+          throw awsError('ValidationException', 'Requested resource not found.');
+        },
+        CreateTrainingJob: () => {
+          throw awsError('ValidationException', "1 validation error detected: Value 'ml.nope' at 'resourceConfig.instanceType' failed to satisfy constraint");
+        },
+      });
+      const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+      const spec = { jobName: 't2', image: 'xgboost' as const, metricDefinitions: [], hyperparameters: {}, channels: [{ name: 'train', s3Uri: 's3://b/x/', contentType: 'text/csv' }], outputPath: 's3://b/m', resources: { instanceType: 'ml.nope', instanceCount: 1 }, maxRuntimeSeconds: 60 };
+      await assert.rejects(runner.startTrainingJob(spec), (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput && err.nonRetryable && /resourceConfig\.instanceType/.test(err.message));
+    });
+
+    it('maps a failed training job (status, secondary status, reason, final metrics) and stops only running jobs', async () => {
+      const { client, calls } = fakeSageMaker({
+        DescribeTrainingJob: (input) =>
+          input.TrainingJobName === 'failed'
+            ? {
+                TrainingJobStatus: 'Failed',
+                SecondaryStatus: 'Failed',
+                FailureReason: 'AlgorithmError: column price is missing',
+                CreationTime: new Date('2026-01-01T00:00:00Z'),
+                TrainingStartTime: new Date('2026-01-01T00:01:00Z'),
+                TrainingEndTime: new Date('2026-01-01T00:05:00Z'),
+                ResourceConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 2 },
+                FinalMetricDataList: [{ MetricName: 'validation:rmse', Value: 3120.4, Timestamp: new Date() }],
+                ModelArtifacts: { S3ModelArtifacts: 's3://b/m/failed/output/model.tar.gz' },
+              }
+            : { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Training', CreationTime: new Date(), ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 } },
+        StopTrainingJob: () => ({}),
+      });
+      const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+      const d = await runner.describeJob('training', 'failed');
+      assert.deepEqual(d, {
+        jobName: 'failed',
+        kind: 'training',
+        status: 'Failed',
+        secondaryStatus: 'Failed',
+        failureReason: 'AlgorithmError: column price is missing',
+        creationTime: '2026-01-01T00:00:00.000Z',
+        startTime: '2026-01-01T00:01:00.000Z',
+        endTime: '2026-01-01T00:05:00.000Z',
+        resources: { instanceType: 'ml.m5.xlarge', instanceCount: 2 },
+        finalMetrics: [{ name: 'validation:rmse', value: 3120.4 }],
+      });
+      await runner.stopJob('training', 'failed');
+      await runner.stopJob('training', 'running');
+      assert.deepEqual(calls.filter((c) => c.command === 'StopTrainingJob').map((c) => c.input.TrainingJobName), ['running']);
+    });
+  });
+
+  describe('model hosting', () => {
+    const endpoint = (config: string, status: string, pending?: string) => ({
+      EndpointName: 'ep',
+      EndpointConfigName: config,
+      EndpointStatus: status,
+      CreationTime: new Date(),
+      LastModifiedTime: new Date(),
+      ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1, DesiredInstanceCount: 1 }],
+      ...(pending ? { PendingDeploymentSummary: { EndpointConfigName: pending } } : {}),
+    });
+    const config = (name: string) => ({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `model-${name}`, InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] });
+
+    it('updateEndpoint calls UpdateEndpoint for a new config (moto has no UpdateEndpoint), not again while it is pending, and maps the description', async () => {
+      let current = endpoint('c1', 'InService');
+      const { client, calls } = fakeSageMaker({
+        DescribeEndpointConfig: (input) => config(String(input.EndpointConfigName)),
+        DescribeEndpoint: () => current,
+        UpdateEndpoint: (input) => {
+          current = endpoint('c1', 'Updating', String(input.EndpointConfigName));
+          return {};
+        },
+      });
+      const hosting = new AwsModelHosting(client, { roleArn: ROLE, images });
+      await hosting.updateEndpoint('ep', 'c2');
+      await hosting.updateEndpoint('ep', 'c2'); // a retried activity
+      assert.equal(calls.filter((c) => c.command === 'UpdateEndpoint').length, 1);
+      assert.deepEqual(calls.find((c) => c.command === 'UpdateEndpoint')?.input, { EndpointName: 'ep', EndpointConfigName: 'c2', RetainAllVariantProperties: false });
+      const d = await hosting.describeEndpoint('ep');
+      assert.equal(d?.status, 'Updating');
+      assert.deepEqual(d?.variants, [{ variantName: 'AllTraffic', modelName: 'model-c1', currentInstanceCount: 1, desiredInstanceCount: 1 }]);
+    });
+
+    it('a Failed endpoint is updated even to the config it already names; RollingBack reads as Updating', async () => {
+      let current = endpoint('c1', 'Failed');
+      const { client, calls } = fakeSageMaker({
+        DescribeEndpointConfig: (input) => config(String(input.EndpointConfigName)),
+        DescribeEndpoint: () => current,
+        UpdateEndpoint: () => {
+          current = endpoint('c1', 'RollingBack');
+          return {};
+        },
+      });
+      const hosting = new AwsModelHosting(client, { roleArn: ROLE, images });
+      await hosting.updateEndpoint('ep', 'c1');
+      assert.equal(calls.filter((c) => c.command === 'UpdateEndpoint').length, 1);
+      assert.equal((await hosting.describeEndpoint('ep'))?.status, 'Updating');
+    });
+  });
+
+  describe('registry record', () => {
+    it('cuts a long record into metadata values of at most 1024 characters and reads it back', () => {
+      const record = { modelName: 'm', artifactUri: 'a', trainingJobName: 't', workflowId: 'w', runId: 'r', featureSchemaUri: 'f', hyperparameters: { long: 'x'.repeat(5000) }, updatedAt: 'now' };
+      const properties = encodeRecord(record);
+      assert.ok(Object.values(properties).every((v) => v.length <= 1024));
+      assert.ok(Object.keys(properties).length <= 50);
+      assert.deepEqual(decodeRecord(properties), record);
+      assert.equal(decodeRecord({}), undefined);
+    });
+  });
+
+  describe('createBackend', () => {
+    it('MLOPS_BACKEND=aws builds the aws backend from the MLOPS_AWS_* settings, and needs a role', () => {
+      const config = parseConfig({ MLOPS_BACKEND: 'aws', MLOPS_AWS_REGION: 'eu-west-1', MLOPS_AWS_ROLE_ARN: ROLE, MLOPS_AWS_ENDPOINT: 'http://127.0.0.1:1' }, '/tmp');
+      assert.equal(config.awsRegion, 'eu-west-1');
+      assert.equal(config.awsVolumeSizeGb, 30);
+      assert.equal(createBackend(config).name, 'aws');
+      assert.throws(() => createBackend(parseConfig({ MLOPS_BACKEND: 'aws' }, '/tmp')), /MLOPS_AWS_ROLE_ARN/);
+      assert.throws(() => parseConfig({ MLOPS_AWS_REGION: 'mars' }, '/tmp'), /MLOPS_AWS_REGION/);
+    });
+  });
+});
