@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createBackend } from '../../activities/backends';
+import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
 import { readLifecycleState } from '../../client/lifecycle/ensure';
 import type { Backend } from '../../activities/backends/types';
@@ -87,6 +88,14 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     assert.equal(state?.champion?.version, 1, 'the training run told the lifecycle its champion');
     assert.equal(state?.recentAlerts.length, 1, 'the drift alert reached the same lifecycle run');
     assert.equal((await backend.parameters.get(parameterNames.champion('xgboost', 'training-data-uri')))?.value, `s3://${config.bucket}/training/kbb-2005-gm-used-cars.csv`, 'retraining finds the latest training data');
+
+    // The insights tables, written by the real runs: one drift row per violation, one scoring row per scored file.
+    const driftRows = await readInsightRows(backend.objectStore, config.bucket, 'drift_records');
+    assert.ok(driftRows.some((r) => r.feature === 'Mileage' && r.monitoring_workflow_id === 'monitoring-xgboost/test-2' && r.source === 'batch' && r.data_uri.includes('/input/batch/')), JSON.stringify(driftRows));
+    assert.equal(driftRows.length, records.length);
+    const scoringRows = await readInsightRows(backend.objectStore, config.bucket, 'scoring_records');
+    assert.deepEqual(scoringRows.map((r) => [r.family, r.records]), [['xgboost', 200], ['xgboost', 200]]);
+    assert.ok(scoringRows.every((r) => r.prediction_mean !== null && r.prediction_min! <= r.prediction_mean && r.prediction_mean <= r.prediction_max!));
 
     const quiet = await monitor();
     assert.equal(quiet.outcome, 'no-data');
