@@ -28,6 +28,8 @@ export function registerStatic(app: FastifyInstance, publicDir: string): void {
       return reply.header('content-type', type).header('cache-control', 'no-cache').header('content-security-policy', csp).send(body);
     });
   }
+  // Browsers ask for it on every page, `/data` answers included.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   const vendor = chartJsFile();
   app.get('/vendor/chart.umd.js', async (_request, reply) => {
     const body = await fs.readFile(vendor);

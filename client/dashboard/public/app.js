@@ -147,19 +147,23 @@ const timeTicks = { callback: (v) => fmtTime(new Date(v).toISOString()), maxRota
 
 function drawDrift(records) {
   const series = new Map();
+  const families = new Set(records.map((r) => r.family));
   for (const r of records) {
     if (r.currentValue === null) continue;
-    const name = `${r.feature ?? r.kind} · ${r.metric ?? r.checkType}`;
+    const name = `${families.size > 1 ? `${r.family} · ` : ''}${r.feature ?? r.kind} · ${r.metric ?? r.checkType}`;
     // one point per monitoring run and series (the run's current value)
-    const points = series.get(name) ?? new Map();
-    points.set(`${r.monitoringWorkflowId}/${r.monitoringRunId}`, { x: Date.parse(r.detectedAt), y: r.currentValue, record: r });
-    series.set(name, points);
+    const s = series.get(name) ?? { kind: r.kind, points: new Map() };
+    s.points.set(`${r.monitoringWorkflowId}/${r.monitoringRunId}`, { x: Date.parse(r.detectedAt), y: r.currentValue, record: r });
+    series.set(name, s);
   }
-  const datasets = [...series].map(([label, points], i) => ({
+  // Distances (data drift) and model metrics (RMSE...) differ by orders of magnitude: two axes.
+  const datasets = [...series].map(([label, s], i) => ({
     label,
-    data: [...points.values()].sort((a, b) => a.x - b.x),
+    data: [...s.points.values()].sort((a, b) => a.x - b.x),
+    yAxisID: s.kind === 'model' ? 'y1' : 'y',
     borderColor: PALETTE[i % PALETTE.length],
     backgroundColor: PALETTE[i % PALETTE.length],
+    borderDash: s.kind === 'model' ? [6, 4] : undefined,
     pointRadius: 3,
     tension: 0.2,
   }));
@@ -173,7 +177,11 @@ function drawDrift(records) {
         maintainAspectRatio: false,
         parsing: false,
         interaction: { mode: 'nearest', intersect: false },
-        scales: { x: { type: 'linear', ticks: timeTicks }, y: { title: { display: true, text: 'current value' } } },
+        scales: {
+          x: { type: 'linear', ticks: timeTicks },
+          y: { display: 'auto', title: { display: true, text: 'data drift: distance' } },
+          y1: { display: 'auto', position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'model quality: metric' } },
+        },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 12 } },
           tooltip: {
