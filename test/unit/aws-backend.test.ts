@@ -186,11 +186,18 @@ describe('aws backend (fake SDK clients)', () => {
   });
 
   describe('registry record', () => {
-    it('cuts a long record into metadata values of at most 1024 characters and reads it back', () => {
-      const record = { modelName: 'm', artifactUri: 'a', trainingJobName: 't', workflowId: 'w', runId: 'r', featureSchemaUri: 'f', hyperparameters: { long: 'x'.repeat(5000) }, updatedAt: 'now' };
+    it('stores the record in CustomerMetadataProperties within SageMaker limits (50 values of 256 characters from a restricted alphabet) and reads it back', () => {
+      const hyperparameters = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`param_${i}`, `{"nested": [${i}, "välue"]}`]));
+      const record = { modelName: 'm', artifactUri: 's3://b/k/model.tar.gz', trainingJobName: 'train-xgboost-0123456789ab', workflowId: 'training/b/data.csv@"etag"', runId: 'r', featureSchemaUri: 'f', hyperparameters, updatedAt: 'now' };
       const properties = encodeRecord(record);
-      assert.ok(Object.values(properties).every((v) => v.length <= 1024));
+      // The constraints of CustomerMetadataKey / CustomerMetadataValue in SageMaker's API model.
+      const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
       assert.ok(Object.keys(properties).length <= 50);
+      for (const [key, value] of Object.entries(properties)) {
+        assert.ok(key.length >= 1 && key.length <= 128 && allowed.test(key), key);
+        assert.ok(value.length >= 1 && value.length <= 256 && allowed.test(value), `${key}=${value}`);
+      }
+      assert.equal(properties['mlops:training-job'], 'train-xgboost-0123456789ab');
       assert.deepEqual(decodeRecord(properties), record);
       assert.equal(decodeRecord({}), undefined);
     });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
@@ -24,25 +25,28 @@ export class AwsRegistryNotFoundError extends Error {
 
 /**
  * The fields of a ModelVersion SageMaker has no place for (workflow ids, metrics, decision,
- * baselines, hyperparameters...), kept with the version itself in its CustomerMetadataProperties:
- * one JSON document cut into chunks of at most 1024 characters (SageMaker's value limit) under
- * `mlops:record:<i>`, with the chunk count under `mlops:record-chunks`. Keeping them on the model
- * package (rather than in SSM or S3) means one source of truth that the console also shows, and no
- * second write that could fail halfway. Version number, approval status and creation time are
- * SageMaker's own (ModelPackageVersion, ModelApprovalStatus, CreationTime).
+ * baselines, hyperparameters...) are kept with the version itself, in its
+ * CustomerMetadataProperties. SageMaker allows at most 50 properties of at most 256 characters
+ * from letters, digits, spaces and `_.:/=+-@` (no JSON punctuation), so the record is stored as
+ * gzipped JSON in base64 (whose alphabet fits), cut into 256-character values under
+ * `mlops:record:<i>`, with the count under `mlops:record-chunks` (about 11 KB of compressed JSON
+ * fits; a record is typically well under 1 KB). Keeping them on the model package rather than in
+ * SSM or S3 means one source of truth and no second write that could fail halfway. Version
+ * number, approval status and creation time are SageMaker's own (ModelPackageVersion,
+ * ModelApprovalStatus, CreationTime); `mlops:training-job` is there for people reading the console.
  */
 type StoredRecord = Omit<ModelVersion, 'family' | 'version' | 'status' | 'createdAt'>;
 
-const CHUNK = 1000;
+const CHUNK = 256;
 const CHUNKS_KEY = 'mlops:record-chunks';
 const chunkKey = (i: number) => `mlops:record:${i}`;
 const MAX_CHUNKS = 45; // SageMaker allows 50 properties
 
 export function encodeRecord(record: StoredRecord): Record<string, string> {
-  const text = JSON.stringify(record);
+  const text = gzipSync(Buffer.from(JSON.stringify(record), 'utf8')).toString('base64');
   const count = Math.max(1, Math.ceil(text.length / CHUNK));
-  if (count > MAX_CHUNKS) throw new Error(`model version record of ${record.trainingJobName} is too large for the registry (${text.length} characters)`);
-  const out: Record<string, string> = { [CHUNKS_KEY]: String(count) };
+  if (count > MAX_CHUNKS) throw new Error(`model version record of ${record.trainingJobName} is too large for the registry (${text.length} base64 characters compressed)`);
+  const out: Record<string, string> = { [CHUNKS_KEY]: String(count), 'mlops:training-job': record.trainingJobName };
   for (let i = 0; i < count; i++) out[chunkKey(i)] = text.slice(i * CHUNK, (i + 1) * CHUNK);
   return out;
 }
@@ -53,7 +57,7 @@ export function decodeRecord(properties: Record<string, string> | undefined): St
   let text = '';
   for (let i = 0; i < count; i++) text += properties[chunkKey(i)] ?? '';
   try {
-    return JSON.parse(text) as StoredRecord;
+    return JSON.parse(gunzipSync(Buffer.from(text, 'base64')).toString('utf8')) as StoredRecord;
   } catch {
     return undefined;
   }
