@@ -165,6 +165,20 @@ describe('insights dashboard in headless Chromium (system Chromium via playwrigh
     await page.close();
   });
 
+  it('stays readable on a phone-sized screen: the page does not overflow sideways (wide tables scroll in place)', async () => {
+    const page = await openPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    // Chart.js follows its box through a ResizeObserver: wait for the redraw at the new width.
+    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).document.getElementById('drift-chart') as CanvasLike).width < 390);
+    const widths = await page.evaluate(() => {
+      const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } };
+      return { scroll: g.document.documentElement.scrollWidth, client: g.document.documentElement.clientWidth };
+    });
+    assert.ok(widths.scroll <= widths.client + 1, `no sideways scrolling of the page (${JSON.stringify(widths)})`);
+    assert.ok((await chartSummary(page, 'drift-chart')).drawnPixels > 1000, 'the chart redraws at the new width');
+    await page.close();
+  });
+
   it("each drift record links to its monitoring run in the Temporal UI and to the data the run checked", async () => {
     const page = await openPage('?family=xgboost');
     const rows = page.getByTestId('drift-row');
