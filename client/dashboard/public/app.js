@@ -47,7 +47,8 @@ function link(href, text, testid) {
 
 async function api(path, params) {
   const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v !== undefined));
-  const res = await fetch(`${path}${qs.size ? `?${qs}` : ''}`, { headers: { accept: 'application/json' } });
+  const query = qs.toString();
+  const res = await fetch(`${path}${query ? `?${query}` : ''}`, { headers: { accept: 'application/json' } });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.message ?? `${path}: HTTP ${res.status}`);
   return body;
@@ -78,7 +79,8 @@ function writeUrl() {
     if (state.from) q.set('from', state.from);
     if (state.to) q.set('to', state.to);
   }
-  history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}`);
+  const query = q.toString();
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
 }
 
 function isoMinutes(ms) {
