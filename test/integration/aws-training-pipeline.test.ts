@@ -165,4 +165,22 @@ describe('aws training pipeline (integration: dev server, aws backend on moto ov
     assert.deepEqual(kinds, ['training.succeeded']);
     assert.deepEqual((await backend.notifier.recent(10)).map((n) => n.kind), ['training.succeeded']);
   });
+
+  it('a new run of the same data: both models rejected as not better (as locally), versions Rejected in the model package groups, rejections published to SNS', async () => {
+    const started = await startTraining(env.client, backend, config, { data: DATASET, trigger: 'test', newRun: true });
+    const report = await waitForTrainingReport(started.handle, (runId) => runId);
+    assert.equal(report.status, 'completed', JSON.stringify(report.error));
+    for (const m of report.models) {
+      assert.equal(m.decision.outcome, 'rejected');
+      assert.match(m.decision.reason, /not better than the previous best/);
+    }
+    const versions = await backend.registry.listVersions();
+    assert.deepEqual(versions.map((v) => `${v.family}:${v.version}:${v.status}`), ['linear-learner:1:Approved', 'linear-learner:2:Rejected', 'xgboost:1:Approved', 'xgboost:2:Rejected']);
+    const published = (await moto.snsMessages(aws.topicArn)).map((m) => JSON.parse(m.message) as { kind: string; details?: { family?: string } });
+    assert.deepEqual(published.filter((n) => n.kind === 'model.rejected').map((n) => n.details?.family).sort(), ['linear-learner', 'xgboost']);
+    // The champions' SSM keys still name the first run's models.
+    for (const family of ['xgboost', 'linear-learner'] as const) {
+      assert.equal((await backend.parameters.get(parameterNames.champion(family, 'model-version')))?.value, '1');
+    }
+  });
 });
