@@ -8,7 +8,7 @@ PY        := $(VENV)/bin/python
 NPM_STAMP := node_modules/.mlops-installed
 PY_STAMP  := $(VENV)/.mlops-installed
 
-.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-webhook stack-up stack-down clean
+.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring stack-up stack-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -24,7 +24,7 @@ $(PY_STAMP): algorithms/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r algorithms/requirements.txt
 	@touch $@
 
-demo: setup ## start the local stack, train and deploy both models, score a file dropped into the bucket, call the gateway
+demo: setup ## start the local stack, train and deploy both models, score a file dropped into the bucket, call the gateway, monitor drift, show the dashboard
 	npx mlops stack up
 	npx mlops train --data data/kbb-2005-gm-used-cars.csv --wait
 	@echo
@@ -35,7 +35,25 @@ demo: setup ## start the local stack, train and deploy both models, score a file
 	@echo "== Real-time inference through the gateway (both endpoints, max of the two)"
 	head -4 data/scoring-sample.csv | npx mlops predict -
 	@echo
+	@echo
+	@echo "== Monitoring: an hourly schedule, and a run now over what was scored so far (the training distribution: no drift)"
+	npx mlops schedule create monitoring --model xgboost --every 1h --replace
+	npx mlops monitor run-now --model xgboost --wait
+	@echo
+	@echo "== Shifted traffic (Mileage +30 %): real-time requests through the gateway, and a scoring file"
+	npx mlops predict data/scoring-shifted.csv > /dev/null
+	npx mlops data put data/scoring-shifted.csv s3://mlops/scoring/scoring-shifted.csv
+	npx mlops score s3://mlops/scoring/scoring-shifted.csv --wait
+	@echo
+	@echo "== Monitoring finds the drift; the alert goes to the xgboost lifecycle (policy: notify)"
+	npx mlops monitor run-now --model xgboost --wait
+	npx mlops models show xgboost
+	@echo
+	@echo "== Insights: drift records, scoring records and inference volumes as Parquet under .mlops/objects/mlops/insights/"
+	npx mlops dashboard
+	@echo
 	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
+	@echo "The real-time capture of the shifted requests is checked by the hourly schedule ('npx mlops schedule show monitoring-xgboost')."
 	@echo "Stop it with: npx mlops stack down"
 
 test: setup ## every test: typecheck, lint, pytest, unit, workflow, replay, integration
@@ -53,7 +71,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-bench: bench-training bench-gateway bench-webhook bench-scoring ## run every benchmark
+bench: bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring ## run every benchmark
 
 bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
 	npx tsx bench/training.bench.ts
@@ -75,6 +93,9 @@ bench-scoring: setup ## batch transform of 1M rows with input filter + join + ou
 
 bench-model-server: setup ## one model-server process: single-record requests/s and latency
 	$(PY) bench/model-server.bench.py
+
+bench-monitoring: setup ## monitoring pipeline over 1M captured records (data drift), and a 10k incremental run with 1M consolidated vs 10k alone
+	npx tsx bench/monitoring.bench.ts
 
 bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
 	npx tsx bench/webhook.bench.ts
