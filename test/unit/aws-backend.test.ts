@@ -35,7 +35,7 @@ function fakeSageMaker(handlers: Record<string, Handler>): { client: SageMakerCl
 
 const ROLE = 'arn:aws:iam::111122223333:role/sm';
 const images = resolveImages({ region: 'eu-west-1', roleArn: ROLE });
-const store = { list: async () => ['s3://b/x'], head: async () => ({ size: 1, etag: 'e', lastModified: '' }) } as unknown as AwsObjectStore;
+const store = { list: async () => ['s3://b/x'], hasObjectsUnder: async () => true, head: async () => ({ size: 1, etag: 'e', lastModified: '' }) } as unknown as AwsObjectStore;
 
 describe('aws backend (fake SDK clients)', () => {
   describe('images', () => {

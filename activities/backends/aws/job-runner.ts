@@ -187,8 +187,7 @@ export class AwsJobRunner implements JobRunner {
 
   private async requireObjects(what: string, uri: string): Promise<void> {
     // A prefix ending in '/' holds objects; a key names one object (or, for SageMaker, a prefix).
-    const objects = await this.options.objectStore.list(uri);
-    if (objects.length === 0) throw new AwsJobInputError(`${what}: no objects under ${uri}`);
+    if (!(await this.options.objectStore.hasObjectsUnder(uri))) throw new AwsJobInputError(`${what}: no objects under ${uri}`);
   }
 
   private async ensureModel(modelName: string, image: keyof AwsImages, artifactUri: string): Promise<void> {

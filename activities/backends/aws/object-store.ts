@@ -106,6 +106,13 @@ export class AwsObjectStore implements ObjectStore {
     return (await this.listDetailed(prefixUri)).map((o) => o.uri);
   }
 
+  /** Whether at least one object lies under a prefix (one ListObjectsV2 call, whatever the count). */
+  async hasObjectsUnder(prefixUri: string): Promise<boolean> {
+    const { bucket, key: prefix } = parseS3Uri(prefixUri, { allowEmptyKey: true });
+    const page = await call(`S3 ListObjectsV2 ${prefixUri}`, () => this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 50 })));
+    return (page.Contents ?? []).some((o) => o.Key && !o.Key.endsWith('/'));
+  }
+
   /** Every object under a prefix with its size and time (ListObjectsV2, all pages), sorted by key. */
   async listDetailed(prefixUri: string): Promise<ListedObject[]> {
     const { bucket, key: prefix } = parseS3Uri(prefixUri, { allowEmptyKey: true });
