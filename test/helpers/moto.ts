@@ -156,6 +156,8 @@ export async function createMotoBackend(moto: MotoServer, options: { bucket?: st
     snsTopicArn: topic.TopicArn!,
     namePrefix: options.namePrefix ?? 'mlops',
     ...(options.s3ListPageSize ? { s3ListPageSize: options.s3ListPageSize } : {}),
+    // moto answers at once and its jobs never change state: no need to spare its Describe* calls.
+    minDescribeIntervalMs: 0,
   };
   return { backend: createAwsBackend(settings), clients, bucket, topicArn: topic.TopicArn!, settings };
 }

@@ -136,6 +136,22 @@ describe('aws backend (fake SDK clients)', () => {
     });
   });
 
+  it('job runner: a running job’s description is reused for minDescribeIntervalMs; a finished one is not cached', async () => {
+    let status = 'InProgress';
+    const { client, calls } = fakeSageMaker({
+      DescribeTrainingJob: () => ({ TrainingJobStatus: status, SecondaryStatus: 'Training', CreationTime: new Date(), ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 } }),
+    });
+    const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30, minDescribeIntervalMs: 60_000 });
+    await runner.describeJob('training', 'slow');
+    await runner.describeJob('training', 'slow');
+    assert.equal(calls.length, 1);
+    const fresh = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30, minDescribeIntervalMs: 60_000 });
+    status = 'Completed';
+    await fresh.describeJob('training', 'done');
+    await fresh.describeJob('training', 'done');
+    assert.equal(calls.length, 3);
+  });
+
   describe('model hosting', () => {
     const endpoint = (config: string, status: string, pending?: string) => ({
       EndpointName: 'ep',

@@ -37,6 +37,8 @@ export interface AwsBackendSettings {
   images?: Partial<AwsImages>;
   /** Keys per S3 list page (default 1000). */
   s3ListPageSize?: number;
+  /** A running job's description is reused for this long, to spare SageMaker's Describe* quotas (default 2000 ms). */
+  minDescribeIntervalMs?: number;
 }
 
 export interface AwsClientOptions {
@@ -74,7 +76,7 @@ export function createAwsBackend(settings: AwsBackendSettings): Backend {
   return {
     name: 'aws',
     objectStore,
-    jobs: new AwsJobRunner({ sagemaker: clients.sagemaker, objectStore, roleArn: settings.roleArn, images, volumeSizeGb: settings.volumeSizeGb ?? 30 }),
+    jobs: new AwsJobRunner({ sagemaker: clients.sagemaker, objectStore, roleArn: settings.roleArn, images, volumeSizeGb: settings.volumeSizeGb ?? 30, minDescribeIntervalMs: settings.minDescribeIntervalMs ?? 2000 }),
     registry: new AwsModelRegistry(clients.sagemaker, { namePrefix: settings.namePrefix ?? 'mlops', images }),
     parameters: new AwsParameterStore(clients.ssm),
     notifier: new AwsNotifier({ sns: clients.sns, topicArn: settings.snsTopicArn, objectStore, deliveredPrefix: s3Uri(settings.bucket, 'notifications/delivered') }),

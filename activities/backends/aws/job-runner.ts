@@ -30,6 +30,11 @@ export interface AwsJobRunnerOptions {
   roleArn: string;
   images: AwsImages;
   volumeSizeGb: number;
+  /**
+   * An InProgress description is reused for this long (default 0): the activities poll at
+   * MLOPS_JOB_POLL_MS, which suits local jobs but would throttle SageMaker's Describe* APIs.
+   */
+  minDescribeIntervalMs?: number;
 }
 
 /** A job's input data does not exist (checked before starting, as the local runner does). */
@@ -47,6 +52,8 @@ export class AwsJobInputError extends MissingInputError {
  * MissingInputError (non-retryable NotFound) rather than a job that fails minutes later.
  */
 export class AwsJobRunner implements JobRunner {
+  private readonly recent = new Map<string, { at: number; description: JobDescription }>();
+
   constructor(private readonly options: AwsJobRunnerOptions) {}
 
   async startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }> {
@@ -148,8 +155,15 @@ export class AwsJobRunner implements JobRunner {
 
   async describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined> {
     assertJobName(jobName);
+    const key = `${kind}/${jobName}`;
+    const cached = this.recent.get(key);
+    const ttl = this.options.minDescribeIntervalMs ?? 0;
+    if (cached && Date.now() - cached.at < ttl) return cached.description;
     try {
-      return await this.describeRaw(kind, jobName);
+      const description = await this.describeRaw(kind, jobName);
+      if (ttl > 0 && description.status === 'InProgress') this.recent.set(key, { at: Date.now(), description });
+      else this.recent.delete(key);
+      return description;
     } catch (err) {
       if (isSageMakerNotFound(err)) return undefined;
       throw toActivityError(err, `SageMaker Describe ${kind} job ${jobName}`);
@@ -157,6 +171,7 @@ export class AwsJobRunner implements JobRunner {
   }
 
   async stopJob(kind: JobKind, jobName: string): Promise<void> {
+    this.recent.delete(`${kind}/${jobName}`);
     const current = await this.describeJob(kind, jobName);
     if (!current || current.status !== 'InProgress') return;
     const sm = this.options.sagemaker;
