@@ -45,7 +45,37 @@ describe('common/config/parse', () => {
         webhookSnsMaxAgeSeconds: 3600,
         webhookMaxBodyBytes: 256 * 1024,
         webhookDispatch: 'queued',
+        awsRegion: 'us-east-1',
+        awsRoleArn: undefined,
+        awsEndpoint: undefined,
+        awsSnsTopicArn: undefined,
+        awsNamePrefix: 'mlops',
+        awsVolumeSizeGb: 30,
+        awsXgboostImage: undefined,
+        awsLinearLearnerImage: undefined,
+        awsProcessingImage: undefined,
+        awsModelMonitorImage: undefined,
       });
+    });
+
+    it('when the aws variables are set, then each lands in its key; bad ones are problems under their variable', () => {
+      const config = parseConfig(
+        {
+          MLOPS_BACKEND: 'aws',
+          MLOPS_AWS_REGION: 'eu-west-1',
+          MLOPS_AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/mlops-sagemaker',
+          MLOPS_AWS_ENDPOINT: 'http://127.0.0.1:5000',
+          MLOPS_AWS_SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:mlops',
+        },
+        CWD,
+      );
+      assert.equal(config.awsRegion, 'eu-west-1');
+      assert.equal(config.awsRoleArn, 'arn:aws:iam::111122223333:role/mlops-sagemaker');
+      assert.equal(config.awsEndpoint, 'http://127.0.0.1:5000');
+      assert.equal(config.awsSnsTopicArn, 'arn:aws:sns:eu-west-1:111122223333:mlops');
+      const problems = problemsOf({ MLOPS_AWS_REGION: 'Europe', MLOPS_AWS_ROLE_ARN: 'mlops-role' });
+      assert.ok(problems.some((p) => p.startsWith('MLOPS_AWS_REGION')), problems.join('\n'));
+      assert.ok(problems.some((p) => p.startsWith('MLOPS_AWS_ROLE_ARN')), problems.join('\n'));
     });
 
     it('when the webhook variables are set, then the routes file is resolved against cwd and the topics are split on commas', () => {
@@ -209,7 +239,19 @@ describe('common/config/parse', () => {
       assert.equal(described.MLOPS_PORT_BASE, '7233');
       assert.equal(described.MLOPS_HOME, path.join(CWD, '.mlops'));
       assert.equal('MLOPS_NOTIFY_WEBHOOK_URL' in described, false);
-      const unset = ['MLOPS_NOTIFY_WEBHOOK_URL', 'MLOPS_WEBHOOK_TOKEN', 'MLOPS_WEBHOOK_HMAC_SECRET', 'MLOPS_WEBHOOK_ROUTES'];
+      const unset = [
+        'MLOPS_NOTIFY_WEBHOOK_URL',
+        'MLOPS_WEBHOOK_TOKEN',
+        'MLOPS_WEBHOOK_HMAC_SECRET',
+        'MLOPS_WEBHOOK_ROUTES',
+        'MLOPS_AWS_ROLE_ARN',
+        'MLOPS_AWS_ENDPOINT',
+        'MLOPS_AWS_SNS_TOPIC_ARN',
+        'MLOPS_AWS_XGBOOST_IMAGE',
+        'MLOPS_AWS_LINEAR_LEARNER_IMAGE',
+        'MLOPS_AWS_PROCESSING_IMAGE',
+        'MLOPS_AWS_MODEL_MONITOR_IMAGE',
+      ];
       assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => !unset.includes(n)).sort());
     });
   });
