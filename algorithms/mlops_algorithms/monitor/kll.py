@@ -70,18 +70,53 @@ class KLLSketch:
         if self._size > self._total_capacity:
             self._condense()
 
-    def update_many(self, values: Iterable[float]) -> None:
-        """Add values in order; identical result to calling ``update`` for each, but in chunks."""
-        data = [float(v) for v in values]
+    def update_many(self, values: Iterable[float] | np.ndarray) -> None:
+        """Add values in order; identical result to calling ``update`` for each.
+
+        Bulk path in numpy: level 0 is filled up to the point where ``update`` would condense, then
+        the same single compaction (sort, keep every other item from the level's offset, carry an
+        odd last item) runs on arrays; the buffers go back to lists at the end.
+        """
+        data = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64).ravel()
+        n = int(data.size)
+        if n == 0:
+            return
+        levels = [np.asarray(level, dtype=np.float64) for level in self.levels]
+        caps = [self.capacity(h) for h in range(len(levels))]
+        size = self._size
+        total = self._total_capacity
         i = 0
-        while i < len(data):
-            take = max(self._total_capacity - self._size + 1, 1)
+        while i < n:
+            take = max(total - size + 1, 1)
             chunk = data[i:i + take]
-            self.levels[0].extend(chunk)
-            self._size += len(chunk)
-            i += len(chunk)
-            if self._size > self._total_capacity:
-                self._condense()
+            levels[0] = np.concatenate((levels[0], chunk)) if levels[0].size else chunk.copy()
+            size += int(chunk.size)
+            i += int(chunk.size)
+            if size <= total:
+                continue
+            # _condense: compact the first level at or over its capacity, once
+            for height in range(len(levels)):
+                buf = levels[height]
+                items = int(buf.size)
+                if items < caps[height]:
+                    continue
+                if height + 1 >= len(levels):
+                    self._expand()
+                    levels.append(np.zeros(0, dtype=np.float64))
+                    caps.append(self.capacity(height + 1))
+                    total = self._total_capacity
+                even = items - items % 2
+                if self._compressions[height] % 2 == 1:
+                    self._offsets[height] = 1 - self._offsets[height]
+                out = np.sort(buf[:even])[self._offsets[height]::2]
+                levels[height] = buf[items - 1:].copy() if items % 2 else np.zeros(0, dtype=np.float64)
+                self._compressions[height] += 1
+                nxt = levels[height + 1]
+                levels[height + 1] = np.concatenate((nxt, out)) if nxt.size else out
+                size = sum(int(level.size) for level in levels)
+                break
+        self.levels = [level.tolist() for level in levels]
+        self._size = size
 
     def merge(self, other: "KLLSketch") -> "KLLSketch":
         """Merge ``other`` into this sketch (Deequ's merge: concatenate levels, condense)."""

@@ -23,7 +23,8 @@ from .config import optional_path, required_path
 from .dataset import read_csv_dataset
 from .jsonio import write_json
 from .regression_metrics import regression_statistics
-from .statistics import profile_dataset, statistics_document
+from .statistics import ColumnAccumulator, profile_dataset, statistics_document
+from .streaming import profile_capture
 from .violations import data_quality_violations, model_quality_violations
 
 
@@ -97,14 +98,14 @@ def _no_data(source: Path) -> ClientError:
     return ClientError(f"no captured data in the window: dataset_source {source} holds no capture records")
 
 
-def _capture_rows(source: Path, options: Mapping[str, Any], env: Mapping[str, str]) -> list[list[str]]:
+def _capture_columns(source: Path, options: Mapping[str, Any], env: Mapping[str, str]) -> tuple[list[ColumnAccumulator], int]:
+    """Streaming profile of the captured rows (``streaming.profile_capture``); returns (columns, rows)."""
     indexes = options.get("captureIndexNames") or ["endpointInput", "endpointOutput"]
-    records = in_window(read_capture(source, indexes), env)
-    rows, skipped = flatten(records)
+    accs, rows, skipped = profile_capture(source, indexes, _time(env, "start_time"), _time(env, "end_time"))
     if skipped:
         print(f"[warning] {skipped} capture records skipped: input and output have different line counts",
               file=sys.stderr)
-    return rows
+    return accs, rows
 
 
 def _csv_rows(source: Path, options: Mapping[str, Any]) -> tuple[list[list[str]], list[str] | None]:
@@ -133,13 +134,17 @@ def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
     baseline_stats = _load_json(required_path(env, "baseline_statistics"), "baseline_statistics")
     baseline_constraints = _load_json(required_path(env, "baseline_constraints"), "baseline_constraints")
     kind, options = _parse_monitor_format(env.get("dataset_format"))
+    header_names: list[str] | None = None
+    accs: list[ColumnAccumulator] = []
     if kind == "csv":
         rows, header_names = _csv_rows(source, options)
+        n_rows = len(rows)
+        width = max((len(r) for r in rows), default=0)
     else:
-        rows, header_names = _capture_rows(source, options, env), None
-    if not rows:
+        accs, n_rows = _capture_columns(source, options, env)
+        width = len(accs)
+    if not n_rows:
         raise _no_data(source)
-    width = max(len(r) for r in rows)
     base_names = [f.get("name") for f in baseline_stats.get("features") or []]
     if not base_names and optional_path(env, "feature_schema") is not None:
         from .data_quality import schema_column_names
@@ -147,13 +152,20 @@ def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
         base_names = schema_column_names(optional_path(env, "feature_schema"))
     names = [base_names[j] if j < len(base_names) and base_names[j] else
              (header_names[j] if header_names and j < len(header_names) else f"_c{j}") for j in range(width)]
-    columns = [[(r[j] if j < len(r) and r[j] != "" else None) for r in rows] for j in range(width)]
-    profiles = profile_dataset(names, columns)
-    stats = statistics_document(profiles, len(rows))
-    violations = data_quality_violations(stats, baseline_stats, baseline_constraints, columns)
+    if kind == "csv":
+        columns = [[(r[j] if j < len(r) and r[j] != "" else None) for r in rows] for j in range(width)]
+        del rows
+        profiles = profile_dataset(names, columns)
+        del columns
+    else:
+        for acc, name in zip(accs, names):
+            acc.name = name
+        profiles = [acc.finish() for acc in accs]
+    stats = statistics_document(profiles, n_rows)
+    violations = data_quality_violations(stats, baseline_stats, baseline_constraints, profiles)
     write_json(output / "statistics.json", stats)
     write_json(output / "constraint_violations.json", {"violations": violations})
-    print(f"analysed {len(rows)} rows, {width} columns; {len(violations)} violations")
+    print(f"analysed {n_rows} rows, {width} columns; {len(violations)} violations")
     return _status(violations)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .datatypes import FRACTIONAL_T, INTEGRAL_T, STRING_T, UNKNOWN_T, value_type
 from .kll import KLLSketch
+from .statistics import ColumnProfile
 
 C_ALPHA = 1.8
 DISABLED = "Disabled"
@@ -66,8 +67,15 @@ def _pct(fraction: float) -> str:
 
 
 # -- per-value facts -----------------------------------------------------------------------
-def _value_counts(stats: Mapping[str, Any], raw: Sequence[str | None] | None) -> Counter | None:
-    """Present value texts -> counts (exact from ``raw``; else buckets / sketch items)."""
+def _value_counts(stats: Mapping[str, Any], raw: Any) -> Counter | None:
+    """Present value texts -> counts (exact from ``raw``; else buckets / sketch items).
+
+    ``raw`` is the column's raw values, or a ``ColumnProfile`` (the streaming profiler keeps the
+    counts of every present value text instead of the values)."""
+    if isinstance(raw, ColumnProfile):
+        if raw.value_counts is not None:
+            return raw.value_counts
+        raw = None
     if raw is not None:
         return Counter(v for v in raw if v is not None and v != "")
     if "string_statistics" in stats:
@@ -85,14 +93,18 @@ def _value_counts(stats: Mapping[str, Any], raw: Sequence[str | None] | None) ->
     return counts
 
 
-def _type_match_fraction(expected: str, counts: Counter) -> float:
-    """Share of present values whose text is of type ``expected``; Integral texts count as Fractional."""
-    total = sum(counts.values())
+def _type_match_fraction(expected: str, counts: Counter, type_counts: Mapping[str, int] | None = None) -> float:
+    """Share of present values whose text is of type ``expected``; Integral texts count as Fractional.
+
+    ``type_counts`` (Deequ class -> count of present values), when known, saves classifying every text."""
+    total = sum(type_counts.values()) if type_counts is not None else sum(counts.values())
     if total == 0:
         return 1.0
     ok = {INTEGRAL_T: (INTEGRAL_T,), FRACTIONAL_T: (INTEGRAL_T, FRACTIONAL_T)}.get(expected)
     if ok is None:  # String accepts anything
         return 1.0
+    if type_counts is not None:
+        return sum(c for k, c in type_counts.items() if k in ok) / total
     return sum(c for v, c in counts.items() if value_type(v) in ok) / total
 
 
@@ -138,7 +150,7 @@ def _violation(name: str, check: str, description: str) -> dict[str, str]:
 
 
 def _feature_checks(base_c: Mapping[str, Any], base_s: Mapping[str, Any] | None, cur_s: Mapping[str, Any],
-                    cfg: Mapping[str, Any], raw: Sequence[str | None] | None) -> list[dict[str, str]]:
+                    cfg: Mapping[str, Any], raw: Any) -> list[dict[str, str]]:
     name = base_c.get("name") or cur_s.get("name")
     out: list[dict[str, str]] = []
     expected = base_c.get("inferred_type") or (base_s or {}).get("inferred_type") or UNKNOWN_T
@@ -147,7 +159,7 @@ def _feature_checks(base_c: Mapping[str, Any], base_s: Mapping[str, Any] | None,
     type_ok = True
     if expected in (INTEGRAL_T, FRACTIONAL_T) and counts is not None:
         want = _threshold(cfg.get("datatype_check_threshold"), 1.0)
-        frac = _type_match_fraction(expected, counts)
+        frac = _type_match_fraction(expected, counts, raw.type_counts if isinstance(raw, ColumnProfile) else None)
         if frac < want:
             type_ok = False
             out.append(_violation(name, "data_type_check",
@@ -206,8 +218,10 @@ def _disabled(feature: Mapping[str, Any]) -> bool:
 
 def data_quality_violations(current_stats: Mapping[str, Any], baseline_stats: Mapping[str, Any],
                             baseline_constraints: Mapping[str, Any],
-                            current_columns: Sequence[Sequence[str | None]] | None = None) -> list[dict[str, str]]:
-    """Violations of the data-quality checks (5.4), in feature order then check order."""
+                            current_columns: Sequence[Any] | None = None) -> list[dict[str, str]]:
+    """Violations of the data-quality checks (5.4), in feature order then check order.
+
+    ``current_columns[i]``: the raw values of current feature i, or its ``ColumnProfile``."""
     global_cfg = baseline_constraints.get("monitoring_config") or {}
     if global_cfg.get("evaluate_constraints") == DISABLED:
         return []
