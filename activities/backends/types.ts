@@ -99,6 +99,11 @@ export interface JobDescription {
 }
 
 export interface JobRunner {
+  /**
+   * How a waiting activity spaces its Describe* calls: from MLOPS_JOB_POLL_MS, growing by `factor`
+   * per poll up to `maxIntervalMs`. Unset: a fixed interval (local jobs are cheap to describe).
+   */
+  readonly pollBackoff?: { factor: number; maxIntervalMs: number };
   /** Starts the job, or finds it already started under that name (`alreadyExisted: true`). */
   startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }>;
   startProcessingJob(spec: ProcessingJobSpec): Promise<{ alreadyExisted: boolean }>;

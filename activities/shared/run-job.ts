@@ -29,9 +29,23 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
   });
   ctx.heartbeat({ jobName, status: 'Started', adopted: alreadyExisted });
   if (alreadyExisted) ctx.log.info('adopted an existing job instead of starting a second one', { jobName });
+  let intervalMs = options.pollIntervalMs;
+  let describeFailures = 0;
   try {
     for (;;) {
-      const description = await jobs.describeJob(kind, jobName);
+      let description: JobDescription | undefined;
+      try {
+        description = await jobs.describeJob(kind, jobName);
+        describeFailures = 0;
+      } catch (err) {
+        // A throttled or briefly unreachable control plane: keep polling (heartbeats go on) instead
+        // of failing the attempt; bad input and repeated failures still end it.
+        if (err instanceof ApplicationFailure || ++describeFailures >= MAX_DESCRIBE_FAILURES) throw err;
+        ctx.log.warn('describing the job failed; polling again', { jobName, error: err instanceof Error ? err.message : String(err), attempt: describeFailures });
+        await sleepHeartbeating(ctx, intervalMs, { jobName, status: 'Unknown', describeFailures });
+        intervalMs = nextInterval(intervalMs, jobs.pollBackoff ?? { factor: 2, maxIntervalMs: Math.max(options.pollIntervalMs, 5_000) });
+        continue;
+      }
       if (!description) throw new Error(`${kind} job ${jobName} vanished after it was started`);
       ctx.heartbeat({ jobName, status: description.status, secondaryStatus: description.secondaryStatus });
       if (description.status === 'Completed') return { description, summary: summarize(description, alreadyExisted) };
@@ -45,7 +59,8 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
           details: [summarize(description, alreadyExisted)],
         });
       }
-      await ctx.sleep(options.pollIntervalMs);
+      await sleepHeartbeating(ctx, intervalMs, { jobName, status: description.status, secondaryStatus: description.secondaryStatus });
+      if (jobs.pollBackoff) intervalMs = nextInterval(intervalMs, jobs.pollBackoff);
     }
   } catch (err) {
     // Stop the job only when the workflow asked for cancellation, not when this worker shuts
@@ -55,6 +70,23 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
     }
     throw err;
   }
+}
+
+/** Consecutive failed Describe* calls before the attempt fails (Temporal then retries it; the retry adopts the job). */
+const MAX_DESCRIBE_FAILURES = 5;
+
+/** Heartbeats at least every few seconds while waiting, so long poll intervals stay within the heartbeat timeout (10 s). */
+const HEARTBEAT_EVERY_MS = 3_000;
+
+async function sleepHeartbeating(ctx: Context, ms: number, details: Record<string, unknown>): Promise<void> {
+  for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
+    await ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
+    if (left > HEARTBEAT_EVERY_MS) ctx.heartbeat(details);
+  }
+}
+
+export function nextInterval(currentMs: number, backoff: { factor: number; maxIntervalMs: number }): number {
+  return Math.min(Math.round(currentMs * backoff.factor), backoff.maxIntervalMs);
 }
 
 export function summarize(d: JobDescription, adopted: boolean): JobSummary {

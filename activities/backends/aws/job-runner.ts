@@ -53,6 +53,8 @@ export class AwsJobInputError extends MissingInputError {
  */
 export class AwsJobRunner implements JobRunner {
   private readonly recent = new Map<string, { at: number; description: JobDescription }>();
+  /** SageMaker jobs run for minutes and Describe* calls are rate-limited: back off to one call per 30 s. */
+  readonly pollBackoff = { factor: 1.5, maxIntervalMs: 30_000 };
 
   constructor(private readonly options: AwsJobRunnerOptions) {}
 

@@ -153,6 +153,54 @@ describe('activities/shared/run-job', () => {
     assert.equal(jobs.described, 0);
   });
 
+  it('when the backend asks for backoff, then the poll interval grows by its factor up to its maximum', async () => {
+    const jobs = fakeJobs([description('InProgress'), description('InProgress'), description('InProgress'), description('InProgress'), description('Completed')]);
+    const slept: number[] = [];
+    const env = quietActivityEnvironment();
+    const withBackoff: JobRunner = { ...jobs, pollBackoff: { factor: 2, maxIntervalMs: 5000 } };
+    const sleep = env.context.sleep.bind(env.context);
+    // Records the waits instead of waiting them (Context.sleep is read-only in its type).
+    Object.defineProperty(env.context, 'sleep', {
+      value: async (ms: number) => {
+        slept.push(ms);
+        return sleep(1);
+      },
+    });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await runJob(env, withBackoff, { pollIntervalMs: 1000 });
+    // 1 s, 2 s, 4 s (slept as 3 + 1 with a heartbeat between), then capped at 5 s (3 + 2)
+    assert.deepEqual(slept, [1000, 2000, 3000, 1000, 3000, 2000]);
+    assert.equal(beats.length, 1 + 5 + 2, 'after the start, after every poll, and inside the long waits');
+  });
+
+  it('when describing fails transiently, then polling goes on; after repeated failures the attempt fails (and a retry adopts the job)', async () => {
+    let calls = 0;
+    const flaky: JobRunner = {
+      ...fakeJobs([]),
+      async describeJob() {
+        calls++;
+        if (calls <= 2) throw new Error('ThrottlingException: Rate exceeded');
+        return description('Completed');
+      },
+    };
+    assert.equal((await runJob(quietActivityEnvironment(), flaky)).description.status, 'Completed');
+    const down: JobRunner = {
+      ...fakeJobs([]),
+      async describeJob() {
+        throw new Error('connect ECONNREFUSED');
+      },
+    };
+    await assert.rejects(runJob(quietActivityEnvironment(), down), /ECONNREFUSED/);
+    const invalid: JobRunner = {
+      ...fakeJobs([]),
+      async describeJob() {
+        throw ApplicationFailure.nonRetryable('bad name', ErrorType.InvalidInput);
+      },
+    };
+    await assert.rejects(runJob(quietActivityEnvironment(), invalid), /bad name/);
+  });
+
   it('when the workflow cancels the activity while it polls, then the job is stopped', async () => {
     const jobs = fakeJobs([description('InProgress')]);
     const env = quietActivityEnvironment();
