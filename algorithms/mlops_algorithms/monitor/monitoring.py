@@ -108,8 +108,10 @@ def _capture_columns(source: Path, options: Mapping[str, Any], env: Mapping[str,
     return accs, rows
 
 
-def _csv_rows(source: Path, options: Mapping[str, Any]) -> tuple[list[list[str]], list[str] | None]:
-    """Batch capture CSV: ``record_id,<features>,prediction`` -> prediction first, record_id dropped."""
+def _csv_columns(source: Path, options: Mapping[str, Any]) -> tuple[list[list[str | None]], list[str] | None, int]:
+    """Batch capture CSV: ``record_id,<features>,prediction`` -> prediction first, record_id dropped.
+
+    Returns (columns of raw values, None = missing; header names or None; row count)."""
     header = options.get("header", True)
     if not isinstance(header, bool):
         raise ClientError("dataset_format.csv.header must be true or false")
@@ -123,8 +125,7 @@ def _csv_rows(source: Path, options: Mapping[str, Any]) -> tuple[list[list[str]]
     order = list(range(len(names)))
     if header and "prediction" in names:
         order = [names.index("prediction")] + [j for j in order if names[j] not in ("prediction", "record_id")]
-    rows = [[data.columns[j][i] or "" for j in order] for i in range(data.rows)]
-    return rows, ([names[j] for j in order] if header else None)
+    return [data.columns[j] for j in order], ([names[j] for j in order] if header else None), data.rows
 
 
 def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
@@ -136,10 +137,10 @@ def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
     kind, options = _parse_monitor_format(env.get("dataset_format"))
     header_names: list[str] | None = None
     accs: list[ColumnAccumulator] = []
+    columns: list[list[str | None]] = []
     if kind == "csv":
-        rows, header_names = _csv_rows(source, options)
-        n_rows = len(rows)
-        width = max((len(r) for r in rows), default=0)
+        columns, header_names, n_rows = _csv_columns(source, options)
+        width = len(columns)
     else:
         accs, n_rows = _capture_columns(source, options, env)
         width = len(accs)
@@ -153,8 +154,6 @@ def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
     names = [base_names[j] if j < len(base_names) and base_names[j] else
              (header_names[j] if header_names and j < len(header_names) else f"_c{j}") for j in range(width)]
     if kind == "csv":
-        columns = [[(r[j] if j < len(r) and r[j] != "" else None) for r in rows] for j in range(width)]
-        del rows
         profiles = profile_dataset(names, columns)
         del columns
     else:
