@@ -63,6 +63,8 @@ def assert_same(profile: Any, ref: dict[str, Any], exact_moments: bool) -> None:
     stats = profile.statistics
     assert profile.inferred_type == ref["inferred_type"]
     assert (profile.num_present, profile.num_missing) == (ref["common"]["num_present"], ref["common"]["num_missing"])
+    total = ref["common"]["num_present"] + ref["common"]["num_missing"]
+    assert profile.completeness == (ref["common"]["num_present"] / total if total else 0.0)
     assert profile.value_counts == ref["counts"]
     assert profile.histogram == ref["histogram"]
     kind = ref["inferred_type"]

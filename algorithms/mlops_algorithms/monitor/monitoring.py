@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..contract import ClientError, data_files
-from .capture import CaptureRecord, flatten, read_capture
+from .capture import CaptureRecord, read_capture
 from .config import optional_path, required_path
 from .dataset import read_csv_dataset
 from .jsonio import write_json
