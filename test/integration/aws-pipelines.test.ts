@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ListProcessingJobsCommand, ListTrainingJobsCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { DescribeTrainingJobCommand, DescribeTransformJobCommand, ListProcessingJobsCommand, ListTrainingJobsCommand, ListTransformJobsCommand } from '@aws-sdk/client-sagemaker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { LocalJobRunner } from '../../activities/backends/local/job-runner';
 import { LocalObjectStore } from '../../activities/backends/local/object-store';
-import type { Backend, JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
+import type { Backend } from '../../activities/backends/types';
+import { ContainersForMoto } from '../helpers/moto-containers';
+import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
+import type { MonitoringInput } from '../../common/types/monitoring';
+import { readLifecycleState } from '../../client/lifecycle/ensure';
+import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
+import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
+import { monitoringPipeline } from '../../workflows';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { waitForTrainingReport } from '../../client/training/report';
@@ -17,75 +24,7 @@ import { DATASET, tempDir, testConfig } from '../helpers/integration';
 import { createMotoBackend, startMoto, type MotoBackend, type MotoServer } from '../helpers/moto';
 import { createLocalEnv, PYTHON } from '../helpers/temporal-env';
 
-/**
- * moto accepts CreateProcessingJob / CreateTrainingJob but runs nothing: it reports every job
- * Completed at once, writes no output and reports one fixed metric. This stand-in plays the part
- * of SageMaker's containers: for each job the aws backend created in moto, it runs the same
- * algorithm (the repo's algorithms/, through the local job runner) on the job's inputs copied
- * out of moto's S3, writes the job's outputs back into moto's S3, and holds the job InProgress
- * until they are there. The aws backend's own calls (create, describe, S3, SSM, SNS, registry,
- * hosting) all go over HTTP to moto; only finalMetrics, which moto cannot report, come from the
- * stand-in's run of the job.
- */
-class ContainersForMoto implements JobRunner {
-  private readonly synced = new Set<string>();
-
-  constructor(
-    private readonly aws: JobRunner,
-    private readonly awsStore: ObjectStore,
-    private readonly local: LocalJobRunner,
-    private readonly localStore: LocalObjectStore,
-    private readonly bucket: string,
-  ) {}
-
-  async startTrainingJob(spec: TrainingJobSpec) {
-    const started = await this.aws.startTrainingJob(spec);
-    await this.copy(this.awsStore, this.localStore);
-    await this.local.startTrainingJob(spec);
-    return started;
-  }
-
-  async startProcessingJob(spec: ProcessingJobSpec) {
-    const started = await this.aws.startProcessingJob(spec);
-    await this.copy(this.awsStore, this.localStore);
-    await this.local.startProcessingJob(spec);
-    return started;
-  }
-
-  async startTransformJob(spec: TransformJobSpec) {
-    const started = await this.aws.startTransformJob(spec);
-    await this.copy(this.awsStore, this.localStore);
-    await this.local.startTransformJob(spec);
-    return started;
-  }
-
-  async describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined> {
-    const onMoto = await this.aws.describeJob(kind, jobName);
-    if (!onMoto) return undefined;
-    const ran = await this.local.describeJob(kind, jobName);
-    if (!ran || ran.status === 'InProgress') return { ...onMoto, status: 'InProgress', secondaryStatus: ran?.secondaryStatus ?? 'Starting' };
-    if (!this.synced.has(`${kind}/${jobName}`)) {
-      await this.copy(this.localStore, this.awsStore); // the container's outputs, uploaded as SageMaker would
-      this.synced.add(`${kind}/${jobName}`);
-    }
-    return { ...onMoto, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics: ran.finalMetrics };
-  }
-
-  async stopJob(kind: JobKind, jobName: string) {
-    await this.local.stopJob(kind, jobName);
-    await this.aws.stopJob(kind, jobName);
-  }
-
-  /** Copies every object of the bucket the target lacks or holds with other content. */
-  private async copy(from: ObjectStore, to: ObjectStore): Promise<void> {
-    for (const uri of await from.list(`s3://${this.bucket}/`)) {
-      const [a, b] = await Promise.all([from.head(uri), to.head(uri)]);
-      if (a && a.etag !== b?.etag) await to.put(uri, await from.get(uri), a.contentType ? { contentType: a.contentType } : {});
-    }
-  }
-}
-
-describe('aws training pipeline (integration: dev server, aws backend on moto over HTTP, jobs played by the local algorithms)', function () {
+describe('aws pipelines (integration: dev server, aws backend on moto over HTTP, jobs played by the local algorithms)', function () {
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let moto: MotoServer;
@@ -106,7 +45,7 @@ describe('aws training pipeline (integration: dev server, aws backend on moto ov
     const localStore = new LocalObjectStore(path.join(home, 'containers', 'objects'));
     const local = new LocalJobRunner({ jobsRoot: path.join(home, 'containers', 'jobs'), python: PYTHON, algorithmsDir: path.join(REPO_ROOT, 'algorithms'), objectStore: localStore });
     backend = { ...aws.backend, jobs: new ContainersForMoto(aws.backend.jobs, aws.backend.objectStore, local, localStore, config.bucket) };
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50 });
+    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
     running = Promise.all(workers.map((w) => w.run()));
   });
 
@@ -182,5 +121,53 @@ describe('aws training pipeline (integration: dev server, aws backend on moto ov
     for (const family of ['xgboost', 'linear-learner'] as const) {
       assert.equal((await backend.parameters.get(parameterNames.champion(family, 'model-version')))?.value, '1');
     }
+  });
+
+  it('batch scoring on the aws backend: the scoring file in S3, a transform job per champion with DataProcessing, outputs and capture in S3, a scoring record in the insights table', async () => {
+    const dataUri = `s3://${config.bucket}/scoring/scoring-sample.csv`;
+    await backend.objectStore.put(dataUri, await fs.readFile(path.join(REPO_ROOT, 'data', 'scoring-sample.csv')));
+    const started = await startScoring(env.client, backend, config, { data: dataUri, trigger: 'test' });
+    const report = await waitForScoringReport(started.handle, (runId) => runId);
+    assert.equal(report.status, 'completed', JSON.stringify(report));
+    assert.deepEqual(report.outputs.map((o) => [o.family, o.outputUris.length, o.captureUris.length]).sort(), [['linear-learner', 1, 1], ['xgboost', 1, 1]]);
+    const jobs = (await aws.clients.sagemaker.send(new ListTransformJobsCommand({ MaxResults: 100 }))).TransformJobSummaries ?? [];
+    assert.equal(jobs.length, 2, 'one transform job per champion');
+    for (const summary of jobs) {
+      const job = await aws.clients.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
+      assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+    }
+    const outputs = (await backend.objectStore.list(`s3://${config.bucket}/scored/`)).filter((u) => u.endsWith('.out'));
+    assert.equal(outputs.length, 2);
+    const lines = (await backend.objectStore.get(outputs[0]!)).toString('utf8').trim().split('\n');
+    assert.equal(lines.length, 200);
+    const records = await readInsightRows(backend.objectStore, config.bucket, 'scoring_records');
+    assert.deepEqual(records.map((r) => [r.family, r.records]).sort(), [['linear-learner', 200], ['xgboost', 200]]);
+  });
+
+  it('monitoring on the aws backend: reads the batch capture from S3, writes Model Monitor files and drift records there, and alerts the lifecycle on shifted data', async () => {
+    const monitor = (n: number) => {
+      const input: MonitoringInput = { family: 'xgboost', trigger: 'test', config: defaultMonitoringConfig(config) };
+      return env.client.workflow.execute(monitoringPipeline, { taskQueue: input.config.taskQueues.orchestration, workflowId: `monitoring-xgboost/aws-${n}`, args: [input] });
+    };
+    const clean = await monitor(1);
+    assert.equal(clean.outcome, 'no-drift', JSON.stringify(clean));
+    assert.equal(clean.filesRead, 1, 'the batch capture of the scoring run');
+
+    const dataUri = `s3://${config.bucket}/scoring/scoring-shifted.csv`;
+    await backend.objectStore.put(dataUri, await fs.readFile(path.join(REPO_ROOT, 'data', 'scoring-shifted.csv')));
+    const scored = await startScoring(env.client, backend, config, { data: dataUri, families: ['xgboost'], trigger: 'test' });
+    assert.equal((await waitForScoringReport(scored.handle, (r) => r)).status, 'completed');
+    const drift = await monitor(2);
+    assert.equal(drift.outcome, 'drift', JSON.stringify(drift));
+    assert.equal(drift.filesRead, 1, 'only the new capture (bookmark in S3)');
+    const report = drift.dataQuality!.reportUri;
+    for (const file of ['statistics.json', 'constraint_violations.json']) assert.ok(await backend.objectStore.head(`${report}/${file}`), `${file} in moto's S3 under ${report}`);
+    const violations = JSON.parse((await backend.objectStore.get(`${report}/constraint_violations.json`)).toString('utf8')) as { violations: { feature_name: string; constraint_check_type: string }[] };
+    assert.ok(violations.violations.some((v) => v.feature_name === 'Mileage' && v.constraint_check_type === 'baseline_drift_check'));
+    const rows = await readInsightRows(backend.objectStore, config.bucket, 'drift_records');
+    assert.ok(rows.some((r) => r.feature === 'Mileage' && r.monitoring_workflow_id === 'monitoring-xgboost/aws-2'));
+    const published = (await moto.snsMessages(aws.topicArn)).map((m) => (JSON.parse(m.message) as { kind: string }).kind);
+    assert.ok(published.includes('drift.detected'), published.join(', '));
+    assert.equal((await readLifecycleState(env.client, 'xgboost'))?.recentAlerts.length, 1, 'the drift alert reached the lifecycle');
   });
 });

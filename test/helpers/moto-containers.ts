@@ -1,0 +1,74 @@
+import type { LocalJobRunner } from '../../activities/backends/local/job-runner';
+import type { LocalObjectStore } from '../../activities/backends/local/object-store';
+import type { JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
+
+/**
+ * moto accepts CreateProcessingJob / CreateTrainingJob but runs nothing: it reports every job
+ * Completed at once, writes no output and reports one fixed metric. This stand-in plays the part
+ * of SageMaker's containers: for each job the aws backend created in moto, it runs the same
+ * algorithm (the repo's algorithms/, through the local job runner) on the job's inputs copied
+ * out of moto's S3, writes the job's outputs back into moto's S3, and holds the job InProgress
+ * until they are there. The aws backend's own calls (create, describe, S3, SSM, SNS, registry,
+ * hosting) all go over HTTP to moto; only finalMetrics, which moto cannot report, come from the
+ * stand-in's run of the job.
+ */
+export class ContainersForMoto implements JobRunner {
+  private readonly synced = new Set<string>();
+
+  constructor(
+    private readonly aws: JobRunner,
+    private readonly awsStore: ObjectStore,
+    private readonly local: LocalJobRunner,
+    private readonly localStore: LocalObjectStore,
+    private readonly bucket: string,
+  ) {}
+
+  async startTrainingJob(spec: TrainingJobSpec) {
+    const started = await this.aws.startTrainingJob(spec);
+    await this.copy(this.awsStore, this.localStore);
+    await this.local.startTrainingJob(spec);
+    return started;
+  }
+
+  async startProcessingJob(spec: ProcessingJobSpec) {
+    const started = await this.aws.startProcessingJob(spec);
+    await this.copy(this.awsStore, this.localStore);
+    await this.local.startProcessingJob(spec);
+    return started;
+  }
+
+  async startTransformJob(spec: TransformJobSpec) {
+    const started = await this.aws.startTransformJob(spec);
+    await this.copy(this.awsStore, this.localStore);
+    await this.local.startTransformJob(spec);
+    return started;
+  }
+
+  async describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined> {
+    const onMoto = await this.aws.describeJob(kind, jobName);
+    if (!onMoto) return undefined;
+    const ran = await this.local.describeJob(kind, jobName);
+    if (!ran || ran.status === 'InProgress') return { ...onMoto, status: 'InProgress', secondaryStatus: ran?.secondaryStatus ?? 'Starting' };
+    if (!this.synced.has(`${kind}/${jobName}`)) {
+      await this.copy(this.localStore, this.awsStore); // the container's outputs, uploaded as SageMaker would
+      this.synced.add(`${kind}/${jobName}`);
+    }
+    // Described again now that the outputs are in S3 (a Completed job's outputs exist on SageMaker).
+    const completed = (await this.aws.describeJob(kind, jobName)) ?? onMoto;
+    return { ...completed, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics: ran.finalMetrics };
+  }
+
+  async stopJob(kind: JobKind, jobName: string) {
+    await this.local.stopJob(kind, jobName);
+    await this.aws.stopJob(kind, jobName);
+  }
+
+  /** Copies every object of the bucket the target lacks or holds with other content. */
+  private async copy(from: ObjectStore, to: ObjectStore): Promise<void> {
+    for (const uri of await from.list(`s3://${this.bucket}/`)) {
+      const [a, b] = await Promise.all([from.head(uri), to.head(uri)]);
+      if (a && a.etag !== b?.etag) await to.put(uri, await from.get(uri), a.contentType ? { contentType: a.contentType } : {});
+    }
+  }
+}
+
