@@ -4,11 +4,18 @@ import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
 import { createLocalBackend, createLocalEndpointHost } from './local';
 import { createAwsBackend, createAwsClients } from './aws';
+import { AwsObjectStore } from './aws/object-store';
 import type { EndpointHost, EndpointHostOptions } from './local/endpoint-host/endpoint-host';
 
 /** The local endpoint host for this configuration (the local backend's SageMaker hosting). */
 export function createEndpointHost(config: Config, options: Pick<EndpointHostOptions, 'readyTimeoutMs' | 'log'> = {}): EndpointHost {
   return createLocalEndpointHost({ home: config.home, python: config.python, algorithmsDir: path.join(REPO_ROOT, 'algorithms'), ...options });
+}
+
+/** The S3-compatible store (MinIO) the local backend imports dropped files from. */
+function upstreamObjectStore(config: Config, endpoint: string): AwsObjectStore {
+  const credentials = config.s3UpstreamAccessKeyId && config.s3UpstreamSecretAccessKey ? { accessKeyId: config.s3UpstreamAccessKeyId, secretAccessKey: config.s3UpstreamSecretAccessKey } : undefined;
+  return new AwsObjectStore(createAwsClients({ region: config.awsRegion, endpoint, ...(credentials ? { credentials } : {}) }).s3);
 }
 
 /** Picks the backend named by the configuration. Only this file and `workers/` import a backend folder. */
@@ -21,6 +28,7 @@ export function createBackend(config: Config): Backend {
         algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
         notifyWebhookUrl: config.notifyWebhookUrl,
         endpointHostUrl: `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`,
+        ...(config.s3UpstreamEndpoint ? { upstreamObjectStore: upstreamObjectStore(config, config.s3UpstreamEndpoint) } : {}),
       });
     case 'aws':
       if (!config.awsRoleArn) throw new Error('MLOPS_BACKEND=aws needs MLOPS_AWS_ROLE_ARN (the execution role of SageMaker jobs and models)');

@@ -61,6 +61,12 @@ export const configSchema = z.object({
   webhookDispatch: z
     .enum(['queued', 'direct'])
     .describe('MLOPS_WEBHOOK_DISPATCH: queued = journal each event durably and answer at once, runs start right after; direct = answer once Temporal started the run.'),
+  s3UpstreamEndpoint: z
+    .url()
+    .optional()
+    .describe('MLOPS_S3_UPSTREAM_ENDPOINT: local backend: an S3-compatible store (MinIO) whose objects are imported on first read, so files dropped there run (credentials: MLOPS_S3_UPSTREAM_ACCESS_KEY_ID / _SECRET_ACCESS_KEY).'),
+  s3UpstreamAccessKeyId: z.string().min(1).optional().describe('MLOPS_S3_UPSTREAM_ACCESS_KEY_ID: access key of the upstream store (unset: the AWS SDK default chain).'),
+  s3UpstreamSecretAccessKey: z.string().min(1).optional().describe('MLOPS_S3_UPSTREAM_SECRET_ACCESS_KEY: its secret key (secret).'),
   awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1').describe('MLOPS_AWS_REGION: region of SageMaker, S3, SNS and SSM (aws backend).'),
   awsRoleArn: z
     .string()
@@ -132,6 +138,9 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   webhookSnsMaxAgeSeconds: 'MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS',
   webhookMaxBodyBytes: 'MLOPS_WEBHOOK_MAX_BODY',
   webhookDispatch: 'MLOPS_WEBHOOK_DISPATCH',
+  s3UpstreamEndpoint: 'MLOPS_S3_UPSTREAM_ENDPOINT',
+  s3UpstreamAccessKeyId: 'MLOPS_S3_UPSTREAM_ACCESS_KEY_ID',
+  s3UpstreamSecretAccessKey: 'MLOPS_S3_UPSTREAM_SECRET_ACCESS_KEY',
   awsRegion: 'MLOPS_AWS_REGION',
   awsRoleArn: 'MLOPS_AWS_ROLE_ARN',
   awsEndpoint: 'MLOPS_AWS_ENDPOINT',
@@ -145,7 +154,7 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
 };
 
 /** Keys whose values `mlops config` never prints. */
-export const SECRET_KEYS: ReadonlySet<keyof Config> = new Set(['webhookToken', 'webhookHmacSecret']);
+export const SECRET_KEYS: ReadonlySet<keyof Config> = new Set(['webhookToken', 'webhookHmacSecret', 's3UpstreamSecretAccessKey']);
 
 /** Ports of the local stack, all derived from one base so two stacks can run side by side. */
 export function stackPorts(portBase: number) {

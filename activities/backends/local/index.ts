@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Backend } from '../types';
+import type { Backend, ObjectStore } from '../types';
 import { EndpointHost, type EndpointHostOptions } from './endpoint-host/endpoint-host';
 import { LocalJobRunner } from './job-runner';
 import { LocalModelHosting } from './model-hosting';
@@ -7,6 +7,7 @@ import { LocalModelRegistry } from './model-registry';
 import { LocalNotifier } from './notifier';
 import { LocalObjectStore } from './object-store';
 import { LocalParameterStore } from './parameter-store';
+import { ReadThroughObjectStore } from './read-through-object-store';
 
 export interface LocalBackendOptions {
   home: string;
@@ -15,6 +16,8 @@ export interface LocalBackendOptions {
   notifyWebhookUrl?: string;
   /** Where the endpoint host listens (the stack starts it); without it the host finds changes by polling. */
   endpointHostUrl?: string;
+  /** An S3-compatible store whose objects are imported on first read (MLOPS_S3_UPSTREAM_ENDPOINT). */
+  upstreamObjectStore?: ObjectStore;
 }
 
 /** Where the local backend keeps each thing under its data dir (shared by the backend and the endpoint host). */
@@ -24,7 +27,8 @@ function localPaths(home: string) {
 
 /** The embedded backend: everything under one data dir, jobs as local processes. */
 export function createLocalBackend(options: LocalBackendOptions): Backend {
-  const objectStore = new LocalObjectStore(localPaths(options.home).objects);
+  const root = localPaths(options.home).objects;
+  const objectStore = options.upstreamObjectStore ? new ReadThroughObjectStore(root, options.upstreamObjectStore) : new LocalObjectStore(root);
   return {
     name: 'local',
     objectStore,
