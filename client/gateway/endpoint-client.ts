@@ -12,11 +12,24 @@ export class EndpointCallError extends Error {
   }
 }
 
+/** What the gateway needs from a runtime: one CSV record in, one prediction out. */
+export interface EndpointInvoker {
+  invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Built-in algorithms answer one value per line (or comma separated): the first is the prediction. */
+export function parsePrediction(endpointName: string, text: string): number {
+  const value = Number(text.split(/[\n,]/)[0]!.trim());
+  if (!Number.isFinite(value)) throw new EndpointCallError(endpointName, `${endpointName} answered '${text.slice(0, 100)}', not a number`, 'model-error');
+  return value;
+}
+
 /**
  * InvokeEndpoint over a keep-alive pool (the local endpoint host speaks SageMaker's runtime API):
  * one CSV record in, one number out, bounded by a timeout so the gateway never hangs.
  */
-export class EndpointClient {
+export class EndpointClient implements EndpointInvoker {
   private readonly pool: Pool;
 
   constructor(
@@ -51,10 +64,7 @@ export class EndpointClient {
       const kind = response.statusCode === 424 ? 'model-error' : 'unavailable';
       throw new EndpointCallError(endpointName, `${endpointName} answered ${response.statusCode}: ${text.slice(0, 300)}`, kind);
     }
-    // Built-in algorithms answer one value per line (or comma separated): split on both.
-    const value = Number(text.split(/[\n,]/)[0]!.trim());
-    if (!Number.isFinite(value)) throw new EndpointCallError(endpointName, `${endpointName} answered '${text.slice(0, 100)}', not a number`, 'model-error');
-    return value;
+    return parsePrediction(endpointName, text);
   }
 
   close(): Promise<void> {

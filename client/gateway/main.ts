@@ -1,6 +1,8 @@
 import { createBackend } from '../../activities/backends';
 import { ConfigError, parseConfig } from '../../common/config/parse';
 import { stackPorts } from '../../common/config/schema';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { AwsEndpointClient } from './aws-endpoint-client';
 import { buildGatewayServer } from './server';
 
 /** The gateway process (started by `mlops stack up`): POST /v1/predict, POST /v1/ground-truth. */
@@ -10,6 +12,7 @@ async function main(): Promise<void> {
   const { app, close } = buildGatewayServer({
     backend: createBackend(config),
     runtimeUrl: `http://127.0.0.1:${ports.endpointHost}`,
+    ...(config.backend === 'aws' ? { endpoints: new AwsEndpointClient(new SageMakerRuntimeClient({ region: config.awsRegion, maxAttempts: 2, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) }), config.gatewayTimeoutMs) } : {}),
     timeoutMs: config.gatewayTimeoutMs,
     onPartial: config.gatewayOnPartial,
     defaultCombiner: config.gatewayCombiner,
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
     maxRecords: 1000,
   });
   await app.listen({ host: '127.0.0.1', port: ports.gateway });
-  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
+  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

@@ -4,7 +4,7 @@ import type { Backend } from '../../activities/backends/types';
 import type { ModelFamily } from '../../common/types/model';
 import { ChampionResolver, type Champion } from './champions';
 import { combine, CombinerError, CombinerRegistry } from './combiners';
-import { EndpointCallError, EndpointClient } from './endpoint-client';
+import { EndpointCallError, EndpointClient, type EndpointInvoker } from './endpoint-client';
 import { PayloadError } from './feature-schema';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
 import { parsePredictionPayload, UnsupportedMediaError, type ParsedRecord } from './payload';
@@ -13,6 +13,8 @@ export interface GatewayOptions {
   backend: Pick<Backend, 'parameters' | 'objectStore'>;
   /** SageMaker runtime API base URL (the local endpoint host). */
   runtimeUrl: string;
+  /** Another runtime (the aws backend: SageMaker Runtime); default: HTTP to `runtimeUrl`. */
+  endpoints?: EndpointInvoker;
   /** Per endpoint call. */
   timeoutMs: number;
   /** One endpoint failed: answer from the others and say so, or fail with 503. */
@@ -40,7 +42,7 @@ interface RecordAnswer {
 export function buildGatewayServer(options: GatewayOptions): { app: FastifyInstance; close: () => Promise<void> } {
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes, keepAliveTimeout: 30_000 });
   const champions = new ChampionResolver(options.backend);
-  const endpoints = new EndpointClient(options.runtimeUrl, options.timeoutMs);
+  const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
   const combiners = new CombinerRegistry(options.combinerBaseDir);
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));

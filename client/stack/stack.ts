@@ -169,10 +169,13 @@ const dashboard = nodeService('dashboard', 'client/dashboard/main.ts', (c) => st
 const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway, webhook, dashboard];
 const REPORTED: ServiceDefinition[] = [temporal, temporalUi, endpointHost, worker, gateway, webhook, dashboard];
 
+/** With the aws backend SageMaker hosts the endpoints: no local endpoint host. */
+const runs = (config: Config) => (service: ServiceDefinition) => service !== endpointHost || config.backend === 'local';
+
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
   const { run, logs } = dirs(config);
   const out: ServiceStatus[] = [];
-  for (const service of REPORTED) {
+  for (const service of REPORTED.filter(runs(config))) {
     const recordName = service === temporalUi ? 'temporal' : service.name;
     const record = await readRecord(run, recordName);
     const alive = record ? await isOurProcess(record) : false;
@@ -193,7 +196,7 @@ export async function stackUp(config: Config, onStep: (message: string) => void 
   const { run, logs } = dirs(config);
   await fs.mkdir(run, { recursive: true });
   await fs.mkdir(logs, { recursive: true });
-  for (const service of SERVICES) {
+  for (const service of SERVICES.filter(runs(config))) {
     const existing = await readRecord(run, service.name);
     if (existing && (await isOurProcess(existing))) {
       if (await waitFor(() => service.healthy(config), service.startTimeoutMs, 200)) {

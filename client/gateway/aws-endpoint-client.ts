@@ -1,0 +1,30 @@
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { EndpointCallError, parsePrediction, type EndpointInvoker } from './endpoint-client';
+
+/** SageMaker Runtime's InvokeEndpoint (the aws backend), with the same timeout and error kinds as the local runtime. */
+export class AwsEndpointClient implements EndpointInvoker {
+  constructor(
+    private readonly runtime: SageMakerRuntimeClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<number> {
+    const abortSignal = AbortSignal.timeout(this.timeoutMs);
+    let body: string;
+    try {
+      const out = await this.runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Accept: 'text/csv', Body: Buffer.from(csvRecord), InferenceId: inferenceId }), { abortSignal });
+      body = Buffer.from(out.Body ?? new Uint8Array()).toString('utf8');
+    } catch (err) {
+      if (abortSignal.aborted) throw new EndpointCallError(endpointName, `${endpointName} did not answer within ${this.timeoutMs} ms`, 'timeout');
+      const name = (err as { name?: string }).name ?? '';
+      // ModelError: the container answered with an error (SageMaker's 424).
+      const kind = name === 'ModelError' || name === 'ModelNotReadyException' ? 'model-error' : 'unavailable';
+      throw new EndpointCallError(endpointName, `${endpointName}: ${name ? `${name}: ` : ''}${(err as Error).message}`, kind);
+    }
+    return parsePrediction(endpointName, body);
+  }
+
+  async close(): Promise<void> {
+    this.runtime.destroy();
+  }
+}
