@@ -58,7 +58,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     for (const up of ups) assert.equal(up.code, 0, up.stderr);
     const statuses = await Promise.all(stacks.map(async (s) => JSON.parse((await mlops(s.env, 'stack', 'status', '--json')).stdout) as StatusJson));
     for (const [i, status] of statuses.entries()) {
-      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker', 'gateway', 'webhook']);
+      assert.deepEqual(status.services.map((x) => x.name), ['temporal', 'temporal-ui', 'endpoint-host', 'worker', 'gateway', 'webhook', 'dashboard']);
       for (const service of status.services) {
         assert.equal(service.state, 'running', `${service.name} of stack ${i}`);
         assert.ok(service.pid && service.pid > 0);
@@ -67,6 +67,9 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
       assert.equal(ui.url, `http://127.0.0.1:${Number(stacks[i]!.env.MLOPS_PORT_BASE) + 1000}`);
       const page = await fetch(ui.url!);
       assert.equal(page.status, 200, 'the Temporal Web UI answers');
+      const dashboard = status.services.find((x) => x.name === 'dashboard')!;
+      assert.equal(dashboard.url, `http://127.0.0.1:${Number(stacks[i]!.env.MLOPS_PORT_BASE) + 1006}`);
+      assert.equal((await fetch(`${dashboard.url}/api/filters`)).status, 200, 'the dashboard answers');
     }
     assert.notEqual(statuses[0]!.services[0]!.pid, statuses[1]!.services[0]!.pid);
     const again = await mlops(stacks[0]!.env, 'stack', 'up');
