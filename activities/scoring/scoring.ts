@@ -25,6 +25,8 @@ export interface BatchTransformInput {
   jobName: string;
   model: ScoringModel;
   inputPrefix: string;
+  /** The scoring file the run was started for (recorded in the insights table). */
+  sourceUri?: string;
   outputPath: string;
   dataProcessing: DataProcessing;
   capture: { destinationUri: string; generateInferenceId: boolean };
@@ -49,7 +51,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
         model_version: input.model.modelVersion,
         scoring_workflow_id: run.workflowId,
         scoring_run_id: run.runId,
-        input_uri: joinUri(input.inputPrefix, name),
+        input_uri: input.sourceUri ?? joinUri(input.inputPrefix, name),
         output_uri: outputUris.find((u) => u.endsWith(`/${name}.out`)) ?? '',
         capture_uri: captureUri,
         records: stats.records,

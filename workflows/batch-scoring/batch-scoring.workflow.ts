@@ -67,6 +67,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
           jobName: scoringJobNames.transform(run, model.family),
           model,
           inputPrefix: featuresPrefix,
+          sourceUri: input.dataUri,
           outputPath: joinUri(config.outputPrefix, key, model.family) + '/',
           dataProcessing: config.dataProcessing,
           capture: { destinationUri: joinUri(config.captureUri, model.family, hour, key) + '/', generateInferenceId: config.generateInferenceId },

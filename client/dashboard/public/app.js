@@ -170,6 +170,10 @@ function drawDrift(records) {
     tension: 0.2,
   }));
   $('drift-chart-empty').hidden = datasets.length > 0;
+  // With runs at a single instant the linear axis would span years around it: pad by an hour.
+  const xs = datasets.flatMap((d) => d.data.map((p) => p.x));
+  const single = xs.length > 0 && Math.min(...xs) === Math.max(...xs);
+  const xRange = single ? { min: xs[0] - 3600_000, max: xs[0] + 3600_000 } : { min: undefined, max: undefined };
   if (!charts.drift) {
     charts.drift = new Chart($('drift-chart'), {
       type: 'line',
@@ -180,7 +184,7 @@ function drawDrift(records) {
         parsing: false,
         interaction: { mode: 'nearest', intersect: false },
         scales: {
-          x: { type: 'linear', ticks: timeTicks },
+          x: { type: 'linear', ticks: timeTicks, ...xRange },
           y: { display: 'auto', title: { display: true, text: 'data drift: distance' } },
           y1: { display: 'auto', position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'model quality: metric' } },
         },
@@ -200,6 +204,7 @@ function drawDrift(records) {
     });
   } else {
     charts.drift.data.datasets = datasets;
+    Object.assign(charts.drift.options.scales.x, xRange);
     charts.drift.update();
   }
 }
