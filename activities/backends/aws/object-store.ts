@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import type { ObjectMetadata, ObjectStore } from '../types';
+import { md5OfFile, uploadDir } from '../files';
 import { call, isErrorNamed, toActivityError } from './aws-errors';
 
 /** User metadata key holding the content's hex MD5 (the ETag is not an MD5 under SSE-KMS or multipart). */
@@ -56,7 +57,7 @@ export class AwsObjectStore implements ObjectStore {
   async putFile(uri: string, localPath: string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
     const { bucket, key } = objectLocation(uri);
     const stat = await fs.stat(localPath);
-    const md5 = await md5OfFile(localPath);
+    const md5 = Buffer.from(await md5OfFile(localPath), 'hex');
     await call(`S3 PutObject ${uri}`, () =>
       this.s3.send(
         new PutObjectCommand({
@@ -164,16 +165,8 @@ export class AwsObjectStore implements ObjectStore {
     return objects.length;
   }
 
-  async uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
-    const files = await listFilesRecursive(localDir);
-    const prefix = prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`;
-    const written: string[] = [];
-    for (const rel of files) {
-      const uri = `${prefix}${rel}`;
-      await this.putFile(uri, path.join(localDir, rel));
-      written.push(uri);
-    }
-    return written;
+  uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
+    return uploadDir(this, localDir, prefixUri);
   }
 
   private async headOrFail(uri: string): Promise<ObjectMetadata> {
@@ -187,31 +180,4 @@ function objectLocation(uri: string): { bucket: string; key: string } {
   const location = parseS3Uri(uri);
   if (location.key.endsWith('/')) throw new Error(`invalid object URI '${uri}': an object key cannot end with /`);
   return location;
-}
-
-async function md5OfFile(file: string): Promise<Buffer> {
-  const hash = createHash('md5');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest();
-}
-
-/** Files under a dir (relative POSIX paths, sorted); a missing dir has none. */
-async function listFilesRecursive(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(sub: string): Promise<void> {
-    let entries;
-    try {
-      entries = await fs.readdir(path.join(dir, sub), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const entry of entries) {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(rel);
-      else if (entry.isFile()) out.push(rel);
-    }
-  }
-  await walk('');
-  return out.sort();
 }

@@ -1,7 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 /** Writes a file atomically (temp file + rename), so readers never see half a file. */
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
@@ -24,33 +23,7 @@ export function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-export async function md5OfFile(file: string): Promise<string> {
-  const hash = createHash('md5');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
-
-/** Every regular file under a dir, as paths relative to it, sorted; dotfiles are skipped. */
-export async function listFilesRecursive(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(current: string, relative: string): Promise<void> {
-    let entries;
-    try {
-      entries = await fs.readdir(current, { withFileTypes: true });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const rel = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(path.join(current, entry.name), rel);
-      else if (entry.isFile()) out.push(rel);
-    }
-  }
-  await walk(dir, '');
-  return out.sort();
-}
+export { listFilesRecursive, md5OfFile } from '../files';
 
 export function isProcessAlive(pid: number): boolean {
   try {

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import type { ObjectMetadata, ObjectStore } from '../types';
+import { uploadDir } from '../files';
 import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, writeFileAtomic } from './fs-utils';
 
 /** Raised for a URI whose key could escape the store or cannot be a file name. */
@@ -140,16 +141,8 @@ export class LocalObjectStore implements ObjectStore {
     return uris.length;
   }
 
-  async uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
-    const files = await listFilesRecursive(localDir);
-    const prefix = prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`;
-    const written: string[] = [];
-    for (const rel of files) {
-      const uri = `${prefix}${rel}`;
-      await this.putFile(uri, path.join(localDir, rel));
-      written.push(uri);
-    }
-    return written;
+  uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
+    return uploadDir(this, localDir, prefixUri);
   }
 }
 
