@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, promises as fs, statSync } from 'node:fs';
+import { mkdirSync, promises as fs, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
 import { buildDashboardServer } from '../../client/dashboard/server';
@@ -20,10 +20,9 @@ import type { MonitoringInput, MonitoringResult } from '../../common/types/monit
 import { createWorkers } from '../../workers/workers';
 import { monitoringPipeline } from '../../workflows';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
+import { launchChromium } from '../helpers/chromium';
 import { createLocalEnv } from '../helpers/temporal-env';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'dashboard-real-run.png');
 
 /**
@@ -44,7 +43,6 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
   let drift: MonitoringResult & { workflowId: string; runId: string };
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install the 'chromium' package (e.g. apt-get install chromium)`);
     env = await createLocalEnv();
     home = await tempDir('dashboard-real-run');
     config = testConfig({ home });
@@ -66,7 +64,7 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
     assert.equal(drift.outcome, 'drift');
     app = buildDashboardServer({ backend, bucket: config.bucket, temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId) });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

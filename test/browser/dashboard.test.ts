@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createLocalBackend } from '../../activities/backends/local';
 import type { Backend } from '../../activities/backends/types';
 import { buildDashboardServer } from '../../client/dashboard/server';
 import { temporalUiUrl } from '../../client/temporal';
 import { parseConfig, REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
+import { launchChromium } from '../helpers/chromium';
 import { createTempDir, removeTempDir } from '../helpers/temp-dir';
 import { produceInsights, type ProducedInsights } from './insights-data';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'dashboard.png');
 
 interface ChartSummary {
@@ -67,7 +66,6 @@ describe('insights dashboard in headless Chromium (system Chromium via playwrigh
   const problems: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the browser tests need the system Chromium; install the 'chromium' package (e.g. apt-get install chromium)`);
     home = await createTempDir('mlops-dashboard-browser-');
     config = parseConfig({ MLOPS_HOME: home, MLOPS_BUCKET: bucket });
     backend = createLocalBackend({ home, python: config.python, algorithmsDir: path.join(REPO_ROOT, 'algorithms') });
@@ -75,7 +73,7 @@ describe('insights dashboard in headless Chromium (system Chromium via playwrigh
     app = buildDashboardServer({ backend, bucket, temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     // Nothing leaves the machine: every request the page makes goes to the dashboard itself.
     context.on('request', (r) => {

@@ -13,16 +13,16 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { ModelLifecycleInput } from '../../common/types/lifecycle';
-import type { DriftAlert, MonitoringInput, RetrainingPolicy } from '../../common/types/monitoring';
+import type { DriftAlert, RetrainingPolicy } from '../../common/types/monitoring';
 import type { ScoringInput } from '../../common/types/scoring';
 import { batchScoringPipeline, modelLifecycle, monitoringPipeline } from '../../workflows';
 import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
+import { MILEAGE_DRIFT, monitoringInput } from '../helpers/monitoring-fixtures';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { mockActivities, type MockBehaviour } from '../helpers/training-fixtures';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 const DIR = path.join(__dirname, 'histories');
-const MILEAGE_DRIFT = { checkType: 'baseline_drift_check', feature: 'Mileage', description: 'Numerical distance: 0.3 exceeds numerical threshold: 0.1', currentValue: 0.3, baselineValue: 0.1 };
 
 async function save(handle: WorkflowHandle, type: string, caseName: string): Promise<void> {
   const history = await handle.fetchHistory();
@@ -58,14 +58,9 @@ async function main(): Promise<void> {
       const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
       await worker.runUntil(() => act(taskQueue));
     };
-    const monitoringInput = (taskQueue: string): MonitoringInput => ({
-      family: 'xgboost',
-      trigger: 'schedule',
-      config: { bucket: 'mlops', captureUri: 's3://mlops/capture', batchCaptureUri: 's3://mlops/capture/batch', groundTruthUri: 's3://mlops/ground-truth', outputUri: 's3://mlops/monitoring', resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
-    });
     const monitoring = async (caseName: string, behaviour: MockBehaviour) =>
       withWorker(behaviour, async (taskQueue) => {
-        const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [monitoringInput(taskQueue)] });
+        const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [monitoringInput(taskQueue, 'schedule')] });
         await handle.result().catch(() => undefined);
         await save(handle, 'monitoringPipeline', caseName);
       });

@@ -3,35 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { MonitoringInput, MonitoringResult } from '../../../common/types/monitoring';
+import type { MonitoringResult } from '../../../common/types/monitoring';
 import path from 'node:path';
 import { createLocalBackend } from '../../../activities/backends/local';
 import { createConsolidationActivities } from '../../../activities/monitoring/consolidate';
 import { monitoringPipeline } from '../../../workflows';
+import { MILEAGE_DRIFT, monitoringInput } from '../../helpers/monitoring-fixtures';
 import { createTempDir, removeTempDir } from '../../helpers/temp-dir';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
-
-function monitoringInput(taskQueue: string): MonitoringInput {
-  return {
-    family: 'xgboost',
-    trigger: 'test',
-    config: {
-      bucket: 'mlops',
-      captureUri: 's3://mlops/capture',
-      batchCaptureUri: 's3://mlops/capture/batch',
-      groundTruthUri: 's3://mlops/ground-truth',
-      outputUri: 's3://mlops/monitoring',
-      resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
-      maxJobRuntimeSeconds: 600,
-      taskQueues: { orchestration: taskQueue, compute: taskQueue },
-    },
-  };
-}
-
-const MILEAGE_DRIFT = { checkType: 'baseline_drift_check', feature: 'Mileage', description: 'Numerical distance: 0.3 exceeds numerical threshold: 0.1', currentValue: 0.3, baselineValue: 0.1 };
 
 describe('monitoringPipeline workflow (mocked activities)', function () {
   this.timeout(60_000);

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ModelLifecycleInput } from '../../../common/types/lifecycle';
-import type { DriftAlert, MonitoringInput, MonitoringResult } from '../../../common/types/monitoring';
+import type { DriftAlert, MonitoringResult } from '../../../common/types/monitoring';
 import { modelLifecycle, monitoringPipeline } from '../../../workflows';
 import { driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
+import { MILEAGE_DRIFT, monitoringInput } from '../../helpers/monitoring-fixtures';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
@@ -17,8 +18,6 @@ const DRIFT_FROM_HOUR = 48;
 const isNight = (hour: number) => [3, 4, 5].includes(hour % 24);
 /** The retrained model becomes champion (and its baseline covers the shifted traffic) this many hours after retraining starts. */
 const RETRAINING_TAKES_HOURS = 3;
-
-const MILEAGE_DRIFT = { checkType: 'baseline_drift_check', feature: 'Mileage', description: 'Numerical distance: 0.3 exceeds numerical threshold: 0.1', currentValue: 0.3, baselineValue: 0.1 };
 
 /**
  * A week of hourly monitoring, as the monitoring schedule would run it, on the time-skipping test
@@ -75,20 +74,7 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     const results: MonitoringResult[] = [];
     await worker.runUntil(async () => {
-      const input: MonitoringInput = {
-        family: 'xgboost',
-        trigger: 'schedule',
-        config: {
-          bucket: 'mlops',
-          captureUri: 's3://mlops/capture',
-          batchCaptureUri: 's3://mlops/capture/batch',
-          groundTruthUri: 's3://mlops/ground-truth',
-          outputUri: 's3://mlops/monitoring',
-          resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
-          maxJobRuntimeSeconds: 600,
-          taskQueues: queues,
-        },
-      };
+      const input = monitoringInput(taskQueue, 'schedule');
       for (hour = 0; hour < HOURS_IN_WEEK; hour++) {
         await env.sleep('1 hour');
         const scheduledAt = new Date(Date.UTC(2026, 0, 1, hour)).toISOString();

@@ -4,19 +4,10 @@ import { createLocalBackend } from '../../../../activities/backends/local';
 import type { Backend } from '../../../../activities/backends/types';
 import { readInsightRows } from '../../../../activities/insights/parquet';
 import { createConsolidationActivities, type MonitoredModel } from '../../../../activities/monitoring/consolidate';
-import type { MonitoringConfig } from '../../../../common/types/monitoring';
+import { monitoringConfig } from '../../../helpers/monitoring-fixtures';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
-const CONFIG: MonitoringConfig = {
-  bucket: 'mlops',
-  captureUri: 's3://mlops/capture',
-  batchCaptureUri: 's3://mlops/capture/batch',
-  groundTruthUri: 's3://mlops/ground-truth',
-  outputUri: 's3://mlops/monitoring',
-  resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
-  maxJobRuntimeSeconds: 600,
-  taskQueues: { orchestration: 'q', compute: 'q' },
-};
+const CONFIG = monitoringConfig('q');
 
 const MODEL: MonitoredModel = {
   family: 'xgboost',
