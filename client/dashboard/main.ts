@@ -1,11 +1,12 @@
 import { createBackend } from '../../activities/backends';
-import { ConfigError, parseConfig } from '../../common/config/parse';
+import { parseConfig } from '../../common/config/parse';
+import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { temporalUiUrl } from '../temporal';
 import { buildDashboardServer } from './server';
 
 /** The dashboard process (started by `mlops stack up`): the insights page, its JSON API, `/data`. */
-async function main(): Promise<void> {
+async function main(): Promise<{ stop: () => Promise<void> }> {
   const config = parseConfig();
   const port = stackPorts(config.portBase).dashboard;
   const app = buildDashboardServer({
@@ -15,22 +16,11 @@ async function main(): Promise<void> {
   });
   await app.listen({ host: '127.0.0.1', port });
   console.log(`dashboard listening on http://127.0.0.1:${port} (insights of s3://${config.bucket}/insights/)`);
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await app.close();
-    process.exit(0);
+  return {
+    stop: async () => {
+      await app.close();
+    },
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`dashboard failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runService('dashboard', main);

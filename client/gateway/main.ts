@@ -1,12 +1,13 @@
 import { createBackend } from '../../activities/backends';
-import { ConfigError, parseConfig } from '../../common/config/parse';
+import { parseConfig } from '../../common/config/parse';
+import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { AwsEndpointClient } from './aws-endpoint-client';
 import { buildGatewayServer } from './server';
 
 /** The gateway process (started by `mlops stack up`): POST /v1/predict, POST /v1/ground-truth. */
-async function main(): Promise<void> {
+async function main(): Promise<{ stop: () => Promise<void> }> {
   const config = parseConfig();
   const ports = stackPorts(config.portBase);
   const { app, close } = buildGatewayServer({
@@ -23,22 +24,11 @@ async function main(): Promise<void> {
   });
   await app.listen({ host: '127.0.0.1', port: ports.gateway });
   console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await close();
-    process.exit(0);
+  return {
+    stop: async () => {
+      await close();
+    },
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(`gateway failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runService('gateway', main);

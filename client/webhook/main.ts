@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createBackend } from '../../activities/backends';
-import { ConfigError, parseConfig } from '../../common/config/parse';
+import { parseConfig } from '../../common/config/parse';
+import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { connectClient, TemporalUnavailableError } from '../temporal';
 import { resolveWebhookCredentials } from './auth';
@@ -10,7 +11,7 @@ import { createTemporalStarter, isPermanentStartError } from './start-run';
 import { EventInbox } from './inbox';
 
 /** The S3-event webhook process (started by `mlops stack up`): POST /hooks[/s3|eventbridge|sns|minio]. */
-async function main(): Promise<void> {
+async function main(): Promise<{ stop: () => Promise<void> }> {
   const config = parseConfig();
   const port = stackPorts(config.portBase).webhook;
   const routes = await loadRoutes(config);
@@ -33,28 +34,13 @@ async function main(): Promise<void> {
   const auth = [credentials.token ? (credentials.tokenFile ? `token in ${credentials.tokenFile}` : 'token from MLOPS_WEBHOOK_TOKEN') : '', credentials.hmacSecret ? 'HMAC' : ''].filter(Boolean).join(' or ');
   console.log(`webhook listening on http://127.0.0.1:${port}/hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch})`);
   for (const r of routes) console.log(`  route ${r.name}: s3://${r.bucket}/${r.prefix ?? ''}*${r.suffix ?? ''} -> ${r.pipeline}`);
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await close();
-    await inbox?.close();
-    await connection.close();
-    process.exit(0);
+  return {
+    stop: async () => {
+      await close();
+      await inbox?.close();
+      await connection.close();
+    },
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof RoutesError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  if (err instanceof TemporalUnavailableError) {
-    console.error(err.message);
-    process.exit(3);
-  }
-  console.error(`webhook failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runService('webhook', main, { usage: (err) => err instanceof RoutesError, unavailable: (err) => err instanceof TemporalUnavailableError });
