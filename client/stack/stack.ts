@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../common/config/parse';
+import { configToEnv, REPO_ROOT } from '../../common/config/parse';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { searchAttributeFlags } from '../../common/search-attributes';
 import { isOurProcess, isPortOpen, readRecord, removeRecord, spawnDetached, stopProcess, tailFile, waitFor, writeRecord, type ServiceRecord } from './processes';
@@ -30,33 +30,9 @@ function dirs(config: Config) {
   };
 }
 
-/** The environment the stack's own processes get: the resolved config, so they agree with the CLI. */
+/** The environment the stack's own processes get: the resolved config (file and environment), so they agree with the CLI. */
 function serviceEnv(config: Config): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    MLOPS_HOME: config.home,
-    MLOPS_PORT_BASE: String(config.portBase),
-    MLOPS_BACKEND: config.backend,
-    MLOPS_TEMPORAL_ADDRESS: config.temporalAddress,
-    MLOPS_TEMPORAL_NAMESPACE: config.namespace,
-    MLOPS_BUCKET: config.bucket,
-    MLOPS_PYTHON: config.python,
-    MLOPS_TEMPORAL_CLI: config.temporalCli,
-    MLOPS_TASK_QUEUE_SUFFIX: config.taskQueueSuffix,
-    MLOPS_JOB_POLL_MS: String(config.jobPollIntervalMs),
-    MLOPS_GATEWAY_COMBINER: config.gatewayCombiner,
-    MLOPS_GATEWAY_TIMEOUT_MS: String(config.gatewayTimeoutMs),
-    MLOPS_GATEWAY_ON_PARTIAL: config.gatewayOnPartial,
-    MLOPS_GATEWAY_MAX_BODY: String(config.gatewayMaxBodyBytes),
-    MLOPS_GROUND_TRUTH_URI: config.groundTruthUri,
-    MLOPS_WEBHOOK_SNS_CERT_HOSTS: config.webhookSnsCertHosts,
-    MLOPS_WEBHOOK_SNS_TOPICS: config.webhookSnsTopics.join(','),
-    MLOPS_WEBHOOK_SNS_MAX_AGE_SECONDS: String(config.webhookSnsMaxAgeSeconds),
-    MLOPS_WEBHOOK_MAX_BODY: String(config.webhookMaxBodyBytes),
-    MLOPS_WEBHOOK_DISPATCH: config.webhookDispatch,
-    ...(config.webhookRoutes ? { MLOPS_WEBHOOK_ROUTES: config.webhookRoutes } : {}),
-    ...(config.notifyWebhookUrl ? { MLOPS_NOTIFY_WEBHOOK_URL: config.notifyWebhookUrl } : {}),
-  };
+  return { ...process.env, ...configToEnv(config) };
 }
 
 interface ServiceDefinition {

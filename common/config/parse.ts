@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { configSchema, CONFIG_ENV, DEFAULT_SNS_CERT_HOSTS, SECRET_KEYS, type Config } from './schema';
@@ -14,11 +15,50 @@ export class ConfigError extends Error {
 /** The repository root (this file lives in common/config/). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
+/** The settings file read when present: MLOPS_CONFIG_FILE, else `mlops.config.json` in the working dir. */
+export const DEFAULT_CONFIG_FILE = 'mlops.config.json';
+
 /**
- * Builds the configuration from environment variables, with defaults that run the local demo
- * from the repository root.
+ * Settings from the file, keyed by their environment variable names (one vocabulary for both, e.g.
+ * `{ "MLOPS_BACKEND": "aws", "MLOPS_AWS_REGION": "eu-west-1" }`); variables set in the environment win.
  */
-export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+function readConfigFile(env: NodeJS.ProcessEnv, cwd: string): { file?: string; values: Record<string, string> } {
+  const explicit = env.MLOPS_CONFIG_FILE;
+  const file = path.resolve(cwd, explicit || DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return { values: {} };
+    throw new ConfigError([`MLOPS_CONFIG_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid JSON: ${(err as Error).message}`]);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError([`${file}: must be a JSON object of settings, e.g. { "MLOPS_BACKEND": "aws" }`]);
+  const known = new Set(Object.values(CONFIG_ENV));
+  const problems: string[] = [];
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    if (!known.has(key)) problems.push(`${file}: unknown setting '${key}' (settings are the MLOPS_* variables of \`mlops config\`)`);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) values[key] = value.join(',');
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') values[key] = String(value);
+    else problems.push(`${file}: ${key} must be a string, number or boolean`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { file, values };
+}
+
+/**
+ * Builds the configuration from environment variables over the settings file (when present), with
+ * defaults that run the local demo from the repository root.
+ */
+export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const fromFile = readConfigFile(processEnv, cwd);
+  const env: NodeJS.ProcessEnv = { ...fromFile.values, ...Object.fromEntries(Object.entries(processEnv).filter(([, v]) => v !== undefined)) };
   const portBase = env.MLOPS_PORT_BASE ?? '7233';
   const raw = {
     home: path.resolve(cwd, env.MLOPS_HOME ?? '.mlops'),
@@ -66,7 +106,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = 
       parsed.error.issues.map((issue) => {
         const key = issue.path[0] as keyof Config | undefined;
         const envName = key ? CONFIG_ENV[key] : 'configuration';
-        return `${envName}: ${issue.message}`;
+        const where = fromFile.file && processEnv[envName] === undefined && fromFile.values[envName] !== undefined ? ` (from ${fromFile.file})` : '';
+        return `${envName}${where}: ${issue.message}`;
       }),
     );
   }
@@ -78,6 +119,17 @@ export function taskQueuesOf(config: Pick<Config, 'taskQueueSuffix'>): TaskQueue
     orchestration: DEFAULT_TASK_QUEUES.orchestration + config.taskQueueSuffix,
     compute: DEFAULT_TASK_QUEUES.compute + config.taskQueueSuffix,
   };
+}
+
+/** The configuration as the environment variables that produce it (for the processes the stack starts). */
+export function configToEnv(config: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, envName] of Object.entries(CONFIG_ENV) as [keyof Config, string][]) {
+    const value = config[key];
+    if (value === undefined) continue;
+    out[envName] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
 }
 
 /** A printable copy with secrets masked (URLs may carry tokens). */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError, describeConfig, parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { configToEnv, ConfigError, describeConfig, parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
 import { CONFIG_ENV, stackPorts } from '../../../../common/config/schema';
 
 const CWD = path.join(path.sep, 'srv', 'project');
@@ -161,6 +163,32 @@ describe('common/config/parse', () => {
       assert.equal(config.notifyWebhookUrl, 'https://hooks.example.com/x');
       assert.equal(config.jobPollIntervalMs, 250);
       assert.deepEqual(taskQueuesOf(config), { orchestration: 'mlops-orchestration-test.1', compute: 'mlops-compute-test.1' });
+    });
+
+    it('when a settings file is present, then its MLOPS_* keys apply under the environment, and its mistakes name the file', () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-config-file-'));
+      try {
+        writeFileSync(path.join(dir, 'mlops.config.json'), JSON.stringify({ MLOPS_BACKEND: 'aws', MLOPS_AWS_REGION: 'eu-west-1', MLOPS_BUCKET: 'from-file', MLOPS_WEBHOOK_SNS_TOPICS: ['arn:aws:sns:eu-west-1:111122223333:a'], MLOPS_JOB_POLL_MS: 500 }));
+        const config = parseConfig({ MLOPS_BUCKET: 'from-env' }, dir);
+        assert.equal(config.backend, 'aws');
+        assert.equal(config.awsRegion, 'eu-west-1');
+        assert.equal(config.bucket, 'from-env', 'the environment wins over the file');
+        assert.deepEqual(config.webhookSnsTopics, ['arn:aws:sns:eu-west-1:111122223333:a']);
+        assert.equal(config.jobPollIntervalMs, 500);
+        assert.deepEqual(configToEnv(config).MLOPS_AWS_REGION, 'eu-west-1', 'the stack hands the file settings to its processes');
+
+        writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ MLOPS_AWS_REGION: 'Europe', MLOPS_BAKEND: 'aws' }));
+        const problems = problemsOf({ MLOPS_CONFIG_FILE: path.join(dir, 'other.json') });
+        assert.ok(problems.some((p) => p.includes("unknown setting 'MLOPS_BAKEND'")), problems.join('\n'));
+        writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ MLOPS_AWS_REGION: 'Europe' }));
+        const bad = problemsOf({ MLOPS_CONFIG_FILE: path.join(dir, 'other.json') });
+        assert.ok(bad.some((p) => p.startsWith(`MLOPS_AWS_REGION (from ${path.join(dir, 'other.json')})`)), bad.join('\n'));
+        writeFileSync(path.join(dir, 'other.json'), '{ not json');
+        assert.match(problemsOf({ MLOPS_CONFIG_FILE: path.join(dir, 'other.json') })[0]!, /other\.json: not valid JSON/);
+        assert.match(problemsOf({ MLOPS_CONFIG_FILE: path.join(dir, 'missing.json') })[0]!, /MLOPS_CONFIG_FILE: cannot read/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('when the webhook URL is empty, then it counts as not set', () => {
