@@ -7,3 +7,6 @@ Runtime.install({
   logger: new DefaultLogger(level),
   telemetryOptions: { logging: { filter: { core: level, other: level } } },
 });
+
+// The AWS SDK warns once per process that its 2027 releases need Node >= 22: true, but noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
