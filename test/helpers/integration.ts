@@ -31,12 +31,23 @@ export function testConfig(options: { home: string; temporalAddress?: string; po
 }
 
 /** A port base whose Temporal ports are all free right now. */
+/** Port bases handed out in this process: stacks started side by side must not share ports. */
+const handedOut: number[] = [];
+
+/**
+ * A port base whose stack ports are all free right now. Bases stay below the kernel's ephemeral
+ * range (32768 and up), where outgoing connections would take a service's port before it binds,
+ * and apart from the bases handed out before.
+ */
 export async function freePortBase(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
-    const ports = Object.values(stackPorts(base));
-    const busy = await Promise.all(ports.map((p) => isPortOpen(p)));
-    if (!busy.some(Boolean)) return base;
+  const span = Math.max(...Object.values(stackPorts(0))) + 1;
+  for (let i = 0; i < 100; i++) {
+    const base = 20000 + Math.floor(Math.random() * (32768 - 20000 - span));
+    if (handedOut.some((b) => Math.abs(b - base) < span)) continue;
+    const busy = await Promise.all(Object.values(stackPorts(base)).map((p) => isPortOpen(p)));
+    if (busy.some(Boolean)) continue;
+    handedOut.push(base);
+    return base;
   }
   throw new Error('no free port range found');
 }
