@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { MODEL_FAMILIES } from '../../../common/types/model';
 import { monitoringResult, runMonitorNow } from '../../schedules/monitoring-schedule';
 import { temporalUiUrl } from '../../temporal';
+import type { Backend } from '../../../activities/backends/types';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
 import { familyOption } from './schedules';
@@ -37,7 +38,36 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
       console.log(`  window: ${result.windowStart} .. ${result.windowEnd}, ${result.filesRead} capture file(s) read`);
       if (result.dataQuality) console.log(`  data quality: ${result.dataQuality.violations} violation(s), ${result.dataQuality.reportUri}`);
       if (result.modelQuality) console.log(`  model quality: ${result.modelQuality.violations} violation(s), ${result.modelQuality.reportUri}`);
-      if (result.driftRecordsUri) console.log(`  drift records: ${result.driftRecordsUri}`);
+      if (result.driftRecordsUri) {
+        console.log(`  drift records: ${result.driftRecordsUri}`);
+        for (const line of await driftSummaryLines(ctx.backend, result.driftRecordsUri)) console.log(`    ${line}`);
+      }
       console.log(`  Temporal UI: ${summary.uiUrl}`);
     });
+}
+
+interface DriftRecordLine {
+  kind: string;
+  feature: string | null;
+  metric: string | null;
+  checkType: string;
+  baselineValue: number | null;
+  currentValue: number | null;
+}
+
+/** One line per violation of the run ("Mileage baseline_drift_check: 0.229 (threshold 0.1)"); none when unreadable. */
+export async function driftSummaryLines(backend: Backend, uri: string): Promise<string[]> {
+  try {
+    const text = (await backend.objectStore.get(uri)).toString('utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as DriftRecordLine)
+      .map((r) => {
+        const values = r.currentValue !== null ? `: ${Number(r.currentValue.toPrecision(4))}${r.baselineValue !== null ? ` (baseline / threshold ${r.baselineValue})` : ''}` : '';
+        return `${r.kind} drift: ${r.feature ?? r.metric ?? '-'} ${r.checkType}${values}`;
+      });
+  } catch {
+    return [];
+  }
 }
