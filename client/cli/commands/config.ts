@@ -6,7 +6,7 @@ import { printJson } from '../output';
 export function registerConfigCommand(program: Command, ctx: CliContext): void {
   program
     .command('config')
-    .description('print the effective configuration (from MLOPS_* environment variables; secrets masked)')
+    .description('print the effective configuration (MLOPS_* environment variables over mlops.config.json; secrets masked)')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
       const described = describeConfig(ctx.config);

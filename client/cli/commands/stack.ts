@@ -4,7 +4,7 @@ import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 
 export function registerStackCommands(program: Command, ctx: CliContext): void {
-  const stack = program.command('stack').description('run the local stack (Temporal dev server with its UI, and the workers) in the background');
+  const stack = program.command('stack').description('run the local stack in the background: Temporal dev server with its UI, worker, endpoint host, gateway, webhook, dashboard');
 
   stack
     .command('up')
