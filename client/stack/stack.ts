@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { configToEnv, REPO_ROOT } from '../../common/config/parse';
+import { configToEnv, NO_CONFIG_FILE, REPO_ROOT } from '../../common/config/parse';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { searchAttributeFlags } from '../../common/search-attributes';
 import { isOurProcess, isPortOpen, readRecord, removeRecord, spawnDetached, stopProcess, tailFile, waitFor, writeRecord, type ServiceRecord } from './processes';
@@ -32,7 +32,8 @@ function dirs(config: Config) {
 
 /** The environment the stack's own processes get: the resolved config (file and environment), so they agree with the CLI. */
 function serviceEnv(config: Config): NodeJS.ProcessEnv {
-  return { ...process.env, ...configToEnv(config) };
+  // Every setting travels in the environment; the services (cwd: the repo) must not read a settings file of their own.
+  return { ...process.env, ...configToEnv(config), MLOPS_CONFIG_FILE: NO_CONFIG_FILE };
 }
 
 interface ServiceDefinition {

@@ -17,6 +17,8 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The settings file read when present: MLOPS_CONFIG_FILE, else `mlops.config.json` in the working dir. */
 export const DEFAULT_CONFIG_FILE = 'mlops.config.json';
+/** `MLOPS_CONFIG_FILE=none`: read no settings file (the stack's own processes get every setting in their environment). */
+export const NO_CONFIG_FILE = 'none';
 
 /**
  * Settings from the file, keyed by their environment variable names (one vocabulary for both, e.g.
@@ -24,6 +26,7 @@ export const DEFAULT_CONFIG_FILE = 'mlops.config.json';
  */
 function readConfigFile(env: NodeJS.ProcessEnv, cwd: string): { file?: string; values: Record<string, string> } {
   const explicit = env.MLOPS_CONFIG_FILE;
+  if (explicit === NO_CONFIG_FILE) return { values: {} };
   const file = path.resolve(cwd, explicit || DEFAULT_CONFIG_FILE);
   let text: string;
   try {
@@ -58,7 +61,9 @@ function readConfigFile(env: NodeJS.ProcessEnv, cwd: string): { file?: string; v
  */
 export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const fromFile = readConfigFile(processEnv, cwd);
-  const env: NodeJS.ProcessEnv = { ...fromFile.values, ...Object.fromEntries(Object.entries(processEnv).filter(([, v]) => v !== undefined)) };
+  // An empty variable does not hide the file's value (compose files pass `${VAR:-}` for every setting).
+  const fromEnv = Object.entries(processEnv).filter(([k, v]) => v !== undefined && !(v === '' && fromFile.values[k] !== undefined));
+  const env: NodeJS.ProcessEnv = { ...fromFile.values, ...Object.fromEntries(fromEnv) };
   const portBase = env.MLOPS_PORT_BASE ?? '7233';
   const raw = {
     home: path.resolve(cwd, env.MLOPS_HOME ?? '.mlops'),

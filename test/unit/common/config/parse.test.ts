@@ -176,6 +176,8 @@ describe('common/config/parse', () => {
         assert.deepEqual(config.webhookSnsTopics, ['arn:aws:sns:eu-west-1:111122223333:a']);
         assert.equal(config.jobPollIntervalMs, 500);
         assert.deepEqual(configToEnv(config).MLOPS_AWS_REGION, 'eu-west-1', 'the stack hands the file settings to its processes');
+        assert.equal(parseConfig({ MLOPS_AWS_REGION: '' }, dir).awsRegion, 'eu-west-1', 'an empty variable does not hide the file');
+        assert.equal(parseConfig({ MLOPS_CONFIG_FILE: 'none' }, dir).backend, 'local', 'MLOPS_CONFIG_FILE=none reads no file');
 
         writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ MLOPS_AWS_REGION: 'Europe', MLOPS_BAKEND: 'aws' }));
         const problems = problemsOf({ MLOPS_CONFIG_FILE: path.join(dir, 'other.json') });
