@@ -38,6 +38,21 @@ describe('local object store reading through an S3-compatible store (moto over H
     assert.equal(await fs.readFile(path.join(home, 'copy.csv'), 'utf8'), 'Price,Mileage\n1,2\n');
   });
 
+  it('when a dropped file is replaced upstream, then the next read imports the new content', async () => {
+    await upstream.put('s3://drops/replaced/batch.csv', 'first');
+    assert.equal((await store.get('s3://drops/replaced/batch.csv')).toString(), 'first');
+    const second = await upstream.put('s3://drops/replaced/batch.csv', 'second, corrected');
+    assert.equal((await store.head('s3://drops/replaced/batch.csv'))?.etag, second.etag);
+    assert.equal((await store.get('s3://drops/replaced/batch.csv')).toString(), 'second, corrected');
+  });
+
+  it('when listing, then upstream keys join the local ones without being copied', async () => {
+    await upstream.put('s3://drops/listed/only-upstream.csv', 'u');
+    await store.put('s3://drops/listed/only-local.csv', 'l');
+    assert.deepEqual(await store.list('s3://drops/listed/'), ['s3://drops/listed/only-local.csv', 's3://drops/listed/only-upstream.csv']);
+    await assert.rejects(fs.stat(path.join(home, 'objects', 'drops', 'listed', 'only-upstream.csv')), /ENOENT/, 'not copied by a listing');
+  });
+
   it('when listing or downloading a prefix, then upstream objects join the local ones; writes stay local', async () => {
     await upstream.put('s3://drops/scoring/a.csv', 'a');
     await store.put('s3://drops/scoring/b.csv', 'b');

@@ -2,10 +2,10 @@ import type { ObjectStore } from '../types';
 import { LocalObjectStore } from './object-store';
 
 /**
- * The local object store in front of an S3-compatible store (MinIO in docker compose): files users
- * drop into that bucket are imported on first read (under the same URI, so ETags and workflow ids
- * match the bucket events), everything the stack writes stays local. Jobs, endpoints and capture
- * keep working on local files.
+ * The local object store in front of an S3-compatible store (MinIO in docker compose): objects
+ * users drop into that bucket are imported when they are read (under the same URI, so ETags and
+ * workflow ids match the bucket events) and imported again when they change there; everything the
+ * stack writes stays local. Jobs, endpoints and capture keep working on local files.
  */
 export class ReadThroughObjectStore extends LocalObjectStore {
   constructor(
@@ -30,25 +30,26 @@ export class ReadThroughObjectStore extends LocalObjectStore {
     return super.download(uri, localPath);
   }
 
+  /** Both stores' keys; nothing is copied until it is read. */
   override async list(prefixUri: string): Promise<string[]> {
-    await this.importPrefix(prefixUri);
-    return super.list(prefixUri);
+    const [local, upstream] = await Promise.all([super.list(prefixUri), this.upstream.list(prefixUri)]);
+    return [...new Set([...local, ...upstream])].sort();
   }
 
   override async downloadPrefix(prefixUri: string, localDir: string): Promise<number> {
-    await this.importPrefix(prefixUri);
+    for (const uri of await this.upstream.list(prefixUri)) await this.importObject(uri);
     return super.downloadPrefix(prefixUri, localDir);
   }
 
-  /** Copies the upstream object when the local store has none under that URI. */
+  /**
+   * Copies the upstream object when the local store lacks it or holds other content under that
+   * URI (a file replaced in MinIO); keys only the stack writes are never found upstream.
+   */
   private async importObject(uri: string): Promise<void> {
-    if (await super.head(uri)) return;
-    const meta = await this.upstream.head(uri);
-    if (!meta) return;
-    await super.put(uri, await this.upstream.get(uri), meta.contentType ? { contentType: meta.contentType } : {});
-  }
-
-  private async importPrefix(prefixUri: string): Promise<void> {
-    for (const uri of await this.upstream.list(prefixUri)) await this.importObject(uri);
+    const upstream = await this.upstream.head(uri);
+    if (!upstream) return;
+    const local = await super.head(uri);
+    if (local?.etag === upstream.etag) return;
+    await super.put(uri, await this.upstream.get(uri), upstream.contentType ? { contentType: upstream.contentType } : {});
   }
 }
