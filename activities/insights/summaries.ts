@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
 /**
  * Turns captured payloads into insight rows. Pure functions over file contents, so they are unit
  * tested without a store.
@@ -21,6 +24,45 @@ function stats(values: number[], records = values.length): PredictionStats {
     if (v > max) max = v;
   }
   return { records, mean: sum / values.length, min, max };
+}
+
+/** Running statistics over predictions, fed one value at a time. */
+class StatsAccumulator {
+  records = 0;
+  private n = 0;
+  private sum = 0;
+  private min = Infinity;
+  private max = -Infinity;
+
+  add(value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.n += 1;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  result(): PredictionStats {
+    return this.n ? { records: this.records, mean: this.sum / this.n, min: this.min, max: this.max } : { records: this.records, mean: null, min: null, max: null };
+  }
+}
+
+/** The same statistics as `batchCaptureStats`, streamed from a local file (capture files can be larger than a string may be). */
+export async function batchCaptureStatsOfFile(file: string): Promise<PredictionStats> {
+  const acc = new StatsAccumulator();
+  let at = -1;
+  let header = true;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    if (!line) continue;
+    if (header) {
+      at = line.split(',').lastIndexOf('prediction');
+      header = false;
+      continue;
+    }
+    acc.records += 1;
+    if (at >= 0) acc.add(Number(line.split(',')[at]));
+  }
+  return acc.result();
 }
 
 /** A batch capture CSV (header, ..., `prediction` last): how many records and their predictions. */
@@ -79,15 +121,16 @@ export interface HourlyVolume {
   predictionMean: number | null;
 }
 
-/** Requests per endpoint variant and hour, with the mean prediction, over real-time capture files. */
-export function hourlyVolumes(files: { uri: string; body: string }[]): HourlyVolume[] {
-  const groups = new Map<string, { endpointName: string; variantName: string; hour: Date; requests: number; sum: number; n: number }>();
-  for (const file of files) {
-    const where = captureFileHour(file.uri);
-    if (!where) continue;
+/** Requests per endpoint variant and hour with the mean prediction, fed one capture file at a time. */
+export class HourlyVolumeCounter {
+  private readonly groups = new Map<string, { endpointName: string; variantName: string; hour: Date; requests: number; sum: number; n: number }>();
+
+  add(uri: string, body: string): void {
+    const where = captureFileHour(uri);
+    if (!where) return;
     const key = `${where.endpointName}|${where.variantName}|${where.hour.toISOString()}`;
-    const group = groups.get(key) ?? { ...where, requests: 0, sum: 0, n: 0 };
-    for (const line of file.body.split('\n')) {
+    const group = this.groups.get(key) ?? { ...where, requests: 0, sum: 0, n: 0 };
+    for (const line of body.split('\n')) {
       if (!line) continue;
       group.requests += 1;
       try {
@@ -99,9 +142,19 @@ export function hourlyVolumes(files: { uri: string; body: string }[]): HourlyVol
         // a malformed line still counts as a request; the data-quality check reports it
       }
     }
-    groups.set(key, group);
+    this.groups.set(key, group);
   }
-  return [...groups.values()]
-    .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.endpointName.localeCompare(b.endpointName))
-    .map((g) => ({ endpointName: g.endpointName, variantName: g.variantName, hour: g.hour, requests: g.requests, predictionMean: g.n ? g.sum / g.n : null }));
+
+  volumes(): HourlyVolume[] {
+    return [...this.groups.values()]
+      .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.endpointName.localeCompare(b.endpointName))
+      .map((g) => ({ endpointName: g.endpointName, variantName: g.variantName, hour: g.hour, requests: g.requests, predictionMean: g.n ? g.sum / g.n : null }));
+  }
+}
+
+/** Requests per endpoint variant and hour, with the mean prediction, over real-time capture files. */
+export function hourlyVolumes(files: { uri: string; body: string }[]): HourlyVolume[] {
+  const counter = new HourlyVolumeCounter();
+  for (const file of files) counter.add(file.uri, file.body);
+  return counter.volumes();
 }

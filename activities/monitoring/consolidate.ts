@@ -6,7 +6,7 @@ import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
-import { hourlyVolumes } from '../insights/summaries';
+import { HourlyVolumeCounter } from '../insights/summaries';
 
 export interface MonitoredModel {
   family: ModelFamily;
@@ -50,9 +50,9 @@ function realtimeFileTime(uri: string): number | undefined {
 /** Step 1 of monitoring: what was captured since the last run, through a durable bookmark. */
 export function createConsolidationActivities(backend: Backend) {
   /** Inference volumes for the insights tables, from the capture files this run took (so each request counts once). */
-  async function recordInferenceVolumes(files: { uri: string; body: Buffer }[], input: { family: ModelFamily; model: MonitoredModel; config: MonitoringConfig; runKey: string }) {
+  async function recordInferenceVolumes(counter: HourlyVolumeCounter, input: { family: ModelFamily; model: MonitoredModel; config: MonitoringConfig; runKey: string }) {
     const run = currentExecution();
-    const rows = hourlyVolumes(files.map((f) => ({ uri: f.uri, body: f.body.toString('utf8') }))).map((v) => ({
+    const rows = counter.volumes().map((v) => ({
       hour: v.hour,
       family: input.family,
       model_name: input.model.modelName,
@@ -118,20 +118,20 @@ export function createConsolidationActivities(backend: Backend) {
       }
       const realtimeMine = mine.filter((u) => u.endsWith('.jsonl'));
       const batchMine = mine.filter((u) => u.endsWith('.captured.csv'));
-      const copy = async (uris: string[], root: string, dest: string) => {
-        const read: { uri: string; body: Buffer }[] = [];
+      // One file in memory at a time; `seen` looks at each copied file (the inference volumes).
+      const copy = async (uris: string[], root: string, dest: string, seen?: (uri: string, body: Buffer) => void) => {
         for (const u of uris) {
           const body = await backend.objectStore.get(u);
           await backend.objectStore.put(joinUri(dest, u.slice(root.length).replace(/^\/+/, '')), body);
-          read.push({ uri: u, body });
+          seen?.(u, body);
         }
-        return read;
       };
       const result: ConsolidatedCapture = { filesRead: mine.length, windowStart: '', windowEnd: new Date(now).toISOString() };
       if (realtimeMine.length) {
         result.realtimePrefix = joinUri(runPrefix, 'capture') + '/';
-        const files = await copy(realtimeMine, config.captureUri, result.realtimePrefix);
-        await recordInferenceVolumes(files, input);
+        const counter = new HourlyVolumeCounter();
+        await copy(realtimeMine, config.captureUri, result.realtimePrefix, (uri, body) => counter.add(uri, body.toString('utf8')));
+        await recordInferenceVolumes(counter, input);
       }
       if (batchMine.length) {
         result.batchPrefix = joinUri(runPrefix, 'batch') + '/';

@@ -183,7 +183,8 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
         ),
       );
       await backend.objectStore.put(uri, lines.length ? `${lines.join('\n')}\n` : '', { contentType: 'application/jsonlines' });
-      const detectedAt = new Date();
+      // The run's window end, not this attempt's clock: a retry writes the same dt= partition and file.
+      const detectedAt = new Date(input.windowEnd);
       const rows: DriftRecordRow[] = input.reports.flatMap(({ kind, report }) =>
         report.violations.map((v) => ({
           detected_at: detectedAt,

@@ -1,3 +1,7 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parameterNames } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
@@ -5,10 +9,10 @@ import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
 import { joinUri, parseS3Uri } from '../../common/uri';
-import type { Backend } from '../backends/types';
+import type { Backend, JobDescription } from '../backends/types';
 import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
-import { batchCaptureStats } from '../insights/summaries';
+import { batchCaptureStatsOfFile } from '../insights/summaries';
 import { runJobToCompletion } from '../shared/run-job';
 
 export interface ScoringPreprocessInput {
@@ -36,31 +40,46 @@ export interface BatchTransformInput {
 
 /** The batch scoring pipeline's steps: find the models, pre-process, batch transform. */
 export function createScoringActivities(backend: Backend, settings: { pollIntervalMs: number }) {
-  /** A scoring record per transform for the insights tables, from the captured predictions. */
-  async function recordScoring(input: BatchTransformInput, outputUris: string[], captureUris: string[]) {
+  /**
+   * A scoring record per transform for the insights tables, from the captured predictions. It must
+   * never fail a transform that succeeded: a problem here is logged and the record is skipped.
+   */
+  async function recordScoring(input: BatchTransformInput, description: JobDescription, outputUris: string[], captureUris: string[]) {
+    const ctx = Context.current();
     const run = currentExecution();
-    const scoredAt = new Date();
-    const rows = [];
-    for (const captureUri of captureUris) {
-      const stats = batchCaptureStats((await backend.objectStore.get(captureUri)).toString('utf8'));
-      const name = captureUri.slice(captureUri.lastIndexOf('/') + 1).replace(/\.captured\.csv$/, '');
-      rows.push({
-        scored_at: scoredAt,
-        family: input.model.family,
-        model_name: input.model.modelName,
-        model_version: input.model.modelVersion,
-        scoring_workflow_id: run.workflowId,
-        scoring_run_id: run.runId,
-        input_uri: input.sourceUri ?? joinUri(input.inputPrefix, name),
-        output_uri: outputUris.find((u) => u.endsWith(`/${name}.out`)) ?? '',
-        capture_uri: captureUri,
-        records: stats.records,
-        prediction_mean: stats.mean,
-        prediction_min: stats.min,
-        prediction_max: stats.max,
-      });
+    // The job's end, not the attempt's clock: a retry lands in the same dt= partition and file.
+    const scoredAt = description.endTime ? new Date(description.endTime) : new Date();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlops-scoring-record-'));
+    try {
+      const rows = [];
+      for (const captureUri of captureUris) {
+        const local = path.join(dir, 'capture.csv');
+        await backend.objectStore.download(captureUri, local);
+        const stats = await batchCaptureStatsOfFile(local);
+        ctx.heartbeat({ jobName: input.jobName, status: 'Completed', recording: captureUri });
+        const name = captureUri.slice(captureUri.lastIndexOf('/') + 1).replace(/\.captured\.csv$/, '');
+        rows.push({
+          scored_at: scoredAt,
+          family: input.model.family,
+          model_name: input.model.modelName,
+          model_version: input.model.modelVersion,
+          scoring_workflow_id: run.workflowId,
+          scoring_run_id: run.runId,
+          input_uri: input.sourceUri ?? joinUri(input.inputPrefix, name),
+          output_uri: outputUris.find((u) => u.endsWith(`/${name}.out`)) ?? '',
+          capture_uri: captureUri,
+          records: stats.records,
+          prediction_mean: stats.mean,
+          prediction_min: stats.min,
+          prediction_max: stats.max,
+        });
+      }
+      await writeInsightRows(backend.objectStore, parseS3Uri(input.outputPath).bucket, 'scoring_records', input.jobName, rows);
+    } catch (err) {
+      ctx.log.warn('scoring record not written (the transform itself succeeded)', { jobName: input.jobName, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
-    await writeInsightRows(backend.objectStore, parseS3Uri(input.outputPath).bucket, 'scoring_records', input.jobName, rows);
   }
 
   return {
@@ -134,7 +153,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
       const objects = description.outputObjects ?? [...(await backend.objectStore.list(input.outputPath.replace(/\/?$/, '/'))), ...(await backend.objectStore.list(capturePrefix))];
       const outputUris = objects.filter((u) => u.endsWith('.out'));
       const captureUris = objects.filter((u) => u.startsWith(capturePrefix));
-      await recordScoring(input, outputUris, captureUris);
+      await recordScoring(input, description, outputUris, captureUris);
       return { outputUris, captureUris, job: summary };
     },
   };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalObjectStore } from '../../activities/backends/local/object-store';
 import { decodeInsightRows, encodeInsightRows, readInsightRows, writeInsightRows } from '../../activities/insights/parquet';
-import { batchCaptureStats, hourlyVolumes, predictionsOfResponse } from '../../activities/insights/summaries';
+import { batchCaptureStats, batchCaptureStatsOfFile, hourlyVolumes, predictionsOfResponse } from '../../activities/insights/summaries';
 import type { DriftRecordRow } from '../../common/types/insights';
 
 const PYTHON = path.resolve(__dirname, '../../.venv/bin/python');
@@ -66,6 +66,14 @@ describe('insights tables (partitioned Parquet)', () => {
       ['2026-03-02', 'Mileage', '0.42', '3'],
       ['2026-03-03', 'Cylinder', '0.42', '3'],
     ]);
+  });
+
+  it('streams a batch capture file to the same statistics as the in-memory summary', async () => {
+    const csv = 'record_id,Mileage,prediction\na,1,10\nb,2,30\nc,3,not-a-number\n';
+    const file = path.join(home, 'capture.csv');
+    writeFileSync(file, csv);
+    assert.deepEqual(await batchCaptureStatsOfFile(file), batchCaptureStats(csv));
+    assert.deepEqual(await batchCaptureStatsOfFile(file), { records: 3, mean: 20, min: 10, max: 30 });
   });
 
   it('summarises batch capture and real-time capture', () => {
