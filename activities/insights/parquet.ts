@@ -124,13 +124,24 @@ export async function writeInsightRows<T extends InsightTable>(store: ObjectStor
 }
 
 /** Every row of a table (optionally only the partitions in [fromDay, toDay]), oldest partition first. */
-export async function readInsightRows<T extends InsightTable>(store: ObjectStore, bucket: string, table: T, range: { fromDay?: string; toDay?: string } = {}): Promise<InsightRows[T][]> {
+export async function readInsightRows<T extends InsightTable>(
+  store: ObjectStore,
+  bucket: string,
+  table: T,
+  range: { fromDay?: string; toDay?: string } = {},
+  onUnreadable: (uri: string, err: unknown) => void = (uri, err) => console.warn(`skipping unreadable insights file ${uri}: ${err instanceof Error ? err.message : String(err)}`),
+): Promise<InsightRows[T][]> {
   const uris = (await store.list(joinUri(insightsRootUri(bucket), table) + '/')).filter((u) => u.endsWith('.parquet'));
   const out: InsightRows[T][] = [];
   for (const uri of uris) {
     const d = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(uri)?.[1];
     if (!d || (range.fromDay && d < range.fromDay) || (range.toDay && d > range.toDay)) continue;
-    out.push(...(await decodeInsightRows(table, await store.get(uri))));
+    try {
+      out.push(...(await decodeInsightRows(table, await store.get(uri))));
+    } catch (err) {
+      // One unreadable file (truncated, not ours) must not hide the rest of the table.
+      onUnreadable(uri, err);
+    }
   }
   return out;
 }

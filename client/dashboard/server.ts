@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerApi } from './api';
 import { DataBrowser, dataLink } from './data';
 import { DashboardQueries, type DashboardBackend } from './queries';
@@ -32,6 +32,13 @@ export function buildDashboardServer(options: DashboardOptions): FastifyInstance
   });
   const data = new DataBrowser(options.backend.objectStore, options.bucket, { maxBytes: options.maxDataBytes ?? 1024 * 1024, maxListed: options.maxListed ?? 1000 });
 
+  // Unexpected failures: the whole error goes to the service log, the browser gets a short message
+  // (no paths, ARNs or stack traces); client errors keep their own status and message.
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.code ?? 'BadRequest', message: err.message });
+    console.error(`${new Date().toISOString()} ${request.method} ${request.url} failed:`, err);
+    return reply.status(500).send({ error: 'Internal', message: 'the dashboard could not read its data; see its log' });
+  });
   app.get('/ping', async () => ({ status: 'ok' }));
   registerApi(app, queries, data);
   registerStatic(app, options.publicDir ?? path.join(__dirname, 'public'));

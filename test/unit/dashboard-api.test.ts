@@ -289,4 +289,36 @@ describe('dashboard API (fastify inject over a local backend)', () => {
     assert.match(chart.body, /Chart\.js v4\.6\.1/);
     assert.equal((await get('/nope')).status, 404);
   });
+
+  it('when a table file is unreadable, then the others still show; when reading fails outright, then 500 with a short message (details in the log only)', async () => {
+    await backend.objectStore.put(`s3://${BUCKET}/insights/drift_records/dt=2026-03-04/broken.parquet`, 'not parquet');
+    const warn = console.warn;
+    const warned: string[] = [];
+    console.warn = (m: string) => warned.push(m);
+    try {
+      const ok = await get<{ records: unknown[] }>('/api/drift');
+      assert.equal(ok.status, 200);
+      assert.ok(ok.body.records.length >= 4);
+      assert.ok(warned.some((m) => m.includes('broken.parquet')), warned.join('\n'));
+    } finally {
+      console.warn = warn;
+      await backend.objectStore.put(`s3://${BUCKET}/insights/drift_records/dt=2026-03-04/broken.parquet`, '');
+    }
+    const failing = buildDashboardServer({
+      backend: { ...backend, registry: { ...backend.registry, listVersions: async () => Promise.reject(new Error('EACCES: permission denied, open /secret/registry.json')) } },
+      bucket: BUCKET,
+      temporalUiUrl: (w) => `http://ui/${w}`,
+    });
+    const error = console.error;
+    console.error = () => undefined;
+    try {
+      const res = await failing.inject({ method: 'GET', url: '/api/models' });
+      assert.equal(res.statusCode, 500);
+      assert.doesNotMatch(res.body, /secret|EACCES/);
+      assert.equal(res.json<{ error: string }>().error, 'Internal');
+    } finally {
+      console.error = error;
+      await failing.close();
+    }
+  });
 });
