@@ -123,6 +123,16 @@ export async function writeInsightRows<T extends InsightTable>(store: ObjectStor
   return written;
 }
 
+/** The days (`dt=` partitions) a table has, oldest first: one listing, no file read. */
+export async function insightDays(store: ObjectStore, bucket: string, table: InsightTable): Promise<string[]> {
+  const days = new Set<string>();
+  for (const uri of await store.list(joinUri(insightsRootUri(bucket), table) + '/')) {
+    const d = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(uri)?.[1];
+    if (d && uri.endsWith('.parquet')) days.add(d);
+  }
+  return [...days].sort();
+}
+
 /** Every row of a table (optionally only the partitions in [fromDay, toDay]), oldest partition first. */
 export async function readInsightRows<T extends InsightTable>(
   store: ObjectStore,

@@ -1,5 +1,6 @@
 import type { Backend } from '../../activities/backends/types';
-import { readInsightRows } from '../../activities/insights/parquet';
+import { insightDays, readInsightRows } from '../../activities/insights/parquet';
+import type { InsightRows, InsightTable } from '../../common/types/insights';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import { inWindow, partitionRange, type TimeWindow } from './params';
 
@@ -194,14 +195,24 @@ export class DashboardQueries {
     }));
   }
 
+  /**
+   * What the filters offer, read from a bounded part of the tables: families and endpoints from the
+   * recent partitions (FILTER_DAYS days per table) and the registry, the time range from the oldest
+   * and newest partitions, so a page load does not read months of files.
+   */
   async filters(): Promise<Filters> {
     const { objectStore } = this.backend;
-    const [drift, scoring, volumes, versions] = await Promise.all([
-      readInsightRows(objectStore, this.bucket, 'drift_records'),
-      readInsightRows(objectStore, this.bucket, 'scoring_records'),
-      readInsightRows(objectStore, this.bucket, 'inference_volumes'),
-      this.backend.registry.listVersions(),
-    ]);
+    const bounded = async <T extends InsightTable>(table: T): Promise<InsightRows[T][]> => {
+      const days = await insightDays(objectStore, this.bucket, table);
+      if (!days.length) return [];
+      const recentFrom = days[Math.max(0, days.length - FILTER_DAYS)]!;
+      const [oldest, recent] = await Promise.all([
+        recentFrom === days[0] ? Promise.resolve([]) : readInsightRows(objectStore, this.bucket, table, { fromDay: days[0]!, toDay: days[0]! }),
+        readInsightRows(objectStore, this.bucket, table, { fromDay: recentFrom }),
+      ]);
+      return [...oldest, ...recent];
+    };
+    const [drift, scoring, volumes, versions] = await Promise.all([bounded('drift_records'), bounded('scoring_records'), bounded('inference_volumes'), this.backend.registry.listVersions()]);
     const families = new Set<string>([...versions.map((v) => v.family), ...drift.map((r) => r.family), ...scoring.map((r) => r.family), ...volumes.map((r) => r.family)]);
     const endpoints = new Map<string, string>();
     for (const r of [...drift, ...volumes]) if (r.endpoint_name) endpoints.set(r.endpoint_name, r.family);
@@ -218,3 +229,6 @@ export class DashboardQueries {
     };
   }
 }
+
+/** How many of the newest days per table the filters read for families and endpoints. */
+const FILTER_DAYS = 31;
