@@ -2,8 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /**
- * Turns captured payloads into insight rows. Pure functions over file contents, so they are unit
- * tested without a store.
+ * Turns captured payloads into insight rows, without a store (unit tested on plain files and strings).
  */
 
 export interface PredictionStats {
@@ -11,19 +10,6 @@ export interface PredictionStats {
   mean: number | null;
   min: number | null;
   max: number | null;
-}
-
-function stats(values: number[], records = values.length): PredictionStats {
-  if (!values.length) return { records, mean: null, min: null, max: null };
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return { records, mean: sum / values.length, min, max };
 }
 
 /** Running statistics over predictions, fed one value at a time. */
@@ -47,7 +33,7 @@ class StatsAccumulator {
   }
 }
 
-/** The same statistics as `batchCaptureStats`, streamed from a local file (capture files can be larger than a string may be). */
+/** A batch capture CSV (header, ..., `prediction` last), streamed from a local file (capture files can be larger than a string may be): how many records and their predictions. */
 export async function batchCaptureStatsOfFile(file: string): Promise<PredictionStats> {
   const acc = new StatsAccumulator();
   let at = -1;
@@ -63,16 +49,6 @@ export async function batchCaptureStatsOfFile(file: string): Promise<PredictionS
     if (at >= 0) acc.add(Number(line.split(',')[at]));
   }
   return acc.result();
-}
-
-/** A batch capture CSV (header, ..., `prediction` last): how many records and their predictions. */
-export function batchCaptureStats(csv: string): PredictionStats {
-  const lines = csv.split('\n').filter((l) => l.length > 0);
-  const header = lines.shift()?.split(',') ?? [];
-  const at = header.lastIndexOf('prediction');
-  if (at < 0) return stats([], lines.length);
-  const values = lines.map((l) => Number(l.split(',')[at])).filter(Number.isFinite);
-  return stats(values, lines.length);
 }
 
 interface CaptureLine {
@@ -150,11 +126,4 @@ export class HourlyVolumeCounter {
       .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.endpointName.localeCompare(b.endpointName))
       .map((g) => ({ endpointName: g.endpointName, variantName: g.variantName, hour: g.hour, requests: g.requests, predictionMean: g.n ? g.sum / g.n : null }));
   }
-}
-
-/** Requests per endpoint variant and hour, with the mean prediction, over real-time capture files. */
-export function hourlyVolumes(files: { uri: string; body: string }[]): HourlyVolume[] {
-  const counter = new HourlyVolumeCounter();
-  for (const file of files) counter.add(file.uri, file.body);
-  return counter.volumes();
 }

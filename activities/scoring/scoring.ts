@@ -148,9 +148,8 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
       });
-      // SageMaker's DescribeTransformJob names no output objects: list the run's own prefixes.
       const capturePrefix = input.capture.destinationUri.replace(/\/?$/, '/');
-      const objects = description.outputObjects ?? [...(await backend.objectStore.list(input.outputPath.replace(/\/?$/, '/'))), ...(await backend.objectStore.list(capturePrefix))];
+      const objects = description.outputObjects ?? [];
       const outputUris = objects.filter((u) => u.endsWith('.out'));
       const captureUris = objects.filter((u) => u.startsWith(capturePrefix));
       await recordScoring(input, description, outputUris, captureUris);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalObjectStore } from '../../activities/backends/local/object-store';
 import { decodeInsightRows, encodeInsightRows, readInsightRows, writeInsightRows } from '../../activities/insights/parquet';
-import { batchCaptureStats, batchCaptureStatsOfFile, hourlyVolumes, predictionsOfResponse } from '../../activities/insights/summaries';
+import { batchCaptureStatsOfFile, HourlyVolumeCounter, predictionsOfResponse } from '../../activities/insights/summaries';
 import type { DriftRecordRow } from '../../common/types/insights';
 
 const PYTHON = path.resolve(__dirname, '../../.venv/bin/python');
@@ -68,25 +68,23 @@ describe('insights tables (partitioned Parquet)', () => {
     ]);
   });
 
-  it('streams a batch capture file to the same statistics as the in-memory summary', async () => {
-    const csv = 'record_id,Mileage,prediction\na,1,10\nb,2,30\nc,3,not-a-number\n';
-    const file = path.join(home, 'capture.csv');
-    writeFileSync(file, csv);
-    assert.deepEqual(await batchCaptureStatsOfFile(file), batchCaptureStats(csv));
-    assert.deepEqual(await batchCaptureStatsOfFile(file), { records: 3, mean: 20, min: 10, max: 30 });
-  });
-
-  it('summarises batch capture and real-time capture', () => {
-    assert.deepEqual(batchCaptureStats('record_id,Mileage,prediction\na,1,10\nb,2,30\n'), { records: 2, mean: 20, min: 10, max: 30 });
-    assert.deepEqual(batchCaptureStats('record_id,Mileage\na,1\n'), { records: 1, mean: null, min: null, max: null });
+  it('summarises batch capture and real-time capture', async () => {
+    const capture = async (csv: string) => {
+      const file = path.join(home, 'capture.csv');
+      writeFileSync(file, csv);
+      return batchCaptureStatsOfFile(file);
+    };
+    assert.deepEqual(await capture('record_id,Mileage,prediction\na,1,10\nb,2,30\nc,3,not-a-number\n'), { records: 3, mean: 20, min: 10, max: 30 });
+    assert.deepEqual(await capture('record_id,Mileage,prediction\na,1,10\nb,2,30\n'), { records: 2, mean: 20, min: 10, max: 30 });
+    assert.deepEqual(await capture('record_id,Mileage\na,1\n'), { records: 1, mean: null, min: null, max: null });
     assert.deepEqual(predictionsOfResponse({ data: '1.5\n2.5\n', encoding: 'CSV' }), [1.5, 2.5]);
     assert.deepEqual(predictionsOfResponse({ data: Buffer.from('{"predictions":[{"score":4}]}').toString('base64'), encoding: 'BASE64', observedContentType: 'application/json' }), [4]);
     const line = (p: string) => JSON.stringify({ captureData: { endpointOutput: { data: p, encoding: 'CSV' } } });
-    const volumes = hourlyVolumes([
-      { uri: 's3://mlops/capture/ep-a/AllTraffic/2026/03/02/09/05-00-000-x.jsonl', body: `${line('10')}\n${line('20')}\n` },
-      { uri: 's3://mlops/capture/ep-a/AllTraffic/2026/03/02/09/06-00-000-y.jsonl', body: `${line('30')}\nnot json\n` },
-      { uri: 's3://mlops/capture/ep-a/AllTraffic/2026/03/02/10/00-00-000-z.jsonl', body: `${line('5')}\n` },
-    ]);
+    const counter = new HourlyVolumeCounter();
+    counter.add('s3://mlops/capture/ep-a/AllTraffic/2026/03/02/09/05-00-000-x.jsonl', `${line('10')}\n${line('20')}\n`);
+    counter.add('s3://mlops/capture/ep-a/AllTraffic/2026/03/02/09/06-00-000-y.jsonl', `${line('30')}\nnot json\n`);
+    counter.add('s3://mlops/capture/ep-a/AllTraffic/2026/03/02/10/00-00-000-z.jsonl', `${line('5')}\n`);
+    const volumes = counter.volumes();
     assert.deepEqual(
       volumes.map((v) => [v.hour.toISOString(), v.endpointName, v.requests, v.predictionMean]),
       [
