@@ -13,17 +13,15 @@ import '../test/helpers/setup';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { type Worker } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
 import { parameterNames } from '../common/artifacts';
-import { taskQueuesOf } from '../common/config/parse';
 import type { MonitoringInput, MonitoringResult } from '../common/types/monitoring';
 import { defaultMonitoringConfig } from '../client/schedules/monitoring-schedule';
 import { startTraining } from '../client/training/start-training';
 import { waitForTrainingReport } from '../client/training/report';
-import { createWorkers } from '../workers/workers';
 import { monitoringPipeline } from '../workflows';
 import { createLocalEnv } from '../test/helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../test/helpers/workers';
 import { DATASET, tempDir, testConfig } from '../test/helpers/integration';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
@@ -68,11 +66,9 @@ async function main(): Promise<void> {
   const env = await createLocalEnv();
   const config = testConfig({ home });
   const backend = createBackend(config);
-  let workers: Worker[] = [];
-  let running: Promise<unknown> = Promise.resolve();
+  let workers: RunningWorkers | undefined;
   try {
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend, { lifecycle: true });
     process.stderr.write('training the champion (baselines)...\n');
     const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'bench' });
     await waitForTrainingReport(trained.handle, (r) => r);
@@ -119,8 +115,7 @@ async function main(): Promise<void> {
     const pass = bulk.seconds <= TARGETS.dataDriftSeconds && ratio <= TARGETS.incrementalRatio && incremental.result.filesRead === Math.ceil(INCREMENT / PER_FILE);
     console.log(JSON.stringify({ bench: 'monitoring', ...figures, targets: TARGETS, pass }));
   } finally {
-    for (const w of workers) w.shutdown();
-    await running.catch(() => undefined);
+    await workers?.stop();
     await env.teardown();
     await fs.rm(home, { recursive: true, force: true });
   }

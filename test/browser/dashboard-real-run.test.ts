@@ -3,7 +3,6 @@ import { mkdirSync, promises as fs, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { createBackend } from '../../activities/backends';
@@ -14,14 +13,14 @@ import { startScoring, waitForScoringReport } from '../../client/scoring/start-s
 import { temporalUiUrl } from '../../client/temporal';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
-import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import { REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
-import { createWorkers } from '../../workers/workers';
 import { monitoringPipeline } from '../../workflows';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
 import { launchChromium } from '../helpers/chromium';
 import { createLocalEnv } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'dashboard-real-run.png');
 
@@ -36,8 +35,7 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
   let home: string;
   let config: Config;
   let backend: Backend;
-  let workers: Worker[] = [];
-  let running: Promise<unknown> = Promise.resolve();
+  let workers: RunningWorkers | undefined;
   let app: FastifyInstance;
   let browser: Browser;
   let drift: MonitoringResult & { workflowId: string; runId: string };
@@ -47,8 +45,7 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
     home = await tempDir('dashboard-real-run');
     config = testConfig({ home });
     backend = createBackend(config);
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend, { lifecycle: true });
     const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'test' });
     await waitForTrainingReport(trained.handle, (r) => r);
     const monitor = async (n: number) => {
@@ -70,8 +67,7 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
   after(async () => {
     await browser?.close();
     await app?.close();
-    for (const w of workers) w.shutdown();
-    await running.catch(() => undefined);
+    await workers?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
   });

@@ -3,7 +3,6 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DescribeTrainingJobCommand, DescribeTransformJobCommand, ListProcessingJobsCommand, ListTrainingJobsCommand, ListTransformJobsCommand } from '@aws-sdk/client-sagemaker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { LocalJobRunner } from '../../activities/backends/local/job-runner';
 import { LocalObjectStore } from '../../activities/backends/local/object-store';
 import type { Backend } from '../../activities/backends/types';
@@ -15,14 +14,14 @@ import { readLifecycleState } from '../../client/lifecycle/ensure';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
 import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { monitoringPipeline } from '../../workflows';
-import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import { REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
-import { createWorkers } from '../../workers/workers';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
 import { createMotoBackend, startMoto, type MotoBackend, type MotoServer } from '../helpers/moto';
 import { createLocalEnv, PYTHON } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
 
 describe('aws pipelines (integration: dev server, aws backend on moto over HTTP, jobs played by the local algorithms)', function () {
   this.timeout(180_000);
@@ -32,8 +31,7 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
   let home: string;
   let config: Config;
   let backend: Backend;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: RunningWorkers | undefined;
 
   before(async () => {
     env = await createLocalEnv();
@@ -45,13 +43,11 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     const localStore = new LocalObjectStore(path.join(home, 'containers', 'objects'));
     const local = new LocalJobRunner({ jobsRoot: path.join(home, 'containers', 'jobs'), python: PYTHON, algorithmsDir: path.join(REPO_ROOT, 'algorithms'), objectStore: localStore });
     backend = { ...aws.backend, jobs: new ContainersForMoto(aws.backend.jobs, aws.backend.objectStore, local, localStore, config.bucket) };
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend, { lifecycle: true });
   });
 
   after(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await running?.catch(() => undefined);
+    await workers?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
   });

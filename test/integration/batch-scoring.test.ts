@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
-import { taskQueuesOf, REPO_ROOT } from '../../common/config/parse';
+import { REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { ErrorType } from '../../common/errors';
 import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
-import { createWorkers } from '../../workers/workers';
 import { createLocalEnv } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
 
 const SCORING_SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
@@ -24,24 +23,21 @@ describe('batch scoring pipeline (integration: dev server, local backend, real j
   let home: string;
   let config: Config;
   let backend: Backend;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: RunningWorkers | undefined;
 
   before(async () => {
     env = await createLocalEnv();
     home = await tempDir('scoring');
     config = testConfig({ home });
     backend = createBackend(config);
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50 });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend);
     const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'test' });
     const report = await waitForTrainingReport(trained.handle, (r) => r);
     assert.equal(report.status, 'completed', JSON.stringify(report.error));
   });
 
   after(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await running?.catch(() => undefined);
+    await workers?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
   });

@@ -2,22 +2,21 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createBackend } from '../../activities/backends';
 import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
 import { readLifecycleState } from '../../client/lifecycle/ensure';
 import type { Backend } from '../../activities/backends/types';
-import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
+import { REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
 import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
-import { createWorkers } from '../../workers/workers';
 import { monitoringPipeline } from '../../workflows';
 import { createLocalEnv } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
 
 const SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
@@ -29,8 +28,7 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
   let home: string;
   let config: Config;
   let backend: Backend;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: RunningWorkers | undefined;
   let n = 0;
 
   before(async () => {
@@ -38,15 +36,13 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     home = await tempDir('monitoring');
     config = testConfig({ home });
     backend = createBackend(config);
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50, lifecycle: { client: env.client, config } });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend, { lifecycle: true });
     const trained = await startTraining(env.client, backend, config, { data: DATASET, deploy: false, trigger: 'test' });
     assert.equal((await waitForTrainingReport(trained.handle, (r) => r)).status, 'completed');
   });
 
   after(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await running?.catch(() => undefined);
+    await workers?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
   });

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
 import { parameterNames } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
 import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { Config } from '../../common/config/schema';
-import { taskQueuesOf } from '../../common/config/parse';
 import { waitForTrainingReport, type TrainingRunReport } from '../../client/training/report';
 import { startTraining, type StartTrainingOptions } from '../../client/training/start-training';
-import { createWorkers } from '../../workers/workers';
 import { createLocalEnv } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { DATASET, freePortBase, jobDirs, readJson, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
 
 /**
@@ -26,8 +24,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
   let home: string;
   let config: Config;
   let backend: Backend;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: RunningWorkers | undefined;
   let endpointHost: Awaited<ReturnType<typeof startEndpointHost>>;
 
   before(async () => {
@@ -36,13 +33,11 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     config = testConfig({ home, portBase: await freePortBase() });
     endpointHost = await startEndpointHost(config);
     backend = createBackend(config);
-    workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueues: taskQueuesOf(config), backend, pollIntervalMs: 50 });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runWorkers(env, config, backend);
   });
 
   after(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await running?.catch(() => undefined);
+    await workers?.stop();
     await endpointHost?.stop();
     await env?.teardown();
     if (home) await fs.rm(home, { recursive: true, force: true });
