@@ -41,6 +41,7 @@ COPY client client
 COPY algorithms algorithms
 COPY data data
 COPY deploy deploy
+# PYTHONPATH: SageMaker processing jobs on this image run `python3 -m mlops_algorithms.<job>` (aws backend).
 # The workflow bundle is built once here, so a worker starts without webpack (MLOPS_WORKFLOW_BUNDLE).
 RUN node --import tsx workers/bundle-workflows.ts \
  && ln -s /app/bin/mlops.js /usr/local/bin/mlops \
@@ -50,6 +51,7 @@ RUN node --import tsx workers/bundle-workflows.ts \
 ENV NODE_ENV=production \
     MLOPS_HOME=/var/lib/mlops \
     MLOPS_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    PYTHONPATH=/app/algorithms \
     PATH=/app/.venv/bin:/app/node_modules/.bin:$PATH
 # The shared data dir (object store, jobs, registry, hosting state, webhook journal): one named
 # volume mounted by every project service. The image's copy is owned by `node`, so a new volume is too.

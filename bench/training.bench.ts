@@ -92,7 +92,7 @@ async function main(): Promise<void> {
           continue;
         }
         const jobs = await jobTimings(home);
-        const metric = (family: string) => report.models.find((m) => m.family === family)!.metrics!.test.rmse;
+        const metric = (family: string) => report.models.find((m) => m.family === family)!.metrics!.test!.rmse;
         const sample = { wall, jobSum: jobs.reduce((s, j) => s + j.seconds, 0), critical: criticalPath(jobs), xgbRmse: metric('xgboost'), linRmse: metric('linear-learner') };
         // Run 0 warms caches (Python bytecode, page cache) and is not counted.
         if (i > 0) runs.push(sample);

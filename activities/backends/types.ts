@@ -209,6 +209,8 @@ export interface ModelHosting {
   createEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
   /** Moves the endpoint to a new configuration without dropping requests. */
   updateEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
+  /** DeleteEndpoint (its config and models stay); deleting an endpoint that does not exist is a no-op. */
+  deleteEndpoint(endpointName: string): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
   listEndpoints(): Promise<EndpointDescription[]>;
 }

@@ -5,6 +5,7 @@ import type { ModelFamily } from '../../common/types/model';
 import type { DeploymentConfig } from '../../common/types/training';
 import type { Backend } from '../backends/types';
 import { HostingError } from '../backends/errors';
+import { nextInterval, sleepHeartbeating } from '../shared/run-job';
 
 export const DEFAULT_VARIANT = 'AllTraffic';
 
@@ -61,13 +62,26 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
      */
     async deployEndpoint(input: DeployEndpointInput): Promise<DeployEndpointResult> {
       const ctx = Context.current();
-      const current = await backend.hosting.describeEndpoint(input.endpointName);
+      const backoff = backend.jobs.pollBackoff ?? { factor: 1, maxIntervalMs: settings.pollIntervalMs };
+      let intervalMs = settings.pollIntervalMs;
+      const wait = async (details: Record<string, unknown>) => {
+        await sleepHeartbeating(ctx, intervalMs, details);
+        intervalMs = nextInterval(intervalMs, backoff);
+      };
+      let current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (current?.status === 'Failed') {
+        // SageMaker allows nothing but DeleteEndpoint on a failed endpoint: delete it, then create it anew.
+        ctx.log.warn('replacing a failed endpoint', { endpointName: input.endpointName, failureReason: current.failureReason });
+        await backend.hosting.deleteEndpoint(input.endpointName);
+        while ((current = await backend.hosting.describeEndpoint(input.endpointName))) await wait({ endpointName: input.endpointName, status: current.status });
+        intervalMs = settings.pollIntervalMs;
+      }
       let action: DeployEndpointResult['action'];
       try {
         if (!current) {
           await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
           action = 'created';
-        } else if (current.endpointConfigName === input.endpointConfigName && current.status !== 'Failed') {
+        } else if (current.endpointConfigName === input.endpointConfigName) {
           action = 'unchanged';
         } else {
           // A retry after our own update finds the endpoint Updating to this config: keep waiting.
@@ -77,14 +91,24 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       } catch (err) {
         hostingFailure(err);
       }
+      let describeFailures = 0;
       for (;;) {
-        const d = await backend.hosting.describeEndpoint(input.endpointName);
+        let d;
+        try {
+          d = await backend.hosting.describeEndpoint(input.endpointName);
+          describeFailures = 0;
+        } catch (err) {
+          // Throttled or briefly unreachable: keep waiting; bad input and repeated failures end the attempt.
+          if (err instanceof ApplicationFailure || ++describeFailures >= 5) throw err;
+          await wait({ endpointName: input.endpointName, status: 'Unknown', describeFailures });
+          continue;
+        }
         ctx.heartbeat({ endpointName: input.endpointName, status: d?.status });
         if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return { ...input, action };
         if (d?.status === 'Failed') {
           throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
         }
-        await ctx.sleep(settings.pollIntervalMs);
+        await wait({ endpointName: input.endpointName, status: d?.status });
       }
     },
   };

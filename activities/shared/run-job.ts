@@ -78,7 +78,7 @@ const MAX_DESCRIBE_FAILURES = 5;
 /** Heartbeats at least every few seconds while waiting, so long poll intervals stay within the heartbeat timeout (10 s). */
 const HEARTBEAT_EVERY_MS = 3_000;
 
-async function sleepHeartbeating(ctx: Context, ms: number, details: Record<string, unknown>): Promise<void> {
+export async function sleepHeartbeating(ctx: Context, ms: number, details: Record<string, unknown>): Promise<void> {
   for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
     await ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
     if (left > HEARTBEAT_EVERY_MS) ctx.heartbeat(details);

@@ -48,26 +48,44 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
       return { artifactUri: description.modelArtifactUri, job: summary };
     },
 
-    /** Step 4: the finished job's final metrics (SageMaker's FinalMetricDataList), validation and test. */
+    /**
+     * Step 4: the finished job's final metrics (SageMaker's FinalMetricDataList). Validation RMSE
+     * and MAE are required; RMSE comes from `mse` where the algorithm reports no `rmse` (built-in
+     * Linear Learner). R2 and the test split are kept when reported (built-in XGBoost takes no test
+     * channel; built-in Linear Learner reports no R2).
+     */
     async readTrainingMetrics(input: { family: ModelFamily; jobName: string }): Promise<SplitMetrics> {
       const description = await backend.jobs.describeJob('training', input.jobName);
       if (!description) throw ApplicationFailure.nonRetryable(`no training job named ${input.jobName}`, ErrorType.NotFound);
-      const values = new Map(description.finalMetrics.map((m) => [m.name, m.value]));
-      const names = METRIC_NAMES[input.family];
-      const pick = (split: 'validation' | 'test'): RegressionMetrics => {
-        const get = (metric: string): number => {
-          const value = values.get(`${split}:${metric}`);
-          if (value === undefined) {
-            throw ApplicationFailure.nonRetryable(
-              `training job ${input.jobName} reported no '${split}:${metric}' metric (reported: ${[...values.keys()].join(', ') || 'none'})`,
-              ErrorType.JobFailed,
-            );
-          }
-          return value;
-        };
-        return { rmse: get(names.rmse), mae: get(names.mae), r2: get(names.r2) };
-      };
-      return { validation: pick('validation'), test: pick('test') };
+      return metricsFromFinalMetricData(input.family, input.jobName, description.finalMetrics);
     },
   };
+}
+
+/** The regression metrics of one split from a job's final metrics, or undefined when it reported none of them. */
+function splitMetrics(values: Map<string, number>, family: ModelFamily, split: 'validation' | 'test'): Partial<RegressionMetrics> {
+  const names = METRIC_NAMES[family];
+  const get = (metric: string) => values.get(`${split}:${metric}`);
+  const mse = get('mse');
+  const rmse = get(names.rmse) ?? (mse !== undefined && mse >= 0 ? Math.sqrt(mse) : undefined);
+  const mae = get(names.mae) ?? get('mae') ?? get('absolute_loss');
+  const r2 = get(names.r2);
+  return { ...(rmse !== undefined ? { rmse } : {}), ...(mae !== undefined ? { mae } : {}), ...(r2 !== undefined ? { r2 } : {}) };
+}
+
+export function metricsFromFinalMetricData(family: ModelFamily, jobName: string, finalMetrics: { name: string; value: number }[]): SplitMetrics {
+  const values = new Map(finalMetrics.map((m) => [m.name, m.value]));
+  const complete = (split: 'validation' | 'test'): RegressionMetrics | undefined => {
+    const m = splitMetrics(values, family, split);
+    return m.rmse !== undefined && m.mae !== undefined ? (m as RegressionMetrics) : undefined;
+  };
+  const validation = complete('validation');
+  if (!validation) {
+    throw ApplicationFailure.nonRetryable(
+      `training job ${jobName} reported no validation RMSE and MAE (reported: ${[...values.keys()].join(', ') || 'none'})`,
+      ErrorType.JobFailed,
+    );
+  }
+  const test = complete('test');
+  return { validation, ...(test ? { test } : {}) };
 }

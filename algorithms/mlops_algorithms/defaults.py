@@ -21,7 +21,7 @@ XGBOOST: dict[str, str] = {
     "min_child_weight": "3",
     "subsample": "0.8",
     "colsample_bytree": "0.8",
-    "eval_metric": "rmse,mae",
+    "eval_metric": "rmse,mae,r2",
     "seed": "42",
 }
 

@@ -1,7 +1,11 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { EndpointCallError, parsePrediction, type EndpointInvoker } from './endpoint-client';
 
-/** SageMaker Runtime's InvokeEndpoint (the aws backend), with the same timeout and error kinds as the local runtime. */
+/**
+ * SageMaker Runtime's InvokeEndpoint (the aws backend), with the same timeout and error kinds as the
+ * local runtime. It asks for JSON: the one response type both built-in algorithms speak (Linear
+ * Learner has no text/csv response).
+ */
 export class AwsEndpointClient implements EndpointInvoker {
   constructor(
     private readonly runtime: SageMakerRuntimeClient,
@@ -12,7 +16,7 @@ export class AwsEndpointClient implements EndpointInvoker {
     const abortSignal = AbortSignal.timeout(this.timeoutMs);
     let body: string;
     try {
-      const out = await this.runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Accept: 'text/csv', Body: Buffer.from(csvRecord), InferenceId: inferenceId }), { abortSignal });
+      const out = await this.runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Accept: 'application/json', Body: Buffer.from(csvRecord), InferenceId: inferenceId }), { abortSignal });
       body = Buffer.from(out.Body ?? new Uint8Array()).toString('utf8');
     } catch (err) {
       if (abortSignal.aborted) throw new EndpointCallError(endpointName, `${endpointName} did not answer within ${this.timeoutMs} ms`, 'timeout');

@@ -20,9 +20,20 @@ export interface EndpointInvoker {
 
 /** Built-in algorithms answer one value per line (or comma separated): the first is the prediction. */
 export function parsePrediction(endpointName: string, text: string): number {
-  const value = Number(text.split(/[\n,]/)[0]!.trim());
+  const value = text.trimStart().startsWith('{') ? jsonScore(text) : Number(text.split(/[\n,]/)[0]!.trim());
   if (!Number.isFinite(value)) throw new EndpointCallError(endpointName, `${endpointName} answered '${text.slice(0, 100)}', not a number`, 'model-error');
   return value;
+}
+
+/** The first score of a built-in algorithm's JSON answer: `{"predictions": [{"score": v}]}` or `{"score": v}`. */
+function jsonScore(text: string): number {
+  try {
+    const doc = JSON.parse(text) as { predictions?: { score?: unknown }[]; score?: unknown };
+    const score = doc.predictions ? doc.predictions[0]?.score : doc.score;
+    return typeof score === 'number' ? score : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**

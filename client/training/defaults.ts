@@ -15,7 +15,7 @@ export const DEFAULT_HYPERPARAMETERS: Record<ModelFamily, Record<string, string>
     min_child_weight: '3',
     subsample: '0.8',
     colsample_bytree: '0.8',
-    eval_metric: 'rmse,mae',
+    eval_metric: 'rmse,mae,r2',
     seed: '42',
   },
   'linear-learner': {

@@ -10,12 +10,17 @@ export function isModelFamily(value: string): value is ModelFamily {
 export interface RegressionMetrics {
   rmse: number;
   mae: number;
-  r2: number;
+  /** Absent when the algorithm does not report it (SageMaker's built-in Linear Learner has no R2 metric). */
+  r2?: number;
 }
 
 export interface SplitMetrics {
   validation: RegressionMetrics;
-  test: RegressionMetrics;
+  /**
+   * Absent when the job saw no test split: SageMaker's built-in XGBoost accepts only train and
+   * validation channels. The model-quality baseline (statistics.json) always holds the test metrics.
+   */
+  test?: RegressionMetrics;
 }
 
 /** Where a model-monitor baseline lives (Model Monitor's two files). */

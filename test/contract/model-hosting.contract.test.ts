@@ -71,7 +71,7 @@ contractSuite('contract: ModelHosting', (target, kind) => {
 
   if (kind === 'local') {
     // moto 5.2.5 does not implement UpdateEndpoint: the aws side of this is covered with a fake
-    // SageMaker client in test/unit/aws-model-hosting.test.ts.
+    // SageMaker client in test/unit/aws-backend.test.ts.
     it('updateEndpoint to a new config moves the endpoint to Updating', async () => {
       const { backend } = target();
       await backend.hosting.updateEndpoint('mlops-xgboost', 'config-2');
@@ -83,5 +83,16 @@ contractSuite('contract: ModelHosting', (target, kind) => {
     const { backend } = target();
     assert.equal(await backend.hosting.describeEndpoint('nope'), undefined);
     assert.deepEqual((await backend.hosting.listEndpoints()).map((e) => e.endpointName), ['mlops-xgboost']);
+  });
+
+  it('deleteEndpoint removes the endpoint (deleting it again is a no-op); its config stays for a new createEndpoint', async () => {
+    const { backend } = target();
+    await backend.hosting.createEndpoint('mlops-doomed', 'config-2');
+    await backend.hosting.deleteEndpoint('mlops-doomed');
+    await backend.hosting.deleteEndpoint('mlops-doomed');
+    assert.equal(await backend.hosting.describeEndpoint('mlops-doomed'), undefined);
+    await backend.hosting.createEndpoint('mlops-doomed', 'config-2');
+    assert.equal((await backend.hosting.describeEndpoint('mlops-doomed'))?.endpointConfigName, 'config-2');
+    await backend.hosting.deleteEndpoint('mlops-doomed');
   });
 });

@@ -1,6 +1,19 @@
 import type { LocalJobRunner } from '../../activities/backends/local/job-runner';
 import type { LocalObjectStore } from '../../activities/backends/local/object-store';
-import type { JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
+import { builtInContract, type AwsImages } from '../../activities/backends/aws/images';
+import type { AlgorithmImage, JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
+import type { FinalMetric } from '../../common/types/jobs';
+
+/**
+ * The metrics SageMaker's built-in algorithms put in FinalMetricDataList: XGBoost its eval_metric
+ * list on the train and validation channels (r2 and mse are the container's own metrics), Linear
+ * Learner mse, absolute_loss and objective_loss per channel, no rmse on test and no r2.
+ */
+function reportedByBuiltIn(image: AlgorithmImage, hyperparameters: Record<string, string>, metric: FinalMetric): boolean {
+  const [split, name] = metric.name.split(':') as [string, string];
+  if (image === 'xgboost') return ['train', 'validation'].includes(split) && (hyperparameters.eval_metric ?? 'rmse').split(',').includes(name);
+  return ['train', 'validation', 'test'].includes(split) && ['mse', 'absolute_loss', 'objective_loss'].includes(name);
+}
 
 /**
  * moto accepts CreateProcessingJob / CreateTrainingJob but runs nothing: it reports every job
@@ -10,12 +23,15 @@ import type { JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec
  * out of moto's S3, writes the job's outputs back into moto's S3, and holds the job InProgress
  * until they are there. The aws backend's own calls (create, describe, S3, SSM, SNS, registry,
  * hosting) all go over HTTP to moto; only finalMetrics, which moto cannot report, come from the
- * stand-in's run of the job.
+ * stand-in's run of the job, filtered to what the built-in algorithm reports, and the training
+ * job gets only the channels the aws backend sent (built-in XGBoost: no test channel).
  */
 export class ContainersForMoto implements JobRunner {
   private readonly synced = new Set<string>();
+  private readonly training = new Map<string, TrainingJobSpec>();
 
   constructor(
+    private readonly images: AwsImages,
     private readonly aws: JobRunner,
     private readonly awsStore: ObjectStore,
     private readonly local: LocalJobRunner,
@@ -26,7 +42,10 @@ export class ContainersForMoto implements JobRunner {
   async startTrainingJob(spec: TrainingJobSpec) {
     const started = await this.aws.startTrainingJob(spec);
     await this.copy(this.awsStore, this.localStore);
-    await this.local.startTrainingJob(spec);
+    const builtIn = builtInContract(spec.image, this.images[spec.image]);
+    const played = builtIn ? { ...spec, channels: spec.channels.filter((c) => builtIn.channels.includes(c.name)) } : spec;
+    this.training.set(spec.jobName, played);
+    await this.local.startTrainingJob(played);
     return started;
   }
 
@@ -55,7 +74,9 @@ export class ContainersForMoto implements JobRunner {
     }
     // Described again now that the outputs are in S3 (a Completed job's outputs exist on SageMaker).
     const completed = (await this.aws.describeJob(kind, jobName)) ?? onMoto;
-    return { ...completed, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics: ran.finalMetrics };
+    const spec = kind === 'training' ? this.training.get(jobName) : undefined;
+    const finalMetrics = spec && builtInContract(spec.image, this.images[spec.image]) ? ran.finalMetrics.filter((m) => reportedByBuiltIn(spec.image, spec.hyperparameters, m)) : ran.finalMetrics;
+    return { ...completed, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics };
   }
 
   async stopJob(kind: JobKind, jobName: string) {

@@ -5,6 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { REPO_ROOT } from '../../common/config/parse';
 import { createAwsBackend, createAwsClients, type AwsBackendSettings, type AwsClients } from '../../activities/backends/aws';
+import { resolveImages, type AwsImages } from '../../activities/backends/aws/images';
 import type { Backend } from '../../activities/backends/types';
 
 /** moto[server], pinned in algorithms/requirements.txt and installed in the repo's virtualenv. */
@@ -135,6 +136,8 @@ export interface MotoBackend {
   bucket: string;
   topicArn: string;
   settings: AwsBackendSettings;
+  /** The image URIs the backend sends (the built-in ones of MOTO_REGION). */
+  images: AwsImages;
 }
 
 /**
@@ -159,7 +162,7 @@ export async function createMotoBackend(moto: MotoServer, options: { bucket?: st
     // moto answers at once and its jobs never change state: no need to spare its Describe* calls.
     minDescribeIntervalMs: 0,
   };
-  return { backend: createAwsBackend(settings), clients, bucket, topicArn: topic.TopicArn!, settings };
+  return { backend: createAwsBackend(settings), clients, bucket, topicArn: topic.TopicArn!, settings, images: resolveImages({ region: settings.region, roleArn: settings.roleArn }) };
 }
 
 /** The same settings as environment variables (`MLOPS_BACKEND=aws` aimed at the emulator). */

@@ -55,12 +55,12 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     const byFamily = Object.fromEntries(report.models.map((m) => [m.family, m]));
     assert.equal(byFamily.xgboost?.decision.outcome, 'accepted');
     assert.equal(byFamily['linear-learner']?.decision.outcome, 'accepted');
-    assert.ok(byFamily.xgboost!.metrics!.test.rmse <= 2500, `xgboost test RMSE ${byFamily.xgboost!.metrics!.test.rmse}`);
-    assert.ok(byFamily['linear-learner']!.metrics!.test.rmse <= 3100, `linear test RMSE ${byFamily['linear-learner']!.metrics!.test.rmse}`);
+    assert.ok(byFamily.xgboost!.metrics!.test!.rmse <= 2500, `xgboost test RMSE ${byFamily.xgboost!.metrics!.test!.rmse}`);
+    assert.ok(byFamily['linear-learner']!.metrics!.test!.rmse <= 3100, `linear test RMSE ${byFamily['linear-learner']!.metrics!.test!.rmse}`);
     for (const m of report.models) {
       for (const split of ['validation', 'test'] as const) {
-        const s = m.metrics![split];
-        assert.ok(s.rmse > 0 && s.mae > 0 && s.mae <= s.rmse && s.r2 > 0.8 && s.r2 < 1, `${m.family} ${split} ${JSON.stringify(s)}`);
+        const s = m.metrics![split]!;
+        assert.ok(s.r2 !== undefined && s.rmse > 0 && s.mae > 0 && s.mae <= s.rmse && s.r2 > 0.8 && s.r2 < 1, `${m.family} ${split} ${JSON.stringify(s)}`);
       }
       // Artifacts: the model archive and Model Monitor's files exist where the report says.
       assert.match(m.artifactUri!, /\/output\/model\.tar\.gz$/);
@@ -73,7 +73,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
       const dqConstraints = JSON.parse((await backend.objectStore.get(m.baselines.dataQuality!.constraintsUri)).toString());
       assert.equal(dqConstraints.monitoring_config.distribution_constraints.comparison_method, 'Robust');
       const mq = JSON.parse((await backend.objectStore.get(m.baselines.modelQuality!.statisticsUri)).toString());
-      assert.ok(Math.abs(mq.regression_metrics.rmse.value - m.metrics!.test.rmse) < 1, 'model-quality baseline RMSE = test RMSE');
+      assert.ok(Math.abs(mq.regression_metrics.rmse.value - m.metrics!.test!.rmse) < 1, 'model-quality baseline RMSE = test RMSE');
       const mqConstraints = JSON.parse((await backend.objectStore.get(m.baselines.modelQuality!.constraintsUri)).toString());
       assert.equal(mqConstraints.regression_constraints.r2.comparison_operator, 'LessThanThreshold');
       // Registry and parameter store.

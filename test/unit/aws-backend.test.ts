@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { AwsJobRunner } from '../../activities/backends/aws/job-runner';
-import { AwsModelHosting } from '../../activities/backends/aws/model-hosting';
+import { AwsModelHosting, EndpointBusyError } from '../../activities/backends/aws/model-hosting';
+import { HostingError } from '../../activities/backends/errors';
+import { metricsFromFinalMetricData } from '../../activities/training/train';
 import { decodeRecord, encodeRecord } from '../../activities/backends/aws/model-registry';
 import { toActivityError } from '../../activities/backends/aws/aws-errors';
-import { builtInImage, resolveImages } from '../../activities/backends/aws/images';
+import { builtInContract, builtInImage, resolveImages } from '../../activities/backends/aws/images';
 import type { AwsObjectStore } from '../../activities/backends/aws/object-store';
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
@@ -184,20 +186,134 @@ describe('aws backend (fake SDK clients)', () => {
       assert.deepEqual(d?.variants, [{ variantName: 'AllTraffic', modelName: 'model-c1', currentInstanceCount: 1, desiredInstanceCount: 1 }]);
     });
 
-    it('a Failed endpoint is updated even to the config it already names; RollingBack reads as Updating', async () => {
-      let current = endpoint('c1', 'Failed');
+    it('a Failed endpoint is not updated (SageMaker allows only DeleteEndpoint on it); RollingBack reads as Updating', async () => {
+      const current = endpoint('c1', 'Failed');
+      const { client, calls } = fakeSageMaker({ DescribeEndpointConfig: (input) => config(String(input.EndpointConfigName)), DescribeEndpoint: () => current });
+      const hosting = new AwsModelHosting(client, { roleArn: ROLE, images });
+      await assert.rejects(hosting.updateEndpoint('ep', 'c2'), (err: unknown) => err instanceof HostingError && err.kind === 'Conflict' && /DeleteEndpoint/.test(err.message));
+      assert.equal(calls.filter((c) => c.command === 'UpdateEndpoint').length, 0);
+      const rolling = fakeSageMaker({ DescribeEndpointConfig: (input) => config(String(input.EndpointConfigName)), DescribeEndpoint: () => endpoint('c1', 'RollingBack') });
+      assert.equal((await new AwsModelHosting(rolling.client, { roleArn: ROLE, images }).describeEndpoint('ep'))?.status, 'Updating');
+    });
+
+    it('an endpoint busy with another deployment is a retryable error, also when SageMaker says so with a ValidationException', async () => {
+      let status = 'Updating';
       const { client, calls } = fakeSageMaker({
         DescribeEndpointConfig: (input) => config(String(input.EndpointConfigName)),
-        DescribeEndpoint: () => current,
+        DescribeEndpoint: () => endpoint('c1', status, status === 'Updating' ? 'c-other' : undefined),
         UpdateEndpoint: () => {
-          current = endpoint('c1', 'RollingBack');
+          throw awsError('ValidationException', 'Cannot update in-progress endpoint "arn:aws:sagemaker:eu-west-1:111122223333:endpoint/ep".');
+        },
+      });
+      const hosting = new AwsModelHosting(client, { roleArn: ROLE, images });
+      for (const next of ['Updating', 'InService']) {
+        status = next;
+        await assert.rejects(hosting.updateEndpoint('ep', 'c2'), (err: unknown) => err instanceof EndpointBusyError && !(err instanceof ApplicationFailure));
+      }
+      assert.equal(calls.filter((c) => c.command === 'UpdateEndpoint').length, 1, 'UpdateEndpoint is only tried on an InService endpoint');
+    });
+
+    it('deleteEndpoint calls DeleteEndpoint and ignores an endpoint that is gone', async () => {
+      let exists = true;
+      const { client, calls } = fakeSageMaker({
+        DeleteEndpoint: () => {
+          if (!exists) throw awsError('ValidationException', 'Could not find endpoint "ep".');
+          exists = false;
           return {};
         },
       });
       const hosting = new AwsModelHosting(client, { roleArn: ROLE, images });
-      await hosting.updateEndpoint('ep', 'c1');
-      assert.equal(calls.filter((c) => c.command === 'UpdateEndpoint').length, 1);
-      assert.equal((await hosting.describeEndpoint('ep'))?.status, 'Updating');
+      await hosting.deleteEndpoint('ep');
+      await hosting.deleteEndpoint('ep');
+      assert.equal(calls.length, 2);
+    });
+  });
+
+  describe('built-in algorithm contract', () => {
+    const channels = ['train', 'validation', 'test'].map((name) => ({ name, s3Uri: `s3://b/${name}/`, contentType: 'text/csv' }));
+    const definitions = [{ name: 'validation:rmse', regex: 'validation-rmse:(\\S+)' }];
+    const trainingRequest = async (family: 'xgboost' | 'linear-learner', imageSet = images) => {
+      const { client, calls } = fakeSageMaker({
+        DescribeTrainingJob: () => {
+          throw awsError('ValidationException', 'Requested resource not found.');
+        },
+        CreateTrainingJob: () => ({}),
+      });
+      const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images: imageSet, volumeSizeGb: 30 });
+      await runner.startTrainingJob({ jobName: 't3', image: family, metricDefinitions: definitions, hyperparameters: {}, channels, outputPath: 's3://b/m', resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxRuntimeSeconds: 60 });
+      return calls.find((c) => c.command === 'CreateTrainingJob')!.input as { AlgorithmSpecification: { MetricDefinitions?: unknown }; InputDataConfig: { ChannelName: string }[] };
+    };
+
+    it('recognises the built-in images of every region and not a custom image', () => {
+      assert.ok(builtInContract('xgboost', images.xgboost));
+      assert.ok(builtInContract('linear-learner', images['linear-learner']));
+      assert.ok(builtInContract('xgboost', builtInImage('xgboost', 'cn-north-1')!));
+      assert.equal(builtInContract('xgboost', images['linear-learner']), undefined);
+      assert.equal(builtInContract('xgboost', '111122223333.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1'), undefined, 'a copy in another account is a custom image');
+    });
+
+    it('CreateTrainingJob sends a built-in image no MetricDefinitions, and built-in XGBoost no test channel', async () => {
+      const xgb = await trainingRequest('xgboost');
+      assert.equal(xgb.AlgorithmSpecification.MetricDefinitions, undefined);
+      assert.deepEqual(xgb.InputDataConfig.map((c) => c.ChannelName), ['train', 'validation']);
+      const ll = await trainingRequest('linear-learner');
+      assert.equal(ll.AlgorithmSpecification.MetricDefinitions, undefined);
+      assert.deepEqual(ll.InputDataConfig.map((c) => c.ChannelName), ['train', 'validation', 'test']);
+      const custom = await trainingRequest('xgboost', { ...images, xgboost: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/my-xgboost:2' });
+      assert.deepEqual(custom.AlgorithmSpecification.MetricDefinitions, [{ Name: 'validation:rmse', Regex: 'validation-rmse:(\\S+)' }]);
+      assert.equal(custom.InputDataConfig.length, 3);
+    });
+
+    it('a built-in Linear Learner transform asks for JSON Lines (it has no text/csv response); XGBoost keeps text/csv', async () => {
+      const accepts: Record<string, unknown> = {};
+      for (const family of ['xgboost', 'linear-learner'] as const) {
+        const { client, calls } = fakeSageMaker({
+          DescribeTransformJob: () => {
+            throw awsError('ValidationException', 'Could not find requested job with name t4');
+          },
+          DescribeModel: () => {
+            throw awsError('ValidationException', 'Could not find model "t4".');
+          },
+          CreateModel: () => ({}),
+          CreateTransformJob: () => ({}),
+        });
+        const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+        await runner.startTransformJob({
+          jobName: 't4',
+          image: family,
+          modelArtifactUri: 's3://b/model.tar.gz',
+          input: { s3Uri: 's3://b/in/', contentType: 'text/csv', splitType: 'Line' },
+          output: { s3OutputPath: 's3://b/out/', accept: 'text/csv', assembleWith: 'Line' },
+          dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
+          resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+          maxRuntimeSeconds: 60,
+        });
+        accepts[family] = (calls.find((c) => c.command === 'CreateTransformJob')!.input as { TransformOutput: { Accept: string } }).TransformOutput.Accept;
+      }
+      assert.deepEqual(accepts, { xgboost: 'text/csv', 'linear-learner': 'application/jsonlines' });
+    });
+
+    it('final metrics as the built-in algorithms report them give the regression metrics (RMSE from MSE, MAE from absolute_loss, no R2 where none is reported)', () => {
+      const xgb = metricsFromFinalMetricData('xgboost', 'j', [
+        { name: 'train:rmse', value: 1500 },
+        { name: 'validation:rmse', value: 2250 },
+        { name: 'validation:mae', value: 1690 },
+        { name: 'validation:r2', value: 0.95 },
+      ]);
+      assert.deepEqual(xgb, { validation: { rmse: 2250, mae: 1690, r2: 0.95 } });
+      const ll = metricsFromFinalMetricData('linear-learner', 'j', [
+        { name: 'validation:mse', value: 9_000_000 },
+        { name: 'validation:absolute_loss', value: 2300 },
+        { name: 'validation:objective_loss', value: 0.1 },
+        { name: 'test:mse', value: 16_000_000 },
+        { name: 'test:absolute_loss', value: 2100 },
+        { name: 'train:progress', value: 100 },
+      ]);
+      assert.deepEqual(ll, { validation: { rmse: 3000, mae: 2300 }, test: { rmse: 4000, mae: 2100 } });
+      assert.throws(
+        () => metricsFromFinalMetricData('linear-learner', 'j', [{ name: 'train:progress', value: 100 }]),
+        (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.JobFailed && /no validation RMSE and MAE \(reported: train:progress\)/.test(err.message),
+      );
     });
   });
 

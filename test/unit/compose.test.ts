@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PROCESSING_MODULES } from '../../activities/backends/aws/images';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -244,6 +245,16 @@ describe('docker-compose.yml and Dockerfile (static)', () => {
     assert.ok(stages.length >= 2, 'a multi-stage build');
     const users = instructions.filter((i) => i.keyword === 'USER');
     assert.ok(users.length > 0 && !/^(root|0)(:|$)/.test(users[users.length - 1]!.args), 'the image runs as a non-root user');
+    // SageMaker processing jobs on this image run `python3 -m <module>` from the working dir: the package must import.
+    const workdir = instructions.filter((i) => i.keyword === 'WORKDIR').pop()?.args ?? '/';
+    const pythonPath = /(?:^|\s)PYTHONPATH=(\S+)/.exec(instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' '))?.[1];
+    assert.ok(pythonPath?.startsWith(workdir), `Dockerfile: ENV PYTHONPATH must name a dir under ${workdir}`);
+    const pythonDir = path.relative(workdir, pythonPath ?? workdir);
+    for (const module of Object.values(PROCESSING_MODULES)) {
+      const file = path.join(REPO_ROOT, pythonDir, ...module.split('.'), '__main__.py');
+      assert.ok(existsSync(file), `python3 -m ${module} would not import in the image (no ${path.relative(REPO_ROOT, file)})`);
+      assert.ok(copied.some((source) => pythonDir.startsWith(source.replace(/\/$/, ''))), `Dockerfile: ${pythonPath} is not copied into the image`);
+    }
     const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(readFileSync(DOCKERFILE, 'utf8'))?.[1];
     assert.match(nodeImage ?? '', /^node:20\.\d+\.\d+-/, 'the Node.js base image is pinned to a Node 20 release');
   });

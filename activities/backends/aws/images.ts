@@ -89,6 +89,33 @@ export function builtInImage(image: AlgorithmImage, region: string): string | un
 export type AwsImages = Record<AlgorithmImage | ProcessingImage, string>;
 
 /**
+ * What SageMaker's built-in algorithm images accept, where it differs from a custom image (the
+ * local algorithms follow the custom-image contract). A custom image set by MLOPS_AWS_*_IMAGE
+ * gets the request as the activities wrote it.
+ */
+export interface BuiltInContract {
+  /** CreateTrainingJob refuses MetricDefinitions for built-in algorithms ("You can't override the metric definitions"). */
+  metricDefinitions: false;
+  /** Channels the algorithm accepts; another channel fails the job ("Extraneous channel found"). */
+  channels: readonly string[];
+  /** Response types of the serving container; text/csv is missing for Linear Learner (JSON, JSON Lines, RecordIO only). */
+  accepts: readonly ('text/csv' | 'application/jsonlines' | 'application/json')[];
+}
+
+const BUILT_IN_CONTRACTS: Record<AlgorithmImage, BuiltInContract> = {
+  xgboost: { metricDefinitions: false, channels: ['train', 'validation'], accepts: ['text/csv', 'application/jsonlines', 'application/json'] },
+  'linear-learner': { metricDefinitions: false, channels: ['train', 'validation', 'test'], accepts: ['application/jsonlines', 'application/json'] },
+};
+
+/** The built-in contract when `uri` is the built-in image of that algorithm (any region, any tag), else undefined. */
+export function builtInContract(image: AlgorithmImage, uri: string): BuiltInContract | undefined {
+  const repository = image === 'xgboost' ? 'sagemaker-xgboost' : 'linear-learner';
+  const accounts = new Set(Object.values(image === 'xgboost' ? XGBOOST_ACCOUNTS : LINEAR_LEARNER_ACCOUNTS));
+  const m = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)[:@]/.exec(uri);
+  return m && accounts.has(m[1]!) && m[2] === repository ? BUILT_IN_CONTRACTS[image] : undefined;
+}
+
+/**
  * Every image URI the backend uses: overrides first, else the built-in table for the algorithms
  * and the project image in the role's account for processing jobs.
  */

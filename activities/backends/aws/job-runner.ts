@@ -21,7 +21,7 @@ import type { JobStatus } from '../../../common/types/jobs';
 import { MissingInputError } from '../errors';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
-import { PROCESSING_MODULES, type AwsImages } from './images';
+import { builtInContract, PROCESSING_MODULES, type AwsImages } from './images';
 import type { AwsObjectStore } from './object-store';
 
 export interface AwsJobRunnerOptions {
@@ -59,19 +59,23 @@ export class AwsJobRunner implements JobRunner {
   constructor(private readonly options: AwsJobRunnerOptions) {}
 
   async startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }> {
+    const image = this.options.images[spec.image];
+    const builtIn = builtInContract(spec.image, image);
+    // A built-in algorithm registers its own metric definitions and fails on a channel it does not know.
+    const channels = builtIn ? spec.channels.filter((c) => builtIn.channels.includes(c.name)) : spec.channels;
     return this.start('training', spec.jobName, async () => {
-      for (const channel of spec.channels) await this.requireObjects(`channel '${channel.name}'`, channel.s3Uri);
+      for (const channel of channels) await this.requireObjects(`channel '${channel.name}'`, channel.s3Uri);
       await this.options.sagemaker.send(
         new CreateTrainingJobCommand({
           TrainingJobName: spec.jobName,
           RoleArn: this.options.roleArn,
           AlgorithmSpecification: {
-            TrainingImage: this.options.images[spec.image],
+            TrainingImage: image,
             TrainingInputMode: 'File',
-            MetricDefinitions: spec.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })),
+            ...(builtIn ? {} : { MetricDefinitions: spec.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })) }),
           },
           HyperParameters: spec.hyperparameters,
-          InputDataConfig: spec.channels.map((c) => ({
+          InputDataConfig: channels.map((c) => ({
             ChannelName: c.name,
             ContentType: c.contentType,
             CompressionType: 'None',
@@ -130,6 +134,9 @@ export class AwsJobRunner implements JobRunner {
    * schema (`dataCapture.featureSchemaUri`) has no SageMaker counterpart and is not sent.
    */
   async startTransformJob(spec: TransformJobSpec): Promise<{ alreadyExisted: boolean }> {
+    const builtIn = builtInContract(spec.image, this.options.images[spec.image]);
+    // Linear Learner answers JSON only: its rows come back as `{"score": v}` (readers take either form).
+    const accept = builtIn && !builtIn.accepts.includes(spec.output.accept) ? builtIn.accepts[0]! : spec.output.accept;
     return this.start('transform', spec.jobName, async () => {
       if (!(await this.options.objectStore.head(spec.modelArtifactUri))) throw new AwsJobInputError(`model: no object at ${spec.modelArtifactUri}`);
       await this.requireObjects('input', spec.input.s3Uri);
@@ -145,7 +152,7 @@ export class AwsJobRunner implements JobRunner {
             SplitType: spec.input.splitType,
             CompressionType: 'None',
           },
-          TransformOutput: { S3OutputPath: spec.output.s3OutputPath, Accept: spec.output.accept, AssembleWith: spec.output.assembleWith },
+          TransformOutput: { S3OutputPath: spec.output.s3OutputPath, Accept: accept, AssembleWith: spec.output.assembleWith },
           DataProcessing: { InputFilter: spec.dataProcessing.inputFilter, JoinSource: spec.dataProcessing.joinSource, OutputFilter: spec.dataProcessing.outputFilter },
           ...(spec.dataCapture ? { DataCaptureConfig: { DestinationS3Uri: spec.dataCapture.destinationS3Uri, GenerateInferenceId: spec.dataCapture.generateInferenceId } } : {}),
           TransformResources: { InstanceType: spec.resources.instanceType as TransformInstanceType, InstanceCount: spec.resources.instanceCount },

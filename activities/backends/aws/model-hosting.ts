@@ -2,6 +2,7 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  DeleteEndpointCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
@@ -15,7 +16,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { HostingError } from '../errors';
 import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointStatus, ModelHosting } from '../types';
-import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
 import type { AwsImages } from './images';
 
 /**
@@ -118,9 +119,25 @@ export class AwsModelHosting implements ModelHosting {
     const pending = current.PendingDeploymentSummary?.EndpointConfigName;
     if (pending === endpointConfigName && current.EndpointStatus !== 'Failed') return;
     if (current.EndpointConfigName === endpointConfigName && current.EndpointStatus !== 'Failed') return;
-    await call(`SageMaker UpdateEndpoint ${endpointName}`, () =>
-      this.sagemaker.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName, RetainAllVariantProperties: false })),
-    );
+    if (current.EndpointStatus === 'Failed') throw new HostingError(`endpoint ${endpointName} failed; SageMaker allows only DeleteEndpoint on a failed endpoint`, 'Conflict');
+    // Another deployment is under way (a second run of the family, or SageMaker's own maintenance):
+    // a plain error, so the activity retries with backoff until the endpoint is InService again.
+    if (current.EndpointStatus && current.EndpointStatus !== 'InService') throw new EndpointBusyError(endpointName, current.EndpointStatus);
+    try {
+      await this.sagemaker.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName, RetainAllVariantProperties: false }));
+    } catch (err) {
+      if (isErrorNamed(err, 'ValidationException', 'ValidationError') && /in.progress|in-progress/i.test((err as Error).message)) throw new EndpointBusyError(endpointName, 'Updating');
+      throw toActivityError(err, `SageMaker UpdateEndpoint ${endpointName}`);
+    }
+  }
+
+  async deleteEndpoint(endpointName: string): Promise<void> {
+    try {
+      await this.sagemaker.send(new DeleteEndpointCommand({ EndpointName: endpointName }));
+    } catch (err) {
+      if (isSageMakerNotFound(err)) return;
+      throw toActivityError(err, `SageMaker DeleteEndpoint ${endpointName}`);
+    }
   }
 
   async describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined> {
@@ -260,5 +277,13 @@ function endpointStatus(status: string | undefined): EndpointStatus {
       return 'Failed';
     default:
       return 'Creating';
+  }
+}
+
+/** The endpoint is moving (Creating, Updating, ...): retryable, unlike a ValidationException. */
+export class EndpointBusyError extends Error {
+  constructor(endpointName: string, status: string) {
+    super(`endpoint ${endpointName} is ${status}: it can be updated once it is InService again`);
+    this.name = 'EndpointBusy';
   }
 }

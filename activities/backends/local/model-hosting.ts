@@ -71,6 +71,16 @@ export class LocalModelHosting implements ModelHosting {
     await this.setDesired(endpointName, endpointConfigName, 'update');
   }
 
+  async deleteEndpoint(endpointName: string): Promise<void> {
+    const existed = await this.state.update((doc) => {
+      if (!doc.endpoints[endpointName]) return false;
+      delete doc.endpoints[endpointName];
+      return true;
+    });
+    // The host stops the endpoint's model servers when it no longer finds the record.
+    if (existed && this.endpointHostUrl) await fetch(`${this.endpointHostUrl}/admin/reconcile`, { method: 'POST', signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  }
+
   async describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined> {
     const record = (await this.state.read()).endpoints[endpointName];
     return record ? toDescription(record) : undefined;

@@ -18,6 +18,9 @@ OBJECTIVES = ("reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseu
 EVAL_METRICS = ("rmse", "mae", "rmsle", "mape", "mphe", "poisson-nloglik", "gamma-nloglik",
                 "gamma-deviance", "tweedie-nloglik")
 DEFAULT_EVAL_METRICS = ("rmse", "mae")
+# Metrics SageMaker's XGBoost container adds to xgboost's own; here the final metric lines report
+# them (every channel gets rmse, mae, mse and r2), so they are not passed to xgboost.
+CONTAINER_EVAL_METRICS = ("mse", "r2")
 UNIT = dict(low=0.0, high=1.0)
 PARAMS = [
     Param("num_round", "int", required=True, low=1),
@@ -95,10 +98,10 @@ def _eval_metrics(text: str | None) -> tuple[str, ...]:
     if not metrics:
         raise ClientError("Hyperparameter eval_metric: value is empty")
     for m in metrics:
-        if m.split("@")[0] not in EVAL_METRICS:
+        if m.split("@")[0] not in EVAL_METRICS + CONTAINER_EVAL_METRICS:
             raise ClientError(
                 f"Hyperparameter eval_metric: value '{m}' is not a supported regression metric "
-                f"({', '.join(EVAL_METRICS)})"
+                f"({', '.join(EVAL_METRICS + CONTAINER_EVAL_METRICS)})"
             )
     return metrics
 
@@ -115,7 +118,13 @@ def build_config(raw: dict[str, str], default_threads: int) -> XGBoostConfig:
     params: dict[str, Any] = {"objective": objective, "nthread": nthread, "tree_method": hp["tree_method"]}
     params.update({k: hp[k] for k in PASS_THROUGH if k == "seed" or (k in raw and hp[k] is not None)})
     metrics = _eval_metrics(hp["eval_metric"])
-    params["eval_metric"] = list(metrics)
+    native = [m for m in metrics if m not in CONTAINER_EVAL_METRICS]
+    params["eval_metric"] = native or [DEFAULT_EVAL_METRICS[0]]
+    if hp["early_stopping_rounds"] is not None and "eval_metric" in raw and metrics[-1] in CONTAINER_EVAL_METRICS:
+        raise ClientError(
+            f"Hyperparameter eval_metric: early stopping uses the last metric, and '{metrics[-1]}' is only "
+            "reported after training here; list rmse or mae last"
+        )
     ignored = tuple(k for k in ("deterministic_histogram", "single_precision_histogram", "lambda_bias") if k in raw)
     return XGBoostConfig(
         params=params,

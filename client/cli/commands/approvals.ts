@@ -31,7 +31,7 @@ export function registerApprovalCommands(program: Command, ctx: CliContext): voi
       if (rows.length === 0) return console.log('nothing waits for approval');
       printTable(
         ['RUN', 'MODEL', 'VERSION', 'VAL RMSE', 'TEST RMSE', 'REQUESTED', 'DEADLINE'],
-        rows.map((r) => [r.workflowId, r.family, r.version, fmtNumber(r.metrics.validation.rmse), fmtNumber(r.metrics.test.rmse), r.requestedAt, r.deadline]),
+        rows.map((r) => [r.workflowId, r.family, r.version, fmtNumber(r.metrics.validation.rmse), fmtNumber(r.metrics.test?.rmse), r.requestedAt, r.deadline]),
       );
       console.log(`\nDecide with: mlops approve RUN --model FAMILY --by NAME --reason TEXT (or mlops reject ...)`);
     });

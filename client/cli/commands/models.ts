@@ -36,7 +36,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
           fmtNumber(v.metrics?.validation.rmse),
           fmtNumber(v.metrics?.validation.mae),
           fmtNumber(v.metrics?.validation.r2, 4),
-          fmtNumber(v.metrics?.test.rmse),
+          fmtNumber(v.metrics?.test?.rmse),
           v.createdAt,
           v.decision?.reason ?? '',
         ]),
@@ -58,7 +58,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       if (versions.length > 0) {
         printTable(
           ['VERSION', 'STATUS', 'VAL RMSE', 'TEST RMSE', 'CREATED', 'DECISION'],
-          versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test.rmse), v.createdAt, v.decision?.reason ?? '']),
+          versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test?.rmse), v.createdAt, v.decision?.reason ?? '']),
         );
       }
       if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);

@@ -80,6 +80,10 @@ export function printReport(report: TrainingRunReport): void {
     if (m.metrics) {
       for (const split of ['validation', 'test'] as const) {
         const s = m.metrics[split];
+        if (!s) {
+          console.log(`    ${split.padEnd(10)} not reported by the training job (see the model-quality baseline)`);
+          continue;
+        }
         console.log(`    ${split.padEnd(10)} RMSE ${fmtNumber(s.rmse).padStart(9)}   MAE ${fmtNumber(s.mae).padStart(9)}   R2 ${fmtNumber(s.r2, 4)}`);
       }
     }

@@ -123,14 +123,14 @@ describe('activities/training/train', function () {
       });
     });
 
-    it('when a metric is missing from the log, then it throws a non-retryable JobFailed naming it and what was reported', async () => {
+    it('when validation MAE is missing from the log, then it throws a non-retryable JobFailed naming what is missing and what was reported', async () => {
       await runInActivity(env, () => activities.runTrainingJob(input('xgboost', 'train-partial', '[5]\ttrain-rmse:1.0\tvalidation-rmse:2.0')));
 
       await assert.rejects(readMetrics('xgboost', 'train-partial'), (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, ErrorType.JobFailed);
         assert.equal(err.nonRetryable, true);
-        assert.match(err.message, /reported no 'validation:mae' metric \(reported: train:rmse, validation:rmse\)/);
+        assert.match(err.message, /reported no validation RMSE and MAE \(reported: train:rmse, validation:rmse\)/);
         return true;
       });
     });
@@ -138,7 +138,13 @@ describe('activities/training/train', function () {
     it('when the job logged no metric at all, then the message says none were reported', async () => {
       await runInActivity(env, () => activities.runTrainingJob(input('linear-learner', 'train-silent', 'nothing useful')));
 
-      await assert.rejects(readMetrics('linear-learner', 'train-silent'), /reported no 'validation:rmse' metric \(reported: none\)/);
+      await assert.rejects(readMetrics('linear-learner', 'train-silent'), /reported no validation RMSE and MAE \(reported: none\)/);
+    });
+
+    it('when the job reported no test split, then the metrics have validation only (built-in XGBoost trains without a test channel)', async () => {
+      await runInActivity(env, () => activities.runTrainingJob(input('xgboost', 'train-no-test', '[5]\ttrain-rmse:1.0\tvalidation-rmse:2.0\tvalidation-mae:1.5')));
+
+      assert.deepEqual(await readMetrics('xgboost', 'train-no-test'), { validation: { rmse: 2, mae: 1.5 } });
     });
 
     it('when no job has the name, then it throws a non-retryable NotFound', async () => {
