@@ -8,9 +8,22 @@ import type { DriftAlert, LifecycleConfig } from '../../common/types/monitoring'
 import type { modelLifecycle } from '../../workflows';
 import { championChangedSignal, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 
-/** The lifecycle a family gets when nobody configured one: notify only, 24 hours cool-down. */
+/**
+ * The lifecycle a family starts with: the MLOPS_RETRAINING_* settings (default: notify only, 24
+ * hours cool-down). A running lifecycle keeps its own; `mlops models policy` changes them.
+ */
 export function defaultLifecycleInput(config: Config, family: ModelFamily, overrides: Partial<Omit<LifecycleConfig, 'taskQueues'>> = {}): ModelLifecycleInput {
-  return { family, config: { policy: 'notify', coolDown: '24 hours', ...overrides, taskQueues: taskQueuesOf(config) } };
+  return {
+    family,
+    config: {
+      policy: config.retrainingPolicy,
+      coolDown: config.retrainingCoolDown,
+      approvalTimeout: config.retrainingApprovalTimeout,
+      ...(config.retrainingDataUri ? { trainingDataUri: config.retrainingDataUri } : {}),
+      ...overrides,
+      taskQueues: taskQueuesOf(config),
+    },
+  };
 }
 
 /** Starts `lifecycle/<family>` unless it runs already (then the running one is kept, config and all). */

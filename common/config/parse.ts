@@ -83,6 +83,10 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     gatewayMaxBodyBytes: env.MLOPS_GATEWAY_MAX_BODY ?? String(1024 * 1024),
     // Derived from the bucket only when the bucket is valid: a bad bucket is reported once, as itself.
     groundTruthUri: env.MLOPS_GROUND_TRUTH_URI ?? `s3://${/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(env.MLOPS_BUCKET ?? 'mlops') ? (env.MLOPS_BUCKET ?? 'mlops') : 'mlops'}/ground-truth`,
+    retrainingPolicy: env.MLOPS_RETRAINING_POLICY || 'notify',
+    retrainingCoolDown: env.MLOPS_RETRAINING_COOL_DOWN || '24 hours',
+    retrainingDataUri: env.MLOPS_RETRAINING_DATA_URI || undefined,
+    retrainingApprovalTimeout: env.MLOPS_RETRAINING_APPROVAL_TIMEOUT || '3 days',
     webhookToken: env.MLOPS_WEBHOOK_TOKEN || undefined,
     webhookHmacSecret: env.MLOPS_WEBHOOK_HMAC_SECRET || undefined,
     webhookRoutes: env.MLOPS_WEBHOOK_ROUTES ? path.resolve(cwd, env.MLOPS_WEBHOOK_ROUTES) : undefined,

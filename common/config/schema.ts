@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION } from '../duration';
 
 /**
  * The process-level configuration: where the data dir is, which ports, which backend. Read once
@@ -38,6 +39,22 @@ export const configSchema = z.object({
   gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),
   groundTruthUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').describe('MLOPS_GROUND_TRUTH_URI: where POST /v1/ground-truth stores labels.'),
+  retrainingPolicy: z
+    .enum(['notify', 'retrain', 'approve-then-retrain'])
+    .describe("MLOPS_RETRAINING_POLICY: what a family's lifecycle does on a drift alert: notify only, start retraining, or ask for approval first (for lifecycles started from now on; `mlops models policy` changes a running one)."),
+  retrainingCoolDown: z
+    .string()
+    .regex(DURATION, "must be a duration such as '24 hours' or '30 minutes'")
+    .describe('MLOPS_RETRAINING_COOL_DOWN: after a retraining starts, drift alerts within this time only notify.'),
+  retrainingDataUri: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, 'must be an s3:// URI of an object')
+    .optional()
+    .describe("MLOPS_RETRAINING_DATA_URI: the latest training data retraining runs on (unset: the data the champion was trained on)."),
+  retrainingApprovalTimeout: z
+    .string()
+    .regex(DURATION, "must be a duration such as '3 days'")
+    .describe('MLOPS_RETRAINING_APPROVAL_TIMEOUT: how long approve-then-retrain waits for a decision (then no retraining).'),
   webhookToken: z
     .string()
     .min(16, 'must be at least 16 characters')
@@ -130,6 +147,10 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   gatewayOnPartial: 'MLOPS_GATEWAY_ON_PARTIAL',
   gatewayMaxBodyBytes: 'MLOPS_GATEWAY_MAX_BODY',
   groundTruthUri: 'MLOPS_GROUND_TRUTH_URI',
+  retrainingPolicy: 'MLOPS_RETRAINING_POLICY',
+  retrainingCoolDown: 'MLOPS_RETRAINING_COOL_DOWN',
+  retrainingDataUri: 'MLOPS_RETRAINING_DATA_URI',
+  retrainingApprovalTimeout: 'MLOPS_RETRAINING_APPROVAL_TIMEOUT',
   webhookToken: 'MLOPS_WEBHOOK_TOKEN',
   webhookHmacSecret: 'MLOPS_WEBHOOK_HMAC_SECRET',
   webhookRoutes: 'MLOPS_WEBHOOK_ROUTES',

@@ -43,6 +43,12 @@ export interface LifecycleCounts {
 export interface LifecycleState {
   family: ModelFamily;
   policy: RetrainingPolicy;
+  /** The settings in force besides the policy (absent in states recorded before they were kept). */
+  coolDown?: string;
+  trainingDataUri?: string;
+  approvalTimeout?: string;
+  /** The last change through `configureLifecycle`. */
+  lastSettingsChange?: { by: string; at: string; reason?: string };
   champion?: ChampionChange;
   /** The most recent alerts, oldest first (at most `MAX_RECENT_ALERTS`). */
   recentAlerts: DriftAlert[];
@@ -60,8 +66,19 @@ export interface ModelLifecycleInput {
   state?: LifecycleState;
   /** Continue-as-new after this many events (default 100); tests set it low. */
   maxEventsPerRun?: number;
-  /** How long a retraining approval waits (default '3 days'). */
+  /** How long a retraining approval waits (default '3 days'); `config.approvalTimeout` wins. */
   approvalTimeout?: string;
+}
+
+/** `mlops models policy`: changes a running lifecycle's settings; unset fields stay as they are. */
+export interface LifecycleSettingsInput {
+  policy?: RetrainingPolicy;
+  coolDown?: string;
+  /** null: back to the champion's own training data. */
+  trainingDataUri?: string | null;
+  approvalTimeout?: string;
+  by: string;
+  reason?: string;
 }
 
 /** A person's answer to a pending retraining approval. */

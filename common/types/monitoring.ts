@@ -72,5 +72,7 @@ export interface LifecycleConfig {
   coolDown: string;
   /** Retraining runs on this data (the latest training data), `s3://bucket/key`. */
   trainingDataUri?: string;
+  /** How long `approve-then-retrain` waits for a decision (default '3 days'). */
+  approvalTimeout?: string;
   taskQueues: TaskQueues;
 }

@@ -7,7 +7,8 @@ import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
 import { readLifecycleState } from '../../client/lifecycle/ensure';
 import type { Backend } from '../../activities/backends/types';
-import { REPO_ROOT } from '../../common/config/parse';
+import { configToEnv, REPO_ROOT } from '../../common/config/parse';
+import { mlops } from '../helpers/cli';
 import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
@@ -96,5 +97,34 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     const quiet = await monitor();
     assert.equal(quiet.outcome, 'no-data');
     assert.equal(quiet.filesRead, 0);
+  });
+
+  it('when `mlops models policy` switches the family to retrain, then the next drift starts a real training run on the configured data; bad settings exit 2', async () => {
+    const cliEnv = { ...configToEnv(config), MLOPS_CONFIG_FILE: 'none', MLOPS_TEMPORAL_ADDRESS: env.connection.options.address };
+    const bad = await mlops(cliEnv, 'models', 'policy', 'xgboost', '--policy', 'panic', '--by', 'test');
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--policy must be one of notify, retrain, approve-then-retrain/);
+    const data = `s3://${config.bucket}/training/kbb-2005-gm-used-cars.csv`;
+    const set = await mlops(cliEnv, 'models', 'policy', 'xgboost', '--policy', 'retrain', '--cool-down', '1 hour', '--training-data', data, '--by', 'test', '--reason', 'integration', '--json');
+    assert.equal(set.code, 0, set.stderr);
+    const shown = JSON.parse((await mlops(cliEnv, 'models', 'show', 'xgboost', '--json')).stdout) as { lifecycle: { policy: string; coolDown: string; trainingDataUri: string; lastSettingsChange: { by: string } } };
+    assert.deepEqual([shown.lifecycle.policy, shown.lifecycle.coolDown, shown.lifecycle.trainingDataUri, shown.lifecycle.lastSettingsChange.by], ['retrain', '1 hour', data, 'test']);
+
+    const lines = (await fs.readFile(SAMPLE, 'utf8')).trim().split('\n');
+    const mileage = lines[0]!.split(',').indexOf('Mileage');
+    const shiftedFile = path.join(home, 'shifted-again.csv');
+    await fs.writeFile(shiftedFile, [lines[0], ...lines.slice(1).map((l) => l.split(',').map((v, i) => (i === mileage ? String(Math.round(Number(v) * 1.4)) : v)).join(','))].join('\n'));
+    await score(shiftedFile);
+    assert.equal((await monitor()).outcome, 'drift');
+    let state = await readLifecycleState(env.client, 'xgboost');
+    for (let i = 0; i < 200 && !state?.lastRetraining; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await readLifecycleState(env.client, 'xgboost');
+    }
+    assert.equal(state?.counts.retrainingsStarted, 1, JSON.stringify(state?.counts));
+    const retraining = env.client.workflow.getHandle(state!.lastRetraining!.workflowId);
+    const report = await waitForTrainingReport(retraining, (r) => r);
+    assert.equal(report.status, 'completed', JSON.stringify(report.error));
+    assert.equal(report.dataUri, data);
   });
 });

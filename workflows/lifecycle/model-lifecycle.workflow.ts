@@ -3,12 +3,22 @@ import type { Activities } from '../../activities';
 import type { NotificationSeverity } from '../../activities/backends/types';
 import { invalidInput } from '../../common/errors';
 import type { ChampionChange, LifecycleState, ModelLifecycleInput, RetrainingDecisionInput, RetrainingDecisionResult } from '../../common/types/lifecycle';
+import type { LifecycleConfig } from '../../common/types/monitoring';
 import type { DriftAlert } from '../../common/types/monitoring';
 import { quickActivityOptions } from '../shared/activity-options';
 import { innermostMessage } from '../shared/failures';
 import { sendNotification } from '../shared/notify';
-import { durationMs } from '../training/approval';
-import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery, MAX_RECENT_ALERTS, validateRetrainingDecision } from './lifecycle.messages';
+import { durationMs } from '../../common/duration';
+import {
+  championChangedSignal,
+  configureLifecycleUpdate,
+  decideRetrainingUpdate,
+  driftAlertSignal,
+  lifecycleStateQuery,
+  MAX_RECENT_ALERTS,
+  validateLifecycleSettings,
+  validateRetrainingDecision,
+} from './lifecycle.messages';
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 100;
 const DEFAULT_APPROVAL_TIMEOUT = '3 days';
@@ -35,13 +45,23 @@ function initialState(input: ModelLifecycleInput): LifecycleState {
  */
 export async function modelLifecycle(input: ModelLifecycleInput): Promise<never> {
   if (!input?.family || !input.config?.policy) throw invalidInput('modelLifecycle needs a family and a config with a policy');
-  const coolDownMs = durationMs(input.config.coolDown);
-  const approvalTimeoutMs = durationMs(input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT);
+  // `configureLifecycle` changes these; continue-as-new carries them on.
+  const config: LifecycleConfig = { ...input.config, approvalTimeout: input.config.approvalTimeout ?? input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT };
+  let coolDownMs = durationMs(config.coolDown);
+  let approvalTimeoutMs = durationMs(config.approvalTimeout!);
   const maxEvents = input.maxEventsPerRun ?? DEFAULT_MAX_EVENTS_PER_RUN;
-  const taskQueue = input.config.taskQueues.compute;
+  const taskQueue = config.taskQueues.compute;
   const { startRetraining } = proxyActivities<Pick<Activities, 'startRetraining'>>(quickActivityOptions(taskQueue));
   // The config of this run wins over a carried policy: restarting with a new config changes it.
-  const state: LifecycleState = { ...(input.state ?? initialState(input)), family: input.family, policy: input.config.policy };
+  const state: LifecycleState = { ...(input.state ?? initialState(input)), family: input.family };
+  const applyConfig = () => {
+    state.policy = config.policy;
+    state.coolDown = config.coolDown;
+    state.approvalTimeout = config.approvalTimeout;
+    if (config.trainingDataUri) state.trainingDataUri = config.trainingDataUri;
+    else delete state.trainingDataUri;
+  };
+  applyConfig();
   const queue: LifecycleEvent[] = [];
   let decision: RetrainingDecisionInput | undefined;
   let decisionResult: RetrainingDecisionResult | undefined;
@@ -77,9 +97,30 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
     });
   };
 
+  // Registered after `notify` exists: a buffered update runs as soon as its handler is set.
+  setHandler(
+    configureLifecycleUpdate,
+    async (settings) => {
+      const before = `policy ${config.policy}, cool-down ${config.coolDown}, approval timeout ${config.approvalTimeout}, training data ${config.trainingDataUri ?? "the champion's"}`;
+      if (settings.policy !== undefined) config.policy = settings.policy;
+      if (settings.coolDown !== undefined) config.coolDown = settings.coolDown;
+      if (settings.approvalTimeout !== undefined) config.approvalTimeout = settings.approvalTimeout;
+      if (settings.trainingDataUri === null) delete config.trainingDataUri;
+      else if (settings.trainingDataUri !== undefined) config.trainingDataUri = settings.trainingDataUri;
+      coolDownMs = durationMs(config.coolDown);
+      approvalTimeoutMs = durationMs(config.approvalTimeout!);
+      applyConfig();
+      state.lastSettingsChange = { by: settings.by.trim(), at: new Date().toISOString(), ...(settings.reason ? { reason: settings.reason } : {}) };
+      const after = `policy ${config.policy}, cool-down ${config.coolDown}, approval timeout ${config.approvalTimeout}, training data ${config.trainingDataUri ?? "the champion's"}`;
+      await notify('lifecycle.settings-changed', 'info', `${state.family}: retraining settings changed by ${settings.by.trim()}`, `${after} (was: ${before})${settings.reason ? `; ${settings.reason}` : ''}`);
+      return state;
+    },
+    { validator: validateLifecycleSettings },
+  );
+
   const retrain = async (reason: string): Promise<string | undefined> => {
     try {
-      const started = await startRetraining({ family: state.family, dataUri: input.config.trainingDataUri, reason, runName: `drift-${uuid4().slice(0, 8)}` });
+      const started = await startRetraining({ family: state.family, dataUri: config.trainingDataUri, reason, runName: `drift-${uuid4().slice(0, 8)}` });
       const now = Date.now();
       state.lastRetraining = { workflowId: started.workflowId, startedAt: new Date(now).toISOString(), reason };
       state.coolDownUntil = new Date(now + coolDownMs).toISOString();
@@ -186,7 +227,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
       await condition(allHandlersFinished);
       // A decision or signal that came in meanwhile is handled before the history is cut.
       if (queue.length > 0 || decision !== undefined) continue;
-      await continueAsNew<typeof modelLifecycle>({ ...input, state });
+      await continueAsNew<typeof modelLifecycle>({ ...input, config, state });
     }
   }
 }

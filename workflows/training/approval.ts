@@ -1,6 +1,7 @@
 import { condition, defineQuery, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { PENDING_APPROVALS } from '../../common/search-attributes';
 import type { ApprovalConfig, ApprovalDecisionInput, ApprovalDecisionResult, PendingApproval } from '../../common/types/approval';
+import { durationMs } from '../../common/duration';
 import type { ModelFamily } from '../../common/types/model';
 
 /** A person approves or rejects a model of a waiting run (`mlops approve` / `mlops reject`). */
@@ -106,14 +107,4 @@ export class ApprovalBoard {
 export function needsApproval(config: ApprovalConfig | undefined, hasApprovedVersion: boolean): boolean {
   if (!config || config.policy === 'auto') return false;
   return config.policy === 'manual' || !hasApprovedVersion;
-}
-
-/** Parses '90 seconds', '4 hours', '3 days', '45m', '2h', '1d' into milliseconds. */
-export function durationMs(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i.exec(text);
-  if (!match) throw new Error(`'${text}' is not a duration (e.g. '30 minutes', '4 hours', '3 days')`);
-  const value = Number(match[1]);
-  const unit = match[2]!.toLowerCase();
-  const factor = unit.startsWith('ms') || unit.startsWith('milli') ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('m') ? 60_000 : unit.startsWith('h') ? 3_600_000 : 86_400_000;
-  return Math.round(value * factor);
 }

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { parameterNames } from '../../../common/artifacts';
 import { isModelFamily, MODEL_FAMILIES } from '../../../common/types/model';
-import { readLifecycleState } from '../../lifecycle/ensure';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { LifecycleSettingsInput, LifecycleState } from '../../../common/types/lifecycle';
+import type { RetrainingPolicy } from '../../../common/types/monitoring';
+import { configureLifecycleUpdate, validateLifecycleSettings } from '../../../workflows/lifecycle/lifecycle.messages';
+import { ensureLifecycle, readLifecycleState } from '../../lifecycle/ensure';
 import { UsageError } from '../../training/start-training';
 import type { CliContext } from '../context';
 import { fmtNumber, printJson, printTable } from '../output';
@@ -63,7 +67,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       }
       if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);
       const c = lifecycle.counts;
-      console.log(`lifecycle: policy ${lifecycle.policy}`);
+      printSettings(lifecycle);
       if (lifecycle.champion) console.log(`  champion: version ${lifecycle.champion.version} (${lifecycle.champion.modelName}) since ${lifecycle.champion.at}`);
       console.log(`  alerts: ${c.alerts} (${c.suppressedByCoolDown} during cool-down, ${c.notifiedOnly} notify only); retrainings started: ${c.retrainingsStarted}, failed to start: ${c.retrainingFailures}`);
       console.log(`  approvals: ${c.approvalsRequested} requested, ${c.approved} approved, ${c.rejected} rejected, ${c.approvalTimeouts} timed out`);
@@ -78,4 +82,53 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         );
       }
     });
+
+  models
+    .command('policy')
+    .description("change the family's retraining policy, cool-down, training data or approval timeout (starts its lifecycle if needed)")
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--policy <policy>', 'what a drift alert does: notify, retrain or approve-then-retrain')
+    .option('--cool-down <duration>', "after a retraining starts, alerts within this time only notify (e.g. '24 hours')")
+    .option('--training-data <uri>', "s3:// URI of the data retraining runs on ('champion': the data the champion was trained on)")
+    .option('--approval-timeout <duration>', "how long approve-then-retrain waits for a decision (e.g. '3 days')")
+    .requiredOption('--by <name>', 'who changes it')
+    .option('--reason <text>', 'why')
+    .option('--json', 'print JSON')
+    .action(async (family: string, options: { policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
+      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      const settings: LifecycleSettingsInput = {
+        by: options.by,
+        ...(options.policy !== undefined ? { policy: options.policy as RetrainingPolicy } : {}),
+        ...(options.coolDown !== undefined ? { coolDown: options.coolDown } : {}),
+        ...(options.approvalTimeout !== undefined ? { approvalTimeout: options.approvalTimeout } : {}),
+        ...(options.trainingData !== undefined ? { trainingDataUri: options.trainingData === 'champion' ? null : options.trainingData } : {}),
+        ...(options.reason ? { reason: options.reason } : {}),
+      };
+      try {
+        validateLifecycleSettings(settings);
+      } catch (err) {
+        throw new UsageError((err as Error).message.replace(/^policy/, '--policy').replace(/^training data/, '--training-data').replace(/^(cool-down|approval-timeout)/, '--$1'));
+      }
+      const handle = await ensureLifecycle(await ctx.client(), ctx.config, family);
+      let state: LifecycleState;
+      try {
+        state = await handle.executeUpdate(configureLifecycleUpdate, { args: [settings] });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`the settings were not accepted: ${err.cause?.message ?? err.message}`);
+        throw err;
+      }
+      if (options.json) return printJson({ family, lifecycle: state });
+      console.log(`${family}:`);
+      printSettings(state);
+    });
+}
+
+function printSettings(lifecycle: LifecycleState): void {
+  const settings = [`policy ${lifecycle.policy}`];
+  if (lifecycle.coolDown) settings.push(`cool-down ${lifecycle.coolDown}`);
+  if (lifecycle.approvalTimeout) settings.push(`approval timeout ${lifecycle.approvalTimeout}`);
+  settings.push(`retrains on ${lifecycle.trainingDataUri ?? "the champion's training data"}`);
+  console.log(`lifecycle: ${settings.join(', ')}`);
+  const change = lifecycle.lastSettingsChange;
+  if (change) console.log(`  settings changed by ${change.by} at ${change.at}${change.reason ? `: ${change.reason}` : ''}`);
 }

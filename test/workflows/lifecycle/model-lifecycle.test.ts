@@ -6,7 +6,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../../common/types/monitoring';
 import { modelLifecycle } from '../../../workflows';
-import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
+import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
@@ -263,6 +263,40 @@ describe('modelLifecycle (time skipping)', function () {
         const result = await latest.executeUpdate(decideRetrainingUpdate, { args: [{ approve: true, by: 'alice', reason: 'go' }] });
         assert.equal(result.outcome, 'approved');
         assert.equal(calls.retrainings.length, 1);
+      },
+      { maxEventsPerRun: 2 },
+    );
+  });
+
+  it('when the settings are changed by the configureLifecycle update, then the next alert follows the new policy, data and cool-down, also after continue-as-new; bad settings are refused', async () => {
+    await withLifecycle(
+      'notify',
+      async (handle, calls) => {
+        await handle.signal(driftAlertSignal, alert(1));
+        await notified(calls, 1);
+        assert.equal(calls.retrainings.length, 0);
+
+        for (const bad of [{ by: '' }, { by: 'alice' }, { by: 'alice', policy: 'panic' }, { by: 'alice', coolDown: 'soon' }, { by: 'alice', trainingDataUri: '/local/file.csv' }]) {
+          await assert.rejects(handle.executeUpdate(configureLifecycleUpdate, { args: [bad as never] }), WorkflowUpdateFailedError, JSON.stringify(bad));
+        }
+        const changed = await handle.executeUpdate(configureLifecycleUpdate, { args: [{ by: 'alice', policy: 'retrain', coolDown: '2 hours', trainingDataUri: 's3://mlops/training/cars-2026.csv', reason: 'drift is costly' }] });
+        assert.equal(changed.policy, 'retrain');
+        assert.equal(changed.coolDown, '2 hours');
+        assert.equal(changed.trainingDataUri, 's3://mlops/training/cars-2026.csv');
+        assert.equal(changed.lastSettingsChange?.by, 'alice');
+        assert.ok(kinds(calls).includes('lifecycle.settings-changed'));
+
+        // The second event crosses maxEventsPerRun = 2: the settings must survive continue-as-new.
+        await handle.signal(driftAlertSignal, alert(2));
+        await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 1);
+        assert.equal(calls.retrainings[0]!.dataUri, 's3://mlops/training/cars-2026.csv');
+        await env.sleep('3 hours');
+        await env.client.workflow.getHandle(handle.workflowId).signal(driftAlertSignal, alert(3));
+        const state = await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 2);
+        assert.equal(state.policy, 'retrain', 'the changed policy carried over');
+        assert.equal(calls.retrainings.length, 2, 'the 2-hour cool-down was over after 3 hours');
+        const back = await env.client.workflow.getHandle<typeof modelLifecycle>(handle.workflowId).executeUpdate(configureLifecycleUpdate, { args: [{ by: 'bob', trainingDataUri: null }] });
+        assert.equal(back.trainingDataUri, undefined, "null: back to the champion's training data");
       },
       { maxEventsPerRun: 2 },
     );

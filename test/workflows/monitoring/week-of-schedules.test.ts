@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { ModelLifecycleInput } from '../../../common/types/lifecycle';
+import { createDriftAlertActivities } from '../../../activities/monitoring/drift-alert';
+import { parseConfig, taskQueuesOf } from '../../../common/config/parse';
+import { lifecycleWorkflowId } from '../../../common/ids';
 import type { DriftAlert, MonitoringResult } from '../../../common/types/monitoring';
-import { modelLifecycle, monitoringPipeline } from '../../../workflows';
-import { driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
+import { monitoringPipeline } from '../../../workflows';
+import { lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../../helpers/monitoring-fixtures';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { mockActivities } from '../../helpers/training-fixtures';
@@ -24,7 +26,8 @@ const RETRAINING_TAKES_HOURS = 3;
  * server. That server has no Schedules API, so the test plays the schedule: every hour it starts
  * the run the schedule would start (deterministic id per scheduled time, one at a time like the
  * SKIP overlap policy). The monitoring and lifecycle workflows are the real ones; activities are
- * mocked, except that the drift alert really signals the lifecycle workflow.
+ * mocked, except that the drift alert is the real activity: it starts the lifecycle with the
+ * retraining settings of the configuration (MLOPS_RETRAINING_POLICY=retrain) and signals it.
  */
 describe('a week of hourly monitoring schedules (time skipping)', function () {
   this.timeout(240_000);
@@ -40,9 +43,10 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
   });
 
   it('when drift is injected on day 3, then alerts reach the lifecycle and exactly one retraining starts despite repeated alerts in the cool-down; nights without data end quietly', async () => {
-    const taskQueue = `week-${randomUUID()}`;
-    const queues = { orchestration: taskQueue, compute: taskQueue };
-    const lifecycleId = `lifecycle/xgboost-${randomUUID()}`;
+    const config = parseConfig({ MLOPS_TASK_QUEUE_SUFFIX: `-week-${randomUUID()}`, MLOPS_RETRAINING_POLICY: 'retrain', MLOPS_RETRAINING_COOL_DOWN: '24 hours', MLOPS_RETRAINING_DATA_URI: 's3://mlops/training/cars.csv' }, '/tmp');
+    const queues = taskQueuesOf(config);
+    const lifecycleId = lifecycleWorkflowId('xgboost');
+    const realAlert = createDriftAlertActivities({ client: env.client, config });
     let hour = 0;
     let retrainedAtHour: number | undefined;
     const driftNow = () => hour >= DRIFT_FROM_HOUR && (retrainedAtHour === undefined || hour < retrainedAtHour + RETRAINING_TAKES_HOURS);
@@ -61,20 +65,22 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
       },
       async raiseDriftAlert(alert: DriftAlert) {
         calls.raisedAlerts.push(alert);
-        const input: ModelLifecycleInput = { family: 'xgboost', config: { policy: 'retrain', coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: queues } };
-        await env.client.workflow.signalWithStart(modelLifecycle, { workflowId: lifecycleId, taskQueue, args: [input], signal: driftAlertSignal, signalArgs: [alert] });
-        return { lifecycleWorkflowId: lifecycleId };
+        return realAlert.raiseDriftAlert(alert);
       },
       async startRetraining(input) {
+        assert.equal(input.dataUri, 's3://mlops/training/cars.csv', 'retraining runs on the configured latest training data');
         retrainedAtHour ??= hour;
         return base.startRetraining(input);
       },
     };
 
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const [orchestration, compute] = await Promise.all(
+      [queues.orchestration, queues.compute].map((taskQueue) => Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities })),
+    );
     const results: MonitoringResult[] = [];
-    await worker.runUntil(async () => {
-      const input = monitoringInput(taskQueue, 'schedule');
+    await compute!.runUntil(orchestration!.runUntil(async () => {
+      const input = { ...monitoringInput(queues.compute, 'schedule'), config: { ...monitoringInput(queues.compute).config, taskQueues: queues } };
+      const taskQueue = queues.orchestration;
       for (hour = 0; hour < HOURS_IN_WEEK; hour++) {
         await env.sleep('1 hour');
         const scheduledAt = new Date(Date.UTC(2026, 0, 1, hour)).toISOString();
@@ -103,6 +109,7 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
       assert.equal(kinds.filter((k) => k === 'lifecycle.retraining-started').length, 1);
       assert.equal(kinds.filter((k) => k === 'lifecycle.drift-cool-down').length, 2);
       assert.ok(!kinds.some((k) => k.startsWith('monitoring.')), `no run failed and no-data runs notify nothing: ${kinds.join(', ')}`);
-    });
+      assert.equal(state.policy, 'retrain', 'the lifecycle started with the configured policy');
+    }));
   });
 });
