@@ -29,6 +29,13 @@ export interface ObjectStore {
   downloadPrefix(prefixUri: string, localDir: string): Promise<number>;
   /** Uploads every file of a local dir under a prefix; returns the URIs written. */
   uploadDir(localDir: string, prefixUri: string): Promise<string[]>;
+  /** An object with the token `putIfMatch` needs to replace exactly this content (S3: its ETag), or undefined. */
+  getForUpdate(uri: string): Promise<{ body: Buffer; token: string } | undefined>;
+  /**
+   * Writes only if the object still holds what `getForUpdate` returned with `token` (undefined: only
+   * if it does not exist yet); false when another writer came first (S3 conditional writes).
+   */
+  putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options?: { contentType?: string }): Promise<boolean>;
 }
 
 export type AlgorithmImage = 'xgboost' | 'linear-learner';

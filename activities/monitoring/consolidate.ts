@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { parameterNames } from '../../common/artifacts';
 import { notFound } from '../../common/errors';
 import type { ModelFamily } from '../../common/types/model';
@@ -7,6 +8,11 @@ import type { Backend } from '../backends/types';
 import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
 import { HourlyVolumeCounter } from '../insights/summaries';
+import { claim, fileTime, parseBookmark, settle, type Bookmark } from './bookmark';
+
+function bookmarkUri(config: MonitoringConfig, family: ModelFamily): string {
+  return joinUri(config.outputUri, family, 'bookmark.json');
+}
 
 export interface MonitoredModel {
   family: ModelFamily;
@@ -20,17 +26,18 @@ export interface MonitoredModel {
 }
 
 export interface ConsolidatedCapture {
+  /** Capture files this run took (real-time and batch); each is read by exactly one run. */
   filesRead: number;
   realtimePrefix?: string;
   batchPrefix?: string;
+  /** New ground-truth files (each merged by exactly one run) and the capture they are merged with. */
   groundTruthPrefix?: string;
+  groundTruthFilesRead?: number;
+  modelQualityCapturePrefix?: string;
+  /** Files that arrived after the late-file horizon had passed them: reported, not read. */
+  tooLate?: number;
   windowStart: string;
   windowEnd: string;
-}
-
-interface Bookmark {
-  /** Capture object URI -> the run (runKey) that consumed it. */
-  consumed: Record<string, string>;
 }
 
 /**
@@ -39,16 +46,44 @@ interface Bookmark {
  * consumed half-written.
  */
 const SETTLE_MS = 90_000;
+/** `done` bookmark entries older than this behind the newest file are pruned; files arriving later than that are too late. */
+export const DEFAULT_LATE_FILE_HORIZON_HOURS = 48;
+/** New labels are merged with the capture of this many hours before them (ground truth arrives later than its predictions). */
+export const DEFAULT_GROUND_TRUTH_LOOKBACK_HOURS = 48;
+/** Conditional writes of the bookmark that lost to another writer are retried this often. */
+const BOOKMARK_WRITE_ATTEMPTS = 20;
 
-/** The capture file's minute, from `.../yyyy/mm/dd/hh/MM-SS-mmm-uuid.jsonl`. */
-function realtimeFileTime(uri: string): number | undefined {
-  const m = /\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{2})-(\d{2})-\d{3}-[^/]+\.jsonl$/.exec(uri);
-  if (!m) return undefined;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+const HOUR_MS = 3_600_000;
+
+/** A claim of a run that is gone is taken over after twice the longest job plus an hour. */
+function leaseMs(config: MonitoringConfig): number {
+  return 2 * config.maxJobRuntimeSeconds * 1000 + HOUR_MS;
 }
 
 /** Step 1 of monitoring: what was captured since the last run, through a durable bookmark. */
 export function createConsolidationActivities(backend: Backend) {
+  /** The activity's logger; the console when called outside an activity (unit tests, benchmarks). */
+  const log = (): Pick<Console, 'warn'> => {
+    try {
+      return Context.current().log;
+    } catch {
+      return console;
+    }
+  };
+
+  /** Read-modify-write of the bookmark with a conditional write; a lost race re-reads and applies the change again. */
+  async function updateBookmark<T>(uri: string, change: (bookmark: Bookmark) => { changed: boolean; result: T }): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await backend.objectStore.getForUpdate(uri);
+      const bookmark = parseBookmark(current?.body.toString('utf8'));
+      const { changed, result } = change(bookmark);
+      if (!changed) return result;
+      if (await backend.objectStore.putIfMatch(uri, JSON.stringify(bookmark), current?.token, { contentType: 'application/json' })) return result;
+      if (attempt >= BOOKMARK_WRITE_ATTEMPTS) throw new Error(`the bookmark ${uri} kept changing under this run (${attempt} attempts); the activity retries`);
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+    }
+  }
+
   /** Inference volumes for the insights tables, from the capture files this run took (so each request counts once). */
   async function recordInferenceVolumes(counter: HourlyVolumeCounter, input: { family: ModelFamily; model: MonitoredModel; config: MonitoringConfig; runKey: string }) {
     const run = currentExecution();
@@ -94,30 +129,30 @@ export function createConsolidationActivities(backend: Backend) {
     },
 
     /**
-     * Claims every capture object no earlier run consumed (late or out-of-order files included),
-     * records the claim in the bookmark before copying, and copies the claimed objects under the
-     * run's prefix. A retry of the same run finds its own claim and returns the same set; another
-     * run never gets those files again.
+     * Claims every capture and ground-truth object no other run holds (late or out-of-order files
+     * included) with a conditional write of the bookmark, then copies the claimed objects under the
+     * run's prefix. A retry of the same run finds its own claim and gets the same set; a concurrent
+     * run of the family loses the write, re-reads and claims what is left. New labels come with the
+     * real-time capture of the lookback window before them, to merge by inference id.
      */
     async consolidateCapture(input: { family: ModelFamily; model: MonitoredModel; config: MonitoringConfig; runKey: string; now?: string }): Promise<ConsolidatedCapture> {
       const { config, family, model, runKey } = input;
-      const bookmarkUri = joinUri(config.outputUri, family, 'bookmark.json');
       const runPrefix = joinUri(config.outputUri, family, runKey, 'input');
       const now = input.now ? Date.parse(input.now) : Date.now();
-      const bookmark: Bookmark = (await backend.objectStore.head(bookmarkUri)) ? (JSON.parse((await backend.objectStore.get(bookmarkUri)).toString('utf8')) as Bookmark) : { consumed: {} };
       const realtime = model.endpointName ? await backend.objectStore.list(joinUri(config.captureUri, model.endpointName) + '/') : [];
-      const batch = await backend.objectStore.list(joinUri(config.batchCaptureUri, family) + '/');
-      const candidates = [
-        ...realtime.filter((u) => u.endsWith('.jsonl') && (realtimeFileTime(u) ?? 0) + 60_000 + SETTLE_MS <= now),
-        ...batch.filter((u) => u.endsWith('.captured.csv')),
-      ];
-      const mine = candidates.filter((u) => bookmark.consumed[u] === undefined || bookmark.consumed[u] === runKey);
-      if (mine.some((u) => bookmark.consumed[u] === undefined)) {
-        for (const u of mine) bookmark.consumed[u] = runKey;
-        await backend.objectStore.put(bookmarkUri, JSON.stringify(bookmark), { contentType: 'application/json' });
-      }
-      const realtimeMine = mine.filter((u) => u.endsWith('.jsonl'));
-      const batchMine = mine.filter((u) => u.endsWith('.captured.csv'));
+      const settledRealtime = realtime.filter((u) => u.endsWith('.jsonl') && (fileTime(u) ?? 0) + 60_000 + SETTLE_MS <= now);
+      const batch = (await backend.objectStore.list(joinUri(config.batchCaptureUri, family) + '/')).filter((u) => u.endsWith('.captured.csv'));
+      // Labels wait in the store until the champion has a model-quality baseline and an endpoint to merge with.
+      const labels = model.modelQualityConstraintsUri && model.endpointName ? (await backend.objectStore.list(joinUri(config.groundTruthUri) + '/')).filter((u) => u.endsWith('.jsonl')) : [];
+      const options = { run: runKey, now, leaseMs: leaseMs(config) };
+      const taken = await updateBookmark(bookmarkUri(config, family), (bookmark) => {
+        const capture = claim(bookmark, 'capture', [...settledRealtime, ...batch], options);
+        const groundTruth = claim(bookmark, 'groundTruth', labels, options);
+        return { changed: capture.changed || groundTruth.changed, result: { capture: capture.mine, groundTruth: groundTruth.mine, tooLate: [...capture.tooLate, ...groundTruth.tooLate] } };
+      });
+      if (taken.tooLate.length) log().warn('capture files arrived after the late-file horizon and are not read', { family, files: taken.tooLate.slice(0, 20), count: taken.tooLate.length });
+      const realtimeMine = taken.capture.filter((u) => u.endsWith('.jsonl'));
+      const batchMine = taken.capture.filter((u) => u.endsWith('.captured.csv'));
       // One file in memory at a time; `seen` looks at each copied file (the inference volumes).
       const copy = async (uris: string[], root: string, dest: string, seen?: (uri: string, body: Buffer) => void) => {
         for (const u of uris) {
@@ -126,7 +161,8 @@ export function createConsolidationActivities(backend: Backend) {
           seen?.(u, body);
         }
       };
-      const result: ConsolidatedCapture = { filesRead: mine.length, windowStart: '', windowEnd: new Date(now).toISOString() };
+      const result: ConsolidatedCapture = { filesRead: taken.capture.length, windowStart: '', windowEnd: new Date(now).toISOString() };
+      if (taken.tooLate.length) result.tooLate = taken.tooLate.length;
       if (realtimeMine.length) {
         result.realtimePrefix = joinUri(runPrefix, 'capture') + '/';
         const counter = new HourlyVolumeCounter();
@@ -137,14 +173,37 @@ export function createConsolidationActivities(backend: Backend) {
         result.batchPrefix = joinUri(runPrefix, 'batch') + '/';
         await copy(batchMine, joinUri(config.batchCaptureUri, family), result.batchPrefix);
       }
-      const groundTruth = (await backend.objectStore.list(joinUri(config.groundTruthUri) + '/')).filter((u) => u.endsWith('.jsonl'));
-      if (groundTruth.length && realtimeMine.length) {
+      if (taken.groundTruth.length) {
+        const labelTimes = taken.groundTruth.map((u) => fileTime(u) ?? now);
+        const from = Math.min(...labelTimes) - (config.groundTruthLookbackHours ?? DEFAULT_GROUND_TRUTH_LOOKBACK_HOURS) * HOUR_MS;
+        const predictions = settledRealtime.filter((u) => (fileTime(u) ?? 0) >= from);
+        result.groundTruthFilesRead = taken.groundTruth.length;
         result.groundTruthPrefix = joinUri(runPrefix, 'ground-truth') + '/';
-        await copy(groundTruth, config.groundTruthUri, result.groundTruthPrefix);
+        await copy(taken.groundTruth, config.groundTruthUri, result.groundTruthPrefix);
+        if (predictions.length) {
+          result.modelQualityCapturePrefix = joinUri(runPrefix, 'model-quality-capture') + '/';
+          await copy(predictions, config.captureUri, result.modelQualityCapturePrefix);
+        }
       }
-      const times = realtimeMine.map((u) => realtimeFileTime(u)!).filter((t) => Number.isFinite(t));
+      const times = taken.capture.map((u) => fileTime(u)).filter((t): t is number => t !== undefined);
       result.windowStart = times.length ? new Date(Math.min(...times)).toISOString() : result.windowEnd;
       return result;
+    },
+
+    /**
+     * The end of a run: its claims become done (it read them), or are released when it failed, so
+     * the next run takes them again; files whose runs failed repeatedly are quarantined. Prunes the
+     * bookmark behind the late-file horizon.
+     */
+    async settleCapture(input: { family: ModelFamily; config: MonitoringConfig; runKey: string; outcome: 'done' | 'release'; now?: string }): Promise<{ quarantined: string[] }> {
+      const now = input.now ? Date.parse(input.now) : Date.now();
+      const horizonMs = (input.config.lateFileHorizonHours ?? DEFAULT_LATE_FILE_HORIZON_HOURS) * HOUR_MS;
+      const quarantined = await updateBookmark(bookmarkUri(input.config, input.family), (bookmark) => {
+        const settled = settle(bookmark, input.runKey, input.outcome, horizonMs, now);
+        return { changed: settled.changed, result: settled.quarantined };
+      });
+      if (quarantined.length) log().warn('files given up after repeated failed monitoring runs', { family: input.family, files: quarantined });
+      return { quarantined };
     },
   };
 }

@@ -116,7 +116,6 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
           kind: 'processing',
           jobName: input.jobName,
           pollIntervalMs: settings.pollIntervalMs,
-          clientErrorType: 'NoGroundTruthMatched',
           start: () =>
             backend.jobs.startProcessingJob({
               jobName: input.jobName,
@@ -141,8 +140,9 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
             }),
         });
       } catch (err) {
-        // No label matched a prediction yet: model drift cannot be evaluated in this window.
-        if (err instanceof ApplicationFailure && err.type === 'NoGroundTruthMatched') return { evaluated: false, reason: err.message, reportUri: input.outputPrefix, violations: [] };
+        // No label matched a prediction: model drift cannot be evaluated with these labels. Any other
+        // failure (broken ground truth, constraints or capture) fails the run with its message.
+        if (err instanceof ApplicationFailure && /: ClientError: NoMatch: /.test(err.message)) return { evaluated: false, reason: err.message, reportUri: input.outputPrefix, violations: [] };
         throw err;
       }
       return { evaluated: true, dataUri: input.capturePrefix, source: 'realtime', reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };

@@ -16,6 +16,10 @@ export interface MonitoringConfig {
   resources: ResourceConfig;
   maxJobRuntimeSeconds: number;
   taskQueues: TaskQueues;
+  /** Bookmark entries this far behind the newest file are pruned; later arrivals are too late (default 48). */
+  lateFileHorizonHours?: number;
+  /** New labels are merged with the real-time capture of this many hours before them (default 48). */
+  groundTruthLookbackHours?: number;
 }
 
 export interface MonitoringInput {
@@ -58,6 +62,8 @@ export interface MonitoringResult {
   windowEnd: string;
   /** Capture files read by this run (each exactly once across runs). */
   filesRead: number;
+  /** Ground-truth files merged by this run (each exactly once across runs). */
+  groundTruthFilesRead?: number;
   dataQuality?: { violations: number; reportUri: string };
   modelQuality?: { violations: number; reportUri: string };
   driftRecordsUri?: string;

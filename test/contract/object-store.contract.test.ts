@@ -82,4 +82,20 @@ contractSuite('contract: ObjectStore', (target) => {
     await assert.rejects(backend.objectStore.put('file:///etc/passwd', 'x'), /not an s3:\/\/ URI/);
     await assert.rejects(backend.objectStore.put('s3://mlops/dir/', 'x'), /cannot end with \//);
   });
+
+  it('conditional writes: putIfMatch creates only when absent, replaces only what getForUpdate read, and one of two racing writers wins', async () => {
+    const { backend } = target();
+    const uri = 's3://mlops/cas/bookmark.json';
+    assert.equal(await backend.objectStore.getForUpdate(uri), undefined);
+    assert.equal(await backend.objectStore.putIfMatch(uri, 'v1', undefined, { contentType: 'application/json' }), true);
+    assert.equal(await backend.objectStore.putIfMatch(uri, 'v1-again', undefined), false, 'an object that exists is not created again');
+    const read = await backend.objectStore.getForUpdate(uri);
+    assert.equal(read?.body.toString(), 'v1');
+    assert.equal(await backend.objectStore.putIfMatch(uri, 'v2', read!.token), true);
+    assert.equal(await backend.objectStore.putIfMatch(uri, 'v2-stale', read!.token), false, 'a stale token loses');
+    const now = await backend.objectStore.getForUpdate(uri);
+    const results = await Promise.all(['a', 'b', 'c'].map((v) => backend.objectStore.putIfMatch(uri, v, now!.token)));
+    assert.equal(results.filter(Boolean).length, 1, JSON.stringify(results));
+    assert.ok(['a', 'b', 'c'].includes((await backend.objectStore.get(uri)).toString()));
+  });
 });

@@ -51,6 +51,8 @@ export interface MockBehaviour {
   dataViolations?: DriftViolation[];
   modelViolations?: DriftViolation[];
   noMonitoredModel?: boolean;
+  /** Monitoring: the data-quality job fails with this. */
+  dataQualityError?: ApplicationFailure;
   /** Lifecycle: startRetraining fails with this. */
   retrainingError?: ApplicationFailure;
 }
@@ -67,13 +69,15 @@ export interface MockCalls {
   deployed: { endpointName: string; endpointConfigName: string }[];
   raisedAlerts: DriftAlert[];
   monitorJobs: string[];
+  settled: { runKey: string; outcome: 'done' | 'release' }[];
+  modelQualityInputs: { capturePrefix: string; groundTruthPrefix: string }[];
   transforms: { family: ModelFamily; inputPrefix: string; outputPath: string; inputFilter: string; joinSource: string; outputFilter: string }[];
   retrainings: StartRetrainingInput[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], retrainings: [], raisedAlerts: [], monitorJobs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
@@ -164,14 +168,20 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`consolidateCapture:${input.runKey}`);
       return { filesRead: 1, realtimePrefix: 's3://mlops/monitoring/in/capture/', windowStart: '2026-01-01T00:00:00.000Z', windowEnd: '2026-01-01T01:00:00.000Z', ...behaviour.consolidated };
     },
+    async settleCapture(input) {
+      calls.settled.push({ runKey: input.runKey, outcome: input.outcome });
+      return { quarantined: [] };
+    },
     async runDataQualityMonitor(input) {
       calls.activities.push(`runDataQualityMonitor:${input.source.format}`);
       calls.monitorJobs.push(input.jobName);
+      if (behaviour.dataQualityError) throw behaviour.dataQualityError;
       return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.dataViolations ?? [] };
     },
     async runModelQualityMonitor(input) {
       calls.activities.push('runModelQualityMonitor');
       calls.monitorJobs.push(input.jobName);
+      calls.modelQualityInputs.push({ capturePrefix: input.capturePrefix, groundTruthPrefix: input.groundTruthPrefix });
       return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.modelViolations ?? [] };
     },
     async writeDriftRecords(input) {

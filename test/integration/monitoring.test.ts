@@ -15,6 +15,8 @@ import { defaultMonitoringConfig } from '../../client/schedules/monitoring-sched
 import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
+import { storeGroundTruth } from '../../client/gateway/ground-truth';
+import { joinUri } from '../../common/uri';
 import { monitoringPipeline } from '../../workflows';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
@@ -126,5 +128,47 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     const report = await waitForTrainingReport(retraining, (r) => r);
     assert.equal(report.status, 'completed', JSON.stringify(report.error));
     assert.equal(report.dataUri, data);
+  });
+
+  it('when labels arrive hours after their predictions were monitored, then the next run merges them by inference id and reports model drift with the real model-quality job; each label is read once', async () => {
+    const endpoint = 'mlops-xgboost';
+    await backend.parameters.put(parameterNames.champion('xgboost', 'endpoint-name'), endpoint);
+    const rows = (await fs.readFile(DATASET, 'utf8')).trim().split('\n').slice(1, 121);
+    const captured = new Date(Date.now() - 6 * 3_600_000);
+    captured.setUTCSeconds(0, 0);
+    const p = (n: number) => String(n).padStart(2, '0');
+    const lines = rows.map((row, i) => {
+      const [, price, ...features] = row.split(',');
+      return JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: features.join(','), encoding: 'CSV' },
+          endpointOutput: { observedContentType: 'text/csv; charset=utf-8', mode: 'OUTPUT', data: `${price}\n`, encoding: 'CSV' },
+        },
+        eventMetadata: { eventId: `event-${i}`, inferenceId: `inference-${i}`, inferenceTime: captured.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        eventVersion: '0',
+      });
+    });
+    const hourPath = `${captured.getUTCFullYear()}/${p(captured.getUTCMonth() + 1)}/${p(captured.getUTCDate())}/${p(captured.getUTCHours())}`;
+    await backend.objectStore.put(`s3://${config.bucket}/capture/${endpoint}/AllTraffic/${hourPath}/${p(captured.getUTCMinutes())}-00-000-labels-test.jsonl`, `${lines.join('\n')}\n`);
+    const predictions = await monitor();
+    assert.equal(predictions.filesRead, 1);
+    assert.equal(predictions.modelQuality, undefined, 'no labels yet');
+
+    // The labels: the cars sold for 60 % more than predicted, three hours later.
+    const labels = rows.map((row, i) => ({ inferenceId: `inference-${i}`, groundTruth: Math.round(Number(row.split(',')[1]) * 1.6) }));
+    await storeGroundTruth(backend.objectStore, config.groundTruthUri, labels, new Date(captured.getTime() + 3 * 3_600_000));
+    const late = await monitor();
+    assert.equal(late.filesRead, 0, 'no new capture');
+    assert.equal(late.groundTruthFilesRead, 1);
+    assert.equal(late.outcome, 'drift', JSON.stringify(late));
+    assert.ok(late.modelQuality && late.modelQuality.violations > 0, JSON.stringify(late.modelQuality));
+    const statistics = JSON.parse((await backend.objectStore.get(joinUri(late.modelQuality.reportUri, 'statistics.json'))).toString()) as { dataset: { item_count: number }; regression_metrics: { rmse: { value: number } } };
+    assert.equal(statistics.dataset.item_count, 120, 'every label merged with its prediction by inference id');
+    assert.ok(statistics.regression_metrics.rmse.value > 5000);
+    const violations = JSON.parse((await backend.objectStore.get(joinUri(late.modelQuality.reportUri, 'constraint_violations.json'))).toString()) as { violations: { metric_name: string; constraint_check_type: string }[] };
+    assert.ok(violations.violations.some((v) => v.metric_name === 'rmse'), JSON.stringify(violations));
+
+    const again = await monitor();
+    assert.equal(again.outcome, 'no-data', 'the labels were merged once');
   });
 });

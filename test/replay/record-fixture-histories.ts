@@ -2,8 +2,10 @@
  * Records replay histories of the monitoring, lifecycle and batch-scoring workflows, branch by
  * branch, on a real dev server (activities mocked: replay checks workflow code only):
  *   npm run history:record-fixtures
- * writes test/replay/histories/<workflowType>-<case>.json. Run it before changing one of these
- * workflows (on the released code), then guard the change with `patched()`.
+ * writes test/replay/histories/<workflowType>-<case>.json for the cases that have no file yet
+ * (`-- --overwrite` records every case again). Histories of released code stay: they are what
+ * proves a `patched()` change replays. Run it before changing one of these workflows (on the
+ * released code), then guard the change with `patched()`, then run it again for the new branches.
  */
 import '../helpers/setup';
 import { randomUUID } from 'node:crypto';
@@ -16,13 +18,21 @@ import type { ModelLifecycleInput } from '../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../common/types/monitoring';
 import type { ScoringInput } from '../../common/types/scoring';
 import { batchScoringPipeline, modelLifecycle, monitoringPipeline } from '../../workflows';
-import { championChangedSignal, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
+import { ApplicationFailure } from '@temporalio/common';
+import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../helpers/monitoring-fixtures';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { mockActivities, type MockBehaviour } from '../helpers/training-fixtures';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 const DIR = path.join(__dirname, 'histories');
+
+const OVERWRITE = process.argv.includes('--overwrite');
+
+async function recorded(type: string, caseName: string): Promise<boolean> {
+  if (OVERWRITE) return false;
+  return fs.access(path.join(DIR, `${type}-${caseName}.json`)).then(() => true, () => false);
+}
 
 async function save(handle: WorkflowHandle, type: string, caseName: string): Promise<void> {
   const history = await handle.fetchHistory();
@@ -59,6 +69,7 @@ async function main(): Promise<void> {
       await worker.runUntil(() => act(taskQueue));
     };
     const monitoring = async (caseName: string, behaviour: MockBehaviour) =>
+      (await recorded('monitoringPipeline', caseName)) ||
       withWorker(behaviour, async (taskQueue) => {
         const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [monitoringInput(taskQueue, 'schedule')] });
         await handle.result().catch(() => undefined);
@@ -68,8 +79,13 @@ async function main(): Promise<void> {
     await monitoring('no-drift-realtime-and-batch', { consolidated: { batchPrefix: 's3://mlops/monitoring/in/batch/' } });
     await monitoring('data-and-model-drift-alerted', { consolidated: { groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/' }, dataViolations: [MILEAGE_DRIFT], modelViolations: [{ checkType: 'LessThanThreshold', metric: 'rmse', description: 'Metric rmse with 4100 was LessThanThreshold 3000' }] });
     await monitoring('no-model-failed', { noMonitoredModel: true });
+    // Since claims are settled (patch settle-capture-claims) and labels are merged with a lookback window.
+    await monitoring('settled-labels-only', { consolidated: { filesRead: 0, realtimePrefix: undefined, groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/', groundTruthFilesRead: 1, modelQualityCapturePrefix: 's3://mlops/monitoring/in/model-quality-capture/' } });
+    await monitoring('released-after-failed-check', { dataQualityError: ApplicationFailure.nonRetryable('processing job failed: AlgorithmError: out of memory', 'JobFailed') });
+    await monitoring('settled-data-drift-alerted', { dataViolations: [MILEAGE_DRIFT] });
 
     const lifecycle = async (caseName: string, policy: RetrainingPolicy, act: (handle: WorkflowHandle<typeof modelLifecycle>) => Promise<void>) =>
+      (await recorded('modelLifecycle', caseName)) ||
       withWorker({}, async (taskQueue) => {
         const input: ModelLifecycleInput = { family: 'xgboost', config: { policy, coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: { orchestration: taskQueue, compute: taskQueue } } };
         const handle = await env.client.workflow.start(modelLifecycle, { taskQueue, workflowId: `lifecycle/xgboost-${randomUUID()}`, args: [input] });
@@ -101,7 +117,15 @@ async function main(): Promise<void> {
       await handle.executeUpdate(decideRetrainingUpdate, { args: [{ approve: true, by: 'alice', reason: 'mileage shift confirmed' }] });
     });
 
-    await withWorker({}, async (taskQueue) => {
+    await lifecycle('settings-changed-then-retrain', 'notify', async (handle) => {
+      await handle.signal(driftAlertSignal, alert(1));
+      await processed(handle, 1);
+      await handle.executeUpdate(configureLifecycleUpdate, { args: [{ by: 'alice', policy: 'retrain', coolDown: '2 hours', reason: 'drift is costly' }] });
+      await handle.signal(driftAlertSignal, alert(2));
+      await processed(handle, 2);
+    });
+
+    if (!(await recorded('batchScoringPipeline', 'both-models-scored'))) await withWorker({}, async (taskQueue) => {
       const input: ScoringInput = {
         dataUri: 's3://mlops/scoring/cars.csv',
         trigger: 'webhook',

@@ -1,4 +1,4 @@
-import { proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { MonitorReport } from '../../activities/monitoring/monitor-jobs';
 import { invalidInput } from '../../common/errors';
@@ -16,8 +16,12 @@ import { monitoringProgressQuery, type MonitoringStage } from './monitoring.mess
  * The monitoring pipeline of one model family (run by a schedule): consolidate what was captured
  * since the last run (durable bookmark), end quietly without new data, check data drift and (when
  * ground truth arrived) model drift in parallel, then report every violation, write drift records
- * and raise a drift alert.
+ * and raise a drift alert. The run settles its bookmark claims at the end: done when it
+ * succeeded, released for the next run when it failed.
  */
+
+/** Runs started before claims were settled (their histories hold no settleCapture) replay without it. */
+const SETTLE_CAPTURE_PATCH = 'settle-capture-claims';
 export async function monitoringPipeline(input: MonitoringInput): Promise<MonitoringResult> {
   if (!isModelFamily(input.family)) throw invalidInput(`family: unknown model family '${String(input.family)}'`);
   const info = workflowInfo();
@@ -40,7 +44,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
     stage('consolidating');
     const data = await quick.consolidateCapture({ family, model, config, runKey: key });
     const window = { windowStart: data.windowStart, windowEnd: data.windowEnd };
-    if (data.filesRead === 0) {
+    if (data.filesRead === 0 && !data.groundTruthPrefix) {
       stage('completed');
       upsertSearchAttributes([{ key: OUTCOME, value: 'no-data' }]);
       return { family, outcome: 'no-data', ...window, filesRead: 0 };
@@ -51,19 +55,21 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
     const common = { model, resources: config.resources, maxRuntimeSeconds: config.maxJobRuntimeSeconds };
     const checks: Promise<{ kind: 'data' | 'model'; report: MonitorReport }>[] = [];
     if (data.realtimePrefix) {
-      const realtimePrefix = data.realtimePrefix;
       checks.push(
         jobs
-          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'realtime'), source: { prefix: realtimePrefix, format: 'capture' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'realtime') })
+          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'realtime'), source: { prefix: data.realtimePrefix, format: 'capture' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'realtime') })
           .then((report) => ({ kind: 'data' as const, report })),
       );
-      if (data.groundTruthPrefix) {
-        checks.push(
-          jobs
-            .runModelQualityMonitor({ ...common, jobName: monitoringJobNames.modelQuality(run, family), capturePrefix: realtimePrefix, groundTruthPrefix: data.groundTruthPrefix, outputPrefix: joinUri(outputPrefix, 'model-quality') })
-            .then((report) => ({ kind: 'model' as const, report })),
-        );
-      }
+    }
+    // Model drift whenever new labels arrived, merged with the capture of the lookback window
+    // (histories from before the lookback merged them with this run's own capture).
+    const modelQualityCapture = data.modelQualityCapturePrefix ?? data.realtimePrefix;
+    if (data.groundTruthPrefix && modelQualityCapture) {
+      checks.push(
+        jobs
+          .runModelQualityMonitor({ ...common, jobName: monitoringJobNames.modelQuality(run, family), capturePrefix: modelQualityCapture, groundTruthPrefix: data.groundTruthPrefix, outputPrefix: joinUri(outputPrefix, 'model-quality') })
+          .then((report) => ({ kind: 'model' as const, report })),
+      );
     }
     if (data.batchPrefix) {
       checks.push(
@@ -88,6 +94,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
       outcome: violations.length ? 'drift' : 'no-drift',
       ...window,
       filesRead: data.filesRead,
+      ...(data.groundTruthFilesRead ? { groundTruthFilesRead: data.groundTruthFilesRead } : {}),
       ...(dataQuality ? { dataQuality } : {}),
       ...(modelQuality ? { modelQuality } : {}),
       driftRecordsUri,
@@ -118,12 +125,15 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
       });
       await quick.raiseDriftAlert(alert);
     }
+    if (patched(SETTLE_CAPTURE_PATCH)) await quick.settleCapture({ family, config, runKey: key, outcome: 'done' });
     stage('completed');
     upsertSearchAttributes([{ key: OUTCOME, value: result.outcome }]);
     return result;
   } catch (err) {
     stage('failed');
     upsertSearchAttributes([{ key: OUTCOME, value: 'failed' }]);
+    // The files this run claimed go back to the next run (a release that fails leaves them to the lease).
+    if (patched(SETTLE_CAPTURE_PATCH)) await quick.settleCapture({ family, config, runKey: key, outcome: 'release' }).catch(() => undefined);
     await sendNotification(queue, {
       id: `${run.workflowId}/${run.runId}/monitoring-failed`,
       kind: 'monitoring.failed',

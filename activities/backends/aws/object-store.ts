@@ -54,6 +54,43 @@ export class AwsObjectStore implements ObjectStore {
     return this.headOrFail(uri);
   }
 
+  async getForUpdate(uri: string): Promise<{ body: Buffer; token: string } | undefined> {
+    const { bucket, key } = objectLocation(uri);
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+      return { body, token: out.ETag ?? '' };
+    } catch (err) {
+      if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) return undefined;
+      throw toActivityError(err, `S3 GetObject ${uri}`);
+    }
+  }
+
+  /** PutObject with If-Match (the ETag read) or If-None-Match: * (S3 conditional writes); 412 or 409: another writer won. */
+  async putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options: { contentType?: string } = {}): Promise<boolean> {
+    const { bucket, key } = objectLocation(uri);
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    const md5 = createHash('md5').update(data).digest();
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5.toString('base64'),
+          Metadata: { [MD5_METADATA]: md5.toString('hex') },
+          ...(token === undefined ? { IfNoneMatch: '*' } : { IfMatch: token }),
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isErrorNamed(err, 'PreconditionFailed', 'ConditionalRequestConflict')) return false;
+      throw toActivityError(err, `S3 PutObject ${uri} (conditional)`);
+    }
+  }
+
   async putFile(uri: string, localPath: string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
     const { bucket, key } = objectLocation(uri);
     const stat = await fs.stat(localPath);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import type { ObjectMetadata, ObjectStore } from '../types';
 import { uploadDir } from '../files';
-import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, writeFileAtomic } from './fs-utils';
+import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
 
 /** Raised for a URI whose key could escape the store or cannot be a file name. */
 export class InvalidObjectKeyError extends Error {
@@ -58,6 +58,27 @@ export class LocalObjectStore implements ObjectStore {
     };
     await writeFileAtomic(metaFile, JSON.stringify(meta));
     return meta;
+  }
+
+  async getForUpdate(uri: string): Promise<{ body: Buffer; token: string } | undefined> {
+    const meta = await this.head(uri);
+    if (!meta) return undefined;
+    const body = await this.get(uri);
+    // The content's own MD5: a write between the head and the read shows up as a mismatch later.
+    return { body, token: createHash('md5').update(body).digest('hex') };
+  }
+
+  /** Compare-and-swap under a lock every process of this machine shares (conditional writes go through here only). */
+  async putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options: { contentType?: string } = {}): Promise<boolean> {
+    const { bucket, key } = this.resolve(uri);
+    const lock = path.join(this.root, '.locks', bucket, `${key}.lock`);
+    await fs.mkdir(path.dirname(lock), { recursive: true });
+    return withFileLock(lock, async () => {
+      const current = await this.head(uri);
+      if (token === undefined ? current !== undefined : current?.etag !== token) return false;
+      await this.put(uri, body, options);
+      return true;
+    });
   }
 
   async putFile(uri: string, localPath: string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {

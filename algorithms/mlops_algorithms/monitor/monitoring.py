@@ -227,7 +227,9 @@ def run_model_quality(env: Mapping[str, str]) -> tuple[str, str]:
         y.append(label)
         p.append(prediction)
     if not merged:
-        raise ClientError(f"no captured inference matches a ground-truth record ({len(records)} captured, "
+        # The "NoMatch:" prefix tells the orchestrator that model quality could not be evaluated yet,
+        # unlike broken input, which fails the run.
+        raise ClientError(f"NoMatch: no captured inference matches a ground-truth record ({len(records)} captured, "
                           f"{len(labels)} ground-truth records; eventId = capture inferenceId, else eventId)")
     merge_file = output / "merge" / "merged.jsonl"
     merge_file.parent.mkdir(parents=True, exist_ok=True)

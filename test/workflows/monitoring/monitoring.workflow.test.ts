@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { MonitoringResult } from '../../../common/types/monitoring';
@@ -127,5 +128,25 @@ describe('monitoringPipeline workflow (mocked activities)', function () {
     } finally {
       await removeTempDir(home);
     }
+  });
+
+  it('when a run finishes, then it settles its claims as done; when it fails after consolidating, then it releases them for the next run', async () => {
+    const ok = await run({});
+    assert.equal(ok.result?.outcome, 'no-drift');
+    assert.deepEqual(ok.calls.settled.map((x) => x.outcome), ['done']);
+    const failed = await run({ dataQualityError: ApplicationFailure.nonRetryable('processing job monitor-x failed: AlgorithmError: out of memory', 'JobFailed') });
+    assert.ok(failed.error);
+    assert.deepEqual(failed.calls.settled.map((x) => x.outcome), ['release']);
+    assert.ok(failed.calls.notifications.some((n) => n.kind === 'monitoring.failed'));
+  });
+
+  it('when only new labels arrived (no new capture), then model drift is checked against the capture of the lookback window, and the run is not a quiet no-data run', async () => {
+    const { result, calls } = await run({
+      consolidated: { filesRead: 0, realtimePrefix: undefined, groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/', groundTruthFilesRead: 2, modelQualityCapturePrefix: 's3://mlops/monitoring/in/model-quality-capture/' },
+    });
+    assert.equal(result?.outcome, 'no-drift');
+    assert.equal(result?.groundTruthFilesRead, 2);
+    assert.deepEqual(calls.modelQualityInputs, [{ capturePrefix: 's3://mlops/monitoring/in/model-quality-capture/', groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/' }]);
+    assert.ok(!calls.activities.some((a) => a.startsWith('runDataQualityMonitor')), 'no new capture: no data-drift check');
   });
 });

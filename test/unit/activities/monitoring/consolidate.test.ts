@@ -94,4 +94,45 @@ describe('consolidateCapture (durable bookmark over a local object store)', () =
       ],
     );
   });
+
+  it('when two runs of the family consolidate at the same time, then each file goes to exactly one of them', async () => {
+    for (let i = 0; i < 12; i++) await backend.objectStore.put(captureUri(`2026-03-02T09:${String(10 + i).padStart(2, '0')}:00Z`, `f${i}`), captureBody(1));
+    const [a, b] = await Promise.all([consolidate('run-a', '2026-03-02T10:00:00Z'), consolidate('run-b', '2026-03-02T10:00:00Z')]);
+    assert.equal(a.filesRead + b.filesRead, 12, `${a.filesRead} + ${b.filesRead}`);
+    const read = [...(a.realtimePrefix ? await backend.objectStore.list(a.realtimePrefix) : []), ...(b.realtimePrefix ? await backend.objectStore.list(b.realtimePrefix) : [])].map((u) => u.slice(u.lastIndexOf('/')));
+    assert.equal(new Set(read).size, 12);
+  });
+
+  it('when a run fails after taking its files, then releasing them gives them to the next run; a finished run settles them for good', async () => {
+    await backend.objectStore.put(captureUri('2026-03-02T09:10:00Z', 'a'), captureBody(2));
+    assert.equal((await consolidate('run-1', '2026-03-02T10:00:00Z')).filesRead, 1);
+    await activities.settleCapture({ family: 'xgboost', config: CONFIG, runKey: 'run-1', outcome: 'release', now: '2026-03-02T10:01:00Z' });
+    assert.equal((await consolidate('run-2', '2026-03-02T11:00:00Z')).filesRead, 1, 'the failed run gave its file back');
+    await activities.settleCapture({ family: 'xgboost', config: CONFIG, runKey: 'run-2', outcome: 'done', now: '2026-03-02T11:01:00Z' });
+    assert.equal((await consolidate('run-3', '2026-03-05T11:00:00Z')).filesRead, 0, 'done stays done, also after the lease');
+  });
+
+  it('when labels arrive hours after their predictions were consolidated, then the next run merges them with the capture of the lookback window; each label file is read once', async () => {
+    const withQuality: MonitoredModel = { ...MODEL, modelQualityConstraintsUri: 's3://mlops/mq/constraints.json' };
+    const run = (runKey: string, now: string) => activities.consolidateCapture({ family: 'xgboost', model: withQuality, config: CONFIG, runKey, now });
+    await backend.objectStore.put(captureUri('2026-03-02T09:10:00Z', 'predictions'), captureBody(3));
+    const first = await run('run-1', '2026-03-02T10:00:00Z');
+    assert.equal(first.groundTruthPrefix, undefined, 'no labels yet');
+    await activities.settleCapture({ family: 'xgboost', config: CONFIG, runKey: 'run-1', outcome: 'done', now: '2026-03-02T10:01:00Z' });
+    await backend.objectStore.put('s3://mlops/ground-truth/2026/03/02/15/0000-labels.jsonl', '{"groundTruthData":{"data":"1","encoding":"CSV"},"eventMetadata":{"eventId":"x"},"eventVersion":"0"}\n');
+    const second = await run('run-2', '2026-03-02T16:00:00Z');
+    assert.equal(second.filesRead, 0, 'no new capture');
+    assert.equal(second.groundTruthFilesRead, 1);
+    assert.equal((await backend.objectStore.list(second.groundTruthPrefix!)).length, 1);
+    assert.deepEqual((await backend.objectStore.list(second.modelQualityCapturePrefix!)).map((u) => u.endsWith('-predictions.jsonl')), [true], 'the earlier predictions come along');
+    await activities.settleCapture({ family: 'xgboost', config: CONFIG, runKey: 'run-2', outcome: 'done', now: '2026-03-02T16:01:00Z' });
+    const third = await run('run-3', '2026-03-02T17:00:00Z');
+    assert.equal(third.groundTruthPrefix, undefined, 'the labels were merged once');
+  });
+
+  it('when the champion has no model-quality baseline, then labels wait in the store', async () => {
+    await backend.objectStore.put('s3://mlops/ground-truth/2026/03/02/15/0000-labels.jsonl', '{}\n');
+    const got = await consolidate('run-1', '2026-03-02T16:00:00Z');
+    assert.equal(got.groundTruthPrefix, undefined);
+  });
 });
