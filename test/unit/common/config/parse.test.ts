@@ -39,6 +39,10 @@ describe('common/config/parse', () => {
         gatewayOnPartial: 'answer',
         gatewayMaxBodyBytes: 1024 * 1024,
         groundTruthUri: 's3://mlops/ground-truth',
+        retrainingPolicy: 'notify',
+        retrainingCoolDown: '24 hours',
+        retrainingDataUri: undefined,
+        retrainingApprovalTimeout: '3 days',
         webhookToken: undefined,
         webhookHmacSecret: undefined,
         webhookRoutes: undefined,
@@ -237,6 +241,12 @@ describe('common/config/parse', () => {
       }
     });
 
+    it('when a retraining setting is bad, then the problem names its variable', () => {
+      assert.ok(problemsOf({ MLOPS_RETRAINING_POLICY: 'panic' })[0]?.startsWith('MLOPS_RETRAINING_POLICY: '));
+      assert.ok(problemsOf({ MLOPS_RETRAINING_COOL_DOWN: 'soon' })[0]?.startsWith('MLOPS_RETRAINING_COOL_DOWN: '));
+      assert.ok(problemsOf({ MLOPS_RETRAINING_DATA_URI: '/tmp/cars.csv' })[0]?.startsWith('MLOPS_RETRAINING_DATA_URI: '));
+    });
+
     it('when the poll interval is above a minute, then it is a problem', () => {
       assert.ok(problemsOf({ MLOPS_JOB_POLL_MS: '60001' })[0]?.startsWith('MLOPS_JOB_POLL_MS: '));
     });
@@ -244,12 +254,12 @@ describe('common/config/parse', () => {
 
   describe('describeConfig', () => {
     it('when the webhook URL carries credentials, a path or a query, then only scheme, host and port are shown', () => {
-      const config = parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: 'https://user:pa55@hooks.example.com:8443/notify?token=abc123&channel=ml&api_key=k9' }, CWD);
+      const config = parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: 'https://user:pa55@hooks.example.com:8443/notify-path?token=abc123&channel=ml&api_key=k9' }, CWD);
 
       const described = describeConfig(config);
 
       assert.equal(described.MLOPS_NOTIFY_WEBHOOK_URL, 'https://hooks.example.com:8443/***');
-      for (const secret of ['pa55', 'abc123', 'k9', 'notify']) assert.ok(!JSON.stringify(described).includes(secret), secret);
+      for (const secret of ['pa55', 'abc123', 'k9', 'notify-path']) assert.ok(!JSON.stringify(described).includes(secret), secret);
     });
 
     it('when the secret is in the URL path (Slack style), then the path is hidden', () => {
@@ -287,6 +297,7 @@ describe('common/config/parse', () => {
         'MLOPS_AWS_LINEAR_LEARNER_IMAGE',
         'MLOPS_AWS_PROCESSING_IMAGE',
         'MLOPS_AWS_MODEL_MONITOR_IMAGE',
+        'MLOPS_RETRAINING_DATA_URI',
       ];
       assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => !unset.includes(n)).sort());
     });
