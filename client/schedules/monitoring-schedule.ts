@@ -222,12 +222,14 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
 
 export type RunNowOutcome =
   | { mode: 'triggered'; scheduleId: string; workflowId: string; handle: WorkflowHandle }
-  | { mode: 'skipped'; scheduleId: string; runningWorkflowIds: string[] }
+  | { mode: 'skipped'; scheduleId?: string; runningWorkflowIds: string[] }
   | { mode: 'started'; workflowId: string; handle: WorkflowHandle };
 
 /**
  * `mlops monitor run-now`: triggers `monitoring-<family>` when it exists (and finds the run it
- * started, or reports that SKIP dropped it), else starts one run `monitoring-<family>/manual-<time>`.
+ * started, or reports that SKIP dropped it), else starts one run `monitoring-<family>/manual-<time>`
+ * unless a monitoring run of the family is still going (the same rule as the schedule's SKIP: two
+ * monitors of one endpoint never run at once).
  */
 export async function runMonitorNow(client: Client, config: Config, options: { family: ModelFamily; trigger: string; timeoutMs?: number }): Promise<RunNowOutcome> {
   const scheduleId = monitoringScheduleId(options.family);
@@ -252,6 +254,8 @@ export async function runMonitorNow(client: Client, config: Config, options: { f
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+  const running = await runningMonitors(client, options.family);
+  if (running.length) return { mode: 'skipped', runningWorkflowIds: running };
   const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: options.trigger };
   const workflowId = `${monitoringWorkflowIdPrefix(options.family)}/manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   try {
@@ -261,6 +265,14 @@ export async function runMonitorNow(client: Client, config: Config, options: { f
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UsageError(`a manual monitoring run '${workflowId}' already exists; try again`);
     throw err;
   }
+}
+
+/** Workflow ids of the family's monitoring runs that are still going (schedule-started or manual). */
+export async function runningMonitors(client: Client, family: ModelFamily): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `WorkflowType = '${MONITORING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${MODEL_FAMILIES.name} = '${family}'`;
+  for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids;
 }
 
 /** The result of a monitoring run (`--wait`). */

@@ -162,6 +162,15 @@ describe('monitoring schedules (integration: dev server, no worker)', function (
     assert.equal(described.type, 'monitoringPipeline');
     assert.equal(described.taskQueue, defaultMonitoringConfig(config).taskQueues.orchestration);
     assert.deepEqual(described.typedSearchAttributes.get(MODEL_FAMILIES), ['linear-learner']);
+
+    // That run is still open (no worker): a second run-now does not start a second monitor of the family.
+    const again = await eventually('a second run-now skipped', async () => {
+      const o = await runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' });
+      if (o.mode !== 'started') return o;
+      await o.handle.terminate('visibility had not caught up; trying again');
+      return undefined;
+    }, 30_000, 200);
+    assert.deepEqual(again.mode === 'skipped' && again.runningWorkflowIds, [outcome.workflowId]);
   });
 
   it('when the mlops CLI is used, then bad timing exits 2 without a server call, create/show print JSON, and a duplicate exits 2', async () => {
@@ -193,6 +202,9 @@ describe('monitoring schedules (integration: dev server, no worker)', function (
     assert.match(again.stderr, /already exists/);
     const shown = await mlops('schedule', 'show', 'monitoring-xgboost', '--json');
     assert.deepEqual((JSON.parse(shown.stdout) as { spec: unknown }).spec, { cronExpressions: ['@hourly'] });
+    const noChampion = await mlops('schedule', 'create', 'monitoring', '--every', '1h');
+    assert.equal(noChampion.code, 2);
+    assert.match(noChampion.stderr, /no model family has a champion yet/);
     const missing = await mlops('schedule', 'show', 'monitoring-nope');
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no schedule 'monitoring-nope'/);

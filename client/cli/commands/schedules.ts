@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parameterNames } from '../../../common/artifacts';
 import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import {
   createMonitoringSchedule,
@@ -14,6 +15,15 @@ import { scheduleSpecOf } from '../../schedules/schedule-spec';
 import { UsageError } from '../../training/start-training';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
+
+/** `--model F`, or every family that has a champion (what monitoring can check) when it is left out. */
+export async function familiesOption(ctx: CliContext, value: string | undefined): Promise<ModelFamily[]> {
+  if (value !== undefined) return [familyOption(value)];
+  const families: ModelFamily[] = [];
+  for (const family of MODEL_FAMILIES) if (await ctx.backend.parameters.get(parameterNames.champion(family, 'model-name'))) families.push(family);
+  if (families.length === 0) throw new UsageError(`no model family has a champion yet: train first (mlops train) or name one with --model (${MODEL_FAMILIES.join(', ')})`);
+  return families;
+}
 
 export function familyOption(value: string | undefined): ModelFamily {
   if (!value) throw new UsageError(`--model is required (${MODEL_FAMILIES.join(', ')})`);
@@ -43,22 +53,26 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
   const create = schedule.command('create').description('create a schedule');
   create
     .command('monitoring')
-    .description('run drift monitoring of one model family on a timer (schedule id monitoring-<family>; a tick is skipped while a run is still going)')
-    .requiredOption('--model <family>', `model family (${MODEL_FAMILIES.join(', ')})`)
+    .description('run drift monitoring of a model family on a timer (schedule id monitoring-<family>; a tick is skipped while a run is still going)')
+    .option('--model <family>', `model family (${MODEL_FAMILIES.join(', ')}; default: every family with a champion, one schedule each)`)
     .option('--every <duration>', 'interval, e.g. 30m, 1h, 1d')
     .option('--cron <expr>', "cron expression (5 fields, e.g. '0 * * * *') or @hourly/@daily/...")
     .option('--timezone <tz>', 'IANA time zone for --cron (default UTC)')
     .option('--replace', 'delete and recreate the schedule if it exists')
     .option('--json', 'print the schedule as JSON')
-    .action(async (options: { model: string; every?: string; cron?: string; timezone?: string; replace?: boolean; json?: boolean }) => {
-      const family = familyOption(options.model);
+    .action(async (options: { model?: string; every?: string; cron?: string; timezone?: string; replace?: boolean; json?: boolean }) => {
       const timing = { ...(options.every !== undefined ? { every: options.every } : {}), ...(options.cron !== undefined ? { cron: options.cron } : {}), ...(options.timezone !== undefined ? { timezone: options.timezone } : {}) };
       scheduleSpecOf(timing); // validate before connecting
+      const families = await familiesOption(ctx, options.model);
       const client = await ctx.client();
-      const handle = await createMonitoringSchedule(client, ctx.config, { family, ...timing, replace: options.replace, createdBy: `cli:${process.env.USER ?? 'user'}` });
-      const view = await describeSchedule(client, handle.scheduleId);
-      if (options.json) printJson(view);
-      else printSchedule(view);
+      const views: ScheduleView[] = [];
+      for (const family of families) {
+        const handle = await createMonitoringSchedule(client, ctx.config, { family, ...timing, replace: options.replace, createdBy: `cli:${process.env.USER ?? 'user'}` });
+        views.push(await describeSchedule(client, handle.scheduleId));
+      }
+      // One family named: one schedule object, as before; otherwise a list.
+      if (options.json) printJson(options.model !== undefined ? views[0] : views);
+      else views.forEach((view, i) => (i ? (console.log(), printSchedule(view)) : printSchedule(view)));
     });
 
   schedule
