@@ -46,7 +46,10 @@ interface RawViolation {
   description: string;
 }
 
-/** Pulls the measured and the allowed value out of Model Monitor's descriptions, where it states them. */
+/**
+ * Pulls the measured and the allowed value out of Model Monitor's descriptions, where it states
+ * them: distance and threshold, metric and threshold, observed and expected share (0..1).
+ */
 export function enrichViolation(v: RawViolation): DriftViolation {
   const out: DriftViolation = { checkType: v.constraint_check_type, description: v.description };
   if (v.feature_name) out.feature = v.feature_name;
@@ -57,6 +60,13 @@ export function enrichViolation(v: RawViolation): DriftViolation {
   if (match) {
     out.currentValue = Number(match[1]);
     out.baselineValue = Number(match[2]);
+    return out;
+  }
+  // Data type, completeness and categorical values: "Expected ...: 100%. Observed: Only 92.5% ..." (as fractions).
+  const share = /Expected[^%]*?([\d.]+)%.*?Observed: Only ([\d.]+)%/.exec(v.description);
+  if (share) {
+    out.baselineValue = Number(share[1]) / 100;
+    out.currentValue = Number(share[2]) / 100;
   }
   return out;
 }

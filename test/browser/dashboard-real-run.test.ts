@@ -18,7 +18,7 @@ import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
 import { monitoringPipeline } from '../../workflows';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
-import { launchChromium } from '../helpers/chromium';
+import { chartSummary, launchChromium, loaded } from '../helpers/chromium';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
 
@@ -75,7 +75,7 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
   it('shows the drift the monitoring run found, linked to that run in the Temporal UI, with the versions and scoring runs', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     await page.goto(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => Number((globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.loads ?? 0) >= 1, undefined, { timeout: 30_000 });
+    await loaded(page, 1);
 
     const mileage = page.getByTestId('drift-row').filter({ hasText: 'Mileage' });
     assert.equal(await mileage.count(), 1, await page.getByTestId('drift-table').innerText());
@@ -85,9 +85,22 @@ describe('insights dashboard over real pipeline runs (dev server, real jobs, hea
     assert.equal(await page.getByTestId('scoring-row').count(), 2, 'the two scoring runs of xgboost');
     assert.match(await page.getByTestId('scoring-table').innerText(), /200/);
 
+    // The charts are drawn from the real runs: drift per feature and metric over time, inference volumes.
+    const chart = await chartSummary(page, 'drift-chart');
+    assert.ok(chart.points > 0 && chart.drawnPixels > 5000, `the drift chart painted its canvas (${JSON.stringify(chart)})`);
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.ok(statSync(SCREENSHOT).size > 20_000);
+
+    // A filter changes what is shown: only xgboost was monitored, so linear-learner has no drift.
+    await page.getByTestId('filter-family').selectOption('linear-learner');
+    await loaded(page, 2);
+    assert.equal(await page.getByTestId('drift-row').count(), 0);
+    assert.equal(await page.getByTestId('model-row').count(), 1);
+    assert.equal((await chartSummary(page, 'drift-chart')).points, 0);
+    await page.getByTestId('filter-family').selectOption('xgboost');
+    await loaded(page, 3);
+    assert.equal(await page.getByTestId('drift-row').filter({ hasText: 'Mileage' }).count(), 1);
     await page.close();
   });
 });

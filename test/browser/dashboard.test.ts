@@ -10,47 +10,11 @@ import { buildDashboardServer } from '../../client/dashboard/server';
 import { temporalUiUrl } from '../../client/temporal';
 import { parseConfig, REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
-import { launchChromium } from '../helpers/chromium';
+import { chartSummary, launchChromium, loaded, type BrowserGlobals, type CanvasLike } from '../helpers/chromium';
 import { createTempDir, removeTempDir } from '../helpers/temp-dir';
 import { produceInsights, type ProducedInsights } from './insights-data';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'dashboard.png');
-
-interface ChartSummary {
-  datasets: number;
-  points: number;
-  /** Canvas pixels that are not transparent: the chart was drawn. */
-  drawnPixels: number;
-}
-
-/** The little of the DOM the page functions touch (the project compiles without the DOM library). */
-interface CanvasLike {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
-}
-interface BrowserGlobals {
-  document: { getElementById(id: string): unknown; body: { dataset: Record<string, string | undefined> } };
-  Chart: { getChart(canvas: unknown): { data: { datasets: { data: unknown[] }[] } } | undefined };
-}
-
-/** The Chart.js instance on a canvas and how much of the canvas it painted. */
-function chartSummary(page: Page, canvasId: string): Promise<ChartSummary> {
-  return page.evaluate((id) => {
-    const g = globalThis as unknown as BrowserGlobals;
-    const canvas = g.document.getElementById(id) as CanvasLike;
-    const chart = g.Chart.getChart(canvas);
-    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let drawn = 0;
-    for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) drawn++;
-    return { datasets: chart?.data.datasets.length ?? 0, points: chart?.data.datasets.reduce((s, d) => s + d.data.filter((p) => p !== null).length, 0) ?? 0, drawnPixels: drawn };
-  }, canvasId);
-}
-
-/** Waits until the page finished its `n`-th load of the API (the page counts them on <body>). */
-async function loaded(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((k) => Number((globalThis as unknown as BrowserGlobals).document.body.dataset.loads ?? 0) >= k, n, { timeout: 30_000 });
-}
 
 describe('insights dashboard in headless Chromium (system Chromium via playwright-core)', () => {
   const bucket = 'mlops';

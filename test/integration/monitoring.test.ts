@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBackend } from '../../activities/backends';
 import { readInsightRows } from '../../activities/insights/parquet';
@@ -23,6 +24,29 @@ import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { DATASET, tempDir, testConfig } from '../helpers/integration';
 
 const SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
+
+const ISO = z.iso.datetime();
+/** A line of drift-records.jsonl (README, "Model monitoring"). */
+const DRIFT_RECORD = z.strictObject({
+  kind: z.enum(['data', 'model']),
+  family: z.enum(['xgboost', 'linear-learner']),
+  modelName: z.string().min(1),
+  modelVersion: z.number().int().positive(),
+  endpointName: z.string().nullable(),
+  monitoringWorkflowId: z.string().min(1),
+  monitoringRunId: z.string().min(1),
+  windowStart: ISO,
+  windowEnd: ISO,
+  feature: z.string().nullable(),
+  metric: z.string().nullable(),
+  checkType: z.string().min(1),
+  baselineValue: z.number().nullable(),
+  currentValue: z.number().nullable(),
+  description: z.string().min(1),
+  reportUri: z.string().startsWith('s3://'),
+});
+const CLAIM = z.strictObject({ run: z.string(), state: z.enum(['claimed', 'done', 'released']), at: ISO, time: ISO.optional(), failures: z.number().int().optional(), quarantined: z.boolean().optional() });
+const BOOKMARK = z.strictObject({ version: z.literal(2), watermark: ISO.optional(), capture: z.record(z.string().startsWith('s3://'), CLAIM), groundTruth: z.record(z.string().startsWith('s3://'), CLAIM) });
 
 /** Monitoring on a real dev server with real jobs: batch-scored data is checked against the baselines. */
 describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)', function () {
@@ -76,7 +100,9 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
     const drift = await monitor();
     assert.equal(drift.filesRead, 1, 'only the new capture is read (bookmark)');
     assert.equal(drift.outcome, 'drift', JSON.stringify(drift));
-    const records = (await backend.objectStore.get(drift.driftRecordsUri!)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { feature: string; checkType: string; modelVersion: number; monitoringWorkflowId: string });
+    // Every file the run wrote has its format: drift records (one JSON object per line) and the bookmark.
+    const records = (await backend.objectStore.get(drift.driftRecordsUri!)).toString('utf8').trim().split('\n').map((l) => DRIFT_RECORD.parse(JSON.parse(l)));
+    BOOKMARK.parse(JSON.parse((await backend.objectStore.get(`${defaultMonitoringConfig(config).outputUri}/xgboost/bookmark.json`)).toString('utf8')));
     assert.ok(records.some((r) => r.feature === 'Mileage' && r.checkType === 'baseline_drift_check'), JSON.stringify(records));
     assert.ok(records.every((r) => r.modelVersion === 1 && r.monitoringWorkflowId === 'monitoring-xgboost/test-2'));
     const notes = await backend.notifier.recent(20);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Backend, JobDescription } from '../../../../activities/backends/types';
-import { createMonitorJobActivities } from '../../../../activities/monitoring/monitor-jobs';
+import { createMonitorJobActivities, enrichViolation } from '../../../../activities/monitoring/monitor-jobs';
 import { quietActivityEnvironment, runInActivity } from '../../../helpers/activity-env';
 
 /** A backend whose model-quality job fails with the given reason. */
@@ -35,4 +35,22 @@ describe('runModelQualityMonitor (activity)', () => {
       (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && /line 3: ground truth 'abc'/.test(err.message),
     );
   });
+});
+
+describe('enrichViolation (drift record values from Model Monitor descriptions)', () => {
+  const cases: [string, string, number | undefined, number | undefined][] = [
+    ['baseline_drift_check', 'Numerical distance: 0.2292 exceeds numerical threshold: 0.1', 0.2292, 0.1],
+    ['LessThanThreshold', "Metric rmse with 5123.4 was LessThanThreshold '3000.0'", 5123.4, 3000],
+    ['data_type_check', 'Data type match requirement is not met. Expected data type: Integral, Expected match: 100.0%. Observed: Only 92.5% of data is Integral.', 0.925, 1],
+    ['completeness_check', 'Data completeness requirement is not met. Expected completeness: 100.0%. Observed: Only 80.0% of data is present.', 0.8, 1],
+    ['categorical_values_check', 'Data content requirement is not met. Expected: at least 100.0% of values in the baseline domain. Observed: Only 75.0% of values are in the domain; values outside it include: Tesla', 0.75, 1],
+    ['extra_column_check', "Extra column: the current dataset has 9 columns, the baseline 8 (matched by position); column 8 'Color' is not in the baseline.", undefined, undefined],
+  ];
+  for (const [check, description, current, baseline] of cases) {
+    it(`${check}: current ${current ?? '-'}, baseline ${baseline ?? '-'}`, () => {
+      const v = enrichViolation({ constraint_check_type: check, description, feature_name: 'Mileage' });
+      assert.equal(v.currentValue, current);
+      assert.equal(v.baselineValue, baseline);
+    });
+  }
 });
