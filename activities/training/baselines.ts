@@ -1,5 +1,6 @@
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
+import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
@@ -24,6 +25,11 @@ export interface ModelQualityBaselineInput extends BaselineJobCommon {
 }
 
 const INPUT = '/opt/ml/processing/input';
+
+/** The transform that scores the test split for a model-quality baseline job: `<baseline job>-scoring` (<= 63 characters). */
+export function testScoringJobName(baselineJobName: string): string {
+  return `${baselineJobName.slice(0, SAGEMAKER_NAME_MAX_LENGTH - '-scoring'.length)}-scoring`;
+}
 const OUTPUT = '/opt/ml/processing/output';
 
 function baselineUris(prefix: string): BaselineUris {
@@ -62,8 +68,32 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
       return baselineUris(input.outputPrefix);
     },
 
-    /** Regression metrics of the model on the test split, with suggested constraints. */
+    /**
+     * Regression metrics of the model on the test split, with suggested constraints. The model
+     * scores the split in a batch transform (its own serving container, so any artifact works,
+     * SageMaker's built-in Linear Learner included) that keeps `label,prediction`; the baseline
+     * job reads those. Both jobs are named after the baseline job, so a retry adopts them.
+     */
     async computeModelQualityBaseline(input: ModelQualityBaselineInput): Promise<BaselineUris> {
+      const scoredPrefix = joinUri(input.outputPrefix, 'test-predictions') + '/';
+      const scoringJobName = testScoringJobName(input.jobName);
+      await runJobToCompletion(backend.jobs, {
+        kind: 'transform',
+        jobName: scoringJobName,
+        pollIntervalMs: settings.pollIntervalMs,
+        start: () =>
+          backend.jobs.startTransformJob({
+            jobName: scoringJobName,
+            image: input.family,
+            modelArtifactUri: input.artifactUri,
+            input: { s3Uri: input.testUri, contentType: 'text/csv', splitType: 'Line' },
+            output: { s3OutputPath: scoredPrefix, accept: 'text/csv', assembleWith: 'Line' },
+            // The split is label first: the model gets the features, the output keeps label and prediction.
+            dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
+            resources: input.resources,
+            maxRuntimeSeconds: input.maxRuntimeSeconds,
+          }),
+      });
       await run(
         input,
         ['model-quality-baseline'],
@@ -72,14 +102,10 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           dataset_format: JSON.stringify({ csv: { header: false } }),
           analysis_type: 'MODEL_QUALITY',
           problem_type: 'Regression',
-          inference_attribute: 'prediction',
-          ground_truth_attribute: 'label',
-          model_dir: `${INPUT}/model`,
+          inference_attribute: '1',
+          ground_truth_attribute: '0',
         },
-        [
-          { name: 'baseline_dataset_input', s3Uri: input.testUri, localPath: `${INPUT}/baseline_dataset_input` },
-          { name: 'model', s3Uri: input.artifactUri, localPath: `${INPUT}/model` },
-        ],
+        [{ name: 'baseline_dataset_input', s3Uri: scoredPrefix, localPath: `${INPUT}/baseline_dataset_input` }],
       );
       return baselineUris(input.outputPrefix);
     },

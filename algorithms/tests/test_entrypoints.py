@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 
 from conftest import make_training_base, run_module
@@ -107,10 +109,18 @@ def test_monitor_baselines_succeed(tmp_path: Path, prepared: Path) -> None:
     assert json.loads((tmp_path / "dq" / "statistics.json").read_text())["features"][0]["name"] == "Price"
     model = make_training_base(tmp_path / "train", prepared, LINEAR_LEARNER)
     assert run_module("mlops_algorithms.linear_learner", ["train"], model).returncode == 0
-    env = {"dataset_source": str(prepared / "test"), "output_path": str(tmp_path / "mq"), "feature_schema": schema,
-           "model_dir": str(model / "model"), "analysis_type": "MODEL_QUALITY", "problem_type": "Regression"}
+    # The test split scored by the trained model (a batch transform does this in the pipeline): label,prediction.
+    from mlops_algorithms.predict import load_predictor
+
+    test = np.loadtxt(next((prepared / "test").glob("*.csv")), delimiter=",", ndmin=2)
+    scored = tmp_path / "scored"
+    scored.mkdir()
+    predictions = load_predictor(model / "model").predict(test[:, 1:])
+    (scored / "test.csv.out").write_text("".join(f"{float(y)!r},{float(p)!r}\n" for y, p in zip(test[:, 0], predictions)))
+    env = {"dataset_source": str(scored), "output_path": str(tmp_path / "mq"), "analysis_type": "MODEL_QUALITY",
+           "problem_type": "Regression", "dataset_format": json.dumps({"csv": {"header": False}}),
+           "inference_attribute": "1", "ground_truth_attribute": "0"}
     proc = run_module("mlops_algorithms.monitor", ["model-quality-baseline"], base, env)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "mq" / "predictions.csv").read_text().startswith("label,prediction\n")
     stats = json.loads((tmp_path / "mq" / "statistics.json").read_text())
     assert stats["dataset"]["item_count"] == 121 and stats["regression_metrics"]["rmse"]["value"] <= 3100

@@ -73,24 +73,21 @@ def test_job_with_header_csv_and_attributes(tmp_path: Path) -> None:
         run({**env, "dataset_format": '{"csv": {"header": false}}', "inference_attribute": "1", "ground_truth_attribute": "0"})
 
 
-def test_job_scores_test_split_with_model(prepared: Path, tmp_path: Path, in_base, capsys) -> None:  # type: ignore[no-untyped-def]
-    from mlops_algorithms.xgboost.__main__ import main
-
-    base = in_base(make_training_base(tmp_path / "train", prepared, {**XGBOOST, "num_round": "50"}, channels=("train",)))
-    assert main(["train"]) == 0
-    capsys.readouterr()
-    env = {"dataset_source": str(prepared / "test"), "output_path": str(tmp_path / "out"),
-           "problem_type": "Regression", "analysis_type": "MODEL_QUALITY", "model_dir": str(base / "model"),
-           "feature_schema": str(prepared / "schema" / "feature-schema.json")}
+def test_job_reads_linear_learner_json_scores(tmp_path: Path) -> None:
+    """Linear Learner answers JSON only: a transform joins `{"score": v}` to the label (quoted or not)."""
+    src = tmp_path / "scored"
+    src.mkdir()
+    (src / "test.csv.out").write_text('1000,{"score": 1100.5}\n2000,"{""score"": 1900}"\n3000,3000\n')
+    env = {"dataset_source": str(src), "output_path": str(tmp_path / "out"), "problem_type": "Regression",
+           "analysis_type": "MODEL_QUALITY", "inference_attribute": "1", "ground_truth_attribute": "0",
+           "dataset_format": '{"csv": {"header": false}}'}
     run(env)
-    lines = (tmp_path / "out" / "predictions.csv").read_text().splitlines()
-    assert lines[0] == "label,prediction" and len(lines) == 122
-    pred = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
     stats = json.loads((tmp_path / "out" / "statistics.json").read_text())
-    assert stats["regression_metrics"]["r2"]["value"] == pytest.approx(r2_score(pred[:, 0], pred[:, 1]))
-    assert stats["regression_metrics"]["rmse"]["standard_deviation"] == "NaN"  # 121 rows < 200
-    with pytest.raises(ClientError, match="model_dir requires feature_schema"):
-        run({**env, "feature_schema": ""})
+    assert stats["dataset"]["item_count"] == 3
+    assert stats["regression_metrics"]["mae"]["value"] == pytest.approx((100.5 + 100) / 3)
+    (src / "test.csv.out").write_text('1000,{"predicted_label": 1}\n')
+    with pytest.raises(ClientError, match="line 1: value '\\{\"predicted_label\": 1\\}' is not numeric"):
+        run(env)
 
 
 def test_load_predictor_unpacks_a_model_archive(tmp_path):

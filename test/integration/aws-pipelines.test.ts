@@ -86,6 +86,15 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
       assert.ok(await backend.objectStore.head(m.artifactUri!), `model artifact in moto's S3: ${m.artifactUri}`);
     }
     assert.equal(((await sm.send(new ListProcessingJobsCommand({ MaxResults: 100 }))).ProcessingJobSummaries ?? []).length, 4);
+    // The model-quality baselines score the test split with a batch transform of each model (its
+    // own serving container: SageMaker's Linear Learner artifact loads nowhere else), label and prediction kept.
+    const scoringJobs = ((await sm.send(new ListTransformJobsCommand({ MaxResults: 100 }))).TransformJobSummaries ?? []).filter((j) => j.TransformJobName!.endsWith('-scoring'));
+    assert.equal(scoringJobs.length, 2);
+    for (const summary of scoringJobs) {
+      const job = await sm.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
+      assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+      assert.equal(job.TransformOutput?.Accept, job.TransformJobName!.includes('linear-learner') ? 'application/jsonlines' : 'text/csv');
+    }
 
     for (const m of report.models) {
       // Registry: model packages with approval status, the version's own fields kept.
@@ -137,7 +146,7 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     const report = await waitForScoringReport(started.handle, (runId) => runId);
     assert.equal(report.status, 'completed', JSON.stringify(report));
     assert.deepEqual(report.outputs.map((o) => [o.family, o.outputUris.length, o.captureUris.length]).sort(), [['linear-learner', 1, 1], ['xgboost', 1, 1]]);
-    const jobs = (await aws.clients.sagemaker.send(new ListTransformJobsCommand({ MaxResults: 100 }))).TransformJobSummaries ?? [];
+    const jobs = ((await aws.clients.sagemaker.send(new ListTransformJobsCommand({ MaxResults: 100 }))).TransformJobSummaries ?? []).filter((j) => j.TransformJobName!.startsWith('transform-'));
     assert.equal(jobs.length, 2, 'one transform job per champion');
     for (const summary of jobs) {
       const job = await aws.clients.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
