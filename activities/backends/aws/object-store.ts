@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import type { ObjectMetadata, ObjectStore } from '../types';
 import { md5OfFile, uploadDir } from '../files';
@@ -35,22 +35,7 @@ export class AwsObjectStore implements ObjectStore {
   ) {}
 
   async put(uri: string, body: Buffer | string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
-    const { bucket, key } = objectLocation(uri);
-    const data = typeof body === 'string' ? Buffer.from(body) : body;
-    const md5 = createHash('md5').update(data).digest();
-    await call(`S3 PutObject ${uri}`, () =>
-      this.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5.toString('base64'),
-          Metadata: { [MD5_METADATA]: md5.toString('hex') },
-          ...(options.contentType ? { ContentType: options.contentType } : {}),
-        }),
-      ),
-    );
+    await call(`S3 PutObject ${uri}`, () => this.s3.send(new PutObjectCommand(putRequest(uri, body, options))));
     return this.headOrFail(uri);
   }
 
@@ -68,22 +53,8 @@ export class AwsObjectStore implements ObjectStore {
 
   /** PutObject with If-Match (the ETag read) or If-None-Match: * (S3 conditional writes); 412 or 409: another writer won. */
   async putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options: { contentType?: string } = {}): Promise<boolean> {
-    const { bucket, key } = objectLocation(uri);
-    const data = typeof body === 'string' ? Buffer.from(body) : body;
-    const md5 = createHash('md5').update(data).digest();
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5.toString('base64'),
-          Metadata: { [MD5_METADATA]: md5.toString('hex') },
-          ...(token === undefined ? { IfNoneMatch: '*' } : { IfMatch: token }),
-          ...(options.contentType ? { ContentType: options.contentType } : {}),
-        }),
-      );
+      await this.s3.send(new PutObjectCommand({ ...putRequest(uri, body, options), ...(token === undefined ? { IfNoneMatch: '*' } : { IfMatch: token }) }));
       return true;
     } catch (err) {
       if (isErrorNamed(err, 'PreconditionFailed', 'ConditionalRequestConflict')) return false;
@@ -211,6 +182,22 @@ export class AwsObjectStore implements ObjectStore {
     if (!meta) throw new Error(`S3 PutObject ${uri} succeeded but the object is not there`);
     return meta;
   }
+}
+
+/** A PutObject of an in-memory body, with its MD5 checked by S3 and kept in the user metadata. */
+function putRequest(uri: string, body: Buffer | string, options: { contentType?: string }): PutObjectCommandInput {
+  const { bucket, key } = objectLocation(uri);
+  const data = typeof body === 'string' ? Buffer.from(body) : body;
+  const md5 = createHash('md5').update(data).digest();
+  return {
+    Bucket: bucket,
+    Key: key,
+    Body: data,
+    ContentLength: data.length,
+    ContentMD5: md5.toString('base64'),
+    Metadata: { [MD5_METADATA]: md5.toString('hex') },
+    ...(options.contentType ? { ContentType: options.contentType } : {}),
+  };
 }
 
 function objectLocation(uri: string): { bucket: string; key: string } {
