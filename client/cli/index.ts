@@ -1,26 +1,13 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ConfigError } from '../../common/config/parse';
 import { StackError } from '../stack/stack';
 import { TemporalUnavailableError } from '../temporal';
 import { ConfigFileError } from '../training/config-file';
 import { UsageError } from '../training/start-training';
-import { registerApprovalCommands } from './commands/approvals';
-import { registerConfigCommand } from './commands/config';
-import { registerDashboardCommand } from './commands/dashboard';
-import { registerDataCommands, WebhookUnavailableError } from './commands/data';
-import { registerEndpointCommands } from './commands/endpoints';
-import { registerModelsCommands } from './commands/models';
-import { registerMonitorCommands } from './commands/monitor';
-import { registerNotificationsCommand } from './commands/notifications';
-import { registerPredictCommand } from './commands/predict';
-import { registerRetrainingCommands } from './commands/retraining';
-import { registerRunsCommands } from './commands/runs';
-import { registerScheduleCommands } from './commands/schedules';
-import { registerScoreCommand } from './commands/score';
-import { registerStackCommands } from './commands/stack';
-import { registerTrainCommand } from './commands/train';
+import { WebhookUnavailableError } from './commands/data';
 import { CliContext } from './context';
+import { buildProgram } from './program';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 bad usage or configuration, 3 the stack is not reachable. */
 function exitCodeOf(err: unknown): number {
@@ -31,28 +18,7 @@ function exitCodeOf(err: unknown): number {
 
 async function main(argv: string[]): Promise<void> {
   const ctx = new CliContext();
-  const program = new Command();
-  program
-    .name('mlops')
-    .description('MLOps pipelines for regression models on Temporal: local stack, training runs, model registry')
-    .option('--debug', 'print stack traces on errors')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerStackCommands(program, ctx);
-  registerTrainCommand(program, ctx);
-  registerDataCommands(program, ctx);
-  registerRunsCommands(program, ctx);
-  registerModelsCommands(program, ctx);
-  registerApprovalCommands(program, ctx);
-  registerRetrainingCommands(program, ctx);
-  registerEndpointCommands(program, ctx);
-  registerPredictCommand(program, ctx);
-  registerScoreCommand(program, ctx);
-  registerNotificationsCommand(program, ctx);
-  registerMonitorCommands(program, ctx);
-  registerScheduleCommands(program, ctx);
-  registerDashboardCommand(program, ctx);
-  registerConfigCommand(program, ctx);
+  const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
   } catch (err) {

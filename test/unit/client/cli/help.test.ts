@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import type { Command } from 'commander';
+import { CliContext } from '../../../../client/cli/context';
+import { buildProgram } from '../../../../client/cli/program';
+
+/** Every command of the program, with its path (`schedule create monitoring`). */
+function commands(command: Command, path: string[] = []): { path: string[]; command: Command }[] {
+  return [{ path, command }, ...command.commands.flatMap((c) => commands(c, [...path, c.name()]))];
+}
+
+describe('mlops --help (every command, in process)', () => {
+  const program = buildProgram(new CliContext());
+  const all = commands(program);
+
+  it('registers the commands the README documents', () => {
+    const names = all.map((c) => c.path.join(' '));
+    for (const expected of ['stack up', 'train', 'data put', 'score', 'predict', 'models list', 'models show', 'models policy', 'approve', 'retraining approve', 'monitor run-now', 'schedule create monitoring', 'schedule list', 'schedule pause', 'schedule resume', 'schedule trigger', 'schedule delete', 'dashboard', 'config']) {
+      assert.ok(names.includes(expected), `mlops ${expected} is missing (have: ${names.join(', ')})`);
+    }
+  });
+
+  for (const { path, command } of all) {
+    it(`mlops ${path.join(' ') || '(root)'} --help describes it and its options`, () => {
+      assert.ok(command.description().length > 10, 'a description');
+      const help = command.helpInformation();
+      assert.match(help, /^Usage: /);
+      for (const option of command.options) assert.ok(option.description.length > 0, `${option.flags} has a description`);
+    });
+  }
+});
