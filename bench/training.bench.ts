@@ -18,7 +18,7 @@ import { startTraining } from '../client/training/start-training';
 import { waitForTrainingReport } from '../client/training/report';
 import { createWorkers } from '../workers/workers';
 import { createLocalEnv } from '../test/helpers/temporal-env';
-import { DATASET, freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
+import { DATASET, freePortBase, releasePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
 import { bundleWorkflows } from '../test/helpers/workflow-bundle';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -32,7 +32,7 @@ interface JobTiming {
 
 async function jobTimings(home: string): Promise<JobTiming[]> {
   const out: JobTiming[] = [];
-  for (const kind of ['processing', 'training']) {
+  for (const kind of ['processing', 'training', 'transform']) {
     const dir = path.join(home, 'jobs', kind);
     for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
       const record = JSON.parse(await fs.readFile(path.join(dir, name, 'job.json'), 'utf8')) as { description: { startTime: string; endTime: string } };
@@ -42,7 +42,7 @@ async function jobTimings(home: string): Promise<JobTiming[]> {
   return out;
 }
 
-/** preprocess -> max(data-quality baseline, per family: train -> model-quality baseline). */
+/** preprocess -> max(data-quality baseline, per family: train -> test-split scoring transform -> model-quality baseline). */
 function criticalPath(jobs: JobTiming[]): number {
   const t = (prefix: string) => jobs.filter((j) => j.name.startsWith(prefix)).reduce((s, j) => s + j.seconds, 0);
   const families = ['xgboost', 'linear-learner'];
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         for (const w of workers) w.shutdown();
         await running;
         await endpointHost?.stop();
+        releasePortBase(config.portBase);
         await fs.rm(home, { recursive: true, force: true });
       }
     }

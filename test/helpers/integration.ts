@@ -30,7 +30,6 @@ export function testConfig(options: { home: string; temporalAddress?: string; po
   );
 }
 
-/** A port base whose Temporal ports are all free right now. */
 /** Port bases handed out in this process: stacks started side by side must not share ports. */
 const handedOut: number[] = [];
 
@@ -50,6 +49,12 @@ export async function freePortBase(): Promise<number> {
     return base;
   }
   throw new Error('no free port range found');
+}
+
+/** A stack that stopped gives its ports back (a benchmark runs many stacks one after another). */
+export function releasePortBase(base: number): void {
+  const i = handedOut.indexOf(base);
+  if (i >= 0) handedOut.splice(i, 1);
 }
 
 /** Polls until `check` returns a value; fails with `what` after the timeout. */
