@@ -290,6 +290,8 @@ describe('modelLifecycle (time skipping)', function () {
         await handle.signal(driftAlertSignal, alert(2));
         await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 1);
         assert.equal(calls.retrainings[0]!.dataUri, 's3://mlops/training/cars-2026.csv');
+        // Skip time only once the alert is fully handled (its notification is the last step), so no activity is in flight.
+        await notified(calls, 3);
         await env.sleep('3 hours');
         await env.client.workflow.getHandle(handle.workflowId).signal(driftAlertSignal, alert(3));
         const state = await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 2);
