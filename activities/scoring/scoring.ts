@@ -14,6 +14,7 @@ import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
 import { batchCaptureStatsOfFile } from '../insights/summaries';
 import { runJobToCompletion } from '../shared/run-job';
+import { deriveCaptureFile } from './derive-capture';
 
 export interface ScoringPreprocessInput {
   jobName: string;
@@ -80,6 +81,48 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * SageMaker's batch capture is manifests only (which objects were read and written), so when the
+   * job wrote no per-input `.captured.csv` (the aws backend) they are built here from each input
+   * object and its `.out`. Like the scoring record, a problem here never fails the scoring that
+   * succeeded: it is logged, and the affected file has no capture.
+   */
+  async function deriveCaptures(input: BatchTransformInput, outputUris: string[]): Promise<string[]> {
+    const ctx = Context.current();
+    const inputPrefix = input.inputPrefix.replace(/\/?$/, '/');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlops-batch-capture-'));
+    const written: string[] = [];
+    try {
+      const schema = JSON.parse((await backend.objectStore.get(input.model.featureSchemaUri)).toString('utf8')) as { features?: { name: string }[] };
+      const featureNames = (schema.features ?? []).map((f) => f.name);
+      for (const inputUri of (await backend.objectStore.list(inputPrefix)).filter((u) => !u.endsWith('/'))) {
+        const name = inputUri.slice(inputPrefix.length);
+        const outUri = joinUri(input.outputPath, `${name}.out`);
+        const captureUri = joinUri(input.capture.destinationUri, `${name}.captured.csv`);
+        if (!outputUris.includes(outUri)) {
+          ctx.log.warn('no batch capture for an input without output', { jobName: input.jobName, inputUri, expected: outUri });
+          continue;
+        }
+        try {
+          const [inputFile, outFile, captureFile] = ['input', 'out', 'captured.csv'].map((f) => path.join(dir, f)) as [string, string, string];
+          await backend.objectStore.download(inputUri, inputFile);
+          await backend.objectStore.download(outUri, outFile);
+          ctx.heartbeat({ jobName: input.jobName, status: 'Completed', capturing: inputUri });
+          await deriveCaptureFile(inputFile, outFile, captureFile, { name, featureNames, dataProcessing: input.dataProcessing, generateInferenceId: input.capture.generateInferenceId });
+          await backend.objectStore.putFile(captureUri, captureFile, { contentType: 'text/csv' });
+          written.push(captureUri);
+        } catch (err) {
+          ctx.log.warn('batch capture not written for one input (the transform itself succeeded)', { jobName: input.jobName, inputUri, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    } catch (err) {
+      ctx.log.warn('batch capture not written (the transform itself succeeded)', { jobName: input.jobName, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    return written;
   }
 
   return {
@@ -151,7 +194,8 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
       const capturePrefix = input.capture.destinationUri.replace(/\/?$/, '/');
       const objects = description.outputObjects ?? [];
       const outputUris = objects.filter((u) => u.endsWith('.out'));
-      const captureUris = objects.filter((u) => u.startsWith(capturePrefix));
+      const written = objects.filter((u) => u.startsWith(capturePrefix) && u.endsWith('.captured.csv'));
+      const captureUris = written.length > 0 || outputUris.length === 0 ? written : await deriveCaptures(input, outputUris);
       await recordScoring(input, description, outputUris, captureUris);
       return { outputUris, captureUris, job: summary };
     },

@@ -24,11 +24,14 @@ function reportedByBuiltIn(image: AlgorithmImage, hyperparameters: Record<string
  * until they are there. The aws backend's own calls (create, describe, S3, SSM, SNS, registry,
  * hosting) all go over HTTP to moto; only finalMetrics, which moto cannot report, come from the
  * stand-in's run of the job, filtered to what the built-in algorithm reports, and the training
- * job gets only the channels the aws backend sent (built-in XGBoost: no test channel).
+ * job gets only the channels the aws backend sent (built-in XGBoost: no test channel). A transform
+ * with batch data capture leaves what SageMaker leaves: manifests of the input and `.out` objects
+ * under `<destination>/input|output/yyyy/mm/dd/hh/`, not the local container's `.captured.csv`.
  */
 export class ContainersForMoto implements JobRunner {
   private readonly synced = new Set<string>();
   private readonly training = new Map<string, TrainingJobSpec>();
+  private readonly transforms = new Map<string, TransformJobSpec>();
 
   constructor(
     private readonly images: AwsImages,
@@ -59,6 +62,7 @@ export class ContainersForMoto implements JobRunner {
   async startTransformJob(spec: TransformJobSpec) {
     const started = await this.aws.startTransformJob(spec);
     await this.copy(this.awsStore, this.localStore);
+    this.transforms.set(spec.jobName, spec);
     await this.local.startTransformJob(spec);
     return started;
   }
@@ -70,6 +74,8 @@ export class ContainersForMoto implements JobRunner {
     if (!ran || ran.status === 'InProgress') return { ...onMoto, status: 'InProgress', secondaryStatus: ran?.secondaryStatus ?? 'Starting' };
     if (!this.synced.has(`${kind}/${jobName}`)) {
       await this.copy(this.localStore, this.awsStore); // the container's outputs, uploaded as SageMaker would
+      const transform = kind === 'transform' ? this.transforms.get(jobName) : undefined;
+      if (transform?.dataCapture && ran.status === 'Completed') await this.writeCaptureManifests(transform, ran.startTime ?? ran.creationTime);
       this.synced.add(`${kind}/${jobName}`);
     }
     // Described again now that the outputs are in S3 (a Completed job's outputs exist on SageMaker).
@@ -84,9 +90,24 @@ export class ContainersForMoto implements JobRunner {
     await this.aws.stopJob(kind, jobName);
   }
 
-  /** Copies every object of the bucket the target lacks or holds with other content. */
+  /** SageMaker's batch capture: `[{"prefix": ...}, key, ...]` of the objects read and written, under the job's start hour. */
+  private async writeCaptureManifests(spec: TransformJobSpec, startTime: string): Promise<void> {
+    const hour = startTime.slice(0, 13).replace(/[-T]/g, '/');
+    const destination = spec.dataCapture!.destinationS3Uri.replace(/\/?$/, '/');
+    const sides = [
+      ['input', spec.input.s3Uri.replace(/\/?$/, '/'), (_uri: string) => true],
+      ['output', spec.output.s3OutputPath.replace(/\/?$/, '/'), (u: string) => u.endsWith('.out')],
+    ] as const;
+    for (const [side, prefix, keep] of sides) {
+      const keys = (await this.awsStore.list(prefix)).filter(keep).map((u) => u.slice(prefix.length));
+      await this.awsStore.put(`${destination}${side}/${hour}/${spec.jobName}.json`, JSON.stringify([{ prefix }, ...keys]), { contentType: 'application/json' });
+    }
+  }
+
+  /** Copies every object of the bucket the target lacks or holds with other content (never the local transform's own `.captured.csv`). */
   private async copy(from: ObjectStore, to: ObjectStore): Promise<void> {
     for (const uri of await from.list(`s3://${this.bucket}/`)) {
+      if (from === this.localStore && uri.endsWith('.captured.csv')) continue;
       const [a, b] = await Promise.all([from.head(uri), to.head(uri)]);
       if (a && a.etag !== b?.etag) await to.put(uri, await from.get(uri), a.contentType ? { contentType: a.contentType } : {});
     }

@@ -158,6 +158,16 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     assert.equal(lines.length, 200);
     const records = await readInsightRows(backend.objectStore, config.bucket, 'scoring_records');
     assert.deepEqual(records.map((r) => [r.family, r.records]).sort(), [['linear-learner', 200], ['xgboost', 200]]);
+    // SageMaker's batch capture is manifests; the per-file capture was built from input + .out.
+    for (const o of report.outputs) {
+      const destination = o.captureUris[0]!.slice(0, o.captureUris[0]!.lastIndexOf('/') + 1);
+      const objects = (await backend.objectStore.list(destination)).map((u) => u.slice(destination.length));
+      assert.deepEqual(objects.map((k) => k.replace(/\d{4}\/\d{2}\/\d{2}\/\d{2}/, 'yyyy/mm/dd/hh').replace(/transform-.*\.json$/, '<job>.json')).sort(), ['input/yyyy/mm/dd/hh/<job>.json', 'output/yyyy/mm/dd/hh/<job>.json', 'scoring-sample.csv.captured.csv']);
+      const captured = (await backend.objectStore.get(o.captureUris[0]!)).toString('utf8').trim().split('\n');
+      assert.match(captured[0]!, /^record_id,Mileage,.*,prediction$/);
+      assert.equal(captured.length, 201);
+      assert.match(captured[1]!, /^[0-9a-f-]{36},/, 'the inference id SageMaker appended is the record id');
+    }
   });
 
   it('monitoring on the aws backend: reads the batch capture from S3, writes Model Monitor files and drift records there, and alerts the lifecycle on shifted data', async () => {

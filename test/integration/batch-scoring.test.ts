@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
+import { deriveCaptureFile } from '../../activities/scoring/derive-capture';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { ErrorType } from '../../common/errors';
-import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
+import { defaultScoringConfig, startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../client/training/start-training';
 import { createLocalEnv } from '../helpers/temporal-env';
@@ -63,6 +64,19 @@ describe('batch scoring pipeline (integration: dev server, local backend, real j
       const captured = (await backend.objectStore.get(o.captureUris[0]!)).toString('utf8').trim().split('\n');
       assert.match(captured[0]!, /^record_id,Mileage,.*,prediction$/);
       assert.equal(captured.length - 1, input.length);
+      // The aws backend builds the same file from the job's input and .out (SageMaker's batch
+      // capture is manifests only): it must match what the transform container wrote, byte for byte.
+      const preprocessed = (await started.handle.result()).preprocessedPrefix;
+      const features = (await backend.objectStore.list(preprocessed)).filter((u) => !u.endsWith('/'));
+      assert.equal(features.length, 1);
+      const files = ['in', 'out', 'derived'].map((f) => path.join(home, `${o.family}-${f}`)) as [string, string, string];
+      await backend.objectStore.download(features[0]!, files[0]);
+      await backend.objectStore.download(o.outputUris[0]!, files[1]);
+      const model = (await backend.registry.listVersions()).find((v) => v.family === o.family)!;
+      const schema = JSON.parse((await backend.objectStore.get(model.featureSchemaUri)).toString('utf8')) as { features: { name: string }[] };
+      const name = features[0]!.slice(features[0]!.lastIndexOf('/') + 1);
+      await deriveCaptureFile(...files, { name, featureNames: schema.features.map((f) => f.name), dataProcessing: defaultScoringConfig(config).dataProcessing, generateInferenceId: true });
+      assert.equal(await fs.readFile(files[2], 'utf8'), (await backend.objectStore.get(o.captureUris[0]!)).toString('utf8'));
     }
     const notes = await backend.notifier.recent(5);
     assert.ok(notes.some((n) => n.kind === 'scoring.succeeded'));
