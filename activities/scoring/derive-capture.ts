@@ -13,7 +13,7 @@ import type { DataProcessing } from '../../common/types/scoring';
  * record, in order, as `SplitType: Line` + `AssembleWith: Line` guarantee). Pure file work, no store.
  */
 
-/** The field positions an index filter (`$`, `$[*]`, `$[i]`, `$[i,j]`, `$[a:b]`, `$[0,5:]`) selects from a CSV record of `n` fields. */
+/** The field positions an index filter (`$`, `$[*]`, `$[i]`, `$[i,j]`, `$[a:b]`, `$[0,5:]`) selects from a CSV record of `n` fields (shared: not to be mutated). */
 export type CsvFieldSelector = (n: number) => number[];
 
 type FilterItem = { index: number } | { start: number | undefined; end: number | undefined };
@@ -24,8 +24,8 @@ type FilterItem = { index: number } | { start: number | undefined; end: number |
  */
 export function compileCsvFilter(text: string): CsvFieldSelector {
   const filter = text.trim();
-  if (filter === '$' || filter === '$[*]' || filter === '$.*') return (n) => Array.from({ length: n }, (_, i) => i);
-  const body = /^\$\[([-0-9:, ]+)\]$/.exec(filter)?.[1];
+  // The whole record is the range over every field.
+  const body = filter === '$' || filter === '$[*]' || filter === '$.*' ? ':' : /^\$\[([-0-9:, ]+)\]$/.exec(filter)?.[1];
   if (body === undefined) throw new Error(`filter '${text}' does not select fields of a CSV record (supported: $, $[*], $[i,j], $[a:b])`);
   const items: FilterItem[] = body.split(',').map((part) => {
     const bound = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : Number(s));
@@ -36,8 +36,18 @@ export function compileCsvFilter(text: string): CsvFieldSelector {
     return item;
   });
   if (items.filter((i) => !('index' in i)).length > 1) throw new Error(`filter '${text}': only single range filters are supported`);
-  return (n) =>
-    items.flatMap((item) => {
+  // The positions depend only on the field count, which is the same for nearly every record.
+  const byFieldCount = new Map<number, number[]>();
+  return (n) => {
+    const known = byFieldCount.get(n);
+    if (known) return known;
+    const positions = resolve(n);
+    byFieldCount.set(n, positions);
+    return positions;
+  };
+
+  function resolve(n: number): number[] {
+    return items.flatMap((item) => {
       if ('index' in item) {
         const j = item.index < 0 ? item.index + n : item.index;
         if (j < 0 || j >= n) throw new Error(`filter '${text}': index ${item.index} is out of range for a record of ${n} fields`);
@@ -47,6 +57,7 @@ export function compileCsvFilter(text: string): CsvFieldSelector {
       const end = Math.min(item.end === undefined ? n - 1 : item.end < 0 ? item.end + n : item.end, n - 1);
       return start <= end ? Array.from({ length: end - start + 1 }, (_, i) => start + i) : [];
     });
+  }
 }
 
 export function csvFields(line: string): string[] {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { featureSchemaSchema } from '../../client/gateway/feature-schema';
 import { parameterNames } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
@@ -95,8 +96,8 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlops-batch-capture-'));
     const written: string[] = [];
     try {
-      const schema = JSON.parse((await backend.objectStore.get(input.model.featureSchemaUri)).toString('utf8')) as { features?: { name: string }[] };
-      const featureNames = (schema.features ?? []).map((f) => f.name);
+      const schema = featureSchemaSchema.parse(JSON.parse((await backend.objectStore.get(input.model.featureSchemaUri)).toString('utf8')));
+      const featureNames = schema.features.map((f) => f.name);
       for (const inputUri of (await backend.objectStore.list(inputPrefix)).filter((u) => !u.endsWith('/'))) {
         const name = inputUri.slice(inputPrefix.length);
         const outUri = joinUri(input.outputPath, `${name}.out`);

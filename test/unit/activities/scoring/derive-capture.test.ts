@@ -121,7 +121,7 @@ describe('activities/scoring/derive-capture', () => {
         stopJob: () => Promise.resolve(),
       };
       backend = { ...local, jobs };
-      await backend.objectStore.put('s3://mlops/schema/feature-schema.json', JSON.stringify({ features: [{ name: 'Mileage' }, { name: 'Year' }, { name: 'Make_bmw' }] }));
+      await backend.objectStore.put('s3://mlops/schema/feature-schema.json', JSON.stringify({ schemaVersion: 1, label: { name: 'Price', type: 'float' }, features: [{ name: 'Mileage', type: 'float' }, { name: 'Year', type: 'integer' }, { name: 'Make_bmw', type: 'binary' }] }));
       await backend.objectStore.put('s3://mlops/features/part-1.csv', '1043,38000,2005,1\n1044,41000,2011,0\n');
       await backend.objectStore.put('s3://mlops/scored/x/part-1.csv.out', `1043,14215.3,${ID_A},t\n1044,9100.5,${ID_B},t\n`);
       await backend.objectStore.put('s3://mlops/capture/batch/xgboost/run/input/2026/12/06/10/transform-x.json', '[{"prefix":"s3://mlops/features/"},"part-1.csv"]');
