@@ -1,6 +1,7 @@
 import type { Backend } from './backends/types';
 import { createEndpointActivities } from './inference/endpoints';
-import { createLifecycleActivities, type LifecycleDeps } from './lifecycle/retraining';
+import { createLifecycleActivities } from './lifecycle/retraining';
+import type { WorkflowPort } from './lifecycle/workflow-port';
 import { createConsolidationActivities } from './monitoring/consolidate';
 import { createDriftAlertActivities } from './monitoring/drift-alert';
 import { createMonitorJobActivities } from './monitoring/monitor-jobs';
@@ -21,19 +22,19 @@ export interface ActivitySettings {
  * `ReturnType<typeof createActivities>` through `import type`, so no activity code reaches the
  * workflow bundle.
  */
-export function createActivities(backend: Backend, settings: ActivitySettings, lifecycle?: LifecycleDeps) {
+export function createActivities(backend: Backend, settings: ActivitySettings, workflows?: WorkflowPort) {
   return {
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
-    ...createRegistryActivities(backend, lifecycle),
+    ...createRegistryActivities(backend, workflows),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
     ...createScoringActivities(backend, settings),
     ...createConsolidationActivities(backend),
     ...createMonitorJobActivities(backend, settings),
-    ...createDriftAlertActivities(lifecycle),
-    ...createLifecycleActivities(backend, lifecycle),
+    ...createDriftAlertActivities(workflows),
+    ...createLifecycleActivities(backend, workflows),
   };
 }
 

@@ -15,7 +15,7 @@ import { stackPorts } from '../common/config/schema';
 import { stackDown, stackUp } from '../client/stack/stack';
 import { connectClient } from '../client/temporal';
 import { waitForTrainingReport } from '../client/training/report';
-import { startTraining } from '../client/training/start-training';
+import { startTraining } from '../services/training/start-training';
 import { createBackend } from '../activities/backends';
 import { DATASET, countCaptureRecords, freePortBase, tempDir, testConfig } from '../test/helpers/integration';
 

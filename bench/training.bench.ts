@@ -14,7 +14,7 @@ import path from 'node:path';
 import { type Worker } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
 import { taskQueuesOf } from '../common/config/parse';
-import { startTraining } from '../client/training/start-training';
+import { startTraining } from '../services/training/start-training';
 import { waitForTrainingReport } from '../client/training/report';
 import { createWorkers } from '../workers/workers';
 import { createLocalEnv } from '../test/helpers/temporal-env';

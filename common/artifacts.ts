@@ -29,6 +29,9 @@ export function modelArtifactUri(outputPath: string, jobName: string): string {
 export const parameterNames = {
   latestModelName: (family: string) => `/mlops/${family}/latest/model-name`,
   champion: (family: string, field: ChampionField) => `/mlops/${family}/champion/${field}`,
+  /** The whole champion record as one JSON value (written last, so readers never see a mix). */
+  championRecord: (family: string) => `/mlops/${family}/champion/record`,
+  championPrefix: (family: string) => `/mlops/${family}/champion/`,
 };
 
 export type ChampionField =

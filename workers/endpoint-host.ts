@@ -1,7 +1,7 @@
-import { createEndpointHost } from '../activities/backends';
+import { createEndpointHost } from '../hosting';
 import { ConfigError, parseConfig } from '../common/config/parse';
 import { stackPorts } from '../common/config/schema';
-import { buildEndpointHostServer } from '../activities/backends/local/endpoint-host/server';
+import { buildEndpointHostServer } from '../hosting/endpoint-host/server';
 
 /**
  * The local endpoint host process (started by `mlops stack up`): serves every endpoint recorded in

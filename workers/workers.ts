@@ -1,6 +1,8 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { LifecycleDeps } from '../activities/lifecycle/retraining';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../common/config/schema';
+import { createWorkflowPort } from '../services/workflow-port';
 import type { Backend } from '../activities/backends/types';
 import type { TaskQueues } from '../common/task-queues';
 
@@ -13,7 +15,7 @@ export interface WorkerSetOptions {
   backend: Backend;
   pollIntervalMs: number;
   /** A Temporal client and the config, for activities that start or signal workflows (retraining, drift alerts). */
-  lifecycle?: LifecycleDeps;
+  lifecycle?: { client: Client; config: Config };
   /** A prebuilt bundle (production); without it the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -34,7 +36,11 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
     connection,
     namespace,
     taskQueue: taskQueues.compute,
-    activities: createActivities(options.backend, { pollIntervalMs: options.pollIntervalMs }, options.lifecycle),
+    activities: createActivities(
+      options.backend,
+      { pollIntervalMs: options.pollIntervalMs },
+      options.lifecycle ? createWorkflowPort(options.lifecycle.client, options.backend, options.lifecycle.config) : undefined,
+    ),
     maxConcurrentActivityTaskExecutions: 32,
     // Let a job-waiting activity notice the shutdown and leave its job running for the next worker.
     shutdownGraceTime: '5 seconds',

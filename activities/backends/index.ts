@@ -2,15 +2,9 @@ import path from 'node:path';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
-import { createLocalBackend, createLocalEndpointHost } from './local';
+import { createLocalBackend } from './local';
 import { createAwsBackend, createAwsClients } from './aws';
 import { AwsObjectStore } from './aws/object-store';
-import type { EndpointHost, EndpointHostOptions } from './local/endpoint-host/endpoint-host';
-
-/** The local endpoint host for this configuration (the local backend's SageMaker hosting). */
-export function createEndpointHost(config: Config, options: Pick<EndpointHostOptions, 'readyTimeoutMs' | 'log'> = {}): EndpointHost {
-  return createLocalEndpointHost({ home: config.home, python: config.python, algorithmsDir: path.join(REPO_ROOT, 'algorithms'), ...options });
-}
 
 /** The S3-compatible store (MinIO) the local backend imports dropped files from. */
 function upstreamObjectStore(config: Config, endpoint: string): AwsObjectStore {

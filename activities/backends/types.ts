@@ -4,6 +4,7 @@
  * only ever see these interfaces.
  */
 import type { FinalMetric, JobStatus, MetricDefinition, ResourceConfig } from '../../common/types/jobs';
+import type { DeliveredNotification, Notification } from '../../common/types/notification';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
 
 export interface ObjectMetadata {
@@ -154,24 +155,6 @@ export interface ParameterStore {
   put(name: string, value: string): Promise<Parameter>;
   get(name: string): Promise<Parameter | undefined>;
   getByPath(prefix: string): Promise<Parameter[]>;
-}
-
-export type NotificationSeverity = 'info' | 'warning' | 'error';
-
-export interface Notification {
-  /** Deterministic per event, so a retried send is recognised and not delivered twice. */
-  id: string;
-  kind: string;
-  severity: NotificationSeverity;
-  subject: string;
-  message: string;
-  workflowId?: string;
-  runId?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface DeliveredNotification extends Notification {
-  time: string;
 }
 
 export interface Notifier {

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { parameterNames } from '../../common/artifacts';
+import { readChampion } from '../registry/champion-store';
 import { notFound } from '../../common/errors';
 import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig } from '../../common/types/monitoring';
@@ -105,26 +105,17 @@ export function createConsolidationActivities(backend: Backend) {
   return {
     /** The champion of the family and its baselines, as the training pipeline exported them. */
     async resolveMonitoredModel(input: { family: ModelFamily }): Promise<MonitoredModel> {
-      const get = async (field: Parameters<typeof parameterNames.champion>[1]) => (await backend.parameters.get(parameterNames.champion(input.family, field)))?.value;
-      const [modelName, version, endpointName, schema, dqStats, dqConstraints, mqConstraints] = await Promise.all([
-        get('model-name'),
-        get('model-version'),
-        get('endpoint-name'),
-        get('feature-schema-uri'),
-        get('data-quality-statistics-uri'),
-        get('data-quality-constraints-uri'),
-        get('model-quality-constraints-uri'),
-      ]);
-      if (!modelName || !version || !schema || !dqStats || !dqConstraints) throw notFound(`no approved ${input.family} model with baselines to monitor: run the training pipeline first`);
+      const champion = await readChampion(backend.parameters, input.family);
+      if (!champion?.dataQualityBaseline) throw notFound(`no approved ${input.family} model with baselines to monitor: run the training pipeline first`);
       return {
         family: input.family,
-        modelName,
-        modelVersion: Number(version),
-        ...(endpointName ? { endpointName } : {}),
-        featureSchemaUri: schema,
-        dataQualityStatisticsUri: dqStats,
-        dataQualityConstraintsUri: dqConstraints,
-        ...(mqConstraints ? { modelQualityConstraintsUri: mqConstraints } : {}),
+        modelName: champion.modelName,
+        modelVersion: champion.modelVersion,
+        ...(champion.endpointName ? { endpointName: champion.endpointName } : {}),
+        featureSchemaUri: champion.featureSchemaUri,
+        dataQualityStatisticsUri: champion.dataQualityBaseline.statisticsUri,
+        dataQualityConstraintsUri: champion.dataQualityBaseline.constraintsUri,
+        ...(champion.modelQualityBaseline ? { modelQualityConstraintsUri: champion.modelQualityBaseline.constraintsUri } : {}),
       };
     },
 

@@ -1,15 +1,14 @@
 import { backendMisconfigured } from '../../common/errors';
 import type { DriftAlert } from '../../common/types/monitoring';
-import { signalDriftAlert } from '../../client/lifecycle/ensure';
-import type { LifecycleDeps } from '../lifecycle/retraining';
+import type { WorkflowPort } from '../lifecycle/workflow-port';
 
 /** Step 4 of monitoring: the drift alert goes to the family's lifecycle workflow (started if needed). */
-export function createDriftAlertActivities(deps?: LifecycleDeps) {
+export function createDriftAlertActivities(workflows?: WorkflowPort) {
   return {
     async raiseDriftAlert(alert: DriftAlert): Promise<{ lifecycleWorkflowId: string }> {
-      if (!deps) throw backendMisconfigured('raiseDriftAlert needs a Temporal client and the config: the worker must pass them to createActivities');
-      const handle = await signalDriftAlert(deps.client, deps.config, alert);
-      return { lifecycleWorkflowId: handle.workflowId };
+      if (!workflows) throw backendMisconfigured('raiseDriftAlert needs a Temporal client: the worker must pass a WorkflowPort to createActivities');
+      const { workflowId } = await workflows.signalDriftAlert(alert);
+      return { lifecycleWorkflowId: workflowId };
     },
   };
 }

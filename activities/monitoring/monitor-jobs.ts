@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
-import type { DriftViolation } from '../../common/types/monitoring';
+import type { DriftRecord, DriftViolation, MonitorReport } from '../../common/types/monitoring';
 import { runKey } from '../../common/ids';
-import type { DriftRecordRow } from '../../common/types/insights';
 import { joinUri, parseS3Uri } from '../../common/uri';
 import type { Backend } from '../backends/types';
+import { driftRecordRow } from '../insights/rows';
 import { writeInsightRows } from '../insights/parquet';
 import { runJobToCompletion } from '../shared/run-job';
 import type { MonitoredModel } from './consolidate';
@@ -26,17 +26,6 @@ export interface MonitorJobInput {
 export interface ModelQualityJobInput extends Omit<MonitorJobInput, 'source'> {
   capturePrefix: string;
   groundTruthPrefix: string;
-}
-
-export interface MonitorReport {
-  evaluated: boolean;
-  /** The captured data checked, and whether it came from real-time or batch capture. */
-  dataUri?: string;
-  source?: 'realtime' | 'batch';
-  /** Why nothing was evaluated (e.g. no prediction matched a label). */
-  reason?: string;
-  reportUri: string;
-  violations: DriftViolation[];
 }
 
 interface RawViolation {
@@ -170,54 +159,32 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
       reports: { kind: 'data' | 'model'; report: MonitorReport }[];
     }): Promise<string> {
       const uri = joinUri(input.outputPrefix, 'drift-records.jsonl');
-      const lines = input.reports.flatMap(({ kind, report }) =>
-        report.violations.map((v) =>
-          JSON.stringify({
-            kind,
-            family: input.family,
-            modelName: input.model.modelName,
-            modelVersion: input.model.modelVersion,
-            endpointName: input.model.endpointName ?? null,
-            monitoringWorkflowId: input.monitoringWorkflowId,
-            monitoringRunId: input.monitoringRunId,
-            windowStart: input.windowStart,
-            windowEnd: input.windowEnd,
-            feature: v.feature ?? null,
-            metric: v.metric ?? (kind === 'data' ? v.checkType : null),
-            checkType: v.checkType,
-            baselineValue: v.baselineValue ?? null,
-            currentValue: v.currentValue ?? null,
-            description: v.description,
-            reportUri: report.reportUri,
-          }),
-        ),
-      );
-      await backend.objectStore.put(uri, lines.length ? `${lines.join('\n')}\n` : '', { contentType: 'application/jsonlines' });
       // The run's window end, not this attempt's clock: a retry writes the same dt= partition and file.
-      const detectedAt = new Date(input.windowEnd);
-      const rows: DriftRecordRow[] = input.reports.flatMap(({ kind, report }) =>
+      const records: DriftRecord[] = input.reports.flatMap(({ kind, report }) =>
         report.violations.map((v) => ({
-          detected_at: detectedAt,
+          detectedAt: input.windowEnd,
           family: input.family,
-          model_name: input.model.modelName,
-          model_version: input.model.modelVersion,
-          endpoint_name: input.model.endpointName ?? null,
+          modelName: input.model.modelName,
+          modelVersion: input.model.modelVersion,
+          endpointName: input.model.endpointName ?? null,
           kind,
           source: report.source ?? 'realtime',
-          monitoring_workflow_id: input.monitoringWorkflowId,
-          monitoring_run_id: input.monitoringRunId,
-          window_start: new Date(input.windowStart),
-          window_end: new Date(input.windowEnd),
+          monitoringWorkflowId: input.monitoringWorkflowId,
+          monitoringRunId: input.monitoringRunId,
+          windowStart: input.windowStart,
+          windowEnd: input.windowEnd,
           feature: v.feature ?? null,
           metric: v.metric ?? (kind === 'data' ? v.checkType : null),
-          check_type: v.checkType,
-          baseline_value: v.baselineValue ?? null,
-          current_value: v.currentValue ?? null,
+          checkType: v.checkType,
+          baselineValue: v.baselineValue ?? null,
+          currentValue: v.currentValue ?? null,
           description: v.description,
-          report_uri: report.reportUri,
-          data_uri: report.dataUri ?? '',
+          reportUri: report.reportUri,
+          dataUri: report.dataUri ?? '',
         })),
       );
+      await backend.objectStore.put(uri, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { contentType: 'application/jsonlines' });
+      const rows = records.map(driftRecordRow);
       await writeInsightRows(backend.objectStore, parseS3Uri(input.outputPrefix).bucket, 'drift_records', runKey({ workflowId: input.monitoringWorkflowId, runId: input.monitoringRunId }), rows);
       return uri;
     },

@@ -1,4 +1,5 @@
-import type { Backend, Notification } from '../backends/types';
+import type { Notification } from '../../common/types/notification';
+import type { Backend } from '../backends/types';
 
 export function createNotificationActivities(backend: Backend) {
   return {

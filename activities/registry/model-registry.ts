@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { parameterNames, type ChampionField } from '../../common/artifacts';
+import { parameterNames } from '../../common/artifacts';
+import type { Champion } from '../../common/types/champion';
 import { ErrorType } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
-import { signalChampionChanged } from '../../client/lifecycle/ensure';
-import type { LifecycleDeps } from '../lifecycle/retraining';
+import type { WorkflowPort } from '../lifecycle/workflow-port';
+import { writeChampion } from './champion-store';
 
 export interface RecordDecisionInput {
   family: ModelFamily;
@@ -21,7 +22,7 @@ export interface PreviousBest {
 }
 
 /** Steps 3, 6 and 11: the registry and the parameter store. */
-export function createRegistryActivities(backend: Backend, lifecycle?: LifecycleDeps) {
+export function createRegistryActivities(backend: Backend, workflows?: WorkflowPort) {
   async function requireVersion(family: ModelFamily, version: number): Promise<ModelVersion> {
     const found = await backend.registry.getVersion(family, version);
     if (!found) throw ApplicationFailure.nonRetryable(`no version ${version} of ${family} in the registry`, ErrorType.NotFound);
@@ -68,28 +69,21 @@ export function createRegistryActivities(backend: Backend, lifecycle?: Lifecycle
       endpointConfigName?: string;
     }): Promise<string[]> {
       const v = await requireVersion(input.family, input.version);
-      const values: Partial<Record<ChampionField, string>> = {
-        'model-name': v.modelName,
-        'model-version': String(v.version),
-        'model-artifact-uri': v.artifactUri,
-        'feature-schema-uri': v.featureSchemaUri,
-        'training-data-uri': v.dataUri,
-        'data-quality-statistics-uri': v.baselines?.dataQuality?.statisticsUri,
-        'data-quality-constraints-uri': v.baselines?.dataQuality?.constraintsUri,
-        'model-quality-statistics-uri': v.baselines?.modelQuality?.statisticsUri,
-        'model-quality-constraints-uri': v.baselines?.modelQuality?.constraintsUri,
-        'endpoint-name': input.endpointName,
-        'endpoint-config-name': input.endpointConfigName,
+      const champion: Champion = {
+        family: v.family,
+        modelName: v.modelName,
+        modelVersion: v.version,
+        modelArtifactUri: v.artifactUri,
+        featureSchemaUri: v.featureSchemaUri,
+        ...(v.dataUri ? { trainingDataUri: v.dataUri } : {}),
+        ...(v.baselines?.dataQuality ? { dataQualityBaseline: v.baselines.dataQuality } : {}),
+        ...(v.baselines?.modelQuality ? { modelQualityBaseline: v.baselines.modelQuality } : {}),
+        ...(input.endpointName ? { endpointName: input.endpointName } : {}),
+        ...(input.endpointConfigName ? { endpointConfigName: input.endpointConfigName } : {}),
       };
-      const written: string[] = [];
-      for (const [field, value] of Object.entries(values) as [ChampionField, string | undefined][]) {
-        if (!value) continue;
-        const name = parameterNames.champion(input.family, field);
-        await backend.parameters.put(name, value);
-        written.push(name);
-      }
+      const written = await writeChampion(backend.parameters, champion);
       // The family's lifecycle learns its new champion (started if it does not run yet).
-      if (lifecycle) await signalChampionChanged(lifecycle.client, lifecycle.config, { family: v.family, version: v.version, modelName: v.modelName, at: new Date().toISOString() });
+      if (workflows) await workflows.signalChampionChanged({ family: v.family, version: v.version, modelName: v.modelName, at: new Date().toISOString() });
       return written;
     },
   };

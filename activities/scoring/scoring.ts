@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { featureSchemaSchema } from '../../client/gateway/feature-schema';
-import { parameterNames } from '../../common/artifacts';
+import { featureSchemaSchema } from '../../common/schemas/feature-schema';
+import { readChampion } from '../registry/champion-store';
 import { ErrorType } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
@@ -131,9 +131,8 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
     async resolveScoringModels(input: { families?: ModelFamily[] }): Promise<ScoringModel[]> {
       const out: ScoringModel[] = [];
       for (const family of input.families ?? MODEL_FAMILIES) {
-        const get = async (field: Parameters<typeof parameterNames.champion>[1]) => (await backend.parameters.get(parameterNames.champion(family, field)))?.value;
-        const [modelName, version, artifactUri, featureSchemaUri] = await Promise.all([get('model-name'), get('model-version'), get('model-artifact-uri'), get('feature-schema-uri')]);
-        if (modelName && version && artifactUri && featureSchemaUri) out.push({ family, modelName, modelVersion: Number(version), artifactUri, featureSchemaUri });
+        const champion = await readChampion(backend.parameters, family);
+        if (champion) out.push({ family, modelName: champion.modelName, modelVersion: champion.modelVersion, artifactUri: champion.modelArtifactUri, featureSchemaUri: champion.featureSchemaUri });
       }
       if (out.length === 0) {
         throw ApplicationFailure.nonRetryable(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} to score with: run the training pipeline first`, ErrorType.NotFound);

@@ -1,6 +1,8 @@
 import type { Backend } from '../../activities/backends/types';
 import { insightDays, readInsightRows } from '../../activities/insights/parquet';
+import { driftRecordOfRow } from '../../activities/insights/rows';
 import type { InsightRows, InsightTable } from '../../common/types/insights';
+import type { DriftRecord } from '../../common/types/monitoring';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import { inWindow, partitionRange, type TimeWindow } from './params';
 
@@ -10,31 +12,10 @@ export interface Links {
   data(uri: string): string | null;
 }
 
-export interface DriftRecord {
-  detectedAt: string;
-  family: string;
-  modelName: string;
-  modelVersion: number;
-  endpointName: string | null;
-  kind: string;
-  source: string;
-  monitoringWorkflowId: string;
-  monitoringRunId: string;
-  windowStart: string;
-  windowEnd: string;
-  feature: string | null;
-  metric: string | null;
-  checkType: string;
-  baselineValue: number | null;
-  currentValue: number | null;
-  description: string;
-  reportUri: string;
-  dataUri: string;
-  /** The monitoring run in the Temporal UI. */
+/** A drift record with links: its monitoring run in the Temporal UI, its data and report through `/data`. */
+export interface DriftRecordView extends DriftRecord {
   runUrl: string;
-  /** The captured data the run checked, through `/data`. */
   dataUrl: string | null;
-  /** The run's statistics and violations, through `/data`. */
   reportUrl: string | null;
 }
 
@@ -99,31 +80,13 @@ export class DashboardQueries {
     private readonly links: Links,
   ) {}
 
-  async drift(q: TimeWindow & { family?: string; endpoint?: string }): Promise<DriftRecord[]> {
+  async drift(q: TimeWindow & { family?: string; endpoint?: string }): Promise<DriftRecordView[]> {
     const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'drift_records', partitionRange(q));
     return rows
       .filter((r) => (!q.family || r.family === q.family) && (!q.endpoint || r.endpoint_name === q.endpoint) && inWindow(r.detected_at, q))
       .sort((a, b) => a.detected_at.getTime() - b.detected_at.getTime())
       .map((r) => ({
-        detectedAt: r.detected_at.toISOString(),
-        family: r.family,
-        modelName: r.model_name,
-        modelVersion: r.model_version,
-        endpointName: r.endpoint_name,
-        kind: r.kind,
-        source: r.source,
-        monitoringWorkflowId: r.monitoring_workflow_id,
-        monitoringRunId: r.monitoring_run_id,
-        windowStart: r.window_start.toISOString(),
-        windowEnd: r.window_end.toISOString(),
-        feature: r.feature,
-        metric: r.metric,
-        checkType: r.check_type,
-        baselineValue: r.baseline_value,
-        currentValue: r.current_value,
-        description: r.description,
-        reportUri: r.report_uri,
-        dataUri: r.data_uri,
+        ...driftRecordOfRow(r),
         runUrl: this.links.run(r.monitoring_workflow_id, r.monitoring_run_id),
         dataUrl: this.links.data(r.data_uri),
         reportUrl: this.links.data(r.report_uri),

@@ -1,9 +1,10 @@
 import type { Backend } from '../../activities/backends/types';
-import { parameterNames } from '../../common/artifacts';
+import { readChampion } from '../../activities/registry/champion-store';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
-import { featureSchemaSchema, type FeatureSchema } from './feature-schema';
+import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
 
-export interface Champion {
+/** A champion the gateway can call: deployed behind an endpoint, with its parsed feature schema. */
+export interface DeployedChampion {
   family: ModelFamily;
   endpointName: string;
   modelVersion: string;
@@ -17,8 +18,8 @@ export interface Champion {
  * champion is picked up within seconds without a lookup per request.
  */
 export class ChampionResolver {
-  private cached?: { at: number; champions: Champion[] };
-  private loading?: Promise<Champion[]>;
+  private cached?: { at: number; champions: DeployedChampion[] };
+  private loading?: Promise<DeployedChampion[]>;
   private readonly schemas = new Map<string, FeatureSchema>();
 
   constructor(
@@ -26,22 +27,18 @@ export class ChampionResolver {
     private readonly ttlMs = 2000,
   ) {}
 
-  async champions(): Promise<Champion[]> {
+  async champions(): Promise<DeployedChampion[]> {
     if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.champions;
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     return this.loading;
   }
 
-  private async load(): Promise<Champion[]> {
-    const out: Champion[] = [];
+  private async load(): Promise<DeployedChampion[]> {
+    const out: DeployedChampion[] = [];
     for (const family of MODEL_FAMILIES) {
-      const [endpoint, version, schemaUri] = await Promise.all([
-        this.backend.parameters.get(parameterNames.champion(family, 'endpoint-name')),
-        this.backend.parameters.get(parameterNames.champion(family, 'model-version')),
-        this.backend.parameters.get(parameterNames.champion(family, 'feature-schema-uri')),
-      ]);
-      if (!endpoint || !schemaUri) continue;
-      out.push({ family, endpointName: endpoint.value, modelVersion: version?.value ?? '?', featureSchemaUri: schemaUri.value, schema: await this.schema(schemaUri.value) });
+      const champion = await readChampion(this.backend.parameters, family);
+      if (!champion?.endpointName) continue;
+      out.push({ family, endpointName: champion.endpointName, modelVersion: String(champion.modelVersion), featureSchemaUri: champion.featureSchemaUri, schema: await this.schema(champion.featureSchemaUri) });
     }
     this.cached = { at: Date.now(), champions: out };
     return out;

@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { PayloadError, toFeatureVector, type FeatureSchema } from './feature-schema';
+import type { FeatureSchema } from '../../common/schemas/feature-schema';
+import { PayloadError, toFeatureVector } from './feature-vector';
 
 export interface ParsedRecord {
   /** The model's feature vector, in the schema's order. */

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Backend } from '../../activities/backends/types';
 import type { ModelFamily } from '../../common/types/model';
-import { ChampionResolver, type Champion } from './champions';
+import { ChampionResolver, type DeployedChampion } from './champions';
 import { combine, CombinerError, CombinerRegistry } from './combiners';
 import { EndpointCallError, EndpointClient, type EndpointInvoker } from './endpoint-client';
-import { PayloadError } from './feature-schema';
+import { PayloadError } from './feature-vector';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
 import { parsePredictionPayload, UnsupportedMediaError, type ParsedRecord } from './payload';
 
@@ -61,7 +61,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     const combiner = await combiners.resolve(combinerName);
     const contentType = header(request.headers['content-type']) ?? '';
     // Each family's own schema (they match unless champions come from different datasets).
-    const parsed = new Map<Champion, ParsedRecord[]>();
+    const parsed = new Map<DeployedChampion, ParsedRecord[]>();
     for (const c of deployed) parsed.set(c, parsePredictionPayload(contentType, request.body, c.schema, options.maxRecords));
     const count = parsed.values().next().value!.length;
     const unavailable = new Map<ModelFamily, string>();

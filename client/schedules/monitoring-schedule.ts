@@ -14,7 +14,7 @@ import type { Config } from '../../common/config/schema';
 import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
-import { UsageError } from '../training/start-training';
+import { UsageError } from '../../services/usage-error';
 import { scheduleSpecOf, type ScheduleTiming } from './schedule-spec';
 
 /** The workflow type the schedule starts (written in workflows/monitoring/; referenced by name here). */

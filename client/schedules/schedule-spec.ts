@@ -1,5 +1,5 @@
 import type { ScheduleSpec } from '@temporalio/client';
-import { UsageError } from '../training/start-training';
+import { UsageError } from '../../services/usage-error';
 
 /** What the user asked for: exactly one of `every` and `cron`, and a time zone for cron only. */
 export interface ScheduleTiming {

@@ -1,6 +1,6 @@
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { UsageError } from '../training/start-training';
+import { UsageError } from '../../services/usage-error';
 import { checkCredentials, type WebhookCredentials } from './auth';
 import {
   detectFormat,

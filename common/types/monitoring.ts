@@ -39,6 +39,47 @@ export interface DriftViolation {
   currentValue?: number | null;
 }
 
+/** What one Model Monitor job (data or model quality) found. */
+export interface MonitorReport {
+  evaluated: boolean;
+  /** The captured data checked, and whether it came from real-time or batch capture. */
+  dataUri?: string;
+  source?: 'realtime' | 'batch';
+  /** Why nothing was evaluated (e.g. no prediction matched a label). */
+  reason?: string;
+  reportUri: string;
+  violations: DriftViolation[];
+}
+
+/**
+ * One violated constraint of one monitoring run, enriched for reporting: a line of the run's
+ * `drift-records.jsonl`, a row of the `drift_records` insights table (snake_case there), a record
+ * of the dashboard's API and of `mlops monitor run-now`.
+ */
+export interface DriftRecord {
+  /** The run's window end: a retried write dates the record the same way. */
+  detectedAt: string;
+  family: string;
+  modelName: string;
+  modelVersion: number;
+  endpointName: string | null;
+  kind: 'data' | 'model';
+  source: 'realtime' | 'batch';
+  monitoringWorkflowId: string;
+  monitoringRunId: string;
+  windowStart: string;
+  windowEnd: string;
+  feature: string | null;
+  metric: string | null;
+  checkType: string;
+  baselineValue: number | null;
+  currentValue: number | null;
+  description: string;
+  reportUri: string;
+  /** The captured data the run checked. */
+  dataUri: string;
+}
+
 /** Sent to the family's lifecycle workflow when a monitoring run finds drift. */
 export interface DriftAlert {
   family: ModelFamily;

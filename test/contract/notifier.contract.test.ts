@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Notification } from '../../activities/backends/types';
+import type { Notification } from '../../common/types/notification';
 import { contractSuite } from './backends';
 
 function notification(id: string, overrides: Partial<Notification> = {}): Notification {

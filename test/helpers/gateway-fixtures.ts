@@ -1,4 +1,4 @@
-import { featureSchemaSchema, type FeatureSchema } from '../../client/gateway/feature-schema';
+import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
 
 /** The used-cars features in the order the models expect them (the spec's order). */
 export const USED_CARS_FEATURES = [

@@ -6,9 +6,9 @@ import { parseConfig, REPO_ROOT } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { stackPorts } from '../../common/config/schema';
 import { isPortOpen } from '../../client/stack/processes';
-import { createEndpointHost } from '../../activities/backends';
-import type { EndpointHost } from '../../activities/backends/local/endpoint-host/endpoint-host';
-import { buildEndpointHostServer } from '../../activities/backends/local/endpoint-host/server';
+import { createEndpointHost } from '../../hosting';
+import type { EndpointHost } from '../../hosting/endpoint-host/endpoint-host';
+import { buildEndpointHostServer } from '../../hosting/endpoint-host/server';
 
 export const DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
 

@@ -9,7 +9,7 @@ import { isPortOpen, readRecord, stopProcess } from '../../client/stack/processe
 import { stackDown, stackStatus, stackUp } from '../../client/stack/stack';
 import { connectClient } from '../../client/temporal';
 import { waitForTrainingReport } from '../../client/training/report';
-import { startTraining } from '../../client/training/start-training';
+import { startTraining } from '../../services/training/start-training';
 import { DATASET, eventually, freePortBase, jobDirs, readJson, tempDir, testConfig } from '../helpers/integration';
 
 /** Real hyperparameters that make XGBoost train for several seconds, so faults land mid-job. */

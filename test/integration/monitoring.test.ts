@@ -6,16 +6,18 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBackend } from '../../activities/backends';
 import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
-import { readLifecycleState } from '../../client/lifecycle/ensure';
+import { readChampion, writeChampion } from '../../activities/registry/champion-store';
+import { readLifecycleState } from '../../services/lifecycle/ensure';
 import type { Backend } from '../../activities/backends/types';
 import { configToEnv, REPO_ROOT } from '../../common/config/parse';
 import { mlops } from '../helpers/cli';
 import type { Config } from '../../common/config/schema';
 import type { MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
-import { startScoring, waitForScoringReport } from '../../client/scoring/start-scoring';
+import { startScoring } from '../../services/scoring/start-scoring';
+import { waitForScoringReport } from '../../client/scoring/report';
 import { waitForTrainingReport } from '../../client/training/report';
-import { startTraining } from '../../client/training/start-training';
+import { startTraining } from '../../services/training/start-training';
 import { storeGroundTruth } from '../../client/gateway/ground-truth';
 import { joinUri } from '../../common/uri';
 import { monitoringPipeline } from '../../workflows';
@@ -28,7 +30,9 @@ const SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
 const ISO = z.iso.datetime();
 /** A line of drift-records.jsonl (README, "Model monitoring"). */
 const DRIFT_RECORD = z.strictObject({
+  detectedAt: ISO,
   kind: z.enum(['data', 'model']),
+  source: z.enum(['realtime', 'batch']),
   family: z.enum(['xgboost', 'linear-learner']),
   modelName: z.string().min(1),
   modelVersion: z.number().int().positive(),
@@ -44,6 +48,7 @@ const DRIFT_RECORD = z.strictObject({
   currentValue: z.number().nullable(),
   description: z.string().min(1),
   reportUri: z.string().startsWith('s3://'),
+  dataUri: z.string().startsWith('s3://'),
 });
 const CLAIM = z.strictObject({ run: z.string(), state: z.enum(['claimed', 'done', 'released']), at: ISO, time: ISO.optional(), failures: z.number().int().optional(), quarantined: z.boolean().optional() });
 const BOOKMARK = z.strictObject({ version: z.literal(2), watermark: ISO.optional(), capture: z.record(z.string().startsWith('s3://'), CLAIM), groundTruth: z.record(z.string().startsWith('s3://'), CLAIM) });
@@ -158,7 +163,8 @@ describe('monitoring pipeline (integration: real jobs, batch capture, bookmark)'
 
   it('when labels arrive hours after their predictions were monitored, then the next run merges them by inference id and reports model drift with the real model-quality job; each label is read once', async () => {
     const endpoint = 'mlops-xgboost';
-    await backend.parameters.put(parameterNames.champion('xgboost', 'endpoint-name'), endpoint);
+    const champion = await readChampion(backend.parameters, 'xgboost');
+    await writeChampion(backend.parameters, { ...champion!, endpointName: endpoint });
     const rows = (await fs.readFile(DATASET, 'utf8')).trim().split('\n').slice(1, 121);
     const captured = new Date(Date.now() - 6 * 3_600_000);
     captured.setUTCSeconds(0, 0);

@@ -22,7 +22,7 @@ import {
   triggerSchedule,
   UnknownScheduleError,
 } from '../../client/schedules/monitoring-schedule';
-import { UsageError } from '../../client/training/start-training';
+import { UsageError } from '../../services/usage-error';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { eventually, tempDir, testConfig } from '../helpers/integration';
 

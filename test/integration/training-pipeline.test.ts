@@ -9,7 +9,7 @@ import { ErrorType } from '../../common/errors';
 import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { Config } from '../../common/config/schema';
 import { waitForTrainingReport, type TrainingRunReport } from '../../client/training/report';
-import { startTraining, type StartTrainingOptions } from '../../client/training/start-training';
+import { startTraining, type StartTrainingOptions } from '../../services/training/start-training';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { DATASET, freePortBase, jobDirs, readJson, startEndpointHost, tempDir, testConfig } from '../helpers/integration';

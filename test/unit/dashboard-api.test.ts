@@ -5,7 +5,7 @@ import { createLocalBackend } from '../../activities/backends/local';
 import type { Backend } from '../../activities/backends/types';
 import { writeInsightRows } from '../../activities/insights/parquet';
 import { buildDashboardServer } from '../../client/dashboard/server';
-import type { DriftRecord, Filters, InferenceHour, ModelVersionSummary, ScoringRecord } from '../../client/dashboard/queries';
+import type { DriftRecordView as DriftRecord, Filters, InferenceHour, ModelVersionSummary, ScoringRecord } from '../../client/dashboard/queries';
 import type { DriftRecordRow, InferenceVolumeRow, ScoringRecordRow } from '../../common/types/insights';
 import { createTempDir, removeTempDir } from '../helpers/temp-dir';
 

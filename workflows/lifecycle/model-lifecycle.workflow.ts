@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { NotificationSeverity } from '../../activities/backends/types';
+import type { NotificationSeverity } from '../../common/types/notification';
 import { invalidInput } from '../../common/errors';
 import type { ChampionChange, LifecycleState, ModelLifecycleInput, RetrainingDecisionInput, RetrainingDecisionResult } from '../../common/types/lifecycle';
 import type { LifecycleConfig } from '../../common/types/monitoring';

@@ -1,6 +1,6 @@
 import { patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { MonitorReport } from '../../activities/monitoring/monitor-jobs';
+import type { MonitorReport } from '../../common/types/monitoring';
 import { invalidInput } from '../../common/errors';
 import { monitoringJobNames, runKey, type RunRef } from '../../common/ids';
 import { OUTCOME } from '../../common/search-attributes';

@@ -1,5 +1,5 @@
 import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
-import type { Notification } from '../../activities/backends/types';
+import type { Notification } from '../../common/types/notification';
 import type { Activities } from '../../activities';
 import { notifyActivityOptions } from './activity-options';
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { joinUri } from '../../../common/uri';
-import type { DeliveredNotification, Notification, Notifier } from '../types';
+import type { DeliveredNotification, Notification } from '../../../common/types/notification';
+import type { Notifier } from '../types';
 import { call } from './aws-errors';
 import type { AwsObjectStore } from './object-store';
 

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Backend, ObjectStore } from '../types';
-import { EndpointHost, type EndpointHostOptions } from './endpoint-host/endpoint-host';
 import { LocalJobRunner } from './job-runner';
 import { LocalModelHosting } from './model-hosting';
 import { LocalModelRegistry } from './model-registry';
@@ -21,7 +20,7 @@ export interface LocalBackendOptions {
 }
 
 /** Where the local backend keeps each thing under its data dir (shared by the backend and the endpoint host). */
-function localPaths(home: string) {
+export function localPaths(home: string) {
   return { objects: path.join(home, 'objects'), hostingState: path.join(home, 'registry', 'hosting.json') };
 }
 
@@ -38,10 +37,4 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     notifier: new LocalNotifier({ outboxDir: path.join(options.home, 'outbox'), webhookUrl: options.notifyWebhookUrl }),
     hosting: new LocalModelHosting(localPaths(options.home).hostingState, options.endpointHostUrl),
   };
-}
-
-/** The local endpoint host over the same data dir as the backend whose control plane it serves. */
-export function createLocalEndpointHost(options: Pick<LocalBackendOptions, 'home' | 'python' | 'algorithmsDir'> & Pick<EndpointHostOptions, 'readyTimeoutMs' | 'log'>): EndpointHost {
-  const paths = localPaths(options.home);
-  return new EndpointHost({ ...options, store: new LocalObjectStore(paths.objects), stateFile: paths.hostingState });
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { DeliveredNotification, Notification, Notifier } from '../types';
+import type { DeliveredNotification, Notification } from '../../../common/types/notification';
+import type { Notifier } from '../types';
 import { isNotFound } from './fs-utils';
 
 export interface LocalNotifierOptions {

@@ -4,7 +4,7 @@ import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common
 import type { PendingApproval } from '../../../common/types/approval';
 import { decideApprovalUpdate, pendingApprovalsQuery } from '../../../workflows/training/approval';
 import { temporalUiUrl } from '../../temporal';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { fmtNumber, printJson, printTable } from '../output';
 

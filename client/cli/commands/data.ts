@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { stackPorts } from '../../../common/config/schema';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import { temporalUiUrl } from '../../temporal';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import { resolveWebhookCredentials, SIGNATURE_HEADER, signBody } from '../../webhook/auth';
 import { minioEscapeKey } from '../../webhook/event-schemas';
 import type { CliContext } from '../context';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { parameterNames } from '../../../common/artifacts';
+import { readChampion } from '../../../activities/registry/champion-store';
 import { isModelFamily, MODEL_FAMILIES } from '../../../common/types/model';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { LifecycleSettingsInput, LifecycleState } from '../../../common/types/lifecycle';
 import type { RetrainingPolicy } from '../../../common/types/monitoring';
 import { configureLifecycleUpdate, validateLifecycleSettings } from '../../../workflows/lifecycle/lifecycle.messages';
-import { ensureLifecycle, readLifecycleState } from '../../lifecycle/ensure';
-import { UsageError } from '../../training/start-training';
+import { ensureLifecycle, readLifecycleState } from '../../../services/lifecycle/ensure';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { fmtNumber, printJson, printTable } from '../output';
 
@@ -24,8 +24,8 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       const versions = await ctx.backend.registry.listVersions(family);
       const champions = new Map<string, number>();
       for (const f of MODEL_FAMILIES) {
-        const p = await ctx.backend.parameters.get(parameterNames.champion(f, 'model-version'));
-        if (p) champions.set(f, Number(p.value));
+        const champion = await readChampion(ctx.backend.parameters, f);
+        if (champion) champions.set(f, champion.modelVersion);
       }
       const rows = versions.map((v) => ({ ...v, champion: champions.get(v.family) === v.version }));
       if (options.json) return printJson({ models: rows });
@@ -55,10 +55,10 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .action(async (family: string, options: { json?: boolean }) => {
       if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const versions = await ctx.backend.registry.listVersions(family);
-      const champion = await ctx.backend.parameters.get(parameterNames.champion(family, 'model-version'));
+      const champion = await readChampion(ctx.backend.parameters, family);
       const lifecycle = await readLifecycleState(await ctx.client(), family);
-      if (options.json) return printJson({ family, championVersion: champion ? Number(champion.value) : null, versions, lifecycle: lifecycle ?? null });
-      console.log(`${family}: ${versions.length} version(s)${champion ? `, champion version ${champion.value}` : ', no champion'}`);
+      if (options.json) return printJson({ family, championVersion: champion?.modelVersion ?? null, versions, lifecycle: lifecycle ?? null });
+      console.log(`${family}: ${versions.length} version(s)${champion ? `, champion version ${champion.modelVersion}` : ', no champion'}`);
       if (versions.length > 0) {
         printTable(
           ['VERSION', 'STATUS', 'VAL RMSE', 'TEST RMSE', 'CREATED', 'DECISION'],

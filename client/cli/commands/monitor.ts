@@ -3,6 +3,7 @@ import { MODEL_FAMILIES } from '../../../common/types/model';
 import { monitoringResult, runMonitorNow } from '../../schedules/monitoring-schedule';
 import { temporalUiUrl } from '../../temporal';
 import type { Backend } from '../../../activities/backends/types';
+import type { DriftRecord } from '../../../common/types/monitoring';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
 import { familiesOption } from './schedules';
@@ -56,15 +57,6 @@ function withoutFamily(summary: Record<string, unknown>): Record<string, unknown
   return rest;
 }
 
-interface DriftRecordLine {
-  kind: string;
-  feature: string | null;
-  metric: string | null;
-  checkType: string;
-  baselineValue: number | null;
-  currentValue: number | null;
-}
-
 /** One line per violation of the run ("Mileage baseline_drift_check: 0.229 (threshold 0.1)"); none when unreadable. */
 export async function driftSummaryLines(backend: Backend, uri: string): Promise<string[]> {
   try {
@@ -72,7 +64,7 @@ export async function driftSummaryLines(backend: Backend, uri: string): Promise<
     return text
       .split('\n')
       .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as DriftRecordLine)
+      .map((l) => JSON.parse(l) as DriftRecord)
       .map((r) => {
         const values = r.currentValue !== null ? `: ${Number(r.currentValue.toPrecision(4))}${r.baselineValue !== null ? ` (baseline / threshold ${r.baselineValue})` : ''}` : '';
         return `${r.kind} drift: ${r.feature ?? r.metric ?? '-'} ${r.checkType}${values}`;

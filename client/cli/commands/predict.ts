@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stackPorts } from '../../../common/config/schema';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 

@@ -4,7 +4,7 @@ import { lifecycleWorkflowId } from '../../../common/ids';
 import { isModelFamily, MODEL_FAMILIES } from '../../../common/types/model';
 import type { modelLifecycle } from '../../../workflows';
 import { decideRetrainingUpdate } from '../../../workflows/lifecycle/lifecycle.messages';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
 

@@ -8,7 +8,7 @@ import type { trainingPipeline } from '../../../workflows';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 import { printReport } from './train';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 
 export function registerRunsCommands(program: Command, ctx: CliContext): void {
   const runs = program.command('runs').description('inspect pipeline runs');

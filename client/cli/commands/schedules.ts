@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parameterNames } from '../../../common/artifacts';
+import { readChampion } from '../../../activities/registry/champion-store';
 import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import {
   createMonitoringSchedule,
@@ -12,7 +12,7 @@ import {
   type ScheduleView,
 } from '../../schedules/monitoring-schedule';
 import { scheduleSpecOf } from '../../schedules/schedule-spec';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 
@@ -20,7 +20,7 @@ import { printJson, printTable } from '../output';
 export async function familiesOption(ctx: CliContext, value: string | undefined): Promise<ModelFamily[]> {
   if (value !== undefined) return [familyOption(value)];
   const families: ModelFamily[] = [];
-  for (const family of MODEL_FAMILIES) if (await ctx.backend.parameters.get(parameterNames.champion(family, 'model-name'))) families.push(family);
+  for (const family of MODEL_FAMILIES) if (await readChampion(ctx.backend.parameters, family)) families.push(family);
   if (families.length === 0) throw new UsageError(`no model family has a champion yet: train first (mlops train) or name one with --model (${MODEL_FAMILIES.join(', ')})`);
   return families;
 }

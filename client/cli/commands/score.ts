@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
-import { waitForScoringReport, startScoring, DEMO_SCORING_FILE } from '../../scoring/start-scoring';
+import { startScoring, DEMO_SCORING_FILE } from '../../../services/scoring/start-scoring';
+import { waitForScoringReport } from '../../scoring/report';
 import { temporalUiUrl } from '../../temporal';
-import { UsageError } from '../../training/start-training';
+import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
 

@@ -3,7 +3,7 @@ import type { ApprovalPolicyName } from '../../../common/types/approval';
 import type { TrainingProgress } from '../../../common/types/training';
 import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport, type TrainingRunReport } from '../../training/report';
-import { startTraining } from '../../training/start-training';
+import { startTraining } from '../../../services/training/start-training';
 import type { CliContext } from '../context';
 import { fmtNumber, printJson } from '../output';
 

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDriftAlertActivities } from '../../../activities/monitoring/drift-alert';
+import type { Backend } from '../../../activities/backends/types';
+import { createWorkflowPort } from '../../../services/workflow-port';
 import { parseConfig, taskQueuesOf } from '../../../common/config/parse';
 import { lifecycleWorkflowId } from '../../../common/ids';
 import type { DriftAlert, MonitoringResult } from '../../../common/types/monitoring';
@@ -46,7 +48,7 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
     const config = parseConfig({ MLOPS_TASK_QUEUE_SUFFIX: `-week-${randomUUID()}`, MLOPS_RETRAINING_POLICY: 'retrain', MLOPS_RETRAINING_COOL_DOWN: '24 hours', MLOPS_RETRAINING_DATA_URI: 's3://mlops/training/cars.csv' }, '/tmp');
     const queues = taskQueuesOf(config);
     const lifecycleId = lifecycleWorkflowId('xgboost');
-    const realAlert = createDriftAlertActivities({ client: env.client, config });
+    const realAlert = createDriftAlertActivities(createWorkflowPort(env.client, {} as Backend, config));
     let hour = 0;
     let retrainedAtHour: number | undefined;
     const driftNow = () => hour >= DRIFT_FROM_HOUR && (retrainedAtHour === undefined || hour < retrainedAtHour + RETRAINING_TAKES_HOURS);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
 import { createLifecycleActivities } from '../../../../activities/lifecycle/retraining';
 import type { Backend } from '../../../../activities/backends/types';
-import type { Config } from '../../../../common/config/schema';
+import type { WorkflowPort } from '../../../../activities/lifecycle/workflow-port';
 import { lifecycleWorkflowId } from '../../../../common/ids';
 
 describe('startRetraining activity', () => {
@@ -16,11 +15,11 @@ describe('startRetraining activity', () => {
 
   it('when neither the lifecycle nor the champion names training data, then it fails permanently with InvalidInput naming trainingDataUri', async () => {
     const looked: string[] = [];
-    const backend = { parameters: { get: async (name: string) => (looked.push(name), undefined) } } as unknown as Backend;
-    const { startRetraining } = createLifecycleActivities(backend, { client: {} as Client, config: {} as Config });
+    const backend = { parameters: { getByPath: async (prefix: string) => (looked.push(prefix), []) } } as unknown as Backend;
+    const { startRetraining } = createLifecycleActivities(backend, {} as WorkflowPort);
     const { dataUri: _omitted, ...withoutData } = input;
     await assert.rejects(startRetraining(withoutData), (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput' && /trainingDataUri/.test(err.message) && /champion/.test(err.message));
-    assert.deepEqual(looked, ['/mlops/xgboost/champion/training-data-uri'], 'the champion\'s training data is looked up first');
+    assert.deepEqual(looked, ['/mlops/xgboost/champion/'], 'the champion\'s training data is looked up first');
   });
 });
 

@@ -5,6 +5,7 @@ import type { MockActivityEnvironment } from '@temporalio/testing';
 import { createLocalBackend } from '../../../../activities/backends/local';
 import type { Backend, RegisterModelVersionInput } from '../../../../activities/backends/types';
 import { createRegistryActivities } from '../../../../activities/registry/model-registry';
+import { readChampion } from '../../../../activities/registry/champion-store';
 import { ErrorType } from '../../../../common/errors';
 import type { ModelApprovalStatus, ModelFamily, SplitMetrics } from '../../../../common/types/model';
 import { PYTHON } from '../../../helpers/temporal-env';
@@ -157,7 +158,7 @@ describe('activities/registry/model-registry', () => {
 
       const written = await runInActivity(env, () => activities.exportChampionConfig({ family: 'xgboost', version: v, endpointName: 'ep', endpointConfigName: 'ep-config' }));
 
-      const values = Object.fromEntries((await backend.parameters.getByPath('/mlops/xgboost/champion')).map((p) => [p.name.split('/').pop(), p.value]));
+      const { record, ...values } = Object.fromEntries((await backend.parameters.getByPath('/mlops/xgboost/champion')).map((p) => [p.name.split('/').pop(), p.value]));
       assert.deepEqual(values, {
         'model-name': 'model-job-1',
         'model-version': '1',
@@ -170,8 +171,21 @@ describe('activities/registry/model-registry', () => {
         'endpoint-name': 'ep',
         'endpoint-config-name': 'ep-config',
       });
-      assert.equal(written.length, 10);
+      assert.equal(written.length, 11);
+      assert.equal(written.at(-1), '/mlops/xgboost/champion/record', 'the record is written last: readers see the old champion or the new one, never a mix');
       assert.ok(written.every((name) => name.startsWith('/mlops/xgboost/champion/')));
+      assert.deepEqual(JSON.parse(record!), {
+        family: 'xgboost',
+        modelName: 'model-job-1',
+        modelVersion: 1,
+        modelArtifactUri: 's3://mlops/runs/k/models/job-1/output/model.tar.gz',
+        featureSchemaUri: 's3://mlops/runs/k/preprocess/schema/feature-schema.json',
+        dataQualityBaseline: { statisticsUri: 's3://mlops/dq/statistics.json', constraintsUri: 's3://mlops/dq/constraints.json' },
+        modelQualityBaseline: { statisticsUri: 's3://mlops/mq/statistics.json', constraintsUri: 's3://mlops/mq/constraints.json' },
+        endpointName: 'ep',
+        endpointConfigName: 'ep-config',
+      });
+      assert.deepEqual(await readChampion(backend.parameters, 'xgboost'), JSON.parse(record!));
     });
 
     it('when baselines and endpoint are missing, then only the keys with values are written', async () => {
@@ -192,6 +206,7 @@ describe('activities/registry/model-registry', () => {
         '/mlops/linear-learner/champion/feature-schema-uri',
         '/mlops/linear-learner/champion/data-quality-statistics-uri',
         '/mlops/linear-learner/champion/data-quality-constraints-uri',
+        '/mlops/linear-learner/champion/record',
       ]);
       assert.equal(await backend.parameters.get('/mlops/linear-learner/champion/endpoint-name'), undefined);
       assert.equal(await backend.parameters.get('/mlops/linear-learner/champion/model-quality-statistics-uri'), undefined);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PayloadError } from '../../../../client/gateway/feature-schema';
+import { PayloadError } from '../../../../client/gateway/feature-vector';
 import { parsePredictionPayload, UnsupportedMediaError } from '../../../../client/gateway/payload';
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchema } from '../../../helpers/gateway-fixtures';
 

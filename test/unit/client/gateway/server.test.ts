@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
 import { LocalParameterStore } from '../../../../activities/backends/local/parameter-store';
 import { buildGatewayServer, type GatewayOptions } from '../../../../client/gateway/server';
-import { parameterNames } from '../../../../common/artifacts';
+import { writeChampion } from '../../../../activities/registry/champion-store';
 import type { ModelFamily } from '../../../../common/types/model';
 import { refusedUrl, startFakeRuntime, type FakeRuntime } from '../../../helpers/fake-sagemaker-runtime';
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
@@ -65,9 +65,14 @@ describe('client/gateway/server', () => {
   async function deploy(families: ModelFamily[] = ['xgboost', 'linear-learner']): Promise<void> {
     await objectStore.put(SCHEMA_URI, JSON.stringify(usedCarsFeatureSchemaDocument(), null, 2), { contentType: 'application/json' });
     for (const family of families) {
-      await parameters.put(parameterNames.champion(family, 'endpoint-name'), ENDPOINT[family]);
-      await parameters.put(parameterNames.champion(family, 'model-version'), VERSION[family]);
-      await parameters.put(parameterNames.champion(family, 'feature-schema-uri'), SCHEMA_URI);
+      await writeChampion(parameters, {
+        family,
+        modelName: `model-${family}`,
+        modelVersion: Number(VERSION[family]),
+        modelArtifactUri: `s3://mlops/models/${family}/model.tar.gz`,
+        featureSchemaUri: SCHEMA_URI,
+        endpointName: ENDPOINT[family],
+      });
     }
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
 import { defaultMonitoringConfig, monitoringScheduleId, ScheduleExistsError } from '../../../../client/schedules/monitoring-schedule';
-import { UsageError } from '../../../../client/training/start-training';
+import { UsageError } from '../../../../services/usage-error';
 
 describe('client/schedules/monitoring-schedule', () => {
   it('when the config names a bucket and ground truth, then the monitoring config derives every location from them', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseCron, parseEvery, parseTimezone, scheduleSpecOf } from '../../../../client/schedules/schedule-spec';
-import { UsageError } from '../../../../client/training/start-training';
+import { UsageError } from '../../../../services/usage-error';
 
 const usage = (pattern: RegExp) => (err: unknown) => err instanceof UsageError && pattern.test(err.message);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { applyConfigFile, ConfigFileError, readTrainingConfigFile } from '../../../../client/training/config-file';
-import { defaultTrainingConfig, DEFAULT_HYPERPARAMETERS } from '../../../../client/training/defaults';
+import { applyConfigFile, ConfigFileError, readTrainingConfigFile } from '../../../../services/training/config-file';
+import { defaultTrainingConfig, DEFAULT_HYPERPARAMETERS } from '../../../../services/training/defaults';
 import type { TrainingConfig } from '../../../../common/types/training';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 

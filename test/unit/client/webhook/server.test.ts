@@ -4,7 +4,7 @@ import { signBody } from '../../../../client/webhook/auth';
 import { buildWebhookServer, type WebhookServerOptions } from '../../../../client/webhook/server';
 import { defaultRoutes, type RouteRule } from '../../../../client/webhook/routes';
 import { PipelineNotAvailableError } from '../../../../client/webhook/start-run';
-import { UsageError } from '../../../../client/training/start-training';
+import { UsageError } from '../../../../services/usage-error';
 import { DEFAULT_SNS_CERT_HOSTS } from '../../../../common/config/schema';
 import { createSigningIdentity, signSnsMessage, type SigningIdentity } from '../../../helpers/sns-signing';
 import { eventFixture, eventFixtureText, recordingStarter, type RecordingStarter } from '../../../helpers/webhook-fixtures';

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LocalNotifier } from '../../../../../activities/backends/local/notifier';
-import type { Notification } from '../../../../../activities/backends/types';
+import type { Notification } from '../../../../../common/types/notification';
 import { createTempDir, removeTempDir } from '../../../../helpers/temp-dir';
 
 function notification(id: string, overrides: Partial<Notification> = {}): Notification {

@@ -1,15 +1,14 @@
 import path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { scoringWorkflowId } from '../../common/ids';
 import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
-import type { ScoredOutput, ScoringConfig, ScoringInput, ScoringResult } from '../../common/types/scoring';
+import type { ScoringConfig, ScoringInput } from '../../common/types/scoring';
 import type { batchScoringPipeline } from '../../workflows';
-import { innermost } from '../training/report';
-import { resolveDataObject } from '../training/start-training';
+import { resolveDataObject } from '../data-object';
 
 export const DEMO_SCORING_FILE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
 
@@ -39,7 +38,7 @@ export interface StartScoringOptions {
 
 /** Starts a scoring run once per data version (`scoring/<bucket>/<key>@<etag>`). */
 export async function startScoring(client: Client, backend: Backend, config: Config, options: StartScoringOptions): Promise<{ handle: WorkflowHandle<typeof batchScoringPipeline>; workflowId: string; started: boolean; dataUri: string }> {
-  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'scoring', ...(options.version ? { version: options.version } : {}) });
+  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'scoring', defaultFile: DEMO_SCORING_FILE, ...(options.version ? { version: options.version } : {}) });
   const scoringConfig: ScoringConfig = { ...defaultScoringConfig(config), ...(options.families ? { families: options.families } : {}) };
   const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
   const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
@@ -65,34 +64,5 @@ export async function startScoring(client: Client, backend: Backend, config: Con
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle<typeof batchScoringPipeline>(workflowId), workflowId, started: false, dataUri: data.uri };
     throw err;
-  }
-}
-
-export interface ScoringRunReport {
-  workflowId: string;
-  runId: string;
-  status: 'completed' | 'failed';
-  dataUri?: string;
-  uiUrl: string;
-  error?: { type?: string; message: string };
-  outputs: Pick<ScoredOutput, 'family' | 'modelName' | 'modelVersion' | 'outputUris' | 'captureUris'>[];
-}
-
-export async function waitForScoringReport(handle: WorkflowHandle<typeof batchScoringPipeline>, uiUrl: (runId: string) => string): Promise<ScoringRunReport> {
-  const { runId } = await handle.describe();
-  try {
-    const result: ScoringResult = await handle.result();
-    return {
-      workflowId: handle.workflowId,
-      runId,
-      status: 'completed',
-      dataUri: result.dataUri,
-      uiUrl: uiUrl(runId),
-      outputs: result.outputs.map(({ family, modelName, modelVersion, outputUris, captureUris }) => ({ family, modelName, modelVersion, outputUris, captureUris })),
-    };
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = innermost(err);
-    return { workflowId: handle.workflowId, runId, status: 'failed', uiUrl: uiUrl(runId), error: { type: (cause as { type?: string }).type, message: cause.message }, outputs: [] };
   }
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
-import type { JsonState } from '../json-state';
-import { hostingState, type HostingDocument } from '../model-hosting';
-import type { LocalObjectStore } from '../object-store';
+import type { JsonState } from '../../activities/backends/local/json-state';
+import { hostingState, type HostingDocument } from '../../activities/backends/local/model-hosting';
+import type { LocalObjectStore } from '../../activities/backends/local/object-store';
 import { CaptureWriter, type CaptureSettings } from './capture';
 import { ModelServer, type InvocationResult } from './model-server';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CaptureWriter, type CapturedExchange, type CaptureSettings } from '../../../../../../activities/backends/local/endpoint-host/capture';
-import { LocalObjectStore } from '../../../../../../activities/backends/local/object-store';
-import { createTempDir, pollUntil, removeTempDir } from '../../../../../helpers/temp-dir';
+import { CaptureWriter, type CapturedExchange, type CaptureSettings } from '../../../../hosting/endpoint-host/capture';
+import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
+import { createTempDir, pollUntil, removeTempDir } from '../../../helpers/temp-dir';
 
 const DESTINATION = 's3://mlops/model-monitor/data-capture';
 const EVENT_ID = 'a727dc55-cbe1-498c-bcb9-9c12eea02b44';

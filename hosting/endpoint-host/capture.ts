@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { EndpointConfigSpec } from '../../types';
-import type { LocalObjectStore } from '../object-store';
+import type { EndpointConfigSpec } from '../../activities/backends/types';
+import type { LocalObjectStore } from '../../activities/backends/local/object-store';
 
 export type CaptureSettings = NonNullable<EndpointConfigSpec['dataCapture']>;
 

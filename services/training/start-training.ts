@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Backend } from '../../activities/backends/types';
@@ -8,10 +7,11 @@ import { trainingWorkflowId } from '../../common/ids';
 import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../common/search-attributes';
 import type { ApprovalPolicyName } from '../../common/types/approval';
 import type { TrainingInput } from '../../common/types/training';
-import { isS3Uri, parseS3Uri, s3Uri } from '../../common/uri';
 import type { trainingPipeline } from '../../workflows';
 import { applyConfigFile, readTrainingConfigFile } from './config-file';
 import { defaultTrainingConfig } from './defaults';
+import { resolveDataObject } from '../data-object';
+import { UsageError } from '../usage-error';
 
 export const DEMO_DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
 
@@ -44,60 +44,14 @@ export interface StartedTraining {
   dataUri: string;
 }
 
-/** A mistake in what the user asked for (missing file, bad URI): exit code 2, no stack trace. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
-/**
- * Resolves the data location, puts a local file into the bucket, and returns the object version.
- * An S3 event names the version itself (versionId, ETag or sequencer): then the object is not read.
- */
-export async function resolveDataObject(
-  backend: Backend,
-  config: Config,
-  data: string | undefined,
-  options: { localPrefix: string; version?: string },
-): Promise<{ uri: string; bucket: string; key: string; version: string }> {
-  const source = data ?? DEMO_DATASET;
-  if (options.version && isS3Uri(source)) {
-    try {
-      return { uri: source, ...parseS3Uri(source), version: options.version };
-    } catch (err) {
-      throw new UsageError(`--data: ${(err as Error).message}`);
-    }
-  }
-  if (isS3Uri(source)) {
-    let location;
-    try {
-      location = parseS3Uri(source);
-    } catch (err) {
-      throw new UsageError(`--data: ${(err as Error).message}`);
-    }
-    const head = await backend.objectStore.head(source).catch((err: Error) => {
-      throw new UsageError(`--data: ${err.message}`);
-    });
-    if (!head) throw new UsageError(`--data: no object at ${source}`);
-    return { uri: source, ...location, version: head.etag };
-  }
-  const file = path.resolve(source);
-  const stat = await fs.stat(file).catch(() => undefined);
-  if (!stat?.isFile()) throw new UsageError(`--data: ${source} is not a file (give a local CSV path or an s3:// URI)`);
-  const key = `${options.localPrefix}/${path.basename(file)}`;
-  const uri = s3Uri(config.bucket, key);
-  const meta = await backend.objectStore.putFile(uri, file, { contentType: 'text/csv' });
-  return { uri, bucket: config.bucket, key, version: meta.etag };
-}
 
 /**
  * Starts a training run for one data version. The workflow id is derived from the object (bucket,
  * key, ETag), so starting twice for the same data returns the first run instead of a second one.
  */
 export async function startTraining(client: Client, backend: Backend, config: Config, options: StartTrainingOptions): Promise<StartedTraining> {
-  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'training', ...(options.version ? { version: options.version } : {}) });
+  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'training', defaultFile: DEMO_DATASET, ...(options.version ? { version: options.version } : {}) });
   let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
   if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
   if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { featureSchemaSchema, PayloadError, toFeatureVector, type FeatureSchema } from '../../../../client/gateway/feature-schema';
+import { featureSchemaSchema, type FeatureSchema } from '../../../../common/schemas/feature-schema';
+import { PayloadError, toFeatureVector } from '../../../../client/gateway/feature-vector';
 import { USED_CARS_FEATURES, usedCar, usedCarsFeatureSchema, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 
 /** A small schema with a float feature and a max rule, which the used-cars schema lacks. */
