@@ -6,7 +6,7 @@ import type { ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ScoringModel } from '../../common/types/scoring';
 import type { DriftAlert, DriftViolation } from '../../common/types/monitoring';
 import type { ConsolidatedCapture } from '../../activities/monitoring/consolidate';
-import type { TrainingConfig, TrainingInput } from '../../common/types/training';
+import type { DeploymentConfig, TrainingConfig, TrainingInput } from '../../common/types/training';
 
 export function metrics(validationRmse: number, testRmse = validationRmse * 1.02): SplitMetrics {
   return {
@@ -14,6 +14,14 @@ export function metrics(validationRmse: number, testRmse = validationRmse * 1.02
     test: { rmse: testRmse, mae: testRmse * 0.7, r2: 0.92 },
   };
 }
+
+/** Steps 9-10 as the default settings configure them (two instances, full capture). */
+export const DEPLOYMENT: DeploymentConfig = {
+  endpointNamePrefix: 'mlops',
+  instanceType: 'ml.m5.large',
+  instanceCount: 2,
+  dataCapture: { enabled: true, samplingPercentage: 100, destinationUri: 's3://mlops/capture', captureModes: ['Input', 'Output'] },
+};
 
 export function trainingInput(taskQueue: string, overrides: Partial<TrainingConfig> = {}): TrainingInput {
   const resources = { instanceType: 'ml.m5.large', instanceCount: 1 };

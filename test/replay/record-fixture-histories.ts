@@ -17,12 +17,12 @@ import { Worker } from '@temporalio/worker';
 import type { ModelLifecycleInput } from '../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../common/types/monitoring';
 import type { ScoringInput } from '../../common/types/scoring';
-import { batchScoringPipeline, modelLifecycle, monitoringPipeline } from '../../workflows';
+import { batchScoringPipeline, modelLifecycle, monitoringPipeline, trainingPipeline } from '../../workflows';
 import { ApplicationFailure } from '@temporalio/common';
 import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../helpers/monitoring-fixtures';
 import { createLocalEnv } from '../helpers/temporal-env';
-import { mockActivities, type MockBehaviour } from '../helpers/training-fixtures';
+import { DEPLOYMENT, mockActivities, trainingInput, type MockBehaviour } from '../helpers/training-fixtures';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 const DIR = path.join(__dirname, 'histories');
@@ -134,6 +134,14 @@ async function main(): Promise<void> {
       const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
       await handle.result();
       await save(handle, 'batchScoringPipeline', 'both-models-scored');
+    });
+
+    // Since every activity call carries a summary for the UI's timeline (step and model named).
+    if (!(await recorded('trainingPipeline', 'summaries-both-accepted-deployed'))) await withWorker({}, async (taskQueue) => {
+      const input = trainingInput(taskQueue, { deployment: DEPLOYMENT });
+      const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'trainingPipeline', 'summaries-both-accepted-deployed');
     });
   } finally {
     await env.teardown();

@@ -1,13 +1,12 @@
-import { proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { invalidInput } from '../../common/errors';
-import { runKey, scoringJobNames, type RunRef } from '../../common/ids';
-import { OUTCOME } from '../../common/search-attributes';
+import { runKey, scoringJobNames } from '../../common/ids';
 import type { ScoredOutput, ScoringInput, ScoringResult, ScoringStage } from '../../common/types/scoring';
 import { joinUri, parseS3Uri, s3Uri } from '../../common/uri';
-import { jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { jobActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { failureTypeOf, innermostMessage } from '../shared/failures';
-import { sendNotification } from '../shared/notify';
+import { PipelineRun } from '../shared/pipeline-run';
 import { scoringProgressQuery } from './batch-scoring.messages';
 
 /**
@@ -22,9 +21,10 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
     throw invalidInput(`dataUri: ${(err as Error).message}`);
   }
   const info = workflowInfo();
-  const run: RunRef = { workflowId: info.workflowId, runId: info.runId };
   const { config } = input;
   const queue = config.taskQueues.compute;
+  const pipeline = new PipelineRun(queue);
+  const { run } = pipeline;
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
   const key = runKey(run);
@@ -32,12 +32,12 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
   setHandler(scoringProgressQuery, () => progress);
   const stage = (s: ScoringStage) => {
     progress.stage = s;
-    setCurrentDetails(`**Stage:** ${s}${progress.models.length ? `\n\nModels: ${progress.models.join(', ')}` : ''}`);
+    pipeline.show(`**Stage:** ${s}${progress.models.length ? `\n\nModels: ${progress.models.join(', ')}` : ''}`);
   };
   stage('resolving-models');
 
   try {
-    const models = await quick.resolveScoringModels({ ...(config.families ? { families: config.families } : {}) });
+    const models = await step('find the latest approved models', quick.resolveScoringModels, { ...(config.families ? { families: config.families } : {}) });
     progress.models = models.map((m) => `${m.family} v${m.modelVersion}`);
 
     // Step 1: one pre-processing job per distinct feature schema (one when both champions come
@@ -46,7 +46,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
     const schemas = [...new Set(models.map((m) => m.featureSchemaUri))];
     const prepared = await Promise.all(
       schemas.map((featureSchemaUri, index) =>
-        jobs.runScoringPreprocessingJob({
+        step(`step 1: pre-process the scoring file${schemas.length > 1 ? ` (feature schema ${index + 1})` : ''}`, jobs.runScoringPreprocessingJob, {
           jobName: scoringJobNames.preprocess(run, index),
           dataUri: input.dataUri,
           featureSchemaUri,
@@ -63,7 +63,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
     const outputs: ScoredOutput[] = await Promise.all(
       models.map(async (model) => {
         const { featuresPrefix } = prepared[schemas.indexOf(model.featureSchemaUri)]!;
-        const result = await jobs.runBatchTransformJob({
+        const result = await step(`step 2: batch transform with ${model.family} v${model.modelVersion}`, jobs.runBatchTransformJob, {
           jobName: scoringJobNames.transform(run, model.family),
           model,
           inputPrefix: featuresPrefix,
@@ -78,29 +78,23 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
       }),
     );
     stage('completed');
-    upsertSearchAttributes([{ key: OUTCOME, value: 'scored' }]);
-    await sendNotification(queue, {
-      id: `${run.workflowId}/${run.runId}/scoring-succeeded`,
+    await pipeline.finish('scored', {
+      key: 'scoring-succeeded',
       kind: 'scoring.succeeded',
       severity: 'info',
       subject: `batch scoring finished: ${input.dataUri}`,
       message: outputs.map((o) => `${o.family} v${o.modelVersion}: ${o.outputUris.join(', ')}`).join('\n'),
-      workflowId: run.workflowId,
-      runId: run.runId,
       details: { dataUri: input.dataUri, outputs: outputs.map((o) => ({ family: o.family, modelVersion: o.modelVersion, outputUris: o.outputUris })) },
     });
     return { workflowId: run.workflowId, runId: run.runId, dataUri: input.dataUri, preprocessedPrefix: prepared[0]!.featuresPrefix, outputs };
   } catch (err) {
     stage('failed');
-    upsertSearchAttributes([{ key: OUTCOME, value: 'failed' }]);
-    await sendNotification(queue, {
-      id: `${run.workflowId}/${run.runId}/scoring-failed`,
+    await pipeline.finish('failed', {
+      key: 'scoring-failed',
       kind: 'scoring.failed',
       severity: 'error',
       subject: `batch scoring failed: ${input.dataUri}`,
       message: innermostMessage(err),
-      workflowId: run.workflowId,
-      runId: run.runId,
       details: { dataUri: input.dataUri, failureType: failureTypeOf(err) ?? null },
     });
     throw err;

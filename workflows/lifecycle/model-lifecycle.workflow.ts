@@ -5,7 +5,7 @@ import { invalidInput } from '../../common/errors';
 import type { ChampionChange, LifecycleState, ModelLifecycleInput, RetrainingDecisionInput, RetrainingDecisionResult } from '../../common/types/lifecycle';
 import type { LifecycleConfig } from '../../common/types/monitoring';
 import type { DriftAlert } from '../../common/types/monitoring';
-import { quickActivityOptions } from '../shared/activity-options';
+import { quickActivityOptions, step } from '../shared/activity-options';
 import { innermostMessage } from '../shared/failures';
 import { sendNotification } from '../shared/notify';
 import { durationMs } from '../../common/duration';
@@ -120,7 +120,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
 
   const retrain = async (reason: string): Promise<string | undefined> => {
     try {
-      const started = await startRetraining({ family: state.family, dataUri: config.trainingDataUri, reason, runName: `drift-${uuid4().slice(0, 8)}` });
+      const started = await step(`start a retraining of ${state.family}`, startRetraining, { family: state.family, dataUri: config.trainingDataUri, reason, runName: `drift-${uuid4().slice(0, 8)}` });
       const now = Date.now();
       state.lastRetraining = { workflowId: started.workflowId, startedAt: new Date(now).toISOString(), reason };
       state.coolDownUntil = new Date(now + coolDownMs).toISOString();

@@ -1,15 +1,14 @@
-import { patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { MonitorReport } from '../../common/types/monitoring';
 import { invalidInput } from '../../common/errors';
-import { monitoringJobNames, runKey, type RunRef } from '../../common/ids';
-import { OUTCOME } from '../../common/search-attributes';
+import { monitoringJobNames, runKey } from '../../common/ids';
 import { isModelFamily } from '../../common/types/model';
 import type { DriftAlert, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
 import { joinUri } from '../../common/uri';
-import { jobActivityOptions, quickActivityOptions } from '../shared/activity-options';
+import { jobActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { failureTypeOf, innermostMessage } from '../shared/failures';
-import { sendNotification } from '../shared/notify';
+import { PipelineRun } from '../shared/pipeline-run';
 import { monitoringProgressQuery, type MonitoringStage } from './monitoring.messages';
 
 /**
@@ -24,10 +23,10 @@ import { monitoringProgressQuery, type MonitoringStage } from './monitoring.mess
 const SETTLE_CAPTURE_PATCH = 'settle-capture-claims';
 export async function monitoringPipeline(input: MonitoringInput): Promise<MonitoringResult> {
   if (!isModelFamily(input.family)) throw invalidInput(`family: unknown model family '${String(input.family)}'`);
-  const info = workflowInfo();
-  const run: RunRef = { workflowId: info.workflowId, runId: info.runId };
   const { config, family } = input;
   const queue = config.taskQueues.compute;
+  const pipeline = new PipelineRun(queue);
+  const { run } = pipeline;
   const quick = proxyActivities<Activities>({ ...quickActivityOptions(queue), startToCloseTimeout: '5 minutes' });
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
   const key = runKey(run);
@@ -35,18 +34,18 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
   setHandler(monitoringProgressQuery, () => progress);
   const stage = (s: MonitoringStage) => {
     progress.stage = s;
-    setCurrentDetails(`**Stage:** ${s}`);
+    pipeline.show(`**Stage:** ${s}`);
   };
   stage('resolving-model');
 
   try {
-    const model = await quick.resolveMonitoredModel({ family });
+    const model = await step(`find the champion of ${family} and its baselines`, quick.resolveMonitoredModel, { family });
     stage('consolidating');
-    const data = await quick.consolidateCapture({ family, model, config, runKey: key });
+    const data = await step(`step 1: consolidate what was captured since the last run (${family})`, quick.consolidateCapture, { family, model, config, runKey: key });
     const window = { windowStart: data.windowStart, windowEnd: data.windowEnd };
     if (data.filesRead === 0 && !data.groundTruthPrefix) {
       stage('completed');
-      upsertSearchAttributes([{ key: OUTCOME, value: 'no-data' }]);
+      pipeline.markOutcome('no-data');
       return { family, outcome: 'no-data', ...window, filesRead: 0 };
     }
 
@@ -56,8 +55,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
     const checks: Promise<{ kind: 'data' | 'model'; report: MonitorReport }>[] = [];
     if (data.realtimePrefix) {
       checks.push(
-        jobs
-          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'realtime'), source: { prefix: data.realtimePrefix, format: 'capture' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'realtime') })
+        step(`step 3: data drift of the real-time capture (${family} v${model.modelVersion})`, jobs.runDataQualityMonitor, { ...common, jobName: monitoringJobNames.dataQuality(run, family, 'realtime'), source: { prefix: data.realtimePrefix, format: 'capture' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'realtime') })
           .then((report) => ({ kind: 'data' as const, report })),
       );
     }
@@ -66,22 +64,20 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
     const modelQualityCapture = data.modelQualityCapturePrefix ?? data.realtimePrefix;
     if (data.groundTruthPrefix && modelQualityCapture) {
       checks.push(
-        jobs
-          .runModelQualityMonitor({ ...common, jobName: monitoringJobNames.modelQuality(run, family), capturePrefix: modelQualityCapture, groundTruthPrefix: data.groundTruthPrefix, outputPrefix: joinUri(outputPrefix, 'model-quality') })
+        step(`step 3: model drift against ground truth (${family} v${model.modelVersion})`, jobs.runModelQualityMonitor, { ...common, jobName: monitoringJobNames.modelQuality(run, family), capturePrefix: modelQualityCapture, groundTruthPrefix: data.groundTruthPrefix, outputPrefix: joinUri(outputPrefix, 'model-quality') })
           .then((report) => ({ kind: 'model' as const, report })),
       );
     }
     if (data.batchPrefix) {
       checks.push(
-        jobs
-          .runDataQualityMonitor({ ...common, jobName: monitoringJobNames.dataQuality(run, family, 'batch'), source: { prefix: data.batchPrefix, format: 'batch-csv' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'batch') })
+        step(`step 3: data drift of the batch-scored data (${family} v${model.modelVersion})`, jobs.runDataQualityMonitor, { ...common, jobName: monitoringJobNames.dataQuality(run, family, 'batch'), source: { prefix: data.batchPrefix, format: 'batch-csv' }, outputPrefix: joinUri(outputPrefix, 'data-quality', 'batch') })
           .then((report) => ({ kind: 'data' as const, report })),
       );
     }
     const reports = await Promise.all(checks);
 
     stage('evaluating');
-    const driftRecordsUri = await quick.writeDriftRecords({ family, model, monitoringWorkflowId: run.workflowId, monitoringRunId: run.runId, ...window, outputPrefix, reports });
+    const driftRecordsUri = await step('step 4: write the drift records', quick.writeDriftRecords, { family, model, monitoringWorkflowId: run.workflowId, monitoringRunId: run.runId, ...window, outputPrefix, reports });
     const violations = reports.flatMap((r) => r.report.violations);
     const summary = (kind: 'data' | 'model') => {
       const of = reports.filter((r) => r.kind === kind && r.report.evaluated);
@@ -113,35 +109,29 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
         reportUri: driftRecordsUri,
         detectedAt: new Date().toISOString(),
       };
-      await sendNotification(queue, {
-        id: `${run.workflowId}/${run.runId}/drift-detected`,
+      await pipeline.notify('drift-detected', {
         kind: 'drift.detected',
         severity: 'warning',
         subject: `${family} v${model.modelVersion}: ${violations.length} violation(s) (${alert.kinds.join(' and ')} drift)`,
         message: violations.map((v) => `${v.feature ?? v.metric ?? ''} ${v.checkType}: ${v.description}`).join('\n'),
-        workflowId: run.workflowId,
-        runId: run.runId,
         details: { alert },
       });
-      await quick.raiseDriftAlert(alert);
+      await step(`step 4: drift alert to the lifecycle of ${family}`, quick.raiseDriftAlert, alert);
     }
-    if (patched(SETTLE_CAPTURE_PATCH)) await quick.settleCapture({ family, config, runKey: key, outcome: 'done' });
+    if (patched(SETTLE_CAPTURE_PATCH)) await step('settle the bookmark: the files of this run are done', quick.settleCapture, { family, config, runKey: key, outcome: 'done' });
     stage('completed');
-    upsertSearchAttributes([{ key: OUTCOME, value: result.outcome }]);
+    pipeline.markOutcome(result.outcome);
     return result;
   } catch (err) {
     stage('failed');
-    upsertSearchAttributes([{ key: OUTCOME, value: 'failed' }]);
+    pipeline.markOutcome('failed');
     // The files this run claimed go back to the next run (a release that fails leaves them to the lease).
-    if (patched(SETTLE_CAPTURE_PATCH)) await quick.settleCapture({ family, config, runKey: key, outcome: 'release' }).catch(() => undefined);
-    await sendNotification(queue, {
-      id: `${run.workflowId}/${run.runId}/monitoring-failed`,
+    if (patched(SETTLE_CAPTURE_PATCH)) await step('release the files of this run to the next run', quick.settleCapture, { family, config, runKey: key, outcome: 'release' }).catch(() => undefined);
+    await pipeline.notify('monitoring-failed', {
       kind: 'monitoring.failed',
       severity: 'error',
       subject: `monitoring of ${family} failed`,
       message: innermostMessage(err),
-      workflowId: run.workflowId,
-      runId: run.runId,
       details: { family, failureType: failureTypeOf(err) ?? null },
     });
     throw err;

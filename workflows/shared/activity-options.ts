@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityFunctionWithOptions, ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../common/errors';
 
 /**
@@ -45,4 +45,12 @@ export function deployActivityOptions(taskQueue: string): ActivityOptions {
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
   };
+}
+
+/**
+ * Calls an activity with the one-line summary the Temporal UI shows for it in the run's timeline
+ * ("step 2: train xgboost"), so parallel branches that call the same activity tell apart.
+ */
+export function step<I, O>(summary: string, activity: ActivityFunctionWithOptions<(input: I) => Promise<O>>, input: I): Promise<O> {
+  return activity.executeWithOptions({ summary }, [input]);
 }

@@ -1,7 +1,7 @@
 import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
 import type { Notification } from '../../common/types/notification';
 import type { Activities } from '../../activities';
-import { notifyActivityOptions } from './activity-options';
+import { notifyActivityOptions, step } from './activity-options';
 
 /**
  * Sends a notification without letting a notification problem fail the pipeline, and even while
@@ -10,7 +10,7 @@ import { notifyActivityOptions } from './activity-options';
 export async function sendNotification(taskQueue: string, notification: Notification): Promise<void> {
   const { notify } = proxyActivities<Pick<Activities, 'notify'>>(notifyActivityOptions(taskQueue));
   try {
-    await CancellationScope.nonCancellable(() => notify(notification));
+    await CancellationScope.nonCancellable(() => step(`notify: ${notification.subject}`.slice(0, 200), notify, notification));
   } catch (err) {
     log.warn('notification could not be delivered', { id: notification.id, error: String(err) });
   }

@@ -9,7 +9,7 @@ import type { TrainingInput } from '../../../common/types/training';
 import { trainingPipeline } from '../../../workflows';
 import { decideApprovalUpdate, pendingApprovalsQuery } from '../../../workflows/training/approval';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
-import { metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { DEPLOYMENT, metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
 const MANUAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
@@ -159,12 +159,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
     await withRun(
       {},
       (i) =>
-        (i.config.deployment = {
-          endpointNamePrefix: 'mlops',
-          instanceType: 'ml.m5.large',
-          instanceCount: 2,
-          dataCapture: { enabled: true, samplingPercentage: 100, destinationUri: 's3://mlops/capture', captureModes: ['Input', 'Output'] },
-        }),
+        (i.config.deployment = DEPLOYMENT),
       async (handle, calls) => {
         const run = await handle.result();
         assert.deepEqual(calls.deployed.map((d) => d.endpointName).sort(), ['mlops-linear-learner', 'mlops-xgboost']);

@@ -1,0 +1,275 @@
+import type { ActivityInterfaceFor } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { PreprocessResult } from '../../activities/training/preprocess';
+import type { trainingRunLayout } from '../../common/artifacts';
+import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
+import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
+import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput } from '../../common/types/training';
+import { step } from '../shared/activity-options';
+import { innermostMessage } from '../shared/failures';
+import type { PipelineRun } from '../shared/pipeline-run';
+import { needsApproval, type ApprovalBoard } from './approval';
+import { evaluateCandidate, type CandidateEvaluation } from './evaluate-candidate';
+import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut, modelRejected } from './training.notifications';
+
+/** What every model branch of one run shares. */
+export interface BranchContext {
+  pipeline: PipelineRun;
+  input: TrainingInput;
+  layout: ReturnType<typeof trainingRunLayout>;
+  prep: PreprocessResult;
+  /** Step 7a, started before the branches: every branch awaits the same baseline. */
+  dataQualityBaseline: Promise<BaselineUris>;
+  approvals: ApprovalBoard;
+  setStage: (family: ModelFamily, stage: ModelStage) => void;
+  /** Activity proxies by timeout class: jobs (long, heartbeating), quick calls, endpoint deployment. */
+  jobs: ActivityInterfaceFor<Activities>;
+  quick: ActivityInterfaceFor<Activities>;
+  deploy: ActivityInterfaceFor<Activities>;
+}
+
+/**
+ * Steps 2-11 for one model family, as the state machine names them: train, save, query the
+ * results, check the threshold and the previous best, baselines, approval, endpoint configuration
+ * and endpoint, export. A rejection ends the branch with its outcome (the other model goes on); a
+ * failure fails the branch. `outcome` is filled in as the branch goes, so a failure still reports
+ * how far it got.
+ */
+export class ModelBranch {
+  readonly outcome: ModelOutcome;
+  private readonly ref: RunRef;
+  private readonly trainingJobName: string;
+
+  constructor(
+    private readonly ctx: BranchContext,
+    private readonly model: ModelTrainingConfig,
+  ) {
+    this.ref = ctx.pipeline.run;
+    this.outcome = { family: model.family, decision: failedDecision('not finished') };
+    this.trainingJobName = trainingJobNames.train(this.ref, model.family);
+  }
+
+  private get family(): ModelFamily {
+    return this.model.family;
+  }
+
+  async run(): Promise<ModelOutcome> {
+    try {
+      const artifactUri = await this.train();
+      const version = await this.save(artifactUri);
+      const verdict = await this.evaluate(version);
+      if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
+      const baselines = await this.baselines(artifactUri);
+      const acceptance = await this.approve(version, verdict);
+      if (!acceptance.approved) return this.outcome;
+      const endpoint = await this.deployEndpoint(version);
+      await this.accept(version, acceptance, baselines, endpoint);
+      return this.outcome;
+    } catch (err) {
+      this.outcome.decision = failedDecision(innermostMessage(err));
+      this.ctx.setStage(this.family, 'failed');
+      throw err;
+    }
+  }
+
+  /** Step 2: the training job. */
+  private async train(): Promise<string> {
+    const { ctx, model } = this;
+    ctx.setStage(this.family, 'training');
+    const trained = await step(`step 2: train ${this.family}`, ctx.jobs.runTrainingJob, {
+      jobName: this.trainingJobName,
+      family: this.family,
+      hyperparameters: model.hyperparameters,
+      channels: { train: ctx.prep.trainUri, validation: ctx.prep.validationUri, test: ctx.prep.testUri },
+      outputPath: ctx.layout.modelOutput,
+      resources: model.resources,
+      maxRuntimeSeconds: ctx.input.config.maxJobRuntimeSeconds,
+    });
+    this.outcome.trainingJob = trained.job;
+    this.outcome.artifactUri = trained.artifactUri;
+    return trained.artifactUri;
+  }
+
+  /** Step 3: save the model as a registry version. */
+  private async save(artifactUri: string): Promise<{ version: number; modelName: string }> {
+    const { ctx, model } = this;
+    this.ctx.setStage(this.family, 'registering');
+    const registered = await step(`step 3: save ${this.family} as a model version`, ctx.quick.registerModelVersion, {
+      family: this.family,
+      modelName: trainingJobNames.model(this.ref, this.family),
+      artifactUri,
+      trainingJobName: this.trainingJobName,
+      workflowId: this.ref.workflowId,
+      runId: this.ref.runId,
+      featureSchemaUri: ctx.prep.featureSchemaUri,
+      dataUri: ctx.input.dataUri,
+      hyperparameters: model.hyperparameters,
+    });
+    this.outcome.version = registered.version;
+    this.outcome.modelName = registered.modelName;
+    return registered;
+  }
+
+  /** Steps 4-6: the job's metrics, the RMSE threshold, the previous best of the family. */
+  private async evaluate(version: { version: number }): Promise<CandidateEvaluation> {
+    const { ctx, model } = this;
+    ctx.setStage(this.family, 'evaluating');
+    const metrics = await step(`step 4: read the training metrics of ${this.family}`, ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
+    this.outcome.metrics = metrics;
+    const threshold = model.rmseThreshold ?? ctx.input.config.rmseThreshold;
+    if (threshold !== undefined) this.outcome.threshold = threshold;
+    const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
+    if (previousBest) this.outcome.previousBest = previousBest;
+    return evaluateCandidate({ metrics, threshold, previousBest });
+  }
+
+  /** A rejection by steps 5-6: recorded on the version, notified, and the branch ends. */
+  private async reject(version: { version: number }, verdict: CandidateEvaluation): Promise<ModelOutcome> {
+    const { ctx, outcome } = this;
+    outcome.decision = pipelineDecision('rejected', verdict.reason);
+    await step(`step ${verdict.rule === 'threshold' ? 5 : 6}: record the rejection of ${this.family} v${version.version}`, ctx.quick.recordModelDecision, {
+      family: this.family,
+      version: version.version,
+      status: 'Rejected',
+      decision: outcome.decision,
+      metrics: outcome.metrics!,
+    });
+    ctx.setStage(this.family, 'rejected');
+    await ctx.pipeline.notify(
+      ...keyed(
+        modelRejected({
+          family: this.family,
+          version: version.version,
+          reason: verdict.reason,
+          details: {
+            family: this.family,
+            version: version.version,
+            rule: verdict.rule,
+            metric: 'validation:rmse',
+            value: outcome.metrics!.validation.rmse,
+            threshold: outcome.threshold ?? null,
+            previousBest: outcome.previousBest ?? null,
+          },
+        }),
+      ),
+    );
+    return outcome;
+  }
+
+  /** Step 7: the data-quality baseline (started before the branches) and this model's model-quality baseline. */
+  private async baselines(artifactUri: string): Promise<{ dataQuality: BaselineUris; modelQuality: BaselineUris }> {
+    const { ctx } = this;
+    ctx.setStage(this.family, 'baselining');
+    const [dataQuality, modelQuality] = await Promise.all([
+      ctx.dataQualityBaseline,
+      step(`step 7: model-quality baseline of ${this.family}`, ctx.jobs.computeModelQualityBaseline, {
+        jobName: trainingJobNames.modelQualityBaseline(this.ref, this.family),
+        family: this.family,
+        artifactUri,
+        testUri: ctx.prep.testUri,
+        featureSchemaUri: ctx.prep.featureSchemaUri,
+        outputPrefix: ctx.layout.modelQualityBaseline(this.family),
+        resources: ctx.input.config.baselines.resources,
+        maxRuntimeSeconds: ctx.input.config.maxJobRuntimeSeconds,
+      }),
+    ]);
+    this.outcome.baselines = { dataQuality, modelQuality };
+    return { dataQuality, modelQuality };
+  }
+
+  /**
+   * Step 8: a person decides when the run's policy asks for it (with a reminder and a timeout
+   * that applies the policy's default). A rejection is recorded and notified here.
+   */
+  private async approve(version: { version: number; modelName: string }, verdict: CandidateEvaluation): Promise<{ approved: boolean; reason: string; by: string }> {
+    const { ctx, outcome } = this;
+    const config = ctx.input.config.approval;
+    if (!needsApproval(config, outcome.previousBest !== undefined) || !config) return { approved: true, reason: verdict.reason, by: 'pipeline' };
+    const subject = { workflowId: this.ref.workflowId, family: this.family, version: version.version, metrics: outcome.metrics! };
+    ctx.setStage(this.family, 'awaiting-approval');
+    await ctx.pipeline.notify(...keyed(approvalRequested({ ...subject, checks: verdict.reason, timeoutAfter: config.timeoutAfter })));
+    const decision = await ctx.approvals.await({ family: this.family, version: version.version, modelName: version.modelName, metrics: outcome.metrics! }, config, () =>
+      ctx.pipeline.notify(...keyed(approvalReminder(subject))),
+    );
+    outcome.approval = {
+      required: true,
+      outcome: decision.kind === 'timed-out' ? 'timed-out' : decision.approved ? 'approved' : 'rejected',
+      ...(decision.kind === 'decided' ? { by: decision.by } : {}),
+      reason: decision.reason,
+    };
+    if (decision.kind === 'timed-out') await ctx.pipeline.notify(...keyed(approvalTimedOut({ ...subject, reason: decision.reason, approved: decision.approved })));
+    const by = decision.kind === 'decided' ? decision.by : 'pipeline';
+    if (decision.approved) return { approved: true, reason: `${verdict.reason}; approved by ${by}: ${decision.reason}`, by };
+    const reason = decision.kind === 'decided' ? `rejected by ${by}: ${decision.reason}` : decision.reason;
+    outcome.decision = { ...pipelineDecision('rejected', reason), decidedBy: by };
+    await step(`step 8: record the rejection of ${this.family} v${version.version} by ${by}`, ctx.quick.recordModelDecision, {
+      family: this.family,
+      version: version.version,
+      status: 'Rejected',
+      decision: outcome.decision,
+      metrics: outcome.metrics!,
+      baselines: outcome.baselines!,
+    });
+    ctx.setStage(this.family, 'rejected');
+    await ctx.pipeline.notify(...keyed(approvalRejected({ ...subject, reason })));
+    return { approved: false, reason, by };
+  }
+
+  /** Steps 9-10: the endpoint configuration with data capture, then the endpoint (created, or updated in place). */
+  private async deployEndpoint(version: { version: number; modelName: string }): Promise<{ endpointName: string; endpointConfigName: string } | undefined> {
+    const { ctx } = this;
+    const deployment = ctx.input.config.deployment;
+    if (!deployment) return undefined;
+    ctx.setStage(this.family, 'deploying');
+    const endpointConfigName = trainingJobNames.endpointConfig(this.ref, this.family);
+    const name = endpointName(deployment.endpointNamePrefix, this.family);
+    await step(`step 9: endpoint configuration for ${this.family} v${version.version} with data capture`, ctx.quick.createEndpointConfig, {
+      endpointConfigName,
+      family: this.family,
+      modelName: version.modelName,
+      deployment,
+    });
+    this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, { endpointName: name, endpointConfigName });
+    return { endpointName: this.outcome.endpoint.endpointName, endpointConfigName };
+  }
+
+  /** Step 11: the model is accepted, recorded on its version and exported as the family's champion. */
+  private async accept(
+    version: { version: number },
+    acceptance: { reason: string; by: string },
+    baselines: { dataQuality: BaselineUris; modelQuality: BaselineUris },
+    endpoint: { endpointName: string; endpointConfigName: string } | undefined,
+  ): Promise<void> {
+    const { ctx, outcome } = this;
+    ctx.setStage(this.family, 'exporting');
+    outcome.decision = { ...pipelineDecision('accepted', acceptance.reason), decidedBy: acceptance.by };
+    await step(`step 11: record ${this.family} v${version.version} as approved`, ctx.quick.recordModelDecision, {
+      family: this.family,
+      version: version.version,
+      status: 'Approved',
+      decision: outcome.decision,
+      metrics: outcome.metrics!,
+      baselines,
+    });
+    outcome.exportedParameters = await step(`step 11: export ${this.family} v${version.version} as the champion`, ctx.quick.exportChampionConfig, {
+      family: this.family,
+      version: version.version,
+      ...(endpoint ?? {}),
+    });
+    ctx.setStage(this.family, 'accepted');
+  }
+}
+
+/** A keyed notification as the arguments of `PipelineRun.notify`. */
+function keyed(n: { key: string } & Parameters<PipelineRun['notify']>[1]): Parameters<PipelineRun['notify']> {
+  const { key, ...rest } = n;
+  return [key, rest];
+}
+
+export function pipelineDecision(outcome: ModelDecision['outcome'], reason: string): ModelDecision {
+  return { outcome, reason, decidedBy: 'pipeline', decidedAt: new Date().toISOString() };
+}
+
+export function failedDecision(reason: string): ModelOutcome['decision'] {
+  return { outcome: 'failed', reason, decidedBy: 'pipeline', decidedAt: new Date().toISOString() };
+}
