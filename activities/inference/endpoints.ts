@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../common/errors';
 import type { ModelFamily } from '../../common/types/model';
 import type { DeploymentConfig } from '../../common/types/training';
-import type { Backend } from '../backends/types';
+import type { Backend, EndpointDescription, EndpointStatus } from '../backends/types';
 import { HostingError } from '../backends/errors';
 import { nextInterval, sleepHeartbeating } from '../shared/run-job';
 
@@ -19,6 +19,14 @@ export interface CreateEndpointConfigInput {
 export interface DeployEndpointInput {
   endpointName: string;
   endpointConfigName: string;
+}
+
+/** What the workflow decides step 10 on: the endpoint as it is now, or undefined when it does not exist. */
+export interface EndpointState {
+  endpointName: string;
+  endpointConfigName: string;
+  status: EndpointStatus;
+  failureReason?: string;
 }
 
 export interface DeployEndpointResult {
@@ -111,5 +119,102 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         await wait({ endpointName: input.endpointName, status: d?.status });
       }
     },
+
+    /** Step 10, first: the endpoint's state, on which the workflow chooses to create, replace or update it. */
+    async describeEndpointState(input: { endpointName: string }): Promise<EndpointState | null> {
+      const d = await backend.hosting.describeEndpoint(input.endpointName);
+      if (!d) return null;
+      return { endpointName: d.endpointName, endpointConfigName: d.endpointConfigName, status: d.status, ...(d.failureReason ? { failureReason: d.failureReason } : {}) };
+    },
+
+    /**
+     * Step 10 on a Failed endpoint: SageMaker allows nothing but DeleteEndpoint on it, so it is
+     * deleted and awaited until gone (heartbeating); the workflow then creates it anew.
+     */
+    async deleteFailedEndpoint(input: { endpointName: string }): Promise<void> {
+      const ctx = Context.current();
+      const current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (!current) return;
+      if (current.status !== 'Failed' && current.status !== 'Deleting') {
+        throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} is ${current.status}, not Failed: it is not deleted`, ErrorType.Conflict);
+      }
+      ctx.log.warn('replacing a failed endpoint', { endpointName: input.endpointName, failureReason: current.failureReason });
+      if (current.status === 'Failed') await backend.hosting.deleteEndpoint(input.endpointName);
+      await pollEndpoint(ctx, backend, settings, input.endpointName, (d) => d === undefined);
+    },
+
+    /** Step 10 when the endpoint does not exist: CreateEndpoint (a retry that finds it created is done). */
+    async createEndpoint(input: DeployEndpointInput): Promise<void> {
+      const current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (current?.endpointConfigName === input.endpointConfigName) return;
+      if (current) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} exists already (configuration ${current.endpointConfigName})`, ErrorType.Conflict);
+      try {
+        await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
+      } catch (err) {
+        hostingFailure(err);
+      }
+    },
+
+    /** Step 10 when the endpoint exists: UpdateEndpoint in place (a retry that finds it moving to this configuration is done). */
+    async updateEndpoint(input: DeployEndpointInput): Promise<void> {
+      const current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (!current) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} does not exist: nothing to update`, ErrorType.NotFound);
+      if (current.endpointConfigName === input.endpointConfigName) return;
+      try {
+        await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
+      } catch (err) {
+        hostingFailure(err);
+      }
+    },
+
+    /**
+     * Step 10, last: waits (heartbeating) until the endpoint serves the new configuration. Failed,
+     * or back InService on another configuration with a failure reason (SageMaker rolled the update
+     * back), is a permanent DeploymentFailed that carries the reason.
+     */
+    async waitForEndpoint(input: DeployEndpointInput): Promise<void> {
+      const ctx = Context.current();
+      await pollEndpoint(ctx, backend, settings, input.endpointName, (d) => {
+        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return true;
+        if (d?.status === 'Failed') throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        if (d?.status === 'InService' && d.failureReason) {
+          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}: ${d.failureReason}`, ErrorType.DeploymentFailed);
+        }
+        if (!d) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} disappeared while it was being deployed`, ErrorType.DeploymentFailed);
+        return false;
+      });
+    },
   };
+}
+
+/**
+ * Describes the endpoint until `done` says so, heartbeating between polls (interval from the
+ * settings, growing with the backend's backoff). Throttled or briefly failing describes are
+ * retried in place; bad input and repeated failures end the attempt.
+ */
+async function pollEndpoint(
+  ctx: Context,
+  backend: Backend,
+  settings: { pollIntervalMs: number },
+  endpointName: string,
+  done: (d: EndpointDescription | undefined) => boolean,
+): Promise<void> {
+  const backoff = backend.jobs.pollBackoff ?? { factor: 1, maxIntervalMs: settings.pollIntervalMs };
+  let intervalMs = settings.pollIntervalMs;
+  let describeFailures = 0;
+  for (;;) {
+    let d: EndpointDescription | undefined;
+    try {
+      d = await backend.hosting.describeEndpoint(endpointName);
+      describeFailures = 0;
+    } catch (err) {
+      if (err instanceof ApplicationFailure || ++describeFailures >= 5) throw err;
+      await sleepHeartbeating(ctx, intervalMs, { endpointName, status: 'Unknown', describeFailures });
+      continue;
+    }
+    ctx.heartbeat({ endpointName, status: d?.status ?? 'absent' });
+    if (done(d)) return;
+    await sleepHeartbeating(ctx, intervalMs, { endpointName, status: d?.status ?? 'absent' });
+    intervalMs = nextInterval(intervalMs, backoff);
+  }
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
+import type { EndpointStatus } from '../../activities/backends/types';
 import type { Notification } from '../../common/types/notification';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -63,6 +64,10 @@ export interface MockBehaviour {
   dataQualityError?: ApplicationFailure;
   /** Lifecycle: startRetraining fails with this. */
   retrainingError?: ApplicationFailure;
+  /** Step 10: endpoints that exist before the run, by name (absent: none exists). */
+  endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string }>;
+  /** Step 10: the wait ends with this (e.g. a DeploymentFailed after a rolled-back update). */
+  endpointWaitError?: Partial<Record<string, ApplicationFailure>>;
 }
 
 /** Records what the workflow asked for, so tests can assert on calls and their order. */
@@ -87,6 +92,7 @@ export interface MockCalls {
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
   const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
+  const endpoints = { ...behaviour.endpoints };
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
     async runPreprocessingJob(input) {
@@ -147,6 +153,31 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`deployEndpoint:${input.endpointName}`);
       calls.deployed.push(input);
       return { ...input, action: 'created' as const };
+    },
+    async describeEndpointState(input) {
+      calls.activities.push(`describeEndpointState:${input.endpointName}`);
+      const found = endpoints[input.endpointName];
+      return found ? { endpointName: input.endpointName, ...found } : null;
+    },
+    async deleteFailedEndpoint(input) {
+      calls.activities.push(`deleteFailedEndpoint:${input.endpointName}`);
+      delete endpoints[input.endpointName];
+    },
+    async createEndpoint(input) {
+      calls.activities.push(`createEndpoint:${input.endpointName}`);
+      calls.deployed.push(input);
+      endpoints[input.endpointName] = { endpointConfigName: input.endpointConfigName, status: 'Creating' };
+    },
+    async updateEndpoint(input) {
+      calls.activities.push(`updateEndpoint:${input.endpointName}`);
+      calls.deployed.push(input);
+      endpoints[input.endpointName] = { endpointConfigName: input.endpointConfigName, status: 'Updating' };
+    },
+    async waitForEndpoint(input) {
+      calls.activities.push(`waitForEndpoint:${input.endpointName}`);
+      const error = behaviour.endpointWaitError?.[input.endpointName];
+      if (error) throw error;
+      endpoints[input.endpointName] = { endpointConfigName: input.endpointConfigName, status: 'InService' };
     },
     async resolveScoringModels(input) {
       calls.activities.push('resolveScoringModels');

@@ -136,8 +136,10 @@ async function main(): Promise<void> {
       await save(handle, 'batchScoringPipeline', 'both-models-scored');
     });
 
-    // Since every activity call carries a summary for the UI's timeline (step and model named).
-    if (!(await recorded('trainingPipeline', 'summaries-both-accepted-deployed'))) await withWorker({}, async (taskQueue) => {
+    // Since every activity call carries a summary for the UI's timeline (step and model named) and
+    // step 10's choice is made in the workflow (patch endpoint-steps-in-workflow): one endpoint
+    // exists (updated), the other does not (created).
+    if (!(await recorded('trainingPipeline', 'summaries-both-accepted-deployed'))) await withWorker({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'old-xgb', status: 'InService' } } }, async (taskQueue) => {
       const input = trainingInput(taskQueue, { deployment: DEPLOYMENT });
       const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/${randomUUID()}`, args: [input] });
       await handle.result();

@@ -25,7 +25,7 @@ describe('activity summaries in recorded histories', () => {
     const { events } = JSON.parse(await fs.readFile(file, 'utf8')) as { events: HistoryEvent[] };
     const scheduled = events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
     assert.ok(scheduled.length >= 20, `${scheduled.length} activities`);
-    const perModel = new Set(['runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeModelQualityBaseline', 'createEndpointConfig', 'deployEndpoint', 'recordModelDecision', 'exportChampionConfig']);
+    const perModel = new Set(['runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'updateEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig']);
     for (const event of scheduled) {
       const activity = event.activityTaskScheduledEventAttributes!.activityType.name;
       const summary = summaryOf(event);
@@ -34,7 +34,10 @@ describe('activity summaries in recorded histories', () => {
       assert.match(summary, /^step \d+: /, `${activity}: '${summary}' names its step`);
       if (perModel.has(activity)) assert.match(summary, /xgboost|linear-learner/, `${activity}: '${summary}' names its model`);
     }
-    const deploys = scheduled.filter((e) => e.activityTaskScheduledEventAttributes!.activityType.name === 'deployEndpoint').map(summaryOf);
-    assert.deepEqual(deploys.sort(), ['step 10: create or update endpoint mlops-linear-learner', 'step 10: create or update endpoint mlops-xgboost']);
+    const step10 = scheduled.map(summaryOf).filter((s): s is string => s?.startsWith('step 10') === true).sort();
+    assert.deepEqual(step10.slice(0, 4), ['step 10: check endpoint mlops-linear-learner', 'step 10: check endpoint mlops-xgboost', 'step 10: create endpoint mlops-linear-learner', 'step 10: update endpoint mlops-xgboost in place (was old-xgb)']);
+    assert.match(step10[4]!, /^step 10: wait until mlops-linear-learner serves endpoint-config-linear-learner-/);
+    assert.match(step10[5]!, /^step 10: wait until mlops-xgboost serves endpoint-config-xgboost-/);
+    assert.equal(step10.length, 6);
   });
 });

@@ -1,4 +1,4 @@
-import type { ActivityInterfaceFor } from '@temporalio/workflow';
+import { patched, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PreprocessResult } from '../../activities/training/preprocess';
 import type { trainingRunLayout } from '../../common/artifacts';
@@ -11,6 +11,9 @@ import type { PipelineRun } from '../shared/pipeline-run';
 import { needsApproval, type ApprovalBoard } from './approval';
 import { evaluateCandidate, type CandidateEvaluation } from './evaluate-candidate';
 import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut, modelRejected } from './training.notifications';
+
+/** Runs started before step 10's choice was made in the workflow (one deployEndpoint activity) replay without it. */
+export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
 
 /** What every model branch of one run shares. */
 export interface BranchContext {
@@ -229,8 +232,41 @@ export class ModelBranch {
       modelName: version.modelName,
       deployment,
     });
-    this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, { endpointName: name, endpointConfigName });
-    return { endpointName: this.outcome.endpoint.endpointName, endpointConfigName };
+    const target = { endpointName: name, endpointConfigName };
+    if (!patched(ENDPOINT_STEPS_PATCH)) {
+      // Runs started before step 10 was spelled out here made the choice inside one activity.
+      this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, target);
+      return target;
+    }
+    this.outcome.endpoint = { ...target, action: await this.createOrUpdateEndpoint(target) };
+    return target;
+  }
+
+  /**
+   * Step 10, the check-endpoint choice of the state machine: create the endpoint when it does not
+   * exist (a Failed one is deleted first: SageMaker allows nothing else on it), else update it in
+   * place; then wait until it serves the new configuration.
+   */
+  private async createOrUpdateEndpoint(target: { endpointName: string; endpointConfigName: string }): Promise<'created' | 'updated' | 'unchanged'> {
+    const { ctx } = this;
+    const name = target.endpointName;
+    let current = await step(`step 10: check endpoint ${name}`, ctx.quick.describeEndpointState, { endpointName: name });
+    if (current?.status === 'Failed') {
+      await step(`step 10: delete the failed endpoint ${name}`, ctx.deploy.deleteFailedEndpoint, { endpointName: name });
+      current = null;
+    }
+    let action: 'created' | 'updated' | 'unchanged';
+    if (!current) {
+      await step(`step 10: create endpoint ${name}`, ctx.quick.createEndpoint, target);
+      action = 'created';
+    } else if (current.endpointConfigName === target.endpointConfigName) {
+      action = 'unchanged';
+    } else {
+      await step(`step 10: update endpoint ${name} in place (was ${current.endpointConfigName})`, ctx.quick.updateEndpoint, target);
+      action = 'updated';
+    }
+    await step(`step 10: wait until ${name} serves ${target.endpointConfigName}`, ctx.deploy.waitForEndpoint, target);
+    return action;
   }
 
   /** Step 11: the model is accepted, recorded on its version and exported as the family's champion. */

@@ -170,7 +170,9 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
         }
         const order = calls.activities.filter((a) => a.includes('xgboost'));
         assert.ok(order.indexOf('computeModelQualityBaseline:xgboost') < order.indexOf('createEndpointConfig:xgboost'));
-        assert.ok(order.indexOf('deployEndpoint:mlops-xgboost') < order.indexOf('exportChampionConfig:xgboost'));
+        assert.ok(order.indexOf('computeModelQualityBaseline:xgboost') < order.indexOf('createEndpointConfig:xgboost'));
+        const steps = calls.activities.filter((a) => a.endsWith('mlops-xgboost') || a === 'exportChampionConfig:xgboost');
+        assert.deepEqual(steps, ['describeEndpointState:mlops-xgboost', 'createEndpoint:mlops-xgboost', 'waitForEndpoint:mlops-xgboost', 'exportChampionConfig:xgboost']);
       },
     );
   });

@@ -56,3 +56,48 @@ describe('deployEndpoint (activity)', () => {
     );
   });
 });
+
+describe('step 10 activities the workflow chooses between', () => {
+  const env = () => quietActivityEnvironment();
+
+  it('when create or update is retried after it took effect, then nothing is sent twice', async () => {
+    const h = scriptedHosting(undefined);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    h.setScript([h.describe('ep', 'cfg-2', 'Creating')]);
+    await runInActivity(env(), () => acts.createEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' }));
+    h.setScript([h.describe('ep', 'cfg-3', 'Updating')]);
+    await runInActivity(env(), () => acts.updateEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-3' }));
+    assert.deepEqual(h.calls, [], 'the endpoint already moves to that configuration');
+  });
+
+  it('when the endpoint to create exists on another configuration, or the one to update is gone, then it fails permanently', async () => {
+    const h = scriptedHosting(undefined);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    h.setScript([h.describe('ep', 'cfg-1', 'InService')]);
+    await assert.rejects(runInActivity(env(), () => acts.createEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' })), (err: unknown) => err instanceof ApplicationFailure && err.type === 'Conflict' && err.nonRetryable);
+    h.setScript([undefined]);
+    await assert.rejects(runInActivity(env(), () => acts.updateEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' })), (err: unknown) => err instanceof ApplicationFailure && err.type === 'NotFound' && err.nonRetryable);
+  });
+
+  it('when an update fails and the endpoint is back InService on the old configuration with a reason, then the wait fails permanently with DeploymentFailed carrying the reason', async () => {
+    const h = scriptedHosting(undefined);
+    h.setScript([h.describe('ep', 'cfg-2', 'Updating'), h.describe('ep', 'cfg-2', 'Updating'), { ...h.describe('ep', 'cfg-1', 'InService'), failureReason: 'ResourceLimitExceeded: ml.m5.large' }]);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    await assert.rejects(
+      runInActivity(env(), () => acts.waitForEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' })),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'DeploymentFailed' && err.nonRetryable && /rolled back to cfg-1: ResourceLimitExceeded/.test(err.message),
+    );
+  });
+
+  it('when the wait sees the new configuration InService, then it ends; a Failed endpoint is deleted only when Failed', async () => {
+    const h = scriptedHosting(undefined);
+    h.setScript([h.describe('ep', 'cfg-2', 'Creating'), h.describe('ep', 'cfg-2', 'InService')]);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    await runInActivity(env(), () => acts.waitForEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' }));
+    h.setScript([h.describe('ep', 'cfg-2', 'InService')]);
+    await assert.rejects(runInActivity(env(), () => acts.deleteFailedEndpoint({ endpointName: 'ep' })), (err: unknown) => err instanceof ApplicationFailure && err.type === 'Conflict');
+    h.setScript([h.describe('ep', 'cfg-2', 'Failed'), h.describe('ep', 'cfg-2', 'Deleting'), undefined]);
+    await runInActivity(env(), () => acts.deleteFailedEndpoint({ endpointName: 'ep' }));
+    assert.deepEqual(h.calls, ['delete ep']);
+  });
+});
