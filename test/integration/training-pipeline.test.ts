@@ -112,9 +112,13 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(memo.config?.models?.length, 2);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const activityTypes = new Set(history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])));
-    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'deployEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
+    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
       assert.ok(activityTypes.has(name), `activity ${name} is in the history`);
     }
+    // Every activity carries its summary for the UI's timeline ("step 2: train xgboost").
+    const summaries = history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString('utf8') : ''] : [])) ?? [];
+    assert.ok(summaries.length > 0 && summaries.every((s) => s.length > 2), `every activity has a summary: ${summaries.join(' | ')}`);
+    assert.ok(summaries.includes('"step 2: train xgboost"') && summaries.includes('"step 2: train linear-learner"'), summaries.join(' | '));
   });
 
   it('when the same data version is submitted again, then no second run starts', async () => {
