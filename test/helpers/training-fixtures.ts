@@ -64,8 +64,14 @@ export interface MockBehaviour {
   dataQualityError?: ApplicationFailure;
   /** Lifecycle: startRetraining fails with this. */
   retrainingError?: ApplicationFailure;
+  /** Runs inside the training job of a family before it returns (block it, or sleep through time). */
+  duringTraining?: (family: ModelFamily) => Promise<void>;
+  /** Runs inside a monitor job before it returns: 'data' (each source) or 'model'. */
+  duringMonitor?: (kind: 'data' | 'model') => Promise<void>;
   /** Step 10: endpoints that exist before the run, by name (absent: none exists). */
   endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string }>;
+  /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
+  duringEndpointWait?: (endpointName: string) => Promise<void>;
   /** Step 10: the wait ends with this (e.g. a DeploymentFailed after a rolled-back update). */
   endpointWaitError?: Partial<Record<string, ApplicationFailure>>;
 }
@@ -111,6 +117,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.trained.push(input.family);
       const error = behaviour.trainingError?.[input.family];
       if (error) throw error;
+      await behaviour.duringTraining?.(input.family);
       return { artifactUri: `${input.outputPath}/${input.jobName}/output/model.tar.gz`, job: job(input.jobName) };
     },
     async readTrainingMetrics(input) {
@@ -175,6 +182,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async waitForEndpoint(input) {
       calls.activities.push(`waitForEndpoint:${input.endpointName}`);
+      await behaviour.duringEndpointWait?.(input.endpointName);
       const error = behaviour.endpointWaitError?.[input.endpointName];
       if (error) throw error;
       endpoints[input.endpointName] = { endpointConfigName: input.endpointConfigName, status: 'InService' };
@@ -215,12 +223,14 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`runDataQualityMonitor:${input.source.format}`);
       calls.monitorJobs.push(input.jobName);
       if (behaviour.dataQualityError) throw behaviour.dataQualityError;
+      await behaviour.duringMonitor?.('data');
       return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.dataViolations ?? [] };
     },
     async runModelQualityMonitor(input) {
       calls.activities.push('runModelQualityMonitor');
       calls.monitorJobs.push(input.jobName);
       calls.modelQualityInputs.push({ capturePrefix: input.capturePrefix, groundTruthPrefix: input.groundTruthPrefix });
+      await behaviour.duringMonitor?.('model');
       return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.modelViolations ?? [] };
     },
     async writeDriftRecords(input) {

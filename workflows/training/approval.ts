@@ -25,6 +25,8 @@ export type ApprovalOutcome =
 export class ApprovalBoard {
   private readonly pending = new Map<ModelFamily, PendingApproval>();
   private readonly decisions = new Map<ModelFamily, Decision>();
+  /** Approvals that nobody decided before their deadline: a late decision is told so. */
+  private readonly timedOut = new Map<ModelFamily, { version: number; deadline: string; onTimeout: ApprovalConfig['onTimeout'] }>();
 
   register(): void {
     setHandler(pendingApprovalsQuery, () => [...this.pending.values()]);
@@ -42,6 +44,8 @@ export class ApprovalBoard {
       if (pending) return pending;
       const earlier = this.decisions.get(input.family);
       if (earlier) throw new Error(`${input.family} version ${earlier.version} was already ${earlier.outcome} by ${earlier.by}`);
+      const expired = this.timedOut.get(input.family);
+      if (expired) throw new Error(`${input.family} version ${expired.version}: the approval timed out at ${expired.deadline}; the policy default applied (${expired.onTimeout})`);
       throw new Error(`no approval is pending for ${input.family} in this run`);
     }
     const all = [...this.pending.values()];
@@ -94,6 +98,7 @@ export class ApprovalBoard {
       const d = this.decisions.get(request.family)!;
       return { kind: 'decided', approved: d.outcome === 'approved', by: d.by, reason: d.reason };
     }
+    this.timedOut.set(request.family, { version: request.version, deadline: this.pending.get(request.family)!.deadline, onTimeout: config.onTimeout });
     this.close(request.family);
     return {
       kind: 'timed-out',

@@ -75,7 +75,18 @@ describe('monitoringPipeline workflow (mocked activities)', function () {
 
   it('when ground truth arrived, then model drift is checked in parallel with data drift, and its violations count', async () => {
     const rmse = { checkType: 'GreaterThanThreshold', metric: 'rmse', description: "Metric rmse with 4100 +/- 50 was GreaterThanThreshold '2400'", currentValue: 4100, baselineValue: 2400 };
-    const { result, calls } = await run({ consolidated: { groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/' }, modelViolations: [rmse] });
+    // Each monitor job waits until the other one has started: run one after the other, they would never meet.
+    const started = new Set<string>();
+    let meet!: () => void;
+    const bothStarted = new Promise<void>((r) => (meet = r));
+    const duringMonitor = async (kind: 'data' | 'model') => {
+      started.add(kind);
+      if (started.size === 2) meet();
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the ${kind} monitor ran alone: the checks are not concurrent`)), 15_000).unref());
+      await Promise.race([bothStarted, timeout]);
+    };
+    const { result, calls } = await run({ consolidated: { groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/' }, modelViolations: [rmse], duringMonitor });
+    assert.deepEqual([...started].sort(), ['data', 'model'], 'data and model drift ran at the same time');
     assert.ok(calls.activities.includes('runModelQualityMonitor'));
     assert.equal(result?.modelQuality?.violations, 1);
     assert.deepEqual(calls.raisedAlerts[0]?.kinds, ['model']);

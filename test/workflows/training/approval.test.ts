@@ -62,8 +62,9 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
       assert.deepEqual(await pendingFamilies(handle, 2), ['linear-learner', 'xgboost']);
       const described = await handle.describe();
       assert.deepEqual([...(described.typedSearchAttributes.get(PENDING_APPROVALS) ?? [])].sort(), ['linear-learner', 'xgboost']);
+      const pendingXgb = (await handle.query(pendingApprovalsQuery)).find((p) => p.family === 'xgboost')!;
       const result = await handle.executeUpdate(decideApprovalUpdate, { args: [{ family: 'xgboost', approve: true, by: 'alice', reason: 'metrics look right' }] });
-      assert.deepEqual(result, { family: 'xgboost', version: 1, outcome: 'approved', by: 'alice' });
+      assert.deepEqual(result, { family: 'xgboost', version: pendingXgb.version, outcome: 'approved', by: 'alice' }, 'the decision applies to the version that waited');
       await handle.executeUpdate(decideApprovalUpdate, { args: [{ approve: true, by: 'bob', reason: 'fine' }] });
       const run = await handle.result();
       const xgb = run.models.find((m) => m.family === 'xgboost')!;
@@ -118,6 +119,43 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
         assert.ok(kinds.includes('approval.timed-out'));
       });
     }
+  });
+
+  it('when the deadline comes, then the approval waits exactly until it (not a minute less), and a decision sent after it is refused with the deadline named', async () => {
+    // The run stays open after the timeout (its endpoint is still being deployed) for the late decision.
+    let release!: () => void;
+    const deploying = new Promise<void>((r) => (release = r));
+    let reachedDeploy = false;
+    const duringEndpointWait = () => ((reachedDeploy = true), deploying);
+    const configure = (i: TrainingInput) => {
+      i.config.models = i.config.models.slice(0, 1);
+      i.config.approval = { ...MANUAL, onTimeout: 'approve' };
+      i.config.deployment = DEPLOYMENT;
+    };
+    await withRun({ duringEndpointWait }, configure, async (handle, calls) => {
+      await pendingFamilies(handle, 1);
+      const [xgb] = await handle.query(pendingApprovalsQuery);
+      assert.equal(Date.parse(xgb!.remindAt) - Date.parse(xgb!.requestedAt), 4 * 3_600_000, 'the reminder is due 4 hours after the request');
+      const waitMs = Date.parse(xgb!.deadline) - Date.parse(xgb!.requestedAt);
+      assert.equal(waitMs, 3 * 24 * 3_600_000, 'the deadline is 3 days after the request');
+      await env.sleep(waitMs - 60_000);
+      assert.equal((await handle.query(pendingApprovalsQuery)).length, 1, 'a minute before the deadline it still waits');
+      assert.ok(!calls.notifications.some((n) => n.kind === 'approval.timed-out'));
+      // Exactly to the deadline: the test server stops skipping time while the deployment activity
+      // runs, so sleeping further would wait in real time.
+      await env.sleep(60_000);
+      for (let i = 0; i < 400 && !reachedDeploy; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(reachedDeploy, 'after the deadline the policy default (approve) applied and the model is being deployed');
+      assert.deepEqual(await handle.query(pendingApprovalsQuery), []);
+      await assert.rejects(handle.executeUpdate(decideApprovalUpdate, { args: [{ family: 'xgboost', approve: false, by: 'hank', reason: 'too late to object?' }] }), (err: unknown) => {
+        assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
+        assert.equal(err.cause?.message, `xgboost version ${xgb!.version}: the approval timed out at ${xgb!.deadline}; the policy default applied (approve)`);
+        return true;
+      });
+      release();
+      const run = await handle.result();
+      assert.deepEqual([run.models[0]!.approval?.outcome, run.models[0]!.decision.outcome], ['timed-out', 'accepted']);
+    });
   });
 
   it('when a decision is incomplete or does not apply, then the update is rejected with a clear message and nothing changes', async () => {

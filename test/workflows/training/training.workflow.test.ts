@@ -139,17 +139,29 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.deepEqual(calls.activities, []);
   });
 
-  it('when the run is queried, then it reports its stage per model', async () => {
+  it('when the run is queried while one model still trains, then it reports each model at its own stage', async () => {
     const taskQueue = `training-${randomUUID()}`;
-    const { activities } = mockActivities({});
+    let release!: () => void;
+    const xgboostTrains = new Promise<void>((r) => (release = r));
+    const { activities, calls } = mockActivities({ duringTraining: (family) => (family === 'xgboost' ? xgboostTrains : Promise.resolve()) });
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [trainingInput(taskQueue)] });
-      await handle.result();
-      const progress = await handle.query(trainingProgressQuery);
-      assert.equal(progress.stage, 'completed');
-      assert.deepEqual(progress.models, { xgboost: 'accepted', 'linear-learner': 'accepted' });
+      const deadline = Date.now() + 30_000;
+      let progress = await handle.query(trainingProgressQuery);
+      while (progress.models['linear-learner'] !== 'accepted' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        progress = await handle.query(trainingProgressQuery);
+      }
+      assert.deepEqual(progress.models, { xgboost: 'training', 'linear-learner': 'accepted' }, 'linear-learner went through every step while xgboost trains');
+      assert.equal(progress.stage, 'training');
       assert.match(progress.featureSchemaUri ?? '', /feature-schema\.json$/);
+      assert.deepEqual(calls.exported, ['linear-learner']);
+      release();
+      await handle.result();
+      const done = await handle.query(trainingProgressQuery);
+      assert.equal(done.stage, 'completed');
+      assert.deepEqual(done.models, { xgboost: 'accepted', 'linear-learner': 'accepted' });
     });
   });
 });
