@@ -345,6 +345,34 @@ def test_sigterm_finishes_in_flight_request_and_exits_0(models: dict[str, Path],
     assert (tmp_path / "stderr").read_text() == ""
 
 
+def test_host_started_server_drains_and_exits_0_without_a_fatal_error(models: dict[str, Path], rows: list[str],
+                                                                      tmp_path: Path) -> None:
+    """As the local endpoint host runs it (stdin a pipe it keeps open, MLOPS_EXIT_ON_STDIN_EOF=1): after
+    requests, SIGTERM ends the process with 0 and a clean stderr, not an abort at interpreter shutdown."""
+    stderr = tmp_path / "stderr"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([PYTHON, "-m", "mlops_algorithms.serve", "serve"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, text=True, cwd=str(REPO),
+                                env=_env(SAGEMAKER_BIND_TO_PORT="0", SAGEMAKER_MODEL_DIR=str(models["xgboost"] / "model"),
+                                         MLOPS_EXIT_ON_STDIN_EOF="1"))
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), (line, stderr.read_text())
+        server = Server(proc, int(line.rsplit(":", 1)[1]), stderr)
+        conn = server.conn()
+        for row in rows[:20]:
+            assert server.invoke(row.encode(), conn=conn)[0] == 200
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+        assert "Fatal Python error" not in stderr.read_text()
+        assert (code, stderr.read_text()) == (0, "")
+    finally:
+        proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _run_all(cases: list[tuple[list[str], dict[str, str]]]) -> list[tuple[int, str, str]]:
     """Run several ``serve`` start-ups side by side (they fail fast); (exit code, stdout, stderr) each."""
     procs = [subprocess.Popen([PYTHON, "-m", "mlops_algorithms.serve", *args],

@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import sys
 import traceback
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ DEFAULT_MAX_PAYLOAD_MB = 6
 MIB = 1024 * 1024
 KEEP_ALIVE_SECONDS = 75  # longer than typical client idle timeouts (Node's agent: 4-5 s), so the client closes first
 GRACEFUL_SHUTDOWN_SECONDS = 25  # SageMaker sends SIGKILL 30 s after SIGTERM
+STDIN_FD = 0
 
 
 @dataclass(frozen=True)
@@ -122,23 +124,17 @@ class _StopRequest:
         cls.requested = True
 
 
-def _exit_when_stdin_closes() -> None:
-    """With ``MLOPS_EXIT_ON_STDIN_EOF=1`` (set by the local endpoint host, which keeps a pipe to our
-    stdin), shut down gracefully when that pipe closes: if the host dies, even by SIGKILL, its
-    model servers follow instead of lingering as orphans."""
+def _watches_stdin() -> bool:
+    """``MLOPS_EXIT_ON_STDIN_EOF=1`` (set by the local endpoint host, which keeps a pipe to our stdin):
+    shut down gracefully when that pipe closes, so if the host dies, even by SIGKILL, its model
+    servers follow instead of lingering as orphans.  Only a pipe or socket can be watched."""
     if os.environ.get("MLOPS_EXIT_ON_STDIN_EOF") != "1":
-        return
-    import threading
-
-    def watch() -> None:
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        except (OSError, ValueError):
-            pass
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="stdin-eof-watch", daemon=True).start()
+        return False
+    try:
+        mode = os.fstat(STDIN_FD).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _fail(exc: BaseException) -> int:
@@ -154,7 +150,6 @@ def serve(argv: list[str]) -> int:
     # with Python's defaults that would kill the process (-15) or raise KeyboardInterrupt instead of exit 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _StopRequest.handler)
-    _exit_when_stdin_closes()
     try:
         if argv != ["serve"]:
             raise ClientError(f"expected the argument 'serve' (as in 'docker run <image> serve'), got {argv!r}")
@@ -179,7 +174,7 @@ def serve(argv: list[str]) -> int:
         sock.close()
         return 0
     port = sock.getsockname()[1]
-    server = _server_class()(config, port)
+    server = _server_class()(config, port, watch_stdin=_watches_stdin())
     gc.collect()
     gc.freeze()  # the model and modules are long-lived: keep them out of every future collection
     server.run(sockets=[sock])
@@ -188,21 +183,50 @@ def serve(argv: list[str]) -> int:
 
 
 def _server_class():  # type: ignore[no-untyped-def]
+    import asyncio
+
     import uvicorn
 
     class ReadyServer(uvicorn.Server):
         """uvicorn.Server that prints the ready line once the socket listens."""
 
-        def __init__(self, config: uvicorn.Config, port: int) -> None:
+        def __init__(self, config: uvicorn.Config, port: int, watch_stdin: bool) -> None:
             super().__init__(config)
             self.port = port
+            self.watch_stdin = watch_stdin
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if _StopRequest.requested:
                 self.should_exit = True
             if self.started and not self.should_exit:
+                if self.watch_stdin:
+                    self._watch_stdin()
                 print(f"listening on http://{HOST}:{self.port}", flush=True)
+
+        def _watch_stdin(self) -> None:
+            # On the event loop with raw reads of fd 0, not a thread on sys.stdin: a daemon thread
+            # blocked inside sys.stdin.buffer.read() holds the buffer's lock, and the interpreter
+            # aborts at exit ("Fatal Python error: _enter_buffered_busy") when it cannot take it.
+            loop = asyncio.get_running_loop()
+
+            def readable() -> None:
+                try:
+                    more = bool(os.read(STDIN_FD, 4096))
+                except BlockingIOError:
+                    return
+                except OSError:
+                    more = False
+                if not more:
+                    loop.remove_reader(STDIN_FD)
+                    self.should_exit = True  # the same graceful path as SIGTERM
+
+            loop.add_reader(STDIN_FD, readable)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.watch_stdin:
+                asyncio.get_running_loop().remove_reader(STDIN_FD)
+            await super().shutdown(sockets=sockets)
 
     return ReadyServer
 
