@@ -6,11 +6,14 @@ files in ``$SAGEMAKER_BASE_DIR/model`` (default ``/opt/ml/model``); HTTP on port
 ``SAGEMAKER_MODEL_DIR`` overrides the model directory (it may hold only ``model.tar.gz``), the
 server binds to 127.0.0.1 only, port 0 picks a free port, and once the socket listens one line
 ``listening on http://127.0.0.1:<port>`` is printed to stdout.  The model is loaded before the
-socket is bound, so the first ``/ping`` that connects is answered 200.
+socket is bound, so the first ``/ping`` that connects is answered 200.  ``MLOPS_EXIT_ON_STDIN_EOF=1``
+shuts down gracefully when stdin (the host's pipe) closes; ``MLOPS_SERVE_TRACE=1`` logs the start
+of each invocation and of shutdown on stderr.
 
-Exit codes: 0 after a graceful shutdown (SIGTERM or SIGINT: in-flight requests finish, idle
-keep-alive connections are closed), 2 with ``ClientError: ...`` on stderr for a bad argument,
-setting or model, 1 with ``AlgorithmError: ...`` otherwise (e.g. the port is taken).
+Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT or EOF of the watched stdin: in-flight
+requests finish, idle keep-alive connections are closed), 2 with ``ClientError: ...`` on stderr
+for a bad argument, setting or model, 1 with ``AlgorithmError: ...`` otherwise (e.g. the port is
+taken).
 """
 
 from __future__ import annotations
@@ -137,6 +140,13 @@ def _watches_stdin() -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+def tracing() -> bool:
+    """``MLOPS_SERVE_TRACE=1``: one stderr line when an invocation starts and when shutdown begins
+    (with the number of requests still in flight), so a test or an operator can tell that a
+    request was in flight at SIGTERM without guessing from time."""
+    return os.environ.get("MLOPS_SERVE_TRACE") == "1"
+
+
 def _fail(exc: BaseException) -> int:
     if not isinstance(exc, ClientError):
         traceback.print_exc(file=sys.stderr)
@@ -160,7 +170,7 @@ def serve(argv: list[str]) -> int:
 
         from .app import build_app
 
-        app = build_app(model, default_accept=settings.default_accept, max_payload=settings.max_payload)
+        app = build_app(model, default_accept=settings.default_accept, max_payload=settings.max_payload, trace=tracing())
         config = uvicorn.Config(
             app, host=HOST, port=settings.port, loop="uvloop", http="httptools", ws="none", lifespan="off",
             interface="asgi3", workers=1, access_log=False, log_level="warning", proxy_headers=False,
@@ -226,6 +236,8 @@ def _server_class():  # type: ignore[no-untyped-def]
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             if self.watch_stdin:
                 asyncio.get_running_loop().remove_reader(STDIN_FD)
+            if tracing():
+                print(f"shutting down: {len(self.server_state.tasks)} request(s) in flight", file=sys.stderr, flush=True)
             await super().shutdown(sockets=sockets)
 
     return ReadyServer
