@@ -5,11 +5,11 @@ hyperparameters) into a temp dir, then for each size (default 100,000 and 1,000,
 
 1. writes a raw scoring CSV like the dataset (header, ``rownames`` = random ids, rows sampled
    from ``data/kbb-2005-gm-used-cars.csv``) and times ``python -m mlops_algorithms.preprocess
-   --mode scoring`` on it; its output (``id,17 features``, no header) is the scoring input;
+   --mode scoring`` on it; its output (``17 features,id``, no header) is the scoring input;
 2. (a) *bare pandas*: a subprocess doing ``read_csv -> load_predictor(...).predict -> to_csv`` of
    ``id,prediction`` for the same rows;
-3. (b) ``python -m mlops_algorithms.transform`` as a subprocess with ``InputFilter $[1:]``,
-   ``JoinSource Input``, ``OutputFilter $[0,-1]``;
+3. (b) ``python -m mlops_algorithms.transform`` as a subprocess with the batch-scoring workflow's
+   filters (``InputFilter $[0:16]``, ``JoinSource Input``, ``OutputFilter $[17:]``);
 
 checks that (a) and (b) wrote the same ids and float32 predictions, and reports wall time, rows/s,
 the ratio b/a and each child's peak RSS (``os.wait4`` in a small spawner process, see ``Spawner``).  Every measurement is repeated
@@ -46,8 +46,8 @@ from mlops_algorithms.predict import load_predictor
 model_dir, src, dst, nthread = sys.argv[1:5]
 predictor = load_predictor(model_dir, nthread=int(nthread))
 frame = pd.read_csv(src, header=None)
-pred = predictor.predict(frame.iloc[:, 1:].to_numpy())
-pd.DataFrame({"id": frame[0], "prediction": pred}).to_csv(dst, header=False, index=False)
+pred = predictor.predict(frame.iloc[:, :-1].to_numpy())
+pd.DataFrame({"id": frame.iloc[:, -1], "prediction": pred}).to_csv(dst, header=False, index=False)
 """
 
 
@@ -183,7 +183,7 @@ def bench_size(rows: int, work: Path, model_dir: Path, schema: Path, nthread: in
                                           str(nthread)], _env()))
         env = _env(SAGEMAKER_BASE_DIR=str(d / "base"), model_dir=str(model_dir), input_dir=str(scoring_dir),
                    output_dir=str(d / f"out-{k}"), content_type="text/csv", accept="text/csv",
-                   input_filter="$[1:]", join_source="Input", output_filter="$[0,-1]", nthread=str(nthread))
+                   input_filter="$[0:16]", join_source="Input", output_filter="$[17:]", nthread=str(nthread))
         results["transform"].append(run_child([sys.executable, "-m", "mlops_algorithms.transform"], env))
         if with_capture:
             cap = dict(env, output_dir=str(d / f"outc-{k}"), capture_dir=str(d / f"cap-{k}"),
