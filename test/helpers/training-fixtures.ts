@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { Notification } from '../../activities/backends/types';
+import type { PreprocessInput } from '../../activities/training/preprocess';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ScoringModel } from '../../common/types/scoring';
@@ -75,17 +76,19 @@ export interface MockCalls {
   modelQualityInputs: { capturePrefix: string; groundTruthPrefix: string }[];
   transforms: { family: ModelFamily; inputPrefix: string; outputPath: string; inputFilter: string; joinSource: string; outputFilter: string }[];
   scoringPreprocess: { featureSchemaUri: string; idColumns?: string[] }[];
+  preprocessInputs: PreprocessInput[];
   retrainings: StartRetrainingInput[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
     async runPreprocessingJob(input) {
       calls.activities.push('runPreprocessingJob');
+      calls.preprocessInputs.push(input);
       if (behaviour.preprocessError) throw behaviour.preprocessError;
       return {
         trainUri: `${input.outputPrefix}/train/`,

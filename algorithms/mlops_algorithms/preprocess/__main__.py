@@ -14,6 +14,7 @@ from pathlib import Path
 from ..contract import ClientError, line_buffered_stdout, run_processing_job
 from ..fastcsv import DEFAULT_CHUNK_ROWS
 from .job import PreprocessOptions, run
+from .sanity import DEFAULT_MAX_DUPLICATE_SHARE, DEFAULT_MIN_ROWS_PER_SPLIT, DataChecks
 from .scoring import ScoringOptions, run_scoring
 
 
@@ -33,6 +34,11 @@ def _parser() -> _Parser:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument("--min-rows-per-split", type=int, default=None,
+                        help=f"training mode: fewest rows a split may get (default {DEFAULT_MIN_ROWS_PER_SPLIT})")
+    parser.add_argument("--max-duplicate-share", type=float, default=None,
+                        help="training mode: largest share of rows that may repeat an earlier row "
+                             f"(default {DEFAULT_MAX_DUPLICATE_SHARE})")
     parser.add_argument("--feature-schema", type=Path, default=None, help="scoring mode: the training feature-schema.json")
     parser.add_argument("--id-columns", default=None, metavar="A,B",
                         help="scoring mode: the columns passed around the model to the output, in this order "
@@ -54,8 +60,10 @@ def parse_any(argv: list[str]) -> "PreprocessOptions | ScoringOptions":
     if ns.mode == "scoring":
         if ns.feature_schema is None:
             raise ClientError("invalid arguments: --mode scoring requires --feature-schema")
-        if ns.dataset_spec is not None:
-            raise ClientError("invalid arguments: --dataset-spec is a training-mode option (scoring uses --feature-schema)")
+        for flag, value in (("--dataset-spec", ns.dataset_spec), ("--min-rows-per-split", ns.min_rows_per_split),
+                            ("--max-duplicate-share", ns.max_duplicate_share)):
+            if value is not None:
+                raise ClientError(f"invalid arguments: {flag} is a training-mode option (scoring uses --feature-schema)")
         if ns.chunk_rows is not None and ns.chunk_rows < 1:
             raise ClientError("invalid arguments: --chunk-rows must be >= 1")
         return ScoringOptions(ns.input_dir, ns.output_dir, ns.feature_schema, _id_columns(ns.id_columns),
@@ -64,8 +72,12 @@ def parse_any(argv: list[str]) -> "PreprocessOptions | ScoringOptions":
                         ("--chunk-rows", ns.chunk_rows)):
         if value is not None:
             raise ClientError(f"invalid arguments: {flag} is only used with --mode scoring")
+    checks = DataChecks(
+        DEFAULT_MIN_ROWS_PER_SPLIT if ns.min_rows_per_split is None else ns.min_rows_per_split,
+        DEFAULT_MAX_DUPLICATE_SHARE if ns.max_duplicate_share is None else ns.max_duplicate_share,
+    )
     return PreprocessOptions(ns.input_dir, ns.output_dir, ns.dataset_spec, ns.seed,
-                             ns.validation_fraction, ns.test_fraction)
+                             ns.validation_fraction, ns.test_fraction, checks)
 
 
 def _id_columns(text: str | None) -> tuple[str, ...] | None:
