@@ -166,17 +166,10 @@ def serve(argv: list[str]) -> int:
         settings = Settings.from_env()
         model = load_model(settings.model_dir)
 
-        import uvicorn
-
         from .app import build_app
 
         app = build_app(model, default_accept=settings.default_accept, max_payload=settings.max_payload, trace=tracing())
-        config = uvicorn.Config(
-            app, host=HOST, port=settings.port, loop="uvloop", http="httptools", ws="none", lifespan="off",
-            interface="asgi3", workers=1, access_log=False, log_level="warning", proxy_headers=False,
-            server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        config = uvicorn_config(app, settings.port)
         sock = bind(settings.port)
     except Exception as exc:  # noqa: BLE001 - every start-up failure becomes ClientError/AlgorithmError
         return _fail(exc)
@@ -190,6 +183,18 @@ def serve(argv: list[str]) -> int:
     server.run(sockets=[sock])
     sys.stdout.flush()
     return 0
+
+
+def uvicorn_config(app, port: int):  # type: ignore[no-untyped-def]
+    """The HTTP stack of the model server (also the baseline of bench/model-server.bench.py)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=HOST, port=port, loop="uvloop", http="httptools", ws="none", lifespan="off",
+        interface="asgi3", workers=1, access_log=False, log_level="warning", proxy_headers=False,
+        server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 def _server_class():  # type: ignore[no-untyped-def]
