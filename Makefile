@@ -88,10 +88,10 @@ clean: ## remove the local data dir (stop the stack first)
 bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
 	npx tsx bench/gateway.bench.ts
 
-bench-scoring: setup ## batch transform of 1M rows with input filter + join + output filter vs bare pandas; memory at 100k vs 1M
+bench-scoring: setup ## batch transform of 1M rows with input filter + join + output filter vs bare pandas; memory growth at 100k vs 1M; exit 1 on a missed target
 	$(PY) bench/scoring.bench.py
 
-bench-model-server: setup ## one model-server process: single-record requests/s and latency
+bench-model-server: setup ## model servers vs their own HTTP stack: single-record requests/s, p50, CPU per request; exit 1 on a missed target
 	$(PY) bench/model-server.bench.py
 
 bench-monitoring: setup ## monitoring pipeline over 1M captured records (data drift), and a 10k incremental run with 1M consolidated vs 10k alone

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { featureSchemaSchema } from '../../common/schemas/feature-schema';
 import { readChampion } from '../registry/champion-store';
-import { ErrorType } from '../../common/errors';
+import { ErrorType, invalidInput } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
@@ -21,10 +21,19 @@ export interface ScoringPreprocessInput {
   jobName: string;
   dataUri: string;
   featureSchemaUri: string;
-  /** Receives `features/<input file>`: id column(s) first, then the features, no header. */
+  /** Receives `features/<input file>`: the features, then the pass-through column(s), no header. */
   outputPrefix: string;
+  /** The columns passed around the model (ScoringConfig.idColumns); absent: every non-feature column but the label. */
+  idColumns?: string[];
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
+}
+
+export interface ScoringPreprocessResult {
+  featuresPrefix: string;
+  /** Fields of each pre-processed record that reach the model (the first ones); the rest pass around it. */
+  featureCount: number;
+  job: JobSummary;
 }
 
 export interface BatchTransformInput {
@@ -141,8 +150,11 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
     },
 
     /** Step 1: the scoring file through the training run's feature code and schema. */
-    async runScoringPreprocessingJob(input: ScoringPreprocessInput): Promise<{ featuresPrefix: string; job: JobSummary }> {
+    async runScoringPreprocessingJob(input: ScoringPreprocessInput): Promise<ScoringPreprocessResult> {
       const featuresPrefix = joinUri(input.outputPrefix, 'features') + '/';
+      // The list travels as one comma-separated argument: an empty name or one with a comma could not.
+      const unusable = input.idColumns?.find((c) => c.trim() === '' || c.includes(','));
+      if (unusable !== undefined) throw invalidInput(`idColumns: '${unusable}' is not a usable column name (empty, or contains a comma)`);
       const { summary } = await runJobToCompletion(backend.jobs, {
         kind: 'processing',
         jobName: input.jobName,
@@ -157,6 +169,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
               '--input-dir', '/opt/ml/processing/input/raw',
               '--output-dir', '/opt/ml/processing/output/features',
               '--feature-schema', '/opt/ml/processing/input/schema/feature-schema.json',
+              ...(input.idColumns ? ['--id-columns', input.idColumns.join(',')] : []),
             ],
             environment: {},
             inputs: [
@@ -168,7 +181,9 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
       });
-      return { featuresPrefix, job: summary };
+      // The job validated every record against this schema: its feature count is the records' model part.
+      const schema = featureSchemaSchema.parse(JSON.parse((await backend.objectStore.get(input.featureSchemaUri)).toString('utf8')));
+      return { featuresPrefix, featureCount: schema.features.length, job: summary };
     },
 
     /** Step 2-3: a batch transform with DataProcessing; the scored payload is captured for monitoring. */

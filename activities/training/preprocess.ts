@@ -1,6 +1,6 @@
 import { ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
-import type { SplitConfig } from '../../common/types/training';
+import type { DataChecksConfig, SplitConfig } from '../../common/types/training';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
@@ -11,6 +11,8 @@ export interface PreprocessInput {
   /** Prefix that receives `train/`, `validation/`, `test/` and `schema/`. */
   outputPrefix: string;
   split: SplitConfig;
+  /** The sanity gates' limits; absent ones keep the job's defaults. */
+  dataChecks?: DataChecksConfig;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
 }
@@ -57,6 +59,8 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
               '--seed', String(input.split.seed),
               '--validation-fraction', String(input.split.validationFraction),
               '--test-fraction', String(input.split.testFraction),
+              ...(input.dataChecks?.minRowsPerSplit !== undefined ? ['--min-rows-per-split', String(input.dataChecks.minRowsPerSplit)] : []),
+              ...(input.dataChecks?.maxDuplicateShare !== undefined ? ['--max-duplicate-share', String(input.dataChecks.maxDuplicateShare)] : []),
             ],
             environment: {},
             inputs: [{ name: 'raw', s3Uri: input.dataUri, localPath: '/opt/ml/processing/input/raw' }],

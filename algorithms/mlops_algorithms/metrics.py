@@ -9,11 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+R2_UNDEFINED = "r2 is undefined: the label has the same value in every row (no variance)"
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
     """mae, mse, rmse and textbook r2 = 1 - SSE / sum((y - mean(y))^2).
 
-    r2 follows scikit-learn's convention for a constant label (1.0 if perfect, else 0.0) so the
-    value is always finite and JSON-serialisable.
+    r2 is None when the label has no variance (the denominator is 0): it is undefined, and
+    reporting 1.0 for a perfect fit of a constant (scikit-learn's convention) would make a model
+    that learnt nothing look perfect.  Callers report ``R2_UNDEFINED`` instead of a number.
     """
     y = np.asarray(y_true, dtype=np.float64).ravel()
     p = np.asarray(y_pred, dtype=np.float64).ravel()
@@ -23,5 +27,5 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     mse = float(np.mean(err * err))
     sst = float(np.sum((y - y.mean()) ** 2))
     sse = float(np.sum(err * err))
-    r2 = (1.0 if sse == 0.0 else 0.0) if sst == 0.0 else 1.0 - sse / sst
+    r2 = None if sst == 0.0 else 1.0 - sse / sst
     return {"mae": float(np.mean(np.abs(err))), "mse": mse, "rmse": float(np.sqrt(mse)), "r2": r2}

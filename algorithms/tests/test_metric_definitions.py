@@ -37,12 +37,24 @@ def test_xgboost_regexes_on_round_and_final_lines() -> None:
     assert defs["validation:mae"].match(round_line).group(1) == "1.2e+03"
     assert defs["test:rmse"].match(round_line) is None
     final = cloudwatch(final_metric_line(300, "test", {"rmse": 2406.4, "mae": 1654.2, "mse": 5.8e6, "r2": -0.25}))
-    assert final == "[300]#011test-rmse:2406.40000#011test-mae:1654.20000#011test-mse:5800000.00000#011test-r2:-0.25000"
+    assert final == "[300]#011test-rmse:2406.4#011test-mae:1654.2#011test-mse:5800000.0#011test-r2:-0.25"
     assert float(defs["test:r2"].match(final).group(1)) == -0.25
     assert float(defs["test:mse"].match(final).group(1)) == 5.8e6
     assert defs["validation:rmse"].match(final) is None
     # the raw TAB form (no CloudWatch rendering) matches as well
-    assert defs["test:rmse"].match(final.replace("#011", "\t")).group(1) == "2406.40000"
+    assert defs["test:rmse"].match(final.replace("#011", "\t")).group(1) == "2406.4"
+
+
+def test_final_line_reports_metrics_faithfully() -> None:
+    """A tiny RMSE is not rounded to a perfect 0.00000, an exact 0.0 stays 0.0, and an undefined r2
+    (constant label) is left out instead of being reported as a number."""
+    defs = {d["Name"]: re.compile(d["Regex"]) for d in definitions_for("xgboost")}
+    tiny = cloudwatch(final_metric_line(10, "validation", {"rmse": 3e-06, "mae": 2e-06, "mse": 9e-12, "r2": 0.5}))
+    assert float(defs["validation:rmse"].match(tiny).group(1)) == 3e-06
+    perfect = cloudwatch(final_metric_line(10, "validation", {"rmse": 0.0, "mae": 0.0, "mse": 0.0, "r2": None}))
+    assert perfect == "[10]#011validation-rmse:0.0#011validation-mae:0.0#011validation-mse:0.0"
+    assert float(defs["validation:rmse"].match(perfect).group(1)) == 0.0
+    assert defs["validation:r2"].match(perfect) is None
 
 
 def test_linear_learner_regexes() -> None:

@@ -15,6 +15,7 @@ from mlops_algorithms.defaults import XGBOOST
 from mlops_algorithms.metrics import regression_metrics
 from mlops_algorithms.monitor.model_quality import run
 from mlops_algorithms.monitor.regression_metrics import regression_constraints, regression_statistics
+from mlops_algorithms.monitor.violations import model_quality_violations
 
 
 def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +31,23 @@ def test_metrics_match_sklearn() -> None:
     assert m["mse"] == pytest.approx(mean_squared_error(y, p))
     assert m["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, p)))
     assert m["r2"] == pytest.approx(r2_score(y, p))  # textbook r2, not the SDK fixture's quirk
-    assert regression_metrics([1.0, 1.0], [1.0, 1.0])["r2"] == 1.0
+
+
+
+def test_r2_of_a_constant_label_is_undefined_never_1() -> None:
+    """A model that predicts the one value of a constant label is not 'perfect': r2 has no meaning."""
+    perfect = regression_metrics([20000.0] * 3, [20000.0] * 3)
+    assert perfect == {"mae": 0.0, "mse": 0.0, "rmse": 0.0, "r2": None}  # RMSE 0.0 reported as it is
+    assert regression_metrics([5.0, 5.0], [4.0, 6.0])["r2"] is None
+    stats = regression_statistics(np.full(300, 20000.0), np.full(300, 20000.0))
+    r2 = stats["regression_metrics"]["r2"]
+    assert r2 == {"value": None, "standard_deviation": "NaN",
+                  "reason": "r2 is undefined: the ground truth has the same value in every row (no variance)"}
+    assert stats["regression_metrics"]["rmse"]["value"] == 0.0
+    constraints = regression_constraints(stats)["regression_constraints"]
+    assert "r2" not in constraints and constraints["rmse"]["threshold"] == 0.0  # no threshold from an undefined value
+    assert model_quality_violations(stats, {"regression_constraints": {"r2": {"threshold": 0.9,
+                                                                              "comparison_operator": "LessThanThreshold"}}}) == []
 
 
 def test_standard_deviation_rules() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_module
+from conftest import DATASET, run_module
 from mlops_algorithms.contract import ClientError
 from mlops_algorithms.preprocess.job import PreprocessOptions, run
 
@@ -158,8 +158,8 @@ def test_unknown_columns_are_ignored_and_listed(tmp_path: Path) -> None:
 
     inp = tmp_path / "in"
     inp.mkdir()
-    lines = [line + ",extra" for line in _good_lines()]
-    lines[0] = HEADER + ",Color"
+    lines = [line + ",extra" for line in DATASET.read_text().splitlines()]  # rows that pass the data gates too
+    lines[0] = lines[0].replace(",extra", ",Color")
     (inp / "kbb.csv").write_text("\n".join(lines))
     run(PreprocessOptions(inp, tmp_path / "out"))
     schema = json.loads((tmp_path / "out" / "schema" / "feature-schema.json").read_text())

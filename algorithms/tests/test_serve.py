@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import selectors
 import signal
 import subprocess
@@ -327,22 +328,106 @@ def test_fast_xgboost_scorer_equals_predictor(predictors: dict, rows: list[str])
 # --------------------------------------------------------------------------- lifecycle
 
 
-def test_sigterm_finishes_in_flight_request_and_exits_0(models: dict[str, Path], rows: list[str], tmp_path: Path) -> None:
-    server = start_server({"SAGEMAKER_MODEL_DIR": str(models["xgboost"] / "model")}, tmp_path / "stderr")
-    idle = server.conn()
-    assert server.request("GET", "/ping", conn=idle)[0] == 200  # an idle keep-alive connection must not block exit
-    busy = server.conn()
-    many = (rows * (30000 // len(rows) + 1))[:30000]
-    busy.request("POST", "/invocations", ("\n".join(many) + "\n").encode(), {"Content-Type": "text/csv"})
-    time.sleep(0.1)
-    started = time.monotonic()
-    server.proc.send_signal(signal.SIGTERM)
-    resp = busy.getresponse()
-    assert resp.status == 200 and len(resp.read().splitlines()) == 30000
-    assert server.proc.wait(timeout=10) == 0
-    assert time.monotonic() - started < 5
-    assert server.proc.stdout is not None and server.proc.stdout.read() == ""
-    assert (tmp_path / "stderr").read_text() == ""
+class Lines:
+    """Lines of a child's pipe read straight from its fd (a buffered reader could hold a line the
+    selector no longer reports), each awaited with a deadline instead of a sleep."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.fd = stream.fileno()
+        self.buffer = b""
+        self.closed = False
+
+    def wait_for(self, expected: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while True:
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                if line.decode() == expected:
+                    return
+                seen.append(line.decode())
+            left = deadline - time.monotonic()
+            if self.closed or left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                pytest.fail(f"no line {expected!r} within {timeout} s; got {seen}")
+            chunk = os.read(self.fd, 65536)
+            self.closed = not chunk
+            self.buffer += chunk
+
+    def rest(self) -> str:
+        while not self.closed:
+            chunk = os.read(self.fd, 65536)
+            self.closed = not chunk
+            self.buffer += chunk
+        return self.buffer.decode()
+
+
+def test_sigterm_finishes_in_flight_request_and_exits_0(models: dict[str, Path], rows: list[str]) -> None:
+    """The request is in flight for sure: its headers reached the app (``invocation started``), the
+    server began shutting down with it counted (``1 request(s) in flight``), and only then does the
+    rest of its body leave the client.  Run as the endpoint host runs it (stdin pipe watched)."""
+    proc = subprocess.Popen([PYTHON, "-m", "mlops_algorithms.serve", "serve"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+                            env=_env(SAGEMAKER_BIND_TO_PORT="0", SAGEMAKER_MODEL_DIR=str(models["xgboost"] / "model"),
+                                     MLOPS_EXIT_ON_STDIN_EOF="1", MLOPS_SERVE_TRACE="1"))
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stderr = Lines(proc.stderr)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1])
+        idle = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        idle.request("GET", "/ping")
+        assert idle.getresponse().read() == b""  # an idle keep-alive connection must not block exit
+        many = (rows * (30000 // len(rows) + 1))[:30000]
+        body = ("\n".join(many) + "\n").encode()
+        half = body.rindex(b"\n", 0, len(body) // 2) + 1
+        busy = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        busy.putrequest("POST", "/invocations")
+        busy.putheader("Content-Type", "text/csv")
+        busy.putheader("Content-Length", str(len(body)))
+        busy.endheaders(body[:half])
+        stderr.wait_for("invocation started")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        stderr.wait_for("shutting down: 1 request(s) in flight")
+        busy.send(body[half:])
+        resp = busy.getresponse()
+        assert resp.status == 200 and len(resp.read().splitlines()) == 30000
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
+        assert proc.stdout.read() == "" and stderr.rest() == ""
+    finally:
+        proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_host_started_server_drains_and_exits_0_without_a_fatal_error(models: dict[str, Path], rows: list[str],
+                                                                      tmp_path: Path) -> None:
+    """As the local endpoint host runs it (stdin a pipe it keeps open, MLOPS_EXIT_ON_STDIN_EOF=1): after
+    requests, SIGTERM ends the process with 0 and a clean stderr, not an abort at interpreter shutdown."""
+    stderr = tmp_path / "stderr"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([PYTHON, "-m", "mlops_algorithms.serve", "serve"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, text=True, cwd=str(REPO),
+                                env=_env(SAGEMAKER_BIND_TO_PORT="0", SAGEMAKER_MODEL_DIR=str(models["xgboost"] / "model"),
+                                         MLOPS_EXIT_ON_STDIN_EOF="1"))
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), (line, stderr.read_text())
+        server = Server(proc, int(line.rsplit(":", 1)[1]), stderr)
+        conn = server.conn()
+        for row in rows[:20]:
+            assert server.invoke(row.encode(), conn=conn)[0] == 200
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+        assert "Fatal Python error" not in stderr.read_text()
+        assert (code, stderr.read_text()) == (0, "")
+    finally:
+        proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
 
 
 def _run_all(cases: list[tuple[list[str], dict[str, str]]]) -> list[tuple[int, str, str]]:

@@ -154,3 +154,18 @@ def test_linear_solvers(prepared: Path, tmp_path: Path, in_base, capsys, extra: 
     assert metrics["test:rmse"] < 4000
     epochs = all_matches(log, "linear-learner", "validation:objective_loss")
     assert len(epochs) >= 1 and all_matches(log, "linear-learner", "train:progress")[-1] > 0
+
+
+@pytest.mark.parametrize("family,main,hp", [("xgboost", xgb_main, {**XGBOOST, "num_round": "20"}),
+                                             ("linear-learner", ll_main, LINEAR_LEARNER)])
+def test_when_a_channel_has_a_constant_label_then_its_r2_is_not_reported(
+        prepared: Path, tmp_path: Path, in_base, capsys, family: str, main, hp: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Never an r2 of 1.0 (or any number) where it is undefined; the log says why instead."""
+    base = make_training_base(tmp_path, prepared, hp, channels=("train", "validation"))
+    validation = base / "input" / "data" / "validation" / "validation.csv"
+    validation.write_text("".join("20000," + line.split(",", 1)[1] + "\n" for line in validation.read_text().splitlines()))
+    log = _train(main, base, in_base, capsys)
+    metrics = final_metrics(log, family)
+    assert "validation:r2" not in metrics and metrics["validation:rmse"] > 0 and "train:r2" in metrics
+    assert ("[warning] channel 'validation': r2 is undefined: the label has the same value in every row (no variance); "
+            "r2 not reported") in log

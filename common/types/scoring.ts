@@ -17,7 +17,17 @@ export interface ScoringConfig {
   outputPrefix: string;
   /** Scored payload for monitoring: `<captureUri>/<family>/yyyy/mm/dd/hh/<run>/...`. */
   captureUri: string;
-  dataProcessing: DataProcessing;
+  /**
+   * Columns of the scoring file passed around the model and joined back to each prediction, in
+   * this order (`[]`: none, a row number instead). Absent: every column that is neither a feature
+   * nor the label. Only feature columns ever reach the model.
+   */
+  idColumns?: string[];
+  /**
+   * Fixed filters, recorded by runs started before pass-through columns (ids first: `$[1:]` /
+   * `Input` / `$[0,-1]`); newer runs compute them from the feature count after pre-processing.
+   */
+  dataProcessing?: DataProcessing;
   generateInferenceId: boolean;
   resources: ResourceConfig;
   maxJobRuntimeSeconds: number;

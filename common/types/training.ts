@@ -18,6 +18,18 @@ export interface SplitConfig {
   testFraction: number;
 }
 
+/**
+ * Limits of the data sanity gates at step 1 (the pre-processing job refuses the file, nothing is
+ * trained). Absent fields keep the job's defaults. The other gates (a constant label, a feature
+ * equal to the label, an all-empty column) have no setting.
+ */
+export interface DataChecksConfig {
+  /** Fewest rows each requested split (train, validation, test) may get. */
+  minRowsPerSplit?: number;
+  /** Largest share (0-1) of rows that may repeat an earlier row in the label and every feature. */
+  maxDuplicateShare?: number;
+}
+
 /** Everything a training run needs, resolved by the client so a replay never reads today's config. */
 export interface TrainingConfig {
   /** Bucket for run artifacts (splits, models, baselines). */
@@ -26,6 +38,8 @@ export interface TrainingConfig {
   /** Run-wide RMSE threshold (validation RMSE); undefined means no threshold. */
   rmseThreshold?: number;
   split: SplitConfig;
+  /** Absent in runs recorded before the gates had settings: the job's defaults apply. */
+  dataChecks?: DataChecksConfig;
   preprocessing: { resources: ResourceConfig };
   baselines: { resources: ResourceConfig };
   /** Job limits, seconds: a job running longer is stopped (SageMaker's StoppingCondition). */

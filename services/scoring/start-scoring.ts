@@ -17,8 +17,8 @@ export function defaultScoringConfig(config: Config): ScoringConfig {
     bucket: config.bucket,
     outputPrefix: `s3://${config.bucket}/scored`,
     captureUri: `s3://${config.bucket}/capture/batch`,
-    // Drop the id before scoring, join the prediction back to the record, keep id + prediction.
-    dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
+    // No idColumns: every column of the file that is neither a feature nor the label passes around
+    // the model to the output; the workflow sets the transform's filters from the feature count.
     generateInferenceId: true,
     resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
     maxJobRuntimeSeconds: 3600,
@@ -30,6 +30,8 @@ export interface StartScoringOptions {
   /** `s3://bucket/key` or a local CSV (put into `s3://<bucket>/scoring/<name>` first). */
   data: string;
   families?: ModelFamily[];
+  /** The columns joined back to each prediction (ScoringConfig.idColumns); default every non-feature column but the label. */
+  idColumns?: string[];
   newRun?: boolean;
   /** The object version when the caller knows it (an S3 event); otherwise read from the store. */
   version?: string;
@@ -39,7 +41,11 @@ export interface StartScoringOptions {
 /** Starts a scoring run once per data version (`scoring/<bucket>/<key>@<etag>`). */
 export async function startScoring(client: Client, backend: Backend, config: Config, options: StartScoringOptions): Promise<{ handle: WorkflowHandle<typeof batchScoringPipeline>; workflowId: string; started: boolean; dataUri: string }> {
   const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'scoring', defaultFile: DEMO_SCORING_FILE, ...(options.version ? { version: options.version } : {}) });
-  const scoringConfig: ScoringConfig = { ...defaultScoringConfig(config), ...(options.families ? { families: options.families } : {}) };
+  const scoringConfig: ScoringConfig = {
+    ...defaultScoringConfig(config),
+    ...(options.families ? { families: options.families } : {}),
+    ...(options.idColumns ? { idColumns: options.idColumns } : {}),
+  };
   const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
   const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
   const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;

@@ -30,6 +30,13 @@ export const trainingConfigFileSchema = z
       })
       .strict()
       .optional(),
+    dataChecks: z
+      .object({
+        minRowsPerSplit: z.number().int().min(1).max(1_000_000).optional(),
+        maxDuplicateShare: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
     approval: z
@@ -95,6 +102,7 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   const config: TrainingConfig = structuredClone(base);
   if (file.rmseThreshold !== undefined) config.rmseThreshold = file.rmseThreshold;
   if (file.split) config.split = { ...config.split, ...file.split };
+  if (file.dataChecks) config.dataChecks = { ...config.dataChecks, ...file.dataChecks };
   if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
   if (file.approval && config.approval) config.approval = { ...config.approval, ...file.approval };
   if (file.deployment?.enabled === false) delete config.deployment;

@@ -42,6 +42,9 @@ export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): T
       resources: { ...resources },
     })),
     split: { seed: 42, validationFraction: 0.15, testFraction: 0.15 },
+    // The smallest data that still measures a model (RMSE over 10 rows), and a file mostly made of
+    // copies is a broken data drop; both are per-run settings (`dataChecks` in --config).
+    dataChecks: { minRowsPerSplit: 10, maxDuplicateShare: 0.5 },
     preprocessing: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
     baselines: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
     maxJobRuntimeSeconds: 3600,

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { EndpointStatus } from '../../activities/backends/types';
+import type { PreprocessInput } from '../../activities/training/preprocess';
 import type { Notification } from '../../common/types/notification';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -54,6 +55,8 @@ export interface MockBehaviour {
   /** Batch scoring: the champions found (default: one per family). */
   scoringModels?: ScoringModel[];
   scoringPreprocessError?: ApplicationFailure;
+  /** Scoring pre-processing reports this feature count (default 17); 'unreported' as jobs before pass-through columns did. */
+  scoringFeatureCount?: number | 'unreported';
   transformError?: Partial<Record<ModelFamily, ApplicationFailure>>;
   /** Monitoring: what consolidation finds (default: one real-time file, no ground truth). */
   consolidated?: Partial<ConsolidatedCapture>;
@@ -91,18 +94,21 @@ export interface MockCalls {
   settled: { runKey: string; outcome: 'done' | 'release' }[];
   modelQualityInputs: { capturePrefix: string; groundTruthPrefix: string }[];
   transforms: { family: ModelFamily; inputPrefix: string; outputPath: string; inputFilter: string; joinSource: string; outputFilter: string }[];
+  scoringPreprocess: { featureSchemaUri: string; idColumns?: string[] }[];
+  preprocessInputs: PreprocessInput[];
   retrainings: StartRetrainingInput[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
     async runPreprocessingJob(input) {
       calls.activities.push('runPreprocessingJob');
+      calls.preprocessInputs.push(input);
       if (behaviour.preprocessError) throw behaviour.preprocessError;
       return {
         trainUri: `${input.outputPrefix}/train/`,
@@ -197,7 +203,11 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async runScoringPreprocessingJob(input) {
       calls.activities.push('runScoringPreprocessingJob');
       if (behaviour.scoringPreprocessError) throw behaviour.scoringPreprocessError;
-      return { featuresPrefix: `${input.outputPrefix}/features/`, job: job(input.jobName) };
+      calls.scoringPreprocess.push({ featureSchemaUri: input.featureSchemaUri, ...(input.idColumns ? { idColumns: input.idColumns } : {}) });
+      const featureCount = behaviour.scoringFeatureCount ?? 17;
+      const result = { featuresPrefix: `${input.outputPrefix}/features/`, featureCount: featureCount === 'unreported' ? 17 : featureCount, job: job(input.jobName) };
+      if (featureCount === 'unreported') delete (result as Partial<typeof result>).featureCount;
+      return result;
     },
     async runBatchTransformJob(input) {
       calls.activities.push(`runBatchTransformJob:${input.model.family}`);

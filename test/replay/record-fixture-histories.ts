@@ -135,6 +135,17 @@ async function main(): Promise<void> {
       await handle.result();
       await save(handle, 'batchScoringPipeline', 'both-models-scored');
     });
+    // Filters from the pre-processed layout (feature count), the file's own id columns chosen.
+    if (!(await recorded('batchScoringPipeline', 'pass-through-columns'))) await withWorker({}, async (taskQueue) => {
+      const input: ScoringInput = {
+        dataUri: 's3://mlops/scoring/cars.csv',
+        trigger: 'cli',
+        config: { bucket: 'mlops', outputPrefix: 's3://mlops/scored', captureUri: 's3://mlops/capture/batch', idColumns: ['car_id', 'note'], generateInferenceId: true, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
+      };
+      const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'batchScoringPipeline', 'pass-through-columns');
+    });
 
     // Since every activity call carries a summary for the UI's timeline (step and model named) and
     // step 10's choice is made in the workflow (patch endpoint-steps-in-workflow): one endpoint

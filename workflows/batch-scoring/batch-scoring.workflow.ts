@@ -1,8 +1,9 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { passThroughDataProcessing } from '../../common/data-processing';
 import { invalidInput } from '../../common/errors';
 import { runKey, scoringJobNames } from '../../common/ids';
-import type { ScoredOutput, ScoringInput, ScoringResult, ScoringStage } from '../../common/types/scoring';
+import type { DataProcessing, ScoredOutput, ScoringInput, ScoringResult, ScoringStage } from '../../common/types/scoring';
 import { joinUri, parseS3Uri, s3Uri } from '../../common/uri';
 import { jobActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { failureTypeOf, innermostMessage } from '../shared/failures';
@@ -11,8 +12,10 @@ import { scoringProgressQuery } from './batch-scoring.messages';
 
 /**
  * The automated batch scoring pipeline: the scoring file goes through the training run's feature
- * code, then a batch transform per champion model (DataProcessing: drop the id before scoring, join
- * the prediction back, keep id + prediction); the scored payload is captured for monitoring.
+ * code (features first, then the file's own columns that pass around the model), then a batch
+ * transform per champion model (DataProcessing: only the features reach the model, the prediction
+ * is joined back, the pass-through columns + prediction are kept); the scored payload (features +
+ * prediction) is captured for monitoring.
  */
 export async function batchScoringPipeline(input: ScoringInput): Promise<ScoringResult> {
   try {
@@ -51,6 +54,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
           dataUri: input.dataUri,
           featureSchemaUri,
           outputPrefix: s3Uri(config.bucket, `runs/scoring/${key}/preprocess/${index}`),
+          ...(config.idColumns ? { idColumns: config.idColumns } : {}),
           resources: config.resources,
           maxRuntimeSeconds: config.maxJobRuntimeSeconds,
         }),
@@ -58,18 +62,26 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
     );
 
     // Steps 2-3: a batch transform per model; outputs and capture land only when a job completes.
+    // The filters follow the pre-processed layout (its feature count); a run whose pre-processing
+    // predates that layout (ids first, no count) keeps the fixed filters it recorded.
+    const filtersFromLayout = patched('scoring-pass-through-columns');
+    const dataProcessingOf = (p: { featureCount?: number }): DataProcessing => {
+      if (filtersFromLayout && p.featureCount !== undefined) return passThroughDataProcessing(p.featureCount);
+      if (config.dataProcessing) return config.dataProcessing;
+      throw invalidInput('the scoring configuration has no dataProcessing and pre-processing reported no feature count');
+    };
     stage('scoring');
     const hour = new Date(info.startTime).toISOString().slice(0, 13).replace(/[-T]/g, '/');
     const outputs: ScoredOutput[] = await Promise.all(
       models.map(async (model) => {
-        const { featuresPrefix } = prepared[schemas.indexOf(model.featureSchemaUri)]!;
+        const preprocessed = prepared[schemas.indexOf(model.featureSchemaUri)]!;
         const result = await step(`step 2: batch transform with ${model.family} v${model.modelVersion}`, jobs.runBatchTransformJob, {
           jobName: scoringJobNames.transform(run, model.family),
           model,
-          inputPrefix: featuresPrefix,
+          inputPrefix: preprocessed.featuresPrefix,
           sourceUri: input.dataUri,
           outputPath: joinUri(config.outputPrefix, key, model.family) + '/',
-          dataProcessing: config.dataProcessing,
+          dataProcessing: dataProcessingOf(preprocessed),
           capture: { destinationUri: joinUri(config.captureUri, model.family, hour, key) + '/', generateInferenceId: config.generateInferenceId },
           resources: config.resources,
           maxRuntimeSeconds: config.maxJobRuntimeSeconds,

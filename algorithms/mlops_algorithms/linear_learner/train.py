@@ -15,7 +15,7 @@ import numpy as np
 
 from ..channels import LabeledData, feature_names, read_channels
 from ..contract import ClientError, TrainingPaths, read_hyperparameters, read_input_data_config, read_resource_config
-from ..metrics import regression_metrics
+from ..metrics import R2_UNDEFINED, regression_metrics
 from .hyperparameters import LinearConfig, build_config
 from .losses import OBJECTIVE_NAMES, objective
 from .model import build_document, save_model
@@ -59,7 +59,11 @@ class _Reporter:
             metrics = regression_metrics(data.y, self.predict(ch, w))
             _log(f"#quality_metric: host={self.host}, {ch} {self.objective_name} <loss>={self.objective(ch, w)!r}")
             for label, key in FINAL_METRICS:
-                _log(f"#quality_metric: host={self.host}, {ch} {label} <loss>={metrics[key]!r}")
+                value = metrics[key]
+                if value is None:  # r2 of a constant label: no number rather than a misleading one
+                    _log(f"[warning] channel '{ch}': {R2_UNDEFINED}; {label} not reported")
+                    continue
+                _log(f"#quality_metric: host={self.host}, {ch} {label} <loss>={value!r}")
 
 
 def _iterate(cfg: LinearConfig, Z: np.ndarray, t: np.ndarray, rep: _Reporter) -> tuple[Weights, str, int]:

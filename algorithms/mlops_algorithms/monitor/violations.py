@@ -270,6 +270,8 @@ def model_quality_violations(current_regression_metrics: Mapping[str, Any],
             continue
         entry = metrics[name]
         value = entry["value"] if isinstance(entry, dict) else entry
+        if value is None:  # undefined now (r2 of constant ground truth): nothing to compare
+            continue
         std = entry.get("standard_deviation", "NaN") if isinstance(entry, dict) else "NaN"
         op = rule.get("comparison_operator", "GreaterThanThreshold")
         if op not in _OPERATORS:

@@ -9,6 +9,8 @@ import numpy as np
 
 from ..validation import check_header, check_one_hot, check_row_lengths, convert_columns
 from .reader import find_input_csv, read_raw_csv
+from .sanity import (DataChecks, check_duplicate_share, check_label_varies, check_no_empty_column, check_no_label_copy,
+                     check_rows_per_split)
 from .schema import build_schema
 from .spec import load_spec
 from .split import split_indices
@@ -25,6 +27,7 @@ class PreprocessOptions:
     seed: int = 42
     validation_fraction: float = 0.15
     test_fraction: float = 0.15
+    checks: DataChecks = DataChecks()
 
 
 def run(opts: PreprocessOptions) -> str:
@@ -37,11 +40,18 @@ def run(opts: PreprocessOptions) -> str:
     locate = lambda i: f"line {table.line_numbers[i]}"  # noqa: E731
     check_row_lengths(table.rows, table.header, locate, prefix)
     specs = [label_spec, *features]
-    columns = convert_columns([(s, [row[index[s["name"]]] for row in table.rows]) for s in specs], locate, prefix)
+    raw = [[row[index[s["name"]]] for row in table.rows] for s in specs]
+    check_no_empty_column([s["name"] for s in specs], raw, prefix)
+    columns = convert_columns(list(zip(specs, raw)), locate, prefix)
     check_one_hot(spec["oneHotGroups"], {s["name"]: c for s, c in zip(specs, columns)}, locate, prefix)
 
     label = np.asarray(columns[0], dtype=np.float64)
-    matrix = np.asarray(columns[1:], dtype=np.float64).T
+    matrix = np.asarray(columns[1:], dtype=np.float64).T.reshape(len(label), len(features))
+    # The whole-file gates: the rows parse, but can they train a sound model?
+    check_rows_per_split(len(label), opts.validation_fraction, opts.test_fraction, opts.checks, prefix)
+    check_label_varies(label, label_spec, prefix)
+    check_no_label_copy(label, matrix, features, label_spec["name"], prefix)
+    check_duplicate_share(label, matrix, opts.checks, prefix)
     splits = split_indices(len(label), opts.seed, opts.validation_fraction, opts.test_fraction)
     kinds = [f["type"] for f in features]
     for name, idx in splits.items():

@@ -1,4 +1,9 @@
-"""Scoring-mode pre-processing: raw scoring CSV(s) -> header-less ``id(s),features`` for batch transform.
+"""Scoring-mode pre-processing: raw scoring CSV(s) -> header-less ``features,pass-through`` for batch transform.
+
+Only the feature columns reach the model; the file's other columns (its own ids, free text; by
+default every column that is neither a feature nor the label) follow the features unchanged, so
+the transform's filters depend on the feature count alone (``$[0:n-1]`` in, the input joined,
+``$[n:]`` out: pass-through columns + prediction) whatever columns each scoring file carries.
 
 Each record is validated against the TRAINING feature schema (``feature-schema.json`` written by
 training mode) with the training rules and messages (``kbb.csv: column 'Mileage', line 17: value
@@ -38,7 +43,9 @@ class ScoringOptions:
     input_dir: Path
     output_dir: Path
     feature_schema: Path
-    allow_extra_columns: bool = False
+    # Columns passed around the model and joined back to each prediction, in this order. None: every
+    # column that is neither a feature nor the label, in header order.
+    id_columns: tuple[str, ...] | None = None
     chunk_rows: int = fastcsv.DEFAULT_CHUNK_ROWS
 
 
@@ -100,24 +107,25 @@ class _FileJob:
         names = feature_names(self.schema)
         index = check_header(header, names, self.prefix)
         label = self.schema["label"]["name"]
-        id_names = [c for c in self.schema.get("idColumns", [])]
-        known = {label, *id_names, *names}
-        unknown = [h for h in header if h not in known]
-        if unknown and not self.opts.allow_extra_columns:
-            shown = ", ".join(f"'{u}'" for u in unknown)
-            noun = "column" if len(unknown) == 1 else "columns"
-            ids = ", ".join(id_names) or "none"
-            raise FeatureValidationError(
-                f"{self.prefix}{noun} {shown}, line {line_no}: not in the feature schema (features: {len(names)}, "
-                f"id columns: {ids}, label: {label}); remove {'it' if len(unknown) == 1 else 'them'} or pass "
-                f"--allow-extra-columns (rule: known column)",
-                column=unknown[0], rule="known column", position=0,
-            )
+        if self.opts.id_columns is None:
+            feature_set = set(names)
+            self.id_cols = [j for j, h in enumerate(header) if h not in feature_set and h != label]
+        else:
+            absent = [c for c in self.opts.id_columns if c not in index]
+            if absent:
+                shown = ", ".join(f"'{c}'" for c in absent)
+                noun = "column" if len(absent) == 1 else "columns"
+                raise FeatureValidationError(
+                    f"{self.prefix}id {noun} {shown}, line {line_no}: named to pass through to the output but not in "
+                    f"the header (rule: id column present)",
+                    column=absent[0], rule="id column present", position=0,
+                )
+            self.id_cols = [index[c] for c in self.opts.id_columns]
         self.header = header
         self.width = len(header)
         self.feature_cols = [index[n] for n in names]
-        self.id_cols = [index[c] for c in id_names if c in index]
-        self.dropped = [h for h in header if h not in {*id_names, *names}]
+        kept = {*self.feature_cols, *self.id_cols}
+        self.dropped = [h for j, h in enumerate(header) if j not in kept]
         return line_no
 
     @property
@@ -168,10 +176,7 @@ class _FileJob:
         if self.errors.any:
             return b""  # nothing to count here, nothing to write: the file already failed
         rows = fields.n_rows
-        pieces: list[fastcsv.Piece] = [fields.column(c) for c in self.id_cols]
-        if not self.id_cols:
-            numbers = np.arange(self.rows_written + 1, self.rows_written + rows + 1, dtype=np.int64)
-            pieces.append(fastcsv.fixed_piece(numbers.astype("S20")))
+        pieces: list[fastcsv.Piece] = []
         digits = None
         for j, c in enumerate(self.feature_cols):
             col = m[:, j]
@@ -184,6 +189,10 @@ class _FileJob:
                 pieces.append(piece if canonical else fastcsv.fixed_piece(col.astype(np.int64).astype("S21")))
             else:
                 pieces.append(fastcsv.fixed_piece(fastcsv.float_texts(col)))
+        pieces += [fields.column(c) for c in self.id_cols]
+        if not self.id_cols:
+            numbers = np.arange(self.rows_written + 1, self.rows_written + rows + 1, dtype=np.int64)
+            pieces.append(fastcsv.fixed_piece(numbers.astype("S20")))
         self.rows_written += rows
         return fastcsv.assemble(pieces, rows)
 
@@ -255,7 +264,7 @@ class _FileJob:
         for k, row in enumerate(rows):
             ids = [_csv_field(row[c]) for c in self.id_cols] if self.id_cols else [str(self.rows_written + k + 1)]
             feats = [format_value(columns[j][k], self.kinds[j]) for j in range(len(self.features))]
-            out.append(",".join(ids + feats))
+            out.append(",".join(feats + ids))
         self.rows_written += len(rows)
         return ("\n".join(out) + "\n").encode("utf-8") if out else b""
 
@@ -387,7 +396,8 @@ def run_scoring(opts: ScoringOptions) -> str:
         raise
     total = sum(n for _, n, _ in done)
     parts = "; ".join(
-        f"{name}: {n} rows, id {job.id_text}" + (f", dropped {', '.join(job.dropped)}" if job.dropped else "")
+        f"{name}: {n} rows, {'ids' if len(job.id_cols) > 1 else 'id'} {job.id_text}"
+        + (f", dropped {', '.join(job.dropped)}" if job.dropped else "")
         for name, n, job in done)
     return (f"Pre-processed {total} scoring rows of {len(done)} file(s) into {len(schema['features'])} features "
             f"({parts}).")

@@ -11,6 +11,16 @@ import numpy as np
 from ..contract import ClientError
 
 
+def split_sizes(n: int, validation_fraction: float, test_fraction: float) -> dict[str, int]:
+    """Rows per split of ``n`` rows: test round(n*test), validation round(n*val), train the rest."""
+    for name, frac in (("validation-fraction", validation_fraction), ("test-fraction", test_fraction)):
+        if not 0.0 <= frac < 1.0:
+            raise ClientError(f"--{name} must be in [0, 1), got {frac}")
+    n_test = int(round(n * test_fraction))
+    n_val = int(round(n * validation_fraction))
+    return {"train": n - n_test - n_val, "validation": n_val, "test": n_test}
+
+
 def split_indices(n: int, seed: int, validation_fraction: float, test_fraction: float) -> dict[str, np.ndarray]:
     """Test = first round(n*test) of the permutation, validation = next round(n*val), train = rest.
 
@@ -18,12 +28,9 @@ def split_indices(n: int, seed: int, validation_fraction: float, test_fraction: 
     """
     if seed < 0:
         raise ClientError(f"--seed must be a non-negative integer, got {seed}")
-    for name, frac in (("validation-fraction", validation_fraction), ("test-fraction", test_fraction)):
-        if not 0.0 <= frac < 1.0:
-            raise ClientError(f"--{name} must be in [0, 1), got {frac}")
-    n_test = int(round(n * test_fraction))
-    n_val = int(round(n * validation_fraction))
-    if n - n_test - n_val < 1:
+    sizes = split_sizes(n, validation_fraction, test_fraction)
+    n_test, n_val = sizes["test"], sizes["validation"]
+    if sizes["train"] < 1:
         raise ClientError(
             f"split leaves no training rows: {n} rows, {n_val} validation and {n_test} test"
         )

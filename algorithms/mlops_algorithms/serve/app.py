@@ -3,7 +3,8 @@
 Why no framework: a single-record request must cost tens of microseconds of Python, and the
 routing here is three fixed paths.  The app is built once around an already loaded model, so
 ``/ping`` answering means ready.  No logging per request; an unexpected exception answers 500
-with a one-line ``AlgorithmError: ...`` body and prints the stack trace on stderr.
+with a one-line ``AlgorithmError: ...`` body and prints the stack trace on stderr.  (With
+``MLOPS_SERVE_TRACE=1`` the start of each invocation is one stderr line: see ``server.tracing``.)
 """
 
 from __future__ import annotations
@@ -75,8 +76,10 @@ async def _drain(receive: Receive, more: bool, seen: int) -> bool:
     return True
 
 
-def build_app(model: ServingModel, *, default_accept: str, max_payload: int) -> Callable[[dict, Receive, Send], Awaitable[None]]:
-    """The ASGI3 callable serving ``model``."""
+def build_app(model: ServingModel, *, default_accept: str, max_payload: int,
+              trace: bool = False) -> Callable[[dict, Receive, Send], Awaitable[None]]:
+    """The ASGI3 callable serving ``model``; ``trace`` prints ``invocation started`` on stderr as each
+    invocation begins (before its body is read)."""
     n_features = model.n_features
     allow_missing = model.allow_missing
     scorer = model.scorer
@@ -90,6 +93,8 @@ def build_app(model: ServingModel, *, default_accept: str, max_payload: int) -> 
         await _text(send, 413, too_large, extra)
 
     async def invocations(scope: dict, receive: Receive, send: Send) -> None:
+        if trace:
+            print("invocation started", file=sys.stderr, flush=True)
         content_type = accept = length = attributes = expect = None
         for name, value in scope["headers"]:
             if name == b"content-type":

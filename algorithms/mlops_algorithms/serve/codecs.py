@@ -4,7 +4,7 @@ Why hand-written parsers: the common request is one CSV record of a few dozen by
 path is plain ``bytes.split`` + ``float`` + one ``numpy.array`` call (a few microseconds; pandas or
 the csv module would cost more than the prediction).  Only when the fast path fails (or sees a
 non-finite value) does a slow path re-read the body value by value to say which line/record and
-field is wrong.  Messages follow ``predict.py`` / the built-in XGBoost container:
+field is wrong, with the value rules shared with the batch transform (``..payload``).  Messages follow ``predict.py`` / the built-in XGBoost container:
 ``Unable to evaluate payload provided: Feature size of csv inference data 18 is not consistent
 with feature size of trained model 17``.  Lines are 1-based, records and fields 0-based (field
 ``j`` is feature ``f<j>``).
@@ -13,10 +13,11 @@ with feature size of trained model 17``.  Lines are 1-based, records and fields 
 from __future__ import annotations
 
 import json
-import math
 from typing import Callable
 
 import numpy as np
+
+from ..payload import INSTANCE_SHAPES, ValueProblem, csv_value, json_features, json_value, prediction_texts, shown
 
 CSV = "text/csv"
 JSON = "application/json"
@@ -25,7 +26,6 @@ SUPPORTED = (CSV, JSON, JSONLINES)
 SUPPORTED_TEXT = "text/csv, application/json or application/jsonlines"
 PAYLOAD_PREFIX = "Unable to evaluate payload provided: "
 CHARSETS = ("utf-8", "utf8", "us-ascii", "ascii")
-MAX_SHOWN = 40  # characters of an offending value quoted in a message
 
 # Response Content-Type per Accept (the built-in XGBoost answers CSV with an explicit charset).
 RESPONSE_CONTENT_TYPES = {
@@ -48,13 +48,8 @@ def _bad_payload(message: str) -> PayloadError:
     return PayloadError(400, PAYLOAD_PREFIX + message)
 
 
-def _shown(value: object) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
-
-
 def _header_text(raw: bytes) -> str:
-    return _shown(raw.decode("latin-1"))
+    return shown(raw.decode("latin-1"))
 
 
 # --------------------------------------------------------------------------- negotiation
@@ -103,7 +98,7 @@ def request_content_type(raw: bytes | None) -> str:
             raise PayloadError(415, f"Content type '{_header_text(raw)}' is not supported; use {SUPPORTED_TEXT}")
         charset = params.get("charset")
         if charset is not None and charset not in CHARSETS:
-            raise PayloadError(415, f"Content type '{_header_text(raw)}': charset '{_shown(charset)}' is not supported; use utf-8")
+            raise PayloadError(415, f"Content type '{_header_text(raw)}': charset '{shown(charset)}' is not supported; use utf-8")
         label_size = params.get("label_size")
         if label_size is not None and (media != CSV or label_size != "0"):
             raise PayloadError(415, f"Content type '{_header_text(raw)}': inference data has no label; use label_size=0")
@@ -155,23 +150,6 @@ def _size_error(kind: str, got: int, n_features: int, where: str | None) -> Payl
     )
 
 
-def _csv_value(field: bytes, allow_missing: bool, where: str) -> float:
-    text = field.strip()
-    if not text:
-        if allow_missing:
-            return math.nan
-        raise _bad_payload(f"{where}: empty value (this model has no missing-value support)")
-    try:
-        if b"_" in text:  # float() accepts 1_000; the training channels do not
-            raise ValueError(text)
-        value = float(text)
-    except ValueError:
-        raise _bad_payload(f"{where}: value '{_shown(field)}' is not numeric") from None
-    if math.isinf(value) or (math.isnan(value) and not allow_missing):
-        raise _bad_payload(f"{where}: value '{_shown(field)}' is not a finite number")
-    return value
-
-
 def parse_csv(body: bytes, n_features: int, allow_missing: bool) -> np.ndarray:
     """CSV features, one record per line, no header -> (n, n_features) float64.
 
@@ -203,46 +181,20 @@ def _parse_csv_slowly(lines: list[bytes], n_features: int, allow_missing: bool) 
         fields = line.split(b",")
         if len(fields) != n_features:
             raise _size_error("csv", len(fields), n_features, f"line {number}" if several else None)
-        for j, field in enumerate(fields):
-            out[r, j] = _csv_value(field, allow_missing, f"line {number}, field {j}")
+        try:
+            for j, field in enumerate(fields):
+                out[r, j] = csv_value(field, allow_missing, f"line {number}, field {j}")
+        except ValueProblem as exc:
+            raise _bad_payload(str(exc)) from None
     return out
-
-
-_INSTANCE_SHAPES = 'a list of feature values, {"features": [...]} or {"data": {"features": {"values": [...]}}}'
 
 
 def _features_of(instance: object, where: str) -> list:
     """One record of the JSON shapes of the built-in algorithms -> its list of feature values."""
-    if isinstance(instance, list):
-        return instance
-    if isinstance(instance, dict):
-        if "features" in instance:
-            values = instance["features"]
-        elif "data" in instance:
-            data = instance["data"]
-            features = data.get("features") if isinstance(data, dict) else None
-            values = features.get("values") if isinstance(features, dict) else None
-        else:
-            values = None
-        if isinstance(values, list):
-            return values
-    raise _bad_payload(f"{where}: expected {_INSTANCE_SHAPES}")
-
-
-def _json_value(value: object, allow_missing: bool, where: str) -> float:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        if allow_missing:
-            return math.nan
-        raise _bad_payload(f"{where}: value {json.dumps(value)} is not a number (this model has no missing-value support)")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad_payload(f"{where}: value {_shown(json.dumps(value))} is not a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if math.isinf(number):
-        raise _bad_payload(f"{where}: value {_shown(json.dumps(value))} is not a finite number")
-    return number
+    values = json_features(instance)
+    if values is None:
+        raise _bad_payload(f"{where}: expected {INSTANCE_SHAPES}")
+    return values
 
 
 def _records_to_matrix(records: list[list], labels: list[str], kind: str, n_features: int,
@@ -268,9 +220,12 @@ def _records_to_matrix(records: list[list], labels: list[str], kind: str, n_feat
             if np.isfinite(matrix).all():
                 return matrix
     out = np.empty((len(records), n_features), dtype=np.float64)
-    for i, values in enumerate(records):
-        for j, v in enumerate(values):
-            out[i, j] = _json_value(v, allow_missing, f"{labels[i]}, field {j}")
+    try:
+        for i, values in enumerate(records):
+            for j, v in enumerate(values):
+                out[i, j] = json_value(v, allow_missing, f"{labels[i]}, field {j}")
+    except ValueProblem as exc:
+        raise _bad_payload(str(exc)) from None
     return out
 
 
@@ -292,11 +247,11 @@ def parse_json(body: bytes, n_features: int, allow_missing: bool) -> np.ndarray:
         elif "features" in doc or "data" in doc:
             instances = [doc]
         else:
-            raise _bad_payload(f'expected {{"instances": [...]}} or a list of records, each {_INSTANCE_SHAPES}')
+            raise _bad_payload(f'expected {{"instances": [...]}} or a list of records, each {INSTANCE_SHAPES}')
     elif isinstance(doc, list):
         instances = [doc] if doc and not isinstance(doc[0], (list, dict)) else doc
     else:
-        raise _bad_payload(f'expected {{"instances": [...]}} or a list of records, each {_INSTANCE_SHAPES}')
+        raise _bad_payload(f'expected {{"instances": [...]}} or a list of records, each {INSTANCE_SHAPES}')
     labels = [f"record {i}" for i in range(len(instances))]
     records = [_features_of(inst, labels[i]) for i, inst in enumerate(instances)]
     return _records_to_matrix(records, labels, "json", n_features, allow_missing)
@@ -324,28 +279,20 @@ PARSERS: dict[str, Callable[[bytes, int, bool], np.ndarray]] = {
 # --------------------------------------------------------------------------- encoding
 
 
-def _texts(predictions: np.ndarray) -> list[str]:
-    """Each float32 prediction as Python ``str(float(v))`` (JSON spelling for non-finite values)."""
-    values = predictions.tolist()
-    if np.isfinite(predictions).all():
-        return list(map(repr, values))
-    return [json.dumps(v) for v in values]
-
-
 def encode_csv(predictions: np.ndarray) -> bytes:
     """One value per line, newline after every value (``v1\\nv2\\n``)."""
-    texts = _texts(predictions)
+    texts = prediction_texts(predictions)
     return ("\n".join(texts) + "\n").encode() if texts else b""
 
 
 def encode_json(predictions: np.ndarray) -> bytes:
     """``{"predictions": [{"score": v}, ...]}`` (byte-identical to ``json.dumps``)."""
-    return ('{"predictions": [' + ", ".join(['{"score": ' + t + "}" for t in _texts(predictions)]) + "]}").encode()
+    return ('{"predictions": [' + ", ".join(['{"score": ' + t + "}" for t in prediction_texts(predictions)]) + "]}").encode()
 
 
 def encode_jsonlines(predictions: np.ndarray) -> bytes:
     """``{"score": v}`` per line."""
-    return "".join(['{"score": ' + t + "}\n" for t in _texts(predictions)]).encode()
+    return "".join(['{"score": ' + t + "}\n" for t in prediction_texts(predictions)]).encode()
 
 
 ENCODERS: dict[str, Callable[[np.ndarray], bytes]] = {

@@ -6,11 +6,14 @@ files in ``$SAGEMAKER_BASE_DIR/model`` (default ``/opt/ml/model``); HTTP on port
 ``SAGEMAKER_MODEL_DIR`` overrides the model directory (it may hold only ``model.tar.gz``), the
 server binds to 127.0.0.1 only, port 0 picks a free port, and once the socket listens one line
 ``listening on http://127.0.0.1:<port>`` is printed to stdout.  The model is loaded before the
-socket is bound, so the first ``/ping`` that connects is answered 200.
+socket is bound, so the first ``/ping`` that connects is answered 200.  ``MLOPS_EXIT_ON_STDIN_EOF=1``
+shuts down gracefully when stdin (the host's pipe) closes; ``MLOPS_SERVE_TRACE=1`` logs the start
+of each invocation and of shutdown on stderr.
 
-Exit codes: 0 after a graceful shutdown (SIGTERM or SIGINT: in-flight requests finish, idle
-keep-alive connections are closed), 2 with ``ClientError: ...`` on stderr for a bad argument,
-setting or model, 1 with ``AlgorithmError: ...`` otherwise (e.g. the port is taken).
+Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT or EOF of the watched stdin: in-flight
+requests finish, idle keep-alive connections are closed), 2 with ``ClientError: ...`` on stderr
+for a bad argument, setting or model, 1 with ``AlgorithmError: ...`` otherwise (e.g. the port is
+taken).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import sys
 import traceback
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ DEFAULT_MAX_PAYLOAD_MB = 6
 MIB = 1024 * 1024
 KEEP_ALIVE_SECONDS = 75  # longer than typical client idle timeouts (Node's agent: 4-5 s), so the client closes first
 GRACEFUL_SHUTDOWN_SECONDS = 25  # SageMaker sends SIGKILL 30 s after SIGTERM
+STDIN_FD = 0
 
 
 @dataclass(frozen=True)
@@ -122,23 +127,24 @@ class _StopRequest:
         cls.requested = True
 
 
-def _exit_when_stdin_closes() -> None:
-    """With ``MLOPS_EXIT_ON_STDIN_EOF=1`` (set by the local endpoint host, which keeps a pipe to our
-    stdin), shut down gracefully when that pipe closes: if the host dies, even by SIGKILL, its
-    model servers follow instead of lingering as orphans."""
+def _watches_stdin() -> bool:
+    """``MLOPS_EXIT_ON_STDIN_EOF=1`` (set by the local endpoint host, which keeps a pipe to our stdin):
+    shut down gracefully when that pipe closes, so if the host dies, even by SIGKILL, its model
+    servers follow instead of lingering as orphans.  Only a pipe or socket can be watched."""
     if os.environ.get("MLOPS_EXIT_ON_STDIN_EOF") != "1":
-        return
-    import threading
+        return False
+    try:
+        mode = os.fstat(STDIN_FD).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
-    def watch() -> None:
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        except (OSError, ValueError):
-            pass
-        os.kill(os.getpid(), signal.SIGTERM)
 
-    threading.Thread(target=watch, name="stdin-eof-watch", daemon=True).start()
+def tracing() -> bool:
+    """``MLOPS_SERVE_TRACE=1``: one stderr line when an invocation starts and when shutdown begins
+    (with the number of requests still in flight), so a test or an operator can tell that a
+    request was in flight at SIGTERM without guessing from time."""
+    return os.environ.get("MLOPS_SERVE_TRACE") == "1"
 
 
 def _fail(exc: BaseException) -> int:
@@ -154,24 +160,16 @@ def serve(argv: list[str]) -> int:
     # with Python's defaults that would kill the process (-15) or raise KeyboardInterrupt instead of exit 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _StopRequest.handler)
-    _exit_when_stdin_closes()
     try:
         if argv != ["serve"]:
             raise ClientError(f"expected the argument 'serve' (as in 'docker run <image> serve'), got {argv!r}")
         settings = Settings.from_env()
         model = load_model(settings.model_dir)
 
-        import uvicorn
-
         from .app import build_app
 
-        app = build_app(model, default_accept=settings.default_accept, max_payload=settings.max_payload)
-        config = uvicorn.Config(
-            app, host=HOST, port=settings.port, loop="uvloop", http="httptools", ws="none", lifespan="off",
-            interface="asgi3", workers=1, access_log=False, log_level="warning", proxy_headers=False,
-            server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        app = build_app(model, default_accept=settings.default_accept, max_payload=settings.max_payload, trace=tracing())
+        config = uvicorn_config(app, settings.port)
         sock = bind(settings.port)
     except Exception as exc:  # noqa: BLE001 - every start-up failure becomes ClientError/AlgorithmError
         return _fail(exc)
@@ -179,7 +177,7 @@ def serve(argv: list[str]) -> int:
         sock.close()
         return 0
     port = sock.getsockname()[1]
-    server = _server_class()(config, port)
+    server = _server_class()(config, port, watch_stdin=_watches_stdin())
     gc.collect()
     gc.freeze()  # the model and modules are long-lived: keep them out of every future collection
     server.run(sockets=[sock])
@@ -187,22 +185,65 @@ def serve(argv: list[str]) -> int:
     return 0
 
 
+def uvicorn_config(app, port: int):  # type: ignore[no-untyped-def]
+    """The HTTP stack of the model server (also the baseline of bench/model-server.bench.py)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=HOST, port=port, loop="uvloop", http="httptools", ws="none", lifespan="off",
+        interface="asgi3", workers=1, access_log=False, log_level="warning", proxy_headers=False,
+        server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
 def _server_class():  # type: ignore[no-untyped-def]
+    import asyncio
+
     import uvicorn
 
     class ReadyServer(uvicorn.Server):
         """uvicorn.Server that prints the ready line once the socket listens."""
 
-        def __init__(self, config: uvicorn.Config, port: int) -> None:
+        def __init__(self, config: uvicorn.Config, port: int, watch_stdin: bool) -> None:
             super().__init__(config)
             self.port = port
+            self.watch_stdin = watch_stdin
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if _StopRequest.requested:
                 self.should_exit = True
             if self.started and not self.should_exit:
+                if self.watch_stdin:
+                    self._watch_stdin()
                 print(f"listening on http://{HOST}:{self.port}", flush=True)
+
+        def _watch_stdin(self) -> None:
+            # On the event loop with raw reads of fd 0, not a thread on sys.stdin: a daemon thread
+            # blocked inside sys.stdin.buffer.read() holds the buffer's lock, and the interpreter
+            # aborts at exit ("Fatal Python error: _enter_buffered_busy") when it cannot take it.
+            loop = asyncio.get_running_loop()
+
+            def readable() -> None:
+                try:
+                    more = bool(os.read(STDIN_FD, 4096))
+                except BlockingIOError:
+                    return
+                except OSError:
+                    more = False
+                if not more:
+                    loop.remove_reader(STDIN_FD)
+                    self.should_exit = True  # the same graceful path as SIGTERM
+
+            loop.add_reader(STDIN_FD, readable)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.watch_stdin:
+                asyncio.get_running_loop().remove_reader(STDIN_FD)
+            if tracing():
+                print(f"shutting down: {len(self.server_state.tasks)} request(s) in flight", file=sys.stderr, flush=True)
+            await super().shutdown(sockets=sockets)
 
     return ReadyServer
 

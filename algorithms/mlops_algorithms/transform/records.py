@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import uuid
 from dataclasses import dataclass
@@ -29,11 +28,11 @@ import numpy as np
 from .. import fastcsv
 from ..contract import ClientError
 from ..fastcsv import Chunk, Piece
+from ..payload import INSTANCE_SHAPES, ValueProblem, csv_value, json_features, json_value, prediction_texts, shown
 from ..predict import Predictor
 from .config import CSV, TransformConfig
 from .jsonpath import FilterError, select_fields
 
-MAX_SHOWN = 40
 OUTPUT_KEY = "SageMakerOutput"
 INPUT_KEY = "SageMakerInput"
 ID_KEY = "SageMakerInferenceId"
@@ -94,15 +93,6 @@ class Scorer:
 
 
 # --------------------------------------------------------------------------- shared formatting
-
-
-def prediction_texts(preds: np.ndarray) -> list[str]:
-    """Each float32 prediction as Python ``str(float(v))``; non-finite in JSON spelling (as the
-    model server writes them)."""
-    values = preds.astype(np.float64).tolist()
-    if np.isfinite(preds).all():
-        return list(map(repr, values))
-    return [json.dumps(v) for v in values]
 
 
 def _prediction_piece(preds: np.ndarray) -> Piece:
@@ -210,59 +200,8 @@ def fast_csv_chunk(s: Scorer, chunk: Chunk, name: str) -> ChunkResult | None:
 # --------------------------------------------------------------------------- exact path
 
 
-def _show(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
-
-
 class _Bad(Exception):
     pass
-
-
-def _csv_value(text: str, allow_missing: bool, where: str) -> float:
-    t = text.strip()
-    if not t:
-        if allow_missing:
-            return math.nan
-        raise _Bad(f"{where}: empty value (this model has no missing-value support)")
-    try:
-        value = float(t)
-    except ValueError:
-        raise _Bad(f"{where}: value '{_show(text)}' is not numeric") from None
-    if "_" in t or math.isinf(value) or (math.isnan(value) and not allow_missing):
-        raise _Bad(f"{where}: value '{_show(text)}' is not a finite number")
-    return value
-
-
-def _json_value(value: Any, allow_missing: bool, where: str) -> float:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        if allow_missing:
-            return math.nan
-        raise _Bad(f"{where}: value {json.dumps(value)} is not a number (this model has no missing-value support)")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Bad(f"{where}: value {_show(value)} is not a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if math.isinf(number):
-        raise _Bad(f"{where}: value {_show(value)} is not a finite number")
-    return number
-
-
-def _json_features(selected: Any) -> list | None:
-    """The built-in algorithms' record shapes: a list, {"features": [...]}, {"data": {"features": {"values": [...]}}}."""
-    if isinstance(selected, list):
-        return selected
-    if isinstance(selected, dict):
-        if isinstance(selected.get("features"), list):
-            return selected["features"]
-        data = selected.get("data")
-        features = data.get("features") if isinstance(data, dict) else None
-        values = features.get("values") if isinstance(features, dict) else None
-        if isinstance(values, list):
-            return values
-    return None
 
 
 def _lines(chunk: Chunk, name: str) -> list[tuple[int, str]]:
@@ -303,27 +242,27 @@ def record_chunk(s: Scorer, chunk: Chunk, name: str) -> ChunkResult:
                     raise _Bad(f"{where}: Feature size of csv inference data {len(idx)} is not consistent with "
                                f"feature size of trained model {s.n_features}"
                                + ("" if cfg.input_filter.is_root else f" (after InputFilter '{cfg.input_filter.text}')"))
-                values = [_csv_value(record[j], s.allow_missing, f"{where}, field {j}") for j in idx]
+                values = [csv_value(record[j], s.allow_missing, f"{where}, field {j}") for j in idx]
                 if s.capture:
                     inputs.append([_csv_field(record[j]) for j in idx])
             else:
                 try:
                     record = json.loads(line)
                 except ValueError as exc:
-                    raise _Bad(f"{where}: not valid JSON ({_show(str(exc))})") from None
-                features = _json_features(cfg.input_filter.apply(record))
+                    raise _Bad(f"{where}: not valid JSON ({shown(exc)})") from None
+                features = json_features(cfg.input_filter.apply(record))
                 if features is None:
-                    raise _Bad(f"{where}: the model input (after InputFilter '{cfg.input_filter.text}') must be a list "
-                               'of feature values, {"features": [...]} or {"data": {"features": {"values": [...]}}}')
+                    raise _Bad(f"{where}: the model input (after InputFilter '{cfg.input_filter.text}') must be "
+                               + INSTANCE_SHAPES)
                 if len(features) != s.n_features:
                     raise _Bad(f"{where}: Feature size of jsonlines inference data {len(features)} is not consistent "
                                f"with feature size of trained model {s.n_features}")
-                values = [_json_value(v, s.allow_missing, f"{where}, feature {j}") for j, v in enumerate(features)]
+                values = [json_value(v, s.allow_missing, f"{where}, feature {j}") for j, v in enumerate(features)]
                 if s.capture:
                     inputs.append([fastcsv.number_text(v) for v in values])
         except FilterError as exc:
             raise ClientError(f"{where}: {exc}") from None
-        except _Bad as exc:
+        except (_Bad, ValueProblem) as exc:
             raise ClientError(str(exc)) from None
         records.append((line_no, record))
         rows.append(values)

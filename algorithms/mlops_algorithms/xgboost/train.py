@@ -15,7 +15,7 @@ import numpy as np
 
 from ..channels import LabeledData, read_channels
 from ..contract import AlgorithmError, ClientError, TrainingPaths, read_hyperparameters, read_input_data_config, read_resource_config
-from ..metrics import regression_metrics
+from ..metrics import R2_UNDEFINED, regression_metrics
 from ..predict import XGBOOST_MODEL_FILE
 from .hyperparameters import XGBoostConfig, build_config
 
@@ -35,9 +35,15 @@ def _dmatrix(xgb: Any, data: LabeledData, cfg: XGBoostConfig) -> Any:
     return xgb.DMatrix(X, label=data.y, weight=weight, nthread=cfg.nthread, missing=np.nan)
 
 
-def final_metric_line(n: int, channel: str, metrics: dict[str, float]) -> str:
-    """``[n]\\tchannel-rmse:..\\tchannel-mae:..\\tchannel-mse:..\\tchannel-r2:..`` in xgboost's format."""
-    cells = "".join(f"\t{channel}-{name}:{metrics[name]:.5f}" for name in ("rmse", "mae", "mse", "r2"))
+def final_metric_line(n: int, channel: str, metrics: dict[str, float | None]) -> str:
+    """``[n]\\tchannel-rmse:..\\tchannel-mae:..\\tchannel-mse:..\\tchannel-r2:..`` in xgboost's layout.
+
+    Values are Python's shortest round-trip repr, not xgboost's ``%.5f``: the final metrics decide
+    about the model, and ``%.5f`` turns an RMSE of 3e-06 into ``0.00000``, indistinguishable from a
+    perfect fit.  A metric that is undefined (``None``: r2 of a constant label) is left out.
+    """
+    cells = "".join(f"\t{channel}-{name}:{metrics[name]!r}" for name in ("rmse", "mae", "mse", "r2")
+                    if metrics[name] is not None)
     return f"[{n}]{cells}"
 
 
@@ -83,8 +89,10 @@ def train(paths: TrainingPaths) -> None:
 
     n = booster.num_boosted_rounds()
     for name, data in channels.items():
-        predictions = booster.predict(dmats[name])
-        _log(final_metric_line(n, name, regression_metrics(data.y, predictions)))
+        metrics = regression_metrics(data.y, booster.predict(dmats[name]))
+        if metrics["r2"] is None:
+            _log(f"[warning] channel '{name}': {R2_UNDEFINED}; r2 not reported")
+        _log(final_metric_line(n, name, metrics))
     paths.model_dir.mkdir(parents=True, exist_ok=True)
     # UBJSON, xgboost's default format; the explicit extension avoids its "no extension" warning.
     tmp = paths.model_dir / f".{XGBOOST_MODEL_FILE}.ubj"

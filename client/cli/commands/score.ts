@@ -12,17 +12,19 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
     .command('score [file]')
     .description('batch-score a CSV with the latest approved model(s): s3://bucket/key or a local file (default: the demo scoring sample)')
     .option('--model <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--id-columns <names>', "comma-separated columns of the file passed around the model and joined back to each prediction ('' for none: a row number); default every column that is neither a feature nor the label")
     .option('--wait', 'wait for the run to end and show the scored output')
     .option('--json', 'print one JSON object')
     .option('--new-run', 'score again even if this data version already has a run')
-    .action(async (file: string | undefined, options: { model?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
+    .action(async (file: string | undefined, options: { model?: string; idColumns?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
       let families: ModelFamily[] | undefined;
       if (options.model) {
         if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
         families = [options.model];
       }
+      const idColumns = options.idColumns === undefined ? undefined : parseIdColumns(options.idColumns);
       const client = await ctx.client();
-      const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
+      const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), ...(idColumns ? { idColumns } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
       const { runId } = await started.handle.describe();
       const uiUrl = (r: string) => temporalUiUrl(ctx.config, started.workflowId, r);
       if (!options.wait) {
@@ -48,4 +50,14 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
       }
       if (report.status !== 'completed') process.exitCode = 1;
     });
+}
+
+/** `--id-columns car_id,note` -> ['car_id', 'note']; '' -> [] (no pass-through column). */
+export function parseIdColumns(text: string): string[] {
+  if (text.trim() === '') return [];
+  const names = text.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new UsageError(`--id-columns '${text}': a column name is empty (rule: comma-separated names)`);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`--id-columns '${text}': '${twice}' is named twice`);
+  return names;
 }

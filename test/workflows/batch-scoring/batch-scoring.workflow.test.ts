@@ -20,7 +20,6 @@ function scoringInput(taskQueue: string, overrides: Partial<ScoringInput['config
       bucket: 'mlops',
       outputPrefix: 's3://mlops/scored',
       captureUri: 's3://mlops/capture/batch',
-      dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
       generateInferenceId: true,
       resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
       maxJobRuntimeSeconds: 600,
@@ -58,19 +57,37 @@ describe('batchScoringPipeline workflow (mocked activities)', function () {
     });
   }
 
-  it('when both champions exist, then the file is pre-processed once and scored by each with the DataProcessing filters, and a notification lists the outputs', async () => {
-    const { result, calls } = await run({});
+  it('when both champions exist, then the file is pre-processed once and scored by each with filters from the feature count, and a notification lists the outputs', async () => {
+    const { result, calls } = await run({ scoringFeatureCount: 23 });
     assert.ok(result);
     assert.deepEqual(calls.activities.filter((a) => a === 'runScoringPreprocessingJob').length, 1, 'one schema, one pre-processing job');
+    assert.deepEqual(calls.scoringPreprocess.map((p) => p.idColumns), [undefined], 'no idColumns: the job passes every non-feature column but the label');
     assert.deepEqual(calls.transforms.map((t) => t.family).sort(), ['linear-learner', 'xgboost']);
     for (const t of calls.transforms) {
-      assert.deepEqual([t.inputFilter, t.joinSource, t.outputFilter], ['$[1:]', 'Input', '$[0,-1]']);
+      // 23 features first reach the model; everything after them, then the prediction, is kept.
+      assert.deepEqual([t.inputFilter, t.joinSource, t.outputFilter], ['$[0:22]', 'Input', '$[23:]']);
       assert.match(t.inputPrefix, /\/features\/$/);
       assert.match(t.outputPath, new RegExp(`^s3://mlops/scored/[0-9a-f]{16}/${t.family}/$`));
     }
     assert.deepEqual(result.outputs.map((o) => o.outputUris[0]!.endsWith('cars.csv.out')), [true, true]);
     const note = calls.notifications.find((n) => n.kind === 'scoring.succeeded')!;
     assert.match(note.message, /cars\.csv\.out/);
+  });
+
+  it('when the configuration names id columns, then pre-processing passes exactly those around the model', async () => {
+    const { result, calls } = await run({}, { idColumns: ['car_id', 'note'] });
+    assert.ok(result);
+    assert.deepEqual(calls.scoringPreprocess.map((p) => p.idColumns), [['car_id', 'note']]);
+    assert.deepEqual(calls.transforms.map((t) => t.outputFilter), ['$[17:]', '$[17:]']);
+  });
+
+  it('when pre-processing reports no feature count (a run that pre-processed before pass-through columns), then the filters the run recorded are used', async () => {
+    const recorded = { inputFilter: '$[1:]', joinSource: 'Input' as const, outputFilter: '$[0,-1]' };
+    const { result, calls } = await run({ scoringFeatureCount: 'unreported' }, { dataProcessing: recorded });
+    assert.ok(result);
+    for (const t of calls.transforms) assert.deepEqual([t.inputFilter, t.joinSource, t.outputFilter], ['$[1:]', 'Input', '$[0,-1]']);
+    const { error } = await run({ scoringFeatureCount: 'unreported' });
+    assert.equal((error?.cause as ApplicationFailure | undefined)?.type, ErrorType.InvalidInput);
   });
 
   it('when one family is asked for, then only its champion scores', async () => {

@@ -108,6 +108,13 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.equal(failed.details?.failureType, ErrorType.DatasetSchemaInvalid);
   });
 
+  it('when the run configures data checks, then step 1 gets their limits; a run without them leaves the job its defaults', async () => {
+    const { calls } = await run({ preprocessError: ApplicationFailure.nonRetryable('stop after step 1', ErrorType.DatasetSchemaInvalid) }, (q) => trainingInput(q, { dataChecks: { minRowsPerSplit: 30, maxDuplicateShare: 0.1 } }));
+    assert.deepEqual(calls.preprocessInputs.map((i) => i.dataChecks), [{ minRowsPerSplit: 30, maxDuplicateShare: 0.1 }]);
+    const without = await run({ preprocessError: ApplicationFailure.nonRetryable('stop after step 1', ErrorType.DatasetSchemaInvalid) });
+    assert.deepEqual(without.calls.preprocessInputs.map((i) => i.dataChecks), [undefined]);
+  });
+
   it('when one training job fails, then the other model still finishes and the run fails with a notification', async () => {
     const { error, calls } = await run({
       metrics: { 'linear-learner': metrics(2950) },

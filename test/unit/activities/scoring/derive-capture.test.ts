@@ -6,6 +6,7 @@ import type { Backend, JobDescription, JobRunner, TransformJobSpec } from '../..
 import { readInsightRows } from '../../../../activities/insights/parquet';
 import { compileCsvFilter, deriveCaptureFile, type DeriveCaptureOptions } from '../../../../activities/scoring/derive-capture';
 import { createScoringActivities, type BatchTransformInput } from '../../../../activities/scoring/scoring';
+import { passThroughDataProcessing } from '../../../../common/data-processing';
 import { quietActivityEnvironment, runInActivity } from '../../../helpers/activity-env';
 import { PYTHON } from '../../../helpers/temporal-env';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
@@ -36,6 +37,14 @@ describe('activities/scoring/derive-capture', () => {
       it(`${filter} over ${n} fields selects [${expected.join(',')}]`, () => assert.deepEqual(compileCsvFilter(filter)(n), expected));
     }
 
+    it('the pass-through filters of 17 features keep every field after them plus the prediction', () => {
+      const { inputFilter, outputFilter } = passThroughDataProcessing(17);
+      assert.deepEqual([inputFilter, outputFilter], ['$[0:16]', '$[17:]']);
+      assert.deepEqual(compileCsvFilter(inputFilter)(20), Array.from({ length: 17 }, (_, i) => i), 'the 17 features of 17 + 3 pass-through fields');
+      assert.deepEqual(compileCsvFilter(outputFilter)(21), [17, 18, 19, 20], 'the joined record: 3 pass-through fields + the prediction');
+      assert.throws(() => passThroughDataProcessing(0), /positive integer/);
+    });
+
     it('rejects what CSV records cannot satisfy, naming the filter', () => {
       assert.throws(() => compileCsvFilter('$[0,-1]')(0), /'\$\[0,-1\]': index 0 is out of range for a record of 0 fields/);
       assert.throws(() => compileCsvFilter('$[0:1,3:]'), /only single range filters are supported/);
@@ -65,6 +74,15 @@ describe('activities/scoring/derive-capture', () => {
         `1043,14215.3,${ID_A},2025-06-01T12:00:03Z\n"id,7",9100.5,${ID_B},2025-06-01T12:00:03Z\n`,
       );
       assert.equal(records, 2);
+      assert.deepEqual(lines, ['record_id,Mileage,Year,Make_bmw,prediction', `${ID_A},38000,2005,1,14215.3`, `${ID_B},41000,2011,0,9100.5`, '']);
+    });
+
+    it('with the pass-through layout (features first, then the file\'s own columns), the capture holds only the features and the prediction', async () => {
+      const { lines } = await derive(
+        '38000,2005,1,GM-1,"one owner, ""mint"""\n41000,2011,0,GM-2,\n',
+        `GM-1,"one owner, ""mint""",14215.3,${ID_A},2025-06-01T12:00:03Z\nGM-2,,9100.5,${ID_B},2025-06-01T12:00:03Z\n`,
+        { ...SCORING, dataProcessing: passThroughDataProcessing(3) },
+      );
       assert.deepEqual(lines, ['record_id,Mileage,Year,Make_bmw,prediction', `${ID_A},38000,2005,1,14215.3`, `${ID_B},41000,2011,0,9100.5`, '']);
     });
 

@@ -159,5 +159,15 @@ describe('client/training/config-file', () => {
     it('when the file is empty, then the result equals the defaults', () => {
       assert.deepEqual(applyConfigFile(base, {}), base);
     });
+
+    it('when dataChecks are given, then each limit merges over the defaults; out-of-range limits are refused naming the key', async () => {
+      assert.deepEqual(base.dataChecks, { minRowsPerSplit: 10, maxDuplicateShare: 0.5 });
+      const config = applyConfigFile(base, await readTrainingConfigFile(await configFile({ dataChecks: { maxDuplicateShare: 0.2 } })));
+      assert.deepEqual(config.dataChecks, { minRowsPerSplit: 10, maxDuplicateShare: 0.2 });
+      const bad = await rejection(await configFile({ dataChecks: { minRowsPerSplit: 0, maxDuplicateShare: 1.5 } }));
+      assert.match(bad.message, /dataChecks\.minRowsPerSplit: .*>=1/);
+      assert.match(bad.message, /dataChecks\.maxDuplicateShare: .*<=1/);
+      assert.match((await rejection(await configFile({ dataChecks: { minRows: 5 } }))).message, /dataChecks: Unrecognized key/);
+    });
   });
 });
