@@ -9,6 +9,7 @@ import { createNotificationActivities } from './notifications/notify';
 import { createRegistryActivities } from './registry/model-registry';
 import { createScoringActivities } from './scoring/scoring';
 import { createBaselineActivities } from './training/baselines';
+import { createChampionComparisonActivities } from './training/champion-comparison';
 import { createPreprocessActivities } from './training/preprocess';
 import { createTrainingJobActivities } from './training/train';
 
@@ -27,6 +28,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, w
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
+    ...createChampionComparisonActivities(backend, settings),
     ...createRegistryActivities(backend, workflows),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),

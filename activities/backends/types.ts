@@ -4,6 +4,7 @@
  * only ever see these interfaces.
  */
 import type { FinalMetric, JobStatus, MetricDefinition, ResourceConfig } from '../../common/types/jobs';
+import type { GovernanceRecord } from '../../common/types/governance';
 import type { DeliveredNotification, Notification } from '../../common/types/notification';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
 
@@ -132,6 +133,7 @@ export interface ModelVersionPatch {
   decision?: ModelDecision;
   metrics?: SplitMetrics;
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+  governance?: GovernanceRecord;
 }
 
 /** The model registry (SageMaker: model package groups and their versions). */

@@ -8,6 +8,25 @@ const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds
 
 const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+const governanceAction = z.enum(['require-approval', 'reject', 'accept']);
+
+/** Step 6's rule (run-wide, or per model where it overrides the run-wide fields). */
+const comparisonSchema = z
+  .object({
+    minImprovement: z.number().min(0).optional(),
+    minRelativeImprovement: z.number().min(0).max(1).optional(),
+    significance: z
+      .object({
+        confidence: z.number().min(0.5).lt(1).default(0.95),
+        iterations: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(42),
+      })
+      .strict()
+      .optional(),
+    onIncomparable: governanceAction.optional(),
+  })
+  .strict();
+
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -15,6 +34,7 @@ const modelSchema = z
     instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like ml.m5.large').optional(),
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
+    comparison: comparisonSchema.optional(),
   })
   .strict();
 
@@ -38,6 +58,8 @@ export const trainingConfigFileSchema = z
       .strict()
       .optional(),
     models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
+    comparison: comparisonSchema.optional(),
+    dataShift: z.object({ onShift: governanceAction }).strict().optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
     approval: z
       .object({
@@ -104,6 +126,8 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   if (file.split) config.split = { ...config.split, ...file.split };
   if (file.dataChecks) config.dataChecks = { ...config.dataChecks, ...file.dataChecks };
   if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
+  if (file.comparison) config.comparison = { ...config.comparison, ...file.comparison };
+  if (file.dataShift) config.dataShift = file.dataShift;
   if (file.approval && config.approval) config.approval = { ...config.approval, ...file.approval };
   if (file.deployment?.enabled === false) delete config.deployment;
   else if (file.deployment && config.deployment) {
@@ -121,6 +145,7 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
           hyperparameters: { ...m.hyperparameters, ...override.hyperparameters },
           resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
           ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
+          ...(override.comparison ? { comparison: override.comparison } : {}),
         };
       });
   }

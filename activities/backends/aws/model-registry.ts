@@ -131,6 +131,7 @@ export class AwsModelRegistry implements ModelRegistry {
     if (patch.status) next.status = patch.status;
     if (patch.decision) next.decision = patch.decision;
     if (patch.metrics) next.metrics = patch.metrics;
+    if (patch.governance) next.governance = patch.governance;
     if (patch.baselines) next.baselines = { ...current.baselines, ...patch.baselines };
     const { family: _f, version: _v, status: _s, createdAt: _c, ...record } = next;
     const properties = encodeRecord(record);

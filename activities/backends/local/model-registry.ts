@@ -57,6 +57,7 @@ export class LocalModelRegistry implements ModelRegistry {
       if (patch.status) found.status = patch.status;
       if (patch.decision) found.decision = patch.decision;
       if (patch.metrics) found.metrics = patch.metrics;
+      if (patch.governance) found.governance = patch.governance;
       if (patch.baselines) found.baselines = { ...found.baselines, ...patch.baselines };
       found.updatedAt = new Date().toISOString();
       return found;
