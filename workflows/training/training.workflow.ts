@@ -155,6 +155,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
             featureSchemaUri: prep.featureSchemaUri,
             outputPrefix: layout.modelQualityBaseline(family),
             resources: config.baselines.resources,
+            ...(config.baselines.transformResources ? { transformResources: config.baselines.transformResources } : {}),
             maxRuntimeSeconds: config.maxJobRuntimeSeconds,
           }),
         ]);
