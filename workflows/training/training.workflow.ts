@@ -93,6 +93,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
           family,
           hyperparameters: model.hyperparameters,
           channels: { train: prep.trainUri, validation: prep.validationUri, test: prep.testUri },
+          featureSchemaUri: prep.featureSchemaUri,
           outputPath: layout.modelOutput,
           resources: model.resources,
           maxRuntimeSeconds: config.maxJobRuntimeSeconds,
