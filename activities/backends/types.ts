@@ -195,7 +195,11 @@ export interface EndpointConfigSpec {
   };
 }
 
-export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService';
+/**
+ * `UpdateRollbackFailed` (SageMaker only): an update failed and so did its rollback; the endpoint
+ * still serves traffic, so it is never deleted by the pipeline.
+ */
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService' | 'UpdateRollbackFailed';
 
 export interface EndpointDescription {
   endpointName: string;
@@ -220,6 +224,12 @@ export interface ModelHosting {
   deleteEndpoint(endpointName: string): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
   listEndpoints(): Promise<EndpointDescription[]>;
+  /**
+   * After a deployment: deletes the endpoint configs of the endpoint's family beyond the newest
+   * `keep` (never one an endpoint uses) and the models only they referenced. Optional: the local
+   * backend keeps its records.
+   */
+  pruneEndpointHistory?(endpointName: string, currentConfigName: string): Promise<{ deletedConfigs: string[]; deletedModels: string[] }>;
 }
 
 /** Everything the activities need from a backend. */

@@ -34,6 +34,17 @@ function hostingFailure(err: unknown): never {
 
 /** Steps 9 and 10: endpoint configuration with data capture, then create-or-update the endpoint. */
 export function createEndpointActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  /** Old endpoint configs and the models only they used go once the new config serves; a failure here never fails the deployment. */
+  async function pruneHistory(ctx: Context, input: DeployEndpointInput): Promise<void> {
+    if (!backend.hosting.pruneEndpointHistory) return;
+    try {
+      const pruned = await backend.hosting.pruneEndpointHistory(input.endpointName, input.endpointConfigName);
+      if (pruned.deletedConfigs.length) ctx.log.info('deleted old endpoint configs and models', { endpointName: input.endpointName, ...pruned });
+    } catch (err) {
+      ctx.log.warn('old endpoint configs were not cleaned up (the deployment itself succeeded)', { endpointName: input.endpointName, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   return {
     /** Step 9: SageMaker's CreateEndpointConfig with a DataCaptureConfig (request and response). */
     async createEndpointConfig(input: CreateEndpointConfigInput): Promise<{ alreadyExisted: boolean }> {
@@ -69,6 +80,14 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         intervalMs = nextInterval(intervalMs, backoff);
       };
       let current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (current?.status === 'UpdateRollbackFailed') {
+        // The rollback of an earlier update failed, but the endpoint still serves traffic: deleting it
+        // would take the model offline, so a person has to decide (UpdateEndpoint to a working config).
+        throw ApplicationFailure.nonRetryable(
+          `endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`,
+          ErrorType.DeploymentFailed,
+        );
+      }
       if (current?.status === 'Failed') {
         // SageMaker allows nothing but DeleteEndpoint on a failed endpoint: delete it, then create it anew.
         ctx.log.warn('replacing a failed endpoint', { endpointName: input.endpointName, failureReason: current.failureReason });
@@ -77,6 +96,10 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         intervalMs = settings.pollIntervalMs;
       }
       let action: DeployEndpointResult['action'];
+      // What the endpoint looked like before our update: SageMaker answers a failed update by rolling
+      // back to the old config (InService again) with a FailureReason, which must not read as "still
+      // waiting for our config" (the wait would last until the activity's timeout, then update again).
+      const before = current ? { failureReason: current.failureReason, lastModifiedTime: current.lastModifiedTime } : undefined;
       try {
         if (!current) {
           await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
@@ -92,6 +115,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         hostingFailure(err);
       }
       let describeFailures = 0;
+      let sawUpdate = false;
       for (;;) {
         let d;
         try {
@@ -104,9 +128,19 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
           continue;
         }
         ctx.heartbeat({ endpointName: input.endpointName, status: d?.status });
-        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return { ...input, action };
-        if (d?.status === 'Failed') {
-          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) {
+          await pruneHistory(ctx, input);
+          return { ...input, action };
+        }
+        if (d && d.status !== 'InService') sawUpdate = true;
+        if (d?.status === 'Failed' || d?.status === 'UpdateRollbackFailed') {
+          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        }
+        if (action === 'updated' && d?.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before?.failureReason || d.lastModifiedTime !== before?.lastModifiedTime)) {
+          throw ApplicationFailure.nonRetryable(
+            `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and SageMaker rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`,
+            ErrorType.DeploymentFailed,
+          );
         }
         await wait({ endpointName: input.endpointName, status: d?.status });
       }
