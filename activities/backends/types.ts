@@ -124,7 +124,14 @@ export interface JobRunner {
 export type RegisterModelVersionInput = Pick<
   ModelVersion,
   'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri'
->;
+> & {
+  /**
+   * Where the run will write the version's baselines (step 7). SageMaker accepts ModelMetrics only
+   * when a package is created, so the aws registry attaches these locations then; they are not
+   * part of the version's record (`baselines` is set once they exist).
+   */
+  expectedBaselines?: { dataQuality: BaselineUris; modelQuality: BaselineUris };
+};
 
 export interface ModelVersionPatch {
   status?: ModelApprovalStatus;

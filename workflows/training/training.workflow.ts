@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { trainingRunLayout } from '../../common/artifacts';
+import { baselineFiles, trainingRunLayout } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
 import { endpointName, runKey, trainingJobNames, type RunRef } from '../../common/ids';
 import { OUTCOME } from '../../common/search-attributes';
@@ -114,6 +114,8 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
           featureSchemaUri: prep.featureSchemaUri,
           dataUri: input.dataUri,
           hyperparameters: model.hyperparameters,
+          // Where step 7 writes the baselines: SageMaker takes a package's ModelMetrics only when it is created.
+          expectedBaselines: { dataQuality: baselineFiles(layout.dataQualityBaseline), modelQuality: baselineFiles(layout.modelQualityBaseline(family)) },
         });
         outcome.version = registered.version;
         outcome.modelName = registered.modelName;
