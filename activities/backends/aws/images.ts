@@ -151,10 +151,12 @@ export function resolveImages(options: {
   region: string;
   roleArn: string;
   overrides?: Partial<AwsImages>;
+  /** ECR repository of the project image (MLOPS_AWS_ECR_REPOSITORY). */
+  repository?: string;
 }): AwsImages {
   const { region, roleArn, overrides = {} } = options;
   const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn)?.[1];
-  const project = account ? ecrImage(account, region, PROJECT_IMAGE_REPOSITORY, PROJECT_IMAGE_TAG) : undefined;
+  const project = account ? ecrImage(account, region, options.repository ?? PROJECT_IMAGE_REPOSITORY, PROJECT_IMAGE_TAG) : undefined;
   const pick = (key: keyof AwsImages, fallback: string | undefined, envName: string): string => {
     const value = overrides[key] ?? fallback;
     if (!value) throw new Error(`no ${key} image for region ${region}: set ${envName}`);
