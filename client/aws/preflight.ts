@@ -7,7 +7,7 @@ import { ListAWSDefaultServiceQuotasCommand, ListServiceQuotasCommand, type Serv
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { builtInImage, resolveImages } from '../../activities/backends/aws/images';
+import { builtInImage, projectImage } from '../../activities/backends/aws/images';
 import type { InstanceTypeUse } from '../../common/config/instance-types';
 import type { Config } from '../../common/config/schema';
 
@@ -191,13 +191,9 @@ async function checkImages(config: Config, ecr: ECRClient, account: string | und
     else out.push({ check: `image ${algorithm}`, status: 'fail', detail: `no built-in ${algorithm} image is known for ${config.awsRegion}`, fix: `set ${setting} to the region's image URI (SageMaker docs, "Docker Registry Paths")` });
   }
   if (!config.awsRoleArn) return out;
-  const images = resolveImages({
-    region: config.awsRegion,
-    roleArn: config.awsRoleArn,
-    repository: config.awsEcrRepository,
-    overrides: { ...(config.awsProcessingImage ? { preprocess: config.awsProcessingImage } : {}), ...(config.awsModelMonitorImage ? { 'model-monitor': config.awsModelMonitorImage } : {}) },
-  });
-  for (const uri of [...new Set([images.preprocess, images['model-monitor']])]) {
+  const preprocess = config.awsProcessingImage ?? projectImage(config.awsRegion, config.awsRoleArn, config.awsEcrRepository);
+  const monitor = config.awsModelMonitorImage ?? preprocess;
+  for (const uri of [...new Set([preprocess, monitor])].filter((u): u is string => u !== undefined)) {
     const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(uri);
     if (!m) {
       out.push({ check: 'image project', status: 'skip', detail: `${uri} is not an ECR image: not checked` });

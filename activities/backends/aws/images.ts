@@ -143,6 +143,12 @@ export function builtInContract(image: AlgorithmImage, uri: string): BuiltInCont
   return m && accounts.has(m[1]!) && m[2] === repository ? BUILT_IN_CONTRACTS[image] : undefined;
 }
 
+/** The project image in the role's account: what `make image-push` pushes there. */
+export function projectImage(region: string, roleArn: string, repository = PROJECT_IMAGE_REPOSITORY): string | undefined {
+  const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn)?.[1];
+  return account ? ecrImage(account, region, repository, PROJECT_IMAGE_TAG) : undefined;
+}
+
 /**
  * Every image URI the backend uses: overrides first, else the built-in table for the algorithms
  * and the project image in the role's account for processing jobs.
@@ -155,8 +161,7 @@ export function resolveImages(options: {
   repository?: string;
 }): AwsImages {
   const { region, roleArn, overrides = {} } = options;
-  const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(roleArn)?.[1];
-  const project = account ? ecrImage(account, region, options.repository ?? PROJECT_IMAGE_REPOSITORY, PROJECT_IMAGE_TAG) : undefined;
+  const project = projectImage(region, roleArn, options.repository);
   const pick = (key: keyof AwsImages, fallback: string | undefined, envName: string): string => {
     const value = overrides[key] ?? fallback;
     if (!value) throw new Error(`no ${key} image for region ${region}: set ${envName}`);
