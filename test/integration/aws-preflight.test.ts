@@ -85,7 +85,7 @@ describe('mlops aws preflight and image-push (moto, and an HTTP fake for Service
     // One line per check, the fix on the line of the failure.
     const lines = formatChecks(checks).split('\n');
     assert.equal(lines.length, checks.length);
-    assert.match(lines.find((l) => l.startsWith('FAIL'))!, /^FAIL  quota training ml\.m5\.large +'ml\.m5\.large for training job usage' is 0: .* -- fix: request an increase/);
+    assert.match(lines.find((l) => l.startsWith('FAIL'))!, /^FAIL {2}quota training ml\.m5\.large +'ml\.m5\.large for training job usage' is 0: .* -- fix: request an increase/);
     // The bucket check cleaned up after itself.
     const left = await createPreflightClients({ region: MOTO_REGION, endpoint: moto.url, credentials: MOTO_CREDENTIALS }).s3.send(new ListObjectsV2Command({ Bucket: 'preflight', Prefix: 'mlops-preflight/' }));
     assert.equal(left.KeyCount ?? 0, 0);
