@@ -116,7 +116,7 @@ export function processingJobRequest(spec: ProcessingJobSpec, ctx: JobRequestCon
  * into the joined line. Such a transform is sent without the join (JoinSource None, JSON Lines,
  * the same InputFilter, no OutputFilter) to a side prefix, and the backend joins each answer to
  * its input line afterwards and applies the OutputFilter (transform-join.ts), so the requested
- * output prefix gets what a CSV join would have written. See docs/decisions/0019.
+ * output prefix gets what a CSV join would have written. See docs/decisions/0016-linear-learner-batch-join.md.
  */
 export interface TransformJoinPlan {
   /** Where the requested output goes (the spec's S3OutputPath). */
