@@ -190,6 +190,8 @@ export interface Notifier {
 
 export interface EndpointConfigSpec {
   endpointConfigName: string;
+  /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
+  endpointName?: string;
   /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {

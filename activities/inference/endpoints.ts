@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../common/errors';
+import { endpointName } from '../../common/ids';
 import type { ModelFamily } from '../../common/types/model';
 import type { DeploymentConfig } from '../../common/types/training';
 import type { Backend } from '../backends/types';
@@ -52,6 +53,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       try {
         return await backend.hosting.createEndpointConfig({
           endpointConfigName: input.endpointConfigName,
+          endpointName: endpointName(deployment.endpointNamePrefix, input.family),
           variants: [{ variantName: DEFAULT_VARIANT, modelName: input.modelName, instanceType: deployment.instanceType, instanceCount: deployment.instanceCount }],
           dataCapture: {
             enableCapture: deployment.dataCapture.enabled,

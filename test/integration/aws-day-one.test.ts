@@ -230,19 +230,23 @@ describe('aws backend day one: registry, hosting and the Linear Learner join on 
     assert.deepEqual((await aws.backend.hosting.listEndpoints()).map((e) => e.endpointName), ['dayone-xgboost']);
   });
 
-  it('when a deployment has succeeded, then endpoint configs beyond the newest N and the models only they used are deleted; the one in use stays', async () => {
+  it("when a deployment has succeeded, then the endpoint's configs beyond the newest N and the models only they used are deleted; the one in use and another stack's stay", async () => {
     const hosting = new AwsModelHosting(aws.clients.sagemaker, { roleArn: aws.settings.roleArn, images: aws.images, keepEndpointConfigs: 2 });
     const names = ['000000000011', '000000000012', '000000000013', '000000000014'];
     for (const n of names) {
       await hosting.createModel({ modelName: `model-linear-learner-${n}`, image: 'linear-learner', artifactUri: `s3://day-one/models/${n}/model.tar.gz` });
-      await hosting.createEndpointConfig({ endpointConfigName: `endpoint-config-linear-learner-${n}`, variants: [{ variantName: 'AllTraffic', modelName: `model-linear-learner-${n}`, instanceType: 'ml.m5.large', instanceCount: 1 }] });
+      await hosting.createEndpointConfig({ endpointConfigName: `endpoint-config-linear-learner-${n}`, endpointName: 'dayone-linear-learner', variants: [{ variantName: 'AllTraffic', modelName: `model-linear-learner-${n}`, instanceType: 'ml.m5.large', instanceCount: 1 }] });
       await new Promise((r) => setTimeout(r, 1100)); // moto's CreationTime has whole seconds
     }
+    // Another stack of the account, whose configs are named alike, keeps its own.
+    await hosting.createModel({ modelName: 'model-linear-learner-000000000010', image: 'linear-learner', artifactUri: 's3://day-one/models/10/model.tar.gz' });
+    await hosting.createEndpointConfig({ endpointConfigName: 'endpoint-config-linear-learner-000000000010', endpointName: 'staging-linear-learner', variants: [{ variantName: 'AllTraffic', modelName: 'model-linear-learner-000000000010', instanceType: 'ml.m5.large', instanceCount: 1 }] });
     await hosting.createEndpoint('dayone-linear-learner', 'endpoint-config-linear-learner-000000000014');
     const pruned = await hosting.pruneEndpointHistory('dayone-linear-learner', 'endpoint-config-linear-learner-000000000014');
     assert.deepEqual(pruned.deletedConfigs.sort(), ['endpoint-config-linear-learner-000000000011', 'endpoint-config-linear-learner-000000000012']);
     assert.deepEqual(pruned.deletedModels.sort(), ['model-linear-learner-000000000011', 'model-linear-learner-000000000012']);
     assert.equal((await hosting.describeEndpoint('dayone-linear-learner'))?.endpointConfigName, 'endpoint-config-linear-learner-000000000014');
+    assert.ok(!pruned.deletedConfigs.includes('endpoint-config-linear-learner-000000000010'), 'the other stack keeps its config');
   });
 
   it('when a Linear Learner transform with a CSV join completes, then the backend joins its JSON answers to the input lines and applies the OutputFilter, as a CSV join would', async () => {

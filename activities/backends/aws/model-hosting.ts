@@ -28,6 +28,8 @@ import { modelRequest } from './job-requests';
 /** The project's endpoints are `<prefix>-<family>` (common/ids.ts), tagged when created. */
 const PROJECT_ENDPOINT = /-(xgboost|linear-learner)$/;
 export const MANAGED_TAG = { Key: 'mlops:managed-by', Value: 'temporal-mlops' };
+/** The endpoint an endpoint config was made for. */
+const ENDPOINT_TAG = 'mlops:endpoint';
 /** Endpoint configs the training pipeline names `endpoint-config-<family>-<hash>`. */
 const PROJECT_CONFIG = /^endpoint-config-(xgboost|linear-learner)-[a-z0-9]+$/;
 
@@ -93,7 +95,7 @@ export class AwsModelHosting implements ModelHosting {
             InitialVariantWeight: 1,
           })),
           ...withKey('KmsKeyId', this.controls.volumeKmsKeyId),
-          Tags: tagList(this.controls),
+          Tags: [...tagList(this.controls, spec.endpointName ? { [ENDPOINT_TAG]: spec.endpointName } : {}), MANAGED_TAG],
           ...(spec.dataCapture
             ? {
                 DataCaptureConfig: {
@@ -202,7 +204,10 @@ export class AwsModelHosting implements ModelHosting {
         this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains: `endpoint-config-${family}-`, MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
       );
       for (const c of page.EndpointConfigs ?? []) {
-        if (c.EndpointConfigName && PROJECT_CONFIG.test(c.EndpointConfigName)) configs.push({ name: c.EndpointConfigName, created: c.CreationTime?.getTime() ?? 0 });
+        if (!c.EndpointConfigName || !c.EndpointConfigArn || !PROJECT_CONFIG.test(c.EndpointConfigName)) continue;
+        // Only the configs made for this endpoint: another stack of the account names its configs alike.
+        const tags = await call(`SageMaker ListTags ${c.EndpointConfigName}`, () => this.sagemaker.send(new ListTagsCommand({ ResourceArn: c.EndpointConfigArn, MaxResults: 100 })));
+        if ((tags.Tags ?? []).some((t) => t.Key === ENDPOINT_TAG && t.Value === endpointName)) configs.push({ name: c.EndpointConfigName, created: c.CreationTime?.getTime() ?? 0 });
       }
       token = page.NextToken || undefined;
     } while (token);
