@@ -8,6 +8,8 @@ PY        := $(VENV)/bin/python
 NPM_STAMP := node_modules/.mlops-installed
 PY_STAMP  := $(VENV)/.mlops-installed
 
+
+.PHONY: image-push aws-preflight
 .PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring stack-up stack-down clean
 
 help: ## list the targets
@@ -99,3 +101,9 @@ bench-monitoring: setup ## monitoring pipeline over 1M captured records (data dr
 
 bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
 	npx tsx bench/webhook.bench.ts
+
+image-push: setup ## build the SageMaker processing image (linux/amd64), tag it with the version, push it to MLOPS_AWS_ECR_REPOSITORY in MLOPS_AWS_REGION, print its URI
+	npx mlops aws image-push
+
+aws-preflight: setup ## check an AWS account for the aws backend (credentials, bucket, role, images, quotas, SNS, SSM)
+	npx mlops aws preflight

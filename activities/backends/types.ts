@@ -125,7 +125,14 @@ export interface JobRunner {
 export type RegisterModelVersionInput = Pick<
   ModelVersion,
   'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri'
->;
+> & {
+  /**
+   * Where the run will write the version's baselines (step 7). SageMaker accepts ModelMetrics only
+   * when a package is created, so the aws registry attaches these locations then; they are not
+   * part of the version's record (`baselines` is set once they exist).
+   */
+  expectedBaselines?: { dataQuality: BaselineUris; modelQuality: BaselineUris };
+};
 
 export interface ModelVersionPatch {
   status?: ModelApprovalStatus;
@@ -166,6 +173,8 @@ export interface Notifier {
 
 export interface EndpointConfigSpec {
   endpointConfigName: string;
+  /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
+  endpointName?: string;
   /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {
@@ -178,7 +187,11 @@ export interface EndpointConfigSpec {
   };
 }
 
-export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService';
+/**
+ * `UpdateRollbackFailed` (SageMaker only): an update failed and so did its rollback; the endpoint
+ * still serves traffic, so it is never deleted by the pipeline.
+ */
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService' | 'UpdateRollbackFailed';
 
 export interface EndpointDescription {
   endpointName: string;
@@ -203,6 +216,12 @@ export interface ModelHosting {
   deleteEndpoint(endpointName: string): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
   listEndpoints(): Promise<EndpointDescription[]>;
+  /**
+   * After a deployment: deletes the endpoint configs of the endpoint's family beyond the newest
+   * `keep` (never one an endpoint uses) and the models only they referenced. Optional: the local
+   * backend keeps its records.
+   */
+  pruneEndpointHistory?(endpointName: string, currentConfigName: string): Promise<{ deletedConfigs: string[]; deletedModels: string[] }>;
 }
 
 /** Everything the activities need from a backend. */

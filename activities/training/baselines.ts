@@ -1,3 +1,4 @@
+import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
@@ -22,6 +23,17 @@ export interface ModelQualityBaselineInput extends BaselineJobCommon {
   family: ModelFamily;
   artifactUri: string;
   testUri: string;
+  /** The transform that scores the test split (SageMaker's transform types are not the processing ones). */
+  transformResources?: ResourceConfig;
+}
+
+/**
+ * Runs recorded before `transformResources` existed pass only the processing resources, whose
+ * default (`ml.t3.medium`) SageMaker refuses for a transform: those get the default transform type.
+ */
+export function scoringResources(input: Pick<ModelQualityBaselineInput, 'resources' | 'transformResources'>): ResourceConfig {
+  if (input.transformResources) return input.transformResources;
+  return isInstanceType('transform', input.resources.instanceType) ? input.resources : { ...input.resources, instanceType: DEFAULT_INSTANCE_TYPES.transform };
 }
 
 const INPUT = '/opt/ml/processing/input';
@@ -90,7 +102,7 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
             output: { s3OutputPath: scoredPrefix, accept: 'text/csv', assembleWith: 'Line' },
             // The split is label first: the model gets the features, the output keeps label and prediction.
             dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
-            resources: input.resources,
+            resources: scoringResources(input),
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
       });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DescribeProcessingJobCommand, DescribeTrainingJobCommand, DescribeTransformJobCommand } from '@aws-sdk/client-sagemaker';
+import { PROJECT_IMAGE_TAG } from '../../activities/backends/aws/images';
 import { MissingInputError } from '../../activities/backends/errors';
 import type { JobDescription, JobKind, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
 import { modelArtifactUri } from '../../common/artifacts';
@@ -199,7 +200,8 @@ contractSuite(
         const raw = await t.aws!.clients.sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'contract-proc-1' }));
         assert.deepEqual(raw.AppSpecification?.ContainerEntrypoint, ['python3', '-m', 'mlops_algorithms.preprocess']);
         assert.deepEqual(raw.AppSpecification?.ContainerArguments, processingSpec('x').arguments);
-        assert.equal(raw.AppSpecification?.ImageUri, '123456789012.dkr.ecr.us-east-1.amazonaws.com/temporal-mlops-algorithms:latest');
+        // The project image in the role's account, tagged with the version `make image-push` pushes.
+        assert.equal(raw.AppSpecification?.ImageUri, `123456789012.dkr.ecr.us-east-1.amazonaws.com/temporal-mlops-algorithms:${PROJECT_IMAGE_TAG}`);
         // (moto 5.2.5 drops a processing job's Environment, so it cannot be read back here.)
         assert.deepEqual(raw.ProcessingInputs?.map((i) => [i.InputName, i.S3Input?.S3Uri, i.S3Input?.LocalPath]), [['raw', 's3://mlops/jobs/raw/cars.csv', '/opt/ml/processing/input/raw']]);
       }
