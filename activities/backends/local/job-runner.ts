@@ -286,7 +286,7 @@ export class LocalJobRunner implements JobRunner {
 
   /** Turns a finished process into a Completed or Failed job: uploads outputs, reads metrics. */
   private async finalize(dir: string): Promise<JobDescription> {
-    // Uploading outputs can take a while for big jobs: a generous stale limit.
+    // Uploading outputs can take a while for big jobs: the lock's lease is renewed while it runs.
     return withFileLock(path.join(dir, 'job.lock'), async () => {
       const record = (await readJsonFile<JobRecord>(path.join(dir, 'job.json')))!;
       if (record.description.status !== 'InProgress') return record.description;
@@ -316,7 +316,7 @@ export class LocalJobRunner implements JobRunner {
       }
       await writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify(record, null, 2));
       return d;
-    }, { staleMs: 10 * 60_000 });
+    });
   }
 
   private async collectOutputs(record: JobRecord, base: string, dir: string): Promise<void> {
