@@ -32,7 +32,7 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
     const image = LOCAL_IMAGES[spec.image];
     return {
       command: [options.python, '-m', image.module, image.trainArgument ?? 'train'],
-      env: { ...common, TRAINING_JOB_NAME: spec.jobName, TRAINING_JOB_ARN: localArn('training-job', spec.jobName) },
+      env: { ...common, ...testHold(), TRAINING_JOB_NAME: spec.jobName, TRAINING_JOB_ARN: localArn('training-job', spec.jobName) },
     };
   }
   if (record.spec.kind === 'transform') {
@@ -70,4 +70,14 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
 
 function localArn(kind: string, name: string): string {
   return `arn:mlops:local:000000000000:${kind}/${name.toLowerCase()}`;
+}
+
+/**
+ * Test only (test/integration/fault-tolerance.test.ts): a training job waits for the file named by
+ * MLOPS_TEST_HOLD_TRAINING_UNTIL before it starts its work (algorithms/mlops_algorithms/contract.py),
+ * so a fault always lands mid-job. Passed through from the worker's environment; never set in use.
+ */
+function testHold(): NodeJS.ProcessEnv {
+  const file = process.env.MLOPS_TEST_HOLD_TRAINING_UNTIL;
+  return file ? { MLOPS_TEST_HOLD_TRAINING_UNTIL: file } : {};
 }
