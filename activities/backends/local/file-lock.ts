@@ -128,11 +128,36 @@ async function tryCreate(lockPath: string, record: LockRecord): Promise<boolean>
     await fs.link(tmp, lockPath);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code && NO_HARD_LINKS.has(code)) return createExclusive(lockPath, record);
     throw err;
   } finally {
     await fs.unlink(tmp).catch(() => undefined);
   }
+}
+
+/** Errors of a file system without hard links (some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Exclusive create, then write: a waiter that reads the file before its content is written sees an
+ * unnamed lock and waits for the default lease, so the gap costs nothing but a slower takeover.
+ */
+async function createExclusive(lockPath: string, record: LockRecord): Promise<boolean> {
+  let handle;
+  try {
+    handle = await fs.open(lockPath, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(record));
+  } finally {
+    await handle.close();
+  }
+  return true;
 }
 
 interface SeenLock {
