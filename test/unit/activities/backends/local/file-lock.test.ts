@@ -9,6 +9,12 @@ import { createTempDir, pollUntil, removeTempDir } from '../../../../helpers/tem
  * The file lock across real processes: a child process (test/helpers/children/lock-holder.ts)
  * holds the lock while the test process waits for it, kills the holder or freezes it.
  */
+/** The state letter of a process (Linux /proc): R, S, T (stopped), Z ... */
+async function processState(pid: number): Promise<string> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] ?? '?';
+}
+
 describe('activities/backends/local/file-lock (across processes)', function () {
   this.timeout(20_000);
   let tmp: string;
@@ -92,14 +98,22 @@ describe('activities/backends/local/file-lock (across processes)', function () {
     const leaseMs = 1200;
     const { holder } = await holdInChild(leaseMs);
     holder.child.kill('SIGSTOP');
-    const frozenAt = Date.now();
+    await pollUntil(() => processState(holder.child.pid!), (state) => state === 'T');
+    // Frozen: the lock's mtime is its last renewal, and no renewal follows.
+    const lastRenewal = (await fs.stat(lockPath)).mtimeMs;
+    let takenAt = 0;
 
-    await withFileLock(lockPath, () => fs.appendFile(journal, 'waiter in\n'), { timeoutMs: 10_000 });
+    await withFileLock(
+      lockPath,
+      async () => {
+        takenAt = Date.now();
+        await fs.appendFile(journal, 'waiter in\n');
+      },
+      { timeoutMs: 10_000 },
+    );
 
-    // The last renewal was at most a third of the lease before the freeze.
-    const waited = Date.now() - frozenAt;
-    assert.ok(waited >= leaseMs - leaseMs / 3 - 50, `taken over after ${waited} ms, before the lease of ${leaseMs} ms could end`);
-    assert.ok(waited < leaseMs + 2000, `taken over only after ${waited} ms`);
+    assert.ok(takenAt >= lastRenewal + leaseMs - 5, `taken over ${lastRenewal + leaseMs - takenAt} ms before the lease ended`);
+    assert.ok(takenAt < lastRenewal + leaseMs + 2000, `taken over only ${takenAt - lastRenewal - leaseMs} ms after the lease ended`);
     assert.deepEqual(await journalLines(), ['holder in', 'waiter in']);
   });
 
