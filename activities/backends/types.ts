@@ -59,10 +59,10 @@ export interface TrainingJobSpec {
 export interface ProcessingJobSpec {
   jobName: string;
   image: ProcessingImage;
-  /** Container arguments; paths under `/opt/ml/processing/` refer to the container's file system. */
+  /** Container arguments; container paths (common/container-contract.ts) refer to the container's file system. */
   arguments: string[];
   environment: Record<string, string>;
-  /** S3 object or prefix -> container path (a dir under /opt/ml/processing/input/). */
+  /** S3 object or prefix -> container dir (`processingInput()` of common/container-contract.ts). */
   inputs: { name: string; s3Uri: string; localPath: string }[];
   /** Container dir -> S3 prefix, uploaded when the job completes. */
   outputs: { name: string; s3Uri: string; localPath: string }[];

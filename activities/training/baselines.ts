@@ -1,4 +1,5 @@
 import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
+import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
@@ -36,13 +37,10 @@ export function scoringResources(input: Pick<ModelQualityBaselineInput, 'resourc
   return isInstanceType('transform', input.resources.instanceType) ? input.resources : { ...input.resources, instanceType: DEFAULT_INSTANCE_TYPES.transform };
 }
 
-const INPUT = '/opt/ml/processing/input';
-
 /** The transform that scores the test split for a model-quality baseline job: `<baseline job>-scoring` (<= 63 characters). */
 export function testScoringJobName(baselineJobName: string): string {
   return `${baselineJobName.slice(0, SAGEMAKER_NAME_MAX_LENGTH - '-scoring'.length)}-scoring`;
 }
-const OUTPUT = '/opt/ml/processing/output';
 
 function baselineUris(prefix: string): BaselineUris {
   return { statisticsUri: joinUri(prefix, 'statistics.json'), constraintsUri: joinUri(prefix, 'constraints.json') };
@@ -60,9 +58,9 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           jobName: input.jobName,
           image: 'model-monitor',
           arguments: args,
-          environment: { output_path: OUTPUT, publish_cloudwatch_metrics: 'Disabled', feature_schema: `${INPUT}/schema/feature-schema.json`, ...environment },
-          inputs: [{ name: 'schema', s3Uri: input.featureSchemaUri, localPath: `${INPUT}/schema` }, ...inputs],
-          outputs: [{ name: 'baseline', s3Uri: input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, localPath: OUTPUT }],
+          environment: { output_path: processingOutputDir(), publish_cloudwatch_metrics: 'Disabled', feature_schema: processingInputFile('schema', 'feature-schema.json'), ...environment },
+          inputs: [processingInput('schema', input.featureSchemaUri), ...inputs],
+          outputs: [processingOutput('baseline', input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, processingOutputDir())],
           resources: input.resources,
           maxRuntimeSeconds: input.maxRuntimeSeconds,
         }),
@@ -74,8 +72,8 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
       await run(
         input,
         ['data-quality-baseline'],
-        { dataset_source: `${INPUT}/baseline_dataset_input`, dataset_format: JSON.stringify({ csv: { header: false, output_columns_position: 'START' } }) },
-        [{ name: 'baseline_dataset_input', s3Uri: input.trainUri, localPath: `${INPUT}/baseline_dataset_input` }],
+        { dataset_source: processingInputDir('baseline_dataset_input'), dataset_format: JSON.stringify({ csv: { header: false, output_columns_position: 'START' } }) },
+        [processingInput('baseline_dataset_input', input.trainUri)],
       );
       return baselineUris(input.outputPrefix);
     },
@@ -110,14 +108,14 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
         input,
         ['model-quality-baseline'],
         {
-          dataset_source: `${INPUT}/baseline_dataset_input`,
+          dataset_source: processingInputDir('baseline_dataset_input'),
           dataset_format: JSON.stringify({ csv: { header: false } }),
           analysis_type: 'MODEL_QUALITY',
           problem_type: 'Regression',
           inference_attribute: '1',
           ground_truth_attribute: '0',
         },
-        [{ name: 'baseline_dataset_input', s3Uri: scoredPrefix, localPath: `${INPUT}/baseline_dataset_input` }],
+        [processingInput('baseline_dataset_input', scoredPrefix)],
       );
       return baselineUris(input.outputPrefix);
     },

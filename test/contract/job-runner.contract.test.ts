@@ -116,7 +116,7 @@ function waitForEnd(t: ContractTarget, kind: JobKind, jobName: string): Promise<
 contractSuite(
   'contract: JobRunner',
   (target, kind) => {
-    before(async () => {
+    beforeEach(async () => {
       const { backend } = target();
       await backend.objectStore.put('s3://mlops/jobs/data/train/part-0.csv', '1,2,3\n4,5,6\n');
       await backend.objectStore.put('s3://mlops/jobs/data/validation/part-0.csv', '7,8,9\n');
@@ -156,8 +156,15 @@ contractSuite(
       }
     });
 
+    /** A training job run to its end, for the tests about a job that exists. */
+    async function finishedTrainingJob(t: ContractTarget, jobName: string): Promise<void> {
+      assert.deepEqual(await t.backend.jobs.startTrainingJob(trainingSpec(jobName)), { alreadyExisted: false });
+      assert.equal((await waitForEnd(t, 'training', jobName))?.status, 'Completed');
+    }
+
     it('starting a training job whose name exists adopts it (alreadyExisted: true), without a second job', async () => {
       const t = target();
+      await finishedTrainingJob(t, 'contract-train-1');
       assert.deepEqual(await t.backend.jobs.startTrainingJob(trainingSpec('contract-train-1')), { alreadyExisted: true });
       assert.equal((await t.backend.jobs.describeJob('training', 'contract-train-1'))?.status, 'Completed');
     });
@@ -181,6 +188,7 @@ contractSuite(
 
     it('describeJob of an unknown name is undefined for every kind; stopJob of a finished job is a no-op', async () => {
       const t = target();
+      await finishedTrainingJob(t, 'contract-train-1');
       for (const k of ['training', 'processing', 'transform'] as const) assert.equal(await t.backend.jobs.describeJob(k, 'contract-no-such-job'), undefined);
       await t.backend.jobs.stopJob('training', 'contract-train-1');
       await t.backend.jobs.stopJob('training', 'contract-no-such-job');
