@@ -6,6 +6,7 @@ import { waitForTrainingReport } from '../../training/report';
 import { trainingProgressQuery } from '../../../workflows/training/training.messages';
 import type { trainingPipeline } from '../../../workflows';
 import type { CliContext } from '../context';
+import { positiveInt } from '../options';
 import { printJson, printTable } from '../output';
 import { printReport } from './train';
 import { UsageError } from '../../../services/usage-error';
@@ -16,7 +17,7 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
   runs
     .command('list')
     .description('the most recent runs, newest first')
-    .option('--limit <n>', 'how many runs', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many runs (1-10000)', positiveInt, 20)
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; json?: boolean }) => {
       const client = await ctx.client();
