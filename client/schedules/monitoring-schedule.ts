@@ -13,7 +13,7 @@ import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
-import type { MonitoringConfig, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import type { MonitoringConfig, MonitoringInput } from '../../common/types/monitoring';
 import { UsageError } from '../../services/usage-error';
 import { scheduleSpecOf, type ScheduleTiming } from './schedule-spec';
 
@@ -273,9 +273,4 @@ export async function runningMonitors(client: Client, family: ModelFamily): Prom
   const query = `WorkflowType = '${MONITORING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${MODEL_FAMILIES.name} = '${family}'`;
   for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
   return ids;
-}
-
-/** The result of a monitoring run (`--wait`). */
-export async function monitoringResult(handle: WorkflowHandle): Promise<MonitoringResult> {
-  return (await handle.result()) as MonitoringResult;
 }

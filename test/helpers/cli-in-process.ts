@@ -1,15 +1,26 @@
+import type { Client } from '@temporalio/client';
 import { CliContext } from '../../client/cli/context';
 import { runCli } from '../../client/cli/run';
 import type { Config } from '../../common/config/schema';
 
-/** A CLI context with a test's own configuration (its data dir and ports), nothing read from the environment. */
+/**
+ * A CLI context with a test's own configuration (its data dir and ports), nothing read from the
+ * environment, and optionally a client of the test's making (a fake in unit tests).
+ */
 export class TestCliContext extends CliContext {
-  constructor(private readonly testConfig: Config) {
+  constructor(
+    private readonly testConfig: Config,
+    private readonly testClient?: Client,
+  ) {
     super();
   }
 
   override get config(): Config {
     return this.testConfig;
+  }
+
+  override async client(): Promise<Client> {
+    return this.testClient ?? super.client();
   }
 }
 
