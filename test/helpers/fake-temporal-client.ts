@@ -79,8 +79,9 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
           if (runs.some((r) => r.workflowId === options.workflowId && r.status === 'RUNNING')) throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', options.workflowId, type);
           if (!onStart) throw new Error('this fake client starts nothing');
           started.push({ workflowId: options.workflowId, options });
-          runs.push(onStart(options.workflowId, options));
-          return handle(options.workflowId);
+          const run = onStart(options.workflowId, options);
+          runs.push(run);
+          return { ...handle(options.workflowId), firstExecutionRunId: run.runId ?? `${run.workflowId}-run` };
         }),
     },
     schedule: {

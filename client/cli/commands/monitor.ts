@@ -13,7 +13,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
   const monitor = program.command('monitor').description('drift monitoring of deployed models');
   monitor
     .command('run-now')
-    .description('run monitoring now: triggers schedule monitoring-<family> if it exists, else starts one run (skipped while a run of the family is going)')
+    .description('run monitoring now: triggers schedule monitoring-<family> if it exists, else starts a run monitoring-<family>/manual (skipped while a run of the family is going)')
     .option('--model <family>', `model family (${MODEL_FAMILIES.join(', ')}; default: every family with a champion)`)
     .option('--wait', 'wait for the run to end and print its result and every violation')
     .option('--json', 'print one JSON object (with --wait: the result and the drift records)')
@@ -29,7 +29,14 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
           if (!options.json) console.log(`skipped: a monitoring run of ${family} is still going (${outcome.runningWorkflowIds.join(', ') || 'unknown'})`);
           continue;
         }
-        const summary = { family, mode: outcome.mode, ...(outcome.mode === 'triggered' ? { scheduleId: outcome.scheduleId } : {}), workflowId: outcome.workflowId, uiUrl: temporalUiUrl(ctx.config, outcome.workflowId) };
+        const summary = {
+          family,
+          mode: outcome.mode,
+          ...(outcome.mode === 'triggered' ? { scheduleId: outcome.scheduleId } : {}),
+          workflowId: outcome.workflowId,
+          runId: outcome.runId,
+          uiUrl: temporalUiUrl(ctx.config, outcome.workflowId, outcome.runId),
+        };
         if (!options.wait) {
           summaries.push(summary);
           if (!options.json) console.log(`${outcome.mode === 'triggered' ? `triggered schedule ${outcome.scheduleId}` : 'started'}: ${outcome.workflowId}\n  Temporal UI: ${summary.uiUrl}`);
@@ -48,8 +55,8 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
 }
 
 /** What `run-now --wait --json` adds to a family's summary: the report, less what the summary has. */
-export function runNowFields(report: MonitoringRunReport): Omit<MonitoringRunReport, 'workflowId' | 'uiUrl'> {
-  const { workflowId: _workflowId, uiUrl: _uiUrl, ...rest } = report;
+export function runNowFields(report: MonitoringRunReport): Omit<MonitoringRunReport, 'workflowId' | 'runId' | 'uiUrl'> {
+  const { workflowId: _workflowId, runId: _runId, uiUrl: _uiUrl, ...rest } = report;
   return rest;
 }
 
