@@ -242,10 +242,29 @@ export function manualMonitoringWorkflowId(family: ModelFamily): string {
   return `${monitoringWorkflowIdPrefix(family)}/manual`;
 }
 
+/**
+ * `run-now --include-current-minute`: a capture file is taken this long after its minute ended.
+ * The local capture writer appends every second and SageMaker writes whole objects, so a few
+ * seconds after the minute nothing more is added to it.
+ */
+export const CURRENT_MINUTE_SETTLE_SECONDS = 3;
+
+/** When the capture of the minute `now` falls in is closed: the next minute's start plus the settle time. */
+export function currentMinuteClosedAt(now: Date): { minuteEnd: Date; closedAt: Date } {
+  const minuteEnd = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
+  return { minuteEnd, closedAt: new Date(minuteEnd.getTime() + CURRENT_MINUTE_SETTLE_SECONDS * 1000) };
+}
+
 export interface RunMonitorNowOptions {
   family: ModelFamily;
   trigger: string;
   timeoutMs?: number;
+  /**
+   * Take real-time capture files this many seconds after their minute ended (see
+   * MonitoringConfig.captureSettleSeconds). The schedule's runs keep its own input, so with this
+   * option a manual run is started even when the schedule exists.
+   */
+  captureSettleSeconds?: number;
 }
 
 /**
@@ -268,7 +287,7 @@ export async function runMonitorNow(client: Client, config: Config, options: Run
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
-  if (before) {
+  if (before && options.captureSettleSeconds === undefined) {
     await handle.trigger(before.policies.overlap);
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     for (;;) {
@@ -283,10 +302,12 @@ export async function runMonitorNow(client: Client, config: Config, options: Run
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  // Runs a deleted schedule started may still go (their ids cannot conflict with the manual one).
-  const running = await runningMonitors(client, options.family);
-  if (running.length) return { mode: 'skipped', runningWorkflowIds: running };
-  const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: options.trigger };
+  // The schedule's own record of its running runs is current; visibility is the fallback without one.
+  const running = before ? before.info.runningActions.map((a) => a.workflow.workflowId) : await runningMonitors(client, options.family);
+  if (running.length) return { mode: 'skipped', ...(before ? { scheduleId } : {}), runningWorkflowIds: running };
+  const monitoring = defaultMonitoringConfig(config);
+  if (options.captureSettleSeconds !== undefined) monitoring.captureSettleSeconds = options.captureSettleSeconds;
+  const input: MonitoringInput = { family: options.family, config: monitoring, trigger: options.trigger };
   try {
     const started = await client.workflow.start(MONITORING_WORKFLOW_TYPE, {
       workflowId,

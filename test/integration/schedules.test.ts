@@ -181,6 +181,25 @@ describe('monitoring schedules (integration: dev server, no worker)', function (
     assert.notEqual(next.runId, outcome.runId);
   });
 
+  it('when run-now asks for the current minute and the schedule exists, then it starts a manual run with the short settle time (the schedule keeps its input), and skips while a scheduled run goes', async () => {
+    await createMonitoringSchedule(client, config, { family: 'xgboost', every: '1h' });
+
+    const outcome = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: 3 });
+
+    assert.ok(outcome.mode === 'started');
+    assert.equal(outcome.workflowId, 'monitoring-xgboost/manual');
+    const memo = (await outcome.handle.describe()).memo as { config: { captureSettleSeconds?: number } };
+    assert.equal(memo.config.captureSettleSeconds, 3);
+    assert.equal((await describeSchedule(client, 'monitoring-xgboost')).recentActions.length, 0, 'the schedule was not triggered');
+    await outcome.handle.terminate('test: the run ended');
+
+    // A run the schedule started is still going (no worker): the manual run is skipped, naming it.
+    await triggerSchedule(client, 'monitoring-xgboost');
+    const scheduled = await eventually('the scheduled run', async () => (await describeSchedule(client, 'monitoring-xgboost')).runningWorkflows?.[0], 30_000, 200);
+    const skipped = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: 3 });
+    assert.deepEqual(skipped, { mode: 'skipped', scheduleId: 'monitoring-xgboost', runningWorkflowIds: [scheduled] });
+  });
+
   it('when the mlops CLI is used, then bad timing exits 2 without a server call, create/show print JSON, and a duplicate exits 2', async () => {
     const home = await tempDir('schedules-cli');
     const mlops = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {

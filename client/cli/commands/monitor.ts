@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MODEL_FAMILIES } from '../../../common/types/model';
-import { runMonitorNow } from '../../schedules/monitoring-schedule';
+import { CURRENT_MINUTE_SETTLE_SECONDS, currentMinuteClosedAt, runMonitorNow } from '../../schedules/monitoring-schedule';
 import { readDriftRecords, waitForMonitoringReport, type MonitoringRunReport } from '../../monitoring/report';
 import { temporalUiUrl } from '../../temporal';
 import type { Backend } from '../../../activities/backends/types';
@@ -16,14 +16,31 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
     .description('run monitoring now: triggers schedule monitoring-<family> if it exists, else starts a run monitoring-<family>/manual (skipped while a run of the family is going)')
     .option('--model <family>', `model family (${MODEL_FAMILIES.join(', ')}; default: every family with a champion)`)
     .option('--wait', 'wait for the run to end and print its result and every violation')
+    .option(
+      '--include-current-minute',
+      "also monitor this minute's real-time capture: wait until the minute is over (at most a minute), then start a run that takes it " +
+        '(by default a run takes a capture file 2.5 minutes after its minute; with a schedule, this starts a manual run instead of triggering it)',
+    )
     .option('--json', 'print one JSON object (with --wait: the result and the drift records)')
-    .action(async (options: { model?: string; wait?: boolean; json?: boolean }) => {
+    .action(async (options: { model?: string; wait?: boolean; json?: boolean; includeCurrentMinute?: boolean }) => {
       const families = await familiesOption(ctx, options.model);
       const client = await ctx.client();
+      let captureThrough: string | undefined;
+      if (options.includeCurrentMinute) {
+        const { minuteEnd, closedAt } = currentMinuteClosedAt(new Date());
+        captureThrough = minuteEnd.toISOString();
+        const waitMs = closedAt.getTime() - Date.now();
+        console.error(`waiting ${Math.ceil(waitMs / 1000)} s for the real-time capture of the minute ending ${captureThrough} to close`);
+        await new Promise((r) => setTimeout(r, Math.max(0, waitMs)));
+      }
       const summaries: Record<string, unknown>[] = [];
       let failed = false;
       for (const family of families) {
-        const outcome = await runMonitorNow(client, ctx.config, { family, trigger: `cli:${process.env.USER ?? 'user'}` });
+        const outcome = await runMonitorNow(client, ctx.config, {
+          family,
+          trigger: `cli:${process.env.USER ?? 'user'}`,
+          ...(options.includeCurrentMinute ? { captureSettleSeconds: CURRENT_MINUTE_SETTLE_SECONDS } : {}),
+        });
         if (outcome.mode === 'skipped') {
           summaries.push({ family, mode: outcome.mode, ...(outcome.scheduleId ? { scheduleId: outcome.scheduleId } : {}), runningWorkflowIds: outcome.runningWorkflowIds });
           if (!options.json) console.log(`skipped: a monitoring run of ${family} is still going (${outcome.runningWorkflowIds.join(', ') || 'unknown'})`);
@@ -35,14 +52,16 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
           ...(outcome.mode === 'triggered' ? { scheduleId: outcome.scheduleId } : {}),
           workflowId: outcome.workflowId,
           runId: outcome.runId,
+          ...(captureThrough ? { captureThrough } : {}),
           uiUrl: temporalUiUrl(ctx.config, outcome.workflowId, outcome.runId),
         };
+        const through = captureThrough ? ` (real-time capture up to ${captureThrough} included)` : '';
         if (!options.wait) {
           summaries.push(summary);
-          if (!options.json) console.log(`${outcome.mode === 'triggered' ? `triggered schedule ${outcome.scheduleId}` : 'started'}: ${outcome.workflowId}\n  Temporal UI: ${summary.uiUrl}`);
+          if (!options.json) console.log(`${outcome.mode === 'triggered' ? `triggered schedule ${outcome.scheduleId}` : 'started'}: ${outcome.workflowId}${through}\n  Temporal UI: ${summary.uiUrl}`);
           continue;
         }
-        if (!options.json) console.error(`monitoring ${family} (${outcome.workflowId})`);
+        if (!options.json) console.error(`monitoring ${family} (${outcome.workflowId})${through}`);
         const report = await waitForMonitoringReport(outcome.handle, (runId) => temporalUiUrl(ctx.config, outcome.workflowId, runId), ctx.backend.objectStore);
         failed ||= report.status !== 'completed';
         summaries.push({ ...summary, ...runNowFields(report) });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
 import {
+  CURRENT_MINUTE_SETTLE_SECONDS,
+  currentMinuteClosedAt,
   defaultMonitoringConfig,
   monitoringScheduleId,
   runMonitorNow,
@@ -65,5 +67,20 @@ describe('client/schedules/monitoring-schedule', () => {
       assert.deepEqual(outcomes.map((o) => o.mode).sort(), ['skipped', 'skipped', 'started']);
       assert.equal(client.started.length, 1);
     });
+
+    it('when the current minute is asked for, then the run takes capture files a few seconds after their minute', async () => {
+      const client = fakeClient([], running);
+
+      await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: CURRENT_MINUTE_SETTLE_SECONDS });
+
+      assert.equal((client.started[0]!.options.args as MonitoringInput[])[0]!.config.captureSettleSeconds, CURRENT_MINUTE_SETTLE_SECONDS);
+    });
+  });
+
+  it('when run-now --include-current-minute asks at 10:41:30, then it waits for 10:42:00 plus the settle time', () => {
+    const { minuteEnd, closedAt } = currentMinuteClosedAt(new Date('2026-03-02T10:41:30.250Z'));
+    assert.equal(minuteEnd.toISOString(), '2026-03-02T10:42:00.000Z');
+    assert.equal(closedAt.getTime() - minuteEnd.getTime(), CURRENT_MINUTE_SETTLE_SECONDS * 1000);
+    assert.equal(currentMinuteClosedAt(new Date('2026-03-02T10:42:00.000Z')).minuteEnd.toISOString(), '2026-03-02T10:43:00.000Z');
   });
 });
