@@ -6,6 +6,7 @@ import type { ObjectStore } from '../../../activities/backends/types';
 import { temporalUiUrl } from '../../temporal';
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
+import { checkLocalData } from '../options';
 import { printJson } from '../output';
 
 export function registerScoreCommand(program: Command, ctx: CliContext): void {
@@ -22,6 +23,7 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
         if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
         families = [options.model];
       }
+      await checkLocalData(file, 'FILE');
       const client = await ctx.client();
       const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
       const { runId } = await started.handle.describe();

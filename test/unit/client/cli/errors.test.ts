@@ -58,6 +58,21 @@ describe('mlops exit codes (client/cli/errors, run in process)', () => {
     });
   }
 
+  it('when train or score name a local file that is not there, or a broken --config, then they exit 2 before connecting to a server', async () => {
+    const bad = path.join(dir, 'bad.json');
+    await fs.writeFile(bad, JSON.stringify({ surprise: 1 }));
+    for (const [args, message] of [
+      [['train', '--data', path.join(dir, 'missing.csv')], /^mlops: --data: \S+missing\.csv is not a file/],
+      [['train', '--data', file, '--config', bad], /bad\.json: \(root\): Unrecognized key/],
+      [['score', path.join(dir, 'missing.csv')], /^mlops: FILE: \S+missing\.csv is not a file/],
+    ] as const) {
+      const result = await runInProcess(ctx, ...args);
+
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('when --help is asked, then the exit code is 0', async () => {
     assert.equal((await runInProcess(ctx, '--help')).code, 0);
     const list = await runInProcess(ctx, 'runs', 'list', '--help');
