@@ -47,15 +47,16 @@ demo: setup ## start the local stack, train and deploy both models, score a file
 	npx mlops data put data/scoring-shifted.csv s3://mlops/scoring/scoring-shifted.csv
 	npx mlops score s3://mlops/scoring/scoring-shifted.csv --wait
 	@echo
-	@echo "== Monitoring finds the drift; the alert goes to the xgboost lifecycle (policy: notify)"
-	npx mlops monitor run-now --model xgboost --wait
+	@echo "== Monitoring checks the shifted scored file and the real-time requests above, finds the drift and alerts the xgboost lifecycle (policy: notify)"
+	@echo "   (a run takes real-time capture once its minute is closed: --include-current-minute waits up to a minute for this one to close)"
+	npx mlops monitor run-now --model xgboost --include-current-minute --wait
 	npx mlops models show xgboost
 	@echo
-	@echo "== Insights: drift records, scoring records and inference volumes as Parquet under .mlops/objects/mlops/insights/"
+	@echo "== Insights: drift records, scoring records and inference volumes (the real-time requests above) as Parquet under .mlops/objects/mlops/insights/"
 	npx mlops dashboard
 	@echo
-	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
-	@echo "The real-time capture of the shifted requests is checked by the hourly schedule ('npx mlops schedule show monitoring-xgboost')."
+	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops runs list', 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
+	@echo "Every real-time request of this demo is monitored and counted in the dashboard; later traffic is checked by the hourly schedule ('npx mlops schedule show monitoring-xgboost')."
 	@echo "Stop it with: npx mlops stack down"
 
 test: setup ## every test: typecheck, lint, pytest, unit, workflow, replay, integration
