@@ -5,6 +5,9 @@
 #
 #   docker build -t temporal-mlops:local .
 #   docker run --rm temporal-mlops:local mlops --help
+#
+# The `sagemaker` target is the same image running as root, for SageMaker processing jobs:
+# `make image-push` builds it for linux/amd64 and pushes it to ECR (docs/aws-backend.md).
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -22,8 +25,8 @@ COPY package.json package-lock.json ./
 # binaries as regular packages (README, "Two commands").
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 
-# ---- runtime ----------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+# ---- app: everything the project's processes and SageMaker's processing jobs run -----------------
+FROM ${NODE_IMAGE} AS app
 # python3: the venv's interpreter; curl: health checks; socat: the pod's port forwarder.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 curl socat ca-certificates \
@@ -56,5 +59,16 @@ ENV NODE_ENV=production \
 # The shared data dir (object store, jobs, registry, hosting state, webhook journal): one named
 # volume mounted by every project service. The image's copy is owned by `node`, so a new volume is too.
 VOLUME ["/var/lib/mlops"]
+
+# ---- sagemaker: the aws backend's processing image (`make image-push` builds it for linux/amd64) --
+# SageMaker mounts /opt/ml/processing/* and writes /opt/ml/output as root, and those directories
+# are not writable for another user (sagemaker-python-sdk issue #4764, PR #4325): its containers
+# run as root. Jobs set their own entry point (`python3 -m mlops_algorithms.<job>`).
+FROM app AS sagemaker
+USER root
+CMD ["python3", "-c", "print('temporal-mlops processing image: SageMaker jobs run python3 -m mlops_algorithms.<job>')"]
+
+# ---- runtime: the compose services (the default target, last), as the non-root node user --------
+FROM app AS runtime
 USER node
 CMD ["mlops", "--help"]

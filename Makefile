@@ -8,6 +8,8 @@ PY        := $(VENV)/bin/python
 NPM_STAMP := node_modules/.mlops-installed
 PY_STAMP  := $(VENV)/.mlops-installed
 
+
+.PHONY: image-push aws-preflight
 .PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring stack-up stack-down clean
 
 help: ## list the targets
@@ -45,15 +47,16 @@ demo: setup ## start the local stack, train and deploy both models, score a file
 	npx mlops data put data/scoring-shifted.csv s3://mlops/scoring/scoring-shifted.csv
 	npx mlops score s3://mlops/scoring/scoring-shifted.csv --wait
 	@echo
-	@echo "== Monitoring finds the drift; the alert goes to the xgboost lifecycle (policy: notify)"
-	npx mlops monitor run-now --model xgboost --wait
+	@echo "== Monitoring checks the shifted scored file and the real-time requests above, finds the drift and alerts the xgboost lifecycle (policy: notify)"
+	@echo "   (a run takes real-time capture once its minute is closed: --include-current-minute waits up to a minute for this one to close)"
+	npx mlops monitor run-now --model xgboost --include-current-minute --wait
 	npx mlops models show xgboost
 	@echo
-	@echo "== Insights: drift records, scoring records and inference volumes as Parquet under .mlops/objects/mlops/insights/"
+	@echo "== Insights: drift records, scoring records and inference volumes (the real-time requests above) as Parquet under .mlops/objects/mlops/insights/"
 	npx mlops dashboard
 	@echo
-	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
-	@echo "The real-time capture of the shifted requests is checked by the hourly schedule ('npx mlops schedule show monitoring-xgboost')."
+	@echo "The stack keeps running: Temporal UI at the links above; 'npx mlops runs list', 'npx mlops models list', 'npx mlops endpoints list', 'npx mlops notifications'."
+	@echo "Every real-time request of this demo is monitored and counted in the dashboard; later traffic is checked by the hourly schedule ('npx mlops schedule show monitoring-xgboost')."
 	@echo "Stop it with: npx mlops stack down"
 
 test: setup ## every test: typecheck, lint, pytest, unit, workflow, replay, integration
@@ -99,3 +102,9 @@ bench-monitoring: setup ## monitoring pipeline over 1M captured records (data dr
 
 bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
 	npx tsx bench/webhook.bench.ts
+
+image-push: setup ## build the SageMaker processing image (linux/amd64), tag it with the version, push it to MLOPS_AWS_ECR_REPOSITORY in MLOPS_AWS_REGION, print its URI
+	npx mlops aws image-push
+
+aws-preflight: setup ## check an AWS account for the aws backend (credentials, bucket, role, images, quotas, SNS, SSM)
+	npx mlops aws preflight

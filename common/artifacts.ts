@@ -20,6 +20,11 @@ export function trainingRunLayout(bucket: string, runKey: string) {
   };
 }
 
+/** The two files of a Model Monitor baseline under its prefix (what step 7 writes and the registry points at). */
+export function baselineFiles(prefix: string): { statisticsUri: string; constraintsUri: string } {
+  return { statisticsUri: joinUri(prefix, 'statistics.json'), constraintsUri: joinUri(prefix, 'constraints.json') };
+}
+
 /** SageMaker's model artifact location: `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`. */
 export function modelArtifactUri(outputPath: string, jobName: string): string {
   return joinUri(outputPath, jobName, 'output/model.tar.gz');

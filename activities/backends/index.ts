@@ -3,13 +3,25 @@ import { stackPorts, type Config } from '../../common/config/schema';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
 import { createLocalBackend } from './local';
-import { createAwsBackend, createAwsClients } from './aws';
+import { createAwsBackend, createAwsClients, type AwsControls } from './aws';
 import { AwsObjectStore } from './aws/object-store';
 
 /** The S3-compatible store (MinIO) the local backend imports dropped files from. */
 function upstreamObjectStore(config: Config, endpoint: string): AwsObjectStore {
   const credentials = config.s3UpstreamAccessKeyId && config.s3UpstreamSecretAccessKey ? { accessKeyId: config.s3UpstreamAccessKeyId, secretAccessKey: config.s3UpstreamSecretAccessKey } : undefined;
   return new AwsObjectStore(createAwsClients({ region: config.awsRegion, endpoint, ...(credentials ? { credentials } : {}) }).s3);
+}
+
+/** The enterprise controls of the aws backend from the MLOPS_AWS_* settings. */
+export function awsControls(config: Config): AwsControls {
+  return {
+    ...(config.awsVolumeKmsKeyId ? { volumeKmsKeyId: config.awsVolumeKmsKeyId } : {}),
+    ...(config.awsOutputKmsKeyId ? { outputKmsKeyId: config.awsOutputKmsKeyId } : {}),
+    ...(config.awsSubnets.length ? { subnets: config.awsSubnets, securityGroupIds: config.awsSecurityGroupIds } : {}),
+    ...(config.awsNetworkIsolation ? { networkIsolation: true } : {}),
+    ...(config.awsInterContainerEncryption ? { interContainerEncryption: true } : {}),
+    ...(Object.keys(config.awsTags).length ? { tags: config.awsTags } : {}),
+  };
 }
 
 /** Picks the backend named by the configuration. Only this file and `workers/` import a backend folder. */
@@ -34,6 +46,9 @@ export function createBackend(config: Config): Backend {
         snsTopicArn: config.awsSnsTopicArn,
         namePrefix: config.awsNamePrefix,
         volumeSizeGb: config.awsVolumeSizeGb,
+        controls: awsControls(config),
+        keepEndpointConfigs: config.awsKeepEndpointConfigs,
+        ecrRepository: config.awsEcrRepository,
         images: {
           ...(config.awsXgboostImage ? { xgboost: config.awsXgboostImage } : {}),
           ...(config.awsLinearLearnerImage ? { 'linear-learner': config.awsLinearLearnerImage } : {}),

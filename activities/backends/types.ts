@@ -60,10 +60,10 @@ export interface TrainingJobSpec {
 export interface ProcessingJobSpec {
   jobName: string;
   image: ProcessingImage;
-  /** Container arguments; paths under `/opt/ml/processing/` refer to the container's file system. */
+  /** Container arguments; container paths (common/container-contract.ts) refer to the container's file system. */
   arguments: string[];
   environment: Record<string, string>;
-  /** S3 object or prefix -> container path (a dir under /opt/ml/processing/input/). */
+  /** S3 object or prefix -> container dir (`processingInput()` of common/container-contract.ts). */
   inputs: { name: string; s3Uri: string; localPath: string }[];
   /** Container dir -> S3 prefix, uploaded when the job completes. */
   outputs: { name: string; s3Uri: string; localPath: string }[];
@@ -126,7 +126,14 @@ export interface JobRunner {
 export type RegisterModelVersionInput = Pick<
   ModelVersion,
   'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri'
->;
+> & {
+  /**
+   * Where the run will write the version's baselines (step 7). SageMaker accepts ModelMetrics only
+   * when a package is created, so the aws registry attaches these locations then; they are not
+   * part of the version's record (`baselines` is set once they exist).
+   */
+  expectedBaselines?: { dataQuality: BaselineUris; modelQuality: BaselineUris };
+};
 
 export interface ModelVersionPatch {
   status?: ModelApprovalStatus;
@@ -168,6 +175,8 @@ export interface Notifier {
 
 export interface EndpointConfigSpec {
   endpointConfigName: string;
+  /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
+  endpointName?: string;
   /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {
@@ -180,7 +189,11 @@ export interface EndpointConfigSpec {
   };
 }
 
-export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService';
+/**
+ * `UpdateRollbackFailed` (SageMaker only): an update failed and so did its rollback; the endpoint
+ * still serves traffic, so it is never deleted by the pipeline.
+ */
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService' | 'UpdateRollbackFailed';
 
 export interface EndpointDescription {
   endpointName: string;
@@ -205,6 +218,12 @@ export interface ModelHosting {
   deleteEndpoint(endpointName: string): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
   listEndpoints(): Promise<EndpointDescription[]>;
+  /**
+   * After a deployment: deletes the endpoint configs of the endpoint's family beyond the newest
+   * `keep` (never one an endpoint uses) and the models only they referenced. Optional: the local
+   * backend keeps its records.
+   */
+  pruneEndpointHistory?(endpointName: string, currentConfigName: string): Promise<{ deletedConfigs: string[]; deletedModels: string[] }>;
 }
 
 /** Everything the activities need from a backend. */

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../common/errors';
+import { endpointName } from '../../common/ids';
 import type { ModelFamily } from '../../common/types/model';
 import type { DeploymentConfig } from '../../common/types/training';
 import type { Backend, EndpointDescription, EndpointStatus } from '../backends/types';
@@ -27,6 +28,13 @@ export interface EndpointState {
   endpointConfigName: string;
   status: EndpointStatus;
   failureReason?: string;
+  lastModifiedTime: string;
+}
+
+/** The wait of step 10: for this configuration, knowing what the endpoint looked like before our update. */
+export interface WaitForEndpointInput extends DeployEndpointInput {
+  /** The endpoint's state when step 10 began (absent: it was created by this run). */
+  before?: Pick<EndpointState, 'endpointConfigName' | 'failureReason' | 'lastModifiedTime'>;
 }
 
 export interface DeployEndpointResult {
@@ -42,6 +50,17 @@ function hostingFailure(err: unknown): never {
 
 /** Steps 9 and 10: endpoint configuration with data capture, then create-or-update the endpoint. */
 export function createEndpointActivities(backend: Backend, settings: { pollIntervalMs: number }) {
+  /** Old endpoint configs and the models only they used go once the new config serves; a failure here never fails the deployment. */
+  async function pruneHistory(ctx: Context, input: DeployEndpointInput): Promise<void> {
+    if (!backend.hosting.pruneEndpointHistory) return;
+    try {
+      const pruned = await backend.hosting.pruneEndpointHistory(input.endpointName, input.endpointConfigName);
+      if (pruned.deletedConfigs.length) ctx.log.info('deleted old endpoint configs and models', { endpointName: input.endpointName, ...pruned });
+    } catch (err) {
+      ctx.log.warn('old endpoint configs were not cleaned up (the deployment itself succeeded)', { endpointName: input.endpointName, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   return {
     /** Step 9: SageMaker's CreateEndpointConfig with a DataCaptureConfig (request and response). */
     async createEndpointConfig(input: CreateEndpointConfigInput): Promise<{ alreadyExisted: boolean }> {
@@ -49,6 +68,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       try {
         return await backend.hosting.createEndpointConfig({
           endpointConfigName: input.endpointConfigName,
+          endpointName: endpointName(deployment.endpointNamePrefix, input.family),
           variants: [{ variantName: DEFAULT_VARIANT, modelName: input.modelName, instanceType: deployment.instanceType, instanceCount: deployment.instanceCount }],
           dataCapture: {
             enableCapture: deployment.dataCapture.enabled,
@@ -77,6 +97,14 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         intervalMs = nextInterval(intervalMs, backoff);
       };
       let current = await backend.hosting.describeEndpoint(input.endpointName);
+      if (current?.status === 'UpdateRollbackFailed') {
+        // The rollback of an earlier update failed, but the endpoint still serves traffic: deleting it
+        // would take the model offline, so a person has to decide (UpdateEndpoint to a working config).
+        throw ApplicationFailure.nonRetryable(
+          `endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`,
+          ErrorType.DeploymentFailed,
+        );
+      }
       if (current?.status === 'Failed') {
         // SageMaker allows nothing but DeleteEndpoint on a failed endpoint: delete it, then create it anew.
         ctx.log.warn('replacing a failed endpoint', { endpointName: input.endpointName, failureReason: current.failureReason });
@@ -85,6 +113,10 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         intervalMs = settings.pollIntervalMs;
       }
       let action: DeployEndpointResult['action'];
+      // What the endpoint looked like before our update: SageMaker answers a failed update by rolling
+      // back to the old config (InService again) with a FailureReason, which must not read as "still
+      // waiting for our config" (the wait would last until the activity's timeout, then update again).
+      const before = current ? { failureReason: current.failureReason, lastModifiedTime: current.lastModifiedTime } : undefined;
       try {
         if (!current) {
           await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
@@ -100,6 +132,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         hostingFailure(err);
       }
       let describeFailures = 0;
+      let sawUpdate = false;
       for (;;) {
         let d;
         try {
@@ -112,9 +145,19 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
           continue;
         }
         ctx.heartbeat({ endpointName: input.endpointName, status: d?.status });
-        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return { ...input, action };
-        if (d?.status === 'Failed') {
-          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) {
+          await pruneHistory(ctx, input);
+          return { ...input, action };
+        }
+        if (d && d.status !== 'InService') sawUpdate = true;
+        if (d?.status === 'Failed' || d?.status === 'UpdateRollbackFailed') {
+          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        }
+        if (action === 'updated' && d?.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before?.failureReason || d.lastModifiedTime !== before?.lastModifiedTime)) {
+          throw ApplicationFailure.nonRetryable(
+            `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and SageMaker rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`,
+            ErrorType.DeploymentFailed,
+          );
         }
         await wait({ endpointName: input.endpointName, status: d?.status });
       }
@@ -124,7 +167,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     async describeEndpointState(input: { endpointName: string }): Promise<EndpointState | null> {
       const d = await backend.hosting.describeEndpoint(input.endpointName);
       if (!d) return null;
-      return { endpointName: d.endpointName, endpointConfigName: d.endpointConfigName, status: d.status, ...(d.failureReason ? { failureReason: d.failureReason } : {}) };
+      return { endpointName: d.endpointName, endpointConfigName: d.endpointConfigName, status: d.status, lastModifiedTime: d.lastModifiedTime, ...(d.failureReason ? { failureReason: d.failureReason } : {}) };
     },
 
     /**
@@ -160,6 +203,13 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       const current = await backend.hosting.describeEndpoint(input.endpointName);
       if (!current) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} does not exist: nothing to update`, ErrorType.NotFound);
       if (current.endpointConfigName === input.endpointConfigName) return;
+      if (current.status === 'UpdateRollbackFailed') {
+        // The rollback of an earlier update failed, but the endpoint still serves traffic: a person decides.
+        throw ApplicationFailure.nonRetryable(
+          `endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`,
+          ErrorType.DeploymentFailed,
+        );
+      }
       try {
         await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
       } catch (err) {
@@ -168,21 +218,32 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     },
 
     /**
-     * Step 10, last: waits (heartbeating) until the endpoint serves the new configuration. Failed,
-     * or back InService on another configuration with a failure reason (SageMaker rolled the update
-     * back), is a permanent DeploymentFailed that carries the reason.
+     * Step 10, last: waits (heartbeating) until the endpoint serves the new configuration, then
+     * prunes its old configurations (where the backend keeps a history). Failed or
+     * UpdateRollbackFailed, or back InService on the old configuration with a failure reason that
+     * is new since `before` (SageMaker rolled our update back), is a permanent DeploymentFailed that
+     * carries the reason.
      */
-    async waitForEndpoint(input: DeployEndpointInput): Promise<void> {
+    async waitForEndpoint(input: WaitForEndpointInput): Promise<void> {
       const ctx = Context.current();
+      let sawUpdate = false;
       await pollEndpoint(ctx, backend, settings, input.endpointName, (d) => {
         if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return true;
-        if (d?.status === 'Failed') throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} failed: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
-        if (d?.status === 'InService' && d.failureReason) {
-          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}: ${d.failureReason}`, ErrorType.DeploymentFailed);
-        }
         if (!d) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} disappeared while it was being deployed`, ErrorType.DeploymentFailed);
+        if (d.status !== 'InService') sawUpdate = true;
+        if (d.status === 'Failed' || d.status === 'UpdateRollbackFailed') {
+          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+        }
+        const before = input.before;
+        if (before && d.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before.failureReason || d.lastModifiedTime !== before.lastModifiedTime)) {
+          throw ApplicationFailure.nonRetryable(
+            `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`,
+            ErrorType.DeploymentFailed,
+          );
+        }
         return false;
       });
+      await pruneHistory(ctx, input);
     },
   };
 }

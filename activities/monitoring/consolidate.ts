@@ -131,7 +131,8 @@ export function createConsolidationActivities(backend: Backend) {
       const runPrefix = joinUri(config.outputUri, family, runKey, 'input');
       const now = input.now ? Date.parse(input.now) : Date.now();
       const realtime = model.endpointName ? await backend.objectStore.list(joinUri(config.captureUri, model.endpointName) + '/') : [];
-      const settledRealtime = realtime.filter((u) => u.endsWith('.jsonl') && (fileTime(u) ?? 0) + 60_000 + SETTLE_MS <= now);
+      const settleMs = config.captureSettleSeconds !== undefined ? Math.max(0, config.captureSettleSeconds) * 1000 : SETTLE_MS;
+      const settledRealtime = realtime.filter((u) => u.endsWith('.jsonl') && (fileTime(u) ?? 0) + 60_000 + settleMs <= now);
       const batch = (await backend.objectStore.list(joinUri(config.batchCaptureUri, family) + '/')).filter((u) => u.endsWith('.captured.csv'));
       // Labels wait in the store until the champion has a model-quality baseline and an endpoint to merge with.
       const labels = model.modelQualityConstraintsUri && model.endpointName ? (await backend.objectStore.list(joinUri(config.groundTruthUri) + '/')).filter((u) => u.endsWith('.jsonl')) : [];

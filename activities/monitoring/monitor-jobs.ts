@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
 import type { DriftRecord, DriftViolation, MonitorReport } from '../../common/types/monitoring';
@@ -9,9 +10,6 @@ import { driftRecordRow } from '../insights/rows';
 import { writeInsightRows } from '../insights/parquet';
 import { runJobToCompletion } from '../shared/run-job';
 import type { MonitoredModel } from './consolidate';
-
-const INPUT = '/opt/ml/processing/input';
-const OUTPUT = '/opt/ml/processing/output';
 
 export interface MonitorJobInput {
   jobName: string;
@@ -87,21 +85,21 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
             arguments: ['data-quality-monitor'],
             environment: {
               dataset_format: JSON.stringify(format),
-              dataset_source: `${INPUT}/data`,
-              baseline_statistics: `${INPUT}/baseline/statistics.json`,
-              baseline_constraints: `${INPUT}/constraints/constraints.json`,
-              feature_schema: `${INPUT}/schema/feature-schema.json`,
-              output_path: OUTPUT,
+              dataset_source: processingInputDir('data'),
+              baseline_statistics: processingInputFile('baseline', 'statistics.json'),
+              baseline_constraints: processingInputFile('constraints', 'constraints.json'),
+              feature_schema: processingInputFile('schema', 'feature-schema.json'),
+              output_path: processingOutputDir(),
               publish_cloudwatch_metrics: 'Disabled',
               ...(input.model.endpointName ? { sagemaker_endpoint_name: input.model.endpointName } : {}),
             },
             inputs: [
-              { name: 'data', s3Uri: input.source.prefix, localPath: `${INPUT}/data` },
-              { name: 'baseline', s3Uri: input.model.dataQualityStatisticsUri, localPath: `${INPUT}/baseline` },
-              { name: 'constraints', s3Uri: input.model.dataQualityConstraintsUri, localPath: `${INPUT}/constraints` },
-              { name: 'schema', s3Uri: input.model.featureSchemaUri, localPath: `${INPUT}/schema` },
+              processingInput('data', input.source.prefix),
+              processingInput('baseline', input.model.dataQualityStatisticsUri),
+              processingInput('constraints', input.model.dataQualityConstraintsUri),
+              processingInput('schema', input.model.featureSchemaUri),
             ],
-            outputs: [{ name: 'report', s3Uri: input.outputPrefix.replace(/\/?$/, '/'), localPath: OUTPUT }],
+            outputs: [processingOutput('report', input.outputPrefix.replace(/\/?$/, '/'), processingOutputDir())],
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
@@ -127,17 +125,13 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
               environment: {
                 analysis_type: 'MODEL_QUALITY',
                 problem_type: 'Regression',
-                dataset_source: `${INPUT}/data`,
-                ground_truth_source: `${INPUT}/groundtruth`,
-                baseline_constraints: `${INPUT}/constraints/constraints.json`,
-                output_path: OUTPUT,
+                dataset_source: processingInputDir('data'),
+                ground_truth_source: processingInputDir('groundtruth'),
+                baseline_constraints: processingInputFile('constraints', 'constraints.json'),
+                output_path: processingOutputDir(),
               },
-              inputs: [
-                { name: 'data', s3Uri: input.capturePrefix, localPath: `${INPUT}/data` },
-                { name: 'groundtruth', s3Uri: input.groundTruthPrefix, localPath: `${INPUT}/groundtruth` },
-                { name: 'constraints', s3Uri: constraintsUri, localPath: `${INPUT}/constraints` },
-              ],
-              outputs: [{ name: 'report', s3Uri: input.outputPrefix.replace(/\/?$/, '/'), localPath: OUTPUT }],
+              inputs: [processingInput('data', input.capturePrefix), processingInput('groundtruth', input.groundTruthPrefix), processingInput('constraints', constraintsUri)],
+              outputs: [processingOutput('report', input.outputPrefix.replace(/\/?$/, '/'), processingOutputDir())],
               resources: input.resources,
               maxRuntimeSeconds: input.maxRuntimeSeconds,
             }),

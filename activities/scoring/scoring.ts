@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { featureSchemaSchema } from '../../common/schemas/feature-schema';
 import { readChampion } from '../registry/champion-store';
+import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { ErrorType, invalidInput } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
@@ -166,17 +167,14 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
             image: 'preprocess',
             arguments: [
               '--mode', 'scoring',
-              '--input-dir', '/opt/ml/processing/input/raw',
-              '--output-dir', '/opt/ml/processing/output/features',
-              '--feature-schema', '/opt/ml/processing/input/schema/feature-schema.json',
+              '--input-dir', processingInputDir('raw'),
+              '--output-dir', processingOutputDir('features'),
+              '--feature-schema', processingInputFile('schema', 'feature-schema.json'),
               ...(input.idColumns ? ['--id-columns', input.idColumns.join(',')] : []),
             ],
             environment: {},
-            inputs: [
-              { name: 'raw', s3Uri: input.dataUri, localPath: '/opt/ml/processing/input/raw' },
-              { name: 'schema', s3Uri: input.featureSchemaUri, localPath: '/opt/ml/processing/input/schema' },
-            ],
-            outputs: [{ name: 'features', s3Uri: featuresPrefix, localPath: '/opt/ml/processing/output/features' }],
+            inputs: [processingInput('raw', input.dataUri), processingInput('schema', input.featureSchemaUri)],
+            outputs: [processingOutput('features', featuresPrefix)],
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),

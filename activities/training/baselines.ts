@@ -1,3 +1,5 @@
+import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
+import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
@@ -23,17 +25,25 @@ export interface ModelQualityBaselineInput extends BaselineJobCommon {
   family: ModelFamily;
   artifactUri: string;
   testUri: string;
+  /** The transform that scores the test split (SageMaker's transform types are not the processing ones). */
+  transformResources?: ResourceConfig;
   /** `label,prediction` of this model on the test split, when step 6 scored it already. */
   testPredictionsUri?: string;
 }
 
-const INPUT = '/opt/ml/processing/input';
+/**
+ * Runs recorded before `transformResources` existed pass only the processing resources, whose
+ * default (`ml.t3.medium`) SageMaker refuses for a transform: those get the default transform type.
+ */
+export function scoringResources(input: Pick<ModelQualityBaselineInput, 'resources' | 'transformResources'>): ResourceConfig {
+  if (input.transformResources) return input.transformResources;
+  return isInstanceType('transform', input.resources.instanceType) ? input.resources : { ...input.resources, instanceType: DEFAULT_INSTANCE_TYPES.transform };
+}
 
 /** The transform that scores the test split for a model-quality baseline job: `<baseline job>-scoring` (<= 63 characters). */
 export function testScoringJobName(baselineJobName: string): string {
   return `${baselineJobName.slice(0, SAGEMAKER_NAME_MAX_LENGTH - '-scoring'.length)}-scoring`;
 }
-const OUTPUT = '/opt/ml/processing/output';
 
 function baselineUris(prefix: string): BaselineUris {
   return { statisticsUri: joinUri(prefix, 'statistics.json'), constraintsUri: joinUri(prefix, 'constraints.json') };
@@ -51,9 +61,9 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           jobName: input.jobName,
           image: 'model-monitor',
           arguments: args,
-          environment: { output_path: OUTPUT, publish_cloudwatch_metrics: 'Disabled', feature_schema: `${INPUT}/schema/feature-schema.json`, ...environment },
-          inputs: [{ name: 'schema', s3Uri: input.featureSchemaUri, localPath: `${INPUT}/schema` }, ...inputs],
-          outputs: [{ name: 'baseline', s3Uri: input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, localPath: OUTPUT }],
+          environment: { output_path: processingOutputDir(), publish_cloudwatch_metrics: 'Disabled', feature_schema: processingInputFile('schema', 'feature-schema.json'), ...environment },
+          inputs: [processingInput('schema', input.featureSchemaUri), ...inputs],
+          outputs: [processingOutput('baseline', input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, processingOutputDir())],
           resources: input.resources,
           maxRuntimeSeconds: input.maxRuntimeSeconds,
         }),
@@ -65,8 +75,8 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
       await run(
         input,
         ['data-quality-baseline'],
-        { dataset_source: `${INPUT}/baseline_dataset_input`, dataset_format: JSON.stringify({ csv: { header: false, output_columns_position: 'START' } }) },
-        [{ name: 'baseline_dataset_input', s3Uri: input.trainUri, localPath: `${INPUT}/baseline_dataset_input` }],
+        { dataset_source: processingInputDir('baseline_dataset_input'), dataset_format: JSON.stringify({ csv: { header: false, output_columns_position: 'START' } }) },
+        [processingInput('baseline_dataset_input', input.trainUri)],
       );
       return baselineUris(input.outputPrefix);
     },
@@ -86,21 +96,21 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           artifactUri: input.artifactUri,
           splitUri: input.testUri,
           outputPrefix: joinUri(input.outputPrefix, 'test-predictions') + '/',
-          resources: input.resources,
+          resources: scoringResources(input),
           maxRuntimeSeconds: input.maxRuntimeSeconds,
         }));
       await run(
         input,
         ['model-quality-baseline'],
         {
-          dataset_source: `${INPUT}/baseline_dataset_input`,
+          dataset_source: processingInputDir('baseline_dataset_input'),
           dataset_format: JSON.stringify({ csv: { header: false } }),
           analysis_type: 'MODEL_QUALITY',
           problem_type: 'Regression',
           inference_attribute: '1',
           ground_truth_attribute: '0',
         },
-        [{ name: 'baseline_dataset_input', s3Uri: scoredPrefix, localPath: `${INPUT}/baseline_dataset_input` }],
+        [processingInput('baseline_dataset_input', scoredPrefix)],
       );
       return baselineUris(input.outputPrefix);
     },

@@ -1,3 +1,4 @@
+import { processingInput, processingInputDir, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { DataChecksConfig, SplitConfig } from '../../common/types/training';
@@ -39,11 +40,7 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
       }
       if (!head) throw notFound(`training data ${input.dataUri} does not exist`);
       if (head.size === 0) throw invalidInput(`training data ${input.dataUri}: the file is empty`);
-      const outputs = SPLITS.map((name) => ({
-        name,
-        localPath: `/opt/ml/processing/output/${name}`,
-        s3Uri: joinUri(input.outputPrefix, name) + '/',
-      }));
+      const outputs = SPLITS.map((name) => processingOutput(name, joinUri(input.outputPrefix, name) + '/'));
       const { summary } = await runJobToCompletion(backend.jobs, {
         kind: 'processing',
         jobName: input.jobName,
@@ -54,8 +51,8 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
             jobName: input.jobName,
             image: 'preprocess',
             arguments: [
-              '--input-dir', '/opt/ml/processing/input/raw',
-              '--output-dir', '/opt/ml/processing/output',
+              '--input-dir', processingInputDir('raw'),
+              '--output-dir', processingOutputDir(),
               '--seed', String(input.split.seed),
               '--validation-fraction', String(input.split.validationFraction),
               '--test-fraction', String(input.split.testFraction),
@@ -63,7 +60,7 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
               ...(input.dataChecks?.maxDuplicateShare !== undefined ? ['--max-duplicate-share', String(input.dataChecks.maxDuplicateShare)] : []),
             ],
             environment: {},
-            inputs: [{ name: 'raw', s3Uri: input.dataUri, localPath: '/opt/ml/processing/input/raw' }],
+            inputs: [processingInput('raw', input.dataUri)],
             outputs,
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,

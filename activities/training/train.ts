@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../common/errors';
+import { z } from 'zod';
+import { ErrorType, invalidInput } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily, RegressionMetrics, SplitMetrics } from '../../common/types/model';
 import type { Backend } from '../backends/types';
@@ -11,6 +12,8 @@ export interface TrainingJobInput {
   family: ModelFamily;
   hyperparameters: Record<string, string>;
   channels: { train: string; validation: string; test: string };
+  /** The pre-processing run's feature schema (row counts, features); runs recorded before it was passed have none. */
+  featureSchemaUri?: string;
   outputPath: string;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
@@ -25,6 +28,7 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
   return {
     /** Step 2: one training job per model family (XGBoost or Linear Learner). */
     async runTrainingJob(input: TrainingJobInput): Promise<TrainingJobResult> {
+      const hyperparameters = await algorithmHyperparameters(backend, input);
       const { description, summary } = await runJobToCompletion(backend.jobs, {
         kind: 'training',
         jobName: input.jobName,
@@ -34,7 +38,7 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
             jobName: input.jobName,
             image: input.family,
             metricDefinitions: METRIC_DEFINITIONS[input.family],
-            hyperparameters: input.hyperparameters,
+            hyperparameters,
             channels: Object.entries(input.channels).map(([name, s3Uri]) => ({ name, s3Uri, contentType: 'text/csv' })),
             outputPath: input.outputPath,
             resources: input.resources,
@@ -60,6 +64,39 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
       return metricsFromFinalMetricData(input.family, input.jobName, description.finalMetrics);
     },
   };
+}
+
+/** The parts of feature-schema.json the Linear Learner defaults need. */
+const schemaCounts = z.object({ features: z.array(z.unknown()).min(1), split: z.object({ rows: z.object({ train: z.number().int().min(1) }) }) });
+
+/** Linear Learner's default `mini_batch_size` (the SageMaker Python SDK's `LinearLearner.DEFAULT_MINI_BATCH_SIZE`). */
+export const LINEAR_LEARNER_MAX_DEFAULT_BATCH = 1000;
+
+/**
+ * Linear Learner fails a job whose `mini_batch_size` (default 1000) exceeds the training records of
+ * an instance, and needs `feature_dim`. As the SageMaker Python SDK does (`LinearLearner.
+ * _prepare_for_training` and `AmazonAlgorithmEstimatorBase._get_default_mini_batch_size`), both
+ * come from the data when the configuration sets neither: `feature_dim` is the feature count and
+ * `mini_batch_size` is min(1000, max(1, floor(train rows / instance count))).
+ */
+export function linearLearnerDataHyperparameters(counts: { features: number; trainRows: number }, instanceCount: number, given: Record<string, string>): Record<string, string> {
+  const out = { ...given };
+  if (out.feature_dim === undefined || out.feature_dim === 'auto') out.feature_dim = String(counts.features);
+  if (out.mini_batch_size === undefined) out.mini_batch_size = String(Math.min(LINEAR_LEARNER_MAX_DEFAULT_BATCH, Math.max(1, Math.floor(counts.trainRows / Math.max(1, instanceCount)))));
+  return out;
+}
+
+async function algorithmHyperparameters(backend: Backend, input: TrainingJobInput): Promise<Record<string, string>> {
+  if (input.family !== 'linear-learner' || !input.featureSchemaUri) return input.hyperparameters;
+  let counts;
+  try {
+    const parsed = schemaCounts.parse(JSON.parse((await backend.objectStore.get(input.featureSchemaUri)).toString('utf8')));
+    counts = { features: parsed.features.length, trainRows: parsed.split.rows.train };
+  } catch (err) {
+    if (err instanceof SyntaxError || err instanceof z.ZodError) throw invalidInput(`feature schema ${input.featureSchemaUri}: no feature list or train row count (${err.message.slice(0, 300)})`);
+    throw err;
+  }
+  return linearLearnerDataHyperparameters(counts, input.resources.instanceCount, input.hyperparameters);
 }
 
 /** The regression metrics of one split from a job's final metrics, or undefined when it reported none of them. */

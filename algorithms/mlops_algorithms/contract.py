@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 DEFAULT_BASE_DIR = "/opt/ml"
+# Test only: a training job waits until the file this names exists before it starts its work, so a
+# test can kill or restart the orchestrator while a job is certainly mid-run (the local job runner
+# passes it through from the worker's environment). Never set in production.
+TEST_HOLD_ENV = "MLOPS_TEST_HOLD_TRAINING_UNTIL"
 MAX_REASON_CHARS = 1024  # SageMaker keeps the first 1024 chars of the failure file as FailureReason
 EXIT_CLIENT_ERROR = 2
 EXIT_ALGORITHM_ERROR = 1
@@ -178,12 +183,23 @@ def run_training_job(job: Callable[[TrainingPaths], None], argv: list[str]) -> i
     try:
         if len(argv) < 1 or argv[0] != "train":
             raise ClientError(f"expected the argument 'train' (as in 'docker run <image> train'), got {argv!r}")
+        _wait_for_test_hold()
         job(paths)
     except Exception as exc:  # noqa: BLE001 - every failure must become a failure file
         return _fail(exc, paths.failure_file)
     finally:
         sys.stdout.flush()
     return 0
+
+
+def _wait_for_test_hold(poll_seconds: float = 0.05) -> None:
+    """Wait while the file named by MLOPS_TEST_HOLD_TRAINING_UNTIL is missing (tests only)."""
+    gate = os.environ.get(TEST_HOLD_ENV)
+    if not gate:
+        return
+    print(f"waiting for {gate} to exist ({TEST_HOLD_ENV}, set by a test)", flush=True)
+    while not os.path.exists(gate):
+        time.sleep(poll_seconds)
 
 
 def run_processing_job(job: Callable[[], "str | tuple[str, str]"]) -> int:

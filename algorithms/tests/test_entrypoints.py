@@ -124,3 +124,20 @@ def test_monitor_baselines_succeed(tmp_path: Path, prepared: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     stats = json.loads((tmp_path / "mq" / "statistics.json").read_text())
     assert stats["dataset"]["item_count"] == 121 and stats["regression_metrics"]["rmse"]["value"] <= 3100
+
+
+def test_training_waits_for_the_test_hold_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """MLOPS_TEST_HOLD_TRAINING_UNTIL (tests only): the job's work starts once the named file exists."""
+    import threading
+
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    gate = tmp_path / "release"
+    monkeypatch.setenv("MLOPS_TEST_HOLD_TRAINING_UNTIL", str(gate))
+    started = threading.Event()
+    result: list[int] = []
+    runner = threading.Thread(target=lambda: result.append(run_training_job(lambda paths: started.set(), ["train"])))
+    runner.start()
+    assert not started.wait(0.3), "the job started before the hold file existed"
+    gate.write_text("")
+    runner.join(5)
+    assert started.is_set() and result == [0]

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
+import { registerAwsCommands } from './commands/aws';
 import { registerConfigCommand } from './commands/config';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDataCommands } from './commands/data';
@@ -40,5 +41,6 @@ export function buildProgram(ctx: CliContext): Command {
   registerScheduleCommands(program, ctx);
   registerDashboardCommand(program, ctx);
   registerConfigCommand(program, ctx);
+  registerAwsCommands(program, ctx);
   return program;
 }

@@ -3,6 +3,7 @@ import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type Client,
   type ScheduleDescription,
   type ScheduleHandle,
@@ -13,7 +14,7 @@ import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
-import type { MonitoringConfig, MonitoringInput, MonitoringResult } from '../../common/types/monitoring';
+import type { MonitoringConfig, MonitoringInput } from '../../common/types/monitoring';
 import { UsageError } from '../../services/usage-error';
 import { scheduleSpecOf, type ScheduleTiming } from './schedule-spec';
 
@@ -221,17 +222,63 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
 }
 
 export type RunNowOutcome =
-  | { mode: 'triggered'; scheduleId: string; workflowId: string; handle: WorkflowHandle }
+  | { mode: 'triggered'; scheduleId: string; workflowId: string; runId: string; handle: WorkflowHandle }
   | { mode: 'skipped'; scheduleId?: string; runningWorkflowIds: string[] }
-  | { mode: 'started'; workflowId: string; handle: WorkflowHandle };
+  | { mode: 'started'; workflowId: string; runId: string; handle: WorkflowHandle };
 
 /**
- * `mlops monitor run-now`: triggers `monitoring-<family>` when it exists (and finds the run it
- * started, or reports that SKIP dropped it), else starts one run `monitoring-<family>/manual-<time>`
- * unless a monitoring run of the family is still going (the same rule as the schedule's SKIP: two
- * monitors of one endpoint never run at once).
+ * The one workflow id of the family's manual monitoring runs (`mlops monitor run-now`); each run
+ * has its own run id.
+ *
+ * Why one fixed id: the server lets one execution per workflow id run at a time, and decides that
+ * atomically when a run starts, so a second run-now while a manual run goes is refused at start
+ * (WorkflowExecutionAlreadyStarted) and answers "skipped". The visibility store, where a "list
+ * the running monitors" check looks, lags behind starts: two run-nows in quick succession both
+ * found nothing running there, and both started a run (`manual-<time>` ids never conflict). An id
+ * per minute or per trigger would still let two starts across a minute boundary, or with two
+ * triggers, both run.
  */
-export async function runMonitorNow(client: Client, config: Config, options: { family: ModelFamily; trigger: string; timeoutMs?: number }): Promise<RunNowOutcome> {
+export function manualMonitoringWorkflowId(family: ModelFamily): string {
+  return `${monitoringWorkflowIdPrefix(family)}/manual`;
+}
+
+/**
+ * `run-now --include-current-minute`: a capture file is taken this long after its minute ended.
+ * The local capture writer appends every second and SageMaker writes whole objects, so a few
+ * seconds after the minute nothing more is added to it.
+ */
+export const CURRENT_MINUTE_SETTLE_SECONDS = 3;
+
+/** When the capture of the minute `now` falls in is closed: the next minute's start plus the settle time. */
+export function currentMinuteClosedAt(now: Date): { minuteEnd: Date; closedAt: Date } {
+  const minuteEnd = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
+  return { minuteEnd, closedAt: new Date(minuteEnd.getTime() + CURRENT_MINUTE_SETTLE_SECONDS * 1000) };
+}
+
+export interface RunMonitorNowOptions {
+  family: ModelFamily;
+  trigger: string;
+  timeoutMs?: number;
+  /**
+   * Take real-time capture files this many seconds after their minute ended (see
+   * MonitoringConfig.captureSettleSeconds). The schedule's runs keep its own input, so with this
+   * option a manual run is started even when the schedule exists.
+   */
+  captureSettleSeconds?: number;
+}
+
+/**
+ * `mlops monitor run-now`: never a second monitor of a family while one runs. A manual run going
+ * (its fixed id, read from the server, not from visibility) skips; else `monitoring-<family>` is
+ * triggered when it exists (its SKIP policy drops the trigger while a scheduled run goes; the
+ * run it started is found, or the skip reported); else one manual run starts, unless a run the
+ * schedule started is still going. A scheduled and a manual run can still overlap in a narrow
+ * window (a tick while a manual run starts); the bookmark's conditional claims then still give
+ * every capture file to exactly one of them.
+ */
+export async function runMonitorNow(client: Client, config: Config, options: RunMonitorNowOptions): Promise<RunNowOutcome> {
+  const workflowId = manualMonitoringWorkflowId(options.family);
+  if (await isRunning(client, workflowId)) return { mode: 'skipped', runningWorkflowIds: [workflowId] };
   const scheduleId = monitoringScheduleId(options.family);
   const handle = client.schedule.getHandle(scheduleId);
   let before: ScheduleDescription | undefined;
@@ -240,29 +287,48 @@ export async function runMonitorNow(client: Client, config: Config, options: { f
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
-  if (before) {
+  if (before && options.captureSettleSeconds === undefined) {
     await handle.trigger(before.policies.overlap);
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     for (;;) {
       const now = await handle.describe();
       if (now.info.numActionsTaken > before.info.numActionsTaken) {
         const last = now.info.recentActions.at(-1)!;
-        return { mode: 'triggered', scheduleId, workflowId: last.action.workflow.workflowId, handle: client.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId) };
+        const { workflowId: triggeredId, firstExecutionRunId: runId } = last.action.workflow;
+        return { mode: 'triggered', scheduleId, workflowId: triggeredId, runId, handle: client.workflow.getHandle(triggeredId, runId) };
       }
       if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) return { mode: 'skipped', scheduleId, runningWorkflowIds: now.info.runningActions.map((a) => a.workflow.workflowId) };
       if (Date.now() > deadline) throw new Error(`schedule '${scheduleId}' was triggered but no run appeared within ${Math.round((options.timeoutMs ?? 15_000) / 1000)}s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const running = await runningMonitors(client, options.family);
-  if (running.length) return { mode: 'skipped', runningWorkflowIds: running };
-  const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: options.trigger };
-  const workflowId = `${monitoringWorkflowIdPrefix(options.family)}/manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  // The schedule's own record of its running runs is current; visibility is the fallback without one.
+  const running = before ? before.info.runningActions.map((a) => a.workflow.workflowId) : await runningMonitors(client, options.family);
+  if (running.length) return { mode: 'skipped', ...(before ? { scheduleId } : {}), runningWorkflowIds: running };
+  const monitoring = defaultMonitoringConfig(config);
+  if (options.captureSettleSeconds !== undefined) monitoring.captureSettleSeconds = options.captureSettleSeconds;
+  const input: MonitoringInput = { family: options.family, config: monitoring, trigger: options.trigger };
   try {
-    const started = await client.workflow.start(MONITORING_WORKFLOW_TYPE, { workflowId, workflowIdConflictPolicy: 'FAIL', ...monitoringRunOptions(options.family, input) });
-    return { mode: 'started', workflowId, handle: started };
+    const started = await client.workflow.start(MONITORING_WORKFLOW_TYPE, {
+      workflowId,
+      // FAIL while a manual run goes (the race above); a closed run's id may be reused.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      ...monitoringRunOptions(options.family, input),
+    });
+    // The handle is pinned to this run: the id is reused by later manual runs.
+    return { mode: 'started', workflowId, runId: started.firstExecutionRunId, handle: client.workflow.getHandle(workflowId, started.firstExecutionRunId) };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UsageError(`a manual monitoring run '${workflowId}' already exists; try again`);
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { mode: 'skipped', runningWorkflowIds: [workflowId] };
+    throw err;
+  }
+}
+
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
 }
@@ -273,9 +339,4 @@ export async function runningMonitors(client: Client, family: ModelFamily): Prom
   const query = `WorkflowType = '${MONITORING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${MODEL_FAMILIES.name} = '${family}'`;
   for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
   return ids;
-}
-
-/** The result of a monitoring run (`--wait`). */
-export async function monitoringResult(handle: WorkflowHandle): Promise<MonitoringResult> {
-  return (await handle.result()) as MonitoringResult;
 }

@@ -108,8 +108,22 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     awsLinearLearnerImage: env.MLOPS_AWS_LINEAR_LEARNER_IMAGE || undefined,
     awsProcessingImage: env.MLOPS_AWS_PROCESSING_IMAGE || undefined,
     awsModelMonitorImage: env.MLOPS_AWS_MODEL_MONITOR_IMAGE || undefined,
+    awsVolumeKmsKeyId: env.MLOPS_AWS_VOLUME_KMS_KEY_ID || undefined,
+    awsOutputKmsKeyId: env.MLOPS_AWS_OUTPUT_KMS_KEY_ID || undefined,
+    awsSubnets: list(env.MLOPS_AWS_SUBNETS),
+    awsSecurityGroupIds: list(env.MLOPS_AWS_SECURITY_GROUP_IDS),
+    awsNetworkIsolation: (env.MLOPS_AWS_NETWORK_ISOLATION || 'false').toLowerCase(),
+    awsInterContainerEncryption: (env.MLOPS_AWS_INTER_CONTAINER_ENCRYPTION || 'false').toLowerCase(),
+    awsTags: keyValues(env.MLOPS_AWS_TAGS),
+    awsKeepEndpointConfigs: env.MLOPS_AWS_KEEP_ENDPOINT_CONFIGS || '3',
+    awsEcrRepository: env.MLOPS_AWS_ECR_REPOSITORY || 'temporal-mlops-algorithms',
   };
   const parsed = configSchema.safeParse(raw);
+  const vpcProblem =
+    parsed.success && parsed.data.awsSubnets.length > 0 !== parsed.data.awsSecurityGroupIds.length > 0
+      ? ['MLOPS_AWS_SUBNETS / MLOPS_AWS_SECURITY_GROUP_IDS: set both (a VPC needs subnets and security groups) or neither']
+      : [];
+  if (vpcProblem.length) throw new ConfigError(vpcProblem);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -121,6 +135,20 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     );
   }
   return parsed.data;
+}
+
+function list(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+}
+
+/** `key=value,key=value` (a value may hold '='); a pair without '=' is kept whole as a key so the schema names it. */
+function keyValues(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of list(text)) {
+    const at = pair.indexOf('=');
+    out[at < 0 ? pair : pair.slice(0, at).trim()] = at < 0 ? '' : pair.slice(at + 1).trim();
+  }
+  return out;
 }
 
 export function taskQueuesOf(config: Pick<Config, 'taskQueueSuffix'>): TaskQueues {
@@ -136,9 +164,15 @@ export function configToEnv(config: Config): Record<string, string> {
   for (const [key, envName] of Object.entries(CONFIG_ENV) as [keyof Config, string][]) {
     const value = config[key];
     if (value === undefined) continue;
-    out[envName] = Array.isArray(value) ? value.join(',') : String(value);
+    out[envName] = envValue(value);
   }
   return out;
+}
+
+function envValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(',');
+  if (value && typeof value === 'object') return Object.entries(value as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+  return String(value);
 }
 
 /** A printable copy with secrets masked (URLs may carry tokens). */
@@ -147,7 +181,7 @@ export function describeConfig(config: Config): Record<string, string> {
   for (const [key, envName] of Object.entries(CONFIG_ENV) as [keyof Config, string][]) {
     const value = config[key];
     if (value === undefined) continue;
-    out[envName] = key === 'notifyWebhookUrl' ? maskUrl(String(value)) : SECRET_KEYS.has(key) ? '***' : String(value);
+    out[envName] = key === 'notifyWebhookUrl' ? maskUrl(String(value)) : SECRET_KEYS.has(key) ? '***' : envValue(value);
   }
   return out;
 }

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { DURATION } from '../duration';
 
+/** The ways KMS accepts a key: id, key ARN, alias name or alias ARN. */
+const kmsKey = z
+  .string()
+  .regex(/^([0-9a-f-]{36}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/, 'must be a KMS key id, key ARN, alias/<name> or alias ARN');
+
 /**
  * The process-level configuration: where the data dir is, which ports, which backend. Read once
  * by entry points (CLI, worker) from the environment; never imported by workflows.
@@ -107,12 +112,38 @@ export const configSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe("MLOPS_AWS_PROCESSING_IMAGE: image of the pre-processing jobs (default: <role's account>.dkr.ecr.<region>.amazonaws.com/temporal-mlops-algorithms:latest, the project's image)."),
+    .describe("MLOPS_AWS_PROCESSING_IMAGE: image of the pre-processing jobs (default: <role's account>.dkr.ecr.<region>.amazonaws.com/<MLOPS_AWS_ECR_REPOSITORY>:<project version>, what `make image-push` pushes)."),
   awsModelMonitorImage: z
     .string()
     .min(1)
     .optional()
     .describe('MLOPS_AWS_MODEL_MONITOR_IMAGE: image of the baseline and monitoring jobs (default: the same project image as MLOPS_AWS_PROCESSING_IMAGE).'),
+  awsVolumeKmsKeyId: kmsKey.optional().describe('MLOPS_AWS_VOLUME_KMS_KEY_ID: KMS key (id, ARN or alias) of the ML storage volumes of jobs and endpoint instances (unset: AWS-managed encryption).'),
+  awsOutputKmsKeyId: kmsKey
+    .optional()
+    .describe('MLOPS_AWS_OUTPUT_KMS_KEY_ID: KMS key of what lands in S3: job and transform outputs, data capture, and the objects the worker writes (SSE-KMS).'),
+  awsSubnets: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be subnet ids (subnet-...)'))
+    .max(16)
+    .describe('MLOPS_AWS_SUBNETS: comma-separated subnets jobs and models run in (with MLOPS_AWS_SECURITY_GROUP_IDS; empty: no VPC).'),
+  awsSecurityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be security group ids (sg-...)'))
+    .max(5)
+    .describe('MLOPS_AWS_SECURITY_GROUP_IDS: comma-separated security groups of those jobs and models.'),
+  awsNetworkIsolation: z.enum(['true', 'false']).transform((v) => v === 'true').describe('MLOPS_AWS_NETWORK_ISOLATION: true = jobs and models get no outbound network (EnableNetworkIsolation).'),
+  awsInterContainerEncryption: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .describe('MLOPS_AWS_INTER_CONTAINER_ENCRYPTION: true = encrypt traffic between the instances of a distributed job.'),
+  awsTags: z
+    .record(z.string().regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'tag keys: 1-128 letters, digits, spaces and _.:/=+-@, not starting with aws:'), z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'tag values: up to 256 letters, digits, spaces and _.:/=+-@'))
+    .refine((tags) => Object.keys(tags).length <= 40, 'at most 40 tags (SageMaker allows 50; the project adds its own)')
+    .describe('MLOPS_AWS_TAGS: tags put on every resource the project creates, as key=value pairs separated by commas (e.g. team=ml,cost-center=42).'),
+  awsKeepEndpointConfigs: z.coerce.number().int().min(1).max(100).describe('MLOPS_AWS_KEEP_ENDPOINT_CONFIGS: after a deployment, the newest endpoint configs kept per family (older ones and the models only they used are deleted).'),
+  awsEcrRepository: z
+    .string()
+    .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, 'must be an ECR repository name')
+    .describe('MLOPS_AWS_ECR_REPOSITORY: ECR repository `make image-push` pushes the project image to, and the default processing image names.'),
 });
 
 function isRegex(text: string): boolean {
@@ -172,6 +203,15 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   awsLinearLearnerImage: 'MLOPS_AWS_LINEAR_LEARNER_IMAGE',
   awsProcessingImage: 'MLOPS_AWS_PROCESSING_IMAGE',
   awsModelMonitorImage: 'MLOPS_AWS_MODEL_MONITOR_IMAGE',
+  awsVolumeKmsKeyId: 'MLOPS_AWS_VOLUME_KMS_KEY_ID',
+  awsOutputKmsKeyId: 'MLOPS_AWS_OUTPUT_KMS_KEY_ID',
+  awsSubnets: 'MLOPS_AWS_SUBNETS',
+  awsSecurityGroupIds: 'MLOPS_AWS_SECURITY_GROUP_IDS',
+  awsNetworkIsolation: 'MLOPS_AWS_NETWORK_ISOLATION',
+  awsInterContainerEncryption: 'MLOPS_AWS_INTER_CONTAINER_ENCRYPTION',
+  awsTags: 'MLOPS_AWS_TAGS',
+  awsKeepEndpointConfigs: 'MLOPS_AWS_KEEP_ENDPOINT_CONFIGS',
+  awsEcrRepository: 'MLOPS_AWS_ECR_REPOSITORY',
 };
 
 /** Keys whose values `mlops config` never prints. */

@@ -20,6 +20,12 @@ export interface MonitoringConfig {
   lateFileHorizonHours?: number;
   /** New labels are merged with the real-time capture of this many hours before them (default 48). */
   groundTruthLookbackHours?: number;
+  /**
+   * A real-time capture file is taken once its minute has been over this many seconds (default
+   * 90: its writer may still append to it). `mlops monitor run-now --include-current-minute` waits
+   * for the current minute to close and sets a few seconds, so the run takes that minute too.
+   */
+  captureSettleSeconds?: number;
 }
 
 export interface MonitoringInput {

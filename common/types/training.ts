@@ -44,7 +44,12 @@ export interface TrainingConfig {
   /** Absent in runs recorded before the gates had settings: the job's defaults apply. */
   dataChecks?: DataChecksConfig;
   preprocessing: { resources: ResourceConfig };
-  baselines: { resources: ResourceConfig };
+  /**
+   * Step 7: `resources` runs the baseline processing jobs; `transformResources` the batch transform
+   * that scores the test split (SageMaker's transform types differ from the processing ones; runs
+   * recorded before it existed have none and use a transform type of the activity's choosing).
+   */
+  baselines: { resources: ResourceConfig; transformResources?: ResourceConfig };
   /** Job limits, seconds: a job running longer is stopped (SageMaker's StoppingCondition). */
   maxJobRuntimeSeconds: number;
   taskQueues: TaskQueues;

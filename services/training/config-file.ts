@@ -1,10 +1,18 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
+import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
 import { MODEL_FAMILIES } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 
 /** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
 const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i, "must be a duration such as '30 minutes', '4 hours' or '3 days'");
+
+/** An instance type SageMaker accepts for that kind of job (the SDK's enum of the kind), checked when the file is read. */
+const instanceType = (kind: InstanceKind) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = instanceTypeProblem(kind, value, 'instance type');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^instance type: /, '') });
+  });
 
 const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -31,7 +39,7 @@ const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
     hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
-    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like ml.m5.large').optional(),
+    instanceType: instanceType('training').optional(),
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
@@ -60,6 +68,8 @@ export const trainingConfigFileSchema = z
     models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
     comparison: comparisonSchema.optional(),
     dataShift: z.object({ onShift: governanceAction }).strict().optional(),
+    preprocessing: z.object({ instanceType: instanceType('processing').optional() }).strict().optional(),
+    baselines: z.object({ instanceType: instanceType('processing').optional(), transformInstanceType: instanceType('transform').optional() }).strict().optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
     approval: z
       .object({
@@ -74,7 +84,7 @@ export const trainingConfigFileSchema = z
       .object({
         enabled: z.boolean().optional(),
         endpointNamePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens, at most 32').optional(),
-        instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like ml.m5.large').optional(),
+        instanceType: instanceType('endpoint').optional(),
         instanceCount: z.number().int().min(1).max(16).optional(),
         dataCapture: z
           .object({
@@ -128,6 +138,11 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
   if (file.comparison) config.comparison = { ...config.comparison, ...file.comparison };
   if (file.dataShift) config.dataShift = file.dataShift;
+  if (file.preprocessing?.instanceType) config.preprocessing = { resources: { ...config.preprocessing.resources, instanceType: file.preprocessing.instanceType } };
+  if (file.baselines?.instanceType) config.baselines = { ...config.baselines, resources: { ...config.baselines.resources, instanceType: file.baselines.instanceType } };
+  if (file.baselines?.transformInstanceType) {
+    config.baselines = { ...config.baselines, transformResources: { instanceCount: 1, ...config.baselines.transformResources, instanceType: file.baselines.transformInstanceType } };
+  }
   if (file.approval && config.approval) config.approval = { ...config.approval, ...file.approval };
   if (file.deployment?.enabled === false) delete config.deployment;
   else if (file.deployment && config.deployment) {

@@ -1,6 +1,7 @@
 import type { ModelFamily } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 import type { TaskQueues } from '../../common/task-queues';
+import { DEFAULT_INSTANCE_TYPES } from '../../common/config/instance-types';
 
 /**
  * Default hyperparameters, in SageMaker's built-in algorithm names (all values strings). Chosen on
@@ -30,7 +31,7 @@ export const DEFAULT_HYPERPARAMETERS: Record<ModelFamily, Record<string, string>
   },
 };
 
-export const DEFAULT_INSTANCE_TYPE = 'ml.m5.large';
+export const DEFAULT_INSTANCE_TYPE = DEFAULT_INSTANCE_TYPES.training;
 
 export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): TrainingConfig {
   const resources = { instanceType: DEFAULT_INSTANCE_TYPE, instanceCount: 1 };
@@ -45,8 +46,12 @@ export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): T
     // The smallest data that still measures a model (RMSE over 10 rows), and a file mostly made of
     // copies is a broken data drop; both are per-run settings (`dataChecks` in --config).
     dataChecks: { minRowsPerSplit: 10, maxDuplicateShare: 0.5 },
-    preprocessing: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
-    baselines: { resources: { instanceType: 'ml.t3.medium', instanceCount: 1 } },
+    // Each job kind has its own list of instance types (common/config/instance-types.ts).
+    preprocessing: { resources: { instanceType: DEFAULT_INSTANCE_TYPES.processing, instanceCount: 1 } },
+    baselines: {
+      resources: { instanceType: DEFAULT_INSTANCE_TYPES.processing, instanceCount: 1 },
+      transformResources: { instanceType: DEFAULT_INSTANCE_TYPES.transform, instanceCount: 1 },
+    },
     maxJobRuntimeSeconds: 3600,
     taskQueues,
     approval: { policy: 'auto', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' },
@@ -56,7 +61,7 @@ export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): T
     dataShift: { onShift: 'require-approval' },
     deployment: {
       endpointNamePrefix: 'mlops',
-      instanceType: DEFAULT_INSTANCE_TYPE,
+      instanceType: DEFAULT_INSTANCE_TYPES.endpoint,
       instanceCount: 1,
       dataCapture: { enabled: true, samplingPercentage: 100, destinationUri: `s3://${bucket}/capture`, captureModes: ['Input', 'Output'] },
     },

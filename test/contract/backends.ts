@@ -28,8 +28,10 @@ export interface ContractOptions {
 
 /**
  * Runs the same suite against the local backend (temp data dir) and the aws backend (the real SDK
- * clients over HTTP against moto on loopback, reset before each suite). `body` gets a getter:
- * the target exists once the suite's `before` hook ran.
+ * clients over HTTP against moto on loopback). Every test gets a backend of its own, built fresh in
+ * `beforeEach` (a new data dir; moto reset with its bucket and topic created again), so a test sets
+ * up what it needs, passes alone (`--grep`) and in any order. `body` gets a getter: the target
+ * exists once the `beforeEach` hook ran.
  */
 export function contractSuite(title: string, body: (target: () => ContractTarget, kind: BackendKind) => void, options: ContractOptions = {}): void {
   for (const kind of ['local', 'aws'] as const) {
@@ -37,7 +39,7 @@ export function contractSuite(title: string, body: (target: () => ContractTarget
       this.timeout(30_000);
       let target: ContractTarget | undefined;
       let tmp: string | undefined;
-      before(async function () {
+      beforeEach(async function () {
         this.timeout(60_000);
         if (kind === 'local') {
           tmp = await createTempDir('mlops-contract-');
@@ -57,8 +59,10 @@ export function contractSuite(title: string, body: (target: () => ContractTarget
           target = { kind, backend: aws.backend, bucket: aws.bucket, moto, aws };
         }
       });
-      after(async () => {
+      afterEach(async () => {
+        target = undefined;
         await removeTempDir(tmp);
+        tmp = undefined;
       });
       body(() => {
         if (!target) throw new Error('contract target not set up');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DescribeProcessingJobCommand, DescribeTrainingJobCommand, DescribeTransformJobCommand } from '@aws-sdk/client-sagemaker';
+import { PROJECT_IMAGE_TAG } from '../../activities/backends/aws/images';
 import { MissingInputError } from '../../activities/backends/errors';
 import type { JobDescription, JobKind, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
 import { modelArtifactUri } from '../../common/artifacts';
@@ -115,7 +116,7 @@ function waitForEnd(t: ContractTarget, kind: JobKind, jobName: string): Promise<
 contractSuite(
   'contract: JobRunner',
   (target, kind) => {
-    before(async () => {
+    beforeEach(async () => {
       const { backend } = target();
       await backend.objectStore.put('s3://mlops/jobs/data/train/part-0.csv', '1,2,3\n4,5,6\n');
       await backend.objectStore.put('s3://mlops/jobs/data/validation/part-0.csv', '7,8,9\n');
@@ -155,8 +156,15 @@ contractSuite(
       }
     });
 
+    /** A training job run to its end, for the tests about a job that exists. */
+    async function finishedTrainingJob(t: ContractTarget, jobName: string): Promise<void> {
+      assert.deepEqual(await t.backend.jobs.startTrainingJob(trainingSpec(jobName)), { alreadyExisted: false });
+      assert.equal((await waitForEnd(t, 'training', jobName))?.status, 'Completed');
+    }
+
     it('starting a training job whose name exists adopts it (alreadyExisted: true), without a second job', async () => {
       const t = target();
+      await finishedTrainingJob(t, 'contract-train-1');
       assert.deepEqual(await t.backend.jobs.startTrainingJob(trainingSpec('contract-train-1')), { alreadyExisted: true });
       assert.equal((await t.backend.jobs.describeJob('training', 'contract-train-1'))?.status, 'Completed');
     });
@@ -180,6 +188,7 @@ contractSuite(
 
     it('describeJob of an unknown name is undefined for every kind; stopJob of a finished job is a no-op', async () => {
       const t = target();
+      await finishedTrainingJob(t, 'contract-train-1');
       for (const k of ['training', 'processing', 'transform'] as const) assert.equal(await t.backend.jobs.describeJob(k, 'contract-no-such-job'), undefined);
       await t.backend.jobs.stopJob('training', 'contract-train-1');
       await t.backend.jobs.stopJob('training', 'contract-no-such-job');
@@ -199,7 +208,8 @@ contractSuite(
         const raw = await t.aws!.clients.sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'contract-proc-1' }));
         assert.deepEqual(raw.AppSpecification?.ContainerEntrypoint, ['python3', '-m', 'mlops_algorithms.preprocess']);
         assert.deepEqual(raw.AppSpecification?.ContainerArguments, processingSpec('x').arguments);
-        assert.equal(raw.AppSpecification?.ImageUri, '123456789012.dkr.ecr.us-east-1.amazonaws.com/temporal-mlops-algorithms:latest');
+        // The project image in the role's account, tagged with the version `make image-push` pushes.
+        assert.equal(raw.AppSpecification?.ImageUri, `123456789012.dkr.ecr.us-east-1.amazonaws.com/temporal-mlops-algorithms:${PROJECT_IMAGE_TAG}`);
         // (moto 5.2.5 drops a processing job's Environment, so it cannot be read back here.)
         assert.deepEqual(raw.ProcessingInputs?.map((i) => [i.InputName, i.S3Input?.S3Uri, i.S3Input?.LocalPath]), [['raw', 's3://mlops/jobs/raw/cars.csv', '/opt/ml/processing/input/raw']]);
       }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { RegisterModelVersionInput } from '../../activities/backends/types';
+import type { Backend, RegisterModelVersionInput } from '../../activities/backends/types';
 import type { ModelFamily } from '../../common/types/model';
 import { contractSuite } from './backends';
 
@@ -17,12 +17,18 @@ function registration(family: ModelFamily, trainingJobName: string): RegisterMod
   };
 }
 
+/** Two xgboost versions and one linear-learner version, registered in that order. */
+async function registerThree(backend: Backend) {
+  const v1 = await backend.registry.registerVersion(registration('xgboost', 'train-xgboost-a'));
+  const v2 = await backend.registry.registerVersion(registration('xgboost', 'train-xgboost-b'));
+  const ll = await backend.registry.registerVersion(registration('linear-learner', 'train-ll-a'));
+  return { v1, v2, ll };
+}
+
 contractSuite('contract: ModelRegistry', (target) => {
   it('registers versions numbered from 1 per family, PendingManualApproval, with every field kept', async () => {
     const { backend } = target();
-    const v1 = await backend.registry.registerVersion(registration('xgboost', 'train-xgboost-a'));
-    const v2 = await backend.registry.registerVersion(registration('xgboost', 'train-xgboost-b'));
-    const ll = await backend.registry.registerVersion(registration('linear-learner', 'train-ll-a'));
+    const { v1, v2, ll } = await registerThree(backend);
     assert.deepEqual([v1.version, v2.version, ll.version], [1, 2, 1]);
     assert.equal(v1.status, 'PendingManualApproval');
     const { version: _v, status: _s, createdAt, updatedAt, ...fields } = v1;
@@ -33,6 +39,7 @@ contractSuite('contract: ModelRegistry', (target) => {
 
   it('registering the same training job again returns the existing version', async () => {
     const { backend } = target();
+    await registerThree(backend);
     const again = await backend.registry.registerVersion(registration('xgboost', 'train-xgboost-a'));
     assert.equal(again.version, 1);
     assert.equal((await backend.registry.listVersions('xgboost')).length, 2);
@@ -40,6 +47,7 @@ contractSuite('contract: ModelRegistry', (target) => {
 
   it('listVersions is sorted by family then version; an unknown version is undefined', async () => {
     const { backend } = target();
+    await registerThree(backend);
     const all = await backend.registry.listVersions();
     assert.deepEqual(all.map((v) => `${v.family}/${v.version}`), ['linear-learner/1', 'xgboost/1', 'xgboost/2']);
     assert.equal(await backend.registry.getVersion('xgboost', 99), undefined);
@@ -47,6 +55,7 @@ contractSuite('contract: ModelRegistry', (target) => {
 
   it('updateVersion sets status, decision, metrics and merges baselines', async () => {
     const { backend } = target();
+    await registerThree(backend);
     const decision = { outcome: 'accepted' as const, reason: 'validation RMSE 2950.1 is below the threshold 3000 and beats v1 (3120.4)', decidedBy: 'pipeline', decidedAt: '2026-01-01T00:00:00.000Z' };
     const metrics = { validation: { rmse: 2950.1, mae: 2000.5, r2: 0.91 }, test: { rmse: 3001.2, mae: 2100, r2: 0.9 } };
     await backend.registry.updateVersion('xgboost', 2, { status: 'Approved', decision, metrics, baselines: { dataQuality: { statisticsUri: 's3://mlops/b/dq/statistics.json', constraintsUri: 's3://mlops/b/dq/constraints.json' } } });

@@ -1,6 +1,7 @@
 import type { LocalJobRunner } from '../../activities/backends/local/job-runner';
 import type { LocalObjectStore } from '../../activities/backends/local/object-store';
 import { builtInContract, type AwsImages } from '../../activities/backends/aws/images';
+import { needsBackendJoin, transformJoinPlan } from '../../activities/backends/aws/job-requests';
 import type { AlgorithmImage, JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
 import type { FinalMetric } from '../../common/types/jobs';
 
@@ -27,6 +28,9 @@ function reportedByBuiltIn(image: AlgorithmImage, hyperparameters: Record<string
  * job gets only the channels the aws backend sent (built-in XGBoost: no test channel). A transform
  * with batch data capture leaves what SageMaker leaves: manifests of the input and `.out` objects
  * under `<destination>/input|output/yyyy/mm/dd/hh/`, not the local container's `.captured.csv`.
+ * A Linear Learner transform is played as the backend sent it (no join, JSON Lines answers in a
+ * side prefix: the local container answers `{"score": v}` like the built-in one), so the backend's
+ * own join of those answers runs here as it would on SageMaker.
  */
 export class ContainersForMoto implements JobRunner {
   private readonly synced = new Set<string>();
@@ -62,16 +66,26 @@ export class ContainersForMoto implements JobRunner {
   async startTransformJob(spec: TransformJobSpec) {
     const started = await this.aws.startTransformJob(spec);
     await this.copy(this.awsStore, this.localStore);
-    this.transforms.set(spec.jobName, spec);
-    await this.local.startTransformJob(spec);
+    // Played as the backend sent it: a built-in Linear Learner transform with a CSV join goes out
+    // without the join, answering JSON Lines into a side prefix, which the backend joins afterwards.
+    const played: TransformJobSpec = needsBackendJoin(spec, this.images)
+      ? {
+          ...spec,
+          output: { ...spec.output, s3OutputPath: transformJoinPlan(spec).rawPath, accept: 'application/jsonlines' },
+          dataProcessing: { inputFilter: spec.dataProcessing.inputFilter, joinSource: 'None', outputFilter: '$' },
+        }
+      : spec;
+    this.transforms.set(spec.jobName, played);
+    await this.local.startTransformJob(played);
     return started;
   }
 
   async describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined> {
-    const onMoto = await this.aws.describeJob(kind, jobName);
-    if (!onMoto) return undefined;
     const ran = await this.local.describeJob(kind, jobName);
-    if (!ran || ran.status === 'InProgress') return { ...onMoto, status: 'InProgress', secondaryStatus: ran?.secondaryStatus ?? 'Starting' };
+    if (!ran) return this.aws.describeJob(kind, jobName);
+    // Not described on moto until the container is done: moto says Completed at once, and the
+    // backend's completion work (the Linear Learner join) must see the outputs, as on SageMaker.
+    if (ran.status === 'InProgress') return { ...ran, status: 'InProgress' };
     if (!this.synced.has(`${kind}/${jobName}`)) {
       await this.copy(this.localStore, this.awsStore); // the container's outputs, uploaded as SageMaker would
       const transform = kind === 'transform' ? this.transforms.get(jobName) : undefined;
@@ -79,7 +93,8 @@ export class ContainersForMoto implements JobRunner {
       this.synced.add(`${kind}/${jobName}`);
     }
     // Described again now that the outputs are in S3 (a Completed job's outputs exist on SageMaker).
-    const completed = (await this.aws.describeJob(kind, jobName)) ?? onMoto;
+    const completed = await this.aws.describeJob(kind, jobName);
+    if (!completed) return undefined;
     const spec = kind === 'training' ? this.training.get(jobName) : undefined;
     const finalMetrics = spec && builtInContract(spec.image, this.images[spec.image]) ? ran.finalMetrics.filter((m) => reportedByBuiltIn(spec.image, spec.hyperparameters, m)) : ran.finalMetrics;
     return { ...completed, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics };

@@ -215,7 +215,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async describeEndpointState(input) {
       calls.activities.push(`describeEndpointState:${input.endpointName}`);
       const found = endpoints[input.endpointName];
-      return found ? { endpointName: input.endpointName, ...found } : null;
+      return found ? { endpointName: input.endpointName, lastModifiedTime: '2026-01-01T00:00:00Z', ...found } : null;
     },
     async deleteFailedEndpoint(input) {
       calls.activities.push(`deleteFailedEndpoint:${input.endpointName}`);

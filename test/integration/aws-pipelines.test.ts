@@ -93,8 +93,18 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     assert.equal(scoringJobs.length, 2);
     for (const summary of scoringJobs) {
       const job = await sm.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
-      assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
-      assert.equal(job.TransformOutput?.Accept, job.TransformJobName!.includes('linear-learner') ? 'application/jsonlines' : 'text/csv');
+      if (job.TransformJobName!.includes('linear-learner')) {
+        // Linear Learner answers no CSV, so its CSV join is the backend's: the job runs without it
+        // (JSON Lines into a side prefix) and the joined `label,prediction` lands where asked.
+        assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'None', OutputFilter: '$' });
+        assert.equal(job.TransformOutput?.Accept, 'application/jsonlines');
+        assert.match(job.TransformOutput?.S3OutputPath ?? '', /\/test-predictions\.unjoined\/$/);
+        const joined = (await backend.objectStore.get(job.TransformOutput!.S3OutputPath!.replace(/\.unjoined\/$/, '/test.csv.out'))).toString('utf8').trim().split('\n');
+        assert.ok(joined.length > 50 && joined.every((line) => /^-?[0-9.]+,-?[0-9.e+-]+$/.test(line)), joined.slice(0, 3).join(' | '));
+      } else {
+        assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+        assert.equal(job.TransformOutput?.Accept, 'text/csv');
+      }
     }
 
     for (const m of report.models) {
@@ -151,10 +161,17 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     assert.equal(jobs.length, 2, 'one transform job per champion');
     for (const summary of jobs) {
       const job = await aws.clients.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
-      assert.deepEqual(job.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+      // Linear Learner's CSV join is the backend's (no CSV answer): the job itself runs without it.
+      const ll = job.TransformJobName!.includes('linear-learner');
+      assert.deepEqual(job.DataProcessing, ll ? { InputFilter: '$[1:]', JoinSource: 'None', OutputFilter: '$' } : { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
     }
-    const outputs = (await backend.objectStore.list(`s3://${config.bucket}/scored/`)).filter((u) => u.endsWith('.out'));
+    const outputs = (await backend.objectStore.list(`s3://${config.bucket}/scored/`)).filter((u) => u.endsWith('.out') && !u.includes('.unjoined/'));
     assert.equal(outputs.length, 2);
+    // Both families' outputs are `id,prediction,inference id,time` lines, the LL one joined by the backend.
+    for (const uri of outputs) {
+      const first = (await backend.objectStore.get(uri)).toString('utf8').split('\n')[0]!;
+      assert.match(first, /^[^,]+,-?[0-9.e+-]+,[0-9a-f-]{36},/, `${uri}: ${first}`);
+    }
     const lines = (await backend.objectStore.get(outputs[0]!)).toString('utf8').trim().split('\n');
     assert.equal(lines.length, 200);
     const records = await readInsightRows(backend.objectStore, config.bucket, 'scoring_records');

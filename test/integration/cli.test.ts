@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { mlops } from '../helpers/cli';
-import { DATASET, eventually, freePortBase, tempDir } from '../helpers/integration';
+import { REPO_ROOT } from '../../common/config/parse';
+import { countCaptureRecords, DATASET, eventually, freePortBase, tempDir } from '../helpers/integration';
+
+const SCORING_SAMPLE = path.join(REPO_ROOT, 'data', 'scoring-sample.csv');
 
 interface StatusJson {
   services: { name: string; state: string; pid: number | null; url: string | null }[];
@@ -78,7 +81,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.deepEqual(models.models.map((m) => [m.family, m.status, m.champion]), [['linear-learner', 'Approved', true], ['xgboost', 'Approved', true]]);
     const notes = JSON.parse((await mlops(env, 'notifications', '--json')).stdout) as { notifications: { kind: string }[] };
     assert.deepEqual(notes.notifications.map((n) => n.kind), ['training.succeeded']);
-    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: { workflowId: string; status: string; outcome: string }[] };
+    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--pipeline', 'training', '--json')).stdout) as { runs: { workflowId: string; status: string; outcome: string }[] };
     assert.deepEqual(runs.runs.map((r) => [r.workflowId, r.status, r.outcome]), [[report.workflowId, 'completed', 'accepted']]);
     const shown = await mlops(env, 'runs', 'show', report.workflowId);
     assert.equal(shown.code, 0);
@@ -109,8 +112,55 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.equal((await fs.stat(path.join(stacks[0]!.home, 'webhook-token'))).mode & 0o777, 0o600, 'the generated token is private');
     const log = await fs.readFile(path.join(stacks[0]!.home, 'logs', 'webhook.log'), 'utf8');
     assert.match(log, /POST \/hooks\/minio 202 queued training\/mlops\/training\/kbb-2005-gm-used-cars\.csv@[0-9a-f]{32}/);
-    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: unknown[] };
+    const runs = JSON.parse((await mlops(env, 'runs', 'list', '--pipeline', 'training', '--json')).stdout) as { runs: unknown[] };
     assert.equal(runs.runs.length, 1, 'no second run');
+  });
+
+  it('when requests go through the gateway and run-now --include-current-minute --wait runs, then the run takes this minute\'s capture, the dashboard counts every request, and runs list and show cover every pipeline', async () => {
+    const env = stacks[0]!.env;
+    const home = stacks[0]!.home;
+    // A few records, as the demo sends (a big request fans out to many endpoint calls at once).
+    const few = path.join(home, 'few.csv');
+    await fs.writeFile(few, (await fs.readFile(SCORING_SAMPLE, 'utf8')).split('\n').slice(0, 6).join('\n') + '\n');
+    const predicted = await mlops(env, 'predict', few, '--json');
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const records = (JSON.parse(predicted.stdout) as { predictions: unknown[] }).predictions.length;
+    await eventually('the capture written', async () => (await countCaptureRecords(home, 'mlops-xgboost')) === records);
+    const scored = await mlops(env, 'score', SCORING_SAMPLE, '--model', 'xgboost', '--wait', '--json');
+    assert.equal(scored.code, 0, scored.stderr);
+
+    const monitored = await mlops(env, 'monitor', 'run-now', '--model', 'xgboost', '--include-current-minute', '--wait', '--json');
+
+    assert.equal(monitored.code, 0, monitored.stderr);
+    assert.match(monitored.stderr, /waiting \d+ s for the real-time capture of the minute ending \S+ to close/);
+    const run = JSON.parse(monitored.stdout) as { mode: string; workflowId: string; captureThrough: string; status: string; result: { outcome: string; filesRead: number; dataQuality?: unknown }; driftRecords: unknown[] };
+    assert.equal(run.mode, 'started', 'a manual run (no schedule)');
+    assert.equal(run.workflowId, 'monitoring-xgboost/manual');
+    assert.equal(run.status, 'completed');
+    assert.ok(run.result.filesRead >= 2, `the real-time capture file(s) and the scored file: ${run.result.filesRead}`);
+    assert.ok(Array.isArray(run.driftRecords));
+    const dashboard = `http://127.0.0.1:${Number(env.MLOPS_PORT_BASE) + 1006}`;
+    const hours = (await (await fetch(`${dashboard}/api/inference?family=xgboost`)).json()) as { hours: { requests: number }[] };
+    assert.equal(hours.hours.reduce((n, h) => n + h.requests, 0), records, 'every real-time request is counted');
+
+    const all = JSON.parse((await mlops(env, 'runs', 'list', '--json')).stdout) as { runs: { pipeline: string; workflowId: string; families: string[] | null }[] };
+    assert.deepEqual([...new Set(all.runs.map((r) => r.pipeline))].sort(), ['lifecycle', 'monitoring', 'scoring', 'training']);
+    const monitoring = JSON.parse((await mlops(env, 'runs', 'list', '--pipeline', 'monitoring', '--json')).stdout) as { runs: { workflowId: string; outcome: string; families: string[] }[] };
+    assert.deepEqual(monitoring.runs.map((r) => [r.workflowId, r.outcome, r.families]), [['monitoring-xgboost/manual', run.result.outcome, ['xgboost']]]);
+    const table = await mlops(env, 'runs', 'list', '--pipeline', 'monitoring');
+    assert.match(table.stdout, /^WORKFLOW ID\s+STATUS\s+OUTCOME\s+MODEL\s+TRIGGER/);
+
+    const shown = await mlops(env, 'runs', 'show', 'monitoring-xgboost/manual');
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`Run monitoring-xgboost/manual: ${run.result.outcome}`));
+    assert.match(shown.stdout, /capture file\(s\) read/);
+    const lifecycle = await mlops(env, 'runs', 'show', 'lifecycle/xgboost', '--json');
+    assert.equal(lifecycle.code, 0, lifecycle.stderr);
+    assert.equal((JSON.parse(lifecycle.stdout) as { state: { family: string } }).state.family, 'xgboost');
+    const scoring = all.runs.find((r) => r.pipeline === 'scoring')!;
+    const scoringShown = await mlops(env, 'runs', 'show', scoring.workflowId);
+    assert.equal(scoringShown.code, 0, scoringShown.stderr);
+    assert.match(scoringShown.stdout, /xgboost version 1\n\s+output: s3:\/\/mlops\//);
   });
 
   it('when the user makes a mistake, then the CLI answers with a one-line message and exit code 2, without a stack trace', async () => {
@@ -130,6 +180,11 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     const unknownRun = await mlops(env, 'runs', 'show', 'training/nope');
     assert.equal(unknownRun.code, 2);
     assert.match(unknownRun.stderr, /no run with workflow id 'training\/nope'/);
+    const dotDot = await mlops(env, 'data', 'put', badConfig, 's3://mlops/training/../bad.json');
+    assert.equal(dotDot.code, 2, dotDot.stderr);
+    assert.match(dotDot.stderr, /^mlops: invalid object URI 's3:\/\/mlops\/training\/\.\.\/bad\.json': the key contains a '\.' or '\.\.' segment\n$/);
+    const unknownOption = await mlops(env, 'runs', 'list', '--pipeline', 'deploy');
+    assert.equal(unknownOption.code, 2, unknownOption.stderr);
   });
 
   // Every command's help is checked in process (test/unit/client/cli/help.test.ts); here the real

@@ -12,8 +12,13 @@ import { waitForTrainingReport } from '../../client/training/report';
 import { startTraining } from '../../services/training/start-training';
 import { DATASET, eventually, freePortBase, jobDirs, readJson, tempDir, testConfig } from '../helpers/integration';
 
-/** Real hyperparameters that make XGBoost train for several seconds, so faults land mid-job. */
-const SLOW_XGBOOST_HYPERPARAMETERS = { num_round: 20000, eta: 0.005, max_depth: 6 };
+/**
+ * Test only: the stack's training jobs wait for this file (under the test's home) before they start
+ * their work (MLOPS_TEST_HOLD_TRAINING_UNTIL, read by algorithms/mlops_algorithms/contract.py and
+ * passed through by the local job runner), so every fault below lands while a job certainly runs;
+ * the test creates the file once the fault is over.
+ */
+const HOLD_ENV = 'MLOPS_TEST_HOLD_TRAINING_UNTIL';
 
 interface JobFile {
   pid?: number;
@@ -30,39 +35,46 @@ describe('fault tolerance (integration: real stack processes)', function () {
   let config: Config;
   let client: Client;
   let connection: Connection;
+  let holdFile: string;
 
   beforeEach(async () => {
     home = await tempDir('faults');
+    holdFile = path.join(home, 'release-training');
     config = testConfig({ home, portBase: await freePortBase() });
+    // The stack's processes inherit this process's environment (the worker passes it to its jobs).
+    process.env[HOLD_ENV] = holdFile;
     await stackUp(config);
     ({ client, connection } = await connectClient(config));
   });
 
   afterEach(async () => {
+    delete process.env[HOLD_ENV];
     await connection?.close();
     await stackDown(config).catch(() => undefined);
     await fs.rm(home, { recursive: true, force: true });
   });
 
-  async function startSlowRun() {
-    const configFile = path.join(home, 'slow.json');
-    await fs.writeFile(configFile, JSON.stringify({ models: { xgboost: { hyperparameters: SLOW_XGBOOST_HYPERPARAMETERS } } }));
-    return startTraining(client, createBackend(config), config, { data: DATASET, configFile, trigger: 'fault-test' });
+  function startRun() {
+    return startTraining(client, createBackend(config), config, { data: DATASET, trigger: 'fault-test' });
   }
 
-  async function runningXgboostJob(): Promise<{ dir: string; pid: number }> {
-    return eventually('the xgboost training job to run', async () => {
+  /** The xgboost training job once its process runs and holds at the test's gate (mid-job). */
+  async function heldXgboostJob(): Promise<{ dir: string; pid: number }> {
+    return eventually('the xgboost training job to run and hold', async () => {
       const name = (await jobDirs(home, 'training')).find((n) => n.startsWith('train-xgboost-'));
       if (!name) return undefined;
       const dir = path.join(home, 'jobs', 'training', name);
       const job = await readJson<JobFile>(path.join(dir, 'job.json')).catch(() => undefined);
-      return job?.pid && job.description.status === 'InProgress' ? { dir, pid: job.pid } : undefined;
+      const log = await fs.readFile(path.join(dir, 'logs.txt'), 'utf8').catch(() => '');
+      return job?.pid && job.description.status === 'InProgress' && log.includes(`waiting for ${holdFile}`) ? { dir, pid: job.pid } : undefined;
     });
   }
 
+  const releaseTraining = () => fs.writeFile(holdFile, '');
+
   it('when the worker is killed while a training job runs, then a new worker adopts the job and the run completes with one job per model', async () => {
-    const started = await startSlowRun();
-    const job = await runningXgboostJob();
+    const started = await startRun();
+    const job = await heldXgboostJob();
     const worker = (await readRecord(path.join(home, 'run'), 'worker'))!;
     process.kill(worker.pid, 'SIGKILL');
     await eventually('the worker to be gone', async () => (await stackStatus(config)).find((s) => s.name === 'worker')?.state === 'stopped');
@@ -70,6 +82,8 @@ describe('fault tolerance (integration: real stack processes)', function () {
     assert.doesNotThrow(() => process.kill(job.pid, 0), 'the training job survives the worker');
 
     await stackUp(config); // starts a new worker; Temporal is already running
+    assert.equal((await readJson<JobFile>(path.join(job.dir, 'job.json'))).description.status, 'InProgress', 'the job was still running when the new worker came');
+    await releaseTraining();
     const report = await waitForTrainingReport(started.handle, (r) => r);
     assert.equal(report.status, 'completed', JSON.stringify(report.error));
     const xgb = report.models.find((m) => m.family === 'xgboost')!;
@@ -85,8 +99,8 @@ describe('fault tolerance (integration: real stack processes)', function () {
   });
 
   it('when the Temporal dev server restarts mid-run, then the run resumes from its database and completes', async () => {
-    const started = await startSlowRun();
-    await runningXgboostJob();
+    const started = await startRun();
+    const job = await heldXgboostJob();
     const temporal = (await readRecord(path.join(home, 'run'), 'temporal'))!;
     await stopProcess(temporal.pid, 10_000);
     await eventually('the frontend port to close', async () => !(await isPortOpen(stackPorts(config.portBase).temporal)));
@@ -94,6 +108,8 @@ describe('fault tolerance (integration: real stack processes)', function () {
     await stackUp(config); // restarts the server on the same database file; the worker reconnects
     await connection.close();
     ({ client, connection } = await connectClient(config));
+    assert.equal((await readJson<JobFile>(path.join(job.dir, 'job.json'))).description.status, 'InProgress', 'the job was still running when the server came back');
+    await releaseTraining();
     const handle = client.workflow.getHandle(started.workflowId);
     const report = await waitForTrainingReport(handle as typeof started.handle, (r) => r);
     assert.equal(report.status, 'completed', JSON.stringify(report.error));

@@ -152,25 +152,52 @@ describe('monitoring schedules (integration: dev server, no worker)', function (
     assert.equal((await describeSchedule(client, 'monitoring-xgboost')).recentActions.length, 1);
   });
 
-  it('when run-now finds no schedule, then it starts one run monitoring-<family>/manual-<time> directly', async () => {
-    const outcome = await runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' });
+  it('when run-now finds no schedule, then it starts one run monitoring-<family>/manual, and run-nows racing it or following it start nothing more', async () => {
+    // Three at once, and one right after: the visibility store has not caught up with the first start yet.
+    const outcomes = await Promise.all([1, 2, 3].map(() => runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' })));
+    const again = await runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' });
 
-    assert.equal(outcome.mode, 'started');
+    const started = outcomes.filter((o) => o.mode === 'started');
+    assert.equal(started.length, 1, JSON.stringify(outcomes.map((o) => o.mode)));
+    const outcome = started[0]!;
     assert.ok(outcome.mode === 'started');
-    assert.match(outcome.workflowId, /^monitoring-linear-learner\/manual-\d{4}-/);
+    assert.equal(outcome.workflowId, 'monitoring-linear-learner/manual');
+    for (const o of [...outcomes.filter((x) => x !== outcome), again]) assert.deepEqual(o.mode === 'skipped' && o.runningWorkflowIds, [outcome.workflowId]);
     const described = await outcome.handle.describe();
     assert.equal(described.type, 'monitoringPipeline');
+    assert.equal(described.runId, outcome.runId);
     assert.equal(described.taskQueue, defaultMonitoringConfig(config).taskQueues.orchestration);
     assert.deepEqual(described.typedSearchAttributes.get(MODEL_FAMILIES), ['linear-learner']);
+    // Exactly one monitoring run of the family exists: the server's latest run of the id is the first one, and visibility counts one.
+    assert.equal((await client.workflow.getHandle(outcome.workflowId).describe()).runId, outcome.runId);
+    await eventually('the run listed', async () => (await client.workflow.count(`WorkflowType = 'monitoringPipeline' AND ${MODEL_FAMILIES.name} = 'linear-learner'`)).count >= 1, 30_000, 200);
+    assert.equal((await client.workflow.count(`WorkflowType = 'monitoringPipeline' AND ${MODEL_FAMILIES.name} = 'linear-learner'`)).count, 1);
 
-    // That run is still open (no worker): a second run-now does not start a second monitor of the family.
-    const again = await eventually('a second run-now skipped', async () => {
-      const o = await runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' });
-      if (o.mode !== 'started') return o;
-      await o.handle.terminate('visibility had not caught up; trying again');
-      return undefined;
-    }, 30_000, 200);
-    assert.deepEqual(again.mode === 'skipped' && again.runningWorkflowIds, [outcome.workflowId]);
+    // Once it ended, the next run-now starts a new run under the same id.
+    await outcome.handle.terminate('test: the run ended');
+    const next = await runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' });
+    assert.ok(next.mode === 'started');
+    assert.equal(next.workflowId, outcome.workflowId);
+    assert.notEqual(next.runId, outcome.runId);
+  });
+
+  it('when run-now asks for the current minute and the schedule exists, then it starts a manual run with the short settle time (the schedule keeps its input), and skips while a scheduled run goes', async () => {
+    await createMonitoringSchedule(client, config, { family: 'xgboost', every: '1h' });
+
+    const outcome = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: 3 });
+
+    assert.ok(outcome.mode === 'started');
+    assert.equal(outcome.workflowId, 'monitoring-xgboost/manual');
+    const memo = (await outcome.handle.describe()).memo as { config: { captureSettleSeconds?: number } };
+    assert.equal(memo.config.captureSettleSeconds, 3);
+    assert.equal((await describeSchedule(client, 'monitoring-xgboost')).recentActions.length, 0, 'the schedule was not triggered');
+    await outcome.handle.terminate('test: the run ended');
+
+    // A run the schedule started is still going (no worker): the manual run is skipped, naming it.
+    await triggerSchedule(client, 'monitoring-xgboost');
+    const scheduled = await eventually('the scheduled run', async () => (await describeSchedule(client, 'monitoring-xgboost')).runningWorkflows?.[0], 30_000, 200);
+    const skipped = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: 3 });
+    assert.deepEqual(skipped, { mode: 'skipped', scheduleId: 'monitoring-xgboost', runningWorkflowIds: [scheduled] });
   });
 
   it('when the mlops CLI is used, then bad timing exits 2 without a server call, create/show print JSON, and a duplicate exits 2', async () => {

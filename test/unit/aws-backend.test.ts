@@ -12,6 +12,7 @@ import type { AwsObjectStore } from '../../activities/backends/aws/object-store'
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
 import { ErrorType } from '../../common/errors';
+import packageJson from '../../package.json';
 
 /** An SDK error as the v3 clients throw them: a name, a message and $metadata. */
 function awsError(name: string, message: string, httpStatusCode = 400): Error {
@@ -44,7 +45,8 @@ describe('aws backend (fake SDK clients)', () => {
     it('uses the built-in images of the region, the project image in the role account, and overrides', () => {
       assert.equal(images.xgboost, '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1');
       assert.equal(images['linear-learner'], '438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1');
-      assert.equal(images.preprocess, '111122223333.dkr.ecr.eu-west-1.amazonaws.com/temporal-mlops-algorithms:latest');
+      // Tagged with the project version, as `make image-push` pushes it.
+      assert.equal(images.preprocess, `111122223333.dkr.ecr.eu-west-1.amazonaws.com/temporal-mlops-algorithms:${packageJson.version}`);
       assert.equal(images['model-monitor'], images.preprocess);
       assert.equal(builtInImage('xgboost', 'cn-north-1'), '450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1');
       const custom = resolveImages({ region: 'us-east-1', roleArn: ROLE, overrides: { preprocess: 'img/pre:1' } });
@@ -92,12 +94,31 @@ describe('aws backend (fake SDK clients)', () => {
           throw awsError('ValidationException', 'Requested resource not found.');
         },
         CreateTrainingJob: () => {
-          throw awsError('ValidationException', "1 validation error detected: Value 'ml.nope' at 'resourceConfig.instanceType' failed to satisfy constraint");
+          throw awsError('ValidationException', "1 validation error detected: Value '0' at 'resourceConfig.volumeSizeInGB' failed to satisfy constraint");
         },
       });
       const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
-      const spec = { jobName: 't2', image: 'xgboost' as const, metricDefinitions: [], hyperparameters: {}, channels: [{ name: 'train', s3Uri: 's3://b/x/', contentType: 'text/csv' }], outputPath: 's3://b/m', resources: { instanceType: 'ml.nope', instanceCount: 1 }, maxRuntimeSeconds: 60 };
-      await assert.rejects(runner.startTrainingJob(spec), (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput && err.nonRetryable && /resourceConfig\.instanceType/.test(err.message));
+      const spec = { jobName: 't2', image: 'xgboost' as const, metricDefinitions: [], hyperparameters: {}, channels: [{ name: 'train', s3Uri: 's3://b/x/', contentType: 'text/csv' }], outputPath: 's3://b/m', resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxRuntimeSeconds: 60 };
+      await assert.rejects(runner.startTrainingJob(spec), (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput && err.nonRetryable && /resourceConfig\.volumeSizeInGB/.test(err.message));
+    });
+
+    it('when an instance type is not one of the job kind, then the job is refused before any SageMaker call, naming the setting (ml.t3.medium is no transform type)', async () => {
+      const { client, calls } = fakeSageMaker({});
+      const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+      await assert.rejects(
+        runner.startTransformJob({
+          jobName: 'baseline-model-xgboost-0123456789ab-scoring',
+          image: 'xgboost',
+          modelArtifactUri: 's3://b/model.tar.gz',
+          input: { s3Uri: 's3://b/in/', contentType: 'text/csv', splitType: 'Line' },
+          output: { s3OutputPath: 's3://b/out/', accept: 'text/csv', assembleWith: 'Line' },
+          dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
+          resources: { instanceType: 'ml.t3.medium', instanceCount: 1 },
+          maxRuntimeSeconds: 60,
+        }),
+        (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.InvalidInput && err.nonRetryable && /resources\.instanceType: 'ml\.t3\.medium' is not a SageMaker transform instance type/.test(err.message),
+      );
+      assert.deepEqual(calls, []);
     });
 
     it('maps a failed training job (status, secondary status, reason, final metrics) and stops only running jobs', async () => {
@@ -264,8 +285,10 @@ describe('aws backend (fake SDK clients)', () => {
       assert.equal(custom.InputDataConfig.length, 3);
     });
 
-    it('a built-in Linear Learner transform asks for JSON Lines (it has no text/csv response); XGBoost keeps text/csv', async () => {
-      const accepts: Record<string, unknown> = {};
+    it('a built-in Linear Learner transform with a CSV join runs without the join, asking for JSON Lines into a side prefix (the backend joins afterwards); XGBoost keeps the CSV join', async () => {
+      const requests: Record<string, { TransformOutput: { Accept: string; S3OutputPath: string }; DataProcessing: Record<string, string> }> = {};
+      const plans: string[] = [];
+      const writingStore = { ...store, put: async (uri: string) => void plans.push(uri) } as unknown as AwsObjectStore;
       for (const family of ['xgboost', 'linear-learner'] as const) {
         const { client, calls } = fakeSageMaker({
           DescribeTransformJob: () => {
@@ -277,7 +300,7 @@ describe('aws backend (fake SDK clients)', () => {
           CreateModel: () => ({}),
           CreateTransformJob: () => ({}),
         });
-        const runner = new AwsJobRunner({ sagemaker: client, objectStore: store, roleArn: ROLE, images, volumeSizeGb: 30 });
+        const runner = new AwsJobRunner({ sagemaker: client, objectStore: writingStore, roleArn: ROLE, images, volumeSizeGb: 30 });
         await runner.startTransformJob({
           jobName: 't4',
           image: family,
@@ -288,9 +311,15 @@ describe('aws backend (fake SDK clients)', () => {
           resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
           maxRuntimeSeconds: 60,
         });
-        accepts[family] = (calls.find((c) => c.command === 'CreateTransformJob')!.input as { TransformOutput: { Accept: string } }).TransformOutput.Accept;
+        requests[family] = calls.find((c) => c.command === 'CreateTransformJob')!.input as (typeof requests)[string];
       }
-      assert.deepEqual(accepts, { xgboost: 'text/csv', 'linear-learner': 'application/jsonlines' });
+      assert.deepEqual(requests.xgboost!.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+      assert.equal(requests.xgboost!.TransformOutput.Accept, 'text/csv');
+      assert.equal(requests.xgboost!.TransformOutput.S3OutputPath, 's3://b/out/');
+      assert.deepEqual(requests['linear-learner']!.DataProcessing, { InputFilter: '$[1:]', JoinSource: 'None', OutputFilter: '$' });
+      assert.equal(requests['linear-learner']!.TransformOutput.Accept, 'application/jsonlines');
+      assert.equal(requests['linear-learner']!.TransformOutput.S3OutputPath, 's3://b/out.unjoined/');
+      assert.deepEqual(plans, ['s3://b/out.unjoined/_mlops-join-plan.json']);
     });
 
     it('final metrics as the built-in algorithms report them give the regression metrics (RMSE from MSE, MAE from absolute_loss, no R2 where none is reported)', () => {

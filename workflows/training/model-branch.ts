@@ -1,7 +1,7 @@
 import { patched, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PreprocessResult } from '../../activities/training/preprocess';
-import type { trainingRunLayout } from '../../common/artifacts';
+import { baselineFiles, type trainingRunLayout } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
 import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
 import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput } from '../../common/types/training';
@@ -84,6 +84,7 @@ export class ModelBranch {
       family: this.family,
       hyperparameters: model.hyperparameters,
       channels: { train: ctx.prep.trainUri, validation: ctx.prep.validationUri, test: ctx.prep.testUri },
+      featureSchemaUri: ctx.prep.featureSchemaUri,
       outputPath: ctx.layout.modelOutput,
       resources: model.resources,
       maxRuntimeSeconds: ctx.input.config.maxJobRuntimeSeconds,
@@ -107,6 +108,8 @@ export class ModelBranch {
       featureSchemaUri: ctx.prep.featureSchemaUri,
       dataUri: ctx.input.dataUri,
       hyperparameters: model.hyperparameters,
+      // Where step 7 writes the baselines: SageMaker takes a package's ModelMetrics only when it is created.
+      expectedBaselines: { dataQuality: baselineFiles(ctx.layout.dataQualityBaseline), modelQuality: baselineFiles(ctx.layout.modelQualityBaseline(this.family)) },
     });
     this.outcome.version = registered.version;
     this.outcome.modelName = registered.modelName;
@@ -173,6 +176,7 @@ export class ModelBranch {
         featureSchemaUri: ctx.prep.featureSchemaUri,
         outputPrefix: ctx.layout.modelQualityBaseline(this.family),
         resources: ctx.input.config.baselines.resources,
+        ...(ctx.input.config.baselines.transformResources ? { transformResources: ctx.input.config.baselines.transformResources } : {}),
         maxRuntimeSeconds: ctx.input.config.maxJobRuntimeSeconds,
       }),
     ]);
@@ -265,7 +269,8 @@ export class ModelBranch {
       await step(`step 10: update endpoint ${name} in place (was ${current.endpointConfigName})`, ctx.quick.updateEndpoint, target);
       action = 'updated';
     }
-    await step(`step 10: wait until ${name} serves ${target.endpointConfigName}`, ctx.deploy.waitForEndpoint, target);
+    const before = current ? { endpointConfigName: current.endpointConfigName, lastModifiedTime: current.lastModifiedTime, ...(current.failureReason ? { failureReason: current.failureReason } : {}) } : undefined;
+    await step(`step 10: wait until ${name} serves ${target.endpointConfigName}`, ctx.deploy.waitForEndpoint, { ...target, ...(before ? { before } : {}) });
     return action;
   }
 

@@ -50,10 +50,34 @@ export function toActivityError(err: unknown, operation: string): Error {
   if (e.name === 'ValidationException' || e.name === 'ValidationError' || e.name === 'InvalidParameter' || e.name === 'InvalidParameterException' || e.name === 'InvalidArgument') {
     return invalidInput(`${operation} was rejected by AWS as invalid (${e.name}): ${e.message}`);
   }
+  if (e.name === 'ResourceLimitExceeded' || e.name === 'ResourceLimitExceededException') {
+    const quota = quotaNamed(e.message);
+    return backendMisconfigured(
+      `${operation} exceeds an AWS quota${quota ? ` ('${quota}')` : ''}: ${e.message} (new accounts often have 0 for SageMaker instances: ask for an increase in Service Quotas, service SageMaker${quota ? `, quota '${quota}'` : ''}, or pick an instance type you have quota for)`,
+    );
+  }
   if (/^(AccessDenied|AccessDeniedException|UnrecognizedClientException|InvalidClientTokenId|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|NoSuchBucket|AuthorizationError)$/.test(e.name)) {
     return backendMisconfigured(`${operation} failed: ${e.name}: ${e.message} (check MLOPS_AWS_ROLE_ARN, credentials, region and bucket)`);
   }
   return err as Error;
+}
+
+/**
+ * The quota a ResourceLimitExceeded names: SageMaker says "The account-level service limit
+ * 'ml.m5.large for training job usage' is 0 Instances, with current utilization of 0 Instances
+ * and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase".
+ */
+export function quotaNamed(message: string): string | undefined {
+  return /service limit '([^']+)'/i.exec(message)?.[1] ?? /quota '([^']+)'/i.exec(message)?.[1];
+}
+
+/**
+ * S3 answers 403 (not 404) for a key that does not exist when the caller may not list the bucket
+ * (no s3:ListBucket): HeadObject then fails as `Forbidden`, GetObject as `AccessDenied`.
+ */
+export function isS3Forbidden(err: unknown): boolean {
+  const e = awsErrorOf(err);
+  return e !== undefined && (e.httpStatusCode === 403 || e.name === 'Forbidden' || e.name === 'AccessDenied');
 }
 
 /** Runs one AWS call and maps its error with `toActivityError`. */

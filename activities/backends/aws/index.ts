@@ -4,6 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { s3Uri } from '../../../common/uri';
 import type { Backend } from '../types';
+import type { AwsControls } from './controls';
 import { resolveImages, type AwsImages } from './images';
 import { AwsJobRunner } from './job-runner';
 import { AwsModelHosting } from './model-hosting';
@@ -13,6 +14,7 @@ import { AwsObjectStore } from './object-store';
 import { AwsParameterStore } from './parameter-store';
 
 export { resolveImages, builtInImage, type AwsImages } from './images';
+export type { AwsControls } from './controls';
 
 /** The SDK clients the backend talks through (injected, so tests can hand in fakes or emulator clients). */
 export interface AwsClients {
@@ -39,6 +41,12 @@ export interface AwsBackendSettings {
   s3ListPageSize?: number;
   /** A running job's description is reused for this long, to spare SageMaker's Describe* quotas (default 2000 ms). */
   minDescribeIntervalMs?: number;
+  /** KMS keys, VPC, network isolation, inter-container encryption, tags. */
+  controls?: AwsControls;
+  /** Endpoint configs kept per family after a deployment (default 3). */
+  keepEndpointConfigs?: number;
+  /** ECR repository of the project image (default temporal-mlops-algorithms). */
+  ecrRepository?: string;
 }
 
 export interface AwsClientOptions {
@@ -71,15 +79,16 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
 export function createAwsBackend(settings: AwsBackendSettings): Backend {
   if (!settings.roleArn) throw new Error('the aws backend needs an execution role: set MLOPS_AWS_ROLE_ARN');
   const { clients } = settings;
-  const images = resolveImages({ region: settings.region, roleArn: settings.roleArn, overrides: settings.images });
-  const objectStore = new AwsObjectStore(clients.s3, settings.s3ListPageSize);
+  const images = resolveImages({ region: settings.region, roleArn: settings.roleArn, overrides: settings.images, ...(settings.ecrRepository ? { repository: settings.ecrRepository } : {}) });
+  const controls = settings.controls ?? {};
+  const objectStore = new AwsObjectStore(clients.s3, settings.s3ListPageSize, controls.outputKmsKeyId);
   return {
     name: 'aws',
     objectStore,
-    jobs: new AwsJobRunner({ sagemaker: clients.sagemaker, objectStore, roleArn: settings.roleArn, images, volumeSizeGb: settings.volumeSizeGb ?? 30, minDescribeIntervalMs: settings.minDescribeIntervalMs ?? 2000 }),
-    registry: new AwsModelRegistry(clients.sagemaker, { namePrefix: settings.namePrefix ?? 'mlops', images }),
+    jobs: new AwsJobRunner({ sagemaker: clients.sagemaker, objectStore, roleArn: settings.roleArn, images, volumeSizeGb: settings.volumeSizeGb ?? 30, minDescribeIntervalMs: settings.minDescribeIntervalMs ?? 2000, controls }),
+    registry: new AwsModelRegistry(clients.sagemaker, { namePrefix: settings.namePrefix ?? 'mlops', images, controls }),
     parameters: new AwsParameterStore(clients.ssm),
     notifier: new AwsNotifier({ sns: clients.sns, topicArn: settings.snsTopicArn, objectStore, deliveredPrefix: s3Uri(settings.bucket, 'notifications/delivered') }),
-    hosting: new AwsModelHosting(clients.sagemaker, { roleArn: settings.roleArn, images }),
+    hosting: new AwsModelHosting(clients.sagemaker, { roleArn: settings.roleArn, images, controls, keepEndpointConfigs: settings.keepEndpointConfigs ?? 3 }),
   };
 }

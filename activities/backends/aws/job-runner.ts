@@ -11,17 +11,18 @@ import {
   StopTrainingJobCommand,
   StopTransformJobCommand,
   type SageMakerClient,
-  type TrainingInstanceType,
-  type ProcessingInstanceType,
-  type TransformInstanceType,
 } from '@aws-sdk/client-sagemaker';
+import { Context } from '@temporalio/activity';
 import { SAGEMAKER_NAME_PATTERN } from '../../../common/ids';
 import { invalidInput } from '../../../common/errors';
 import type { JobStatus } from '../../../common/types/jobs';
 import { MissingInputError } from '../errors';
-import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
+import type { AlgorithmImage, JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
-import { builtInContract, PROCESSING_MODULES, type AwsImages } from './images';
+import type { AwsControls } from './controls';
+import type { AwsImages } from './images';
+import { modelRequest, needsBackendJoin, processingJobRequest, RAW_SUFFIX, trainingJobRequest, transformJobRequest, transformJoinPlan, type JobRequestContext } from './job-requests';
+import { completeTransformJoin, readJoinPlan, writeJoinPlan } from './transform-join';
 import type { AwsObjectStore } from './object-store';
 
 export interface AwsJobRunnerOptions {
@@ -30,6 +31,8 @@ export interface AwsJobRunnerOptions {
   roleArn: string;
   images: AwsImages;
   volumeSizeGb: number;
+  /** KMS keys, VPC, network isolation, tags (all optional). */
+  controls?: AwsControls;
   /**
    * An InProgress description is reused for this long (default 0): the activities poll at
    * MLOPS_JOB_POLL_MS, which suits local jobs but would throttle SageMaker's Describe* APIs.
@@ -56,109 +59,43 @@ export class AwsJobRunner implements JobRunner {
   /** SageMaker jobs run for minutes and Describe* calls are rate-limited: back off to one call per 30 s. */
   readonly pollBackoff = { factor: 1.5, maxIntervalMs: 30_000 };
 
-  constructor(private readonly options: AwsJobRunnerOptions) {}
+  private readonly context: JobRequestContext;
+
+  constructor(private readonly options: AwsJobRunnerOptions) {
+    this.context = { roleArn: options.roleArn, images: options.images, volumeSizeGb: options.volumeSizeGb, controls: options.controls ?? {} };
+  }
 
   async startTrainingJob(spec: TrainingJobSpec): Promise<{ alreadyExisted: boolean }> {
-    const image = this.options.images[spec.image];
-    const builtIn = builtInContract(spec.image, image);
-    // A built-in algorithm registers its own metric definitions and fails on a channel it does not know.
-    const channels = builtIn ? spec.channels.filter((c) => builtIn.channels.includes(c.name)) : spec.channels;
+    const request = trainingJobRequest(spec, this.context);
     return this.start('training', spec.jobName, async () => {
-      for (const channel of channels) await this.requireObjects(`channel '${channel.name}'`, channel.s3Uri);
-      await this.options.sagemaker.send(
-        new CreateTrainingJobCommand({
-          TrainingJobName: spec.jobName,
-          RoleArn: this.options.roleArn,
-          AlgorithmSpecification: {
-            TrainingImage: image,
-            TrainingInputMode: 'File',
-            ...(builtIn ? {} : { MetricDefinitions: spec.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })) }),
-          },
-          HyperParameters: spec.hyperparameters,
-          InputDataConfig: channels.map((c) => ({
-            ChannelName: c.name,
-            ContentType: c.contentType,
-            CompressionType: 'None',
-            RecordWrapperType: 'None',
-            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: c.s3Uri, S3DataDistributionType: 'FullyReplicated' } },
-          })),
-          OutputDataConfig: { S3OutputPath: spec.outputPath },
-          ResourceConfig: {
-            InstanceType: spec.resources.instanceType as TrainingInstanceType,
-            InstanceCount: spec.resources.instanceCount,
-            VolumeSizeInGB: this.options.volumeSizeGb,
-          },
-          StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
-          Tags: Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-        }),
-      );
+      for (const channel of request.InputDataConfig ?? []) await this.requireObjects(`channel '${channel.ChannelName}'`, channel.DataSource!.S3DataSource!.S3Uri!);
+      await this.options.sagemaker.send(new CreateTrainingJobCommand(request));
     });
   }
 
   async startProcessingJob(spec: ProcessingJobSpec): Promise<{ alreadyExisted: boolean }> {
+    const request = processingJobRequest(spec, this.context);
     return this.start('processing', spec.jobName, async () => {
       for (const input of spec.inputs) await this.requireObjects(`input '${input.name}'`, input.s3Uri);
-      await this.options.sagemaker.send(
-        new CreateProcessingJobCommand({
-          ProcessingJobName: spec.jobName,
-          RoleArn: this.options.roleArn,
-          AppSpecification: {
-            ImageUri: this.options.images[spec.image],
-            ContainerEntrypoint: ['python3', '-m', PROCESSING_MODULES[spec.image]],
-            ContainerArguments: spec.arguments.length ? spec.arguments : undefined,
-          },
-          Environment: spec.environment,
-          ProcessingInputs: spec.inputs.map((i) => ({
-            InputName: i.name,
-            S3Input: { S3Uri: i.s3Uri, LocalPath: i.localPath, S3DataType: 'S3Prefix', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' },
-          })),
-          ProcessingOutputConfig: {
-            Outputs: spec.outputs.map((o) => ({ OutputName: o.name, S3Output: { S3Uri: o.s3Uri, LocalPath: o.localPath, S3UploadMode: 'EndOfJob' } })),
-          },
-          ProcessingResources: {
-            ClusterConfig: {
-              InstanceType: spec.resources.instanceType as ProcessingInstanceType,
-              InstanceCount: spec.resources.instanceCount,
-              VolumeSizeInGB: this.options.volumeSizeGb,
-            },
-          },
-          StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
-        }),
-      );
+      await this.options.sagemaker.send(new CreateProcessingJobCommand(request));
     });
   }
 
   /**
    * A transform job needs a SageMaker model: one is created under the job's name (model names are
    * their own namespace) from the artifact and the algorithm's image. The local runner's feature
-   * schema (`dataCapture.featureSchemaUri`) has no SageMaker counterpart and is not sent.
+   * schema (`dataCapture.featureSchemaUri`) has no SageMaker counterpart and is not sent. A
+   * Linear Learner transform with a CSV join runs without the join, which the backend completes
+   * once the job is done (job-requests.ts, transform-join.ts).
    */
   async startTransformJob(spec: TransformJobSpec): Promise<{ alreadyExisted: boolean }> {
-    const builtIn = builtInContract(spec.image, this.options.images[spec.image]);
-    // Linear Learner answers JSON only: its rows come back as `{"score": v}` (readers take either form).
-    const accept = builtIn && !builtIn.accepts.includes(spec.output.accept) ? builtIn.accepts[0]! : spec.output.accept;
+    const request = transformJobRequest(spec, this.context);
     return this.start('transform', spec.jobName, async () => {
       if (!(await this.options.objectStore.head(spec.modelArtifactUri))) throw new AwsJobInputError(`model: no object at ${spec.modelArtifactUri}`);
       await this.requireObjects('input', spec.input.s3Uri);
+      if (needsBackendJoin(spec, this.options.images)) await writeJoinPlan(this.options.objectStore, transformJoinPlan(spec));
       await this.ensureModel(spec.jobName, spec.image, spec.modelArtifactUri);
-      await this.options.sagemaker.send(
-        new CreateTransformJobCommand({
-          TransformJobName: spec.jobName,
-          ModelName: spec.jobName,
-          BatchStrategy: spec.input.splitType === 'Line' ? 'MultiRecord' : 'SingleRecord',
-          TransformInput: {
-            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: spec.input.s3Uri } },
-            ContentType: spec.input.contentType,
-            SplitType: spec.input.splitType,
-            CompressionType: 'None',
-          },
-          TransformOutput: { S3OutputPath: spec.output.s3OutputPath, Accept: accept, AssembleWith: spec.output.assembleWith },
-          DataProcessing: { InputFilter: spec.dataProcessing.inputFilter, JoinSource: spec.dataProcessing.joinSource, OutputFilter: spec.dataProcessing.outputFilter },
-          ...(spec.dataCapture ? { DataCaptureConfig: { DestinationS3Uri: spec.dataCapture.destinationS3Uri, GenerateInferenceId: spec.dataCapture.generateInferenceId } } : {}),
-          TransformResources: { InstanceType: spec.resources.instanceType as TransformInstanceType, InstanceCount: spec.resources.instanceCount },
-          ModelClientConfig: { InvocationsTimeoutInSeconds: Math.min(3600, Math.max(1, spec.maxRuntimeSeconds)), InvocationsMaxRetries: 1 },
-        }),
-      );
+      await this.options.sagemaker.send(new CreateTransformJobCommand(request));
     });
   }
 
@@ -214,7 +151,7 @@ export class AwsJobRunner implements JobRunner {
     if (!(await this.options.objectStore.hasObjectsUnder(uri))) throw new AwsJobInputError(`${what}: no objects under ${uri}`);
   }
 
-  private async ensureModel(modelName: string, image: keyof AwsImages, artifactUri: string): Promise<void> {
+  private async ensureModel(modelName: string, image: AlgorithmImage, artifactUri: string): Promise<void> {
     try {
       await this.options.sagemaker.send(new DescribeModelCommand({ ModelName: modelName }));
       return;
@@ -222,9 +159,7 @@ export class AwsJobRunner implements JobRunner {
       if (!isSageMakerNotFound(err)) throw toActivityError(err, `SageMaker DescribeModel ${modelName}`);
     }
     try {
-      await this.options.sagemaker.send(
-        new CreateModelCommand({ ModelName: modelName, ExecutionRoleArn: this.options.roleArn, PrimaryContainer: { Image: this.options.images[image], ModelDataUrl: artifactUri } }),
-      );
+      await this.options.sagemaker.send(new CreateModelCommand(modelRequest(modelName, image, artifactUri, this.context)));
     } catch (err) {
       if (!isAlreadyExists(err)) throw toActivityError(err, `SageMaker CreateModel ${modelName}`);
     }
@@ -254,7 +189,9 @@ export class AwsJobRunner implements JobRunner {
       const status = jobStatus(d.ProcessingJobStatus);
       const cluster = d.ProcessingResources?.ClusterConfig;
       const outputs = Object.fromEntries((d.ProcessingOutputConfig?.Outputs ?? []).filter((o) => o.S3Output?.S3Uri).map((o) => [o.OutputName, o.S3Output!.S3Uri!]));
-      const reason = d.FailureReason ?? d.ExitMessage;
+      // The container's own reason (/opt/ml/output/message: file, column, line) is the ExitMessage;
+      // FailureReason holds SageMaker's generic text ("AlgorithmError: See job logs for more information").
+      const reason = d.ExitMessage?.trim() || d.FailureReason;
       return {
         jobName,
         kind,
@@ -273,6 +210,13 @@ export class AwsJobRunner implements JobRunner {
     const status = jobStatus(d.TransformJobStatus);
     const outputs: Record<string, string> = {};
     if (d.TransformOutput?.S3OutputPath) outputs.output = d.TransformOutput.S3OutputPath;
+    if (status === 'Completed' && outputs.output?.endsWith(RAW_SUFFIX)) {
+      const plan = await readJoinPlan(this.options.objectStore, outputs.output);
+      if (plan) {
+        await completeTransformJoin(this.options.objectStore, plan, heartbeat);
+        outputs.output = plan.outputPath;
+      }
+    }
     if (d.DataCaptureConfig?.DestinationS3Uri) outputs.capture = d.DataCaptureConfig.DestinationS3Uri;
     let outputObjects: string[] | undefined;
     if (status === 'Completed') {
@@ -299,6 +243,15 @@ export class AwsJobRunner implements JobRunner {
 export function assertJobName(jobName: string): void {
   if (!SAGEMAKER_NAME_PATTERN.test(jobName)) {
     throw invalidInput(`invalid SageMaker job name '${jobName}': 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
+  }
+}
+
+/** Keeps the activity alive during a long join (outside an activity, e.g. in tests, there is nothing to tell). */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    /* not in an activity */
   }
 }
 

@@ -3,10 +3,14 @@ import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
   DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  ListEndpointConfigsCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
   ListEndpointsCommand,
+  ListTagsCommand,
   UpdateEndpointCommand,
   type CaptureMode,
   type DescribeEndpointConfigCommandOutput,
@@ -17,7 +21,17 @@ import {
 import { HostingError } from '../errors';
 import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointStatus, ModelHosting } from '../types';
 import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { tagList, withKey, type AwsControls } from './controls';
 import type { AwsImages } from './images';
+import { modelRequest } from './job-requests';
+
+/** The project's endpoints are `<prefix>-<family>` (common/ids.ts), tagged when created. */
+const PROJECT_ENDPOINT = /-(xgboost|linear-learner)$/;
+export const MANAGED_TAG = { Key: 'mlops:managed-by', Value: 'temporal-mlops' };
+/** The endpoint an endpoint config was made for. */
+const ENDPOINT_TAG = 'mlops:endpoint';
+/** Endpoint configs the training pipeline names `endpoint-config-<family>-<hash>`. */
+const PROJECT_CONFIG = /^endpoint-config-(xgboost|linear-learner)-[a-z0-9]+$/;
 
 /**
  * SageMaker hosting: CreateModel, CreateEndpointConfig (with DataCaptureConfig), CreateEndpoint /
@@ -30,8 +44,18 @@ export class AwsModelHosting implements ModelHosting {
 
   constructor(
     private readonly sagemaker: SageMakerClient,
-    private readonly options: { roleArn: string; images: AwsImages },
+    private readonly options: {
+      roleArn: string;
+      images: AwsImages;
+      controls?: AwsControls;
+      /** Endpoint configs kept per family after a deployment (default 3). */
+      keepEndpointConfigs?: number;
+    },
   ) {}
+
+  private get controls(): AwsControls {
+    return this.options.controls ?? {};
+  }
 
   async createModel(spec: { modelName: string; image: AlgorithmImage; artifactUri: string }): Promise<void> {
     const existing = await this.describeModelArtifact(spec.modelName);
@@ -40,14 +64,7 @@ export class AwsModelHosting implements ModelHosting {
       return;
     }
     try {
-      await this.sagemaker.send(
-        new CreateModelCommand({
-          ModelName: spec.modelName,
-          ExecutionRoleArn: this.options.roleArn,
-          PrimaryContainer: { Image: this.options.images[spec.image], ModelDataUrl: spec.artifactUri, Mode: 'SingleModel' },
-          Tags: [{ Key: 'mlops:image', Value: spec.image }],
-        }),
-      );
+      await this.sagemaker.send(new CreateModelCommand(modelRequest(spec.modelName, spec.image, spec.artifactUri, { roleArn: this.options.roleArn, images: this.options.images, controls: this.controls })));
     } catch (err) {
       if (isAlreadyExists(err) && (await this.describeModelArtifact(spec.modelName)) === spec.artifactUri) return;
       throw toActivityError(err, `SageMaker CreateModel ${spec.modelName}`);
@@ -77,6 +94,8 @@ export class AwsModelHosting implements ModelHosting {
             InitialInstanceCount: v.instanceCount,
             InitialVariantWeight: 1,
           })),
+          ...withKey('KmsKeyId', this.controls.volumeKmsKeyId),
+          Tags: [...tagList(this.controls, spec.endpointName ? { [ENDPOINT_TAG]: spec.endpointName } : {}), MANAGED_TAG],
           ...(spec.dataCapture
             ? {
                 DataCaptureConfig: {
@@ -85,6 +104,7 @@ export class AwsModelHosting implements ModelHosting {
                   DestinationS3Uri: spec.dataCapture.destinationS3Uri,
                   CaptureOptions: spec.dataCapture.captureModes.map((mode) => ({ CaptureMode: mode as CaptureMode })),
                   CaptureContentTypeHeader: { CsvContentTypes: spec.dataCapture.csvContentTypes, JsonContentTypes: spec.dataCapture.jsonContentTypes },
+                  ...withKey('KmsKeyId', this.controls.outputKmsKeyId),
                 },
               }
             : {}),
@@ -104,7 +124,7 @@ export class AwsModelHosting implements ModelHosting {
     if (!(await this.describeConfig(endpointConfigName))) throw new HostingError(`no endpoint config named ${endpointConfigName}`, 'NotFound');
     if (await this.describeRaw(endpointName)) throw new HostingError(`endpoint ${endpointName} already exists`, 'Conflict');
     try {
-      await this.sagemaker.send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName }));
+      await this.sagemaker.send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName, Tags: [...tagList(this.controls), MANAGED_TAG] }));
     } catch (err) {
       if (isAlreadyExists(err)) throw new HostingError(`endpoint ${endpointName} already exists`, 'Conflict');
       throw toActivityError(err, `SageMaker CreateEndpoint ${endpointName}`);
@@ -120,6 +140,9 @@ export class AwsModelHosting implements ModelHosting {
     if (pending === endpointConfigName && current.EndpointStatus !== 'Failed') return;
     if (current.EndpointConfigName === endpointConfigName && current.EndpointStatus !== 'Failed') return;
     if (current.EndpointStatus === 'Failed') throw new HostingError(`endpoint ${endpointName} failed; SageMaker allows only DeleteEndpoint on a failed endpoint`, 'Conflict');
+    if (current.EndpointStatus === 'UpdateRollbackFailed') {
+      throw new HostingError(`endpoint ${endpointName} is UpdateRollbackFailed (${current.FailureReason ?? 'no reason given'}); it still serves traffic: fix it by hand before deploying again`, 'Conflict');
+    }
     // Another deployment is under way (a second run of the family, or SageMaker's own maintenance):
     // a plain error, so the activity retries with backoff until the endpoint is InService again.
     if (current.EndpointStatus && current.EndpointStatus !== 'InService') throw new EndpointBusyError(endpointName, current.EndpointStatus);
@@ -145,12 +168,21 @@ export class AwsModelHosting implements ModelHosting {
     return d ? this.toDescription(d) : undefined;
   }
 
+  /**
+   * The project's endpoints only: of the names ending in a family (`<prefix>-<family>`), those
+   * carrying the tag the project puts on the endpoints it creates. Other endpoints of the account
+   * cost no call beyond ListEndpoints (and one ListTags when the name looks like the project's).
+   */
   async listEndpoints(): Promise<EndpointDescription[]> {
     const names: string[] = [];
     let token: string | undefined;
     do {
       const page = await call('SageMaker ListEndpoints', () => this.sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) })));
-      for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
+      for (const e of page.Endpoints ?? []) {
+        if (!e.EndpointName || !e.EndpointArn || !PROJECT_ENDPOINT.test(e.EndpointName)) continue;
+        const tags = await call(`SageMaker ListTags ${e.EndpointName}`, () => this.sagemaker.send(new ListTagsCommand({ ResourceArn: e.EndpointArn, MaxResults: 100 })));
+        if ((tags.Tags ?? []).some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value)) names.push(e.EndpointName);
+      }
       token = page.NextToken || undefined;
     } while (token);
     const out: EndpointDescription[] = [];
@@ -159,6 +191,54 @@ export class AwsModelHosting implements ModelHosting {
       if (d) out.push(d);
     }
     return out;
+  }
+
+  async pruneEndpointHistory(endpointName: string, currentConfigName: string): Promise<{ deletedConfigs: string[]; deletedModels: string[] }> {
+    const keep = Math.max(1, this.options.keepEndpointConfigs ?? 3);
+    const family = PROJECT_CONFIG.exec(currentConfigName)?.[1];
+    if (!family) return { deletedConfigs: [], deletedModels: [] };
+    const configs: { name: string; created: number }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call('SageMaker ListEndpointConfigs', () =>
+        this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains: `endpoint-config-${family}-`, MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
+      );
+      for (const c of page.EndpointConfigs ?? []) {
+        if (!c.EndpointConfigName || !c.EndpointConfigArn || !PROJECT_CONFIG.test(c.EndpointConfigName)) continue;
+        // Only the configs made for this endpoint: another stack of the account names its configs alike.
+        const tags = await call(`SageMaker ListTags ${c.EndpointConfigName}`, () => this.sagemaker.send(new ListTagsCommand({ ResourceArn: c.EndpointConfigArn, MaxResults: 100 })));
+        if ((tags.Tags ?? []).some((t) => t.Key === ENDPOINT_TAG && t.Value === endpointName)) configs.push({ name: c.EndpointConfigName, created: c.CreationTime?.getTime() ?? 0 });
+      }
+      token = page.NextToken || undefined;
+    } while (token);
+    configs.sort((a, b) => b.created - a.created || b.name.localeCompare(a.name));
+    const current = await this.describeRaw(endpointName);
+    const inUse = new Set([currentConfigName, current?.EndpointConfigName, current?.PendingDeploymentSummary?.EndpointConfigName].filter((n): n is string => !!n));
+    const kept = new Set([...configs.slice(0, keep).map((c) => c.name), ...inUse]);
+    const keptModels = new Set<string>();
+    for (const name of kept) for (const v of (await this.describeConfig(name))?.variants ?? []) keptModels.add(v.modelName);
+    const deletedConfigs: string[] = [];
+    const deletedModels: string[] = [];
+    for (const { name } of configs.filter((c) => !kept.has(c.name))) {
+      const models = (await this.describeConfig(name))?.variants.map((v) => v.modelName) ?? [];
+      await this.deleteIgnoringMissing(`SageMaker DeleteEndpointConfig ${name}`, () => this.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })));
+      this.configs.delete(name);
+      deletedConfigs.push(name);
+      for (const model of models) {
+        if (keptModels.has(model) || deletedModels.includes(model)) continue;
+        await this.deleteIgnoringMissing(`SageMaker DeleteModel ${model}`, () => this.sagemaker.send(new DeleteModelCommand({ ModelName: model })));
+        deletedModels.push(model);
+      }
+    }
+    return { deletedConfigs, deletedModels };
+  }
+
+  private async deleteIgnoringMissing(operation: string, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (!isSageMakerNotFound(err)) throw toActivityError(err, operation);
+    }
   }
 
   private async toDescription(d: DescribeEndpointCommandOutput): Promise<EndpointDescription> {
@@ -274,7 +354,7 @@ function endpointStatus(status: string | undefined): EndpointStatus {
     case 'RollingBack':
       return 'Updating';
     case 'UpdateRollbackFailed':
-      return 'Failed';
+      return 'UpdateRollbackFailed';
     default:
       return 'Creating';
   }

@@ -6,15 +6,22 @@ import {
   DescribeModelPackageCommand,
   DescribeModelPackageGroupCommand,
   ListModelPackagesCommand,
+  SearchCommand,
   UpdateModelPackageCommand,
   type DescribeModelPackageCommandOutput,
+  type ModelMetrics,
+  type ModelPackage,
   type ModelPackageSummary,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { MODEL_FAMILIES, type ModelApprovalStatus, type ModelFamily, type ModelVersion } from '../../../common/types/model';
+import { MODEL_FAMILIES, type BaselineUris, type ModelApprovalStatus, type ModelFamily, type ModelVersion } from '../../../common/types/model';
 import type { ModelRegistry, ModelVersionPatch, RegisterModelVersionInput } from '../types';
-import { call, isAlreadyExists, isSageMakerNotFound, toActivityError } from './aws-errors';
-import type { AwsImages } from './images';
+import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { tagList, type AwsControls } from './controls';
+import { builtInContract, type AwsImages } from './images';
+
+/** The fields of a model package the registry reads (DescribeModelPackage's answer, or Search's ModelPackage). */
+type PackageFields = Pick<ModelPackage, 'ModelPackageArn' | 'ModelPackageVersion' | 'ModelApprovalStatus' | 'CreationTime' | 'CustomerMetadataProperties'>;
 
 export class AwsRegistryNotFoundError extends Error {
   constructor(family: string, version: number) {
@@ -69,7 +76,7 @@ export class AwsModelRegistry implements ModelRegistry {
 
   constructor(
     private readonly sagemaker: SageMakerClient,
-    private readonly options: { namePrefix: string; images: AwsImages },
+    private readonly options: { namePrefix: string; images: AwsImages; controls?: AwsControls },
   ) {}
 
   groupName(family: ModelFamily): string {
@@ -79,9 +86,10 @@ export class AwsModelRegistry implements ModelRegistry {
   async registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion> {
     const group = await this.ensureGroup(input.family);
     const existing = (await this.summaries(input.family)).find((s) => s.ModelPackageDescription === description(input.trainingJobName));
-    if (existing?.ModelPackageArn) return this.describe(input.family, existing.ModelPackageArn);
+    if (existing?.ModelPackageArn) return this.describeOwn(input.family, existing.ModelPackageArn);
     const now = new Date().toISOString();
-    const { family: _family, ...fields } = input;
+    const { family: _family, expectedBaselines, ...fields } = input;
+    const contract = builtInContract(input.family, this.options.images[input.family]);
     const record: StoredRecord = { ...fields, updatedAt: now };
     const out = await call(`SageMaker CreateModelPackage in ${group}`, () =>
       this.sagemaker.send(
@@ -94,30 +102,46 @@ export class AwsModelRegistry implements ModelRegistry {
           InferenceSpecification: {
             Containers: [{ Image: this.options.images[input.family], ModelDataUrl: input.artifactUri }],
             SupportedContentTypes: ['text/csv'],
-            SupportedResponseMIMETypes: ['text/csv'],
+            // What the serving container answers: built-in Linear Learner has no text/csv response.
+            SupportedResponseMIMETypes: contract ? [...contract.accepts] : ['text/csv'],
           },
+          ...(expectedBaselines ? { ModelMetrics: modelMetrics(expectedBaselines) } : {}),
           CustomerMetadataProperties: encodeRecord(record),
-          Tags: [
-            { Key: 'mlops:training-job', Value: input.trainingJobName },
-            { Key: 'mlops:family', Value: input.family },
-          ],
+          Tags: tagList(this.options.controls ?? {}, { 'mlops:training-job': input.trainingJobName, 'mlops:family': input.family }),
         }),
       ),
     );
     if (!out.ModelPackageArn) throw new Error(`SageMaker CreateModelPackage in ${group} returned no ARN`);
-    return this.describe(input.family, out.ModelPackageArn);
+    return this.describeOwn(input.family, out.ModelPackageArn);
   }
 
+  /** A version the project did not register (made by hand or in Studio) is not one of its versions: undefined. */
   async getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined> {
     const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
-    return found?.ModelPackageArn ? this.describe(family, found.ModelPackageArn) : undefined;
+    return found?.ModelPackageArn ? toVersion(family, await this.raw(found.ModelPackageArn)) : undefined;
   }
 
+  /**
+   * Every version of the project in the groups, without a Describe call per version: ListModelPackages
+   * (consistent) says which packages exist and their approval status, one Search page per 100
+   * packages brings their records. Search is eventually consistent, so a package it does not have
+   * yet, or has with another approval status, is described on its own. Packages the project did not
+   * register are skipped.
+   */
   async listVersions(family?: ModelFamily): Promise<ModelVersion[]> {
     const families = family ? [family] : [...MODEL_FAMILIES];
     const versions: ModelVersion[] = [];
     for (const f of families) {
-      for (const s of await this.summaries(f)) if (s.ModelPackageArn) versions.push(await this.describe(f, s.ModelPackageArn));
+      const summaries = await this.summaries(f);
+      if (summaries.length === 0) continue;
+      const searched = await this.search(f);
+      for (const s of summaries) {
+        if (!s.ModelPackageArn) continue;
+        const hit = searched.get(s.ModelPackageArn);
+        const fields = hit && hit.ModelApprovalStatus === s.ModelApprovalStatus ? hit : await this.raw(s.ModelPackageArn);
+        const version = toVersion(f, fields);
+        if (version) versions.push(version);
+      }
     }
     return versions.sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
   }
@@ -126,7 +150,9 @@ export class AwsModelRegistry implements ModelRegistry {
     const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
     if (!found?.ModelPackageArn) throw new AwsRegistryNotFoundError(family, version);
     const arn = found.ModelPackageArn;
-    const current = await this.describe(family, arn);
+    const raw = await this.raw(arn);
+    const current = toVersion(family, raw);
+    if (!current) throw new AwsRegistryNotFoundError(family, version);
     const next: ModelVersion = { ...current, updatedAt: new Date().toISOString() };
     if (patch.status) next.status = patch.status;
     if (patch.decision) next.decision = patch.decision;
@@ -135,7 +161,7 @@ export class AwsModelRegistry implements ModelRegistry {
     if (patch.baselines) next.baselines = { ...current.baselines, ...patch.baselines };
     const { family: _f, version: _v, status: _s, createdAt: _c, ...record } = next;
     const properties = encodeRecord(record);
-    const previousChunks = Number((await this.raw(arn)).CustomerMetadataProperties?.[CHUNKS_KEY] ?? 0);
+    const previousChunks = Number(raw.CustomerMetadataProperties?.[CHUNKS_KEY] ?? 0);
     const stale = Array.from({ length: Math.max(0, previousChunks - Number(properties[CHUNKS_KEY])) }, (_, i) => chunkKey(Number(properties[CHUNKS_KEY]) + i));
     await call(`SageMaker UpdateModelPackage ${arn}`, () =>
       this.sagemaker.send(
@@ -148,7 +174,7 @@ export class AwsModelRegistry implements ModelRegistry {
         }),
       ),
     );
-    return this.describe(family, arn);
+    return this.describeOwn(family, arn);
   }
 
   private async ensureGroup(family: ModelFamily): Promise<string> {
@@ -159,7 +185,13 @@ export class AwsModelRegistry implements ModelRegistry {
     } catch (err) {
       if (!isSageMakerNotFound(err)) throw toActivityError(err, `SageMaker DescribeModelPackageGroup ${name}`);
       try {
-        await this.sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: name, ModelPackageGroupDescription: `temporal-mlops: versions of the ${family} model family` }));
+        await this.sagemaker.send(
+          new CreateModelPackageGroupCommand({
+            ModelPackageGroupName: name,
+            ModelPackageGroupDescription: `temporal-mlops: versions of the ${family} model family`,
+            Tags: tagList(this.options.controls ?? {}, { 'mlops:family': family }),
+          }),
+        );
       } catch (createErr) {
         if (!isAlreadyExists(createErr)) throw toActivityError(createErr, `SageMaker CreateModelPackageGroup ${name}`);
       }
@@ -190,21 +222,63 @@ export class AwsModelRegistry implements ModelRegistry {
     return call(`SageMaker DescribeModelPackage ${arn}`, () => this.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn })));
   }
 
-  private async describe(family: ModelFamily, arn: string): Promise<ModelVersion> {
-    const d = await this.raw(arn);
-    const record = decodeRecord(d.CustomerMetadataProperties);
-    if (!record) throw new Error(`model package ${arn} was not registered by temporal-mlops (no record in its CustomerMetadataProperties)`);
-    const createdAt = (d.CreationTime ?? new Date()).toISOString();
-    return {
-      family,
-      version: d.ModelPackageVersion ?? 0,
-      ...record,
-      status: (d.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus,
-      createdAt,
-      // SageMaker stamps CreationTime after the record was written: never report an update before it.
-      updatedAt: record.updatedAt > createdAt ? record.updatedAt : createdAt,
-    };
+  /** Every package of the group with its record, by ARN (Search, all pages); empty when Search is not allowed. */
+  private async search(family: ModelFamily): Promise<Map<string, PackageFields>> {
+    const group = this.groupName(family);
+    const out = new Map<string, PackageFields>();
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.sagemaker.send(
+          new SearchCommand({
+            Resource: 'ModelPackage',
+            SearchExpression: { Filters: [{ Name: 'ModelPackageGroupName', Operator: 'Equals', Value: group }] },
+            MaxResults: 100,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        );
+        for (const r of page.Results ?? []) if (r.ModelPackage?.ModelPackageArn) out.set(r.ModelPackage.ModelPackageArn, r.ModelPackage);
+        token = page.NextToken || undefined;
+      } while (token);
+    } catch (err) {
+      // Without sagemaker:Search every package is described (slower, still right).
+      if (isErrorNamed(err, 'AccessDeniedException', 'AccessDenied')) return out;
+      throw toActivityError(err, `SageMaker Search ModelPackage in ${group}`);
+    }
+    return out;
   }
+
+  /** A package the project registered itself (register and update only ever see those). */
+  private async describeOwn(family: ModelFamily, arn: string): Promise<ModelVersion> {
+    const version = toVersion(family, await this.raw(arn));
+    if (!version) throw new Error(`model package ${arn} was not registered by temporal-mlops (no record in its CustomerMetadataProperties)`);
+    return version;
+  }
+}
+
+/** The version a package holds, or undefined for a package the project did not register. */
+function toVersion(family: ModelFamily, d: PackageFields): ModelVersion | undefined {
+  const record = decodeRecord(d.CustomerMetadataProperties);
+  if (!record || typeof record.trainingJobName !== 'string') return undefined;
+  const createdAt = (d.CreationTime ?? new Date()).toISOString();
+  return {
+    family,
+    version: d.ModelPackageVersion ?? 0,
+    ...record,
+    status: (d.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus,
+    createdAt,
+    // SageMaker stamps CreationTime after the record was written: never report an update before it.
+    updatedAt: record.updatedAt > createdAt ? record.updatedAt : createdAt,
+  };
+}
+
+/** ModelMetrics in SageMaker's terms: the model-quality and data-quality baselines (Model Monitor's JSON). */
+function modelMetrics(baselines: { dataQuality: BaselineUris; modelQuality: BaselineUris }): ModelMetrics {
+  const source = (S3Uri: string) => ({ ContentType: 'application/json', S3Uri });
+  return {
+    ModelQuality: { Statistics: source(baselines.modelQuality.statisticsUri), Constraints: source(baselines.modelQuality.constraintsUri) },
+    ModelDataQuality: { Statistics: source(baselines.dataQuality.statisticsUri), Constraints: source(baselines.dataQuality.constraintsUri) },
+  };
 }
 
 function description(trainingJobName: string): string {

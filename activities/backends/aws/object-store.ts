@@ -7,14 +7,19 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import type { ObjectMetadata, ObjectStore } from '../types';
 import { md5OfFile, uploadDir } from '../files';
-import { call, isErrorNamed, toActivityError } from './aws-errors';
+import { call, isErrorNamed, isS3Forbidden, toActivityError } from './aws-errors';
 
 /** User metadata key holding the content's hex MD5 (the ETag is not an MD5 under SSE-KMS or multipart). */
 const MD5_METADATA = 'mlops-md5';
 
+const FORBIDDEN_NOTE = 'S3 answered 403: the key does not exist (without s3:ListBucket S3 says 403 for a missing key) or the worker may not read it';
+
 export class AwsObjectNotFoundError extends Error {
-  constructor(readonly uri: string) {
-    super(`no object at ${uri}`);
+  constructor(
+    readonly uri: string,
+    note?: string,
+  ) {
+    super(`no object at ${uri}${note ? ` (${note})` : ''}`);
     this.name = 'ObjectNotFoundError';
   }
 }
@@ -32,10 +37,16 @@ export class AwsObjectStore implements ObjectStore {
     private readonly s3: S3Client,
     /** Keys per ListObjectsV2 page (S3's maximum and default is 1000; tests lower it to exercise paging). */
     private readonly listPageSize = 1000,
+    /** Writes are SSE-KMS with this key when set (MLOPS_AWS_OUTPUT_KMS_KEY_ID); else the bucket's default encryption. */
+    private readonly kmsKeyId?: string,
   ) {}
 
+  private encryption(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+    return this.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId } : {};
+  }
+
   async put(uri: string, body: Buffer | string, options: { contentType?: string } = {}): Promise<ObjectMetadata> {
-    await call(`S3 PutObject ${uri}`, () => this.s3.send(new PutObjectCommand(putRequest(uri, body, options))));
+    await call(`S3 PutObject ${uri}`, () => this.s3.send(new PutObjectCommand({ ...putRequest(uri, body, options), ...this.encryption() })));
     return this.headOrFail(uri);
   }
 
@@ -46,7 +57,7 @@ export class AwsObjectStore implements ObjectStore {
       const body = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
       return { body, token: out.ETag ?? '' };
     } catch (err) {
-      if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) return undefined;
+      if (isErrorNamed(err, 'NoSuchKey', 'NotFound') || isS3Forbidden(err)) return undefined;
       throw toActivityError(err, `S3 GetObject ${uri}`);
     }
   }
@@ -54,7 +65,7 @@ export class AwsObjectStore implements ObjectStore {
   /** PutObject with If-Match (the ETag read) or If-None-Match: * (S3 conditional writes); 412 or 409: another writer won. */
   async putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options: { contentType?: string } = {}): Promise<boolean> {
     try {
-      await this.s3.send(new PutObjectCommand({ ...putRequest(uri, body, options), ...(token === undefined ? { IfNoneMatch: '*' } : { IfMatch: token }) }));
+      await this.s3.send(new PutObjectCommand({ ...putRequest(uri, body, options), ...this.encryption(), ...(token === undefined ? { IfNoneMatch: '*' } : { IfMatch: token }) }));
       return true;
     } catch (err) {
       if (isErrorNamed(err, 'PreconditionFailed', 'ConditionalRequestConflict')) return false;
@@ -76,6 +87,7 @@ export class AwsObjectStore implements ObjectStore {
           ContentMD5: md5.toString('base64'),
           Metadata: { [MD5_METADATA]: md5.toString('hex') },
           ...(options.contentType ? { ContentType: options.contentType } : {}),
+          ...this.encryption(),
         }),
       ),
     );
@@ -90,6 +102,7 @@ export class AwsObjectStore implements ObjectStore {
       return Buffer.from(await out.Body.transformToByteArray());
     } catch (err) {
       if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) throw new AwsObjectNotFoundError(uri);
+      if (isS3Forbidden(err)) throw new AwsObjectNotFoundError(uri, FORBIDDEN_NOTE);
       throw toActivityError(err, `S3 GetObject ${uri}`);
     }
   }
@@ -107,6 +120,9 @@ export class AwsObjectStore implements ObjectStore {
       };
     } catch (err) {
       if (isErrorNamed(err, 'NotFound', 'NoSuchKey')) return undefined;
+      // Without s3:ListBucket a missing key is a 403: the object is not there for us either way
+      // (`mlops aws preflight` checks that an object the worker wrote can be read back).
+      if (isS3Forbidden(err)) return undefined;
       throw toActivityError(err, `S3 HeadObject ${uri}`);
     }
   }
@@ -148,6 +164,7 @@ export class AwsObjectStore implements ObjectStore {
       body = (await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body;
     } catch (err) {
       if (isErrorNamed(err, 'NoSuchKey', 'NotFound')) throw new AwsObjectNotFoundError(uri);
+      if (isS3Forbidden(err)) throw new AwsObjectNotFoundError(uri, FORBIDDEN_NOTE);
       throw toActivityError(err, `S3 GetObject ${uri}`);
     }
     const tmp = `${localPath}.tmp-${randomUUID()}`;

@@ -24,6 +24,7 @@ export function isNotFound(err: unknown): boolean {
 }
 
 export { listFilesRecursive, md5OfFile } from '../files';
+export { withFileLock } from './file-lock';
 
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -31,35 +32,5 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Runs `fn` while holding an exclusive lock shared by every process on this machine. The lock is
- * a directory (mkdir is atomic); one older than `staleMs` is left over from a crashed holder and
- * is taken over. Critical sections here last milliseconds, so no refresh timer is needed.
- */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: { staleMs?: number; timeoutMs?: number } = {}): Promise<T> {
-  const staleMs = options.staleMs ?? 30_000;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fs.mkdir(lockPath);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const stat = await fs.stat(lockPath).catch(() => undefined);
-      if (stat && Date.now() - stat.mtimeMs > staleMs) {
-        await fs.rm(lockPath, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${lockPath}`);
-      await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50) + Math.random() * 5));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.rm(lockPath, { recursive: true, force: true });
   }
 }

@@ -47,7 +47,9 @@ export class LocalModelHosting implements ModelHosting {
     });
   }
 
-  async createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }> {
+  async createEndpointConfig(request: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }> {
+    // The endpoint a config is made for is the aws backend's tag, not a setting of the config.
+    const { endpointName: _endpointName, ...spec } = request;
     return this.state.update((doc) => {
       for (const v of spec.variants) {
         if (!doc.models[v.modelName]) throw new HostingError(`endpoint config ${spec.endpointConfigName}: no model named ${v.modelName}`, 'NotFound');

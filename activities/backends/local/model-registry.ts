@@ -27,8 +27,9 @@ export class LocalModelRegistry implements ModelRegistry {
       const existing = group.versions.find((v) => v.trainingJobName === input.trainingJobName);
       if (existing) return existing;
       const now = new Date().toISOString();
+      const { expectedBaselines: _expected, ...fields } = input;
       const version: ModelVersion = {
-        ...input,
+        ...fields,
         version: group.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1,
         status: 'PendingManualApproval',
         createdAt: now,

@@ -8,10 +8,11 @@ import { UsageError } from '../../../services/usage-error';
 import { resolveWebhookCredentials, SIGNATURE_HEADER, signBody } from '../../webhook/auth';
 import { minioEscapeKey } from '../../webhook/event-schemas';
 import type { CliContext } from '../context';
+import { StackUnreachableError } from '../errors';
 import { printJson } from '../output';
 
 /** The webhook of the local stack does not answer: the object is written, nothing was started (exit 3). */
-export class WebhookUnavailableError extends Error {
+export class WebhookUnavailableError extends StackUnreachableError {
   constructor(message: string) {
     super(message);
     this.name = 'WebhookUnavailableError';
@@ -65,7 +66,11 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
         throw new WebhookUnavailableError(`${objectUri} is written, but the webhook at ${url} is not reachable, so no run was started: start the stack with 'mlops stack up', then put the file again`);
       }
       const answer = (await response.json().catch(() => ({}))) as WebhookAnswer;
-      if (!response.ok) throw new Error(`${objectUri} is written, but the webhook answered ${response.status}: ${answer.message ?? JSON.stringify(answer)}`);
+      if (!response.ok) {
+        const message = `${objectUri} is written, but the webhook answered ${response.status}: ${answer.message ?? JSON.stringify(answer)}`;
+        // 400/413/422: the webhook refused this object's event (its key or size breaks a rule): bad usage.
+        throw [400, 413, 422].includes(response.status) ? new UsageError(message) : new Error(message);
+      }
       if (options.json) return printJson({ object, webhook: { status: response.status, ...answer } });
       for (const run of answer.runs ?? []) {
         const state = run.queued ? 'accepted (starts in a moment, or joins the run that exists):' : run.started ? 'started' : 'already exists:';

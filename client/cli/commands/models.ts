@@ -66,21 +66,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         );
       }
       if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);
-      const c = lifecycle.counts;
-      printSettings(lifecycle);
-      if (lifecycle.champion) console.log(`  champion: version ${lifecycle.champion.version} (${lifecycle.champion.modelName}) since ${lifecycle.champion.at}`);
-      console.log(`  alerts: ${c.alerts} (${c.suppressedByCoolDown} during cool-down, ${c.notifiedOnly} notify only); retrainings started: ${c.retrainingsStarted}, failed to start: ${c.retrainingFailures}`);
-      console.log(`  approvals: ${c.approvalsRequested} requested, ${c.approved} approved, ${c.rejected} rejected, ${c.approvalTimeouts} timed out`);
-      if (lifecycle.lastRetraining) console.log(`  last retraining: ${lifecycle.lastRetraining.workflowId} at ${lifecycle.lastRetraining.startedAt} (${lifecycle.lastRetraining.reason})`);
-      if (lifecycle.coolDownUntil) console.log(`  cool-down until: ${lifecycle.coolDownUntil}`);
-      if (lifecycle.pendingApproval) console.log(`  pending approval: requested ${lifecycle.pendingApproval.requestedAt}, deadline ${lifecycle.pendingApproval.deadline}: ${lifecycle.pendingApproval.reason}`);
-      const recent = lifecycle.recentAlerts.slice(-5);
-      if (recent.length > 0) {
-        printTable(
-          ['DETECTED', 'KINDS', 'MODEL VERSION', 'VIOLATIONS', 'REPORT'],
-          recent.map((a) => [a.detectedAt, a.kinds.join(','), a.modelVersion, a.violations.length, a.reportUri]),
-        );
-      }
+      printLifecycleState(lifecycle);
     });
 
   models
@@ -131,4 +117,23 @@ function printSettings(lifecycle: LifecycleState): void {
   console.log(`lifecycle: ${settings.join(', ')}`);
   const change = lifecycle.lastSettingsChange;
   if (change) console.log(`  settings changed by ${change.by} at ${change.at}${change.reason ? `: ${change.reason}` : ''}`);
+}
+
+/** A lifecycle's settings, champion, counts, retraining, cool-down, pending approval and recent alerts (`models show`, `runs show`). */
+export function printLifecycleState(lifecycle: LifecycleState): void {
+  const c = lifecycle.counts;
+  printSettings(lifecycle);
+  if (lifecycle.champion) console.log(`  champion: version ${lifecycle.champion.version} (${lifecycle.champion.modelName}) since ${lifecycle.champion.at}`);
+  console.log(`  alerts: ${c.alerts} (${c.suppressedByCoolDown} during cool-down, ${c.notifiedOnly} notify only); retrainings started: ${c.retrainingsStarted}, failed to start: ${c.retrainingFailures}`);
+  console.log(`  approvals: ${c.approvalsRequested} requested, ${c.approved} approved, ${c.rejected} rejected, ${c.approvalTimeouts} timed out`);
+  if (lifecycle.lastRetraining) console.log(`  last retraining: ${lifecycle.lastRetraining.workflowId} at ${lifecycle.lastRetraining.startedAt} (${lifecycle.lastRetraining.reason})`);
+  if (lifecycle.coolDownUntil) console.log(`  cool-down until: ${lifecycle.coolDownUntil}`);
+  if (lifecycle.pendingApproval) console.log(`  pending approval: requested ${lifecycle.pendingApproval.requestedAt}, deadline ${lifecycle.pendingApproval.deadline}: ${lifecycle.pendingApproval.reason}`);
+  const recent = lifecycle.recentAlerts.slice(-5);
+  if (recent.length > 0) {
+    printTable(
+      ['DETECTED', 'KINDS', 'MODEL VERSION', 'VIOLATIONS', 'REPORT'],
+      recent.map((a) => [a.detectedAt, a.kinds.join(','), a.modelVersion, a.violations.length, a.reportUri]),
+    );
+  }
 }

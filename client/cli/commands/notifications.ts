@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
+import { positiveInt } from '../options';
 import { printJson } from '../output';
 
 export function registerNotificationsCommand(program: Command, ctx: CliContext): void {
   program
     .command('notifications')
     .description('the notification outbox, oldest first')
-    .option('--limit <n>', 'how many of the most recent', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many of the most recent', positiveInt, 20)
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; json?: boolean }) => {
       const items = await ctx.backend.notifier.recent(options.limit);

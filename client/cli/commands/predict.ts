@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { stackPorts } from '../../../common/config/schema';
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
+import { StackUnreachableError } from '../errors';
 import { printJson, printTable } from '../output';
 
 interface PredictResponse {
@@ -18,7 +19,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
   program
     .command('predict <file>')
     .description("send records to the gateway: a JSON or CSV file, or '-' for standard input")
-    .option('--combiner <name>', 'max, mean, model:<family> or module:<path> (default: the gateway\'s)')
+    .option('--combiner <name>', 'max, mean or model:<family> (default: the gateway\'s; a module combiner is the operator\'s setting, not a request\'s)')
     .option('--json', 'print the gateway\'s JSON answer')
     .action(async (file: string, options: { combiner?: string; json?: boolean }) => {
       const text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8').catch(() => {
@@ -33,10 +34,14 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
       try {
         response = await fetch(url, { method: 'POST', headers: { 'content-type': isJson ? 'application/json' : 'text/csv' }, body: text, signal: AbortSignal.timeout(30_000) });
       } catch {
-        throw new UsageError(`the gateway at ${url.origin} is not reachable: start the stack with 'mlops stack up'`);
+        throw new StackUnreachableError(`the gateway at ${url.origin} is not reachable: start the stack with 'mlops stack up'`);
       }
-      const body = (await response.json()) as PredictResponse;
-      if (!response.ok) throw new UsageError(`the gateway answered ${response.status}: ${body.message ?? JSON.stringify(body)}`);
+      const body = (await response.json().catch(() => ({}))) as PredictResponse;
+      // 4xx: the records or the combiner were refused (bad usage); 5xx: the gateway or an endpoint failed.
+      if (!response.ok) {
+        const message = `the gateway answered ${response.status}: ${body.message ?? body.error ?? JSON.stringify(body)}`;
+        throw response.status < 500 ? new UsageError(message) : new Error(message);
+      }
       if (options.json) return printJson(body);
       const families = Object.keys(body.predictions?.[0]?.models ?? {});
       printTable(

@@ -1,70 +1,218 @@
-import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { OUTCOME } from '../../../common/search-attributes';
+import { Option, type Command } from 'commander';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../../common/search-attributes';
+import type { TrainingProgress } from '../../../common/types/training';
 import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport } from '../../training/report';
+import { waitForScoringReport } from '../../scoring/report';
+import { waitForMonitoringReport } from '../../monitoring/report';
 import { trainingProgressQuery } from '../../../workflows/training/training.messages';
-import type { trainingPipeline } from '../../../workflows';
-import type { CliContext } from '../context';
-import { printJson, printTable } from '../output';
-import { printReport } from './train';
+import { scoringProgressQuery } from '../../../workflows/batch-scoring/batch-scoring.messages';
+import { monitoringProgressQuery } from '../../../workflows/monitoring/monitoring.messages';
+import { lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
+import type { batchScoringPipeline, trainingPipeline } from '../../../workflows';
 import { UsageError } from '../../../services/usage-error';
+import type { CliContext } from '../context';
+import { positiveInt } from '../options';
+import { printJson, printTable } from '../output';
+import { printLifecycleState } from './models';
+import { printMonitoringReport } from './monitor';
+import { printScoringReport } from './score';
+import { printReport } from './train';
+
+/** The kinds of run `mlops runs` knows: the MlopsPipeline search attribute, and the family lifecycles (which have none). */
+export const RUN_PIPELINES = ['training', 'scoring', 'monitoring', 'lifecycle'] as const;
+export type RunPipeline = (typeof RUN_PIPELINES)[number];
+
+const WORKFLOW_TYPES: Record<RunPipeline, string> = {
+  training: 'trainingPipeline',
+  scoring: 'batchScoringPipeline',
+  monitoring: 'monitoringPipeline',
+  lifecycle: 'modelLifecycle',
+};
+
+/**
+ * The visibility query of `runs list`. Lifecycles run for good and continue as new from time to
+ * time: only their current run is listed, not every closed segment.
+ */
+export function runsQuery(pipeline?: RunPipeline): string {
+  const lifecycle = `(WorkflowType = '${WORKFLOW_TYPES.lifecycle}' AND ExecutionStatus != 'ContinuedAsNew')`;
+  if (pipeline === 'lifecycle') return lifecycle;
+  if (pipeline) return `${PIPELINE.name} = '${pipeline}'`;
+  return `${PIPELINE.name} IN (${RUN_PIPELINES.filter((p) => p !== 'lifecycle').map((p) => `'${p}'`).join(', ')}) OR ${lifecycle}`;
+}
+
+/** One run as `runs list` shows it; `--json` prints these rows. */
+export interface RunRow {
+  pipeline: RunPipeline | string;
+  workflowId: string;
+  runId: string;
+  type: string;
+  status: string;
+  /** MlopsOutcome: accepted/rejected/partial (training), scored, no-data/no-drift/drift (monitoring), failed, running. */
+  outcome: string | null;
+  /** The model families of the run; null when the run does not record them (scoring: every family with a champion). */
+  families: string[] | null;
+  dataUri: string | null;
+  /** Who started it: `cli:<user>`, `webhook:...`, `schedule:<id>`, `lifecycle:...`. */
+  trigger: string | null;
+  startTime: string;
+  closeTime: string | null;
+  uiUrl: string;
+}
+
+export function pipelineOf(info: Pick<WorkflowExecutionInfo, 'type' | 'typedSearchAttributes'>): RunPipeline | string {
+  const attribute = info.typedSearchAttributes.get(PIPELINE);
+  if (attribute) return attribute;
+  return (Object.entries(WORKFLOW_TYPES).find(([, type]) => type === info.type)?.[0] as RunPipeline | undefined) ?? info.type;
+}
+
+export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'>, uiUrl: string): RunRow {
+  const pipeline = pipelineOf(info);
+  const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; config?: { families?: unknown } };
+  const attributeFamilies = info.typedSearchAttributes.get(MODEL_FAMILIES);
+  const memoFamilies = Array.isArray(memo.config?.families) ? memo.config.families.map(String) : undefined;
+  // A lifecycle's id is `lifecycle/<family>`; it records no attributes.
+  const lifecycleFamily = pipeline === 'lifecycle' ? info.workflowId.split('/')[1] : undefined;
+  const dataUri = info.typedSearchAttributes.get(DATA_URI) ?? (typeof memo.dataUri === 'string' ? memo.dataUri : undefined);
+  return {
+    pipeline,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    type: info.type,
+    status: info.status.name.toLowerCase(),
+    outcome: info.typedSearchAttributes.get(OUTCOME) ?? null,
+    families: attributeFamilies ?? memoFamilies ?? (lifecycleFamily ? [lifecycleFamily] : null),
+    dataUri: dataUri ?? null,
+    trigger: typeof memo.trigger === 'string' ? memo.trigger : null,
+    startTime: info.startTime.toISOString(),
+    closeTime: info.closeTime?.toISOString() ?? null,
+    uiUrl,
+  };
+}
+
+/** The text table of `runs list`: the columns that mean something for the pipeline asked for. */
+export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: string[]; cells: (string | null)[][] } {
+  const families = (r: RunRow) => r.families?.join(',') ?? (r.pipeline === 'scoring' ? 'every champion' : null);
+  const columns: Record<string, (r: RunRow) => string | null> = {
+    PIPELINE: (r) => r.pipeline,
+    'WORKFLOW ID': (r) => r.workflowId,
+    STATUS: (r) => r.status,
+    OUTCOME: (r) => r.outcome,
+    MODELS: families,
+    MODEL: families,
+    DATA: (r) => r.dataUri,
+    TRIGGER: (r) => r.trigger,
+    STARTED: (r) => r.startTime,
+    CLOSED: (r) => r.closeTime,
+  };
+  const headers: Record<RunPipeline | 'all', string[]> = {
+    all: ['PIPELINE', 'WORKFLOW ID', 'STATUS', 'OUTCOME', 'MODELS', 'STARTED'],
+    training: ['WORKFLOW ID', 'STATUS', 'OUTCOME', 'MODELS', 'DATA', 'TRIGGER', 'STARTED', 'CLOSED'],
+    scoring: ['WORKFLOW ID', 'STATUS', 'OUTCOME', 'MODELS', 'DATA', 'TRIGGER', 'STARTED', 'CLOSED'],
+    monitoring: ['WORKFLOW ID', 'STATUS', 'OUTCOME', 'MODEL', 'TRIGGER', 'STARTED', 'CLOSED'],
+    lifecycle: ['WORKFLOW ID', 'STATUS', 'MODEL', 'STARTED'],
+  };
+  const chosen = headers[pipeline ?? 'all'];
+  return { headers: chosen, cells: rows.map((r) => chosen.map((h) => columns[h]!(r))) };
+}
+
+export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; limit: number }): Promise<RunRow[]> {
+  const rows: RunRow[] = [];
+  if (options.limit < 1) return rows;
+  for await (const w of client.workflow.list({ query: runsQuery(options.pipeline) })) {
+    rows.push(runRowOf(w, temporalUiUrl(ctx.config, w.workflowId, w.runId)));
+    if (rows.length >= options.limit) break;
+  }
+  return rows;
+}
 
 export function registerRunsCommands(program: Command, ctx: CliContext): void {
-  const runs = program.command('runs').description('inspect pipeline runs');
+  const runs = program.command('runs').description('inspect pipeline runs: training, batch scoring, monitoring and the model lifecycles');
 
   runs
     .command('list')
-    .description('the most recent runs, newest first')
-    .option('--limit <n>', 'how many runs', (v) => Number.parseInt(v, 10), 20)
-    .option('--json', 'print JSON')
-    .action(async (options: { limit: number; json?: boolean }) => {
-      const client = await ctx.client();
-      const rows = [];
-      for await (const w of client.workflow.list({ query: `MlopsPipeline = 'training'` })) {
-        rows.push({
-          workflowId: w.workflowId,
-          runId: w.runId,
-          type: w.type,
-          status: w.status.name.toLowerCase(),
-          outcome: w.typedSearchAttributes.get(OUTCOME) ?? null,
-          startTime: w.startTime.toISOString(),
-          closeTime: w.closeTime?.toISOString() ?? null,
-          uiUrl: temporalUiUrl(ctx.config, w.workflowId, w.runId),
-        });
-        if (rows.length >= options.limit) break;
-      }
+    .description('the most recent runs of every pipeline (running ones first, then by close time), or of one with --pipeline')
+    .addOption(new Option('--pipeline <name>', 'only runs of one pipeline').choices(RUN_PIPELINES))
+    .option('--limit <n>', 'how many runs (1-10000)', positiveInt, 20)
+    .option('--json', 'print JSON: every field of every row')
+    .action(async (options: { pipeline?: RunPipeline; limit: number; json?: boolean }) => {
+      const rows = await listRuns(await ctx.client(), ctx, options);
       if (options.json) return printJson({ runs: rows });
-      if (rows.length === 0) return console.log('no runs yet: start one with `mlops train`');
-      printTable(['WORKFLOW ID', 'STATUS', 'OUTCOME', 'STARTED'], rows.map((r) => [r.workflowId, r.status, r.outcome, r.startTime]));
+      if (rows.length === 0) return console.log(options.pipeline ? `no ${options.pipeline} runs yet` : 'no runs yet: start one with `mlops train`');
+      const table = runsTable(rows, options.pipeline);
+      printTable(table.headers, table.cells);
     });
 
   runs
     .command('show <workflowId>')
-    .description('one run: its status, progress or result per model, and its Temporal UI link')
-    .option('--json', 'print JSON')
+    .description('one run of any pipeline: its status and progress while it runs; its result when it ended (per model for training and scoring, violations for monitoring, the state of a lifecycle); its Temporal UI link')
+    .option('--json', 'print JSON: everything the text shows')
     .action(async (workflowId: string, options: { json?: boolean }) => {
       const client = await ctx.client();
-      const handle = client.workflow.getHandle<typeof trainingPipeline>(workflowId);
-      let description;
+      const handle = client.workflow.getHandle(workflowId);
+      let description: WorkflowExecutionDescription;
       try {
         description = await handle.describe();
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with workflow id '${workflowId}' (see: mlops runs list)`);
         throw err;
       }
-      const uiUrl = (runId: string) => temporalUiUrl(ctx.config, workflowId, runId);
-      if (description.status.name === 'RUNNING') {
-        const progress = await handle.query(trainingProgressQuery).catch(() => null);
-        const out = { workflowId, runId: description.runId, status: 'running', progress, uiUrl: uiUrl(description.runId) };
-        if (options.json) return printJson(out);
-        console.log(`Run ${workflowId}: running (${progress?.stage ?? 'starting'})`);
-        for (const [family, stage] of Object.entries(progress?.models ?? {})) console.log(`  ${family}: ${stage}`);
-        console.log(`\n  Temporal UI: ${out.uiUrl}`);
-        return;
-      }
-      const report = await waitForTrainingReport(handle, uiUrl);
-      if (options.json) printJson(report);
-      else printReport(report);
+      await showRun(ctx, handle, description, options);
     });
+}
+
+/** `runs show`: what a run of each pipeline has to say. */
+async function showRun(ctx: CliContext, handle: WorkflowHandle, description: WorkflowExecutionDescription, options: { json?: boolean }): Promise<void> {
+  const { workflowId } = handle;
+  const pipeline = pipelineOf(description);
+  const uiUrl = (runId: string) => temporalUiUrl(ctx.config, workflowId, runId);
+  const status = description.status.name.toLowerCase();
+  const running = description.status.name === 'RUNNING';
+  const base = { pipeline, workflowId, runId: description.runId, type: description.type, status, uiUrl: uiUrl(description.runId) };
+  // A run that ended otherwise than completed or failed (terminated, cancelled, timed out) says so.
+  const ended = (reportStatus: string) => (description.status.name === 'COMPLETED' || description.status.name === 'FAILED' ? reportStatus : status);
+
+  if (pipeline === 'lifecycle') {
+    const state = running ? await handle.query(lifecycleStateQuery).catch(() => null) : null;
+    if (options.json) return printJson({ ...base, state });
+    console.log(`Run ${workflowId}: ${status}`);
+    if (state) printLifecycleState(state);
+    return console.log(`\n  Temporal UI: ${base.uiUrl}`);
+  }
+
+  if (running && (pipeline === 'training' || pipeline === 'scoring' || pipeline === 'monitoring')) {
+    const query = () =>
+      pipeline === 'training' ? handle.query(trainingProgressQuery) : pipeline === 'scoring' ? handle.query(scoringProgressQuery) : handle.query(monitoringProgressQuery);
+    const progress: { stage: string; models?: TrainingProgress['models'] | string[] } | null = await query().catch(() => null);
+    if (options.json) return printJson({ ...base, progress });
+    console.log(`Run ${workflowId}: running (${progress?.stage ?? 'starting'})`);
+    const models = progress?.models;
+    if (Array.isArray(models)) {
+      if (models.length) console.log(`  models: ${models.join(', ')}`);
+    } else for (const [family, stage] of Object.entries(models ?? {})) console.log(`  ${family}: ${stage}`);
+    return console.log(`\n  Temporal UI: ${base.uiUrl}`);
+  }
+
+  if (pipeline === 'training') {
+    const report = await waitForTrainingReport(handle as WorkflowHandle<typeof trainingPipeline>, uiUrl);
+    report.status = ended(report.status);
+    if (options.json) return printJson({ pipeline, ...report });
+    return printReport(report);
+  }
+  if (pipeline === 'scoring') {
+    const report = await waitForScoringReport(handle as WorkflowHandle<typeof batchScoringPipeline>, uiUrl);
+    const shown = { ...report, status: ended(report.status) };
+    if (options.json) return printJson({ pipeline, ...shown });
+    return printScoringReport(shown, ctx.backend.objectStore);
+  }
+  if (pipeline === 'monitoring') {
+    const report = await waitForMonitoringReport(handle, uiUrl, ctx.backend.objectStore);
+    const shown = { ...report, status: ended(report.status) };
+    if (options.json) return printJson({ pipeline, ...shown });
+    return printMonitoringReport(shown);
+  }
+  // A workflow of another kind (not started by mlops): what Temporal knows of it.
+  if (options.json) return printJson(base);
+  console.log(`Run ${workflowId} (${description.type}): ${status}\n\n  Temporal UI: ${base.uiUrl}`);
 }

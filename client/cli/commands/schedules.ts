@@ -102,34 +102,44 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
     .command('pause <id>')
     .description('pause a schedule (no runs until resumed)')
     .option('--note <text>', 'why (shown by show/list)')
-    .action(async (id: string, options: { note?: string }) => {
-      await pauseSchedule(await ctx.client(), id, options.note);
-      console.log(`paused: ${id}`);
+    .option('--json', 'print the schedule as JSON')
+    .action(async (id: string, options: { note?: string; json?: boolean }) => {
+      const client = await ctx.client();
+      await pauseSchedule(client, id, options.note);
+      if (options.json) printJson(await describeSchedule(client, id));
+      else console.log(`paused: ${id}`);
     });
 
   schedule
     .command('resume <id>')
     .description('resume a paused schedule')
     .option('--note <text>', 'why')
-    .action(async (id: string, options: { note?: string }) => {
-      await resumeSchedule(await ctx.client(), id, options.note);
-      console.log(`resumed: ${id}`);
+    .option('--json', 'print the schedule as JSON')
+    .action(async (id: string, options: { note?: string; json?: boolean }) => {
+      const client = await ctx.client();
+      await resumeSchedule(client, id, options.note);
+      if (options.json) printJson(await describeSchedule(client, id));
+      else console.log(`resumed: ${id}`);
     });
 
   schedule
     .command('trigger <id>')
     .description("start one run now, under the schedule's overlap policy (skipped if a run is still going)")
-    .action(async (id: string) => {
+    .option('--json', 'print JSON: the schedule id and its overlap policy')
+    .action(async (id: string, options: { json?: boolean }) => {
       const { overlap } = await triggerSchedule(await ctx.client(), id);
-      console.log(`triggered: ${id} (overlap policy ${overlap}${overlap === 'SKIP' ? ': no run if one is still going; see show' : ''})`);
+      if (options.json) printJson({ scheduleId: id, triggered: true, overlap });
+      else console.log(`triggered: ${id} (overlap policy ${overlap}${overlap === 'SKIP' ? ': no run if one is still going; see show' : ''})`);
     });
 
   schedule
     .command('delete <id>')
     .description('delete a schedule (runs already started are not affected)')
-    .action(async (id: string) => {
+    .option('--json', 'print JSON: the schedule id deleted')
+    .action(async (id: string, options: { json?: boolean }) => {
       await deleteSchedule(await ctx.client(), id);
-      console.log(`deleted: ${id}`);
+      if (options.json) printJson({ scheduleId: id, deleted: true });
+      else console.log(`deleted: ${id}`);
     });
 }
 

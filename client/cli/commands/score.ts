@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import { startScoring, DEMO_SCORING_FILE } from '../../../services/scoring/start-scoring';
-import { waitForScoringReport } from '../../scoring/report';
+import { waitForScoringReport, type ScoringRunReport } from '../../scoring/report';
+import type { ObjectStore } from '../../../activities/backends/types';
 import { temporalUiUrl } from '../../temporal';
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
+import { checkLocalData } from '../options';
 import { printJson } from '../output';
 
 export function registerScoreCommand(program: Command, ctx: CliContext): void {
@@ -23,6 +25,7 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
         families = [options.model];
       }
       const idColumns = options.idColumns === undefined ? undefined : parseIdColumns(options.idColumns);
+      await checkLocalData(file, 'FILE');
       const client = await ctx.client();
       const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), ...(idColumns ? { idColumns } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
       const { runId } = await started.handle.describe();
@@ -34,20 +37,7 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
       if (!options.json) console.error(`scoring ${started.dataUri} (${started.workflowId})`);
       const report = await waitForScoringReport(started.handle, uiUrl);
       if (options.json) printJson(report);
-      else {
-        console.log(`\nRun ${report.workflowId}: ${report.status}`);
-        if (report.error) console.log(`  error (${report.error.type ?? 'failure'}): ${report.error.message}`);
-        for (const o of report.outputs) {
-          console.log(`\n  ${o.family} version ${o.modelVersion}`);
-          for (const uri of o.outputUris) {
-            console.log(`    output: ${uri}`);
-            const head = (await ctx.backend.objectStore.get(uri)).toString('utf8').split('\n').slice(0, 5);
-            for (const line of head) if (line) console.log(`      ${line}`);
-          }
-          for (const uri of o.captureUris) console.log(`    captured for monitoring: ${uri}`);
-        }
-        console.log(`\n  Temporal UI: ${report.uiUrl}`);
-      }
+      else await printScoringReport(report, ctx.backend.objectStore);
       if (report.status !== 'completed') process.exitCode = 1;
     });
 }
@@ -60,4 +50,20 @@ export function parseIdColumns(text: string): string[] {
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) throw new UsageError(`--id-columns '${text}': '${twice}' is named twice`);
   return names;
+}
+
+/** The text form of a scoring run (`score --wait`, `runs show`): per model its outputs with their first lines. */
+export async function printScoringReport(report: Omit<ScoringRunReport, 'status'> & { status: string }, store: Pick<ObjectStore, 'get'>): Promise<void> {
+  console.log(`\nRun ${report.workflowId}: ${report.status}`);
+  if (report.error) console.log(`  error (${report.error.type ?? 'failure'}): ${report.error.message}`);
+  for (const o of report.outputs) {
+    console.log(`\n  ${o.family} version ${o.modelVersion}`);
+    for (const uri of o.outputUris) {
+      console.log(`    output: ${uri}`);
+      const head = await store.get(uri).then((b) => b.toString('utf8').split('\n').slice(0, 5), (err: Error) => [`(not readable: ${err.message})`]);
+      for (const line of head) if (line) console.log(`      ${line}`);
+    }
+    for (const uri of o.captureUris) console.log(`    captured for monitoring: ${uri}`);
+  }
+  console.log(`\n  Temporal UI: ${report.uiUrl}`);
 }

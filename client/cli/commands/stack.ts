@@ -19,8 +19,10 @@ export function registerStackCommands(program: Command, ctx: CliContext): void {
   stack
     .command('down')
     .description('stop the local stack gracefully (workers first); data is kept')
-    .action(async () => {
+    .option('--json', 'print the services (all stopped) as JSON')
+    .action(async (options: { json?: boolean }) => {
       await stackDown(ctx.config, (m) => console.error(m));
+      if (options.json) printJson({ home: ctx.config.home, services: await stackStatus(ctx.config) });
     });
 
   stack

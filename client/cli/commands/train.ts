@@ -5,6 +5,7 @@ import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport, type TrainingRunReport } from '../../training/report';
 import { startTraining } from '../../../services/training/start-training';
 import type { CliContext } from '../context';
+import { checkLocalData, checkTrainingConfigFile } from '../options';
 import { fmtNumber, printJson } from '../output';
 
 interface TrainOptions {
@@ -31,6 +32,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--approval <policy>', 'who approves before deployment').choices(['auto', 'manual', 'manual-first-version']))
     .option('--no-deploy', 'do not create or update endpoints for the accepted models')
     .action(async (options: TrainOptions) => {
+      await checkLocalData(options.data, '--data');
+      await checkTrainingConfigFile(options.config);
       const client = await ctx.client();
       const started = await startTraining(client, ctx.backend, ctx.config, {
         data: options.data,

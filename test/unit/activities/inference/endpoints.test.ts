@@ -84,9 +84,25 @@ describe('step 10 activities the workflow chooses between', () => {
     h.setScript([h.describe('ep', 'cfg-2', 'Updating'), h.describe('ep', 'cfg-2', 'Updating'), { ...h.describe('ep', 'cfg-1', 'InService'), failureReason: 'ResourceLimitExceeded: ml.m5.large' }]);
     const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
     await assert.rejects(
-      runInActivity(env(), () => acts.waitForEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' })),
-      (err: unknown) => err instanceof ApplicationFailure && err.type === 'DeploymentFailed' && err.nonRetryable && /rolled back to cfg-1: ResourceLimitExceeded/.test(err.message),
+      runInActivity(env(), () => acts.waitForEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2', before: { endpointConfigName: 'cfg-1', lastModifiedTime: '' } })),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'DeploymentFailed' && err.nonRetryable && /rolled back to cfg-1, which still serves: ResourceLimitExceeded/.test(err.message),
     );
+  });
+
+  it('when an old failure reason from before this update is still on the endpoint, then the wait keeps waiting for the new configuration', async () => {
+    const h = scriptedHosting(undefined);
+    const stale = { ...h.describe('ep', 'cfg-1', 'InService'), failureReason: 'an update last week failed', lastModifiedTime: 't0' };
+    h.setScript([stale, h.describe('ep', 'cfg-2', 'Updating'), h.describe('ep', 'cfg-2', 'InService')]);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    await runInActivity(env(), () => acts.waitForEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2', before: { endpointConfigName: 'cfg-1', failureReason: 'an update last week failed', lastModifiedTime: 't0' } }));
+  });
+
+  it('when the endpoint is UpdateRollbackFailed, then it is neither updated nor deleted: the run fails with DeploymentFailed', async () => {
+    const h = scriptedHosting(undefined);
+    const acts = createEndpointActivities(backendWith(h.hosting), { pollIntervalMs: 1 });
+    h.setScript([{ ...h.describe('ep', 'cfg-1', 'UpdateRollbackFailed'), failureReason: 'rollback failed' }]);
+    await assert.rejects(runInActivity(env(), () => acts.updateEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2' })), (err: unknown) => err instanceof ApplicationFailure && err.type === 'DeploymentFailed' && /still serves traffic/.test(err.message));
+    assert.deepEqual(h.calls, []);
   });
 
   it('when the wait sees the new configuration InService, then it ends; a Failed endpoint is deleted only when Failed', async () => {

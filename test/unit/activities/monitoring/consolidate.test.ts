@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createLocalBackend } from '../../../../activities/backends/local';
 import type { Backend } from '../../../../activities/backends/types';
 import { readInsightRows } from '../../../../activities/insights/parquet';
 import { createConsolidationActivities, type MonitoredModel } from '../../../../activities/monitoring/consolidate';
+import { runChildScript } from '../../../helpers/children';
 import { monitoringConfig } from '../../../helpers/monitoring-fixtures';
-import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
+import { barrier, pausingObjectStore } from '../../../helpers/pausing-object-store';
+import { createTempDir, pollUntil, removeTempDir } from '../../../helpers/temp-dir';
 
 const CONFIG = monitoringConfig('q');
 
@@ -136,3 +139,74 @@ describe('consolidateCapture (durable bookmark over a local object store)', () =
     assert.equal(got.groundTruthPrefix, undefined);
   });
 });
+
+describe('consolidateCapture: bookmark claims under a forced interleaving', function () {
+  this.timeout(30_000);
+  let home: string;
+  let backend: Backend;
+
+  beforeEach(async () => {
+    home = await createTempDir('mlops-bookmark-race-');
+    backend = createLocalBackend({ home, python: 'python3', algorithmsDir: path.join(home, 'none'), endpointHostUrl: 'http://127.0.0.1:1' });
+    for (let i = 0; i < 12; i++) await backend.objectStore.put(captureUri(`2026-03-02T09:${String(10 + i).padStart(2, '0')}:00Z`, `f${i}`), captureBody(1));
+  });
+  afterEach(() => removeTempDir(home));
+
+  /** Two runs that both read the bookmark before either writes it (the first two reads wait for each other). */
+  async function interleaved(options: { ignoreConditions?: boolean } = {}) {
+    const bothRead = barrier(2);
+    const { store, log } = pausingObjectStore(backend.objectStore, (_uri, n) => (n <= 2 ? bothRead.arrive() : Promise.resolve()), options);
+    const activities = createConsolidationActivities({ ...backend, objectStore: store });
+    const run = (runKey: string) => activities.consolidateCapture({ family: 'xgboost', model: MODEL, config: CONFIG, runKey, now: '2026-03-02T10:00:00Z' });
+    const [a, b] = await Promise.all([run('run-a'), run('run-b')]);
+    const filesOf = async (prefix?: string) => (prefix ? (await backend.objectStore.list(prefix)).map((u) => u.slice(u.lastIndexOf('/') + 1)) : []);
+    return { a, b, files: [...(await filesOf(a.realtimePrefix)), ...(await filesOf(b.realtimePrefix))], log };
+  }
+
+  it('when two runs read the bookmark before either writes it, then one conditional write loses, its run re-reads and every file goes to exactly one run', async () => {
+    const { a, b, files, log } = await interleaved();
+
+    assert.equal(files.length, 12, 'no file read twice');
+    assert.equal(new Set(files).size, 12);
+    assert.deepEqual([a.filesRead, b.filesRead].sort((x, y) => x - y), [0, 12]);
+    assert.deepEqual(log.writes.map((w) => w.won).sort(), [false, true], 'one write won, the other lost');
+    assert.equal(log.reads.length, 3, 'the loser read the bookmark again');
+  });
+
+  it('when the conditional write is replaced by a plain put (the race reintroduced), then the same interleaving hands every file to both runs, which the test above would catch', async () => {
+    const { a, b, files } = await interleaved({ ignoreConditions: true });
+
+    assert.deepEqual([a.filesRead, b.filesRead], [12, 12]);
+    assert.equal(files.length, 24);
+  });
+
+  it('when two processes consolidate from one local store and both read the bookmark before either writes, then every file goes to exactly one of them', async () => {
+    const syncDir = path.join(home, 'sync');
+    await fs.mkdir(syncDir);
+    const runs = ['run-p1', 'run-p2'].map((runKey) =>
+      runChildScript('consolidate-run.ts', [JSON.stringify({ home, runKey, now: '2026-03-02T10:00:00Z', syncDir, model: MODEL, config: CONFIG })]),
+    );
+    await pollUntil(
+      () => Promise.all(['run-p1', 'run-p2'].map((r) => fs.stat(path.join(syncDir, `${r}.read`)).then(() => true, () => false))),
+      (read) => read.every(Boolean),
+      { timeoutMs: 20_000 },
+    );
+    await fs.writeFile(path.join(syncDir, 'go'), '');
+    const results = await Promise.all(
+      runs.map(async (r) => {
+        assert.equal(await r.exited, 0, r.stderr());
+        return JSON.parse(/^result (.*)$/m.exec(r.stdout())![1]!) as { filesRead: number; files: string[]; writes: { won: boolean }[]; reads: number };
+      }),
+    );
+
+    const files = results.flatMap((r) => r.files);
+    assert.equal(files.length, 12, 'no file read by both processes');
+    assert.equal(new Set(files).size, 12);
+    assert.deepEqual(results.flatMap((r) => r.writes.map((w) => w.won)).sort(), [false, true], 'one process lost its conditional write');
+    const bookmark = JSON.parse((await backend.objectStore.get('s3://mlops/monitoring/xgboost/bookmark.json')).toString()) as { capture: Record<string, { run: string }> };
+    const owners = Object.values(bookmark.capture).map((c) => c.run);
+    assert.equal(owners.length, 12);
+    assert.equal(new Set(owners).size, 1, 'all claimed by the run that won');
+  });
+});
+

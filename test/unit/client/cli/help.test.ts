@@ -14,9 +14,24 @@ describe('mlops --help (every command, in process)', () => {
 
   it('registers the commands the README documents', () => {
     const names = all.map((c) => c.path.join(' '));
-    for (const expected of ['stack up', 'train', 'data put', 'score', 'predict', 'models list', 'models show', 'models policy', 'approve', 'retraining approve', 'monitor run-now', 'schedule create monitoring', 'schedule list', 'schedule pause', 'schedule resume', 'schedule trigger', 'schedule delete', 'dashboard', 'config']) {
+    for (const expected of ['stack up', 'train', 'data put', 'score', 'predict', 'runs list', 'runs show', 'models list', 'models show', 'models policy', 'approve', 'retraining approve', 'monitor run-now', 'schedule create monitoring', 'schedule list', 'schedule pause', 'schedule resume', 'schedule trigger', 'schedule delete', 'dashboard', 'config']) {
       assert.ok(names.includes(expected), `mlops ${expected} is missing (have: ${names.join(', ')})`);
     }
+  });
+
+  it('when a command does something (it has no subcommands), then it has --json', () => {
+    const missing = all.filter((c) => c.path.length > 0 && c.command.commands.length === 0 && !c.command.options.some((o) => o.long === '--json')).map((c) => c.path.join(' '));
+    assert.deepEqual(missing, []);
+  });
+
+  it('when runs and run-now are asked for help, then they name every pipeline, the filter and the current-minute option', () => {
+    // Commander wraps to the terminal's width: compare with single spaces.
+    const help = (p: string) => all.find((c) => c.path.join(' ') === p)!.command.helpInformation().replace(/\s+/g, ' ');
+    assert.match(help('runs list'), /--pipeline <name> .*\(choices: "training", "scoring", "monitoring", "lifecycle"\)/);
+    assert.match(help('runs show'), /monitoring/);
+    assert.match(help('monitor run-now'), /--include-current-minute/);
+    assert.match(help('monitor run-now'), /monitoring-<family>\/manual/);
+    assert.doesNotMatch(help('predict'), /module:/, 'a request may not choose a module combiner');
   });
 
   for (const { path, command } of all) {

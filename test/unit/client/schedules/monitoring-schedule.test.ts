@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { parseConfig, REPO_ROOT, taskQueuesOf } from '../../../../common/config/parse';
-import { defaultMonitoringConfig, monitoringScheduleId, ScheduleExistsError } from '../../../../client/schedules/monitoring-schedule';
+import {
+  CURRENT_MINUTE_SETTLE_SECONDS,
+  currentMinuteClosedAt,
+  defaultMonitoringConfig,
+  monitoringScheduleId,
+  runMonitorNow,
+  ScheduleExistsError,
+} from '../../../../client/schedules/monitoring-schedule';
+import type { MonitoringInput } from '../../../../common/types/monitoring';
 import { UsageError } from '../../../../services/usage-error';
+import { fakeClient, type FakeRun } from '../../../helpers/fake-temporal-client';
 
 describe('client/schedules/monitoring-schedule', () => {
   it('when the config names a bucket and ground truth, then the monitoring config derives every location from them', () => {
@@ -24,5 +33,54 @@ describe('client/schedules/monitoring-schedule', () => {
 
     assert.ok(err instanceof UsageError);
     assert.match(err.message, /'monitoring-linear-learner' already exists \(use --replace/);
+  });
+
+  describe('runMonitorNow (no schedule; a fake client)', () => {
+    const config = parseConfig({ MLOPS_HOME: '/tmp/mlops-unit' }, REPO_ROOT);
+    const running = (workflowId: string): FakeRun => ({ type: 'monitoringPipeline', workflowId, status: 'RUNNING' });
+
+    it('when no run goes, then it starts the family\'s manual run under its one fixed id, failing on a running one', async () => {
+      const client = fakeClient([], running);
+
+      const outcome = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test' });
+
+      assert.equal(outcome.mode, 'started');
+      assert.equal(outcome.mode === 'started' && outcome.workflowId, 'monitoring-xgboost/manual');
+      assert.deepEqual(client.started.map((s) => [s.workflowId, s.options.workflowIdConflictPolicy, s.options.workflowIdReusePolicy]), [['monitoring-xgboost/manual', 'FAIL', 'ALLOW_DUPLICATE']]);
+      assert.equal((client.started[0]!.options.args as MonitoringInput[])[0]!.config.captureSettleSeconds, undefined, 'the default settle time');
+    });
+
+    it('when the manual run still goes, then a second run-now starts nothing and names it (the server says so, not visibility)', async () => {
+      const client = fakeClient([running('monitoring-xgboost/manual')], running);
+
+      const outcome = await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test' });
+
+      assert.deepEqual(outcome, { mode: 'skipped', runningWorkflowIds: ['monitoring-xgboost/manual'] });
+      assert.deepEqual(client.started, []);
+    });
+
+    it('when three run-nows race, then exactly one run starts and the others skip naming it', async () => {
+      const client = fakeClient([], running);
+
+      const outcomes = await Promise.all([1, 2, 3].map(() => runMonitorNow(client, config, { family: 'linear-learner', trigger: 'test' })));
+
+      assert.deepEqual(outcomes.map((o) => o.mode).sort(), ['skipped', 'skipped', 'started']);
+      assert.equal(client.started.length, 1);
+    });
+
+    it('when the current minute is asked for, then the run takes capture files a few seconds after their minute', async () => {
+      const client = fakeClient([], running);
+
+      await runMonitorNow(client, config, { family: 'xgboost', trigger: 'test', captureSettleSeconds: CURRENT_MINUTE_SETTLE_SECONDS });
+
+      assert.equal((client.started[0]!.options.args as MonitoringInput[])[0]!.config.captureSettleSeconds, CURRENT_MINUTE_SETTLE_SECONDS);
+    });
+  });
+
+  it('when run-now --include-current-minute asks at 10:41:30, then it waits for 10:42:00 plus the settle time', () => {
+    const { minuteEnd, closedAt } = currentMinuteClosedAt(new Date('2026-03-02T10:41:30.250Z'));
+    assert.equal(minuteEnd.toISOString(), '2026-03-02T10:42:00.000Z');
+    assert.equal(closedAt.getTime() - minuteEnd.getTime(), CURRENT_MINUTE_SETTLE_SECONDS * 1000);
+    assert.equal(currentMinuteClosedAt(new Date('2026-03-02T10:42:00.000Z')).minuteEnd.toISOString(), '2026-03-02T10:43:00.000Z');
   });
 });

@@ -78,7 +78,7 @@ describe('client/training/config-file', () => {
 
       const err = await rejection(file);
 
-      for (const where of ['rmseThreshold', 'split.validationFraction', 'models.linear-learner.instanceType: must look like ml.m5.large', 'models.linear-learner.instanceCount', 'maxJobRuntimeSeconds']) {
+      for (const where of ['rmseThreshold', 'split.validationFraction', "models.linear-learner.instanceType: 'm5.large' is not a SageMaker training instance type", 'models.linear-learner.instanceCount', 'maxJobRuntimeSeconds']) {
         assert.ok(err.message.includes(where), `'${where}' missing from: ${err.message}`);
       }
     });

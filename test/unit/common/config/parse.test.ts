@@ -64,6 +64,15 @@ describe('common/config/parse', () => {
         awsLinearLearnerImage: undefined,
         awsProcessingImage: undefined,
         awsModelMonitorImage: undefined,
+        awsVolumeKmsKeyId: undefined,
+        awsOutputKmsKeyId: undefined,
+        awsSubnets: [],
+        awsSecurityGroupIds: [],
+        awsNetworkIsolation: false,
+        awsInterContainerEncryption: false,
+        awsTags: {},
+        awsKeepEndpointConfigs: 3,
+        awsEcrRepository: 'temporal-mlops-algorithms',
       });
     });
 
@@ -297,6 +306,8 @@ describe('common/config/parse', () => {
         'MLOPS_AWS_LINEAR_LEARNER_IMAGE',
         'MLOPS_AWS_PROCESSING_IMAGE',
         'MLOPS_AWS_MODEL_MONITOR_IMAGE',
+        'MLOPS_AWS_VOLUME_KMS_KEY_ID',
+        'MLOPS_AWS_OUTPUT_KMS_KEY_ID',
         'MLOPS_RETRAINING_DATA_URI',
       ];
       assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => !unset.includes(n)).sort());

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import * as tar from 'tar';
 import { JobInputError, LocalJobRunner } from '../../../../../activities/backends/local/job-runner';
 import { LocalObjectStore } from '../../../../../activities/backends/local/object-store';
 import type { JobDescription, JobKind, ProcessingJobSpec, TrainingJobSpec } from '../../../../../activities/backends/types';
+import { runJobToCompletion } from '../../../../../activities/shared/run-job';
+import { runInActivity } from '../../../../helpers/activity-env';
+import { runChildScript, type ChildScript } from '../../../../helpers/children';
 import { PYTHON } from '../../../../helpers/temporal-env';
 import { createTempDir, pollUntil, removeTempDir } from '../../../../helpers/temp-dir';
 
@@ -455,6 +460,74 @@ describe('activities/backends/local/job-runner', function () {
       await runner.stopJob('training', 'train-finished');
 
       assert.equal((await runner.describeJob('training', 'train-finished'))?.status, 'Completed');
+    });
+  });
+
+  describe('the job lock', () => {
+    const holders: ChildScript[] = [];
+    afterEach(async () => {
+      for (const h of holders.splice(0)) {
+        if (h.child.exitCode === null && h.child.signalCode === null) {
+          h.child.kill('SIGKILL');
+          await h.exited;
+        }
+      }
+    });
+
+    /** A finished job nobody has described yet (so the next describe finalizes it under the job lock). */
+    async function exitedJob(jobName: string): Promise<string> {
+      await runner.startTrainingJob(trainingSpec(jobName));
+      const dir = path.join(jobsRoot, 'training', jobName);
+      await pollUntil(() => fs.access(path.join(dir, 'exit_code')).then(() => true, () => false), (found) => found);
+      return dir;
+    }
+
+    /** Another process (a worker, in real life) holding the job's lock until released. */
+    async function holdJobLock(dir: string, leaseMs: number): Promise<{ holder: ChildScript; release: () => Promise<void> }> {
+      const releaseFile = path.join(tmp, `release-${holders.length}`);
+      const holder = runChildScript('lock-holder.ts', [path.join(dir, 'job.lock'), String(leaseMs), releaseFile, path.join(tmp, 'lock-journal.txt')]);
+      holders.push(holder);
+      await holder.printed('locked');
+      return { holder, release: () => fs.writeFile(releaseFile, '') };
+    }
+
+    it('when the process finalizing a job died holding its lock (a worker crash), then the next describe takes the lock over and finalizes at once', async () => {
+      const dir = await exitedJob('train-crashed-finalize');
+      const { holder } = await holdJobLock(dir, 10 * 60_000);
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+      const started = Date.now();
+
+      const done = await runner.describeJob('training', 'train-crashed-finalize');
+
+      assert.equal(done?.status, 'Completed');
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    });
+
+    it('when an activity polling a job waits for a lock another live process holds, then it heartbeats about every second until the lock is free', async () => {
+      const dir = await exitedJob('train-busy-lock');
+      const { holder, release } = await holdJobLock(dir, 300);
+      // A heartbeat timeout of 1 s: the wait below lasts more than twice that.
+      const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 1000 }, { logger: new DefaultLogger('ERROR') });
+      const beats: { at: number; details: Record<string, unknown> }[] = [];
+      env.on('heartbeat', (details: Record<string, unknown>) => beats.push({ at: Date.now(), details }));
+      const waitingBeats = () => beats.filter((b) => b.details.waitingForLock === path.join(dir, 'job.lock'));
+
+      const run = runInActivity(env, () =>
+        runJobToCompletion(runner, { kind: 'training', jobName: 'train-busy-lock', pollIntervalMs: 50, start: () => runner.startTrainingJob(trainingSpec('train-busy-lock')) }),
+      );
+      await pollUntil(async () => waitingBeats().length, (n) => n >= 3, { timeoutMs: 6000 });
+      const releasedAt = Date.now();
+      await release();
+      const { description } = await run;
+
+      assert.equal(description.status, 'Completed');
+      const waiting = waitingBeats();
+      assert.deepEqual((waiting[0]!.details.holder as { pid: number }).pid, holder.child.pid);
+      const during = beats.filter((b) => b.at <= releasedAt);
+      const gaps = during.slice(1).map((b, i) => b.at - during[i]!.at);
+      assert.ok(during.at(-1)!.at - during[0]!.at >= 2000, `waited past twice the heartbeat timeout: ${JSON.stringify(gaps)}`);
+      assert.ok(Math.max(...gaps) < 1500, `a heartbeat at least every 1.5 s while waiting, gaps: ${JSON.stringify(gaps)}`);
     });
   });
 });

@@ -1,0 +1,83 @@
+import { LOCAL_IMAGES } from './algorithm-images';
+import { rewriteContainerPaths } from './container-mount';
+import type { JobRecord } from './job-record';
+import { transformPaths } from './job-staging';
+
+export interface JobCommandOptions {
+  python: string;
+  /** Dir put on PYTHONPATH (the repo's `algorithms/`). */
+  algorithmsDir: string;
+}
+
+/**
+ * What the container would run: the image's module under the job's Python, with the environment
+ * SageMaker gives the container (job name and ARN, container paths rewritten into the job's own
+ * `/opt/ml` tree). Nothing of the worker's environment leaks in beyond what Python needs.
+ */
+export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions): { command: string[]; env: NodeJS.ProcessEnv } {
+  const common: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    PYTHONPATH: options.algorithmsDir,
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    SAGEMAKER_BASE_DIR: base,
+    ...(process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE } : {}),
+    ...(process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {}),
+    OMP_NUM_THREADS: String(Math.max(1, record.description.resources.instanceCount)),
+  };
+  if (record.spec.kind === 'training') {
+    const spec = record.spec.training;
+    const image = LOCAL_IMAGES[spec.image];
+    return {
+      command: [options.python, '-m', image.module, image.trainArgument ?? 'train'],
+      env: { ...common, ...testHold(), TRAINING_JOB_NAME: spec.jobName, TRAINING_JOB_ARN: localArn('training-job', spec.jobName) },
+    };
+  }
+  if (record.spec.kind === 'transform') {
+    const spec = record.spec.transform;
+    const t = transformPaths(base);
+    return {
+      command: [options.python, '-m', 'mlops_algorithms.transform'],
+      env: {
+        ...common,
+        TRANSFORM_JOB_NAME: spec.jobName,
+        model_dir: t.modelDir,
+        input_dir: t.inputDir,
+        output_dir: t.outputDir,
+        content_type: spec.input.contentType,
+        split_type: spec.input.splitType,
+        accept: spec.output.accept,
+        assemble_with: spec.output.assembleWith,
+        input_filter: spec.dataProcessing.inputFilter,
+        join_source: spec.dataProcessing.joinSource,
+        output_filter: spec.dataProcessing.outputFilter,
+        job_start_time: record.description.creationTime.replace(/\.\d{3}Z$/, 'Z'),
+        generate_inference_id: String(spec.dataCapture?.generateInferenceId ?? false),
+        ...(spec.dataCapture ? { capture_dir: t.captureDir, feature_schema: t.featureSchema } : {}),
+      },
+    };
+  }
+  const spec = record.spec.processing;
+  const image = LOCAL_IMAGES[spec.image];
+  const environment = Object.fromEntries(Object.entries(spec.environment).map(([k, v]) => [k, rewriteContainerPaths(base, v)]));
+  return {
+    command: [options.python, '-m', image.module, ...spec.arguments.map((a) => rewriteContainerPaths(base, a))],
+    env: { ...common, ...environment, PROCESSING_JOB_NAME: spec.jobName, PROCESSING_JOB_ARN: localArn('processing-job', spec.jobName) },
+  };
+}
+
+function localArn(kind: string, name: string): string {
+  return `arn:mlops:local:000000000000:${kind}/${name.toLowerCase()}`;
+}
+
+/**
+ * Test only (test/integration/fault-tolerance.test.ts): a training job waits for the file named by
+ * MLOPS_TEST_HOLD_TRAINING_UNTIL before it starts its work (algorithms/mlops_algorithms/contract.py),
+ * so a fault always lands mid-job. Passed through from the worker's environment; never set in use.
+ */
+function testHold(): NodeJS.ProcessEnv {
+  const file = process.env.MLOPS_TEST_HOLD_TRAINING_UNTIL;
+  return file ? { MLOPS_TEST_HOLD_TRAINING_UNTIL: file } : {};
+}
