@@ -68,6 +68,11 @@ export const trainingJobNames = {
   modelQualityBaseline: (run: RunRef, family: string) => runScopedName(['baseline-model', family], run),
   model: (run: RunRef, family: string) => runScopedName(['model', family], run),
   endpointConfig: (run: RunRef, family: string) => runScopedName(['endpoint-config', family], run),
+  /** Step 6: one model ('challenger' or 'champion') scoring one split ('validation' or 'test'). */
+  scoreForComparison: (run: RunRef, family: string, model: 'challenger' | 'champion', split: 'validation' | 'test') => runScopedName(['compare', family, model, split], run),
+  comparison: (run: RunRef, family: string) => runScopedName(['compare', family], run),
+  /** The new training data against the family champion's data-quality baseline. */
+  dataShift: (run: RunRef, family: string) => runScopedName(['data-shift', family], run),
 };
 
 /** The endpoint of a model family: stable across runs, so a new champion updates it in place. */

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { parameterNames } from '../../common/artifacts';
 import type { Champion } from '../../common/types/champion';
+import type { GovernanceRecord } from '../../common/types/governance';
 import { ErrorType } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
@@ -14,6 +15,8 @@ export interface RecordDecisionInput {
   decision?: ModelDecision;
   metrics?: SplitMetrics;
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+  /** Step 6 against the champion, the data-shift check and warnings (runs since they exist). */
+  governance?: GovernanceRecord;
 }
 
 export interface PreviousBest {
@@ -58,6 +61,7 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
         ...(input.decision ? { decision: input.decision } : {}),
         ...(input.metrics ? { metrics: input.metrics } : {}),
         ...(input.baselines ? { baselines: input.baselines } : {}),
+        ...(input.governance ? { governance: input.governance } : {}),
       });
     },
 

@@ -1,3 +1,4 @@
+import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
 import type { JobRunner } from '../backends/types';
@@ -36,7 +37,8 @@ export async function scoreLabelledSplit(jobs: JobRunner, pollIntervalMs: number
         output: { s3OutputPath: outputPrefix, accept: 'text/csv', assembleWith: 'Line' },
         // The split is label first: the model gets the features, the output keeps label and prediction.
         dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
-        resources: input.resources,
+        // A processing type (the baselines' default) is no transform type: SageMaker would refuse it.
+        resources: isInstanceType('transform', input.resources.instanceType) ? input.resources : { ...input.resources, instanceType: DEFAULT_INSTANCE_TYPES.transform },
         maxRuntimeSeconds: input.maxRuntimeSeconds,
       }),
   });

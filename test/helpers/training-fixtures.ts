@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { EndpointStatus } from '../../activities/backends/types';
 import type { PreprocessInput } from '../../activities/training/preprocess';
+import type { GovernanceRecord } from '../../common/types/governance';
 import type { Notification } from '../../common/types/notification';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -91,10 +92,12 @@ export interface MockBehaviour {
 export interface MockCalls {
   activities: string[];
   trained: ModelFamily[];
-  decisions: { family: ModelFamily; status: string; reason?: string }[];
+  decisions: { family: ModelFamily; status: string; reason?: string; governance?: GovernanceRecord }[];
   exported: ModelFamily[];
   notifications: Notification[];
   modelQualityBaselines: ModelFamily[];
+  /** Families whose model-quality baseline reused step 6's test predictions. */
+  reusedTestPredictions: ModelFamily[];
   endpointConfigs: string[];
   deployed: { endpointName: string; endpointConfigName: string }[];
   raisedAlerts: DriftAlert[];
@@ -110,7 +113,7 @@ export interface MockCalls {
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
@@ -146,6 +149,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async computeModelQualityBaseline(input) {
       calls.activities.push(`computeModelQualityBaseline:${input.family}`);
       calls.modelQualityBaselines.push(input.family);
+      if (input.testPredictionsUri) calls.reusedTestPredictions.push(input.family);
       return { statisticsUri: `${input.outputPrefix}statistics.json`, constraintsUri: `${input.outputPrefix}constraints.json` };
     },
     async registerModelVersion(input) {
@@ -159,7 +163,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async recordModelDecision(input) {
       calls.activities.push(`recordModelDecision:${input.family}`);
-      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason });
+      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason, ...(input.governance ? { governance: input.governance } : {}) });
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
@@ -184,14 +188,14 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
         family: input.family,
         version: c.version,
         modelName: `model-${input.family}-${c.version}`,
-        artifactUri: `s3://mlops/models/${input.family}-${c.version}.tar.gz`,
+        artifactUri: `s3://mlops/champions/${input.family}-${c.version}.tar.gz`,
         featureSchemaUri: 's3://mlops/champion/feature-schema.json',
         ...(c.hasBaseline === false ? {} : { dataQualityBaseline: { statisticsUri: 's3://mlops/champion/statistics.json', constraintsUri: 's3://mlops/champion/constraints.json' } }),
       };
       return c.comparable === false ? { champion, comparable: false, reason: `the champion (version ${c.version}) was trained on other features` } : { champion, comparable: true };
     },
     async scoreSplit(input) {
-      calls.activities.push(`scoreSplit:${input.family}:${input.artifactUri.includes('/models/') ? 'champion' : 'challenger'}:${input.splitUri.split('/').filter(Boolean).pop()}`);
+      calls.activities.push(`scoreSplit:${input.family}:${input.artifactUri.includes('/champions/') ? 'champion' : 'challenger'}:${input.splitUri.split('/').filter(Boolean).pop()}`);
       return input.outputPrefix;
     },
     async compareModels(input) {

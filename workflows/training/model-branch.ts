@@ -1,35 +1,29 @@
-import { patched, type ActivityInterfaceFor } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import type { PreprocessResult } from '../../activities/training/preprocess';
-import { baselineFiles, type trainingRunLayout } from '../../common/artifacts';
+import { patched } from '@temporalio/workflow';
+import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
+import type { ApprovalConfig } from '../../common/types/approval';
 import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
-import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput } from '../../common/types/training';
+import type { ModelOutcome, ModelTrainingConfig } from '../../common/types/training';
 import { step } from '../shared/activity-options';
 import { innermostMessage } from '../shared/failures';
 import type { PipelineRun } from '../shared/pipeline-run';
-import { needsApproval, type ApprovalBoard } from './approval';
+import { needsApproval } from './approval';
+import type { BranchContext } from './branch-context';
+import { ChampionCheck } from './champion-check';
 import { evaluateCandidate, type CandidateEvaluation } from './evaluate-candidate';
 import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut, modelRejected } from './training.notifications';
 
 /** Runs started before step 10's choice was made in the workflow (one deployEndpoint activity) replay without it. */
 export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
 
-/** What every model branch of one run shares. */
-export interface BranchContext {
-  pipeline: PipelineRun;
-  input: TrainingInput;
-  layout: ReturnType<typeof trainingRunLayout>;
-  prep: PreprocessResult;
-  /** Step 7a, started before the branches: every branch awaits the same baseline. */
-  dataQualityBaseline: Promise<BaselineUris>;
-  approvals: ApprovalBoard;
-  setStage: (family: ModelFamily, stage: ModelStage) => void;
-  /** Activity proxies by timeout class: jobs (long, heartbeating), quick calls, endpoint deployment. */
-  jobs: ActivityInterfaceFor<Activities>;
-  quick: ActivityInterfaceFor<Activities>;
-  deploy: ActivityInterfaceFor<Activities>;
-}
+/**
+ * Runs started before step 6 compared with the champion on the same rows (they compare with the
+ * previous best's own validation RMSE) replay without the champion check.
+ */
+export const CHAMPION_CHECK_PATCH = 'champion-on-same-rows';
+
+/** When a finding requires a person but the run has no approval settings (runs recorded before them). */
+const FINDINGS_APPROVAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
 
 /**
  * Steps 2-11 for one model family, as the state machine names them: train, save, query the
@@ -42,6 +36,8 @@ export class ModelBranch {
   readonly outcome: ModelOutcome;
   private readonly ref: RunRef;
   private readonly trainingJobName: string;
+  /** Step 6 against the champion on the same rows (runs since CHAMPION_CHECK_PATCH). */
+  private check?: ChampionCheck;
 
   constructor(
     private readonly ctx: BranchContext,
@@ -58,9 +54,13 @@ export class ModelBranch {
 
   async run(): Promise<ModelOutcome> {
     try {
+      if (patched(CHAMPION_CHECK_PATCH)) {
+        this.check = new ChampionCheck(this.ctx, this.model, this.ref);
+        await this.check.start();
+      }
       const artifactUri = await this.train();
       const version = await this.save(artifactUri);
-      const verdict = await this.evaluate(version);
+      const verdict = await this.evaluate(version, artifactUri);
       if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
       const baselines = await this.baselines(artifactUri);
       const acceptance = await this.approve(version, verdict);
@@ -116,14 +116,22 @@ export class ModelBranch {
     return registered;
   }
 
-  /** Steps 4-6: the job's metrics, the RMSE threshold, the previous best of the family. */
-  private async evaluate(version: { version: number }): Promise<CandidateEvaluation> {
+  /** Steps 4-6: the job's metrics, the RMSE threshold, then the champion on the same rows (older runs: the previous best). */
+  private async evaluate(version: { version: number }, artifactUri: string): Promise<CandidateEvaluation> {
     const { ctx, model } = this;
     ctx.setStage(this.family, 'evaluating');
     const metrics = await step(`step 4: read the training metrics of ${this.family}`, ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
     this.outcome.metrics = metrics;
     const threshold = model.rmseThreshold ?? ctx.input.config.rmseThreshold;
     if (threshold !== undefined) this.outcome.threshold = threshold;
+    if (this.check) {
+      const limit = evaluateCandidate({ metrics, threshold, previousBest: null });
+      if (limit.outcome === 'rejected') return limit;
+      const { verdict, governance } = await this.check.evaluate(artifactUri, metrics);
+      this.outcome.governance = governance;
+      const thresholdClause = threshold !== undefined ? `validation RMSE ${metrics.validation.rmse.toFixed(1)} within the threshold ${threshold.toFixed(1)}; ` : '';
+      return verdict.outcome === 'rejected' ? verdict : { ...verdict, reason: `${thresholdClause}${verdict.reason}` };
+    }
     const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
     if (previousBest) this.outcome.previousBest = previousBest;
     return evaluateCandidate({ metrics, threshold, previousBest });
@@ -139,6 +147,7 @@ export class ModelBranch {
       status: 'Rejected',
       decision: outcome.decision,
       metrics: outcome.metrics!,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     ctx.setStage(this.family, 'rejected');
     await ctx.pipeline.notify(
@@ -155,6 +164,8 @@ export class ModelBranch {
             value: outcome.metrics!.validation.rmse,
             threshold: outcome.threshold ?? null,
             previousBest: outcome.previousBest ?? null,
+            ...(outcome.governance?.comparison ? { comparison: outcome.governance.comparison } : {}),
+            ...(outcome.governance?.dataShift ? { dataShift: outcome.governance.dataShift } : {}),
           },
         }),
       ),
@@ -173,6 +184,7 @@ export class ModelBranch {
         family: this.family,
         artifactUri,
         testUri: ctx.prep.testUri,
+        ...(this.check?.testPredictionsUri ? { testPredictionsUri: this.check.testPredictionsUri } : {}),
         featureSchemaUri: ctx.prep.featureSchemaUri,
         outputPrefix: ctx.layout.modelQualityBaseline(this.family),
         resources: ctx.input.config.baselines.resources,
@@ -190,11 +202,15 @@ export class ModelBranch {
    */
   private async approve(version: { version: number; modelName: string }, verdict: CandidateEvaluation): Promise<{ approved: boolean; reason: string; by: string }> {
     const { ctx, outcome } = this;
-    const config = ctx.input.config.approval;
-    if (!needsApproval(config, outcome.previousBest !== undefined) || !config) return { approved: true, reason: verdict.reason, by: 'pipeline' };
+    const findings = outcome.governance?.approvalReasons ?? [];
+    const hasApprovedVersion = this.check ? this.check.hasChampion : outcome.previousBest !== undefined;
+    const byPolicy = needsApproval(ctx.input.config.approval, hasApprovedVersion);
+    if (!byPolicy && findings.length === 0) return { approved: true, reason: verdict.reason, by: 'pipeline' };
+    // A finding asks a person even under `auto`; its timeout keeps the run's settings where it has them.
+    const config = ctx.input.config.approval ?? FINDINGS_APPROVAL;
     const subject = { workflowId: this.ref.workflowId, family: this.family, version: version.version, metrics: outcome.metrics! };
     ctx.setStage(this.family, 'awaiting-approval');
-    await ctx.pipeline.notify(...keyed(approvalRequested({ ...subject, checks: verdict.reason, timeoutAfter: config.timeoutAfter })));
+    await ctx.pipeline.notify(...keyed(approvalRequested({ ...subject, checks: verdict.reason, timeoutAfter: config.timeoutAfter, findings })));
     const decision = await ctx.approvals.await({ family: this.family, version: version.version, modelName: version.modelName, metrics: outcome.metrics! }, config, () =>
       ctx.pipeline.notify(...keyed(approvalReminder(subject))),
     );
@@ -216,6 +232,7 @@ export class ModelBranch {
       decision: outcome.decision,
       metrics: outcome.metrics!,
       baselines: outcome.baselines!,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     ctx.setStage(this.family, 'rejected');
     await ctx.pipeline.notify(...keyed(approvalRejected({ ...subject, reason })));
@@ -291,6 +308,7 @@ export class ModelBranch {
       decision: outcome.decision,
       metrics: outcome.metrics!,
       baselines,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     outcome.exportedParameters = await step(`step 11: export ${this.family} v${version.version} as the champion`, ctx.quick.exportChampionConfig, {
       family: this.family,

@@ -181,7 +181,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
 
   it('when the policy is manual-first-version, then only a family without an approved version waits', async () => {
     await withRun(
-      { previousBest: { xgboost: { version: 4, validationRmse: 9999 } }, metrics: { xgboost: metrics(2300) } },
+      { champion: { xgboost: { version: 4, validationRmse: 9999 } }, metrics: { xgboost: metrics(2300) } },
       (i) => (i.config.approval = { ...MANUAL, policy: 'manual-first-version' }),
       async (handle) => {
         assert.deepEqual(await pendingFamilies(handle, 1), ['linear-learner']);

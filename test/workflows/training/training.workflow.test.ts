@@ -83,18 +83,19 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.equal(result!.models.find((m) => m.family === 'linear-learner')!.decision.outcome, 'accepted');
   });
 
-  it('when a model is not better than the previous best, then it is rejected and the notification carries the previous best', async () => {
+  it('when a model is not better than the champion on the same rows, then it is rejected and the notification carries both models\' metrics on those rows', async () => {
     const { result, calls } = await run({
       metrics: { xgboost: metrics(2400), 'linear-learner': metrics(2950) },
-      previousBest: { xgboost: { version: 3, validationRmse: 2350 } },
+      champion: { xgboost: { version: 3, validationRmse: 2350 } },
     });
     const xgb = result!.models.find((m) => m.family === 'xgboost')!;
     assert.equal(xgb.decision.outcome, 'rejected');
-    assert.match(xgb.decision.reason, /not better than the previous best 2350\.0 \(version 3\)/);
-    assert.deepEqual(xgb.previousBest, { version: 3, validationRmse: 2350 });
+    assert.match(xgb.decision.reason, /not better than the champion: on the same 120 validation rows, RMSE 2400\.0 vs 2350\.0 of the champion \(version 3\) \(\+2\.1 %\)/);
+    assert.equal(xgb.governance?.comparison?.champion.validation.rmse, 2350);
     const note = calls.notifications.find((n) => n.kind === 'model.rejected')!;
-    assert.deepEqual(note.details?.previousBest, { version: 3, validationRmse: 2350 });
+    assert.equal((note.details?.comparison as { championVersion: number }).championVersion, 3);
     assert.deepEqual(calls.decisions.find((d) => d.family === 'xgboost')?.status, 'Rejected');
+    assert.equal(result!.models.find((m) => m.family === 'linear-learner')!.decision.outcome, 'accepted', 'no champion yet: nothing to beat');
   });
 
   it('when pre-processing rejects the dataset, then the run fails without retry, nothing is trained, and a failure notification says why', async () => {
