@@ -5,6 +5,7 @@ import type { ApprovalConfig } from '../../common/types/approval';
 import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
 import type { ModelOutcome, ModelTrainingConfig } from '../../common/types/training';
 import { step } from '../shared/activity-options';
+import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
 import type { PipelineRun } from '../shared/pipeline-run';
 import { needsApproval } from './approval';
@@ -259,37 +260,10 @@ export class ModelBranch {
       this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, target);
       return target;
     }
-    this.outcome.endpoint = { ...target, action: await this.createOrUpdateEndpoint(target) };
+    this.outcome.endpoint = { ...target, action: await createOrUpdateEndpoint(ctx, target) };
     return target;
   }
 
-  /**
-   * Step 10, the check-endpoint choice of the state machine: create the endpoint when it does not
-   * exist (a Failed one is deleted first: SageMaker allows nothing else on it), else update it in
-   * place; then wait until it serves the new configuration.
-   */
-  private async createOrUpdateEndpoint(target: { endpointName: string; endpointConfigName: string }): Promise<'created' | 'updated' | 'unchanged'> {
-    const { ctx } = this;
-    const name = target.endpointName;
-    let current = await step(`step 10: check endpoint ${name}`, ctx.quick.describeEndpointState, { endpointName: name });
-    if (current?.status === 'Failed') {
-      await step(`step 10: delete the failed endpoint ${name}`, ctx.deploy.deleteFailedEndpoint, { endpointName: name });
-      current = null;
-    }
-    let action: 'created' | 'updated' | 'unchanged';
-    if (!current) {
-      await step(`step 10: create endpoint ${name}`, ctx.quick.createEndpoint, target);
-      action = 'created';
-    } else if (current.endpointConfigName === target.endpointConfigName) {
-      action = 'unchanged';
-    } else {
-      await step(`step 10: update endpoint ${name} in place (was ${current.endpointConfigName})`, ctx.quick.updateEndpoint, target);
-      action = 'updated';
-    }
-    const before = current ? { endpointConfigName: current.endpointConfigName, lastModifiedTime: current.lastModifiedTime, ...(current.failureReason ? { failureReason: current.failureReason } : {}) } : undefined;
-    await step(`step 10: wait until ${name} serves ${target.endpointConfigName}`, ctx.deploy.waitForEndpoint, { ...target, ...(before ? { before } : {}) });
-    return action;
-  }
 
   /** Step 11: the model is accepted, recorded on its version and exported as the family's champion. */
   private async accept(
