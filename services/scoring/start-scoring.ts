@@ -41,8 +41,8 @@ export async function startScoring(client: Client, backend: Backend, config: Con
   const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'scoring', defaultFile: DEMO_SCORING_FILE, ...(options.version ? { version: options.version } : {}) });
   const scoringConfig: ScoringConfig = { ...defaultScoringConfig(config), ...(options.families ? { families: options.families } : {}) };
   const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
-  const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
-  const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  const object = { bucket: data.bucket, key: data.key, version: data.version };
+  const workflowId = options.newRun ? scoringWorkflowId(object, new Date().toISOString().replace(/[:.]/g, '-')) : scoringWorkflowId(object);
   try {
     const handle = await client.workflow.start('batchScoringPipeline', {
       taskQueue: scoringConfig.taskQueues.orchestration,
