@@ -4,11 +4,12 @@ import { parseConfig } from '../../common/config/parse';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { connectClient, TemporalUnavailableError } from '../temporal';
-import { resolveWebhookCredentials } from './auth';
+import { resolveWebhookCredentials, WebhookCredentialsError } from './auth';
 import { loadRoutes, RoutesError } from './routes';
 import { buildWebhookServer } from './server';
 import { createTemporalStarter, isPermanentStartError } from './start-run';
 import { EventInbox } from './inbox';
+import { objectETagCheck } from './object-check';
 
 /** The S3-event webhook process (started by `mlops stack up`): POST /hooks[/s3|eventbridge|sns|minio]. */
 async function main(): Promise<{ stop: () => Promise<void> }> {
@@ -17,10 +18,12 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
   const routes = await loadRoutes(config);
   const credentials = await resolveWebhookCredentials(config, { create: true });
   const { client, connection } = await connectClient(config);
-  const direct = createTemporalStarter({ client, backend: createBackend(config), config });
+  const backend = createBackend(config);
+  const direct = createTemporalStarter({ client, backend, config });
+  const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
   const inbox =
     config.webhookDispatch === 'queued'
-      ? new EventInbox({ dir: path.join(config.home, 'webhook'), start: direct, isPermanent: isPermanentStartError, log: (m) => console.log(`${new Date().toISOString()} ${m}`) })
+      ? new EventInbox({ dir: path.join(config.home, 'webhook'), start: direct, isPermanent: isPermanentStartError, log })
       : undefined;
   await inbox?.open();
   const { app, close } = buildWebhookServer({
@@ -29,6 +32,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     credentials,
     sns: { certHostPattern: new RegExp(config.webhookSnsCertHosts), topics: config.webhookSnsTopics, maxAgeMs: config.webhookSnsMaxAgeSeconds * 1000 },
     maxBodyBytes: config.webhookMaxBodyBytes,
+    checkObject: objectETagCheck(backend.objectStore, log),
   });
   await app.listen({ host: '127.0.0.1', port });
   const auth = [credentials.token ? (credentials.tokenFile ? `token in ${credentials.tokenFile}` : 'token from MLOPS_WEBHOOK_TOKEN') : '', credentials.hmacSecret ? 'HMAC' : ''].filter(Boolean).join(' or ');
@@ -43,4 +47,4 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
   };
 }
 
-runService('webhook', main, { usage: (err) => err instanceof RoutesError, unavailable: (err) => err instanceof TemporalUnavailableError });
+runService('webhook', main, { usage: (err) => err instanceof RoutesError || err instanceof WebhookCredentialsError, unavailable: (err) => err instanceof TemporalUnavailableError });
