@@ -414,6 +414,25 @@ describe('client/webhook/server', () => {
   });
 
   describe('SNS', () => {
+    it('when a message signed by AWS itself arrives (SignatureVersion 1 and 2), then its signature verifies against the real certificate and only its non-S3 Message is refused (400); tampered, it is 403', async () => {
+      const fixture = eventFixture<{ certificateFile: string; messages: Record<string, string>[] }>('sns-aws-signed-notifications.json');
+      const [v1, v2] = fixture.messages as [Record<string, string>, Record<string, string>];
+      for (const message of [v1, v2]) {
+        await start({
+          sns: { certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS), topics: [], maxAgeMs: 3600_000, now: () => Date.parse(message.Timestamp!) + 60_000, fetchCertificate: async () => eventFixtureText(fixture.certificateFile) },
+        });
+
+        const real = await postSns('/hooks/sns', message);
+        const tampered = await postSns('/hooks/sns', { ...message, Message: '{"Records": []}' });
+
+        assert.deepEqual([real.status, real.body.error, real.body.message], [400, 'InvalidEvent', 'the SNS Message is not JSON (expected an S3 event notification)'], `SignatureVersion ${message.SignatureVersion}`);
+        assert.deepEqual([tampered.status, tampered.body.error], [403, 'Forbidden']);
+        assert.equal(recorder.calls.length, 0);
+        await server!.close();
+        server = undefined;
+      }
+    });
+
     it('when a Notification is signed with v1 or v2 by the certificate at an allowed URL, then its S3 records start runs without a token', async () => {
       await start();
 
