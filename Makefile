@@ -97,5 +97,5 @@ bench-model-server: setup ## one model-server process: single-record requests/s 
 bench-monitoring: setup ## monitoring pipeline over 1M captured records (data drift), and a 10k incremental run with 1M consolidated vs 10k alone
 	npx tsx bench/monitoring.bench.ts
 
-bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
+bench-webhook: setup ## S3-event webhook: distinct events/s and p99 against a baseline that pays the journal, fsync and ETag check; exactly one run per object version after redeliveries and a crash
 	npx tsx bench/webhook.bench.ts
