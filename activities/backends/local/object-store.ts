@@ -114,15 +114,15 @@ export class LocalObjectStore implements ObjectStore {
   /** Metadata of the file in this store only (subclasses that import from elsewhere never reach past it). */
   protected async headLocal(uri: string): Promise<ObjectMetadata | undefined> {
     const { file, metaFile } = this.resolve(uri);
-    let stat;
-    try {
-      stat = await fs.stat(file);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-    if (!stat.isFile()) return undefined;
-    const meta = await readJsonFile<ObjectMetadata>(metaFile);
+    // Both at once: the webhook asks this for every event, so its latency counts.
+    const [stat, meta] = await Promise.all([
+      fs.stat(file).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+      readJsonFile<ObjectMetadata>(metaFile).catch(() => undefined),
+    ]);
+    if (!stat?.isFile()) return undefined;
     // The size alone misses an edit that keeps it (one digit changed): a file modified after its
     // metadata was written counts as changed too.
     if (meta && meta.size === stat.size && Math.floor(stat.mtimeMs) <= Date.parse(meta.lastModified)) return meta;
