@@ -11,6 +11,7 @@ import { createScoringActivities } from './scoring/scoring';
 import { createBaselineActivities } from './training/baselines';
 import { createPreprocessActivities } from './training/preprocess';
 import { createTrainingJobActivities } from './training/train';
+import { withPermanentFailures } from './shared/permanent-failures';
 
 export interface ActivitySettings {
   /** How often a job-waiting activity describes its job. */
@@ -23,7 +24,7 @@ export interface ActivitySettings {
  * workflow bundle.
  */
 export function createActivities(backend: Backend, settings: ActivitySettings, workflows?: WorkflowPort) {
-  return {
+  return withPermanentFailures({
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
@@ -35,7 +36,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, w
     ...createMonitorJobActivities(backend, settings),
     ...createDriftAlertActivities(workflows),
     ...createLifecycleActivities(backend, workflows),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;
