@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Backend } from '../../activities/backends/types';
 import type { ModelFamily } from '../../common/types/model';
 import { ChampionResolver, type DeployedChampion } from './champions';
-import { combine, CombinerError, CombinerRegistry } from './combiners';
+import { combine, CombinerError, requestCombiner, type NamedCombiner } from './combiners';
 import { EndpointCallError, EndpointClient, type EndpointInvoker } from './endpoint-client';
 import { PayloadError } from './feature-vector';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
@@ -19,9 +19,8 @@ export interface GatewayOptions {
   timeoutMs: number;
   /** One endpoint failed: answer from the others and say so, or fail with 503. */
   onPartial: 'answer' | 'fail';
-  defaultCombiner: string;
-  /** Where `module:<path>` combiners are resolved from. */
-  combinerBaseDir: string;
+  /** The combiner of requests that name none (the operator's; the only one that may be a module). */
+  defaultCombiner: NamedCombiner;
   groundTruthUri: string;
   maxBodyBytes: number;
   maxRecords: number;
@@ -43,7 +42,6 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes, keepAliveTimeout: 30_000 });
   const champions = new ChampionResolver(options.backend);
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
-  const combiners = new CombinerRegistry(options.combinerBaseDir);
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -51,14 +49,15 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
 
   app.get('/v1/models', async () => ({
     models: (await champions.champions()).map((c) => ({ family: c.family, endpointName: c.endpointName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri })),
-    combiner: options.defaultCombiner,
+    combiner: options.defaultCombiner.name,
   }));
 
-  app.post<{ Querystring: { combiner?: string } }>('/v1/predict', async (request, reply) => {
+  app.post<{ Querystring: { combiner?: string | string[] } }>('/v1/predict', async (request, reply) => {
     const deployed = await champions.champions();
     if (deployed.length === 0) return reply.code(503).send(problem('NoModelDeployed', 'no model is deployed yet: run the training pipeline with deployment'));
-    const combinerName = request.query.combiner ?? header(request.headers['x-mlops-combiner']) ?? options.defaultCombiner;
-    const combiner = await combiners.resolve(combinerName);
+    const named = request.query.combiner ?? header(request.headers['x-mlops-combiner']);
+    if (Array.isArray(named)) throw new CombinerError('name one combiner per request');
+    const combiner = named === undefined ? options.defaultCombiner : requestCombiner(named);
     const contentType = header(request.headers['content-type']) ?? '';
     // Each family's own schema (they match unless champions come from different datasets).
     const parsed = new Map<DeployedChampion, ParsedRecord[]>();
@@ -83,7 +82,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
         const ids = parsed.values().next().value![i]!.ids;
         let prediction = Number.NaN;
         try {
-          if (Object.keys(models).length) prediction = combine(combiner, combinerName, models);
+          if (Object.keys(models).length) prediction = combine(combiner, models);
         } catch (err) {
           // A combiner that needs a model which did not answer (model:<family>): the endpoint is
           // unavailable (503), the request is not at fault.
@@ -104,7 +103,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     }
     return reply.send({
       predictions: answers,
-      combiner: combinerName,
+      combiner: combiner.name,
       modelVersions: Object.fromEntries(deployed.map((c) => [c.family, c.modelVersion])),
       ...(degraded.length ? { degraded: { unavailable: degraded, note: 'answered from the remaining model(s)' } } : {}),
     });

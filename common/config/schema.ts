@@ -34,7 +34,9 @@ export const configSchema = z.object({
   gatewayCombiner: z
     .string()
     .regex(/^(max|mean|model:[a-z-]+|module:.+)$/, 'must be max, mean, model:<family> or module:<path>')
-    .describe('MLOPS_GATEWAY_COMBINER: how the gateway combines the models (max, mean, model:<family>, module:<path>).'),
+    .describe(
+      "MLOPS_GATEWAY_COMBINER: the gateway's default combiner (max, mean, model:<family>, or module:<path>: a JS module exporting combine(predictions), resolved from the gateway's working dir and loaded once at start; a module that cannot be loaded stops the start with exit 2). Requests may choose only max, mean or model:<family>.",
+    ),
   gatewayTimeoutMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_GATEWAY_TIMEOUT_MS: the gateway waits this long for each endpoint.'),
   gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
 import { LocalParameterStore } from '../../../../activities/backends/local/parameter-store';
+import { loadOperatorCombiner, requestCombiner } from '../../../../client/gateway/combiners';
 import { buildGatewayServer, type GatewayOptions } from '../../../../client/gateway/server';
 import { writeChampion } from '../../../../activities/registry/champion-store';
 import type { ModelFamily } from '../../../../common/types/model';
@@ -82,8 +83,7 @@ describe('client/gateway/server', () => {
       runtimeUrl: runtime.url,
       timeoutMs: 5000,
       onPartial: 'answer',
-      defaultCombiner: 'max',
-      combinerBaseDir: tmp,
+      defaultCombiner: requestCombiner('max'),
       groundTruthUri: GROUND_TRUTH_URI,
       maxBodyBytes: 64 * 1024,
       maxRecords: 100,
@@ -128,7 +128,7 @@ describe('client/gateway/server', () => {
     });
 
     it('when the configured default combiner is mean, then a request naming none gets the mean', async () => {
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const { status, body } = await predict(usedCar());
 
@@ -147,13 +147,17 @@ describe('client/gateway/server', () => {
       assert.equal(body.predictions[0]!.prediction, 112);
     });
 
-    it('when ?combiner=model:xgboost, then the prediction is xgboost’s answer', async () => {
+    it('when ?combiner=model:xgboost and xgboost answers less than linear-learner, then the prediction is xgboost’s answer, not the max', async () => {
+      const lower = LINEAR - 20;
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${lower}\n` });
       startGateway();
 
       const { status, body } = await predict(usedCar(), { combiner: 'model:xgboost' });
 
       assert.equal(status, 200);
-      assert.equal(body.predictions[0]!.prediction, XGB);
+      assert.equal(body.combiner, 'model:xgboost');
+      assert.equal(body.predictions[0]!.prediction, lower);
+      assert.deepEqual(body.predictions[0]!.models, { xgboost: lower, 'linear-learner': LINEAR });
     });
 
     it('when ?combiner=model:linear-learner, then the prediction is linear-learner’s answer', async () => {
@@ -166,26 +170,26 @@ describe('client/gateway/server', () => {
       assert.equal(body.predictions[0]!.prediction, LINEAR);
     });
 
-    it('when ?combiner names a module in the combiner dir, then its combine function decides', async () => {
+    it('when the operator set a module combiner, then a request naming none gets it and the answer names it', async () => {
       await writeCombinerModule('weighted.mjs', "export function combine(p) { return 2 * p.xgboost - p['linear-learner']; }\n");
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:weighted.mjs', tmp) });
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:weighted.mjs' });
+      const { status, body } = await predict(usedCar());
 
       assert.equal(status, 200);
       assert.equal(body.combiner, 'module:weighted.mjs');
       assert.equal(body.predictions[0]!.prediction, 2 * XGB - LINEAR);
     });
 
-    it('when the x-mlops-combiner header names a module, then its combine function decides', async () => {
+    it('when the operator set a module combiner and a request names mean, then the request’s built-in wins', async () => {
       await writeCombinerModule('low.js', 'exports.combine = (p) => Math.min(p.xgboost, p["linear-learner"]);\n');
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:low.js', tmp) });
 
-      const { status, body } = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'module:low.js' } });
+      const { status, body } = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'mean' } });
 
       assert.equal(status, 200);
-      assert.equal(body.combiner, 'module:low.js');
-      assert.equal(body.predictions[0]!.prediction, LINEAR);
+      assert.equal(body.combiner, 'mean');
+      assert.equal(body.predictions[0]!.prediction, (XGB + LINEAR) / 2);
     });
 
     it('when the x-mlops-combiner header says mean, then the prediction is the mean', async () => {
@@ -200,13 +204,13 @@ describe('client/gateway/server', () => {
 
     it('when a module combiner throws while combining, then 500 InternalError and the cause goes to the log', async () => {
       await writeCombinerModule('throws.mjs', "export function combine() { throw new Error('weights not loaded'); }\n");
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:throws.mjs', tmp) });
       const logged: string[] = [];
       const realError = console.error;
       console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
       let result;
       try {
-        result = await predict(usedCar(), { combiner: 'module:throws.mjs' });
+        result = await predict(usedCar());
       } finally {
         console.error = realError;
       }
@@ -247,26 +251,56 @@ describe('client/gateway/server', () => {
       assert.deepEqual(runtime.received, []);
     });
 
-    it('when the combiner module does not exist, then 400 says it cannot be loaded and nothing reaches the endpoints', async () => {
+    it('when the operator’s module combiner returns NaN, then 500 (the gateway’s fault, logged), not 400', async () => {
+      await writeCombinerModule('broken.mjs', 'export const combine = () => Number.NaN;\n');
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:broken.mjs', tmp) });
+      const logged: string[] = [];
+      const realError = console.error;
+      console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+      let result;
+      try {
+        result = await predict(usedCar());
+      } finally {
+        console.error = realError;
+      }
+
+      assert.equal(result.status, 500);
+      assert.equal(result.body.error, 'InternalError');
+      assert.match(logged[0]!, /combiner 'module:broken\.mjs' returned NaN, not a finite number/);
+    });
+  });
+
+  describe('POST /v1/predict, a request cannot load code', () => {
+    beforeEach(() => deploy());
+
+    it('when a request names module:<absolute path> of a module that writes a marker, then 400 InvalidCombiner and the module never runs', async () => {
+      const marker = path.join(tmp, 'pwned');
+      const evil = path.join(tmp, 'evil', 'x.mjs');
+      await fs.mkdir(path.dirname(evil), { recursive: true });
+      await fs.writeFile(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport const combine = () => 1;\n`);
       startGateway();
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:missing.mjs' });
+      for (const via of ['query', 'header'] as const) {
+        const { status, body } = via === 'query' ? await predict(usedCar(), { combiner: `module:${evil}` }) : await predict(usedCar(), { headers: { 'x-mlops-combiner': `module:${evil}` } });
 
-      assert.equal(status, 400);
-      assert.equal(body.error, 'InvalidCombiner');
-      assert.match(body.message!, /missing\.mjs cannot be loaded/);
+        assert.equal(status, 400, `${via}: ${JSON.stringify(body)}`);
+        assert.equal(body.error, 'InvalidCombiner');
+        assert.match(body.message!, /module combiners cannot be chosen per request: a request may name max, mean or model:<family>/);
+      }
+      await assert.rejects(fs.stat(marker), { code: 'ENOENT' }, 'the module ran in the gateway');
       assert.deepEqual(runtime.received, []);
     });
 
-    it('when a module combiner returns NaN, then 400 says it returned no finite number', async () => {
-      await writeCombinerModule('broken.mjs', 'export const combine = () => Number.NaN;\n');
+    it('when a request names module:/etc/passwd or a missing file, then both answers are identical (existence does not leak)', async () => {
       startGateway();
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:broken.mjs' });
+      const existing = await predict(usedCar(), { combiner: 'module:/etc/passwd' });
+      const missing = await predict(usedCar(), { combiner: `module:${path.join(tmp, 'no-such-file.mjs')}` });
+      const relative = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'module:client/dashboard/main.ts' } });
 
-      assert.equal(status, 400);
-      assert.equal(body.error, 'InvalidCombiner');
-      assert.equal(body.message, "combiner 'module:broken.mjs' returned NaN, not a finite number");
+      assert.equal(existing.status, 400);
+      assert.deepEqual(missing, existing);
+      assert.deepEqual(relative, existing);
     });
   });
 
@@ -542,7 +576,7 @@ describe('client/gateway/server', () => {
 
     it('when only xgboost is deployed, then it alone answers and the answer is not degraded', async () => {
       await deploy(['xgboost']);
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const { status, body } = await predict(usedCar());
 
@@ -573,7 +607,7 @@ describe('client/gateway/server', () => {
   describe('GET /v1/models', () => {
     it('when both champions are deployed, then both are listed with version, endpoint and schema', async () => {
       await deploy();
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const response = await gateway!.app.inject({ method: 'GET', url: '/v1/models' });
 
