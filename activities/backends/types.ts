@@ -166,7 +166,7 @@ export interface Notifier {
 
 export interface EndpointConfigSpec {
   endpointConfigName: string;
-  /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
+  /** ProductionVariants; locally one variant per endpoint, named after its model (activities/inference/endpoints.ts). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {
     enableCapture: boolean;
