@@ -41,3 +41,39 @@ export function toFeatureVector(record: Record<string, unknown>, schema: Feature
   }
   return values;
 }
+
+/** A value outside its feature's training range that the policy let through: the record is answered and flagged. */
+export interface OutOfRangeFlag {
+  field: string;
+  value: number;
+  /** The training split's min and max. */
+  trainingRange: [number, number];
+}
+
+/**
+ * Applies the schema's out-of-range policy to a feature vector (in the schema's order): throws a
+ * PayloadError naming the field, the value and the training range when the value must be
+ * rejected, and returns the values to flag. Features with exact rules (binary, `allowed`) and
+ * features without a training range (schemas written before `stats`) are not checked.
+ */
+export function checkTrainingRange(values: readonly number[], schema: FeatureSchema, index: number): OutOfRangeFlag[] {
+  const flags: OutOfRangeFlag[] = [];
+  schema.features.forEach((feature, j) => {
+    if (!feature.stats || feature.type === 'binary' || feature.allowed) return;
+    const value = values[j]!;
+    const { min: lo, max: hi } = feature.stats;
+    if (value >= lo && value <= hi) return;
+    const policy = feature.outOfRange ?? schema.outOfRange;
+    const width = hi > lo ? hi - lo : Math.max(Math.abs(hi), 1);
+    const beyond = value < lo ? (lo - value) / width : (value - hi) / width;
+    if (beyond <= policy.tolerance) return;
+    if (beyond > policy.rejectBeyond || policy.policy === 'reject') {
+      const allowed = policy.policy === 'reject' ? policy.tolerance : policy.rejectBeyond;
+      throw new PayloadError(
+        `record ${index}, field '${feature.name}': ${value} is outside the training range ${lo}..${hi} by more than ${allowed} times its width (out-of-range policy: ${policy.policy === 'reject' ? 'reject' : `flag up to ${policy.rejectBeyond} widths, reject beyond`})`,
+      );
+    }
+    flags.push({ field: feature.name, value, trainingRange: [lo, hi] });
+  });
+  return flags;
+}

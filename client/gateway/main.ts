@@ -18,6 +18,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     runtimeUrl: `http://127.0.0.1:${ports.endpointHost}`,
     ...(config.backend === 'aws' ? { endpoints: new AwsEndpointClient(new SageMakerRuntimeClient({ region: config.awsRegion, maxAttempts: 2, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) }), config.gatewayTimeoutMs) } : {}),
     timeoutMs: config.gatewayTimeoutMs,
+    endpointConcurrency: config.gatewayEndpointConcurrency,
     onPartial: config.gatewayOnPartial,
     defaultCombiner,
     groundTruthUri: config.groundTruthUri,
@@ -25,7 +26,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     maxRecords: 1000,
   });
   await app.listen({ host: '127.0.0.1', port: ports.gateway });
-  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
+  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, ${config.gatewayEndpointConcurrency} calls in flight per endpoint, on partial: ${config.gatewayOnPartial})`);
   return {
     stop: async () => {
       await close();

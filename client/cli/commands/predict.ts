@@ -18,7 +18,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
   program
     .command('predict <file>')
     .description("send records to the gateway: a JSON or CSV file, or '-' for standard input")
-    .option('--combiner <name>', 'max, mean, model:<family> or module:<path> (default: the gateway\'s)')
+    .option('--combiner <name>', 'max, mean or model:<family> (default: the gateway\'s MLOPS_GATEWAY_COMBINER, which may be a module)')
     .option('--json', 'print the gateway\'s JSON answer')
     .action(async (file: string, options: { combiner?: string; json?: boolean }) => {
       const text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8').catch(() => {

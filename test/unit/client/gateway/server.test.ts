@@ -6,7 +6,8 @@ import { LocalParameterStore } from '../../../../activities/backends/local/param
 import { loadOperatorCombiner, requestCombiner } from '../../../../client/gateway/combiners';
 import { buildGatewayServer, type GatewayOptions } from '../../../../client/gateway/server';
 import { writeChampion } from '../../../../activities/registry/champion-store';
-import type { ModelFamily } from '../../../../common/types/model';
+import type { EndpointDescription } from '../../../../activities/backends/types';
+import type { ModelFamily, ModelVersion } from '../../../../common/types/model';
 import { refusedUrl, startFakeRuntime, type FakeRuntime } from '../../../helpers/fake-sagemaker-runtime';
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
@@ -17,6 +18,14 @@ const SCHEMA_URI = 's3://mlops/runs/training/used-cars-r1/preprocess/schema/feat
 const GROUND_TRUTH_URI = 's3://mlops/ground-truth/used-cars';
 const XGB = 123.5;
 const LINEAR = 100.5;
+/** Each endpoint's production variant is named after the model it serves (activities/inference/endpoints.ts). */
+const MODEL: Record<ModelFamily, string> = { xgboost: 'model-xgboost-v3', 'linear-learner': 'model-linear-learner-v2' };
+
+/** A registered version as the registry lists it (only family, version, model name and schema matter here). */
+function registeredVersion(family: ModelFamily, version: number, modelName: string, featureSchemaUri: string): ModelVersion {
+  const now = new Date().toISOString();
+  return { family, version, modelName, featureSchemaUri, artifactUri: `s3://mlops/models/${modelName}/model.tar.gz`, trainingJobName: `train-${modelName}`, workflowId: 'w', runId: 'r', hyperparameters: {}, status: 'Approved', createdAt: now, updatedAt: now };
+}
 
 interface PredictionAnswer {
   inferenceId: string;
@@ -24,6 +33,7 @@ interface PredictionAnswer {
   models: Partial<Record<ModelFamily, number>>;
   ids?: Record<string, unknown>;
   unavailable?: ModelFamily[];
+  outOfRange?: { field: string; value: number; trainingRange: [number, number] }[];
 }
 
 interface PredictBody {
@@ -44,14 +54,27 @@ describe('client/gateway/server', () => {
   let parameters: LocalParameterStore;
   let runtime: FakeRuntime;
   let gateway: Gateway | undefined;
+  /** The model registry and the endpoints' configurations, as the gateway reads them. */
+  let registered: ModelVersion[];
+  let configured: Map<string, EndpointDescription>;
+  const registry = { listVersions: async (family?: ModelFamily) => registered.filter((v) => !family || v.family === family) };
+  const hosting = { describeEndpoint: async (name: string) => configured.get(name) };
+
+  /** Points the endpoint's configuration at one variant serving `modelName`. */
+  function configure(endpointName: string, modelName: string): void {
+    const now = new Date().toISOString();
+    configured.set(endpointName, { endpointName, endpointConfigName: `config-${modelName}`, status: 'InService', variants: [{ variantName: modelName, modelName, currentInstanceCount: 1, desiredInstanceCount: 1 }], creationTime: now, lastModifiedTime: now });
+  }
 
   beforeEach(async () => {
     tmp = await createTempDir('mlops-gateway-');
     objectStore = new LocalObjectStore(path.join(tmp, 'objects'));
     parameters = new LocalParameterStore(path.join(tmp, 'registry', 'parameters.json'));
+    registered = [];
+    configured = new Map();
     runtime = await startFakeRuntime({
-      [ENDPOINT.xgboost]: { kind: 'value', body: `${XGB}\n` },
-      [ENDPOINT['linear-learner']]: { kind: 'value', body: `${LINEAR}\n` },
+      [ENDPOINT.xgboost]: { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost },
+      [ENDPOINT['linear-learner']]: { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'] },
     });
   });
 
@@ -66,9 +89,11 @@ describe('client/gateway/server', () => {
   async function deploy(families: ModelFamily[] = ['xgboost', 'linear-learner']): Promise<void> {
     await objectStore.put(SCHEMA_URI, JSON.stringify(usedCarsFeatureSchemaDocument(), null, 2), { contentType: 'application/json' });
     for (const family of families) {
+      registered.push(registeredVersion(family, Number(VERSION[family]), MODEL[family], SCHEMA_URI));
+      configure(ENDPOINT[family], MODEL[family]);
       await writeChampion(parameters, {
         family,
-        modelName: `model-${family}`,
+        modelName: MODEL[family],
         modelVersion: Number(VERSION[family]),
         modelArtifactUri: `s3://mlops/models/${family}/model.tar.gz`,
         featureSchemaUri: SCHEMA_URI,
@@ -79,9 +104,10 @@ describe('client/gateway/server', () => {
 
   function startGateway(overrides: Partial<GatewayOptions> = {}): Gateway {
     gateway = buildGatewayServer({
-      backend: { parameters, objectStore },
+      backend: { parameters, objectStore, registry, hosting },
       runtimeUrl: runtime.url,
       timeoutMs: 5000,
+      endpointConcurrency: 8,
       onPartial: 'answer',
       defaultCombiner: requestCombiner('max'),
       groundTruthUri: GROUND_TRUTH_URI,
@@ -559,6 +585,219 @@ describe('client/gateway/server', () => {
       assert.equal(status, 503);
       assert.equal(body.error, 'EndpointUnavailable');
       assert.deepEqual(body.unavailable?.map((u) => u.family), ['xgboost']);
+    });
+  });
+
+  describe('POST /v1/predict, bounded and fair fan-out to each endpoint', () => {
+    beforeEach(() => deploy());
+
+    it('when one request carries 200 records, then each endpoint has at most endpointConcurrency calls in flight, and every record still gets its own inference id', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 5 });
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 5 });
+      startGateway({ endpointConcurrency: 3, maxRecords: 1000 });
+
+      const { status, body } = await predict(Array.from({ length: 200 }, (_, i) => usedCar({ Mileage: 1000 + i })));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions.length, 200);
+      assert.equal(new Set(body.predictions.map((p) => p.inferenceId)).size, 200);
+      assert.equal(runtime.received.length, 400, 'one invocation per record and endpoint');
+      assert.equal(runtime.maxInFlight.get(ENDPOINT.xgboost), 3);
+      assert.equal(runtime.maxInFlight.get(ENDPOINT['linear-learner']), 3);
+    });
+
+    it('when a one-record request arrives while a 300-record request waits for the endpoints, then its calls go next, not after the large request', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 10 });
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 10 });
+      startGateway({ endpointConcurrency: 4, maxRecords: 1000 });
+
+      const large = predict(Array.from({ length: 300 }, () => usedCar()));
+      while (runtime.received.length < 8) await new Promise((r) => setTimeout(r, 2));
+      const sentAt = runtime.received.length;
+      const small = await predict(usedCar({ Mileage: 4242 }));
+      const largeAnswer = await large;
+
+      assert.equal(small.status, 200);
+      assert.equal(largeAnswer.status, 200);
+      const smallId = small.body.predictions[0]!.inferenceId;
+      const positions = runtime.received.flatMap((r, i) => (r.inferenceId === smallId ? [i] : []));
+      assert.equal(positions.length, 2);
+      // Fair: at most one turn per endpoint of the large request before the small one's (plus the calls already sent).
+      for (const position of positions) assert.ok(position < sentAt + 2 * 4 + 2, `the small request's call was the ${position}th of ${runtime.received.length} (sent after ${sentAt})`);
+    });
+
+    it('when an endpoint is down, then the other records of the request are not sent there (one timeout, not one per record)', async () => {
+      const timeoutMs = 200;
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, delayMs: 30_000 });
+      startGateway({ endpointConcurrency: 2, maxRecords: 1000, timeoutMs });
+
+      const started = Date.now();
+      const { status, body } = await predict(Array.from({ length: 50 }, () => usedCar()));
+
+      assert.equal(status, 200);
+      assert.ok(Date.now() - started < timeoutMs + 1500, `answered after ${Date.now() - started} ms`);
+      assert.ok(body.predictions.every((p) => p.prediction === XGB));
+      assert.equal(runtime.received.filter((r) => r.endpointName === ENDPOINT['linear-learner']).length, 2, 'only the calls in flight when it timed out');
+    });
+  });
+
+  describe('POST /v1/predict, the version label names the model that answered', () => {
+    const NEXT_MODEL = 'model-xgboost-v4';
+    const NEXT = 777.5;
+
+    beforeEach(() => deploy());
+
+    it('when the endpoint switches to a new model under load before the champion is exported, then every answer’s version is the model that produced it', async () => {
+      registered.push(registeredVersion('xgboost', 4, NEXT_MODEL, SCHEMA_URI));
+      startGateway();
+      const answers: PredictBody[] = [];
+      let stop = false;
+      const load = Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (!stop) {
+            const { status, body } = await predict(usedCar());
+            assert.equal(status, 200, JSON.stringify(body));
+            answers.push(body);
+          }
+        }),
+      );
+      const until = async (n: number) => {
+        while (answers.length < n) await new Promise((r) => setTimeout(r, 1));
+      };
+      try {
+        await until(20);
+        // The switch: the endpoint serves the next model; the champion record still names version 3.
+        configure(ENDPOINT.xgboost, NEXT_MODEL);
+        runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${NEXT}\n`, variant: NEXT_MODEL });
+        const switchedAt = answers.length;
+        await until(switchedAt + 40);
+      } finally {
+        stop = true;
+        await load;
+      }
+
+      const byValue = (value: number) => answers.filter((a) => a.predictions[0]!.models.xgboost === value);
+      assert.ok(byValue(XGB).length > 0 && byValue(NEXT).length > 0);
+      assert.deepEqual([...new Set(byValue(XGB).map((a) => a.modelVersions.xgboost))], ['3']);
+      assert.deepEqual([...new Set(byValue(NEXT).map((a) => a.modelVersions.xgboost))], ['4']);
+      assert.ok(answers.every((a) => a.modelVersions['linear-learner'] === '2'));
+    });
+
+    it('when the new model reads another feature schema, then the record is prepared again for it and sent again, and later records use the new schema at once', async () => {
+      const nextSchemaUri = 's3://mlops/runs/training/used-cars-r2/preprocess/schema/feature-schema.json';
+      const doc = usedCarsFeatureSchemaDocument() as { features: { name: string }[] };
+      doc.features = [...doc.features.slice(1), doc.features[0]!]; // Mileage moves to the end
+      await objectStore.put(nextSchemaUri, JSON.stringify(doc), { contentType: 'application/json' });
+      registered.push(registeredVersion('xgboost', 4, NEXT_MODEL, nextSchemaUri));
+      startGateway();
+      configure(ENDPOINT.xgboost, NEXT_MODEL);
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${NEXT}\n`, variant: NEXT_MODEL });
+      const nextRow = [...USED_CAR_ROW.split(',').slice(1), USED_CAR_ROW.split(',')[0]].join(',');
+
+      const first = await predict(usedCar());
+      const second = await predict(usedCar());
+
+      assert.equal(first.status, 200);
+      assert.equal(first.body.modelVersions.xgboost, '4');
+      const calls = (answer: PredictBody) => runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost && r.inferenceId === answer.predictions[0]!.inferenceId).map((r) => r.body);
+      assert.deepEqual(calls(first.body), [USED_CAR_ROW, nextRow], 'sent in the old layout, answered by the new model, sent again in its layout');
+      assert.deepEqual(calls(second.body), [nextRow]);
+      assert.equal(second.body.modelVersions.xgboost, '4');
+    });
+
+    it('when an endpoint answers from a variant its configuration does not name, then that model is unavailable (never labelled by guess)', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: 'model-from-elsewhere' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.predictions[0]!.models, { xgboost: XGB });
+      assert.match(body.degraded!.unavailable[0]!.reason, /answered from variant 'model-from-elsewhere', which names no registered linear-learner model/);
+      assert.deepEqual(body.modelVersions, { xgboost: '3' });
+    });
+
+    it('when an endpoint still runs a config whose variant is AllTraffic, then its model is found through the endpoint’s configuration', async () => {
+      const now = new Date().toISOString();
+      configured.set(ENDPOINT.xgboost, { endpointName: ENDPOINT.xgboost, endpointConfigName: 'old', status: 'InService', variants: [{ variantName: 'AllTraffic', modelName: MODEL.xgboost, currentInstanceCount: 1, desiredInstanceCount: 1 }], creationTime: now, lastModifiedTime: now });
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: 'AllTraffic' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.modelVersions, { xgboost: '3', 'linear-learner': '2' });
+    });
+  });
+
+  describe('POST /v1/predict, values outside the training range', () => {
+    beforeEach(() => deploy());
+
+    for (const value of [1e20, 1e308, 1_000_000]) {
+      it(`when Mileage is ${value} (beyond 10 widths of the training range 266..50387), then 400 naming the field and the range, and nothing reaches the endpoints`, async () => {
+        startGateway();
+
+        const { status, body } = await predict(usedCar({ Mileage: value }));
+
+        assert.equal(status, 400, JSON.stringify(body));
+        assert.equal(body.error, 'InvalidPayload');
+        assert.match(body.message!, new RegExp(`^record 0, field 'Mileage': ${String(value).replace('+', '\\+')} is outside the training range 266\\.\\.50387 by more than 10 times its width`));
+        assert.deepEqual(runtime.received, []);
+      });
+    }
+
+    it('when Mileage is 60000 (beyond the training range and its 10 % tolerance), then it is answered and the record is flagged', async () => {
+      startGateway();
+
+      const { status, body } = await predict([usedCar({ Mileage: 60000 }), usedCar({ Mileage: 52000 })]);
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.predictions[0]!.outOfRange, [{ field: 'Mileage', value: 60000, trainingRange: [266, 50387] }]);
+      assert.equal(body.predictions[1]!.outOfRange, undefined, 'within the tolerance');
+    });
+
+    it('when the schema’s policy is reject, then a value beyond the tolerance answers 400', async () => {
+      await objectStore.put(SCHEMA_URI, JSON.stringify({ ...usedCarsFeatureSchemaDocument(), outOfRange: { policy: 'reject', tolerance: 0.1, rejectBeyond: 10 } }), { contentType: 'application/json' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar({ Mileage: 60000 }));
+
+      assert.equal(status, 400);
+      assert.match(body.message!, /^record 0, field 'Mileage': 60000 is outside the training range 266\.\.50387 by more than 0\.1 times its width \(out-of-range policy: reject\)$/);
+    });
+
+    it('when a model answers NaN for a flagged record, then 400 names the record and the field (the input’s fault), not the endpoint', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: 'NaN\n', variant: MODEL['linear-learner'] });
+      startGateway();
+
+      const { status, body } = await predict([usedCar(), usedCar({ Mileage: 400000 })]);
+
+      assert.equal(status, 400, JSON.stringify(body));
+      assert.equal(body.error, 'InvalidPayload');
+      assert.match(body.message!, /^record 1: linear-learner gave no finite prediction for values outside the training range: 'Mileage' 400000 \(training range 266\.\.50387\)$/);
+    });
+
+    it('when a model answers Infinity for a sane record, then it is the endpoint’s fault: the other model answers and the note names it', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: 'Infinity\n', variant: MODEL['linear-learner'] });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions[0]!.prediction, XGB);
+      assert.match(body.degraded!.unavailable[0]!.reason, /used-cars-linear-learner answered Infinity, not a finite number/);
+    });
+
+    it('when the schema predates training ranges (no stats, no policy), then any valid value is answered as before', async () => {
+      const old = usedCarsFeatureSchemaDocument() as { features: Record<string, unknown>[] };
+      old.features = old.features.map(({ stats: _stats, ...rest }) => rest);
+      await objectStore.put(SCHEMA_URI, JSON.stringify(old), { contentType: 'application/json' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar({ Mileage: 1e9 }));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions[0]!.outOfRange, undefined);
     });
   });
 

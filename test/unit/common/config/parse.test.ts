@@ -36,6 +36,7 @@ describe('common/config/parse', () => {
         jobPollIntervalMs: 100,
         gatewayCombiner: 'max',
         gatewayTimeoutMs: 2000,
+        gatewayEndpointConcurrency: 8,
         gatewayOnPartial: 'answer',
         gatewayMaxBodyBytes: 1024 * 1024,
         groundTruthUri: 's3://mlops/ground-truth',
