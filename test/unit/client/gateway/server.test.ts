@@ -758,6 +758,7 @@ describe('client/gateway/server', () => {
 
     it('when the schema’s policy is reject, then a value beyond the tolerance answers 400', async () => {
       await objectStore.put(SCHEMA_URI, JSON.stringify({ ...usedCarsFeatureSchemaDocument(), outOfRange: { policy: 'reject', tolerance: 0.1, rejectBeyond: 10 } }), { contentType: 'application/json' });
+      assert.equal((usedCarsFeatureSchemaDocument() as { outOfRange: { policy: string } }).outOfRange.policy, 'flag', 'the default document flags');
       startGateway();
 
       const { status, body } = await predict(usedCar({ Mileage: 60000 }));
@@ -789,8 +790,9 @@ describe('client/gateway/server', () => {
     });
 
     it('when the schema predates training ranges (no stats, no policy), then any valid value is answered as before', async () => {
-      const old = usedCarsFeatureSchemaDocument() as { features: Record<string, unknown>[] };
+      const old = usedCarsFeatureSchemaDocument() as { features: Record<string, unknown>[]; outOfRange?: unknown };
       old.features = old.features.map(({ stats: _stats, ...rest }) => rest);
+      delete old.outOfRange;
       await objectStore.put(SCHEMA_URI, JSON.stringify(old), { contentType: 'application/json' });
       startGateway();
 
