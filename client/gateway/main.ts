@@ -19,6 +19,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     ...(config.backend === 'aws' ? { endpoints: new AwsEndpointClient(new SageMakerRuntimeClient({ region: config.awsRegion, maxAttempts: 2, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) }), config.gatewayTimeoutMs) } : {}),
     timeoutMs: config.gatewayTimeoutMs,
     endpointConcurrency: config.gatewayEndpointConcurrency,
+    bulkConcurrency: config.gatewayBulkConcurrency,
     onPartial: config.gatewayOnPartial,
     defaultCombiner,
     groundTruthUri: config.groundTruthUri,
@@ -26,7 +27,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     maxRecords: 1000,
   });
   await app.listen({ host: '127.0.0.1', port: ports.gateway });
-  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, ${config.gatewayEndpointConcurrency} calls in flight per endpoint, on partial: ${config.gatewayOnPartial})`);
+  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, ${config.gatewayEndpointConcurrency} calls in flight per endpoint (${config.gatewayBulkConcurrency} for bulk requests), on partial: ${config.gatewayOnPartial})`);
   return {
     stop: async () => {
       await close();

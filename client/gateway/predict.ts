@@ -29,9 +29,13 @@ type FamilyResult = { prediction: number; model: ServingModel; prepared: ParsedR
 /** How often one record is sent again when the endpoint turned out to run a model with another feature schema. */
 const MAX_SCHEMA_SWITCHES = 2;
 
+/** Requests with more records are bulk: together they get the lanes' bulk budget (fair-lanes.ts). */
+export const BULK_RECORDS = 8;
+
 /**
  * The prediction use case: each record goes to every champion's endpoint under one inference id,
- * through the endpoint's fair lane (bounded concurrency, shared between requests), and each answer
+ * through the endpoint's fair lane (bounded concurrency, shared between requests; requests of more
+ * than BULK_RECORDS records share a smaller budget), and each answer
  * is labelled with the model the endpoint says served it. When that model reads another feature
  * schema than the one the record was prepared with (the endpoint switched), the record is prepared
  * again for it and, if its features differ, sent again; later records use the new schema at once.
@@ -53,7 +57,7 @@ export class Predictor {
   }
 
   async predict(deployed: DeployedChampion[], records: Record<string, unknown>[], combiner: NamedCombiner): Promise<PredictOutcome> {
-    const request = {};
+    const request = { bulk: records.length > BULK_RECORDS };
     // Per schema, each record prepared once; the first schemas are prepared before any call, so a
     // rejected record reaches no endpoint.
     const preparedBySchema = new Map<string, (ParsedRecord | undefined)[]>();

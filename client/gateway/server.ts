@@ -21,6 +21,8 @@ export interface GatewayOptions {
   timeoutMs: number;
   /** Calls in flight to one endpoint, shared fairly between requests (MLOPS_GATEWAY_ENDPOINT_CONCURRENCY). */
   endpointConcurrency: number;
+  /** Of those, at most this many for requests of more than 8 records together (MLOPS_GATEWAY_BULK_CONCURRENCY). */
+  bulkConcurrency: number;
   /** One endpoint failed: answer from the others and say so, or fail with 503. */
   onPartial: 'answer' | 'fail';
   /** The combiner of requests that name none (the operator's; the only one that may be a module). */
@@ -40,7 +42,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   const serving = new ServingModels(options.backend);
   const champions = new ChampionResolver(options.backend, (uri) => serving.schema(uri));
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
-  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency), serving);
+  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency, options.bulkConcurrency), serving);
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 

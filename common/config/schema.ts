@@ -49,7 +49,15 @@ export const configSchema = z.object({
     .min(1)
     .max(256)
     .describe(
-      'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY: calls in flight to one endpoint, whatever the number of requests and records; when a slot frees, the request with the fewest calls in flight goes next, so a large request cannot starve small ones.',
+      'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY: calls in flight from the gateway to one endpoint, whatever the number of requests and records; when a slot frees, the request with the fewest calls in flight goes next.',
+    ),
+  gatewayBulkConcurrency: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .describe(
+      'MLOPS_GATEWAY_BULK_CONCURRENCY: of those, how many requests of more than 8 records may hold together, so the queue in front of a one-record request at the endpoint stays short however many large requests arrive.',
     ),
   gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),
@@ -160,6 +168,7 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   gatewayCombiner: 'MLOPS_GATEWAY_COMBINER',
   gatewayTimeoutMs: 'MLOPS_GATEWAY_TIMEOUT_MS',
   gatewayEndpointConcurrency: 'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY',
+  gatewayBulkConcurrency: 'MLOPS_GATEWAY_BULK_CONCURRENCY',
   gatewayOnPartial: 'MLOPS_GATEWAY_ON_PARTIAL',
   gatewayMaxBodyBytes: 'MLOPS_GATEWAY_MAX_BODY',
   groundTruthUri: 'MLOPS_GROUND_TRUTH_URI',

@@ -108,6 +108,7 @@ describe('client/gateway/server', () => {
       runtimeUrl: runtime.url,
       timeoutMs: 5000,
       endpointConcurrency: 8,
+      bulkConcurrency: 8,
       onPartial: 'answer',
       defaultCombiner: requestCombiner('max'),
       groundTruthUri: GROUND_TRUTH_URI,
@@ -594,7 +595,7 @@ describe('client/gateway/server', () => {
     it('when one request carries 200 records, then each endpoint has at most endpointConcurrency calls in flight, and every record still gets its own inference id', async () => {
       runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 5 });
       runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 5 });
-      startGateway({ endpointConcurrency: 3, maxRecords: 1000 });
+      startGateway({ endpointConcurrency: 3, bulkConcurrency: 3, maxRecords: 1000 });
 
       const { status, body } = await predict(Array.from({ length: 200 }, (_, i) => usedCar({ Mileage: 1000 + i })));
 
@@ -609,7 +610,7 @@ describe('client/gateway/server', () => {
     it('when a one-record request arrives while a 300-record request waits for the endpoints, then its calls go next, not after the large request', async () => {
       runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 10 });
       runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 10 });
-      startGateway({ endpointConcurrency: 4, maxRecords: 1000 });
+      startGateway({ endpointConcurrency: 4, bulkConcurrency: 4, maxRecords: 1000 });
 
       const large = predict(Array.from({ length: 300 }, () => usedCar()));
       while (runtime.received.length < 8) await new Promise((r) => setTimeout(r, 2));
@@ -626,10 +627,26 @@ describe('client/gateway/server', () => {
       for (const position of positions) assert.ok(position < sentAt + 2 * 4 + 2, `the small request's call was the ${position}th of ${runtime.received.length} (sent after ${sentAt})`);
     });
 
+    it('when large requests flood an endpoint, then together they hold at most bulkConcurrency calls, and one-record requests use the rest', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 200 });
+      startGateway({ endpointConcurrency: 8, bulkConcurrency: 2, maxRecords: 1000 });
+
+      // 9 records make a request bulk; two of them would hold 18 calls without the budget.
+      const large = [predict(Array.from({ length: 9 }, () => usedCar())), predict(Array.from({ length: 9 }, () => usedCar()))];
+      while (runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost).length < 2) await new Promise((r) => setTimeout(r, 2));
+      const singles = await Promise.all(Array.from({ length: 6 }, () => predict(usedCar())));
+      const answers = await Promise.all(large);
+
+      assert.ok(answers.every((a) => a.status === 200) && singles.every((a) => a.status === 200));
+      const order = runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost).map((r) => (singles.some((s) => s.body.predictions[0]!.inferenceId === r.inferenceId) ? 'single' : 'bulk'));
+      assert.deepEqual(order.slice(0, 8).sort(), ['bulk', 'bulk', 'single', 'single', 'single', 'single', 'single', 'single'], 'the six one-record requests went out beside the two bulk calls, not after 18');
+      assert.equal(runtime.maxInFlight.get(ENDPOINT.xgboost), 8);
+    });
+
     it('when an endpoint is down, then the other records of the request are not sent there (one timeout, not one per record)', async () => {
       const timeoutMs = 200;
       runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, delayMs: 30_000 });
-      startGateway({ endpointConcurrency: 2, maxRecords: 1000, timeoutMs });
+      startGateway({ endpointConcurrency: 2, bulkConcurrency: 2, maxRecords: 1000, timeoutMs });
 
       const started = Date.now();
       const { status, body } = await predict(Array.from({ length: 50 }, () => usedCar()));
