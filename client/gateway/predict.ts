@@ -56,7 +56,8 @@ export class Predictor {
     return this.current.get(c.endpointName)?.model ?? { family: c.family, modelName: c.modelName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri, schema: c.schema };
   }
 
-  async predict(deployed: DeployedChampion[], records: Record<string, unknown>[], combiner: NamedCombiner): Promise<PredictOutcome> {
+  /** `abandoned`: the caller went away; its calls still waiting for a slot are not sent. */
+  async predict(deployed: DeployedChampion[], records: Record<string, unknown>[], combiner: NamedCombiner, abandoned?: AbortSignal): Promise<PredictOutcome> {
     const request = { bulk: records.length > BULK_RECORDS };
     // Per schema, each record prepared once; the first schemas are prepared before any call, so a
     // rejected record reaches no endpoint.
@@ -80,6 +81,7 @@ export class Predictor {
           const answer = await this.lanes.lane(c.endpointName).run(request, () => {
             const down = failedFor.get(c.endpointName);
             if (down) return Promise.reject(down);
+            if (abandoned?.aborted) return Promise.reject(new EndpointCallError(c.endpointName, 'the caller went away before this record was sent', 'unavailable'));
             return this.endpoints.invoke(c.endpointName, record.features.join(','), inferenceId);
           });
           const served = await this.serving.resolve(c.family, c.endpointName, answer.variant);

@@ -62,7 +62,11 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     const contentType = header(request.headers['content-type']) ?? '';
     // Raw records keyed by column name; a header-less CSV row follows the first champion's schema.
     const records = readPredictionRecords(contentType, request.body, predictor.expected(deployed[0]!).schema, options.maxRecords);
-    const outcome = await predictor.predict(deployed, records, combiner);
+    const abandoned = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abandoned.abort();
+    });
+    const outcome = await predictor.predict(deployed, records, combiner, abandoned.signal);
     if (outcome.kind === 'unavailable' || (outcome.degraded.length > 0 && options.onPartial === 'fail')) {
       const unavailable = outcome.kind === 'unavailable' ? outcome.unavailable : outcome.degraded;
       return reply.code(503).send({ ...problem('EndpointUnavailable', unavailable.map((d) => d.reason).join('; ')), unavailable });

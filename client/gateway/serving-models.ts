@@ -57,6 +57,16 @@ export class ServingModels {
 
   /** The model that served an answer of `endpointName` from `variant`; an EndpointCallError when the endpoint cannot say. */
   async resolve(family: ModelFamily, endpointName: string, variant: string | undefined): Promise<ServingModel> {
+    try {
+      return await this.lookUp(family, endpointName, variant);
+    } catch (err) {
+      if (err instanceof EndpointCallError) throw err;
+      // The registry, the hosting API or the store did not answer: no label can be trusted.
+      throw new EndpointCallError(endpointName, `cannot tell which model of ${endpointName} answered: ${(err as Error).message}`, 'unavailable');
+    }
+  }
+
+  private async lookUp(family: ModelFamily, endpointName: string, variant: string | undefined): Promise<ServingModel> {
     if (variant) {
       const named = await this.model(family, variant);
       if (named) return named;
