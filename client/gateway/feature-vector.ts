@@ -3,6 +3,18 @@ import type { FeatureSchema } from '../../common/schemas/feature-schema';
 /** A number as text, as pre-processing accepts it (validation.py `_NUMBER`): no hex, binary or octal literals. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Per schema, built once: the column names a record may carry and each feature's position. */
+const LOOKUPS = new WeakMap<FeatureSchema, { known: Set<string>; position: Map<string, number> }>();
+
+function lookups(schema: FeatureSchema): { known: Set<string>; position: Map<string, number> } {
+  let found = LOOKUPS.get(schema);
+  if (!found) {
+    found = { known: new Set([...schema.features.map((f) => f.name), ...schema.idColumns, schema.label.name]), position: new Map(schema.features.map((f, i) => [f.name, i])) };
+    LOOKUPS.set(schema, found);
+  }
+  return found;
+}
+
 /** A record broke a rule: the message names the record, the field and the rule. */
 export class PayloadError extends Error {
   constructor(message: string) {
@@ -18,7 +30,7 @@ export class PayloadError extends Error {
  */
 export function toFeatureVector(record: Record<string, unknown>, schema: FeatureSchema, index: number): number[] {
   const where = (field: string) => `record ${index}, field '${field}'`;
-  const known = new Set([...schema.features.map((f) => f.name), ...schema.idColumns, schema.label.name]);
+  const { known, position } = lookups(schema);
   for (const key of Object.keys(record)) {
     if (!known.has(key)) throw new PayloadError(`record ${index}: unknown field '${key}' (expected: ${schema.features.map((f) => f.name).join(', ')})`);
   }
@@ -34,7 +46,6 @@ export function toFeatureVector(record: Record<string, unknown>, schema: Feature
     if (feature.allowed && !feature.allowed.includes(value)) throw new PayloadError(`${where(feature.name)}: ${value} is not one of ${feature.allowed.join(', ')}`);
     return value;
   });
-  const position = new Map(schema.features.map((f, i) => [f.name, i]));
   for (const group of schema.oneHotGroups) {
     const ones = group.columns.filter((c) => values[position.get(c) ?? -1] === 1).length;
     if (ones !== 1) throw new PayloadError(`record ${index}, fields ${group.columns.join('/')}: exactly one must be 1 (one-hot group '${group.name}'), found ${ones}`);
