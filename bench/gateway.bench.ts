@@ -9,7 +9,8 @@
  *    probe); the figure is the distribution of the per-probe differences (gateway - pair), so a
  *    slow moment hits both halves of a pair and cannot make the gateway look faster;
  * 3. fairness: the p99 of one-record requests while BIG_CLIENTS clients send 1,000-record
- *    requests, against the p99 of the same requests with no other load (target <= 2 x);
+ *    requests, against the p99 of the same requests with no other load, in alternating blocks
+ *    (target <= 2 x);
  * 4. capture loss: waits until the endpoint host has written a capture record for every
  *    invocation it served (a condition with a deadline, not a fixed sleep), then compares.
  * Progress goes to stderr; the last stdout line is one JSON object; exit 1 when a target is missed.
@@ -149,29 +150,32 @@ async function main(): Promise<void> {
     const added = { p50: percentile(differences, 50), p99: percentile(differences, 99) };
     log(`  added p50 ${added.p50.toFixed(3)} ms, p99 ${added.p99.toFixed(3)} ms (gateway p50 ${percentile(viaGateway, 50).toFixed(3)}, direct pair p50 ${percentile(direct, 50).toFixed(3)})`);
 
-    log(`fairness: ${SMALL_PROBES} one-record requests idle, then while ${BIG_CLIENTS} clients send ${BIG_RECORDS}-record requests`);
+    log(`fairness: ${ROUNDS} rounds of ${SMALL_PROBES / ROUNDS} one-record requests idle, then as many while ${BIG_CLIENTS} clients send ${BIG_RECORDS}-record requests`);
     const smallIdle: number[] = [];
-    for (let i = 0; i < SMALL_PROBES; i++) smallIdle.push(await timed(() => callGateway()));
-    let stopBig = false;
-    const bigLatencies: number[] = [];
-    let bigStarted = 0;
-    const big = Promise.all(
-      Array.from({ length: BIG_CLIENTS }, async () => {
-        while (!stopBig) {
-          bigStarted++;
-          bigLatencies.push(await timed(() => callGateway(bigBody, BIG_RECORDS)));
-        }
-      }),
-    );
-    // Measure only once every big client has a request in the gateway.
-    while (bigStarted < BIG_CLIENTS) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 200));
     const smallLoaded: number[] = [];
-    try {
-      for (let i = 0; i < SMALL_PROBES; i++) smallLoaded.push(await timed(() => callGateway()));
-    } finally {
-      stopBig = true;
-      await big;
+    const bigLatencies: number[] = [];
+    // Alternating blocks, so a change in the machine's other load falls on both sides.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < SMALL_PROBES / ROUNDS; i++) smallIdle.push(await timed(() => callGateway()));
+      let stopBig = false;
+      let bigStarted = 0;
+      const big = Promise.all(
+        Array.from({ length: BIG_CLIENTS }, async () => {
+          while (!stopBig) {
+            bigStarted++;
+            bigLatencies.push(await timed(() => callGateway(bigBody, BIG_RECORDS)));
+          }
+        }),
+      );
+      // Measure only once every big client has a request in the gateway.
+      while (bigStarted < BIG_CLIENTS) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        for (let i = 0; i < SMALL_PROBES / ROUNDS; i++) smallLoaded.push(await timed(() => callGateway()));
+      } finally {
+        stopBig = true;
+        await big;
+      }
     }
     const small = { idleP99: percentile(smallIdle, 99), loadedP99: percentile(smallLoaded, 99), idleP50: percentile(smallIdle, 50), loadedP50: percentile(smallLoaded, 50) };
     const smallRatio = small.loadedP99 / small.idleP99;
