@@ -608,6 +608,29 @@ describe('client/gateway/server', () => {
       assert.equal(runtime.maxInFlight.get(ENDPOINT['linear-learner']), 3);
     });
 
+    it('when another runtime client is plugged in (the aws backend’s SageMaker Runtime), then the same bound applies to it', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const endpoints = {
+        invoke: async (endpointName: string) => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 5));
+          inFlight--;
+          const family = endpointName === ENDPOINT.xgboost ? 'xgboost' : 'linear-learner';
+          return { prediction: family === 'xgboost' ? XGB : LINEAR, variant: MODEL[family] };
+        },
+        close: async () => undefined,
+      };
+      startGateway({ endpoints, endpointConcurrency: 4, bulkConcurrency: 3, maxRecords: 1000 });
+
+      const { status, body } = await predict(Array.from({ length: 100 }, () => usedCar()));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions.length, 100);
+      assert.equal(most, 6, 'three calls per endpoint (the bulk budget), two endpoints');
+      assert.deepEqual(runtime.received, [], 'nothing went to the default runtime');
+    });
+
     it('when a one-record request arrives while a 300-record request waits for the endpoints, then its calls go next, not after the large request', async () => {
       runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 10 });
       runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 10 });
