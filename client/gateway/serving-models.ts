@@ -27,12 +27,12 @@ const REREAD_MS = 1000;
 /**
  * Which model served an invocation, learned from the endpoint itself: every answer names the
  * production variant that served it (SageMaker's InvokedProductionVariant; the local endpoint host
- * answers the same header). A variant is named after the model it serves, so the name is looked
- * up in the model registry (the version and its feature schema; immutable, cached for good); a
- * variant with another name (endpoints deployed before, or by other tools) is mapped to its model
- * through the endpoint's configuration (DescribeEndpoint / DescribeEndpointConfig, cached briefly,
- * one call at a time per endpoint). Nothing is taken from the champion record, which is exported
- * after the switch and so lags behind the endpoint.
+ * answers the same header), and a variant is named after the model it serves. The variant's model
+ * comes from the endpoint's configuration (DescribeEndpoint / DescribeEndpointConfig, cached for a
+ * second, one call at a time per endpoint), or, when the configuration does not show it yet, from
+ * the registry under the variant's name; the registry gives the version label and the feature
+ * schema (immutable, cached for good). Nothing is taken from the champion record, which is
+ * exported after the switch and so lags behind the endpoint.
  */
 export class ServingModels {
   private readonly byModelName = new Map<string, Promise<ServingModel>>();
@@ -67,12 +67,16 @@ export class ServingModels {
   }
 
   private async lookUp(family: ModelFamily, endpointName: string, variant: string | undefined): Promise<ServingModel> {
-    if (variant) {
-      const named = await this.model(family, variant);
-      if (named) return named;
-    }
+    // A variant named after a model seen before: no call at all (the common case).
+    const known = variant ? this.byModelName.get(variant) : undefined;
+    if (known) return known;
+    // The endpoint's configuration (cached briefly) names the variant's model; this also covers
+    // variants not named after their model (AllTraffic), without reading the registry each time.
     const variants = await this.variants(endpointName);
-    const modelName = variant ? variants.get(variant) : variants.size === 1 ? [...variants.values()][0] : undefined;
+    const configured = variant ? variants.get(variant) : variants.size === 1 ? [...variants.values()][0] : undefined;
+    // Else a variant named after a registered model the configuration does not show yet (the
+    // switch happened between two describes).
+    const modelName = configured ?? variant;
     const model = modelName ? await this.model(family, modelName) : undefined;
     if (model) return model;
     const who = variant ? `variant '${variant}'` : 'no variant';
