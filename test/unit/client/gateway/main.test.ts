@@ -16,17 +16,17 @@ async function startGateway(cwd: string, combiner: string): Promise<{ code: numb
     await promisify(execFile)(process.execPath, ['--import', TSX, path.join(REPO_ROOT, 'client', 'gateway', 'main.ts')], {
       cwd,
       env: { ...process.env, MLOPS_CONFIG_FILE: 'none', MLOPS_HOME: path.join(cwd, 'home'), MLOPS_PORT_BASE: '19233', MLOPS_GATEWAY_COMBINER: combiner },
-      timeout: 30_000,
+      timeout: 120_000,
     });
     return { code: 0, stderr: '' };
   } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stderr: e.stderr ?? '' };
+    const e = err as { code?: number; killed?: boolean; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stderr: `${e.killed ? '(killed: no exit within 120 s) ' : ''}${e.stderr ?? ''}` };
   }
 }
 
 describe('client/gateway/main: the operator’s module combiner is loaded at start', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   const cases: { situation: string; dir: string; source?: string; rule: RegExp }[] = [
     { situation: 'the module file is missing', dir: 'missing', rule: /cannot be loaded: no such file$/ },
     { situation: 'the module exports no function', dir: 'no-export', source: 'export const weights = [1, 2];\n', rule: /exports no 'combine' or default function$/ },
