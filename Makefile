@@ -88,7 +88,7 @@ stack-down:
 clean: ## remove the local data dir (stop the stack first)
 	rm -rf .mlops
 
-bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
+bench-gateway: setup ## gateway on the real stack: throughput and added latency against the direct pair, one-record p99 under 1,000-record requests, capture loss
 	npx tsx bench/gateway.bench.ts
 
 bench-scoring: setup ## batch transform of 1M rows with input filter + join + output filter vs bare pandas; memory growth at 100k vs 1M; exit 1 on a missed target

@@ -181,7 +181,7 @@ export interface EndpointConfigSpec {
   endpointConfigName: string;
   /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
   endpointName?: string;
-  /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
+  /** ProductionVariants; locally one variant per endpoint, named after its model (activities/inference/endpoints.ts). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {
     enableCapture: boolean;

@@ -36,6 +36,8 @@ describe('common/config/parse', () => {
         jobPollIntervalMs: 100,
         gatewayCombiner: 'max',
         gatewayTimeoutMs: 2000,
+        gatewayEndpointConcurrency: 16,
+        gatewayBulkConcurrency: 2,
         gatewayOnPartial: 'answer',
         gatewayMaxBodyBytes: 1024 * 1024,
         groundTruthUri: 's3://mlops/ground-truth',
