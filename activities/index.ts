@@ -12,6 +12,7 @@ import { createBaselineActivities } from './training/baselines';
 import { createChampionComparisonActivities } from './training/champion-comparison';
 import { createPreprocessActivities } from './training/preprocess';
 import { createTrainingJobActivities } from './training/train';
+import { withPermanentFailures } from './shared/permanent-failures';
 
 export interface ActivitySettings {
   /** How often a job-waiting activity describes its job. */
@@ -24,7 +25,7 @@ export interface ActivitySettings {
  * workflow bundle.
  */
 export function createActivities(backend: Backend, settings: ActivitySettings, workflows?: WorkflowPort) {
-  return {
+  return withPermanentFailures({
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
@@ -37,7 +38,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, w
     ...createMonitorJobActivities(backend, settings),
     ...createDriftAlertActivities(workflows),
     ...createLifecycleActivities(backend, workflows),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;
