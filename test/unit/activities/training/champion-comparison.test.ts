@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { incompatibility } from '../../../../activities/training/champion-comparison';
-import type { FeatureSchema } from '../../../../common/schemas/feature-schema';
+import { featureSchemaSchema, type FeatureSchema } from '../../../../common/schemas/feature-schema';
 
-const schema = (features: string[], label = 'Price'): FeatureSchema => ({
-  schemaVersion: 1,
-  label: { name: label, type: 'float' },
-  idColumns: [],
-  features: features.map((name) => ({ name, type: 'float' as const })),
-  oneHotGroups: [],
-});
+const schema = (features: string[], label = 'Price'): FeatureSchema =>
+  featureSchemaSchema.parse({ schemaVersion: 1, label: { name: label, type: 'float' }, features: features.map((name) => ({ name, type: 'float' })) });
 
 describe('activities/training/champion-comparison: can the champion score the new rows?', () => {
   it('when label and features match in order, then it can', () => {
