@@ -164,6 +164,14 @@ export interface RunRef {
   runId: string;
 }
 
+/**
+ * The workflow id of a rollback: the family, the champion it replaces and the version it promotes,
+ * so repeating the same command (a retried CLI call) finds the first run instead of a second one.
+ */
+export function rollbackWorkflowId(family: string, fromVersion: number | undefined, toVersion: number | undefined): string {
+  return `rollback/${family}/from-${fromVersion === undefined ? 'none' : `v${fromVersion}`}/to-${toVersion === undefined ? 'previous' : `v${toVersion}`}`;
+}
+
 /** The workflow id of a model family's long-lived lifecycle workflow: one per family. */
 export function lifecycleWorkflowId(family: string): string {
   return `lifecycle/${family}`;

@@ -2,11 +2,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { parameterNames } from '../../common/artifacts';
 import type { Champion } from '../../common/types/champion';
 import type { GovernanceRecord } from '../../common/types/governance';
-import { ErrorType } from '../../common/errors';
+import type { RollbackPlan } from '../../common/types/rollback';
+import { conflict, ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
 import type { WorkflowPort } from '../lifecycle/workflow-port';
-import { writeChampion } from './champion-store';
+import { readChampion, writeChampion } from './champion-store';
 
 export interface RecordDecisionInput {
   family: ModelFamily;
@@ -51,6 +52,34 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
         if (!best || v.metrics.validation.rmse < best.validationRmse) best = { version: v.version, validationRmse: v.metrics.validation.rmse };
       }
       return best;
+    },
+
+    /**
+     * Checks a rollback before anything moves: the version exists, is not the champion already, and
+     * is Approved (anything else only with `force`); without a version, the newest approved one
+     * older than the champion. Every refusal is permanent and names the rule.
+     */
+    async prepareRollback(input: { family: ModelFamily; toVersion?: number; force: boolean }): Promise<RollbackPlan> {
+      const champion = await readChampion(backend.parameters, input.family);
+      const versions = await backend.registry.listVersions(input.family);
+      let target: ModelVersion | undefined;
+      if (input.toVersion !== undefined) {
+        target = versions.find((v) => v.version === input.toVersion);
+        if (!target) throw notFound(`${input.family} has no version ${input.toVersion} (versions: ${versions.map((v) => v.version).join(', ') || 'none'})`);
+      } else {
+        if (!champion) throw invalidInput(`${input.family} has no champion to roll back from: name a version with --to`);
+        target = versions.filter((v) => v.status === 'Approved' && v.version < champion.modelVersion).at(-1);
+        if (!target) throw notFound(`${input.family} has no approved version older than the champion (version ${champion.modelVersion}) to roll back to`);
+      }
+      if (champion && champion.modelVersion === target.version) throw conflict(`${input.family} version ${target.version} is the champion already`);
+      if (target.status !== 'Approved' && !input.force) {
+        throw conflict(`${input.family} version ${target.version} is ${target.status}${target.decision ? ` (${target.decision.reason})` : ''}: promote it only with --force and a reason`);
+      }
+      if (!target.baselines?.dataQuality) throw conflict(`${input.family} version ${target.version} has no data-quality baseline: monitoring could not follow it`);
+      return {
+        target: { version: target.version, modelName: target.modelName, status: target.status },
+        ...(champion ? { current: { version: champion.modelVersion, modelName: champion.modelName, ...(champion.endpointName ? { endpointName: champion.endpointName } : {}) } } : {}),
+      };
     },
 
     /** Records metrics, baselines, approval status and the decision on a version. */

@@ -45,6 +45,8 @@ export interface ModelVersion {
   metrics?: SplitMetrics;
   status: ModelApprovalStatus;
   decision?: ModelDecision;
+  /** Earlier decisions on this version, oldest first (a rollback, a forced promotion): nothing is overwritten unseen. */
+  previousDecisions?: ModelDecision[];
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
   /** Step 6 against the champion on the same rows, the data-shift check, warnings (absent before they existed). */
   governance?: GovernanceRecord;

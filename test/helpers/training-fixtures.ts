@@ -3,6 +3,7 @@ import type { Activities } from '../../activities';
 import type { EndpointStatus } from '../../activities/backends/types';
 import type { PreprocessInput } from '../../activities/training/preprocess';
 import type { GovernanceRecord } from '../../common/types/governance';
+import type { RollbackPlan } from '../../common/types/rollback';
 import type { Notification } from '../../common/types/notification';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -80,6 +81,9 @@ export interface MockBehaviour {
   bootstrapInterval?: Partial<Record<ModelFamily, [number, number]>>;
   /** The data-shift check finds these violations against the champion's baseline. */
   shiftViolations?: DriftViolation[];
+  /** Rollback: what prepareRollback finds, or the refusal it throws. */
+  rollbackPlan?: RollbackPlan;
+  rollbackError?: ApplicationFailure;
   /** Step 10: endpoints that exist before the run, by name (absent: none exists). */
   endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string }>;
   /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
@@ -215,6 +219,11 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
         ...(input.bootstrap ? { bootstrap: { ...input.bootstrap, differenceLow: interval?.[0] ?? ours - champion - 50, differenceHigh: interval?.[1] ?? ours - champion + 50, probabilityChallengerBetter: ours < champion ? 0.9 : 0.1 } } : {}),
         reportUri: `${input.outputPrefix}comparison.json`,
       };
+    },
+    async prepareRollback(input) {
+      calls.activities.push(`prepareRollback:${input.family}`);
+      if (behaviour.rollbackError) throw behaviour.rollbackError;
+      return behaviour.rollbackPlan ?? { target: { version: input.toVersion ?? 1, modelName: `model-${input.family}-1`, status: 'Approved' } };
     },
     async describeEndpointState(input) {
       calls.activities.push(`describeEndpointState:${input.endpointName}`);
