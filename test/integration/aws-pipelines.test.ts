@@ -138,7 +138,7 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     assert.equal(report.status, 'completed', JSON.stringify(report.error));
     for (const m of report.models) {
       assert.equal(m.decision.outcome, 'rejected');
-      assert.match(m.decision.reason, /not better than the previous best/);
+      assert.match(m.decision.reason, /not better than the champion: on the same \d+ validation rows/);
     }
     const versions = await backend.registry.listVersions();
     assert.deepEqual(versions.map((v) => `${v.family}:${v.version}:${v.status}`), ['linear-learner:1:Approved', 'linear-learner:2:Rejected', 'xgboost:1:Approved', 'xgboost:2:Rejected']);

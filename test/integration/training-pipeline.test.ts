@@ -134,7 +134,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(report.status, 'completed');
     for (const m of report.models) {
       assert.equal(m.decision.outcome, 'rejected');
-      assert.match(m.decision.reason, /not better than the previous best/);
+      assert.match(m.decision.reason, /not better than the champion: on the same \d+ validation rows/);
     }
     const rejected = (await backend.notifier.recent(10)).filter((n) => n.kind === 'model.rejected');
     assert.deepEqual(rejected.map((n) => n.details?.family).sort(), ['linear-learner', 'xgboost']);
