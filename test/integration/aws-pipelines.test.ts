@@ -9,6 +9,7 @@ import type { Backend } from '../../activities/backends/types';
 import { ContainersForMoto } from '../helpers/moto-containers';
 import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
+import { passThroughDataProcessing } from '../../common/data-processing';
 import type { MonitoringInput } from '../../common/types/monitoring';
 import { readLifecycleState } from '../../services/lifecycle/ensure';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
@@ -163,7 +164,9 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
       const job = await aws.clients.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
       // Linear Learner's CSV join is the backend's (no CSV answer): the job itself runs without it.
       const ll = job.TransformJobName!.includes('linear-learner');
-      assert.deepEqual(job.DataProcessing, ll ? { InputFilter: '$[1:]', JoinSource: 'None', OutputFilter: '$' } : { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+      // The scoring file pre-processed into `17 features, its own columns`: the features reach the model.
+      const filters = passThroughDataProcessing(17);
+      assert.deepEqual(job.DataProcessing, ll ? { InputFilter: filters.inputFilter, JoinSource: 'None', OutputFilter: '$' } : { InputFilter: filters.inputFilter, JoinSource: 'Input', OutputFilter: filters.outputFilter });
     }
     const outputs = (await backend.objectStore.list(`s3://${config.bucket}/scored/`)).filter((u) => u.endsWith('.out') && !u.includes('.unjoined/'));
     assert.equal(outputs.length, 2);
