@@ -112,7 +112,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(memo.config?.models?.length, 2);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const activityTypes = new Set(history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])));
-    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
+    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findChampion', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
       assert.ok(activityTypes.has(name), `activity ${name} is in the history`);
     }
     // Every activity carries its summary for the UI's timeline ("step 2: train xgboost").
