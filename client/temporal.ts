@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../common/config/schema';
+import { EdgeError } from './edge-errors';
 import { stackPorts } from '../common/config/schema';
 
 /** A Temporal client for the configured frontend; a clear message when nothing listens there. */
@@ -13,9 +14,9 @@ export async function connectClient(config: Config, options: { timeoutMs?: numbe
   return { client: new Client({ connection, namespace: config.namespace }), connection };
 }
 
-export class TemporalUnavailableError extends Error {
+export class TemporalUnavailableError extends EdgeError {
   constructor(address: string, cause: unknown) {
-    super(`cannot reach the Temporal server at ${address} (${cause instanceof Error ? cause.message : String(cause)}); start the local stack with: npx mlops stack up`);
+    super('unavailable', 'TemporalUnavailable', `cannot reach the Temporal server at ${address} (${cause instanceof Error ? cause.message : String(cause)}); start the local stack with: npx mlops stack up`);
     this.name = 'TemporalUnavailableError';
   }
 }

@@ -9,7 +9,7 @@ import { UsageError } from '../../../services/usage-error';
 import { resolveWebhookCredentials, SIGNATURE_HEADER, signBody } from '../../webhook/auth';
 import { minioEscapeKey } from '../../webhook/event-schemas';
 import type { CliContext } from '../context';
-import { StackUnreachableError } from '../errors';
+import { StackUnreachableError } from '../../edge-errors';
 import { printJson } from '../output';
 
 /** The webhook of the local stack does not answer: the object is written, nothing was started (exit 3). */

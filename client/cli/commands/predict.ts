@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { stackPorts } from '../../../common/config/schema';
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
-import { StackUnreachableError } from '../errors';
+import { StackUnreachableError } from '../../edge-errors';
 import { printJson, printTable } from '../output';
 
 interface PredictResponse {
