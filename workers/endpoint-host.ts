@@ -13,8 +13,8 @@ async function main(): Promise<void> {
   const host = createEndpointHost(config, { log: (m) => console.log(`${new Date().toISOString()} ${m}`) });
   const app = buildEndpointHostServer(host);
   const port = stackPorts(config.portBase).endpointHost;
-  await app.listen({ host: '127.0.0.1', port });
-  console.log(`endpoint host listening on http://127.0.0.1:${port}`);
+  await app.listen({ host: config.listenHost, port });
+  console.log(`endpoint host listening on ${config.listenHost}:${port} (reached as ${config.endpointHostUrl})`);
   await host.reconcile();
   const timer = setInterval(() => void host.reconcile(), 2000);
   let stopping = false;

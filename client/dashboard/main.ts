@@ -14,8 +14,8 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     bucket: config.bucket,
     temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId),
   });
-  await app.listen({ host: '127.0.0.1', port });
-  console.log(`dashboard listening on http://127.0.0.1:${port} (insights of s3://${config.bucket}/insights/)`);
+  await app.listen({ host: config.listenHost, port });
+  console.log(`dashboard listening on ${config.listenHost}:${port} (insights of s3://${config.bucket}/insights/)`);
   return {
     stop: async () => {
       await app.close();

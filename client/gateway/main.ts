@@ -12,7 +12,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
   const ports = stackPorts(config.portBase);
   const { app, close } = buildGatewayServer({
     backend: createBackend(config),
-    runtimeUrl: `http://127.0.0.1:${ports.endpointHost}`,
+    runtimeUrl: config.endpointHostUrl,
     ...(config.backend === 'aws' ? { endpoints: new AwsEndpointClient(new SageMakerRuntimeClient({ region: config.awsRegion, maxAttempts: 2, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) }), config.gatewayTimeoutMs) } : {}),
     timeoutMs: config.gatewayTimeoutMs,
     onPartial: config.gatewayOnPartial,
@@ -22,8 +22,8 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     maxBodyBytes: config.gatewayMaxBodyBytes,
     maxRecords: 1000,
   });
-  await app.listen({ host: '127.0.0.1', port: ports.gateway });
-  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
+  await app.listen({ host: config.listenHost, port: ports.gateway });
+  console.log(`gateway listening on ${config.listenHost}:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : `local endpoint host at ${config.endpointHostUrl}`}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
   return {
     stop: async () => {
       await close();

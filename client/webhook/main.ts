@@ -30,9 +30,9 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     sns: { certHostPattern: new RegExp(config.webhookSnsCertHosts), topics: config.webhookSnsTopics, maxAgeMs: config.webhookSnsMaxAgeSeconds * 1000 },
     maxBodyBytes: config.webhookMaxBodyBytes,
   });
-  await app.listen({ host: '127.0.0.1', port });
+  await app.listen({ host: config.listenHost, port });
   const auth = [credentials.token ? (credentials.tokenFile ? `token in ${credentials.tokenFile}` : 'token from MLOPS_WEBHOOK_TOKEN') : '', credentials.hmacSecret ? 'HMAC' : ''].filter(Boolean).join(' or ');
-  console.log(`webhook listening on http://127.0.0.1:${port}/hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch})`);
+  console.log(`webhook listening on ${config.listenHost}:${port}, /hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch})`);
   for (const r of routes) console.log(`  route ${r.name}: s3://${r.bucket}/${r.prefix ?? ''}*${r.suffix ?? ''} -> ${r.pipeline}`);
   return {
     stop: async () => {
