@@ -2,6 +2,7 @@ import { createEndpointHost } from '../hosting';
 import { ConfigError, parseConfig } from '../common/config/parse';
 import { stackPorts } from '../common/config/schema';
 import { buildEndpointHostServer } from '../hosting/endpoint-host/server';
+import { addHealthRoute, dirAccessible } from '../client/shared/health';
 
 /**
  * The local endpoint host process (started by `mlops stack up`): serves every endpoint recorded in
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const host = createEndpointHost(config, { log: (m) => console.log(`${new Date().toISOString()} ${m}`) });
   const app = buildEndpointHostServer(host);
   const port = stackPorts(config.portBase).endpointHost;
+  addHealthRoute(app, [{ name: 'data-dir', check: dirAccessible(config.home, true) }]);
   await app.listen({ host: config.listenHost, port });
   console.log(`endpoint host listening on ${config.listenHost}:${port} (reached as ${config.endpointHostUrl})`);
   await host.reconcile();

@@ -1,5 +1,6 @@
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
+import { addHealthRoute, answersPing, dirAccessible } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -22,6 +23,8 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     maxBodyBytes: config.gatewayMaxBodyBytes,
     maxRecords: 1000,
   });
+  // What the gateway needs: the endpoint host (local backend) and the champion parameters under the data dir.
+  addHealthRoute(app, config.backend === 'local' ? [{ name: 'endpoint-host', check: answersPing(config.endpointHostUrl) }, { name: 'data-dir', check: dirAccessible(config.home) }] : []);
   await app.listen({ host: config.listenHost, port: ports.gateway });
   console.log(`gateway listening on ${config.listenHost}:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : `local endpoint host at ${config.endpointHostUrl}`}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, on partial: ${config.gatewayOnPartial})`);
   return {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
+import { addHealthRoute, dirAccessible, temporalNamespaceReachable } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { connectClient, TemporalUnavailableError } from '../temporal';
@@ -30,6 +31,10 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     sns: { certHostPattern: new RegExp(config.webhookSnsCertHosts), topics: config.webhookSnsTopics, maxAgeMs: config.webhookSnsMaxAgeSeconds * 1000 },
     maxBodyBytes: config.webhookMaxBodyBytes,
   });
+  addHealthRoute(app, [
+    { name: 'temporal', check: temporalNamespaceReachable(connection, config.namespace) },
+    { name: 'journal', check: dirAccessible(config.home, true) },
+  ]);
   await app.listen({ host: config.listenHost, port });
   const auth = [credentials.token ? (credentials.tokenFile ? `token in ${credentials.tokenFile}` : 'token from MLOPS_WEBHOOK_TOKEN') : '', credentials.hmacSecret ? 'HMAC' : ''].filter(Boolean).join(' or ');
   console.log(`webhook listening on ${config.listenHost}:${port}, /hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch})`);
