@@ -44,6 +44,8 @@ describe('activities/backends/local: job process identity', function () {
   const bystanders: ChildProcess[] = [];
   const leases: HeldLock[] = [];
   const jobs: string[] = [];
+  /** The process groups of the jobs the tests spawned: a rewritten record no longer names them, so a stop would not reach them. */
+  const jobGroups: number[] = [];
 
   beforeEach(async () => {
     tmp = await createTempDir();
@@ -57,7 +59,13 @@ describe('activities/backends/local: job process identity', function () {
   });
 
   afterEach(async () => {
-    await fs.writeFile(path.join(tmp, 'release'), '').catch(() => undefined);
+    for (const group of jobGroups.splice(0)) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        /* ended already */
+      }
+    }
     for (const b of bystanders.splice(0)) b.kill('SIGKILL');
     for (const l of leases.splice(0)) await l.release();
     for (const name of jobs.splice(0)) await runner.stopJob('training', name).catch(() => undefined);
@@ -94,6 +102,7 @@ describe('activities/backends/local: job process identity', function () {
   async function heldJob(jobName: string, count = path.join(tmp, `${jobName}.runs`)): Promise<{ count: string }> {
     await runner.startTrainingJob(trainingSpec(jobName, { mode: 'hold', hold_file: path.join(tmp, 'release'), count_file: count }));
     await pollUntil(() => runs(count), (n) => n === 1);
+    jobGroups.push(((await readRecord(jobName)) as { pid: number }).pid);
     return { count };
   }
 
@@ -199,6 +208,7 @@ describe('activities/backends/local: job process identity', function () {
     await runner.describeJob('training', 'train-runner-gone');
 
     await pollUntil(() => runs(count), (n) => n === 2);
+    jobGroups.push(((await readRecord('train-runner-gone')) as { pid: number }).pid);
     assert.equal((await readRecord('train-runner-gone')).restarts, 1);
     assert.equal(await sigtermPending(other), false);
     await fs.writeFile(path.join(tmp, 'release'), '');
@@ -228,6 +238,7 @@ describe('activities/backends/local: job process identity', function () {
     await runner.describeJob('training', 'train-rebooted');
 
     await pollUntil(() => runs(count), (n) => n === 2);
+    jobGroups.push(((await readRecord('train-rebooted')) as { pid: number }).pid);
     assert.equal((await readRecord('train-rebooted')).restarts, 1);
   });
 });
