@@ -286,6 +286,13 @@ describe('compose services as processes (integration: one loopback address per s
     assert.equal(finished.description.status, 'Completed');
     assert.equal(finished.restarts, undefined, 'never started again');
     assert.equal(await spawnsOf('training', jobName), 1, 'spawned once');
+    // The training activity was retried (its worker died) and the retry adopted the job by name.
+    const history = await handle.fetchHistory();
+    const trainAttempts = (history.events ?? []).flatMap((e) => {
+      const scheduled = history.events!.find((x) => String(x.eventId) === String(e.activityTaskStartedEventAttributes?.scheduledEventId));
+      return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'runTrainingJob' ? [e.activityTaskStartedEventAttributes!.attempt ?? 1] : [];
+    });
+    assert.ok(Math.max(...trainAttempts) >= 2, `a retried attempt adopted the job (attempts: ${trainAttempts.join(',')})`);
     const versions = await backend.registry.listVersions('xgboost');
     assert.equal(versions.length, 1, 'one model version');
     assert.equal(versions[0]!.trainingJobName, jobName);
