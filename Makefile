@@ -21,9 +21,11 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(PY_STAMP): algorithms/requirements.txt
+# The runtime set (requirements.txt, what the image installs) plus the tools of the tests
+# (requirements-dev.txt); both pinned with hashes, so pip checks every file it installs.
+$(PY_STAMP): algorithms/requirements.txt algorithms/requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r algorithms/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-input --require-hashes -r algorithms/requirements-dev.txt
 	@touch $@
 
 demo: setup ## start the local stack, train and deploy both models, score a file dropped into the bucket, call the gateway, monitor drift, show the dashboard

@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../common/config/schema';
 import { EdgeError } from './edge-errors';
-import { stackPorts } from '../common/config/schema';
 
 /** A Temporal client for the configured frontend; a clear message when nothing listens there. */
 export async function connectClient(config: Config, options: { timeoutMs?: number } = {}): Promise<{ client: Client; connection: Connection }> {
@@ -23,7 +22,7 @@ export class TemporalUnavailableError extends EdgeError {
 
 /** Link to a run in the Temporal Web UI of the local stack. */
 export function temporalUiUrl(config: Config, workflowId?: string, runId?: string): string {
-  const base = `http://127.0.0.1:${stackPorts(config.portBase).temporalUi}/namespaces/${encodeURIComponent(config.namespace)}/workflows`;
+  const base = `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows`;
   if (!workflowId) return base;
   return `${base}/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}`;
 }
