@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, notFound } from '../../common/errors';
 import type { JobSummary } from '../../common/types/jobs';
 import { MissingInputError } from '../backends/errors';
-import type { JobDescription, JobKind, JobRunner } from '../backends/types';
+import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec } from '../backends/types';
 
 export interface RunJobOptions {
   kind: JobKind;
@@ -70,6 +70,11 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
     }
     throw err;
   }
+}
+
+/** A processing job started (or adopted, by its name) from its spec and waited for. */
+export function runProcessingJob(jobs: JobRunner, pollIntervalMs: number, spec: ProcessingJobSpec, options: { clientErrorType?: string } = {}): Promise<{ description: JobDescription; summary: JobSummary }> {
+  return runJobToCompletion(jobs, { kind: 'processing', jobName: spec.jobName, pollIntervalMs, start: () => jobs.startProcessingJob(spec), ...options });
 }
 
 /** Consecutive failed Describe* calls before the attempt fails (Temporal then retries it; the retry adopts the job). */
