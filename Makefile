@@ -74,7 +74,10 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-bench: bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring ## run every benchmark
+BENCHES ?= training gateway webhook scoring model-server monitoring
+
+bench: setup ## run every benchmark (BENCHES="training monitoring" for some), keep going when one fails, summarize pass/FAIL per bench; exit 1 if any failed
+	npx tsx bench/run-all.ts $(BENCHES)
 
 bench-training: setup ## whole training pipeline on the demo dataset: wall time, overhead, RMSE targets
 	npx tsx bench/training.bench.ts
