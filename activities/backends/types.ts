@@ -119,6 +119,13 @@ export interface JobRunner {
   /** The job's current state, or undefined when no job has that name. */
   describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined>;
   stopJob(kind: JobKind, jobName: string): Promise<void>;
+  /**
+   * Optional: waits until the job may have changed state (the local runner watches its job dir for
+   * the exit code), at most `timeoutMs`, or until `signal` aborts; true when something changed. A
+   * waiting activity calls it instead of sleeping its poll interval, so it notices the end of a job
+   * at once; the interval stays the upper bound (a watch can miss events, e.g. on NFS).
+   */
+  waitForChange?(kind: JobKind, jobName: string, timeoutMs: number, signal: AbortSignal): Promise<boolean>;
 }
 
 /** What registering a version needs: the version's own fields, without what the registry assigns. */

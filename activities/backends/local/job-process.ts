@@ -9,7 +9,7 @@ import { isNotFound, isProcessAlive } from './fs-utils';
  * caller can finish its bookkeeping from the files it leaves in the job dir.
  */
 
-const EXIT_CODE_FILE = 'exit_code';
+export const EXIT_CODE_FILE = 'exit_code';
 const LOG_FILE = 'logs.txt';
 
 /** The shell writes the exit code atomically (temp file + mv), so a reader never sees half of it. */

@@ -14,6 +14,13 @@ export interface JobRecord {
   spec: { kind: 'training'; training: TrainingJobSpec } | { kind: 'processing'; processing: ProcessingJobSpec } | { kind: 'transform'; transform: TransformJobSpec };
   /** The job's process (the session leader of its process group), once spawned. */
   pid?: number;
+  /**
+   * When a describe first found the exit code, and when the outputs were uploaded and the record
+   * final: the part of a job's wall time that is bookkeeping, not the job (`make bench-training`
+   * reports it).
+   */
+  exitNoticedTime?: string;
+  finalizedTime?: string;
 }
 
 export const JOB_RECORD_FILE = 'job.json';

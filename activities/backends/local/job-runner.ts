@@ -6,7 +6,8 @@ import type { FinalMetric } from '../../../common/types/jobs';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { jobCommand } from './job-command';
 import { collectOutputs, failureReasonOf } from './job-outputs';
-import { exitStatus, hasExited, isJobProcessAlive, jobLogFile, spawnJobProcess, terminateJobProcess } from './job-process';
+import { waitForFileEvent } from './file-watch';
+import { EXIT_CODE_FILE, exitStatus, hasExited, isJobProcessAlive, jobLogFile, spawnJobProcess, terminateJobProcess } from './job-process';
 import { JOB_RECORD_FILE, jobExists, maxRuntimeOf, newJobRecord, readJobRecord, updateJobRecord, withJobLock, writeJobRecord, type JobRecord } from './job-record';
 import { stageProcessingJob, stageTrainingJob, stageTransformJob } from './job-staging';
 import { scanMetrics } from './metrics-scanner';
@@ -72,6 +73,17 @@ export class LocalJobRunner implements JobRunner {
       return (await readJobRecord(dir))?.description;
     }
     return record.description;
+  }
+
+  /**
+   * Wakes a waiting activity when the job's exit code appears (the shell moves it into place when
+   * the process ends) or its record is replaced (stopped or finalized by another process), instead
+   * of a whole poll interval later. A job whose exit code is already there wakes it at once: its
+   * next describe finalizes it, so this never spins.
+   */
+  waitForChange(kind: JobKind, jobName: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    const dir = this.jobDir(kind, jobName);
+    return waitForFileEvent(dir, [EXIT_CODE_FILE, JOB_RECORD_FILE], timeoutMs, signal, () => hasExited(dir));
   }
 
   async stopJob(kind: JobKind, jobName: string, reason = 'Stopped by request'): Promise<void> {
@@ -148,9 +160,11 @@ export class LocalJobRunner implements JobRunner {
    * upload can take a while for big jobs; the job lock's lease is renewed meanwhile.
    */
   private async finalize(dir: string): Promise<JobDescription> {
+    const noticed = new Date().toISOString();
     return withJobLock(dir, async () => {
       const record = (await readJobRecord(dir))!;
       if (record.description.status !== 'InProgress') return record.description;
+      record.exitNoticedTime = noticed;
       const { code, endTime } = await exitStatus(dir);
       const base = path.join(dir, 'opt', 'ml');
       const d = record.description;
@@ -173,6 +187,7 @@ export class LocalJobRunner implements JobRunner {
       if (record.spec.kind === 'training') {
         d.finalMetrics = await scanMetrics(jobLogFile(dir), record.spec.training.metricDefinitions).catch((): FinalMetric[] => []);
       }
+      record.finalizedTime = new Date().toISOString();
       await writeJobRecord(dir, record);
       return d;
     });
