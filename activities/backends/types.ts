@@ -167,6 +167,12 @@ export interface Parameter {
 /** The parameter store (SSM Parameter Store). */
 export interface ParameterStore {
   put(name: string, value: string): Promise<Parameter>;
+  /**
+   * Optional: puts several parameters, in order, as one change (the local store writes its document
+   * once, so a reader sees all of them or none). Without it, callers put them one by one (SSM has
+   * no batch put).
+   */
+  putMany?(entries: { name: string; value: string }[]): Promise<Parameter[]>;
   get(name: string): Promise<Parameter | undefined>;
   getByPath(prefix: string): Promise<Parameter[]>;
 }
