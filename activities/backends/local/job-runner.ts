@@ -169,6 +169,8 @@ export class LocalJobRunner implements JobRunner {
       const base = path.join(dir, 'opt', 'ml');
       const d = record.description;
       d.endTime = endTime;
+      // The log's metrics are read while the outputs are packed and uploaded (both only read the job dir).
+      const metrics = record.spec.kind === 'training' ? scanMetrics(jobLogFile(dir), record.spec.training.metricDefinitions).catch((): FinalMetric[] => []) : undefined;
       if (code === 0) {
         try {
           await collectOutputs(this.options.objectStore, record, base, dir);
@@ -184,9 +186,7 @@ export class LocalJobRunner implements JobRunner {
         d.secondaryStatus = 'Failed';
         d.failureReason = (await failureReasonOf(record, base, dir, code)).slice(0, MAX_FAILURE_REASON_CHARS);
       }
-      if (record.spec.kind === 'training') {
-        d.finalMetrics = await scanMetrics(jobLogFile(dir), record.spec.training.metricDefinitions).catch((): FinalMetric[] => []);
-      }
+      if (metrics) d.finalMetrics = await metrics;
       record.finalizedTime = new Date().toISOString();
       await writeJobRecord(dir, record);
       return d;
