@@ -39,12 +39,16 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
       return { version: version.version, modelName: version.modelName };
     },
 
-    /** Step 6: the best approved version of the family so far (lowest validation RMSE), if any. */
-    async findPreviousBest(input: { family: ModelFamily; excludeVersion: number }): Promise<PreviousBest | null> {
+    /**
+     * Step 6: the best approved version of the family so far (lowest validation RMSE), if any,
+     * leaving out the candidate: by its version, or by its model name when step 6 runs beside
+     * step 3 and the version is not known yet.
+     */
+    async findPreviousBest(input: { family: ModelFamily; excludeVersion?: number; excludeModelName?: string }): Promise<PreviousBest | null> {
       const versions = await backend.registry.listVersions(input.family);
       let best: PreviousBest | null = null;
       for (const v of versions) {
-        if (v.version === input.excludeVersion || v.status !== 'Approved' || !v.metrics) continue;
+        if (v.version === input.excludeVersion || v.modelName === input.excludeModelName || v.status !== 'Approved' || !v.metrics) continue;
         if (!best || v.metrics.validation.rmse < best.validationRmse) best = { version: v.version, validationRmse: v.metrics.validation.rmse };
       }
       return best;

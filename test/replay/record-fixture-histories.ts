@@ -156,6 +156,15 @@ async function main(): Promise<void> {
       await handle.result();
       await save(handle, 'trainingPipeline', 'summaries-both-accepted-deployed');
     });
+
+    // Steps 3, 4 and 6 side by side (patch steps-3-4-6-side-by-side): xgboost beats its previous
+    // best and is deployed, linear-learner is not better than its own and is rejected.
+    if (!(await recorded('trainingPipeline', 'steps-3-4-6-side-by-side-one-rejected'))) await withWorker({ previousBest: { xgboost: { version: 1, validationRmse: 2500 }, 'linear-learner': { version: 1, validationRmse: 2000 } } }, async (taskQueue) => {
+      const input = trainingInput(taskQueue, { deployment: DEPLOYMENT });
+      const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'trainingPipeline', 'steps-3-4-6-side-by-side-one-rejected');
+    });
   } finally {
     await env.teardown();
   }

@@ -3,7 +3,8 @@ import type { Activities } from '../../activities';
 import type { PreprocessResult } from '../../activities/training/preprocess';
 import { baselineFiles, type trainingRunLayout } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
-import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
+import type { PreviousBest } from '../../activities/registry/model-registry';
+import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput } from '../../common/types/training';
 import { step } from '../shared/activity-options';
 import { innermostMessage } from '../shared/failures';
@@ -14,6 +15,9 @@ import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut
 
 /** Runs started before step 10's choice was made in the workflow (one deployEndpoint activity) replay without it. */
 export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
+
+/** Runs started before steps 3, 4 and 6 ran side by side (one after another) replay without it. */
+export const RESULT_STEPS_SIDE_BY_SIDE_PATCH = 'steps-3-4-6-side-by-side';
 
 /** What every model branch of one run shares. */
 export interface BranchContext {
@@ -59,8 +63,7 @@ export class ModelBranch {
   async run(): Promise<ModelOutcome> {
     try {
       const artifactUri = await this.train();
-      const version = await this.save(artifactUri);
-      const verdict = await this.evaluate(version);
+      const { version, verdict } = patched(RESULT_STEPS_SIDE_BY_SIDE_PATCH) ? await this.saveAndEvaluate(artifactUri) : await this.saveThenEvaluate(artifactUri);
       if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
       const baselines = await this.baselines(artifactUri);
       const acceptance = await this.approve(version, verdict);
@@ -116,15 +119,41 @@ export class ModelBranch {
     return registered;
   }
 
-  /** Steps 4-6: the job's metrics, the RMSE threshold, the previous best of the family. */
-  private async evaluate(version: { version: number }): Promise<CandidateEvaluation> {
-    const { ctx, model } = this;
-    ctx.setStage(this.family, 'evaluating');
-    const metrics = await step(`step 4: read the training metrics of ${this.family}`, ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
+  /**
+   * Steps 3-6 with 3, 4 and 6 side by side: each needs only the finished training job (step 6
+   * leaves this run's model out by its name, known before step 3 registers it), so the branch waits
+   * for one round trip to the workers instead of three before the checks of steps 5 and 6.
+   */
+  private async saveAndEvaluate(artifactUri: string): Promise<{ version: { version: number; modelName: string }; verdict: CandidateEvaluation }> {
+    const [version, metrics, previousBest] = await Promise.all([
+      this.save(artifactUri),
+      this.readMetrics(),
+      step(`step 6: find the previous best ${this.family}`, this.ctx.quick.findPreviousBest, { family: this.family, excludeModelName: trainingJobNames.model(this.ref, this.family) }),
+    ]);
+    this.ctx.setStage(this.family, 'evaluating');
+    return { version, verdict: this.check(metrics, previousBest) };
+  }
+
+  /** Steps 3-6 one after another, as runs started before RESULT_STEPS_SIDE_BY_SIDE_PATCH recorded them. */
+  private async saveThenEvaluate(artifactUri: string): Promise<{ version: { version: number; modelName: string }; verdict: CandidateEvaluation }> {
+    const version = await this.save(artifactUri);
+    this.ctx.setStage(this.family, 'evaluating');
+    const metrics = await this.readMetrics();
+    const previousBest = await step(`step 6: find the previous best ${this.family}`, this.ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
+    return { version, verdict: this.check(metrics, previousBest) };
+  }
+
+  /** Step 4: the job's metrics. */
+  private async readMetrics(): Promise<SplitMetrics> {
+    const metrics = await step(`step 4: read the training metrics of ${this.family}`, this.ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
     this.outcome.metrics = metrics;
-    const threshold = model.rmseThreshold ?? ctx.input.config.rmseThreshold;
+    return metrics;
+  }
+
+  /** Steps 5-6: the RMSE threshold and the previous best of the family. */
+  private check(metrics: SplitMetrics, previousBest: PreviousBest | null): CandidateEvaluation {
+    const threshold = this.model.rmseThreshold ?? this.ctx.input.config.rmseThreshold;
     if (threshold !== undefined) this.outcome.threshold = threshold;
-    const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
     if (previousBest) this.outcome.previousBest = previousBest;
     return evaluateCandidate({ metrics, threshold, previousBest });
   }

@@ -25,17 +25,18 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     await env?.teardown();
   });
 
-  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
+  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls; workflowId: string }> {
     const taskQueue = `training-${randomUUID()}`;
     const { activities, calls } = mockActivities(behaviour);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     const input = makeInput ? makeInput(taskQueue) : trainingInput(taskQueue);
+    const workflowId = `training/test/${randomUUID()}`;
     return worker.runUntil(async () => {
       try {
-        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [input] });
-        return { result, calls };
+        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId, args: [input] });
+        return { result, calls, workflowId };
       } catch (err) {
-        if (err instanceof WorkflowFailedError) return { error: err, calls };
+        if (err instanceof WorkflowFailedError) return { error: err, calls, workflowId };
         throw err;
       }
     });
@@ -51,6 +52,25 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.deepEqual(calls.decisions.map((d) => d.status), ['Approved', 'Approved']);
     assert.deepEqual(calls.notifications.map((n) => n.kind), ['training.succeeded']);
     assert.ok(result.models.every((m) => m.baselines?.dataQuality && m.baselines.modelQuality));
+  });
+
+  it('when a model has trained, then steps 3, 4 and 6 start together (one round trip, not three) and step 6 leaves the candidate out by its model name', async () => {
+    const { result, workflowId } = await run({ previousBest: { xgboost: { version: 1, validationRmse: 2500 } } });
+    assert.ok(result);
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    for (const family of ['xgboost', 'linear-learner']) {
+      const scheduled = events.flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        const input = a?.input?.payloads?.[0]?.data ? (JSON.parse(Buffer.from(a.input.payloads[0].data).toString('utf8')) as { family?: string; excludeModelName?: string }) : undefined;
+        return a && input?.family === family && ['registerModelVersion', 'readTrainingMetrics', 'findPreviousBest'].includes(a.activityType?.name ?? '') ? [{ name: a.activityType!.name!, task: String(a.workflowTaskCompletedEventId), input }] : [];
+      });
+      assert.deepEqual(scheduled.map((s) => s.name), ['registerModelVersion', 'readTrainingMetrics', 'findPreviousBest'], family);
+      assert.equal(new Set(scheduled.map((s) => s.task)).size, 1, `${family}: scheduled by one workflow task`);
+      const candidate: string | undefined = result.models.find((m) => m.family === family)?.modelName;
+      assert.ok(candidate);
+      assert.equal(scheduled[2]!.input?.excludeModelName, candidate);
+    }
+    assert.deepEqual(result.models.find((m) => m.family === 'xgboost')?.previousBest, { version: 1, validationRmse: 2500 });
   });
 
   it('when one model exceeds the RMSE threshold, then only it is rejected, with a notification naming model, metric and threshold', async () => {

@@ -88,6 +88,14 @@ describe('activities/registry/model-registry', () => {
       assert.deepEqual(best, { version: 4, validationRmse: 2300 });
     });
 
+    it('when the candidate is left out by its model name (step 6 beside step 3), then it is never its own previous best', async () => {
+      await version('xgboost', 'v1', 'Approved', 2500);
+      await version('xgboost', 'v2', 'Approved', 2100);
+
+      assert.deepEqual(await runInActivity(env, () => activities.findPreviousBest({ family: 'xgboost', excludeModelName: 'model-v2' })), { version: 1, validationRmse: 2500 });
+      assert.deepEqual(await runInActivity(env, () => activities.findPreviousBest({ family: 'xgboost', excludeModelName: 'model-not-registered-yet' })), { version: 2, validationRmse: 2100 });
+    });
+
     it('when the excluded version is not the best, then the best approved one is still returned', async () => {
       await version('xgboost', 'v1', 'Approved', 2500);
       await version('xgboost', 'v2', 'Approved', 2200);
