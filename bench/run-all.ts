@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   for (const name of names) outcomes.push(await runOne(name));
   process.stdout.write('\n== summary\n');
   for (const o of outcomes) {
-    process.stdout.write(`${o.pass ? 'pass' : 'FAIL'}  bench-${o.name} (${o.seconds.toFixed(0)} s): ${o.reason}\n      ${o.lastLine ?? '(no output)'}\n`);
+    // The exit code is make's (2 when the bench's own command failed).
+    process.stdout.write(`${o.pass ? 'pass' : 'FAIL'}  bench-${o.name} (${o.seconds.toFixed(0)} s, make exit ${o.signal ?? o.exitCode}): ${o.reason}\n      ${o.lastLine ?? '(no output)'}\n`);
   }
   const failed = outcomes.filter((o) => !o.pass).map((o) => o.name);
   process.stdout.write(failed.length ? `${failed.length} of ${outcomes.length} benches failed: ${failed.join(', ')}\n` : `all ${outcomes.length} benches passed\n`);

@@ -6,12 +6,12 @@
 export function judge(exitCode: number | null, signal: string | null, lastLine: string | null): { pass: boolean; reason: string } {
   const reported = parseObject(lastLine);
   if (signal) return { pass: false, reason: `killed by ${signal}` };
-  if (!reported || !('pass' in reported)) return { pass: false, reason: `exit ${exitCode}, no JSON result as the last line` };
+  if (!reported || !('pass' in reported)) return { pass: false, reason: 'no JSON result as the last line' };
   if (reported.pass !== true) {
     const missed = missedTargets(reported);
-    return { pass: false, reason: `exit ${exitCode}, missed ${missed.length ? missed.join(', ') : 'a target'}` };
+    return { pass: false, reason: `missed ${missed.length ? missed.join(', ') : 'a target'}` };
   }
-  if (exitCode !== 0) return { pass: false, reason: `reported pass but exited ${exitCode}` };
+  if (exitCode !== 0) return { pass: false, reason: 'reported pass but exited non-zero' };
   return { pass: true, reason: 'all targets met' };
 }
 
