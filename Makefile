@@ -92,7 +92,7 @@ stack-down:
 clean: ## remove the local data dir (stop the stack first)
 	rm -rf .mlops
 
-bench-gateway: setup ## gateway on the real stack: sustained req/s, latency added over the endpoints, capture loss
+bench-gateway: setup ## gateway on the real stack: throughput and added latency against the direct pair, one-record p99 under 1,000-record requests, capture loss
 	npx tsx bench/gateway.bench.ts
 
 bench-scoring: setup ## batch transform of 1M rows with input filter + join + output filter vs bare pandas; memory growth at 100k vs 1M; exit 1 on a missed target
@@ -104,7 +104,7 @@ bench-model-server: setup ## model servers vs their own HTTP stack: single-recor
 bench-monitoring: setup ## monitoring pipeline over 1M captured records (data drift), and 10k incremental runs with 1M consolidated vs 10k alone (warm); every run must read all its files and records; exit 1 on a missed target
 	npx tsx bench/monitoring.bench.ts
 
-bench-webhook: setup ## S3-event webhook with the real Temporal starter: distinct events/s accepted, p99; where the time goes
+bench-webhook: setup ## S3-event webhook: distinct events/s and p99 against a baseline that pays the journal, fsync and ETag check; exactly one run per object version after redeliveries and a crash
 	npx tsx bench/webhook.bench.ts
 
 image-push: setup ## build the SageMaker processing image (linux/amd64), tag it with the version, push it to MLOPS_AWS_ECR_REPOSITORY in MLOPS_AWS_REGION, print its URI

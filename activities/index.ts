@@ -9,8 +9,10 @@ import { createNotificationActivities } from './notifications/notify';
 import { createRegistryActivities } from './registry/model-registry';
 import { createScoringActivities } from './scoring/scoring';
 import { createBaselineActivities } from './training/baselines';
+import { createChampionComparisonActivities } from './training/champion-comparison';
 import { createPreprocessActivities } from './training/preprocess';
 import { createTrainingJobActivities } from './training/train';
+import { withPermanentFailures } from './shared/permanent-failures';
 
 export interface ActivitySettings {
   /** How often a job-waiting activity describes its job. */
@@ -23,10 +25,11 @@ export interface ActivitySettings {
  * workflow bundle.
  */
 export function createActivities(backend: Backend, settings: ActivitySettings, workflows?: WorkflowPort) {
-  return {
+  return withPermanentFailures({
     ...createPreprocessActivities(backend, settings),
     ...createTrainingJobActivities(backend, settings),
     ...createBaselineActivities(backend, settings),
+    ...createChampionComparisonActivities(backend, settings),
     ...createRegistryActivities(backend, workflows),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
@@ -35,7 +38,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, w
     ...createMonitorJobActivities(backend, settings),
     ...createDriftAlertActivities(workflows),
     ...createLifecycleActivities(backend, workflows),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

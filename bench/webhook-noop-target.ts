@@ -1,27 +1,25 @@
 /**
- * Child process of `bench/webhook.bench.ts` for the webhook's own overhead: the same server as
- * client/webhook/main.ts (config, routes, token auth, request log to stdout) with a starter that
- * starts NOTHING and answers at once. Never used outside the benchmark.
+ * Child process of `bench/webhook.bench.ts`, the baseline: the webhook exactly as
+ * client/webhook/main.ts runs it (config, routes, token auth, the durable inbox with its journal
+ * and fsync, the ETag check against the object store, the request log) except that its starter
+ * starts NOTHING and answers at once, so the ratio to the real run is what Temporal costs. Its
+ * journal is MLOPS_WEBHOOK_BENCH_INBOX_DIR, apart from the real webhook's. Never used outside the
+ * benchmark.
  */
+import { createBackend } from '../activities/backends';
 import { parseConfig } from '../common/config/parse';
-import { stackPorts } from '../common/config/schema';
-import { resolveWebhookCredentials } from '../client/webhook/auth';
-import { loadRoutes } from '../client/webhook/routes';
-import { buildWebhookServer } from '../client/webhook/server';
-import type { PipelineStarter } from '../client/webhook/start-run';
+import { startWebhookService } from '../client/webhook/service';
+import { workflowIdForEvent, type PipelineStarter } from '../client/webhook/start-run';
 
 async function main(): Promise<void> {
   const config = parseConfig();
-  const noop: PipelineStarter = async (route, event) => ({ workflowId: `${route.pipeline}/${event.bucket}/${event.key}@${event.etag ?? event.sequencer}`, started: true });
-  const { app } = buildWebhookServer({
-    routes: await loadRoutes(config),
-    starter: noop,
-    credentials: await resolveWebhookCredentials(config, { create: true }),
-    sns: { certHostPattern: new RegExp(config.webhookSnsCertHosts), topics: config.webhookSnsTopics, maxAgeMs: config.webhookSnsMaxAgeSeconds * 1000 },
-    maxBodyBytes: config.webhookMaxBodyBytes,
+  const noop: PipelineStarter = async (route, event) => ({ workflowId: workflowIdForEvent(route, event) ?? `${route.pipeline}/${event.bucket}/${event.key}`, started: true });
+  const service = await startWebhookService(config, {
+    backend: createBackend(config),
+    connect: async () => ({ direct: noop, close: async () => undefined }),
+    ...(process.env.MLOPS_WEBHOOK_BENCH_INBOX_DIR ? { inboxDir: process.env.MLOPS_WEBHOOK_BENCH_INBOX_DIR } : {}),
   });
-  await app.listen({ host: '127.0.0.1', port: stackPorts(config.portBase).webhook });
-  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));
 }
 
 main().catch((err: unknown) => {

@@ -17,6 +17,10 @@ export function trainingRunLayout(bucket: string, runKey: string) {
     modelOutput: joinUri(root, 'models'),
     dataQualityBaseline: joinUri(root, 'baselines/data-quality/'),
     modelQualityBaseline: (family: string) => joinUri(root, `baselines/model-quality/${family}/`),
+    /** Step 6: `<model>/<split>/` predictions (label,prediction) and `report/comparison.json`, per family. */
+    comparison: (family: string, part: string) => joinUri(root, `comparison/${family}/${part}/`),
+    /** The new training data checked against the family champion's data-quality baseline. */
+    dataShift: (family: string) => joinUri(root, `data-shift/${family}/`),
   };
 }
 

@@ -2,6 +2,7 @@
  * Deterministic identifiers. Pure functions only: workflow code imports this file, so no Node
  * APIs (no `crypto`) may appear here.
  */
+import { utf8ByteLength } from './object-keys';
 
 /** SageMaker's rule for job, endpoint and config names: 1-63 chars, alphanumeric ends, hyphens inside. */
 export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -52,12 +53,71 @@ export function runKey(run: { workflowId: string; runId: string }): string {
   return stableHash(`${run.workflowId}\u0000${run.runId}`).slice(0, 16);
 }
 
+/** Temporal's default limit on ids (`limit.maxIDLength`), which the server checks in UTF-8 bytes. */
+export const MAX_WORKFLOW_ID_BYTES = 1000;
+
+/** `~` and 16 hex characters: what a bounded id ends with. */
+const ID_HASH_SUFFIX_BYTES = 17;
+
+/**
+ * A workflow id built from names a request chose (an object key), made safe for Temporal:
+ * control characters are escaped as `%XX` (so no id holds a newline), a lone surrogate becomes
+ * U+FFFD (ids are UTF-8), and an id over MAX_WORKFLOW_ID_BYTES keeps a readable head cut at a
+ * character boundary. Whenever anything was escaped or cut, `~<stableHash of the raw id>` is
+ * appended, so two raw ids never collapse into one; an id that needs neither is returned as is.
+ */
+export function boundedWorkflowId(raw: string): string {
+  let escaped = '';
+  let changed = false;
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
+      escaped += `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+      changed = true;
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < raw.length && raw.charCodeAt(i + 1) >= 0xdc00 && raw.charCodeAt(i + 1) <= 0xdfff) {
+      escaped += raw[i]! + raw[i + 1]!;
+      i += 1;
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      escaped += '\ufffd';
+      changed = true;
+    } else {
+      escaped += raw[i]!;
+    }
+  }
+  if (!changed && utf8ByteLength(escaped) <= MAX_WORKFLOW_ID_BYTES) return escaped;
+  const suffix = `~${stableHash(raw)}`;
+  return `${utf8Prefix(escaped, MAX_WORKFLOW_ID_BYTES - ID_HASH_SUFFIX_BYTES)}${suffix}`;
+}
+
+/** The longest prefix of a well-formed string within `maxBytes` UTF-8 bytes, never splitting a character. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  while (end < text.length) {
+    const code = text.charCodeAt(end);
+    const pair = code >= 0xd800 && code <= 0xdbff && end + 1 < text.length;
+    const width = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + width > maxBytes) break;
+    bytes += width;
+    end += pair ? 2 : 1;
+  }
+  return text.slice(0, end);
+}
+
+/** What a data-started run is named by: the object version, and for a deliberate re-run its name. */
+export interface DataObjectVersion {
+  bucket: string;
+  key: string;
+  version: string;
+}
+
 /**
  * The workflow id of a training run started by a data object. Bucket, key and version (or ETag)
  * identify the object version, so a redelivered event maps to the same id and starts nothing new.
+ * `runName` names a deliberate second run on the same version (`<id>/run-<runName>`).
  */
-export function trainingWorkflowId(object: { bucket: string; key: string; version: string }): string {
-  return `training/${object.bucket}/${object.key}@${object.version}`;
+export function trainingWorkflowId(object: DataObjectVersion, runName?: string): string {
+  return boundedWorkflowId(`training/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the training pipeline, one per run and step. */
@@ -68,6 +128,11 @@ export const trainingJobNames = {
   modelQualityBaseline: (run: RunRef, family: string) => runScopedName(['baseline-model', family], run),
   model: (run: RunRef, family: string) => runScopedName(['model', family], run),
   endpointConfig: (run: RunRef, family: string) => runScopedName(['endpoint-config', family], run),
+  /** Step 6: one model ('challenger' or 'champion') scoring one split ('validation' or 'test'). */
+  scoreForComparison: (run: RunRef, family: string, model: 'challenger' | 'champion', split: 'validation' | 'test') => runScopedName(['compare', family, model, split], run),
+  comparison: (run: RunRef, family: string) => runScopedName(['compare', family], run),
+  /** The new training data against the family champion's data-quality baseline. */
+  dataShift: (run: RunRef, family: string) => runScopedName(['data-shift', family], run),
 };
 
 /** The endpoint of a model family: stable across runs, so a new champion updates it in place. */
@@ -78,8 +143,8 @@ export function endpointName(prefix: string, family: string): string {
 }
 
 /** The workflow id of a scoring run started by a data object (same rule as training). */
-export function scoringWorkflowId(object: { bucket: string; key: string; version: string }): string {
-  return `scoring/${object.bucket}/${object.key}@${object.version}`;
+export function scoringWorkflowId(object: DataObjectVersion, runName?: string): string {
+  return boundedWorkflowId(`scoring/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the batch scoring pipeline. */
@@ -97,6 +162,14 @@ export const monitoringJobNames = {
 export interface RunRef {
   workflowId: string;
   runId: string;
+}
+
+/**
+ * The workflow id of a rollback: the family, the champion it replaces and the version it promotes,
+ * so repeating the same command (a retried CLI call) finds the first run instead of a second one.
+ */
+export function rollbackWorkflowId(family: string, fromVersion: number | undefined, toVersion: number | undefined): string {
+  return `rollback/${family}/from-${fromVersion === undefined ? 'none' : `v${fromVersion}`}/to-${toVersion === undefined ? 'previous' : `v${toVersion}`}`;
 }
 
 /** The workflow id of a model family's long-lived lifecycle workflow: one per family. */

@@ -3,3 +3,4 @@ export { trainingPipeline } from './training/training.workflow';
 export { batchScoringPipeline } from './batch-scoring/batch-scoring.workflow';
 export { modelLifecycle } from './lifecycle/model-lifecycle.workflow';
 export { monitoringPipeline } from './monitoring/monitoring.workflow';
+export { rollbackChampion } from './rollback/rollback.workflow';

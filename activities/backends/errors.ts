@@ -16,3 +16,18 @@ export class MissingInputError extends Error {
     this.name = 'MissingInputError';
   }
 }
+
+/**
+ * A key that can never name an object or file here (it would escape its folder, is too long for a
+ * file name, ...): bad input that no retry can fix. Activities turn it into a non-retryable
+ * InvalidInput failure.
+ */
+export class InvalidObjectKeyError extends Error {
+  constructor(
+    readonly uri: string,
+    readonly rule: string,
+  ) {
+    super(`invalid object URI '${uri}': ${rule}`);
+    this.name = 'InvalidObjectKeyError';
+  }
+}

@@ -4,6 +4,7 @@
  * only ever see these interfaces.
  */
 import type { FinalMetric, JobStatus, MetricDefinition, ResourceConfig } from '../../common/types/jobs';
+import type { GovernanceRecord } from '../../common/types/governance';
 import type { DeliveredNotification, Notification } from '../../common/types/notification';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
 
@@ -22,6 +23,12 @@ export interface ObjectStore {
   get(uri: string): Promise<Buffer>;
   /** Metadata, or undefined when the object does not exist. */
   head(uri: string): Promise<ObjectMetadata | undefined>;
+  /**
+   * The ETag an S3 event names for the object as it is now (unquoted, lower case, a multipart
+   * upload's `-<parts>` kept; see `normalizeETag`), or undefined when there is no object. Reads no
+   * content and copies nothing, so the webhook can check an event against it cheaply.
+   */
+  currentETag(uri: string): Promise<string | undefined>;
   /** Object URIs under a prefix, sorted. */
   list(prefixUri: string): Promise<string[]>;
   /** Copies one object to a local file. */
@@ -146,6 +153,7 @@ export interface ModelVersionPatch {
   decision?: ModelDecision;
   metrics?: SplitMetrics;
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+  governance?: GovernanceRecord;
 }
 
 /** The model registry (SageMaker: model package groups and their versions). */
@@ -188,7 +196,7 @@ export interface EndpointConfigSpec {
   endpointConfigName: string;
   /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
   endpointName?: string;
-  /** ProductionVariants; locally one variant per endpoint (`AllTraffic`). */
+  /** ProductionVariants; locally one variant per endpoint, named after its model (activities/inference/endpoints.ts). */
   variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
   dataCapture?: {
     enableCapture: boolean;

@@ -8,7 +8,15 @@ import type { Backend, EndpointDescription, EndpointStatus } from '../backends/t
 import { HostingError } from '../backends/errors';
 import { nextInterval, sleepHeartbeating } from '../shared/run-job';
 
-export const DEFAULT_VARIANT = 'AllTraffic';
+/**
+ * The production variant is named after the model it serves (model names and variant names follow
+ * the same SageMaker rule): every invocation's answer names its variant (InvokedProductionVariant),
+ * so a caller learns which model produced a prediction from the answer itself, also while an
+ * update moves traffic from one model to the next. (Configs made before this named it AllTraffic.)
+ */
+export function variantName(modelName: string): string {
+  return modelName;
+}
 
 export interface CreateEndpointConfigInput {
   endpointConfigName: string;
@@ -69,7 +77,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         return await backend.hosting.createEndpointConfig({
           endpointConfigName: input.endpointConfigName,
           endpointName: endpointName(deployment.endpointNamePrefix, input.family),
-          variants: [{ variantName: DEFAULT_VARIANT, modelName: input.modelName, instanceType: deployment.instanceType, instanceCount: deployment.instanceCount }],
+          variants: [{ variantName: variantName(input.modelName), modelName: input.modelName, instanceType: deployment.instanceType, instanceCount: deployment.instanceCount }],
           dataCapture: {
             enableCapture: deployment.dataCapture.enabled,
             initialSamplingPercentage: deployment.dataCapture.samplingPercentage,

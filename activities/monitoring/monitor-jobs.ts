@@ -14,8 +14,12 @@ import type { MonitoredModel } from './consolidate';
 export interface MonitorJobInput {
   jobName: string;
   model: MonitoredModel;
-  /** Data to check: real-time capture (JSON Lines) or batch capture (CSV with header). */
-  source: { prefix: string; format: 'capture' | 'batch-csv' };
+  /**
+   * Data to check: real-time capture (JSON Lines), batch capture (CSV with header), or a training
+   * split as pre-processing writes it (label first, no header: new training data against the
+   * champion's baseline).
+   */
+  source: { prefix: string; format: 'capture' | 'batch-csv' | 'training-split' };
   outputPrefix: string;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
@@ -69,7 +73,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
   return {
     /** Data drift: the captured features against the champion's data-quality baseline. */
     async runDataQualityMonitor(input: MonitorJobInput): Promise<MonitorReport> {
-      const format = input.source.format === 'capture' ? { sagemakerCaptureJson: { captureIndexNames: ['endpointInput', 'endpointOutput'] } } : { csv: { header: true } };
+      const format = { capture: { sagemakerCaptureJson: { captureIndexNames: ['endpointInput', 'endpointOutput'] } }, 'batch-csv': { csv: { header: true } }, 'training-split': { csv: { header: false } } }[input.source.format];
       await runJobToCompletion(backend.jobs, {
         kind: 'processing',
         jobName: input.jobName,
@@ -100,7 +104,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
             maxRuntimeSeconds: input.maxRuntimeSeconds,
           }),
       });
-      const source = input.source.format === 'capture' ? ('realtime' as const) : ('batch' as const);
+      const source = ({ capture: 'realtime', 'batch-csv': 'batch', 'training-split': 'training' } as const)[input.source.format];
       return { evaluated: true, dataUri: input.source.prefix, source, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
     },
 
@@ -162,7 +166,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
           modelVersion: input.model.modelVersion,
           endpointName: input.model.endpointName ?? null,
           kind,
-          source: report.source ?? 'realtime',
+          source: report.source === 'batch' ? 'batch' : 'realtime',
           monitoringWorkflowId: input.monitoringWorkflowId,
           monitoringRunId: input.monitoringRunId,
           windowStart: input.windowStart,

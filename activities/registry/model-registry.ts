@@ -1,11 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { parameterNames } from '../../common/artifacts';
 import type { Champion } from '../../common/types/champion';
-import { ErrorType } from '../../common/errors';
+import type { GovernanceRecord } from '../../common/types/governance';
+import type { RollbackPlan } from '../../common/types/rollback';
+import { conflict, ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
 import type { WorkflowPort } from '../lifecycle/workflow-port';
-import { writeChampion } from './champion-store';
+import { readChampion, writeChampion } from './champion-store';
 
 export interface RecordDecisionInput {
   family: ModelFamily;
@@ -14,6 +16,8 @@ export interface RecordDecisionInput {
   decision?: ModelDecision;
   metrics?: SplitMetrics;
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+  /** Step 6 against the champion, the data-shift check and warnings (runs since they exist). */
+  governance?: GovernanceRecord;
 }
 
 export interface PreviousBest {
@@ -39,19 +43,43 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
       return { version: version.version, modelName: version.modelName };
     },
 
-    /**
-     * Step 6: the best approved version of the family so far (lowest validation RMSE), if any,
-     * leaving out the candidate: by its version, or by its model name when step 6 runs beside
-     * step 3 and the version is not known yet.
-     */
-    async findPreviousBest(input: { family: ModelFamily; excludeVersion?: number; excludeModelName?: string }): Promise<PreviousBest | null> {
+    /** Step 6: the best approved version of the family so far (lowest validation RMSE), if any. */
+    async findPreviousBest(input: { family: ModelFamily; excludeVersion: number }): Promise<PreviousBest | null> {
       const versions = await backend.registry.listVersions(input.family);
       let best: PreviousBest | null = null;
       for (const v of versions) {
-        if (v.version === input.excludeVersion || v.modelName === input.excludeModelName || v.status !== 'Approved' || !v.metrics) continue;
+        if (v.version === input.excludeVersion || v.status !== 'Approved' || !v.metrics) continue;
         if (!best || v.metrics.validation.rmse < best.validationRmse) best = { version: v.version, validationRmse: v.metrics.validation.rmse };
       }
       return best;
+    },
+
+    /**
+     * Checks a rollback before anything moves: the version exists, is not the champion already, and
+     * is Approved (anything else only with `force`); without a version, the newest approved one
+     * older than the champion. Every refusal is permanent and names the rule.
+     */
+    async prepareRollback(input: { family: ModelFamily; toVersion?: number; force: boolean }): Promise<RollbackPlan> {
+      const champion = await readChampion(backend.parameters, input.family);
+      const versions = await backend.registry.listVersions(input.family);
+      let target: ModelVersion | undefined;
+      if (input.toVersion !== undefined) {
+        target = versions.find((v) => v.version === input.toVersion);
+        if (!target) throw notFound(`${input.family} has no version ${input.toVersion} (versions: ${versions.map((v) => v.version).join(', ') || 'none'})`);
+      } else {
+        if (!champion) throw invalidInput(`${input.family} has no champion to roll back from: name a version with --to`);
+        target = versions.filter((v) => v.status === 'Approved' && v.version < champion.modelVersion).at(-1);
+        if (!target) throw notFound(`${input.family} has no approved version older than the champion (version ${champion.modelVersion}) to roll back to`);
+      }
+      if (champion && champion.modelVersion === target.version) throw conflict(`${input.family} version ${target.version} is the champion already`);
+      if (target.status !== 'Approved' && !input.force) {
+        throw conflict(`${input.family} version ${target.version} is ${target.status}${target.decision ? ` (${target.decision.reason})` : ''}: promote it only with --force and a reason`);
+      }
+      if (!target.baselines?.dataQuality) throw conflict(`${input.family} version ${target.version} has no data-quality baseline: monitoring could not follow it`);
+      return {
+        target: { version: target.version, modelName: target.modelName, status: target.status },
+        ...(champion ? { current: { version: champion.modelVersion, modelName: champion.modelName, ...(champion.endpointName ? { endpointName: champion.endpointName } : {}) } } : {}),
+      };
     },
 
     /** Records metrics, baselines, approval status and the decision on a version. */
@@ -62,6 +90,7 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
         ...(input.decision ? { decision: input.decision } : {}),
         ...(input.metrics ? { metrics: input.metrics } : {}),
         ...(input.baselines ? { baselines: input.baselines } : {}),
+        ...(input.governance ? { governance: input.governance } : {}),
       });
     },
 

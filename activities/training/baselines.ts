@@ -6,6 +6,7 @@ import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
+import { scoreLabelledSplit } from './score-split';
 
 interface BaselineJobCommon {
   jobName: string;
@@ -26,6 +27,8 @@ export interface ModelQualityBaselineInput extends BaselineJobCommon {
   testUri: string;
   /** The transform that scores the test split (SageMaker's transform types are not the processing ones). */
   transformResources?: ResourceConfig;
+  /** `label,prediction` of this model on the test split, when step 6 scored it already. */
+  testPredictionsUri?: string;
 }
 
 /**
@@ -80,30 +83,22 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
 
     /**
      * Regression metrics of the model on the test split, with suggested constraints. The model
-     * scores the split in a batch transform (its own serving container, so any artifact works,
-     * SageMaker's built-in Linear Learner included) that keeps `label,prediction`; the baseline
-     * job reads those. Both jobs are named after the baseline job, so a retry adopts them.
+     * scores the split in a batch transform (`scoreLabelledSplit`) that keeps `label,prediction`;
+     * the baseline job reads those. Both jobs are named after the baseline job, so a retry adopts them.
      */
     async computeModelQualityBaseline(input: ModelQualityBaselineInput): Promise<BaselineUris> {
-      const scoredPrefix = joinUri(input.outputPrefix, 'test-predictions') + '/';
-      const scoringJobName = testScoringJobName(input.jobName);
-      await runJobToCompletion(backend.jobs, {
-        kind: 'transform',
-        jobName: scoringJobName,
-        pollIntervalMs: settings.pollIntervalMs,
-        start: () =>
-          backend.jobs.startTransformJob({
-            jobName: scoringJobName,
-            image: input.family,
-            modelArtifactUri: input.artifactUri,
-            input: { s3Uri: input.testUri, contentType: 'text/csv', splitType: 'Line' },
-            output: { s3OutputPath: scoredPrefix, accept: 'text/csv', assembleWith: 'Line' },
-            // The split is label first: the model gets the features, the output keeps label and prediction.
-            dataProcessing: { inputFilter: '$[1:]', joinSource: 'Input', outputFilter: '$[0,-1]' },
-            resources: scoringResources(input),
-            maxRuntimeSeconds: input.maxRuntimeSeconds,
-          }),
-      });
+      // Step 6 may have scored the test split with this model already (the comparison with the champion).
+      const scoredPrefix =
+        input.testPredictionsUri ??
+        (await scoreLabelledSplit(backend.jobs, settings.pollIntervalMs, {
+          jobName: testScoringJobName(input.jobName),
+          family: input.family,
+          artifactUri: input.artifactUri,
+          splitUri: input.testUri,
+          outputPrefix: joinUri(input.outputPrefix, 'test-predictions') + '/',
+          resources: scoringResources(input),
+          maxRuntimeSeconds: input.maxRuntimeSeconds,
+        }));
       await run(
         input,
         ['model-quality-baseline'],

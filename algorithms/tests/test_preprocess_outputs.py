@@ -78,6 +78,8 @@ def test_schema_content(prepared: Path) -> None:
     assert mileage["type"] == "integer" and mileage["min"] == 0
     assert schema["features"][2]["allowed"] == [2, 4]
     assert [g["name"] for g in schema["oneHotGroups"]] == ["make", "body"]
+    # The gateway's policy for values outside the training range (stats min..max), written explicitly.
+    assert schema["outOfRange"] == {"policy": "flag", "tolerance": 0.1, "rejectBeyond": 10.0}
     assert schema["ignoredColumns"] == []
     assert schema["split"] == {"seed": 42, "validationFraction": 0.15, "testFraction": 0.15,
                                "rows": {"train": 562, "validation": 121, "test": 121}}
@@ -112,3 +114,33 @@ def test_custom_dataset_spec(tmp_path: Path) -> None:
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     with pytest.raises(ClientError, match="dataset spec spec.json: feature 'Doors': type must be one of"):
         run(PreprocessOptions(inp, tmp_path / "out2", dataset_spec=tmp_path / "spec.json"))
+
+
+def test_dataset_spec_out_of_range_policy(tmp_path: Path) -> None:
+    """A spec's policy (schema-wide, partial; per feature, complete) reaches feature-schema.json; bad ones are refused."""
+    import pytest
+
+    from mlops_algorithms.contract import ClientError
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / DATASET.name).write_bytes(DATASET.read_bytes())
+    own = {"policy": "reject", "tolerance": 0.5, "rejectBeyond": 2}
+    spec = {"label": {"name": "Price", "type": "float"}, "outOfRange": {"policy": "reject"},
+            "features": [{"name": "Doors", "type": "integer", "allowed": [2, 4]},
+                         {"name": "Mileage", "type": "integer", "outOfRange": own}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    run(PreprocessOptions(inp, tmp_path / "out", dataset_spec=tmp_path / "spec.json"))
+    schema = json.loads((tmp_path / "out" / "schema" / "feature-schema.json").read_text())
+    assert schema["outOfRange"] == {"policy": "reject", "tolerance": 0.1, "rejectBeyond": 10.0}
+    assert schema["features"][1]["outOfRange"] == own and "outOfRange" not in schema["features"][0]
+    bad = [({"outOfRange": {"policy": "ignore"}}, "'outOfRange.policy' must be flag or reject"),
+           ({"outOfRange": {"tolerance": -1}}, "'outOfRange.tolerance' must be a number >= 0"),
+           ({"outOfRange": {"rejectBeyond": 0.05}}, "'outOfRange.rejectBeyond' must be at least its tolerance"),
+           ({"outOfRange": {"margin": 1}}, "unknown key"),
+           ({"features": [{"name": "Mileage", "type": "integer", "outOfRange": {"policy": "flag"}}]},
+            "feature 'Mileage': 'outOfRange' needs policy, tolerance and rejectBeyond")]
+    for i, (change, message) in enumerate(bad):
+        (tmp_path / "spec.json").write_text(json.dumps({**spec, **change}))
+        with pytest.raises(ClientError, match=message):
+            run(PreprocessOptions(inp, tmp_path / f"bad{i}", dataset_spec=tmp_path / "spec.json"))

@@ -2,6 +2,7 @@ import type { Backend } from '../../activities/backends/types';
 import { insightDays, readInsightRows } from '../../activities/insights/parquet';
 import { driftRecordOfRow } from '../../activities/insights/rows';
 import type { InsightRows, InsightTable } from '../../common/types/insights';
+import type { ChampionComparison } from '../../common/types/governance';
 import type { DriftRecord } from '../../common/types/monitoring';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import { inWindow, partitionRange, type TimeWindow } from './params';
@@ -57,6 +58,10 @@ export interface ModelVersionSummary {
   status: ModelApprovalStatus;
   decision: ModelDecision | null;
   metrics: SplitMetrics | null;
+  /** Step 6: this version and the champion it was compared with, on the same rows. */
+  comparison: ChampionComparison | null;
+  /** Findings a person should see (data shift, suspicious metrics, an incomparable champion). */
+  warnings: string[];
   trainingJobName: string;
   createdAt: string;
   updatedAt: string;
@@ -151,6 +156,8 @@ export class DashboardQueries {
       status: v.status,
       decision: v.decision ?? null,
       metrics: v.metrics ?? null,
+      comparison: v.governance?.comparison ?? null,
+      warnings: [...(v.governance?.warnings ?? []), ...(v.governance?.approvalReasons ?? []).filter((r) => !v.governance?.warnings.includes(r))],
       trainingJobName: v.trainingJobName,
       createdAt: v.createdAt,
       updatedAt: v.updatedAt,

@@ -1,5 +1,5 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { EndpointCallError, parsePrediction, type EndpointInvoker } from './endpoint-client';
+import { EndpointCallError, parsePrediction, type EndpointAnswer, type EndpointInvoker } from './endpoint-client';
 
 /**
  * SageMaker Runtime's InvokeEndpoint (the aws backend), with the same timeout and error kinds as the
@@ -12,12 +12,14 @@ export class AwsEndpointClient implements EndpointInvoker {
     private readonly timeoutMs: number,
   ) {}
 
-  async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<number> {
+  async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<EndpointAnswer> {
     const abortSignal = AbortSignal.timeout(this.timeoutMs);
     let body: string;
+    let variant: string | undefined;
     try {
       const out = await this.runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Accept: 'application/json', Body: Buffer.from(csvRecord), InferenceId: inferenceId }), { abortSignal });
       body = Buffer.from(out.Body ?? new Uint8Array()).toString('utf8');
+      variant = out.InvokedProductionVariant || undefined;
     } catch (err) {
       if (abortSignal.aborted) throw new EndpointCallError(endpointName, `${endpointName} did not answer within ${this.timeoutMs} ms`, 'timeout');
       const name = (err as { name?: string }).name ?? '';
@@ -25,7 +27,7 @@ export class AwsEndpointClient implements EndpointInvoker {
       const kind = name === 'ModelError' || name === 'ModelNotReadyException' ? 'model-error' : 'unavailable';
       throw new EndpointCallError(endpointName, `${endpointName}: ${name ? `${name}: ` : ''}${(err as Error).message}`, kind);
     }
-    return parsePrediction(endpointName, body);
+    return { prediction: parsePrediction(endpointName, body), ...(variant ? { variant } : {}) };
   }
 
   async close(): Promise<void> {

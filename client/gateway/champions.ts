@@ -1,12 +1,17 @@
 import type { Backend } from '../../activities/backends/types';
 import { readChampion } from '../../activities/registry/champion-store';
+import type { FeatureSchema } from '../../common/schemas/feature-schema';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
-import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
 
-/** A champion the gateway can call: deployed behind an endpoint, with its parsed feature schema. */
+/**
+ * A champion the gateway can call: deployed behind an endpoint, with its parsed feature schema.
+ * Which endpoints to call comes from here; which model answered (and so the version label) comes
+ * from each answer (serving-models.ts), since the record is exported after an endpoint switches.
+ */
 export interface DeployedChampion {
   family: ModelFamily;
   endpointName: string;
+  modelName: string;
   modelVersion: string;
   featureSchemaUri: string;
   schema: FeatureSchema;
@@ -20,10 +25,10 @@ export interface DeployedChampion {
 export class ChampionResolver {
   private cached?: { at: number; champions: DeployedChampion[] };
   private loading?: Promise<DeployedChampion[]>;
-  private readonly schemas = new Map<string, FeatureSchema>();
 
   constructor(
-    private readonly backend: Pick<Backend, 'parameters' | 'objectStore'>,
+    private readonly backend: Pick<Backend, 'parameters'>,
+    private readonly schema: (uri: string) => Promise<FeatureSchema>,
     private readonly ttlMs = 2000,
   ) {}
 
@@ -38,17 +43,16 @@ export class ChampionResolver {
     for (const family of MODEL_FAMILIES) {
       const champion = await readChampion(this.backend.parameters, family);
       if (!champion?.endpointName) continue;
-      out.push({ family, endpointName: champion.endpointName, modelVersion: String(champion.modelVersion), featureSchemaUri: champion.featureSchemaUri, schema: await this.schema(champion.featureSchemaUri) });
+      out.push({
+        family,
+        endpointName: champion.endpointName,
+        modelName: champion.modelName,
+        modelVersion: String(champion.modelVersion),
+        featureSchemaUri: champion.featureSchemaUri,
+        schema: await this.schema(champion.featureSchemaUri),
+      });
     }
     this.cached = { at: Date.now(), champions: out };
     return out;
-  }
-
-  private async schema(uri: string): Promise<FeatureSchema> {
-    const known = this.schemas.get(uri);
-    if (known) return known;
-    const parsed = featureSchemaSchema.parse(JSON.parse((await this.backend.objectStore.get(uri)).toString('utf8')));
-    this.schemas.set(uri, parsed);
-    return parsed;
   }
 }

@@ -1,14 +1,30 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../../common/config/parse';
 import { isModelFamily, type ModelFamily } from '../../common/types/model';
 
 /** Combines the models' predictions for one record into the answer. */
 export type Combiner = (predictions: Partial<Record<ModelFamily, number>>) => number;
 
+/** A combiner with the name the gateway reports in its answers. */
+export interface NamedCombiner {
+  name: string;
+  combine: Combiner;
+}
+
+/** A request named a combiner it may not use: answered 400. */
 export class CombinerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CombinerError';
+  }
+}
+
+/** A combiner broke its contract (no finite number): the operator's fault, answered 500 and logged. */
+export class CombinerFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CombinerFailure';
   }
 }
 
@@ -19,51 +35,69 @@ const BUILT_IN: Record<string, Combiner> = {
   mean: (p) => values(p).reduce((s, v) => s + v, 0) / values(p).length,
 };
 
+/** The setting that may name a module combiner. */
+export const COMBINER_SETTING = 'MLOPS_GATEWAY_COMBINER';
+
+const REQUEST_RULE = `a request may name max, mean or model:<family>; module combiners are the operator's choice (${COMBINER_SETTING}=module:<path>, loaded once at start)`;
+
 /**
- * Resolves a combiner name: `max` (the default), `mean`, `model:<family>` (that model's answer), or
- * `module:<path>` (a JS/TS module exporting `combine` or a default function). Custom modules are
- * loaded once and cached.
+ * The combiner a request names: `max`, `mean` or `model:<family>` only. A `module:` name is
+ * refused before anything touches the file system, with one message whatever the path, so a
+ * caller can neither run code in the gateway nor learn whether a file exists.
  */
-export class CombinerRegistry {
-  private readonly modules = new Map<string, Promise<Combiner>>();
-
-  constructor(private readonly baseDir: string) {}
-
-  async resolve(name: string): Promise<Combiner> {
-    const builtIn = BUILT_IN[name];
-    if (builtIn) return builtIn;
-    if (name.startsWith('model:')) {
-      const family = name.slice('model:'.length);
-      if (!isModelFamily(family)) throw new CombinerError(`combiner '${name}': unknown model family '${family}'`);
-      return (p) => {
+export function requestCombiner(name: string): NamedCombiner {
+  const builtIn = BUILT_IN[name];
+  if (builtIn) return { name, combine: builtIn };
+  if (name.startsWith('model:')) {
+    const family = name.slice('model:'.length);
+    if (!isModelFamily(family)) throw new CombinerError(`combiner '${name}': unknown model family '${family}'`);
+    return {
+      name,
+      combine: (p) => {
         const value = p[family];
         if (value === undefined) throw new CombinerError(`combiner '${name}': ${family} gave no prediction`);
         return value;
-      };
-    }
-    if (name.startsWith('module:')) {
-      const file = path.resolve(this.baseDir, name.slice('module:'.length));
-      let loaded = this.modules.get(file);
-      if (!loaded) {
-        loaded = import(pathToFileURL(file).href).then((mod: { combine?: unknown; default?: unknown }) => {
-          const fn = typeof mod.combine === 'function' ? mod.combine : typeof mod.default === 'function' ? mod.default : (mod.default as { combine?: unknown } | undefined)?.combine;
-          if (typeof fn !== 'function') throw new CombinerError(`combiner module ${file} exports no 'combine' or default function`);
-          return fn as Combiner;
-        });
-        loaded.catch(() => this.modules.delete(file));
-        this.modules.set(file, loaded);
-      }
-      return loaded.catch((err: unknown) => {
-        throw err instanceof CombinerError ? err : new CombinerError(`combiner module ${file} cannot be loaded: ${(err as Error).message}`);
-      });
-    }
-    throw new CombinerError(`unknown combiner '${name}': use max, mean, model:<family> or module:<path>`);
+      },
+    };
   }
+  if (name.startsWith('module:')) throw new CombinerError(`module combiners cannot be chosen per request: ${REQUEST_RULE}`);
+  throw new CombinerError(`unknown combiner '${name}': ${REQUEST_RULE}`);
+}
+
+/**
+ * The operator's default combiner from `MLOPS_GATEWAY_COMBINER`: a built-in, `model:<family>`, or
+ * `module:<path>` (resolved from `baseDir`; a JS module exporting `combine`, a default function, or
+ * a default object with `combine`), imported here, once, at start. Any failure is a ConfigError
+ * naming the setting and the file, so the gateway exits 2 with one line instead of serving.
+ */
+export async function loadOperatorCombiner(setting: string, baseDir: string): Promise<NamedCombiner> {
+  if (!setting.startsWith('module:')) {
+    try {
+      return requestCombiner(setting);
+    } catch (err) {
+      throw new ConfigError([`${COMBINER_SETTING}: ${(err as Error).message}`]);
+    }
+  }
+  const file = path.resolve(baseDir, setting.slice('module:'.length));
+  let mod: { combine?: unknown; default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as typeof mod;
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'no such file' : oneLine(err);
+    throw new ConfigError([`${COMBINER_SETTING}: the combiner module ${file} cannot be loaded: ${reason}`]);
+  }
+  const fn = typeof mod.combine === 'function' ? mod.combine : typeof mod.default === 'function' ? mod.default : (mod.default as { combine?: unknown } | undefined)?.combine;
+  if (typeof fn !== 'function') throw new ConfigError([`${COMBINER_SETTING}: the combiner module ${file} exports no 'combine' or default function`]);
+  return { name: setting, combine: fn as Combiner };
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
 /** Runs a combiner and checks it returned a finite number. */
-export function combine(combiner: Combiner, name: string, predictions: Partial<Record<ModelFamily, number>>): number {
-  const value = combiner(predictions);
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new CombinerError(`combiner '${name}' returned ${String(value)}, not a finite number`);
+export function combine(combiner: NamedCombiner, predictions: Partial<Record<ModelFamily, number>>): number {
+  const value = combiner.combine(predictions);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new CombinerFailure(`combiner '${combiner.name}' returned ${String(value)}, not a finite number`);
   return value;
 }

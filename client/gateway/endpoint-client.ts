@@ -1,38 +1,59 @@
 import { Pool } from 'undici';
 
-/** Why an endpoint gave no prediction: shown to the caller when the gateway answers degraded. */
+/**
+ * Why an endpoint gave no prediction: shown to the caller when the gateway answers degraded.
+ * `non-finite`: the model answered NaN or an infinity, the caller's fault when the record was out
+ * of the training range, the endpoint's otherwise.
+ */
 export class EndpointCallError extends Error {
   constructor(
     readonly endpointName: string,
     message: string,
-    readonly kind: 'timeout' | 'unavailable' | 'model-error',
+    readonly kind: 'timeout' | 'unavailable' | 'model-error' | 'non-finite',
   ) {
     super(message);
     this.name = 'EndpointCallError';
   }
 }
 
-/** What the gateway needs from a runtime: one CSV record in, one prediction out. */
+/** One invocation's answer: the prediction and the production variant that served it (SageMaker's InvokedProductionVariant). */
+export interface EndpointAnswer {
+  prediction: number;
+  variant?: string;
+}
+
+/** What the gateway needs from a runtime: one CSV record in, one prediction and who made it out. */
 export interface EndpointInvoker {
-  invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<number>;
+  invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<EndpointAnswer>;
   close(): Promise<void>;
 }
 
-/** Built-in algorithms answer one value per line (or comma separated): the first is the prediction. */
+const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+
+/**
+ * Built-in algorithms answer one value per line (or comma separated): the first is the
+ * prediction. A NaN or an infinity (Python spells them NaN, Infinity, inf) is the model's answer,
+ * told apart from an answer that is no number at all.
+ */
 export function parsePrediction(endpointName: string, text: string): number {
-  const value = text.trimStart().startsWith('{') ? jsonScore(text) : Number(text.split(/[\n,]/)[0]!.trim());
-  if (!Number.isFinite(value)) throw new EndpointCallError(endpointName, `${endpointName} answered '${text.slice(0, 100)}', not a number`, 'model-error');
-  return value;
+  const first = text.trimStart().startsWith('{') ? jsonScore(text) : text.split(/[\n,]/)[0]!.trim();
+  const value = first === undefined || first === '' ? Number.NaN : Number(first);
+  if (Number.isFinite(value)) return value;
+  if (first !== undefined && (NON_FINITE.test(first) || /^[+-]?(\d|\.\d)/.test(first))) {
+    throw new EndpointCallError(endpointName, `${endpointName} answered ${first}, not a finite number`, 'non-finite');
+  }
+  throw new EndpointCallError(endpointName, `${endpointName} answered '${text.slice(0, 100)}', not a number`, 'model-error');
 }
 
-/** The first score of a built-in algorithm's JSON answer: `{"predictions": [{"score": v}]}` or `{"score": v}`. */
-function jsonScore(text: string): number {
+/** The first score's text in a built-in algorithm's JSON answer: `{"predictions": [{"score": v}]}` or `{"score": v}`. */
+function jsonScore(text: string): string | undefined {
   try {
-    const doc = JSON.parse(text) as { predictions?: { score?: unknown }[]; score?: unknown };
+    // Python's json writes NaN and Infinity bare, which JSON.parse refuses.
+    const doc = JSON.parse(text.replace(/:\s*(-?Infinity|NaN)\b/g, ':"$1"')) as { predictions?: { score?: unknown }[]; score?: unknown };
     const score = doc.predictions ? doc.predictions[0]?.score : doc.score;
-    return typeof score === 'number' ? score : Number.NaN;
+    return typeof score === 'number' || typeof score === 'string' ? String(score) : undefined;
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 
@@ -50,7 +71,7 @@ export class EndpointClient implements EndpointInvoker {
     this.pool = new Pool(runtimeUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
   }
 
-  async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<number> {
+  async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<EndpointAnswer> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response;
     try {
@@ -75,7 +96,8 @@ export class EndpointClient implements EndpointInvoker {
       const kind = response.statusCode === 424 ? 'model-error' : 'unavailable';
       throw new EndpointCallError(endpointName, `${endpointName} answered ${response.statusCode}: ${text.slice(0, 300)}`, kind);
     }
-    return parsePrediction(endpointName, text);
+    const variant = response.headers['x-amzn-invoked-production-variant'];
+    return { prediction: parsePrediction(endpointName, text), ...(typeof variant === 'string' && variant ? { variant } : {}) };
   }
 
   close(): Promise<void> {

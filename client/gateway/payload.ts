@@ -1,12 +1,14 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
-import { PayloadError, toFeatureVector } from './feature-vector';
+import { checkTrainingRange, PayloadError, toFeatureVector, type OutOfRangeFlag } from './feature-vector';
 
 export interface ParsedRecord {
   /** The model's feature vector, in the schema's order. */
   features: number[];
   /** The record's id columns, echoed back so callers can join results. */
   ids: Record<string, unknown>;
+  /** Values outside the training range that the schema's policy answers but flags. */
+  outOfRange: OutOfRangeFlag[];
 }
 
 /**
@@ -15,6 +17,14 @@ export interface ParsedRecord {
  * the features in the schema's order).
  */
 export function parsePredictionPayload(contentType: string, body: unknown, schema: FeatureSchema, maxRecords: number): ParsedRecord[] {
+  return readPredictionRecords(contentType, body, schema, maxRecords).map((record, index) => prepareRecord(record, schema, index));
+}
+
+/**
+ * The request's records keyed by column name, before any feature rule: kept so a record can be
+ * prepared again for another model's schema. A header-less CSV row is named by `schema`'s order.
+ */
+export function readPredictionRecords(contentType: string, body: unknown, schema: FeatureSchema, maxRecords: number): Record<string, unknown>[] {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   let records: Record<string, unknown>[];
   if (type === 'application/json') records = jsonRecords(body);
@@ -22,10 +32,17 @@ export function parsePredictionPayload(contentType: string, body: unknown, schem
   else throw new UnsupportedMediaError(`content type '${type}' is not supported: send application/json or text/csv`);
   if (records.length === 0) throw new PayloadError('the request has no records');
   if (records.length > maxRecords) throw new PayloadError(`the request has ${records.length} records; at most ${maxRecords} per request`);
-  return records.map((record, index) => ({
-    features: toFeatureVector(record, schema, index),
+  return records;
+}
+
+/** One record under one model's schema: its feature vector, its ids and its out-of-range flags (or a PayloadError). */
+export function prepareRecord(record: Record<string, unknown>, schema: FeatureSchema, index: number): ParsedRecord {
+  const features = toFeatureVector(record, schema, index);
+  return {
+    features,
     ids: Object.fromEntries(schema.idColumns.filter((c) => record[c] !== undefined).map((c) => [c, record[c]])),
-  }));
+    outOfRange: checkTrainingRange(features, schema, index),
+  };
 }
 
 export class UnsupportedMediaError extends Error {

@@ -1,49 +1,48 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Backend } from '../../activities/backends/types';
-import type { ModelFamily } from '../../common/types/model';
-import { ChampionResolver, type DeployedChampion } from './champions';
-import { combine, CombinerError, CombinerRegistry } from './combiners';
-import { EndpointCallError, EndpointClient, type EndpointInvoker } from './endpoint-client';
+import { ChampionResolver } from './champions';
+import { CombinerError, requestCombiner, type NamedCombiner } from './combiners';
+import { EndpointClient, type EndpointInvoker } from './endpoint-client';
+import { FairLanes } from './fair-lanes';
 import { PayloadError } from './feature-vector';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
-import { parsePredictionPayload, UnsupportedMediaError, type ParsedRecord } from './payload';
+import { readPredictionRecords, UnsupportedMediaError } from './payload';
+import { Predictor } from './predict';
+import { ServingModels, type ServingBackend } from './serving-models';
 
 export interface GatewayOptions {
-  backend: Pick<Backend, 'parameters' | 'objectStore'>;
+  /** Champions (parameters), who served an answer (registry, hosting), schemas and ground truth (object store). */
+  backend: Pick<Backend, 'parameters' | 'objectStore'> & ServingBackend;
   /** SageMaker runtime API base URL (the local endpoint host). */
   runtimeUrl: string;
   /** Another runtime (the aws backend: SageMaker Runtime); default: HTTP to `runtimeUrl`. */
   endpoints?: EndpointInvoker;
   /** Per endpoint call. */
   timeoutMs: number;
+  /** Calls in flight to one endpoint, shared fairly between requests (MLOPS_GATEWAY_ENDPOINT_CONCURRENCY). */
+  endpointConcurrency: number;
+  /** Of those, at most this many for requests of more than 8 records together (MLOPS_GATEWAY_BULK_CONCURRENCY). */
+  bulkConcurrency: number;
   /** One endpoint failed: answer from the others and say so, or fail with 503. */
   onPartial: 'answer' | 'fail';
-  defaultCombiner: string;
-  /** Where `module:<path>` combiners are resolved from. */
-  combinerBaseDir: string;
+  /** The combiner of requests that name none (the operator's; the only one that may be a module). */
+  defaultCombiner: NamedCombiner;
   groundTruthUri: string;
   maxBodyBytes: number;
   maxRecords: number;
 }
 
-interface RecordAnswer {
-  inferenceId: string;
-  prediction: number;
-  models: Partial<Record<ModelFamily, number>>;
-  ids?: Record<string, unknown>;
-  unavailable?: ModelFamily[];
-}
-
 /**
  * The inference gateway (replaces API Gateway + Lambda): validates and pre-processes with the
- * feature schema, calls every champion endpoint concurrently, and combines their answers.
+ * feature schema, calls every champion endpoint (bounded and fair per endpoint), labels each
+ * answer with the model that served it, and combines the answers.
  */
 export function buildGatewayServer(options: GatewayOptions): { app: FastifyInstance; close: () => Promise<void> } {
   const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes, keepAliveTimeout: 30_000 });
-  const champions = new ChampionResolver(options.backend);
+  const serving = new ServingModels(options.backend);
+  const champions = new ChampionResolver(options.backend, (uri) => serving.schema(uri));
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
-  const combiners = new CombinerRegistry(options.combinerBaseDir);
+  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency, options.bulkConcurrency), serving);
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -51,62 +50,32 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
 
   app.get('/v1/models', async () => ({
     models: (await champions.champions()).map((c) => ({ family: c.family, endpointName: c.endpointName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri })),
-    combiner: options.defaultCombiner,
+    combiner: options.defaultCombiner.name,
   }));
 
-  app.post<{ Querystring: { combiner?: string } }>('/v1/predict', async (request, reply) => {
+  app.post<{ Querystring: { combiner?: string | string[] } }>('/v1/predict', async (request, reply) => {
     const deployed = await champions.champions();
     if (deployed.length === 0) return reply.code(503).send(problem('NoModelDeployed', 'no model is deployed yet: run the training pipeline with deployment'));
-    const combinerName = request.query.combiner ?? header(request.headers['x-mlops-combiner']) ?? options.defaultCombiner;
-    const combiner = await combiners.resolve(combinerName);
+    const named = request.query.combiner ?? header(request.headers['x-mlops-combiner']);
+    if (Array.isArray(named)) throw new CombinerError('name one combiner per request');
+    const combiner = named === undefined ? options.defaultCombiner : requestCombiner(named);
     const contentType = header(request.headers['content-type']) ?? '';
-    // Each family's own schema (they match unless champions come from different datasets).
-    const parsed = new Map<DeployedChampion, ParsedRecord[]>();
-    for (const c of deployed) parsed.set(c, parsePredictionPayload(contentType, request.body, c.schema, options.maxRecords));
-    const count = parsed.values().next().value!.length;
-    const unavailable = new Map<ModelFamily, string>();
-    const answers: RecordAnswer[] = await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const inferenceId = randomUUID();
-        const models: Partial<Record<ModelFamily, number>> = {};
-        await Promise.all(
-          deployed.map(async (c) => {
-            try {
-              models[c.family] = await endpoints.invoke(c.endpointName, parsed.get(c)![i]!.features.join(','), inferenceId);
-            } catch (err) {
-              if (!(err instanceof EndpointCallError)) throw err;
-              unavailable.set(c.family, err.message);
-            }
-          }),
-        );
-        const missing = deployed.filter((c) => models[c.family] === undefined).map((c) => c.family);
-        const ids = parsed.values().next().value![i]!.ids;
-        let prediction = Number.NaN;
-        try {
-          if (Object.keys(models).length) prediction = combine(combiner, combinerName, models);
-        } catch (err) {
-          // A combiner that needs a model which did not answer (model:<family>): the endpoint is
-          // unavailable (503), the request is not at fault.
-          if (!(err instanceof CombinerError) || missing.length === 0) throw err;
-        }
-        return {
-          inferenceId,
-          prediction,
-          models,
-          ...(Object.keys(ids).length ? { ids } : {}),
-          ...(missing.length ? { unavailable: missing } : {}),
-        };
-      }),
-    );
-    const degraded = [...unavailable.entries()].map(([family, reason]) => ({ family, reason }));
-    if (answers.some((a) => Number.isNaN(a.prediction)) || (degraded.length > 0 && options.onPartial === 'fail')) {
-      return reply.code(503).send({ ...problem('EndpointUnavailable', degraded.map((d) => d.reason).join('; ')), unavailable: degraded });
+    // Raw records keyed by column name; a header-less CSV row follows the first champion's schema.
+    const records = readPredictionRecords(contentType, request.body, predictor.expected(deployed[0]!).schema, options.maxRecords);
+    const abandoned = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abandoned.abort();
+    });
+    const outcome = await predictor.predict(deployed, records, combiner, abandoned.signal);
+    if (outcome.kind === 'unavailable' || (outcome.degraded.length > 0 && options.onPartial === 'fail')) {
+      const unavailable = outcome.kind === 'unavailable' ? outcome.unavailable : outcome.degraded;
+      return reply.code(503).send({ ...problem('EndpointUnavailable', unavailable.map((d) => d.reason).join('; ')), unavailable });
     }
     return reply.send({
-      predictions: answers,
-      combiner: combinerName,
-      modelVersions: Object.fromEntries(deployed.map((c) => [c.family, c.modelVersion])),
-      ...(degraded.length ? { degraded: { unavailable: degraded, note: 'answered from the remaining model(s)' } } : {}),
+      predictions: outcome.predictions,
+      combiner: combiner.name,
+      modelVersions: outcome.modelVersions,
+      ...(outcome.degraded.length ? { degraded: { unavailable: outcome.degraded, note: 'answered from the remaining model(s)' } } : {}),
     });
   });
 

@@ -1,4 +1,5 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { GovernanceRecord } from '../../common/types/governance';
 import type { ModelOutcome, TrainingProgress, TrainingResult } from '../../common/types/training';
 import type { trainingPipeline } from '../../workflows';
 import { trainingProgressQuery } from '../../workflows/training/training.messages';
@@ -24,6 +25,8 @@ export interface ModelReport {
   artifactUri: string | null;
   baselines: { dataQuality: { statisticsUri: string; constraintsUri: string } | null; modelQuality: { statisticsUri: string; constraintsUri: string } | null };
   trainingJob: { name: string; durationSeconds: number | null; instanceType: string; instanceCount: number } | null;
+  /** Step 6 against the champion on the same rows, the data-shift check and warnings (null before they existed). */
+  governance: GovernanceRecord | null;
 }
 
 export function modelReport(m: ModelOutcome): ModelReport {
@@ -34,6 +37,7 @@ export function modelReport(m: ModelOutcome): ModelReport {
     decision: { outcome: m.decision.outcome, reason: m.decision.reason },
     metrics: m.metrics ?? null,
     artifactUri: m.artifactUri ?? null,
+    governance: m.governance ?? null,
     baselines: { dataQuality: m.baselines?.dataQuality ?? null, modelQuality: m.baselines?.modelQuality ?? null },
     trainingJob: m.trainingJob
       ? { name: m.trainingJob.jobName, durationSeconds: m.trainingJob.durationSeconds ?? null, instanceType: m.trainingJob.resources.instanceType, instanceCount: m.trainingJob.resources.instanceCount }

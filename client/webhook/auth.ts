@@ -84,5 +84,30 @@ export async function resolveWebhookCredentials(
   });
   const token = text?.trim();
   if (!token) return { tokenFile };
+  const problem = tokenProblem(token);
+  if (problem) throw new WebhookCredentialsError(`${tokenFile}: ${problem} (delete the file and the next 'mlops stack up' writes a new one)`);
   return { token, tokenFile };
+}
+
+/** The same minimum as MLOPS_WEBHOOK_TOKEN and MLOPS_WEBHOOK_HMAC_SECRET. */
+export const MIN_SECRET_LENGTH = 16;
+const MAX_TOKEN_LENGTH = 1024;
+
+/**
+ * Why a token from the file cannot be used: a short one is guessable, and one with a space or a
+ * control character can never match `Authorization: Bearer <token>`.
+ */
+function tokenProblem(token: string): string | undefined {
+  if (token.length < MIN_SECRET_LENGTH) return `the token must be at least ${MIN_SECRET_LENGTH} characters (it has ${token.length})`;
+  if (token.length > MAX_TOKEN_LENGTH) return `the token must be at most ${MAX_TOKEN_LENGTH} characters (it has ${token.length})`;
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'the token must be printable ASCII without spaces (it is sent as `Authorization: Bearer <token>`)';
+  return undefined;
+}
+
+/** The configured credentials cannot be used (names the file or variable and the rule). */
+export class WebhookCredentialsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookCredentialsError';
+  }
 }

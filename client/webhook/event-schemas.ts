@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeETag } from '../../common/object-keys';
 
 /**
  * The event formats the webhook accepts, parsed once at the edge into `ObjectCreatedEvent`s:
@@ -15,6 +16,7 @@ export interface ObjectCreatedEvent {
   /** Decoded: the key to read the object with. */
   key: string;
   size?: number;
+  /** Normalized (`normalizeETag`): no quotes, lower case, so every format names a version alike. */
   etag?: string;
   versionId?: string;
   sequencer?: string;
@@ -163,7 +165,7 @@ function fromRecords(records: z.infer<typeof s3RecordSchema>[], source: EventFor
       key,
       eventName,
       ...(object.size !== undefined ? { size: object.size } : {}),
-      ...(object.eTag ? { etag: object.eTag } : {}),
+      ...(object.eTag ? { etag: normalizeETag(object.eTag) } : {}),
       ...(object.versionId ? { versionId: object.versionId } : {}),
       ...(object.sequencer ? { sequencer: object.sequencer } : {}),
       ...(record.eventTime ? { eventTime: record.eventTime } : {}),
@@ -216,7 +218,7 @@ export function parseEventBridgeEvent(body: unknown, keyEncoding: 'form' | 'plai
         key,
         eventName,
         ...(object.size !== undefined ? { size: object.size } : {}),
-        ...(object.etag ? { etag: object.etag } : {}),
+        ...(object.etag ? { etag: normalizeETag(object.etag) } : {}),
         ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
         ...(object.sequencer ? { sequencer: object.sequencer } : {}),
         ...(event.time ? { eventTime: event.time } : {}),

@@ -3,7 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectCreatedEvent } from './event-schemas';
 import type { RouteRule } from './routes';
-import { workflowIdForEvent, type PipelineStart, type PipelineStarter } from './start-run';
+import { objectKeyProblem } from '../../common/object-keys';
+import { isPermanentStartError, workflowIdForEvent, type PipelineStart, type PipelineStarter } from './start-run';
 
 interface Entry {
   seq: number;
@@ -25,7 +26,7 @@ export interface InboxOptions {
   start: PipelineStarter;
   /** Starts running at once (default 8). */
   concurrency?: number;
-  /** Errors that retrying cannot fix: recorded as failed, never retried. */
+  /** Errors that retrying cannot fix: recorded as failed, never retried (default `isPermanentStartError`). */
   isPermanent?: (err: unknown) => boolean;
   log?: (message: string) => void;
   /** How many recent workflow ids are remembered to answer redeliveries without journaling them. */
@@ -61,8 +62,17 @@ export class EventInbox {
     await fs.mkdir(this.options.dir, { recursive: true });
     const journalFile = path.join(this.options.dir, 'inbox.jsonl');
     const outcomesFile = path.join(this.options.dir, 'dispatched.jsonl');
-    const done = new Set((await readLines<Outcome>(outcomesFile)).map((o) => o.seq));
-    const entries = await readLines<Entry>(journalFile);
+    const outcomes = await readJournal<Outcome>(outcomesFile);
+    const journal = await readJournal<Entry>(journalFile);
+    for (const [file, read] of [[journalFile, journal], [outcomesFile, outcomes]] as const) {
+      if (read.torn > 0) {
+        this.options.log?.(
+          `inbox: skipped ${read.torn} torn line(s) of ${path.basename(file)} (a crash mid-write; ${file === journalFile ? 'such an event was never acknowledged' : 'its event is started again, harmlessly'})`,
+        );
+      }
+    }
+    const done = new Set(outcomes.items.map((o) => o.seq));
+    const entries = journal.items;
     for (const entry of entries) {
       this.seq = Math.max(this.seq, entry.seq);
       if (!done.has(entry.seq)) this.pending.push(entry);
@@ -144,13 +154,21 @@ export class EventInbox {
   }
 
   private async dispatch(entry: Entry, attempt = 1): Promise<void> {
+    // Journals written before keys were checked at the door may hold keys that can never start.
+    const rule = objectKeyProblem(entry.event.key);
+    if (rule) {
+      this.stats.failed++;
+      this.options.log?.(`inbox: event ${entry.seq} cannot start (${rule}); recorded as failed`);
+      await this.record({ seq: entry.seq, outcome: 'failed', error: rule });
+      return;
+    }
     try {
       const result = await this.options.start(entry.route, entry.event);
       this.stats[result.started ? 'started' : 'existing']++;
       await this.record({ seq: entry.seq, outcome: result.started ? 'started' : 'existing' });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (this.options.isPermanent?.(err)) {
+      if ((this.options.isPermanent ?? isPermanentStartError)(err)) {
         this.stats.failed++;
         this.options.log?.(`inbox: ${entry.workflowId} cannot start (${message}); recorded as failed`);
         await this.record({ seq: entry.seq, outcome: 'failed', error: message });
@@ -195,21 +213,46 @@ export class EventInbox {
   }
 }
 
-async function readLines<T>(file: string): Promise<T[]> {
-  let text: string;
+/**
+ * The complete lines of a JSONL journal, and how many were torn. A crash mid-write leaves a last
+ * line without its newline: it is cut off the file here, so the next append starts on a line of
+ * its own instead of gluing a complete entry onto the fragment. A fragment already glued to a
+ * complete entry (a journal of an earlier version) gives the entry back: it starts at `{"seq":`.
+ */
+async function readJournal<T>(file: string): Promise<{ items: T[]; torn: number }> {
+  let data: Buffer;
   try {
-    text = await fs.readFile(file, 'utf8');
+    data = await fs.readFile(file);
   } catch {
-    return [];
+    return { items: [], torn: 0 };
   }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
+  const complete = data.lastIndexOf(0x0a) + 1;
+  let torn = 0;
+  if (complete < data.length) {
+    torn += data.subarray(complete).toString('utf8').trim() ? 1 : 0;
+    await fs.truncate(file, complete);
+  }
+  const items: T[] = [];
+  for (const line of data.subarray(0, complete).toString('utf8').split('\n')) {
     if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // A torn last line from a crash mid-write: that event was never acknowledged.
+    const whole = parseEntry<T>(line);
+    if (whole !== undefined) {
+      items.push(whole);
+      continue;
     }
+    torn += 1;
+    const glued = line.lastIndexOf('{"seq":');
+    const recovered = glued > 0 ? parseEntry<T>(line.slice(glued)) : undefined;
+    if (recovered !== undefined) items.push(recovered);
   }
-  return out;
+  return { items, torn };
+}
+
+function parseEntry<T>(text: string): T | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && typeof (value as { seq?: unknown }).seq === 'number' ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { CONTROL_CHARACTERS, objectKeyProblem } from '../../common/object-keys';
 import { UsageError } from '../../services/usage-error';
 import { checkCredentials, type WebhookCredentials } from './auth';
 import {
@@ -15,6 +16,7 @@ import {
   type ObjectCreatedEvent,
   type ParsedDelivery,
 } from './event-schemas';
+import type { EventObjectCheck } from './object-check';
 import { matchRoute, type PipelineName, type RouteRule } from './routes';
 import { fetchCertificateOverHttps, getSubscribeUrl, SnsCertificateUnavailableError, SnsRejectedError, SnsVerifier } from './sns-signature';
 import { PipelineNotAvailableError, type PipelineStarter } from './start-run';
@@ -40,6 +42,19 @@ export interface WebhookServerOptions {
   eventBridgeKeyEncoding?: 'form' | 'plain';
   /** One line per answered request (time, method, path, status, reason). Default: stdout. */
   log?: (line: string) => void;
+  /**
+   * Checks a routed event against the object as it is now (`objectETagCheck`); a reason means the
+   * event starts nothing and is acknowledged as ignored. Unset: events are not checked.
+   */
+  checkObject?: EventObjectCheck;
+}
+
+/** A routed record whose key breaks the key rule (`objectKeyProblem`): it can never start. */
+export interface RefusedRecord {
+  bucket: string;
+  key: string;
+  eventName: string;
+  rule: string;
 }
 
 export interface RunAnswer {
@@ -153,21 +168,37 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
   async function deliver(request: FastifyRequest, reply: FastifyReply, delivery: ParsedDelivery): Promise<FastifyReply> {
     if (delivery.kind === 'test') return answer(request, reply, 200, { ignored: true, reason: delivery.reason }, delivery.reason);
     const ignored: IgnoredRecord[] = [...delivery.ignored];
-    const routed: { route: RouteRule; event: ObjectCreatedEvent }[] = [];
+    const refused: RefusedRecord[] = [];
+    const candidates: { route: RouteRule; event: ObjectCreatedEvent }[] = [];
     for (const event of delivery.events) {
       const route = matchRoute(options.routes, event);
-      if (route) routed.push({ route, event });
-      else ignored.push({ bucket: event.bucket, key: event.key, eventName: event.eventName, reason: `no routing rule matches s3://${event.bucket}/${event.key}` });
+      if (!route) {
+        ignored.push({ bucket: event.bucket, key: event.key, eventName: event.eventName, reason: `no routing rule matches s3://${event.bucket}/${describeKey(event.key)}` });
+        continue;
+      }
+      // The key becomes file names and the workflow id: one that can never be processed is
+      // refused here rather than started into a run that retries an error that cannot heal.
+      const rule = objectKeyProblem(event.key);
+      if (rule) refused.push({ bucket: event.bucket, key: event.key, eventName: event.eventName, rule });
+      else candidates.push({ route, event });
     }
+    const refusal = refused.map((r) => `s3://${r.bucket}/${describeKey(r.key)}: ${r.rule}`).join('; ');
+    const checks = await Promise.all(candidates.map(({ event }) => options.checkObject?.(event)));
+    const routed = candidates.filter((candidate, i) => {
+      const reason = checks[i];
+      if (reason) ignored.push({ bucket: candidate.event.bucket, key: candidate.event.key, eventName: candidate.event.eventName, reason });
+      return !reason;
+    });
     if (routed.length === 0) {
+      if (refused.length > 0) throw new Rejection(400, 'InvalidObjectKey', `refused: ${refusal}`);
       const reason = ignored.map((i) => i.reason).join('; ') || 'no records';
       return answer(request, reply, 200, { ignored: true, reason, ...(ignored.length > 1 ? { records: ignored } : {}) }, reason);
     }
     const runs: RunAnswer[] = await Promise.all(
       routed.map(async ({ route, event }) => ({ ...(await options.starter(route, event)), pipeline: route.pipeline })),
     );
-    const reason = runs.map((r) => `${r.queued ? 'queued' : r.started ? 'started' : 'existing'} ${r.workflowId}`).join('; ');
-    return answer(request, reply, 202, { runs, ...(ignored.length ? { ignored } : {}) }, reason);
+    const reason = [...runs.map((r) => `${r.queued ? 'queued' : r.started ? 'started' : 'existing'} ${r.workflowId}`), ...(refused.length ? [`refused: ${refusal}`] : [])].join('; ');
+    return answer(request, reply, 202, { runs, ...(ignored.length ? { ignored } : {}), ...(refused.length ? { refused } : {}) }, reason);
   }
 
   // Deliveries whose starts are still running: `close` waits for them, so a start is never cut off
@@ -210,6 +241,12 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** A key as it may appear in an answer or a log line: control characters escaped, at most 120 characters. */
+function describeKey(key: string): string {
+  const shown = key.length > 120 ? `${key.slice(0, 120)}...(${key.length} characters)` : key;
+  return CONTROL_CHARACTERS.test(shown) ? JSON.stringify(shown).slice(1, -1) : shown;
 }
 
 function problem(error: string, message: string) {

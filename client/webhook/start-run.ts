@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { Backend } from '../../activities/backends/types';
 import type { Config } from '../../common/config/schema';
 import { scoringWorkflowId, trainingWorkflowId } from '../../common/ids';
@@ -32,9 +32,22 @@ export class PipelineNotAvailableError extends Error {
   }
 }
 
-/** Start errors that retrying cannot fix (the route or the data is wrong), as opposed to an unreachable server. */
+/**
+ * Start errors that retrying cannot fix (the route or the data is wrong, or Temporal refuses the
+ * request itself: INVALID_ARGUMENT, e.g. an id over its limit), as opposed to an unreachable server.
+ */
 export function isPermanentStartError(err: unknown): boolean {
-  return err instanceof PipelineNotAvailableError || err instanceof UsageError || err instanceof ZodError || err instanceof ConfigFileError;
+  return err instanceof PipelineNotAvailableError || err instanceof UsageError || err instanceof ZodError || err instanceof ConfigFileError || grpcCodeOf(err) === GRPC_INVALID_ARGUMENT;
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The gRPC status code of a Temporal client error (the SDK's ServiceError wraps it in `cause`). */
+function grpcCodeOf(err: unknown): number | undefined {
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (isGrpcServiceError(current)) return current.code;
+  }
+  return undefined;
 }
 
 export interface TemporalStarterDeps {
@@ -47,12 +60,14 @@ export interface TemporalStarterDeps {
 export type PipelineStartFunction = (deps: TemporalStarterDeps, route: RouteRule, event: ObjectCreatedEvent) => Promise<PipelineStart>;
 
 /**
- * What identifies the object version, in order of preference: the S3 versionId, the ETag, the
- * sequencer. Taken from the event, so the workflow id of a redelivery does not depend on a later
- * HEAD of the object (which may have been overwritten meanwhile).
+ * What identifies the object version, in order of preference: the (normalized) ETag, the S3
+ * versionId, the sequencer. The ETag first because it is what `mlops train|score --data s3://...`
+ * reads with a HEAD, so an event and a command for the same object version name the same run (two
+ * versions with identical content are one run: the same data). Taken from the event, so the
+ * workflow id of a redelivery does not depend on a later HEAD (the object may have changed since).
  */
 export function objectVersionOf(event: Pick<ObjectCreatedEvent, 'versionId' | 'etag' | 'sequencer'>): string | undefined {
-  return event.versionId || event.etag || event.sequencer || undefined;
+  return event.etag || event.versionId || event.sequencer || undefined;
 }
 
 /**

@@ -79,6 +79,8 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     jobPollIntervalMs: env.MLOPS_JOB_POLL_MS ?? '100',
     gatewayCombiner: env.MLOPS_GATEWAY_COMBINER ?? 'max',
     gatewayTimeoutMs: env.MLOPS_GATEWAY_TIMEOUT_MS ?? '2000',
+    gatewayEndpointConcurrency: env.MLOPS_GATEWAY_ENDPOINT_CONCURRENCY ?? '16',
+    gatewayBulkConcurrency: env.MLOPS_GATEWAY_BULK_CONCURRENCY ?? '2',
     gatewayOnPartial: env.MLOPS_GATEWAY_ON_PARTIAL ?? 'answer',
     gatewayMaxBodyBytes: env.MLOPS_GATEWAY_MAX_BODY ?? String(1024 * 1024),
     // Derived from the bucket only when the bucket is valid: a bad bucket is reported once, as itself.

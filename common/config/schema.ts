@@ -39,8 +39,31 @@ export const configSchema = z.object({
   gatewayCombiner: z
     .string()
     .regex(/^(max|mean|model:[a-z-]+|module:.+)$/, 'must be max, mean, model:<family> or module:<path>')
-    .describe('MLOPS_GATEWAY_COMBINER: how the gateway combines the models (max, mean, model:<family>, module:<path>).'),
-  gatewayTimeoutMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_GATEWAY_TIMEOUT_MS: the gateway waits this long for each endpoint.'),
+    .describe(
+      "MLOPS_GATEWAY_COMBINER: the gateway's default combiner (max, mean, model:<family>, or module:<path>: a JS module exporting combine(predictions), resolved from the gateway's working dir and loaded once at start; a module that cannot be loaded stops the start with exit 2). Requests may choose only max, mean or model:<family>.",
+    ),
+  gatewayTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(60000)
+    .describe('MLOPS_GATEWAY_TIMEOUT_MS: the gateway waits this long for each endpoint call; once one call of a request timed out or found the endpoint down, its other records are not sent there.'),
+  gatewayEndpointConcurrency: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .describe(
+      'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY: calls in flight from the gateway to one endpoint, whatever the number of requests and records; when a slot frees, the request with the fewest calls in flight goes next.',
+    ),
+  gatewayBulkConcurrency: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .describe(
+      'MLOPS_GATEWAY_BULK_CONCURRENCY: of those, how many requests of more than 8 records may hold together, so the queue in front of a one-record request at the endpoint stays short however many large requests arrive.',
+    ),
   gatewayOnPartial: z.enum(['answer', 'fail']).describe('MLOPS_GATEWAY_ON_PARTIAL: when one endpoint is down or slow: answer from the others (and say so) or fail with 503.'),
   gatewayMaxBodyBytes: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).describe('MLOPS_GATEWAY_MAX_BODY: larger request bodies get 413.'),
   groundTruthUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').describe('MLOPS_GROUND_TRUTH_URI: where POST /v1/ground-truth stores labels.'),
@@ -175,6 +198,8 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   jobPollIntervalMs: 'MLOPS_JOB_POLL_MS',
   gatewayCombiner: 'MLOPS_GATEWAY_COMBINER',
   gatewayTimeoutMs: 'MLOPS_GATEWAY_TIMEOUT_MS',
+  gatewayEndpointConcurrency: 'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY',
+  gatewayBulkConcurrency: 'MLOPS_GATEWAY_BULK_CONCURRENCY',
   gatewayOnPartial: 'MLOPS_GATEWAY_ON_PARTIAL',
   gatewayMaxBodyBytes: 'MLOPS_GATEWAY_MAX_BODY',
   groundTruthUri: 'MLOPS_GROUND_TRUTH_URI',

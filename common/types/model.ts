@@ -1,3 +1,6 @@
+import type { GovernanceRecord } from './governance';
+import type { SplitMetrics } from './metrics';
+
 /** Model families the framework trains side by side. */
 export const MODEL_FAMILIES = ['xgboost', 'linear-learner'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
@@ -6,22 +9,7 @@ export function isModelFamily(value: string): value is ModelFamily {
   return (MODEL_FAMILIES as readonly string[]).includes(value);
 }
 
-/** Regression metrics of one dataset split. */
-export interface RegressionMetrics {
-  rmse: number;
-  mae: number;
-  /** Absent when the algorithm does not report it (SageMaker's built-in Linear Learner has no R2 metric). */
-  r2?: number;
-}
-
-export interface SplitMetrics {
-  validation: RegressionMetrics;
-  /**
-   * Absent when the job saw no test split: SageMaker's built-in XGBoost accepts only train and
-   * validation channels. The model-quality baseline (statistics.json) always holds the test metrics.
-   */
-  test?: RegressionMetrics;
-}
+export type { RegressionMetrics, SplitMetrics } from './metrics';
 
 /** Where a model-monitor baseline lives (Model Monitor's two files). */
 export interface BaselineUris {
@@ -57,7 +45,11 @@ export interface ModelVersion {
   metrics?: SplitMetrics;
   status: ModelApprovalStatus;
   decision?: ModelDecision;
+  /** Earlier decisions on this version, oldest first (a rollback, a forced promotion): nothing is overwritten unseen. */
+  previousDecisions?: ModelDecision[];
   baselines?: { dataQuality?: BaselineUris; modelQuality?: BaselineUris };
+  /** Step 6 against the champion on the same rows, the data-shift check, warnings (absent before they existed). */
+  governance?: GovernanceRecord;
   createdAt: string;
   updatedAt: string;
 }

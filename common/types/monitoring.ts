@@ -48,9 +48,9 @@ export interface DriftViolation {
 /** What one Model Monitor job (data or model quality) found. */
 export interface MonitorReport {
   evaluated: boolean;
-  /** The captured data checked, and whether it came from real-time or batch capture. */
+  /** The data checked: real-time capture, batch capture, or new training data (before training). */
   dataUri?: string;
-  source?: 'realtime' | 'batch';
+  source?: 'realtime' | 'batch' | 'training';
   /** Why nothing was evaluated (e.g. no prediction matched a label). */
   reason?: string;
   reportUri: string;

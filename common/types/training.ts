@@ -2,6 +2,7 @@ import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from './m
 import type { JobSummary, ResourceConfig } from './jobs';
 import type { TaskQueues } from '../task-queues';
 import type { ApprovalConfig } from './approval';
+import type { ComparisonRule, DataShiftPolicy, GovernanceRecord } from './governance';
 
 /** Per-family training settings: SageMaker's hyperparameter names, values as strings. */
 export interface ModelTrainingConfig {
@@ -10,6 +11,8 @@ export interface ModelTrainingConfig {
   resources: ResourceConfig;
   /** Reject the model when its validation RMSE exceeds this; overrides the run-wide threshold. */
   rmseThreshold?: number;
+  /** Step 6 for this family; its fields override the run-wide rule. */
+  comparison?: ComparisonRule;
 }
 
 export interface SplitConfig {
@@ -54,6 +57,13 @@ export interface TrainingConfig {
   approval?: ApprovalConfig;
   /** Steps 9-10; absent means the accepted model is exported without an endpoint. */
   deployment?: DeploymentConfig;
+  /**
+   * Step 6: the rule a challenger must pass against the champion on the same rows. Absent in runs
+   * recorded before it existed (they compare with the previous best's own validation RMSE).
+   */
+  comparison?: ComparisonRule;
+  /** What a shift of the new data against the champion's data-quality baseline does (default: ask a person). */
+  dataShift?: DataShiftPolicy;
 }
 
 /** SageMaker's DataCaptureConfig, in our words. */
@@ -112,6 +122,8 @@ export interface ModelOutcome {
   decision: ModelDecision | { outcome: 'failed'; reason: string; decidedBy: string; decidedAt: string };
   threshold?: number;
   previousBest?: { version: number; validationRmse: number };
+  /** Step 6 against the champion on the same rows, the data-shift check and warnings. */
+  governance?: GovernanceRecord;
   metrics?: SplitMetrics;
   artifactUri?: string;
   baselines?: { dataQuality: BaselineUris; modelQuality?: BaselineUris };

@@ -47,8 +47,8 @@ export async function startScoring(client: Client, backend: Backend, config: Con
     ...(options.idColumns ? { idColumns: options.idColumns } : {}),
   };
   const input: ScoringInput = { dataUri: data.uri, config: scoringConfig, trigger: options.trigger };
-  const baseId = scoringWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
-  const workflowId = options.newRun ? `${baseId}/run-${new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  const object = { bucket: data.bucket, key: data.key, version: data.version };
+  const workflowId = options.newRun ? scoringWorkflowId(object, new Date().toISOString().replace(/[:.]/g, '-')) : scoringWorkflowId(object);
   try {
     const handle = await client.workflow.start('batchScoringPipeline', {
       taskQueue: scoringConfig.taskQueues.orchestration,

@@ -16,6 +16,25 @@ const instanceType = (kind: InstanceKind) =>
 
 const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+const governanceAction = z.enum(['require-approval', 'reject', 'accept']);
+
+/** Step 6's rule (run-wide, or per model where it overrides the run-wide fields). */
+const comparisonSchema = z
+  .object({
+    minImprovement: z.number().min(0).optional(),
+    minRelativeImprovement: z.number().min(0).max(1).optional(),
+    significance: z
+      .object({
+        confidence: z.number().min(0.5).lt(1).default(0.95),
+        iterations: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(42),
+      })
+      .strict()
+      .optional(),
+    onIncomparable: governanceAction.optional(),
+  })
+  .strict();
+
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -23,6 +42,7 @@ const modelSchema = z
     instanceType: instanceType('training').optional(),
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
+    comparison: comparisonSchema.optional(),
   })
   .strict();
 
@@ -46,6 +66,8 @@ export const trainingConfigFileSchema = z
       .strict()
       .optional(),
     models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
+    comparison: comparisonSchema.optional(),
+    dataShift: z.object({ onShift: governanceAction }).strict().optional(),
     preprocessing: z.object({ instanceType: instanceType('processing').optional() }).strict().optional(),
     baselines: z.object({ instanceType: instanceType('processing').optional(), transformInstanceType: instanceType('transform').optional() }).strict().optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
@@ -114,6 +136,8 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   if (file.split) config.split = { ...config.split, ...file.split };
   if (file.dataChecks) config.dataChecks = { ...config.dataChecks, ...file.dataChecks };
   if (file.maxJobRuntimeSeconds !== undefined) config.maxJobRuntimeSeconds = file.maxJobRuntimeSeconds;
+  if (file.comparison) config.comparison = { ...config.comparison, ...file.comparison };
+  if (file.dataShift) config.dataShift = file.dataShift;
   if (file.preprocessing?.instanceType) config.preprocessing = { resources: { ...config.preprocessing.resources, instanceType: file.preprocessing.instanceType } };
   if (file.baselines?.instanceType) config.baselines = { ...config.baselines, resources: { ...config.baselines.resources, instanceType: file.baselines.instanceType } };
   if (file.baselines?.transformInstanceType) {
@@ -136,6 +160,7 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
           hyperparameters: { ...m.hyperparameters, ...override.hyperparameters },
           resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
           ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
+          ...(override.comparison ? { comparison: override.comparison } : {}),
         };
       });
   }

@@ -55,6 +55,10 @@ export function defaultTrainingConfig(bucket: string, taskQueues: TaskQueues): T
     maxJobRuntimeSeconds: 3600,
     taskQueues,
     approval: { policy: 'auto', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' },
+    // Step 6: strictly better than the champion on the same rows; a champion that cannot be scored
+    // on the new data, and new data that shifted from the champion's, are a person's call.
+    comparison: { minImprovement: 0, minRelativeImprovement: 0, onIncomparable: 'require-approval' },
+    dataShift: { onShift: 'require-approval' },
     deployment: {
       endpointNamePrefix: 'mlops',
       instanceType: DEFAULT_INSTANCE_TYPES.endpoint,

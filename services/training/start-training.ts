@@ -61,8 +61,8 @@ export async function startTraining(client: Client, backend: Backend, config: Co
     throw new UsageError('split: validationFraction + testFraction must be below 1');
   }
   const input: TrainingInput = { dataUri: data.uri, config: trainingConfig, trigger: options.trigger };
-  const baseId = trainingWorkflowId({ bucket: data.bucket, key: data.key, version: data.version });
-  const workflowId = options.newRun ? `${baseId}/run-${options.runName ?? new Date().toISOString().replace(/[:.]/g, '-')}` : baseId;
+  const object = { bucket: data.bucket, key: data.key, version: data.version };
+  const workflowId = options.newRun ? trainingWorkflowId(object, options.runName ?? new Date().toISOString().replace(/[:.]/g, '-')) : trainingWorkflowId(object);
   try {
     const handle = await client.workflow.start('trainingPipeline', {
       taskQueue: trainingConfig.taskQueues.orchestration,

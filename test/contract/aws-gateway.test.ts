@@ -19,18 +19,23 @@ describe('gateway on the aws backend: InvokeEndpoint through SageMaker Runtime (
   after(() => client?.close());
 
   /** moto answers InvokeEndpoint from a queue of canned results (it runs no model). */
-  async function queueResults(bodies: string[]): Promise<void> {
+  async function queueResults(bodies: string[], variant = 'AllTraffic'): Promise<void> {
     const response = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ results: bodies.map((Body) => ({ Body, ContentType: 'text/csv', InvokedProductionVariant: 'AllTraffic' })) }),
+      body: JSON.stringify({ results: bodies.map((Body) => ({ Body, ContentType: 'text/csv', InvokedProductionVariant: variant })) }),
     });
     assert.ok(response.ok, `moto refused the canned results: ${response.status}`);
   }
 
-  it('when the endpoint answers a CSV prediction, then the gateway gets the number', async () => {
-    await queueResults(['15234.5\n']);
-    assert.equal(await client.invoke('mlops-xgboost', '20156,4,4,0,1,1,0,0,1,0,0,0,0,0,1,0,0', 'inference-1'), 15234.5);
+  it('when the endpoint answers a CSV prediction, then the gateway gets the number and the variant that served it', async () => {
+    await queueResults(['15234.5\n'], 'model-xgboost-0123456789ab');
+    assert.deepEqual(await client.invoke('mlops-xgboost', '20156,4,4,0,1,1,0,0,1,0,0,0,0,0,1,0,0', 'inference-1'), { prediction: 15234.5, variant: 'model-xgboost-0123456789ab' });
+  });
+
+  it('when the model answers NaN, then the call fails as non-finite (the gateway then asks whether the record was out of range)', async () => {
+    await queueResults(['{"predictions": [{"score": NaN}]}']);
+    await assert.rejects(client.invoke('mlops-linear-learner', '1,2,3', 'inference-4'), (err: unknown) => err instanceof EndpointCallError && err.kind === 'non-finite');
   });
 
   it('when the endpoint answers something that is not a number, then it is a model error naming the endpoint', async () => {

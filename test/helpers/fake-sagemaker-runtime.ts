@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 
 /** How one endpoint of the fake runtime answers `POST /endpoints/:name/invocations`. */
 export type EndpointBehaviour =
-  /** 200 with `body` (default `123.5\n`, `text/csv; charset=utf-8`), after `delayMs` if given. */
-  | { kind: 'value'; body?: string; delayMs?: number }
+  /**
+   * 200 with `body` (default `123.5\n`, `text/csv; charset=utf-8`), after `delayMs` if given, naming
+   * `variant` in `x-amzn-invoked-production-variant` as SageMaker does (no header without one).
+   */
+  | { kind: 'value'; body?: string; delayMs?: number; variant?: string }
   /** 424 ModelError, as SageMaker answers when the container returned an error. */
   | { kind: 'model-error' }
   /** The connection is destroyed without an answer. */
@@ -21,6 +24,8 @@ export interface ReceivedInvocation {
 export interface FakeRuntime {
   url: string;
   received: ReceivedInvocation[];
+  /** The most invocations each endpoint had in flight at once. */
+  maxInFlight: Map<string, number>;
   /** Changes how `endpointName` answers from the next invocation on. */
   set(endpointName: string, behaviour: EndpointBehaviour): void;
   close(): Promise<void>;
@@ -34,6 +39,8 @@ export interface FakeRuntime {
 export async function startFakeRuntime(behaviours: Record<string, EndpointBehaviour>): Promise<FakeRuntime> {
   const configured = new Map(Object.entries(behaviours));
   const received: ReceivedInvocation[] = [];
+  const inFlight = new Map<string, number>();
+  const maxInFlight = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,6 +54,9 @@ export async function startFakeRuntime(behaviours: Record<string, EndpointBehavi
       const endpointName = decodeURIComponent(match[1]!);
       const inferenceId = req.headers['x-amzn-sagemaker-inference-id'];
       received.push({ endpointName, inferenceId: Array.isArray(inferenceId) ? inferenceId[0] : inferenceId, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+      inFlight.set(endpointName, (inFlight.get(endpointName) ?? 0) + 1);
+      maxInFlight.set(endpointName, Math.max(maxInFlight.get(endpointName) ?? 0, inFlight.get(endpointName)!));
+      res.on('close', () => inFlight.set(endpointName, inFlight.get(endpointName)! - 1));
       const behaviour = configured.get(endpointName);
       if (!behaviour) {
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Endpoint ${endpointName} of account 000000000000 not found.` }));
@@ -67,7 +77,8 @@ export async function startFakeRuntime(behaviours: Record<string, EndpointBehavi
           );
           return;
         case 'value': {
-          const answer = () => res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end(behaviour.body ?? '123.5\n');
+          const answer = () =>
+            res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', ...(behaviour.variant ? { 'x-amzn-invoked-production-variant': behaviour.variant } : {}) }).end(behaviour.body ?? '123.5\n');
           if (!behaviour.delayMs) return answer();
           const timer = setTimeout(() => {
             timers.delete(timer);
@@ -88,6 +99,7 @@ export async function startFakeRuntime(behaviours: Record<string, EndpointBehavi
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    maxInFlight,
     set: (endpointName, behaviour) => configured.set(endpointName, behaviour),
     close: () => {
       for (const timer of timers) clearTimeout(timer);

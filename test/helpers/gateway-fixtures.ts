@@ -27,7 +27,7 @@ const BODIES = ['convertible', 'coupe', 'hatchback', 'sedan', 'wagon'];
 /**
  * `feature-schema.json` as the pre-processing job writes it for the used-cars spec
  * (algorithms/mlops_algorithms/preprocess/schema.py): the spec's rules plus training-split stats,
- * ignored columns, split and source, which the gateway does not use but must tolerate.
+ * the out-of-range policy, ignored columns, split and source, which the gateway does not use but must tolerate.
  */
 export function usedCarsFeatureSchemaDocument(): Record<string, unknown> {
   const binary = (name: string) => ({ name, type: 'binary', stats: { min: 0, max: 1, mean: 0.5 } });
@@ -49,6 +49,7 @@ export function usedCarsFeatureSchemaDocument(): Record<string, unknown> {
       { name: 'make', columns: MAKES },
       { name: 'body', columns: BODIES },
     ],
+    outOfRange: { policy: 'flag', tolerance: 0.1, rejectBeyond: 10 },
     ignoredColumns: [],
     split: { seed: 42, fractions: { train: 0.7, validation: 0.15, test: 0.15 }, rows: { train: 562, validation: 120, test: 122 } },
     source: { file: 'used_cars.csv', sha256: '0'.repeat(64), rows: 804 },

@@ -32,3 +32,18 @@ export function createLocalEnv(options: { port?: number; dbFilename?: string; ex
     },
   });
 }
+
+/**
+ * Waits until the workflow has no activity in flight (as the server sees it). The time-skipping
+ * server does not skip while an activity runs, so `env.sleep` right after an activity *started*
+ * would sleep in real time; call this first.
+ */
+export async function noActivityInFlight(handle: { describe(): Promise<{ raw: { pendingActivities?: unknown[] | null } }> }, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { raw } = await handle.describe();
+    if (!raw.pendingActivities?.length) return;
+    if (Date.now() > deadline) throw new Error(`an activity is still in flight after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { EndpointStatus } from '../../activities/backends/types';
 import type { PreprocessInput } from '../../activities/training/preprocess';
+import type { GovernanceRecord } from '../../common/types/governance';
+import type { RollbackPlan } from '../../common/types/rollback';
 import type { Notification } from '../../common/types/notification';
 import type { StartRetrainingInput } from '../../common/types/lifecycle';
 import type { ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -71,6 +73,17 @@ export interface MockBehaviour {
   duringTraining?: (family: ModelFamily) => Promise<void>;
   /** Runs inside a monitor job before it returns: 'data' (each source) or 'model'. */
   duringMonitor?: (kind: 'data' | 'model') => Promise<void>;
+  /** Step 6: the family's champion (absent: none); `comparable: false` when its schema differs. */
+  champion?: Partial<Record<ModelFamily, { version: number; comparable?: boolean; validationRmse: number; hasBaseline?: boolean }>>;
+  /** Step 6: the challenger's validation RMSE on the same rows (default: its own training metric). */
+  sameRowsRmse?: Partial<Record<ModelFamily, number>>;
+  /** Step 6: the bootstrap interval of the RMSE difference the comparison reports, when asked. */
+  bootstrapInterval?: Partial<Record<ModelFamily, [number, number]>>;
+  /** The data-shift check finds these violations against the champion's baseline. */
+  shiftViolations?: DriftViolation[];
+  /** Rollback: what prepareRollback finds, or the refusal it throws. */
+  rollbackPlan?: RollbackPlan;
+  rollbackError?: ApplicationFailure;
   /** Step 10: endpoints that exist before the run, by name (absent: none exists). */
   endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string }>;
   /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
@@ -83,10 +96,12 @@ export interface MockBehaviour {
 export interface MockCalls {
   activities: string[];
   trained: ModelFamily[];
-  decisions: { family: ModelFamily; status: string; reason?: string }[];
+  decisions: { family: ModelFamily; status: string; reason?: string; governance?: GovernanceRecord }[];
   exported: ModelFamily[];
   notifications: Notification[];
   modelQualityBaselines: ModelFamily[];
+  /** Families whose model-quality baseline reused step 6's test predictions. */
+  reusedTestPredictions: ModelFamily[];
   endpointConfigs: string[];
   deployed: { endpointName: string; endpointConfigName: string }[];
   raisedAlerts: DriftAlert[];
@@ -97,11 +112,12 @@ export interface MockCalls {
   scoringPreprocess: { featureSchemaUri: string; idColumns?: string[] }[];
   preprocessInputs: PreprocessInput[];
   retrainings: StartRetrainingInput[];
+  comparisons: { family: ModelFamily; bootstrap?: { iterations: number; seed: number; confidence: number } }[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
@@ -137,6 +153,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async computeModelQualityBaseline(input) {
       calls.activities.push(`computeModelQualityBaseline:${input.family}`);
       calls.modelQualityBaselines.push(input.family);
+      if (input.testPredictionsUri) calls.reusedTestPredictions.push(input.family);
       return { statisticsUri: `${input.outputPrefix}statistics.json`, constraintsUri: `${input.outputPrefix}constraints.json` };
     },
     async registerModelVersion(input) {
@@ -150,7 +167,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async recordModelDecision(input) {
       calls.activities.push(`recordModelDecision:${input.family}`);
-      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason });
+      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason, ...(input.governance ? { governance: input.governance } : {}) });
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
@@ -166,6 +183,47 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`deployEndpoint:${input.endpointName}`);
       calls.deployed.push(input);
       return { ...input, action: 'created' as const };
+    },
+    async findChampion(input) {
+      calls.activities.push(`findChampion:${input.family}`);
+      const c = behaviour.champion?.[input.family];
+      if (!c) return { champion: null, comparable: false };
+      const champion = {
+        family: input.family,
+        version: c.version,
+        modelName: `model-${input.family}-${c.version}`,
+        artifactUri: `s3://mlops/champions/${input.family}-${c.version}.tar.gz`,
+        featureSchemaUri: 's3://mlops/champion/feature-schema.json',
+        ...(c.hasBaseline === false ? {} : { dataQualityBaseline: { statisticsUri: 's3://mlops/champion/statistics.json', constraintsUri: 's3://mlops/champion/constraints.json' } }),
+      };
+      return c.comparable === false ? { champion, comparable: false, reason: `the champion (version ${c.version}) was trained on other features` } : { champion, comparable: true };
+    },
+    async scoreSplit(input) {
+      calls.activities.push(`scoreSplit:${input.family}:${input.artifactUri.includes('/champions/') ? 'champion' : 'challenger'}:${input.splitUri.split('/').filter(Boolean).pop()}`);
+      return input.outputPrefix;
+    },
+    async compareModels(input) {
+      const family = (Object.keys(behaviour.champion ?? {}) as ModelFamily[]).find((f) => input.championValidation.includes(`/${f}/`)) ?? 'xgboost';
+      calls.activities.push(`compareModels:${family}`);
+      calls.comparisons.push({ family, bootstrap: input.bootstrap });
+      const champion = behaviour.champion?.[family]?.validationRmse ?? 2500;
+      const ours = behaviour.sameRowsRmse?.[family] ?? (behaviour.metrics?.[family] ?? metrics(2300)).validation.rmse;
+      const interval = behaviour.bootstrapInterval?.[family];
+      return {
+        championVersion: input.champion.version,
+        championModelName: input.champion.modelName,
+        rows: { validation: 120, test: 121 },
+        challenger: { validation: { rmse: ours, mae: ours * 0.7 }, test: { rmse: ours * 1.02, mae: ours * 0.71 } },
+        champion: { validation: { rmse: champion, mae: champion * 0.7 }, test: { rmse: champion * 1.02, mae: champion * 0.71 } },
+        difference: { metric: 'rmse', value: ours - champion, relative: (ours - champion) / champion },
+        ...(input.bootstrap ? { bootstrap: { ...input.bootstrap, differenceLow: interval?.[0] ?? ours - champion - 50, differenceHigh: interval?.[1] ?? ours - champion + 50, probabilityChallengerBetter: ours < champion ? 0.9 : 0.1 } } : {}),
+        reportUri: `${input.outputPrefix}comparison.json`,
+      };
+    },
+    async prepareRollback(input) {
+      calls.activities.push(`prepareRollback:${input.family}`);
+      if (behaviour.rollbackError) throw behaviour.rollbackError;
+      return behaviour.rollbackPlan ?? { target: { version: input.toVersion ?? 1, modelName: `model-${input.family}-1`, status: 'Approved' } };
     },
     async describeEndpointState(input) {
       calls.activities.push(`describeEndpointState:${input.endpointName}`);
@@ -232,6 +290,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async runDataQualityMonitor(input) {
       calls.activities.push(`runDataQualityMonitor:${input.source.format}`);
       calls.monitorJobs.push(input.jobName);
+      if (input.source.format === 'training-split') return { evaluated: true, source: 'training' as const, dataUri: input.source.prefix, reportUri: input.outputPrefix, violations: behaviour.shiftViolations ?? [] };
       if (behaviour.dataQualityError) throw behaviour.dataQualityError;
       await behaviour.duringMonitor?.('data');
       return { evaluated: true, reportUri: input.outputPrefix, violations: behaviour.dataViolations ?? [] };

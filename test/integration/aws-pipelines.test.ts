@@ -9,6 +9,7 @@ import type { Backend } from '../../activities/backends/types';
 import { ContainersForMoto } from '../helpers/moto-containers';
 import { readInsightRows } from '../../activities/insights/parquet';
 import { parameterNames } from '../../common/artifacts';
+import { passThroughDataProcessing } from '../../common/data-processing';
 import type { MonitoringInput } from '../../common/types/monitoring';
 import { readLifecycleState } from '../../services/lifecycle/ensure';
 import { defaultMonitoringConfig } from '../../client/schedules/monitoring-schedule';
@@ -138,7 +139,7 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
     assert.equal(report.status, 'completed', JSON.stringify(report.error));
     for (const m of report.models) {
       assert.equal(m.decision.outcome, 'rejected');
-      assert.match(m.decision.reason, /not better than the previous best/);
+      assert.match(m.decision.reason, /not better than the champion: on the same \d+ validation rows/);
     }
     const versions = await backend.registry.listVersions();
     assert.deepEqual(versions.map((v) => `${v.family}:${v.version}:${v.status}`), ['linear-learner:1:Approved', 'linear-learner:2:Rejected', 'xgboost:1:Approved', 'xgboost:2:Rejected']);
@@ -163,7 +164,9 @@ describe('aws pipelines (integration: dev server, aws backend on moto over HTTP,
       const job = await aws.clients.sagemaker.send(new DescribeTransformJobCommand({ TransformJobName: summary.TransformJobName }));
       // Linear Learner's CSV join is the backend's (no CSV answer): the job itself runs without it.
       const ll = job.TransformJobName!.includes('linear-learner');
-      assert.deepEqual(job.DataProcessing, ll ? { InputFilter: '$[1:]', JoinSource: 'None', OutputFilter: '$' } : { InputFilter: '$[1:]', JoinSource: 'Input', OutputFilter: '$[0,-1]' });
+      // The scoring file pre-processed into `17 features, its own columns`: the features reach the model.
+      const filters = passThroughDataProcessing(17);
+      assert.deepEqual(job.DataProcessing, ll ? { InputFilter: filters.inputFilter, JoinSource: 'None', OutputFilter: '$' } : { InputFilter: filters.inputFilter, JoinSource: 'Input', OutputFilter: filters.outputFilter });
     }
     const outputs = (await backend.objectStore.list(`s3://${config.bucket}/scored/`)).filter((u) => u.endsWith('.out') && !u.includes('.unjoined/'));
     assert.equal(outputs.length, 2);

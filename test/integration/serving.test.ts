@@ -48,10 +48,19 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     return stdout;
   }
 
-  async function predict(): Promise<{ status: number; body: { predictions?: { prediction: number }[]; degraded?: unknown } }> {
-    const response = await fetch(`${gatewayUrl}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORD) });
-    return { status: response.status, body: (await response.json()) as { predictions?: { prediction: number }[]; degraded?: unknown } };
+  interface PredictBody {
+    predictions?: { prediction: number; models: Record<string, number> }[];
+    modelVersions?: Record<string, string>;
+    degraded?: unknown;
   }
+
+  async function predict(): Promise<{ status: number; body: PredictBody }> {
+    const response = await fetch(`${gatewayUrl}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORD) });
+    return { status: response.status, body: (await response.json()) as PredictBody };
+  }
+
+  /** What xgboost version 1 answers for RECORD (the first test deploys it). */
+  let firstXgboostPrediction: number | undefined;
 
   it('when a manual-approval run is approved from the CLI, then both endpoints serve through the gateway and every request is captured once', async () => {
     const weak = path.join(home, 'weak.json');
@@ -82,13 +91,19 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
       ['mlops-xgboost', 'InService', 'xgboost v1', '2/2'],
     ]);
     const n = 25;
-    for (let i = 0; i < n; i++) assert.equal((await predict()).status, 200);
+    for (let i = 0; i < n; i++) {
+      const { status, body } = await predict();
+      assert.equal(status, 200);
+      assert.deepEqual(body.modelVersions, { xgboost: '1', 'linear-learner': '1' });
+      firstXgboostPrediction = body.predictions![0]!.models.xgboost;
+    }
     await eventually('capture flushed', async () => (await countCaptureRecords(home, 'mlops-xgboost')) === n && (await countCaptureRecords(home, 'mlops-linear-learner')) === n, 10_000);
-    // The files follow SageMaker's data-capture layout and record format.
-    const files = await fs.readdir(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', 'AllTraffic'), { recursive: true });
+    // The files follow SageMaker's data-capture layout and record format; the variant is named after its model.
+    const variant = version!.modelName;
+    const files = await fs.readdir(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', variant), { recursive: true });
     const file = files.find((f) => f.endsWith('.jsonl'))!;
     assert.match(file, /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl$/);
-    const record = JSON.parse((await fs.readFile(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', 'AllTraffic', file), 'utf8')).split('\n')[0]!);
+    const record = JSON.parse((await fs.readFile(path.join(home, 'objects', 'mlops', 'capture', 'mlops-xgboost', variant, file), 'utf8')).split('\n')[0]!);
     assert.deepEqual(Object.keys(record), ['captureData', 'eventMetadata', 'eventVersion']);
     assert.equal(record.eventVersion, '0');
     assert.deepEqual(record.captureData.endpointInput, { observedContentType: 'text/csv', mode: 'INPUT', data: '20105,6,4,1,0,0,1,0,0,0,0,0,0,0,0,1,0', encoding: 'CSV' });
@@ -99,18 +114,22 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
     assert.match(record.eventMetadata.inferenceTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
-  it('when a better model is deployed while the gateway is under load, then the endpoint is updated in place and no request fails', async () => {
+  it('when a better model is deployed while the gateway is under load, then the endpoint is updated in place, no request fails and every answer names the version that produced it', async () => {
     const before = await backend.hosting.describeEndpoint('mlops-xgboost');
     const capturedBefore = await countCaptureRecords(home, 'mlops-xgboost');
     let stop = false;
     let ok = 0;
     const failures: string[] = [];
+    const labelled: { prediction: number; version: string | undefined }[] = [];
     const load = Promise.all(
       Array.from({ length: 4 }, async () => {
         while (!stop) {
           try {
             const r = await predict();
-            if (r.status === 200 && !r.body.degraded && Number.isFinite(r.body.predictions?.[0]?.prediction)) ok++;
+            if (r.status === 200 && !r.body.degraded && Number.isFinite(r.body.predictions?.[0]?.prediction)) {
+              ok++;
+              labelled.push({ prediction: r.body.predictions![0]!.models.xgboost!, version: r.body.modelVersions?.xgboost });
+            }
             else failures.push(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
           } catch (err) {
             failures.push(String(err));
@@ -130,6 +149,14 @@ describe('serving (integration: approval from the CLI, endpoints, gateway, captu
       await load;
     }
     assert.deepEqual(failures, [], 'no request failed during the update');
+    // Version 1 always answers RECORD with the same value, version 2 with another: each label must match its value.
+    assert.ok(firstXgboostPrediction !== undefined);
+    const fromFirst = labelled.filter((a) => a.prediction === firstXgboostPrediction);
+    const fromSecond = labelled.filter((a) => a.prediction !== firstXgboostPrediction);
+    assert.ok(fromFirst.length > 0 && fromSecond.length > 0, `answers from both versions (${fromFirst.length}, ${fromSecond.length})`);
+    assert.deepEqual([...new Set(fromFirst.map((a) => a.version))], ['1'], 'answers of version 1 are labelled 1');
+    assert.deepEqual([...new Set(fromSecond.map((a) => a.version))], ['2'], 'answers of version 2 are labelled 2');
+    assert.equal(new Set(fromSecond.map((a) => a.prediction)).size, 1);
     const after = await backend.hosting.describeEndpoint('mlops-xgboost');
     assert.equal(after?.status, 'InService');
     assert.notEqual(after?.endpointConfigName, before?.endpointConfigName, 'the endpoint moved to the new config');

@@ -112,7 +112,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(memo.config?.models?.length, 2);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const activityTypes = new Set(history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])));
-    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findPreviousBest', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
+    for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findChampion', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
       assert.ok(activityTypes.has(name), `activity ${name} is in the history`);
     }
     // Every activity carries its summary for the UI's timeline ("step 2: train xgboost").
@@ -134,7 +134,7 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     assert.equal(report.status, 'completed');
     for (const m of report.models) {
       assert.equal(m.decision.outcome, 'rejected');
-      assert.match(m.decision.reason, /not better than the previous best/);
+      assert.match(m.decision.reason, /not better than the champion: on the same \d+ validation rows/);
     }
     const rejected = (await backend.notifier.recent(10)).filter((n) => n.kind === 'model.rejected');
     assert.deepEqual(rejected.map((n) => n.details?.family).sort(), ['linear-learner', 'xgboost']);

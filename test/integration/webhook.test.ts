@@ -12,7 +12,9 @@ import { minioEscapeKey } from '../../client/webhook/event-schemas';
 import { defaultRoutes } from '../../client/webhook/routes';
 import { EventInbox } from '../../client/webhook/inbox';
 import { buildWebhookServer } from '../../client/webhook/server';
-import { createTemporalStarter } from '../../client/webhook/start-run';
+import { objectETagCheck } from '../../client/webhook/object-check';
+import { createTemporalStarter, isPermanentStartError } from '../../client/webhook/start-run';
+import { startTraining } from '../../services/training/start-training';
 import { pollUntil } from '../helpers/temp-dir';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { tempDir, testConfig } from '../helpers/integration';
@@ -187,6 +189,80 @@ describe('webhook (integration: dev server, real Temporal starter)', function ()
     assert.deepEqual([first.body.runs[0]!.started, again.body.runs[0]!.started], [true, false]);
     assert.equal(await executionsWithId(expectedId), 1);
     assert.equal((await client.workflow.getHandle(expectedId).describe()).type, 'batchScoringPipeline');
+  });
+
+  it('when a valid key of about 1,000 characters arrives, then its run starts on the dev server under an id within Temporal\'s 1000-byte limit, once', async () => {
+    const key = `training/${Array.from({ length: 5 }, (_, i) => `${i}${randomUUID()}`.padEnd(190, 'x')).join('/')}/cars.csv`;
+    const etag = '9b2cf535f27731c974343645a3985328';
+    assert.ok(Buffer.byteLength(`training/${config.bucket}/${key}@${etag}`) > 1000, 'the raw id would be over the limit');
+
+    const first = await post('/hooks/s3', s3Event(key, etag));
+    const again = await post('/hooks/s3', s3Event(key, etag));
+
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const id = first.body.runs[0]!.workflowId;
+    assert.ok(Buffer.byteLength(id) <= 1000);
+    assert.deepEqual([first.body.runs[0]!.started, again.body.runs[0]!.started, again.body.runs[0]!.workflowId], [true, false, id]);
+    assert.equal(await executionsWithId(id), 1);
+    assert.equal((await (await client.workflow.getHandle(id).describe()).memo)?.dataUri, `s3://${config.bucket}/${key}`, 'the run reads the full key');
+  });
+
+  it('when the dev server is asked for an id over 1000 bytes, then it refuses it as INVALID_ARGUMENT, which the inbox records as failed rather than retrying', async () => {
+    const err = await client.workflow.start('trainingPipeline', { taskQueue: 'nowhere', workflowId: `training/${'x'.repeat(1000)}`, args: [] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    assert.ok(err instanceof Error, 'the dev server accepted a 1009-byte id');
+    assert.match(`${err.message} ${String((err as { cause?: Error }).cause?.message)}`, /length|limit|too long/i);
+    assert.equal(isPermanentStartError(err), true);
+  });
+
+  it("when a routed key has a '..' segment, then the webhook answers 400 naming the rule and no run exists", async () => {
+    const key = `training/${randomUUID().slice(0, 8)}/../../registry/x.csv`;
+
+    const answer = await post('/hooks/s3', s3Event(key, '9b2cf535f27731c974343645a3985328'));
+
+    assert.equal(answer.status, 400);
+    assert.match((answer.body as unknown as { message: string }).message, /'\.' or '\.\.' segment/);
+    assert.equal((await client.workflow.count(`WorkflowId STARTS_WITH 'training/${config.bucket}/${key.slice(0, 17)}'`)).count, 0);
+  });
+
+  it("when the event's ETag is checked against the store, then a quoted upper-case ETag and 'mlops train --data s3://...' (a HEAD) name one run, and a stale event starts nothing", async () => {
+    const backend = createBackend(config);
+    const checked = buildWebhookServer({
+      routes: defaultRoutes(config.bucket),
+      starter: createTemporalStarter({ client, backend, config }),
+      credentials: { token: TOKEN },
+      sns: { certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS), topics: [], maxAgeMs: 3600_000 },
+      maxBodyBytes: 256 * 1024,
+      log: () => undefined,
+      checkObject: objectETagCheck(backend.objectStore),
+    });
+    await checked.app.listen({ host: '127.0.0.1', port: 0 });
+    const checkedUrl = `http://127.0.0.1:${(checked.app.server.address() as AddressInfo).port}`;
+    const postChecked = async (body: unknown) => {
+      const response = await fetch(`${checkedUrl}/hooks/s3`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as RunsAnswer & { ignored?: boolean; reason?: string } };
+    };
+    try {
+      const key = `training/checked ${randomUUID().slice(0, 8)}.csv`;
+      const meta = await backend.objectStore.put(`s3://${config.bucket}/${key}`, 'Price,Mileage\n1,2\n');
+
+      const event = await postChecked(s3Event(key, `"${meta.etag.toUpperCase()}"`));
+      const cli = await startTraining(client, backend, config, { data: `s3://${config.bucket}/${key}`, trigger: 'cli' });
+      const stale = await postChecked(s3Event(key, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'));
+
+      assert.equal(event.status, 202, JSON.stringify(event.body));
+      assert.equal(event.body.runs[0]!.workflowId, `training/${config.bucket}/${key}@${meta.etag}`);
+      assert.deepEqual([cli.workflowId, cli.started], [event.body.runs[0]!.workflowId, false]);
+      assert.deepEqual([stale.status, stale.body.ignored], [200, true]);
+      assert.match(stale.body.reason!, /stale or forged: .* has ETag [0-9a-f]{32} now, the event names a{32}/);
+      assert.equal(await executionsWithId(event.body.runs[0]!.workflowId), 1);
+      assert.equal((await client.workflow.count(`WorkflowId STARTS_WITH 'training/${config.bucket}/${key}@'`)).count, 1);
+    } finally {
+      await checked.close();
+    }
   });
 
   it('when the webhook journals events (queued dispatch), then 20 deliveries are answered at once with the same id and exactly one run starts', async () => {

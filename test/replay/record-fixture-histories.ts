@@ -22,7 +22,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../helpers/monitoring-fixtures';
 import { createLocalEnv } from '../helpers/temporal-env';
-import { DEPLOYMENT, mockActivities, trainingInput, type MockBehaviour } from '../helpers/training-fixtures';
+import { DEPLOYMENT, metrics as metricsOf, mockActivities, trainingInput, type MockBehaviour } from '../helpers/training-fixtures';
+import type { TrainingInput } from '../../common/types/training';
+import { decideApprovalUpdate, pendingApprovalsQuery } from '../../workflows/training/approval';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 const DIR = path.join(__dirname, 'histories');
@@ -157,14 +159,34 @@ async function main(): Promise<void> {
       await save(handle, 'trainingPipeline', 'summaries-both-accepted-deployed');
     });
 
-    // Steps 3, 4 and 6 side by side (patch steps-3-4-6-side-by-side): xgboost beats its previous
-    // best and is deployed, linear-learner is not better than its own and is rejected.
-    if (!(await recorded('trainingPipeline', 'steps-3-4-6-side-by-side-one-rejected'))) await withWorker({ previousBest: { xgboost: { version: 1, validationRmse: 2500 }, 'linear-learner': { version: 1, validationRmse: 2000 } } }, async (taskQueue) => {
-      const input = trainingInput(taskQueue, { deployment: DEPLOYMENT });
-      const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/${randomUUID()}`, args: [input] });
-      await handle.result();
-      await save(handle, 'trainingPipeline', 'steps-3-4-6-side-by-side-one-rejected');
-    });
+    // Since step 6 compares with the champion on the same rows (patch champion-on-same-rows).
+    const training = async (caseName: string, behaviour: MockBehaviour, configure: (input: TrainingInput) => void, act: (handle: WorkflowHandle<typeof trainingPipeline>) => Promise<void>) =>
+      (await recorded('trainingPipeline', caseName)) ||
+      withWorker(behaviour, async (taskQueue) => {
+        const input = trainingInput(taskQueue);
+        configure(input);
+        const handle = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/${randomUUID()}`, args: [input] });
+        await act(handle);
+        await handle.result();
+        await save(handle, 'trainingPipeline', caseName);
+      });
+    await training(
+      'champion-compared-one-better-one-not-significant',
+      { metrics: { xgboost: metricsOf(2300), 'linear-learner': metricsOf(2950) }, champion: { xgboost: { version: 4, validationRmse: 2400 }, 'linear-learner': { version: 2, validationRmse: 2960 } }, bootstrapInterval: { 'linear-learner': [-40, 20] } },
+      (i) => (i.config.comparison = { significance: { confidence: 0.95, iterations: 1000, seed: 42 } }),
+      async () => undefined,
+    );
+    await training(
+      'champion-incomparable-and-data-shift-approved',
+      { metrics: { xgboost: metricsOf(2300), 'linear-learner': metricsOf(2950) }, champion: { xgboost: { version: 4, validationRmse: 2400, comparable: false }, 'linear-learner': { version: 2, validationRmse: 3100 } }, shiftViolations: [MILEAGE_DRIFT] },
+      () => undefined,
+      async (handle) => {
+        for (const family of ['xgboost', 'linear-learner'] as const) {
+          for (let i = 0; i < 400 && !(await handle.query(pendingApprovalsQuery)).some((p) => p.family === family); i++) await new Promise((r) => setTimeout(r, 25));
+          await handle.executeUpdate(decideApprovalUpdate, { args: [{ family, approve: true, by: 'recorder', reason: 'checked by hand' }] });
+        }
+      },
+    );
   } finally {
     await env.teardown();
   }

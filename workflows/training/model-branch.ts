@@ -1,39 +1,30 @@
-import { patched, type ActivityInterfaceFor } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import type { PreprocessResult } from '../../activities/training/preprocess';
-import { baselineFiles, type trainingRunLayout } from '../../common/artifacts';
+import { patched } from '@temporalio/workflow';
+import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
-import type { PreviousBest } from '../../activities/registry/model-registry';
-import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
-import type { ModelOutcome, ModelStage, ModelTrainingConfig, TrainingInput } from '../../common/types/training';
+import type { ApprovalConfig } from '../../common/types/approval';
+import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
+import type { ModelOutcome, ModelTrainingConfig } from '../../common/types/training';
 import { step } from '../shared/activity-options';
+import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
 import type { PipelineRun } from '../shared/pipeline-run';
-import { needsApproval, type ApprovalBoard } from './approval';
+import { needsApproval } from './approval';
+import type { BranchContext } from './branch-context';
+import { ChampionCheck } from './champion-check';
 import { evaluateCandidate, type CandidateEvaluation } from './evaluate-candidate';
 import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut, modelRejected } from './training.notifications';
 
 /** Runs started before step 10's choice was made in the workflow (one deployEndpoint activity) replay without it. */
 export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
 
-/** Runs started before steps 3, 4 and 6 ran side by side (one after another) replay without it. */
-export const RESULT_STEPS_SIDE_BY_SIDE_PATCH = 'steps-3-4-6-side-by-side';
+/**
+ * Runs started before step 6 compared with the champion on the same rows (they compare with the
+ * previous best's own validation RMSE) replay without the champion check.
+ */
+export const CHAMPION_CHECK_PATCH = 'champion-on-same-rows';
 
-/** What every model branch of one run shares. */
-export interface BranchContext {
-  pipeline: PipelineRun;
-  input: TrainingInput;
-  layout: ReturnType<typeof trainingRunLayout>;
-  prep: PreprocessResult;
-  /** Step 7a, started before the branches: every branch awaits the same baseline. */
-  dataQualityBaseline: Promise<BaselineUris>;
-  approvals: ApprovalBoard;
-  setStage: (family: ModelFamily, stage: ModelStage) => void;
-  /** Activity proxies by timeout class: jobs (long, heartbeating), quick calls, endpoint deployment. */
-  jobs: ActivityInterfaceFor<Activities>;
-  quick: ActivityInterfaceFor<Activities>;
-  deploy: ActivityInterfaceFor<Activities>;
-}
+/** When a finding requires a person but the run has no approval settings (runs recorded before them). */
+const FINDINGS_APPROVAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
 
 /**
  * Steps 2-11 for one model family, as the state machine names them: train, save, query the
@@ -46,6 +37,8 @@ export class ModelBranch {
   readonly outcome: ModelOutcome;
   private readonly ref: RunRef;
   private readonly trainingJobName: string;
+  /** Step 6 against the champion on the same rows (runs since CHAMPION_CHECK_PATCH). */
+  private check?: ChampionCheck;
 
   constructor(
     private readonly ctx: BranchContext,
@@ -62,8 +55,13 @@ export class ModelBranch {
 
   async run(): Promise<ModelOutcome> {
     try {
+      if (patched(CHAMPION_CHECK_PATCH)) {
+        this.check = new ChampionCheck(this.ctx, this.model, this.ref);
+        await this.check.start();
+      }
       const artifactUri = await this.train();
-      const { version, verdict } = patched(RESULT_STEPS_SIDE_BY_SIDE_PATCH) ? await this.saveAndEvaluate(artifactUri) : await this.saveThenEvaluate(artifactUri);
+      const version = await this.save(artifactUri);
+      const verdict = await this.evaluate(version, artifactUri);
       if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
       const baselines = await this.baselines(artifactUri);
       const acceptance = await this.approve(version, verdict);
@@ -119,41 +117,23 @@ export class ModelBranch {
     return registered;
   }
 
-  /**
-   * Steps 3-6 with 3, 4 and 6 side by side: each needs only the finished training job (step 6
-   * leaves this run's model out by its name, known before step 3 registers it), so the branch waits
-   * for one round trip to the workers instead of three before the checks of steps 5 and 6.
-   */
-  private async saveAndEvaluate(artifactUri: string): Promise<{ version: { version: number; modelName: string }; verdict: CandidateEvaluation }> {
-    const [version, metrics, previousBest] = await Promise.all([
-      this.save(artifactUri),
-      this.readMetrics(),
-      step(`step 6: find the previous best ${this.family}`, this.ctx.quick.findPreviousBest, { family: this.family, excludeModelName: trainingJobNames.model(this.ref, this.family) }),
-    ]);
-    this.ctx.setStage(this.family, 'evaluating');
-    return { version, verdict: this.check(metrics, previousBest) };
-  }
-
-  /** Steps 3-6 one after another, as runs started before RESULT_STEPS_SIDE_BY_SIDE_PATCH recorded them. */
-  private async saveThenEvaluate(artifactUri: string): Promise<{ version: { version: number; modelName: string }; verdict: CandidateEvaluation }> {
-    const version = await this.save(artifactUri);
-    this.ctx.setStage(this.family, 'evaluating');
-    const metrics = await this.readMetrics();
-    const previousBest = await step(`step 6: find the previous best ${this.family}`, this.ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
-    return { version, verdict: this.check(metrics, previousBest) };
-  }
-
-  /** Step 4: the job's metrics. */
-  private async readMetrics(): Promise<SplitMetrics> {
-    const metrics = await step(`step 4: read the training metrics of ${this.family}`, this.ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
+  /** Steps 4-6: the job's metrics, the RMSE threshold, then the champion on the same rows (older runs: the previous best). */
+  private async evaluate(version: { version: number }, artifactUri: string): Promise<CandidateEvaluation> {
+    const { ctx, model } = this;
+    ctx.setStage(this.family, 'evaluating');
+    const metrics = await step(`step 4: read the training metrics of ${this.family}`, ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
     this.outcome.metrics = metrics;
-    return metrics;
-  }
-
-  /** Steps 5-6: the RMSE threshold and the previous best of the family. */
-  private check(metrics: SplitMetrics, previousBest: PreviousBest | null): CandidateEvaluation {
-    const threshold = this.model.rmseThreshold ?? this.ctx.input.config.rmseThreshold;
+    const threshold = model.rmseThreshold ?? ctx.input.config.rmseThreshold;
     if (threshold !== undefined) this.outcome.threshold = threshold;
+    if (this.check) {
+      const limit = evaluateCandidate({ metrics, threshold, previousBest: null });
+      if (limit.outcome === 'rejected') return limit;
+      const { verdict, governance } = await this.check.evaluate(artifactUri, metrics);
+      this.outcome.governance = governance;
+      const thresholdClause = threshold !== undefined ? `validation RMSE ${metrics.validation.rmse.toFixed(1)} within the threshold ${threshold.toFixed(1)}; ` : '';
+      return verdict.outcome === 'rejected' ? verdict : { ...verdict, reason: `${thresholdClause}${verdict.reason}` };
+    }
+    const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
     if (previousBest) this.outcome.previousBest = previousBest;
     return evaluateCandidate({ metrics, threshold, previousBest });
   }
@@ -168,6 +148,7 @@ export class ModelBranch {
       status: 'Rejected',
       decision: outcome.decision,
       metrics: outcome.metrics!,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     ctx.setStage(this.family, 'rejected');
     await ctx.pipeline.notify(
@@ -184,6 +165,8 @@ export class ModelBranch {
             value: outcome.metrics!.validation.rmse,
             threshold: outcome.threshold ?? null,
             previousBest: outcome.previousBest ?? null,
+            ...(outcome.governance?.comparison ? { comparison: outcome.governance.comparison } : {}),
+            ...(outcome.governance?.dataShift ? { dataShift: outcome.governance.dataShift } : {}),
           },
         }),
       ),
@@ -202,6 +185,7 @@ export class ModelBranch {
         family: this.family,
         artifactUri,
         testUri: ctx.prep.testUri,
+        ...(this.check?.testPredictionsUri ? { testPredictionsUri: this.check.testPredictionsUri } : {}),
         featureSchemaUri: ctx.prep.featureSchemaUri,
         outputPrefix: ctx.layout.modelQualityBaseline(this.family),
         resources: ctx.input.config.baselines.resources,
@@ -219,11 +203,15 @@ export class ModelBranch {
    */
   private async approve(version: { version: number; modelName: string }, verdict: CandidateEvaluation): Promise<{ approved: boolean; reason: string; by: string }> {
     const { ctx, outcome } = this;
-    const config = ctx.input.config.approval;
-    if (!needsApproval(config, outcome.previousBest !== undefined) || !config) return { approved: true, reason: verdict.reason, by: 'pipeline' };
+    const findings = outcome.governance?.approvalReasons ?? [];
+    const hasApprovedVersion = this.check ? this.check.hasChampion : outcome.previousBest !== undefined;
+    const byPolicy = needsApproval(ctx.input.config.approval, hasApprovedVersion);
+    if (!byPolicy && findings.length === 0) return { approved: true, reason: verdict.reason, by: 'pipeline' };
+    // A finding asks a person even under `auto`; its timeout keeps the run's settings where it has them.
+    const config = ctx.input.config.approval ?? FINDINGS_APPROVAL;
     const subject = { workflowId: this.ref.workflowId, family: this.family, version: version.version, metrics: outcome.metrics! };
     ctx.setStage(this.family, 'awaiting-approval');
-    await ctx.pipeline.notify(...keyed(approvalRequested({ ...subject, checks: verdict.reason, timeoutAfter: config.timeoutAfter })));
+    await ctx.pipeline.notify(...keyed(approvalRequested({ ...subject, checks: verdict.reason, timeoutAfter: config.timeoutAfter, findings })));
     const decision = await ctx.approvals.await({ family: this.family, version: version.version, modelName: version.modelName, metrics: outcome.metrics! }, config, () =>
       ctx.pipeline.notify(...keyed(approvalReminder(subject))),
     );
@@ -245,6 +233,7 @@ export class ModelBranch {
       decision: outcome.decision,
       metrics: outcome.metrics!,
       baselines: outcome.baselines!,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     ctx.setStage(this.family, 'rejected');
     await ctx.pipeline.notify(...keyed(approvalRejected({ ...subject, reason })));
@@ -271,37 +260,10 @@ export class ModelBranch {
       this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, target);
       return target;
     }
-    this.outcome.endpoint = { ...target, action: await this.createOrUpdateEndpoint(target) };
+    this.outcome.endpoint = { ...target, action: await createOrUpdateEndpoint(ctx, target) };
     return target;
   }
 
-  /**
-   * Step 10, the check-endpoint choice of the state machine: create the endpoint when it does not
-   * exist (a Failed one is deleted first: SageMaker allows nothing else on it), else update it in
-   * place; then wait until it serves the new configuration.
-   */
-  private async createOrUpdateEndpoint(target: { endpointName: string; endpointConfigName: string }): Promise<'created' | 'updated' | 'unchanged'> {
-    const { ctx } = this;
-    const name = target.endpointName;
-    let current = await step(`step 10: check endpoint ${name}`, ctx.quick.describeEndpointState, { endpointName: name });
-    if (current?.status === 'Failed') {
-      await step(`step 10: delete the failed endpoint ${name}`, ctx.deploy.deleteFailedEndpoint, { endpointName: name });
-      current = null;
-    }
-    let action: 'created' | 'updated' | 'unchanged';
-    if (!current) {
-      await step(`step 10: create endpoint ${name}`, ctx.quick.createEndpoint, target);
-      action = 'created';
-    } else if (current.endpointConfigName === target.endpointConfigName) {
-      action = 'unchanged';
-    } else {
-      await step(`step 10: update endpoint ${name} in place (was ${current.endpointConfigName})`, ctx.quick.updateEndpoint, target);
-      action = 'updated';
-    }
-    const before = current ? { endpointConfigName: current.endpointConfigName, lastModifiedTime: current.lastModifiedTime, ...(current.failureReason ? { failureReason: current.failureReason } : {}) } : undefined;
-    await step(`step 10: wait until ${name} serves ${target.endpointConfigName}`, ctx.deploy.waitForEndpoint, { ...target, ...(before ? { before } : {}) });
-    return action;
-  }
 
   /** Step 11: the model is accepted, recorded on its version and exported as the family's champion. */
   private async accept(
@@ -320,6 +282,7 @@ export class ModelBranch {
       decision: outcome.decision,
       metrics: outcome.metrics!,
       baselines,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
     });
     outcome.exportedParameters = await step(`step 11: export ${this.family} v${version.version} as the champion`, ctx.quick.exportChampionConfig, {
       family: this.family,

@@ -44,13 +44,14 @@ function approvalNote(kind: string, s: ApprovalSubject, subject: string, message
   };
 }
 
-export function approvalRequested(s: ApprovalSubject & { checks: string; timeoutAfter: string }): Keyed {
+export function approvalRequested(s: ApprovalSubject & { checks: string; timeoutAfter: string; findings?: string[] }): Keyed {
   const { approve, reject } = approvalCommands(s.workflowId, s.family);
+  const why = s.findings?.length ? `\nA person decides because: ${s.findings.join('; ')}.` : '';
   return approvalNote(
     'approval.requested',
     s,
     `${s.family} version ${s.version} waits for approval`,
-    `${s.family} version ${s.version} passed its checks (${s.checks}) and waits for a decision within ${s.timeoutAfter}.\nApprove: ${approve}\nReject:  ${reject}`,
+    `${s.family} version ${s.version} passed its checks (${s.checks}) and waits for a decision within ${s.timeoutAfter}.${why}\nApprove: ${approve}\nReject:  ${reject}`,
   );
 }
 

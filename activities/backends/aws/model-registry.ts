@@ -155,8 +155,12 @@ export class AwsModelRegistry implements ModelRegistry {
     if (!current) throw new AwsRegistryNotFoundError(family, version);
     const next: ModelVersion = { ...current, updatedAt: new Date().toISOString() };
     if (patch.status) next.status = patch.status;
-    if (patch.decision) next.decision = patch.decision;
+    if (patch.decision) {
+      if (current.decision && JSON.stringify(current.decision) !== JSON.stringify(patch.decision)) next.previousDecisions = [...(current.previousDecisions ?? []), current.decision];
+      next.decision = patch.decision;
+    }
     if (patch.metrics) next.metrics = patch.metrics;
+    if (patch.governance) next.governance = patch.governance;
     if (patch.baselines) next.baselines = { ...current.baselines, ...patch.baselines };
     const { family: _f, version: _v, status: _s, createdAt: _c, ...record } = next;
     const properties = encodeRecord(record);

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { normalizeETag } from '../../../common/object-keys';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
+import { InvalidObjectKeyError } from '../errors';
 import type { ObjectMetadata, ObjectStore } from '../types';
 import { md5OfFile, uploadDir } from '../files';
 import { call, isErrorNamed, isS3Forbidden, toActivityError } from './aws-errors';
@@ -127,6 +129,18 @@ export class AwsObjectStore implements ObjectStore {
     }
   }
 
+  /** S3's own ETag (not the MD5 kept in the user metadata): under SSE-KMS or multipart the two differ, and events name this one. */
+  async currentETag(uri: string): Promise<string | undefined> {
+    const { bucket, key } = objectLocation(uri);
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return out.ETag ? normalizeETag(out.ETag) : undefined;
+    } catch (err) {
+      if (isErrorNamed(err, 'NotFound', 'NoSuchKey')) return undefined;
+      throw toActivityError(err, `S3 HeadObject ${uri}`);
+    }
+  }
+
   async list(prefixUri: string): Promise<string[]> {
     return (await this.listDetailed(prefixUri)).map((o) => o.uri);
   }
@@ -184,7 +198,8 @@ export class AwsObjectStore implements ObjectStore {
     for (const o of objects) {
       const relative = o.key.slice(base.length);
       const target = path.resolve(localDir, relative);
-      if (!target.startsWith(path.resolve(localDir) + path.sep)) throw new Error(`object key '${o.key}' would land outside ${localDir}`);
+      // A listed key is chosen by whoever writes to the bucket: 'p/../../x' must not climb out.
+      if (!target.startsWith(path.resolve(localDir) + path.sep)) throw new InvalidObjectKeyError(o.uri, `the key would land outside ${localDir}`);
       await this.download(o.uri, target);
     }
     return objects.length;

@@ -2,12 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/** Writes a file atomically (temp file + rename), so readers never see half a file. */
+/**
+ * Writes a file atomically (temp file + rename), so readers never see half a file. The temp file
+ * is a dotfile of fixed length beside it (never `<name>.tmp-...`): a name that fits NAME_MAX must
+ * not fail only because its temp name is longer.
+ */
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomUUID()}`;
+  const tmp = tempSibling(file);
   await fs.writeFile(tmp, data);
   await fs.rename(tmp, file);
+}
+
+/** A unique temp name in the same directory (so a rename onto `file` is atomic), as short as a UUID. */
+export function tempSibling(file: string): string {
+  return path.join(path.dirname(file), `.tmp-${randomUUID()}`);
 }
 
 export async function readJsonFile<T>(file: string): Promise<T | undefined> {

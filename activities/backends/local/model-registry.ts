@@ -56,8 +56,13 @@ export class LocalModelRegistry implements ModelRegistry {
       const found = doc.groups[family]?.versions.find((v) => v.version === version);
       if (!found) throw new RegistryNotFoundError(family, version);
       if (patch.status) found.status = patch.status;
-      if (patch.decision) found.decision = patch.decision;
+      if (patch.decision) {
+        // A retried activity records the same decision again: only a different one moves the current one to the history.
+        if (found.decision && JSON.stringify(found.decision) !== JSON.stringify(patch.decision)) found.previousDecisions = [...(found.previousDecisions ?? []), found.decision];
+        found.decision = patch.decision;
+      }
       if (patch.metrics) found.metrics = patch.metrics;
+      if (patch.governance) found.governance = patch.governance;
       if (patch.baselines) found.baselines = { ...found.baselines, ...patch.baselines };
       found.updatedAt = new Date().toISOString();
       return found;

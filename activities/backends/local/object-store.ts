@@ -1,21 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { MAX_STORED_KEY_NAME_BYTES, normalizeETag, objectKeyProblem } from '../../../common/object-keys';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
+import { InvalidObjectKeyError } from '../errors';
 import type { ObjectMetadata, ObjectStore } from '../types';
 import { mapWithLimit, uploadDir } from '../files';
-import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, withFileLock, writeFileAtomic } from './fs-utils';
+import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, tempSibling, withFileLock, writeFileAtomic } from './fs-utils';
+
+export { InvalidObjectKeyError };
 
 /** Files copied at once by a prefix download or a dir upload: a few overlap their waits on the disk, many would only queue. */
 export const LOCAL_COPY_CONCURRENCY = 8;
-
-/** Raised for a URI whose key could escape the store or cannot be a file name. */
-export class InvalidObjectKeyError extends Error {
-  constructor(uri: string, rule: string) {
-    super(`invalid object URI '${uri}': ${rule}`);
-    this.name = 'InvalidObjectKeyError';
-  }
-}
 
 /**
  * An S3-like object store on the local file system: `s3://bucket/key` is the file
@@ -34,14 +30,10 @@ export class LocalObjectStore implements ObjectStore {
       throw new InvalidObjectKeyError(uri, (err as Error).message);
     }
     const { bucket, key } = location;
-    if (key.includes('\0')) throw new InvalidObjectKeyError(uri, 'the key contains a NUL character');
-    if (key.startsWith('/')) throw new InvalidObjectKeyError(uri, 'the key is an absolute path');
-    if (key.includes('\\')) throw new InvalidObjectKeyError(uri, 'the key contains a backslash');
-    if (key.length > 1024) throw new InvalidObjectKeyError(uri, 'the key is longer than 1024 characters');
-    const segments = key.replace(/\/$/, '').split('/');
-    if (key && segments.some((s) => s === '..' || s === '.')) throw new InvalidObjectKeyError(uri, "the key contains a '.' or '..' segment");
-    if (key && segments.some((s) => s === '')) throw new InvalidObjectKeyError(uri, 'the key contains an empty path segment');
-    if (segments.some((s) => s.startsWith('.tmp-') || s.includes('.tmp-'))) throw new InvalidObjectKeyError(uri, "the key uses the reserved marker '.tmp-'");
+    // The project's key rule (no '..', no absolute path, no control character...), with names as
+    // long as a file name can be once the '.json' of the metadata sidecar is added.
+    const problem = objectKeyProblem(key, { prefix: true, maxNameBytes: MAX_STORED_KEY_NAME_BYTES });
+    if (problem) throw new InvalidObjectKeyError(uri, problem);
     const bucketDir = path.join(this.root, bucket);
     const file = path.join(bucketDir, key);
     if (file !== bucketDir && !file.startsWith(bucketDir + path.sep)) throw new InvalidObjectKeyError(uri, 'the key escapes its bucket');
@@ -88,7 +80,7 @@ export class LocalObjectStore implements ObjectStore {
     const { file, metaFile, key } = this.resolve(uri);
     if (key.endsWith('/')) throw new InvalidObjectKeyError(uri, 'an object key cannot end with /');
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${randomUUID()}`; // unique per call: two uploads of one key must not share it
+    const tmp = tempSibling(file); // unique per call: two uploads of one key must not share it
     await fs.copyFile(localPath, tmp);
     await fs.rename(tmp, file);
     const stat = await fs.stat(file);
@@ -112,17 +104,28 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async head(uri: string): Promise<ObjectMetadata | undefined> {
+  head(uri: string): Promise<ObjectMetadata | undefined> {
+    return this.headLocal(uri);
+  }
+
+  /** The MD5 is the ETag here, as for S3's single-part uploads and what `mlops data put` announces. */
+  async currentETag(uri: string): Promise<string | undefined> {
+    const meta = await this.headLocal(uri);
+    return meta ? normalizeETag(meta.etag) : undefined;
+  }
+
+  /** Metadata of the file in this store only (subclasses that import from elsewhere never reach past it). */
+  protected async headLocal(uri: string): Promise<ObjectMetadata | undefined> {
     const { file, metaFile } = this.resolve(uri);
-    let stat;
-    try {
-      stat = await fs.stat(file);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-    if (!stat.isFile()) return undefined;
-    const meta = await readJsonFile<ObjectMetadata>(metaFile);
+    // Both at once: the webhook asks this for every event, so its latency counts.
+    const [stat, meta] = await Promise.all([
+      fs.stat(file).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+      readJsonFile<ObjectMetadata>(metaFile).catch(() => undefined),
+    ]);
+    if (!stat?.isFile()) return undefined;
     // The size alone misses an edit that keeps it (one digit changed): a file modified after its
     // metadata was written counts as changed too.
     if (meta && meta.size === stat.size && Math.floor(stat.mtimeMs) <= Date.parse(meta.lastModified)) return meta;

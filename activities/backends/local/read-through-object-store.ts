@@ -30,6 +30,12 @@ export class ReadThroughObjectStore extends LocalObjectStore {
     return super.download(uri, localPath);
   }
 
+  /** The upstream's ETag when it has the object (what its events name), else the local one; nothing is copied. */
+  override async currentETag(uri: string): Promise<string | undefined> {
+    this.resolve(uri);
+    return (await this.upstream.currentETag(uri)) ?? (await super.currentETag(uri));
+  }
+
   /** Both stores' keys; nothing is copied until it is read. */
   override async list(prefixUri: string): Promise<string[]> {
     const [local, upstream] = await Promise.all([super.list(prefixUri), this.upstream.list(prefixUri)]);
@@ -46,6 +52,10 @@ export class ReadThroughObjectStore extends LocalObjectStore {
    * URI (a file replaced in MinIO); keys only the stack writes are never found upstream.
    */
   private async importObject(uri: string): Promise<void> {
+    // An upstream key is chosen by whoever writes to that bucket: it must pass this store's key
+    // rule before anything is read or written under it ('a/../champion.json' would overwrite
+    // another object).
+    this.resolve(uri);
     const upstream = await this.upstream.head(uri);
     if (!upstream) return;
     const local = await super.head(uri);

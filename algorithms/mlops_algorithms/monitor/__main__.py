@@ -1,4 +1,4 @@
-"""``python -m mlops_algorithms.monitor data-quality-baseline|model-quality-baseline|data-quality-monitor|model-quality-monitor``.
+"""``python -m mlops_algorithms.monitor data-quality-baseline|model-quality-baseline|data-quality-monitor|model-quality-monitor|model-comparison``.
 
 Configured by Model Monitor's environment variables; writes ``<base>/output/message``.
 """
@@ -10,7 +10,7 @@ import sys
 from ..contract import ClientError, line_buffered_stdout, run_processing_job
 from .config import env
 
-COMMANDS = ("data-quality-baseline", "model-quality-baseline", "data-quality-monitor", "model-quality-monitor")
+COMMANDS = ("data-quality-baseline", "model-quality-baseline", "data-quality-monitor", "model-quality-monitor", "model-comparison")
 
 
 def _job(argv: list[str]) -> str | tuple[str, str]:
@@ -24,6 +24,10 @@ def _job(argv: list[str]) -> str | tuple[str, str]:
         from .monitoring import run_model_quality
 
         return run_model_quality(env())
+    if argv[0] == "model-comparison":
+        from .comparison import run as compare
+
+        return compare(env())
     if argv[0] == "data-quality-baseline":
         from .data_quality import run
     else:

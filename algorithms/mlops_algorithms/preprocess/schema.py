@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-RULE_KEYS = ("min", "max", "allowed")
+RULE_KEYS = ("min", "max", "allowed", "outOfRange")
+
+# What the gateway does with a value outside a feature's training range (stats min..max, width w):
+# within tolerance*w of it: in range; beyond rejectBeyond*w: always rejected (absurd); in between:
+# ``policy`` ("flag": answer and flag the record, "reject": 400).  Mirrored in
+# common/schemas/feature-schema.ts (DEFAULT_OUT_OF_RANGE); a dataset spec may set its own,
+# for the whole schema or per feature.
+DEFAULT_OUT_OF_RANGE = {"policy": "flag", "tolerance": 0.1, "rejectBeyond": 10.0}
 
 
 def _number(value: float, kind: str) -> int | float:
@@ -43,6 +50,7 @@ def build_schema(spec: dict[str, Any], label: np.ndarray, features: np.ndarray, 
         "idColumns": list(spec.get("idColumns", [])),
         "features": [_column_entry(f, features[train_idx, j]) for j, f in enumerate(spec["features"])],
         "oneHotGroups": [{"name": g["name"], "columns": list(g["columns"])} for g in spec.get("oneHotGroups", [])],
+        "outOfRange": {**DEFAULT_OUT_OF_RANGE, **spec.get("outOfRange", {})},
         "ignoredColumns": ignored,
         "split": {**split, "rows": rows},
         "source": source,

@@ -11,9 +11,31 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import ClientError
+from .schema import DEFAULT_OUT_OF_RANGE
 
 DEFAULT_SPEC = Path(__file__).with_name("used_cars_spec.json")
 FEATURE_TYPES = ("integer", "float", "binary")
+OUT_OF_RANGE_POLICIES = ("flag", "reject")
+
+
+def _check_out_of_range(path: Path, policy: Any, where: str, partial: bool) -> None:
+    """``{"policy": "flag"|"reject", "tolerance": n >= 0, "rejectBeyond": n >= tolerance}``; the
+    schema-wide one may give only some keys (the rest are the defaults), a feature's gives all."""
+    if not isinstance(policy, dict):
+        raise _bad(path, f"{where}: 'outOfRange' must be an object")
+    unknown = sorted(set(policy) - {"policy", "tolerance", "rejectBeyond"})
+    if unknown:
+        raise _bad(path, f"{where}: 'outOfRange' has unknown key(s) {', '.join(unknown)}")
+    if not partial and len(policy) != 3:
+        raise _bad(path, f"{where}: 'outOfRange' needs policy, tolerance and rejectBeyond")
+    if "policy" in policy and policy["policy"] not in OUT_OF_RANGE_POLICIES:
+        raise _bad(path, f"{where}: 'outOfRange.policy' must be flag or reject")
+    for key in ("tolerance", "rejectBeyond"):
+        value = policy.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise _bad(path, f"{where}: 'outOfRange.{key}' must be a number >= 0")
+    if "tolerance" in policy and "rejectBeyond" in policy and policy["rejectBeyond"] < policy["tolerance"]:
+        raise _bad(path, f"{where}: 'outOfRange.rejectBeyond' must be at least its tolerance")
 
 
 def _bad(path: Path, why: str) -> ClientError:
@@ -32,6 +54,8 @@ def _check_column(path: Path, col: Any, where: str, types: tuple[str, ...]) -> N
     if allowed is not None and (not isinstance(allowed, list) or not allowed
                                 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in allowed)):
         raise _bad(path, f"{where} '{col['name']}': 'allowed' must be a non-empty list of numbers")
+    if "outOfRange" in col:
+        _check_out_of_range(path, col["outOfRange"], f"{where} '{col['name']}'", partial=False)
 
 
 def load_spec(path: Path | None = None) -> dict[str, Any]:
@@ -51,6 +75,11 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
         raise _bad(p, "'features' must be a non-empty list")
     for f in features:
         _check_column(p, f, "feature", FEATURE_TYPES)
+    if "outOfRange" in spec:
+        _check_out_of_range(p, spec["outOfRange"], "spec", partial=True)
+        merged = {**DEFAULT_OUT_OF_RANGE, **spec["outOfRange"]}
+        if merged["rejectBeyond"] < merged["tolerance"]:
+            raise _bad(p, "spec: 'outOfRange.rejectBeyond' must be at least its tolerance")
     ids = spec.setdefault("idColumns", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise _bad(p, "'idColumns' must be a list of column names")

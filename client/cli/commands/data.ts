@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stackPorts } from '../../../common/config/schema';
+import { objectKeyProblem } from '../../../common/object-keys';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import { temporalUiUrl } from '../../temporal';
 import { UsageError } from '../../../services/usage-error';
@@ -47,6 +48,9 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
       }
       const bucket = location.bucket;
       const key = location.key.endsWith('/') ? `${location.key}${path.basename(file)}` : location.key;
+      // The same rule the webhook applies at its door: a key it would refuse is bad usage here.
+      const problem = objectKeyProblem(key);
+      if (problem) throw new UsageError(`${uri}: ${problem}`);
       const objectUri = s3Uri(bucket, key);
       const meta = await ctx.backend.objectStore.putFile(objectUri, file, { contentType: contentTypeOf(file) });
       const object = { uri: objectUri, size: meta.size, etag: meta.etag };

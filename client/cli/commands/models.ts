@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { readChampion } from '../../../activities/registry/champion-store';
-import { isModelFamily, MODEL_FAMILIES } from '../../../common/types/model';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { isModelFamily, MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
+import type { GovernanceRecord } from '../../../common/types/governance';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { RollbackResult } from '../../../common/types/rollback';
+import { startRollback } from '../../../services/rollback';
+import { innermost } from '../../training/report';
+import { temporalUiUrl } from '../../temporal';
 import type { LifecycleSettingsInput, LifecycleState } from '../../../common/types/lifecycle';
 import type { RetrainingPolicy } from '../../../common/types/monitoring';
 import { configureLifecycleUpdate, validateLifecycleSettings } from '../../../workflows/lifecycle/lifecycle.messages';
@@ -12,6 +17,7 @@ import { fmtNumber, printJson, printTable } from '../output';
 
 export function registerModelsCommands(program: Command, ctx: CliContext): void {
   const models = program.command('models').description('the model registry');
+  registerRollbackCommand(models, ctx);
 
   models
     .command('list')
@@ -61,8 +67,8 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       console.log(`${family}: ${versions.length} version(s)${champion ? `, champion version ${champion.modelVersion}` : ', no champion'}`);
       if (versions.length > 0) {
         printTable(
-          ['VERSION', 'STATUS', 'VAL RMSE', 'TEST RMSE', 'CREATED', 'DECISION'],
-          versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test?.rmse), v.createdAt, v.decision?.reason ?? '']),
+          ['VERSION', 'STATUS', 'VAL RMSE', 'TEST RMSE', 'VS CHAMPION (SAME ROWS)', 'CREATED', 'DECISION'],
+          versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test?.rmse), sameRows(v.governance), v.createdAt, decisionText(v)]),
         );
       }
       if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);
@@ -106,6 +112,66 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       if (options.json) return printJson({ family, lifecycle: state });
       console.log(`${family}:`);
       printSettings(state);
+    });
+}
+
+/** Step 6's comparison as one cell: "2300.1 vs 2400.2 of v4 on 120 rows (-4.2 %)". */
+function sameRows(governance: GovernanceRecord | undefined): string {
+  const c = governance?.comparison;
+  if (!c) return governance?.incomparable ? `not comparable with v${governance.incomparable.championVersion}` : '';
+  const ours = c.challenger.validation.rmse;
+  const theirs = c.champion.validation.rmse;
+  const pct = theirs > 0 ? ` (${(((ours - theirs) / theirs) * 100).toFixed(1)} %)` : '';
+  return `${fmtNumber(ours)} vs ${fmtNumber(theirs)} of v${c.championVersion} on ${c.rows.validation} rows${pct}`;
+}
+
+/** The decision, then what a person should see about it, then how earlier decisions went. */
+function decisionText(v: ModelVersion): string {
+  const parts = [v.decision ? `${v.decision.reason} (${v.decision.decidedBy})` : ''];
+  for (const w of v.governance?.warnings ?? []) parts.push(`warning: ${w}`);
+  for (const d of v.previousDecisions ?? []) parts.push(`earlier: ${d.outcome} by ${d.decidedBy}: ${d.reason}`);
+  return parts.filter(Boolean).join(' | ');
+}
+
+function registerRollbackCommand(models: Command, ctx: CliContext): void {
+  models
+    .command('rollback')
+    .description('make an earlier version the champion again: registry, endpoint (create or update), export, monitoring baselines, lifecycle, notification')
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--to <version>', 'the version to promote (default: the newest approved version older than the champion)')
+    .requiredOption('--by <name>', 'who decides')
+    .requiredOption('--reason <text>', 'why')
+    .option('--force', 'promote a version that is not Approved (rejected, or never decided); the reason says why')
+    .option('--no-wait', 'start the rollback and return')
+    .option('--json', 'print JSON')
+    .action(async (family: string, options: { to?: string; by: string; reason: string; force?: boolean; wait: boolean; json?: boolean }) => {
+      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      const toVersion = options.to === undefined ? undefined : Number(options.to);
+      if (toVersion !== undefined && !(Number.isInteger(toVersion) && toVersion >= 1)) throw new UsageError(`--to '${options.to}': a version is a whole number from 1`);
+      const client = await ctx.client();
+      const started = await startRollback(client, ctx.backend, ctx.config, { family, ...(toVersion !== undefined ? { toVersion } : {}), by: options.by, reason: options.reason, force: options.force ?? false });
+      const uiUrl = temporalUiUrl(ctx.config, started.workflowId);
+      if (!options.wait) {
+        if (options.json) return printJson({ workflowId: started.workflowId, started: started.started, uiUrl });
+        return console.log(`${started.started ? 'started' : 'already ran'}: ${started.workflowId}\n  Temporal UI: ${uiUrl}`);
+      }
+      let result: RollbackResult;
+      try {
+        result = await started.handle.result();
+      } catch (err) {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const cause = innermost(err) as Error & { type?: string };
+        if (options.json) printJson({ workflowId: started.workflowId, status: 'failed', error: { type: cause.type, message: cause.message }, uiUrl });
+        else console.error(`rollback refused or failed: ${cause.message}\n  Temporal UI: ${uiUrl}`);
+        process.exitCode = cause.type === 'Conflict' || cause.type === 'NotFound' || cause.type === 'InvalidInput' ? 2 : 1;
+        return;
+      }
+      if (options.json) return printJson({ workflowId: started.workflowId, status: 'completed', started: started.started, uiUrl, ...result });
+      const from = result.current ? ` (from version ${result.current.version})` : '';
+      console.log(`${family}: version ${result.target.version} is the champion again${from}`);
+      if (result.endpoint) console.log(`  endpoint ${result.endpoint.endpointName}: ${result.endpoint.action} to ${result.endpoint.endpointConfigName}`);
+      console.log(`  exported: ${result.exportedParameters.length} parameters; monitoring now uses version ${result.target.version}'s baselines`);
+      console.log(`  Temporal UI: ${uiUrl}`);
     });
 }
 

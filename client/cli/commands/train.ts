@@ -90,6 +90,17 @@ export function printReport(report: TrainingRunReport): void {
         console.log(`    ${split.padEnd(10)} RMSE ${fmtNumber(s.rmse).padStart(9)}   MAE ${fmtNumber(s.mae).padStart(9)}   R2 ${fmtNumber(s.r2, 4)}`);
       }
     }
+    const c = m.governance?.comparison;
+    if (c) {
+      for (const split of ['validation', 'test'] as const) {
+        const ours = c.challenger[split];
+        const theirs = c.champion[split];
+        if (ours && theirs) console.log(`    vs champion v${c.championVersion}, same ${c.rows[split] ?? '?'} ${split} rows: RMSE ${fmtNumber(ours.rmse)} vs ${fmtNumber(theirs.rmse)}, MAE ${fmtNumber(ours.mae)} vs ${fmtNumber(theirs.mae)}`);
+      }
+      if (c.bootstrap) console.log(`    RMSE difference ${Math.round(c.bootstrap.confidence * 100)} % interval [${fmtNumber(c.bootstrap.differenceLow)}, ${fmtNumber(c.bootstrap.differenceHigh)}] (paired bootstrap, seed ${c.bootstrap.seed})`);
+    }
+    if (m.governance?.dataShift) console.log(`    new data vs champion v${m.governance.dataShift.championVersion}'s baseline: ${m.governance.dataShift.violations} violated check(s)`);
+    for (const w of m.governance?.warnings ?? []) console.log(`    warning: ${w}`);
     if (m.artifactUri) console.log(`    model artifact:        ${m.artifactUri}`);
     if (m.baselines.dataQuality) console.log(`    data-quality baseline: ${m.baselines.dataQuality.statisticsUri.replace(/statistics\.json$/, '')}{statistics,constraints}.json`);
     if (m.baselines.modelQuality) console.log(`    model-quality baseline: ${m.baselines.modelQuality.statisticsUri.replace(/statistics\.json$/, '')}{statistics,constraints}.json`);

@@ -276,6 +276,21 @@ function driftRows(records) {
   });
 }
 
+/** Step 6 on the same rows: "2,300 vs 2,400 (v4) on 120 rows, -4.2 %", plus findings a person should see. */
+function comparisonText(v) {
+  const parts = [];
+  const c = v.comparison;
+  if (c) {
+    const ours = c.challenger.validation.rmse;
+    const theirs = c.champion.validation.rmse;
+    const pct = theirs > 0 ? ` ${((100 * (ours - theirs)) / theirs).toFixed(1)} %` : '';
+    const ci = c.bootstrap ? `; ${Math.round(c.bootstrap.confidence * 100)} % CI [${fmtNum(c.bootstrap.differenceLow)}, ${fmtNum(c.bootstrap.differenceHigh)}]` : '';
+    parts.push(`${fmtNum(ours)} vs ${fmtNum(theirs)} (champion v${c.championVersion}) on ${c.rows.validation} rows,${pct}${ci}`);
+  }
+  for (const w of v.warnings ?? []) parts.push(el('div', { class: 'desc warning' }, `⚠ ${w}`));
+  return parts.length ? parts : '–';
+}
+
 function modelRows(versions) {
   const m = (v, split, k) => fmtNum(v.metrics?.[split]?.[k]);
   return [...versions].reverse().map((v) =>
@@ -292,6 +307,7 @@ function modelRows(versions) {
       el('td', { class: 'num' }, m(v, 'test', 'rmse')),
       el('td', { class: 'num' }, m(v, 'test', 'mae')),
       el('td', { class: 'num' }, m(v, 'test', 'r2')),
+      el('td', { class: 'wrap', 'data-testid': 'model-comparison' }, comparisonText(v)),
       el('td', {}, fmtTime(v.createdAt)),
       el('td', { class: 'links' }, link(v.runUrl, 'training run', 'model-run-link')),
     ),
@@ -336,7 +352,7 @@ async function refresh() {
     drawDrift(drift.records);
     drawInference(inference.hours);
     fillTable('drift-table', driftRows(drift.records), 10, 'No drift records in this window.');
-    fillTable('models-table', modelRows(models.versions), 12, 'No model versions registered.');
+    fillTable('models-table', modelRows(models.versions), 13, 'No model versions registered.');
     fillTable('scoring-table', scoringRows(scoring.records), 8, 'No scoring runs in this window.');
     $('stat-drift').textContent = drift.records.length.toLocaleString('en-US');
     $('stat-runs').textContent = new Set(drift.records.map((r) => `${r.monitoringWorkflowId}/${r.monitoringRunId}`)).size.toLocaleString('en-US');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { runKey, runScopedName, SAGEMAKER_NAME_MAX_LENGTH, SAGEMAKER_NAME_PATTERN, stableHash, trainingJobNames, trainingWorkflowId } from '../../../common/ids';
+import { boundedWorkflowId, MAX_WORKFLOW_ID_BYTES, runKey, runScopedName, SAGEMAKER_NAME_MAX_LENGTH, SAGEMAKER_NAME_PATTERN, scoringWorkflowId, stableHash, trainingJobNames, trainingWorkflowId } from '../../../common/ids';
+import { CONTROL_CHARACTERS } from '../../../common/object-keys';
 
 /** A small seeded generator, so a failing random case can be reproduced from its seed. */
 function seededRandom(seed: number): () => number {
@@ -120,6 +121,56 @@ describe('common/ids', () => {
       const id = trainingWorkflowId({ bucket: 'mlops', key: 'training/cars.csv', version: '3f2a' });
 
       assert.equal(id, 'training/mlops/training/cars.csv@3f2a');
+    });
+
+    it('when a run name is given, then it is appended as /run-<name>', () => {
+      assert.equal(trainingWorkflowId({ bucket: 'mlops', key: 'training/cars.csv', version: '3f2a' }, 'r1'), 'training/mlops/training/cars.csv@3f2a/run-r1');
+    });
+
+    it('when the key is near S3\'s 1024-byte limit, then the id fits Temporal\'s 1000-byte limit, keeps a readable head and ends in a hash of the whole id', () => {
+      const key = `training/${'d/'.repeat(400)}${'é'.repeat(100)}.csv`;
+      const object = { bucket: 'mlops', key, version: '9b2cf535f27731c974343645a3985328' };
+
+      const id = trainingWorkflowId(object);
+
+      assert.ok(Buffer.byteLength(id, 'utf8') <= MAX_WORKFLOW_ID_BYTES, `${Buffer.byteLength(id, 'utf8')} bytes`);
+      assert.ok(id.startsWith('training/mlops/training/d/d/'));
+      assert.match(id, /~[0-9a-f]{16}$/);
+      assert.equal(trainingWorkflowId({ ...object }), id, 'deterministic');
+      assert.notEqual(trainingWorkflowId({ ...object, version: 'other' }), id, 'the version is in the hash even where the head is cut');
+      assert.notEqual(scoringWorkflowId(object), id);
+      assert.equal(Buffer.from(id, 'utf8').toString('utf8'), id, 'never cut inside a character');
+    });
+  });
+
+  describe('boundedWorkflowId', () => {
+    it('when an id is ordinary and within the limit, then it is returned unchanged (ids of existing runs stay the same)', () => {
+      const id = `training/mlops/${'k'.repeat(900)}@e1`;
+      assert.equal(boundedWorkflowId(id), id);
+    });
+
+    it('when an id has a newline, tab or other control character, then it holds none, and differs from the id with %0A typed literally', () => {
+      const id = boundedWorkflowId('training/mlops/a\nb\tc\u0085.csv@e1');
+
+      assert.doesNotMatch(id, CONTROL_CHARACTERS);
+      assert.match(id, /^training\/mlops\/a%0Ab%09c%85\.csv@e1~[0-9a-f]{16}$/);
+      assert.notEqual(boundedWorkflowId('training/mlops/a%0Ab%09c%85.csv@e1'), id);
+    });
+
+    it('when an id has a lone surrogate, then it becomes U+FFFD and the id is valid UTF-8', () => {
+      const id = boundedWorkflowId('training/mlops/\ud83d.csv@e1');
+
+      assert.equal(Buffer.from(id, 'utf8').toString('utf8'), id);
+      assert.notEqual(id, boundedWorkflowId('training/mlops/\ufffd.csv@e1'));
+    });
+
+    it('when ids longer than the limit share their first 1000 bytes, then they still differ', () => {
+      const head = 'x'.repeat(1200);
+      const a = boundedWorkflowId(`${head}a`);
+      const b = boundedWorkflowId(`${head}b`);
+
+      assert.notEqual(a, b);
+      assert.equal(Buffer.byteLength(a), MAX_WORKFLOW_ID_BYTES);
     });
   });
 

@@ -7,7 +7,7 @@ import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/
 import type { DriftAlert, RetrainingPolicy } from '../../../common/types/monitoring';
 import { modelLifecycle } from '../../../workflows';
 import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
-import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { createTimeSkippingEnv, noActivityInFlight } from '../../helpers/temporal-env';
 import { mockActivities, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
@@ -121,6 +121,7 @@ describe('modelLifecycle (time skipping)', function () {
       assert.equal(calls.retrainings.length, 1);
       assert.equal(kinds(calls).filter((k) => k === 'lifecycle.drift-cool-down').length, 3);
       assert.match(calls.notifications.find((n) => n.kind === 'lifecycle.drift-cool-down')!.message, /alert during cool-down .* no retraining/);
+      await noActivityInFlight(handle);
       await env.sleep('25 hours');
       await handle.signal(driftAlertSignal, alert(5));
       await notified(calls, 5);
@@ -193,6 +194,7 @@ describe('modelLifecycle (time skipping)', function () {
       async (handle, calls) => {
         await handle.signal(driftAlertSignal, alert());
         await notified(calls, 1);
+        await noActivityInFlight(handle);
         await env.sleep('3 days');
         await notified(calls, 2);
         const state = await handle.query(lifecycleStateQuery);
@@ -290,8 +292,9 @@ describe('modelLifecycle (time skipping)', function () {
         await handle.signal(driftAlertSignal, alert(2));
         await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 1);
         assert.equal(calls.retrainings[0]!.dataUri, 's3://mlops/training/cars-2026.csv');
-        // Skip time only once the alert is fully handled (its notification is the last step), so no activity is in flight.
+        // Skip time only once the alert is fully handled: while an activity runs the server does not skip.
         await notified(calls, 3);
+        await noActivityInFlight(env.client.workflow.getHandle(handle.workflowId));
         await env.sleep('3 hours');
         await env.client.workflow.getHandle(handle.workflowId).signal(driftAlertSignal, alert(3));
         const state = await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 2);

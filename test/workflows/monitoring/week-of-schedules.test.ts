@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDriftAlertActivities } from '../../../activities/monitoring/drift-alert';
@@ -11,7 +12,7 @@ import type { DriftAlert, MonitoringResult } from '../../../common/types/monitor
 import { monitoringPipeline } from '../../../workflows';
 import { lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../../helpers/monitoring-fixtures';
-import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { createTimeSkippingEnv, noActivityInFlight } from '../../helpers/temporal-env';
 import { mockActivities } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
@@ -48,7 +49,11 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
     const config = parseConfig({ MLOPS_TASK_QUEUE_SUFFIX: `-week-${randomUUID()}`, MLOPS_RETRAINING_POLICY: 'retrain', MLOPS_RETRAINING_COOL_DOWN: '24 hours', MLOPS_RETRAINING_DATA_URI: 's3://mlops/training/cars.csv' }, '/tmp');
     const queues = taskQueuesOf(config);
     const lifecycleId = lifecycleWorkflowId('xgboost');
-    const realAlert = createDriftAlertActivities(createWorkflowPort(env.client, {} as Backend, config));
+    // A plain client: waiting for a result does not unlock time skipping, so the server's clock moves
+    // only by the hours this test sleeps (the time-skipping client's `execute` lets it run ahead to
+    // whatever it finds while the test waits, which under load made the cool-down look centuries old).
+    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+    const realAlert = createDriftAlertActivities(createWorkflowPort(client, {} as Backend, config));
     let hour = 0;
     let retrainedAtHour: number | undefined;
     const driftNow = () => hour >= DRIFT_FROM_HOUR && (retrainedAtHour === undefined || hour < retrainedAtHour + RETRAINING_TAKES_HOURS);
@@ -86,7 +91,7 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
       for (hour = 0; hour < HOURS_IN_WEEK; hour++) {
         await env.sleep('1 hour');
         const scheduledAt = new Date(Date.UTC(2026, 0, 1, hour)).toISOString();
-        results.push(await env.client.workflow.execute(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${scheduledAt}`, args: [input] }));
+        results.push(await client.workflow.execute(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${scheduledAt}`, args: [input] }));
         // The lifecycle handles each alert before the next hour's run, as it would within an hour. Its
         // last step per alert is a notification: until then an activity may be in flight, and
         // skipping an hour under it would time it out (and retry it).
@@ -95,9 +100,10 @@ describe('a week of hourly monitoring schedules (time skipping)', function () {
           const handled = () => calls.notifications.filter((n) => n.kind.startsWith('lifecycle.')).length >= alerts;
           for (let i = 0; i < 1000 && !handled(); i++) await new Promise((r) => setTimeout(r, 10));
           assert.ok(handled(), `the lifecycle handled alert ${alerts} within 10 s`);
+          await noActivityInFlight(client.workflow.getHandle(lifecycleId));
         }
       }
-      const state = await env.client.workflow.getHandle(lifecycleId).query(lifecycleStateQuery);
+      const state = await client.workflow.getHandle(lifecycleId).query(lifecycleStateQuery);
 
       const outcomes = (o: MonitoringResult['outcome']) => results.filter((r) => r.outcome === o).length;
       const driftHours = results.flatMap((r, h) => (r.outcome === 'drift' ? [h] : []));

@@ -8,7 +8,7 @@ import type { ApprovalConfig, ApprovalDecisionInput } from '../../../common/type
 import type { TrainingInput } from '../../../common/types/training';
 import { trainingPipeline } from '../../../workflows';
 import { decideApprovalUpdate, pendingApprovalsQuery } from '../../../workflows/training/approval';
-import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { createTimeSkippingEnv, noActivityInFlight } from '../../helpers/temporal-env';
 import { DEPLOYMENT, metrics, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
 
@@ -97,6 +97,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
   it('when nobody decides for the reminder delay, then a reminder goes out once, and a later approval still counts', async () => {
     await withRun({}, (i) => (i.config.models = i.config.models.slice(0, 1), manualOnly(i)), async (handle, calls) => {
       await pendingFamilies(handle, 1);
+      await noActivityInFlight(handle);
       await env.sleep('5 hours');
       await pendingFamilies(handle, 1);
       await handle.executeUpdate(decideApprovalUpdate, { args: [{ approve: true, by: 'dave', reason: 'late but fine' }] });
@@ -138,6 +139,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
       assert.equal(Date.parse(xgb!.remindAt) - Date.parse(xgb!.requestedAt), 4 * 3_600_000, 'the reminder is due 4 hours after the request');
       const waitMs = Date.parse(xgb!.deadline) - Date.parse(xgb!.requestedAt);
       assert.equal(waitMs, 3 * 24 * 3_600_000, 'the deadline is 3 days after the request');
+      await noActivityInFlight(handle);
       await env.sleep(waitMs - 60_000);
       assert.equal((await handle.query(pendingApprovalsQuery)).length, 1, 'a minute before the deadline it still waits');
       assert.ok(!calls.notifications.some((n) => n.kind === 'approval.timed-out'));
@@ -181,7 +183,7 @@ describe('trainingPipeline approval and deployment (time skipping)', function ()
 
   it('when the policy is manual-first-version, then only a family without an approved version waits', async () => {
     await withRun(
-      { previousBest: { xgboost: { version: 4, validationRmse: 9999 } }, metrics: { xgboost: metrics(2300) } },
+      { champion: { xgboost: { version: 4, validationRmse: 9999 } }, metrics: { xgboost: metrics(2300) } },
       (i) => (i.config.approval = { ...MANUAL, policy: 'manual-first-version' }),
       async (handle) => {
         assert.deepEqual(await pendingFamilies(handle, 1), ['linear-learner']);

@@ -25,18 +25,17 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     await env?.teardown();
   });
 
-  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls; workflowId: string }> {
+  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
     const taskQueue = `training-${randomUUID()}`;
     const { activities, calls } = mockActivities(behaviour);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     const input = makeInput ? makeInput(taskQueue) : trainingInput(taskQueue);
-    const workflowId = `training/test/${randomUUID()}`;
     return worker.runUntil(async () => {
       try {
-        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId, args: [input] });
-        return { result, calls, workflowId };
+        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [input] });
+        return { result, calls };
       } catch (err) {
-        if (err instanceof WorkflowFailedError) return { error: err, calls, workflowId };
+        if (err instanceof WorkflowFailedError) return { error: err, calls };
         throw err;
       }
     });
@@ -52,25 +51,6 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.deepEqual(calls.decisions.map((d) => d.status), ['Approved', 'Approved']);
     assert.deepEqual(calls.notifications.map((n) => n.kind), ['training.succeeded']);
     assert.ok(result.models.every((m) => m.baselines?.dataQuality && m.baselines.modelQuality));
-  });
-
-  it('when a model has trained, then steps 3, 4 and 6 start together (one round trip, not three) and step 6 leaves the candidate out by its model name', async () => {
-    const { result, workflowId } = await run({ previousBest: { xgboost: { version: 1, validationRmse: 2500 } } });
-    assert.ok(result);
-    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    for (const family of ['xgboost', 'linear-learner']) {
-      const scheduled = events.flatMap((e) => {
-        const a = e.activityTaskScheduledEventAttributes;
-        const input = a?.input?.payloads?.[0]?.data ? (JSON.parse(Buffer.from(a.input.payloads[0].data).toString('utf8')) as { family?: string; excludeModelName?: string }) : undefined;
-        return a && input?.family === family && ['registerModelVersion', 'readTrainingMetrics', 'findPreviousBest'].includes(a.activityType?.name ?? '') ? [{ name: a.activityType!.name!, task: String(a.workflowTaskCompletedEventId), input }] : [];
-      });
-      assert.deepEqual(scheduled.map((s) => s.name), ['registerModelVersion', 'readTrainingMetrics', 'findPreviousBest'], family);
-      assert.equal(new Set(scheduled.map((s) => s.task)).size, 1, `${family}: scheduled by one workflow task`);
-      const candidate: string | undefined = result.models.find((m) => m.family === family)?.modelName;
-      assert.ok(candidate);
-      assert.equal(scheduled[2]!.input?.excludeModelName, candidate);
-    }
-    assert.deepEqual(result.models.find((m) => m.family === 'xgboost')?.previousBest, { version: 1, validationRmse: 2500 });
   });
 
   it('when one model exceeds the RMSE threshold, then only it is rejected, with a notification naming model, metric and threshold', async () => {
@@ -103,18 +83,19 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.equal(result!.models.find((m) => m.family === 'linear-learner')!.decision.outcome, 'accepted');
   });
 
-  it('when a model is not better than the previous best, then it is rejected and the notification carries the previous best', async () => {
+  it('when a model is not better than the champion on the same rows, then it is rejected and the notification carries both models\' metrics on those rows', async () => {
     const { result, calls } = await run({
       metrics: { xgboost: metrics(2400), 'linear-learner': metrics(2950) },
-      previousBest: { xgboost: { version: 3, validationRmse: 2350 } },
+      champion: { xgboost: { version: 3, validationRmse: 2350 } },
     });
     const xgb = result!.models.find((m) => m.family === 'xgboost')!;
     assert.equal(xgb.decision.outcome, 'rejected');
-    assert.match(xgb.decision.reason, /not better than the previous best 2350\.0 \(version 3\)/);
-    assert.deepEqual(xgb.previousBest, { version: 3, validationRmse: 2350 });
+    assert.match(xgb.decision.reason, /not better than the champion: on the same 120 validation rows, RMSE 2400\.0 vs 2350\.0 of the champion \(version 3\) \(\+2\.1 %\)/);
+    assert.equal(xgb.governance?.comparison?.champion.validation.rmse, 2350);
     const note = calls.notifications.find((n) => n.kind === 'model.rejected')!;
-    assert.deepEqual(note.details?.previousBest, { version: 3, validationRmse: 2350 });
+    assert.equal((note.details?.comparison as { championVersion: number }).championVersion, 3);
     assert.deepEqual(calls.decisions.find((d) => d.family === 'xgboost')?.status, 'Rejected');
+    assert.equal(result!.models.find((m) => m.family === 'linear-learner')!.decision.outcome, 'accepted', 'no champion yet: nothing to beat');
   });
 
   it('when pre-processing rejects the dataset, then the run fails without retry, nothing is trained, and a failure notification says why', async () => {

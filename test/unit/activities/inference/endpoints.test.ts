@@ -117,3 +117,20 @@ describe('step 10 activities the workflow chooses between', () => {
     assert.deepEqual(h.calls, ['delete ep']);
   });
 });
+
+describe('createEndpointConfig (activity)', () => {
+  it('when a config is created, then its production variant is named after the model, so every invocation’s answer says which model produced it', async () => {
+    const specs: Parameters<ModelHosting['createEndpointConfig']>[0][] = [];
+    const hosting = { createEndpointConfig: async (spec: Parameters<ModelHosting['createEndpointConfig']>[0]) => (specs.push(spec), { alreadyExisted: false }) } as unknown as ModelHosting;
+    const { createEndpointConfig } = createEndpointActivities(backendWith(hosting), { pollIntervalMs: 1 });
+
+    await createEndpointConfig({
+      endpointConfigName: 'endpoint-config-xgboost-0123456789ab',
+      family: 'xgboost',
+      modelName: 'model-xgboost-0123456789ab',
+      deployment: { endpointNamePrefix: 'mlops', instanceType: 'local', instanceCount: 2, dataCapture: { enabled: true, samplingPercentage: 100, destinationUri: 's3://mlops/capture', captureModes: ['Input', 'Output'] } },
+    });
+
+    assert.deepEqual(specs[0]?.variants, [{ variantName: 'model-xgboost-0123456789ab', modelName: 'model-xgboost-0123456789ab', instanceType: 'local', instanceCount: 2 }]);
+  });
+});

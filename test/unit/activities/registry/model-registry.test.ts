@@ -88,14 +88,6 @@ describe('activities/registry/model-registry', () => {
       assert.deepEqual(best, { version: 4, validationRmse: 2300 });
     });
 
-    it('when the candidate is left out by its model name (step 6 beside step 3), then it is never its own previous best', async () => {
-      await version('xgboost', 'v1', 'Approved', 2500);
-      await version('xgboost', 'v2', 'Approved', 2100);
-
-      assert.deepEqual(await runInActivity(env, () => activities.findPreviousBest({ family: 'xgboost', excludeModelName: 'model-v2' })), { version: 1, validationRmse: 2500 });
-      assert.deepEqual(await runInActivity(env, () => activities.findPreviousBest({ family: 'xgboost', excludeModelName: 'model-not-registered-yet' })), { version: 2, validationRmse: 2100 });
-    });
-
     it('when the excluded version is not the best, then the best approved one is still returned', async () => {
       await version('xgboost', 'v1', 'Approved', 2500);
       await version('xgboost', 'v2', 'Approved', 2200);
@@ -237,6 +229,53 @@ describe('activities/registry/model-registry', () => {
       await assert.rejects(runInActivity(env, () => activities.exportChampionConfig({ family: 'xgboost', version: 3 })), (err: unknown) => err instanceof ApplicationFailure && err.type === ErrorType.NotFound);
 
       assert.deepEqual(await backend.parameters.getByPath('/mlops'), []);
+    });
+  });
+
+  describe('prepareRollback', () => {
+    const baselines = { dataQuality: { statisticsUri: 's3://mlops/dq/statistics.json', constraintsUri: 's3://mlops/dq/constraints.json' } };
+    async function approvedWithBaselines(job: string): Promise<number> {
+      const v = await version('xgboost', job, 'Approved', 2400);
+      await runInActivity(env, () => activities.recordModelDecision({ family: 'xgboost', version: v, status: 'Approved', baselines }));
+      return v;
+    }
+
+    it('when no version is named, then the newest approved version older than the champion is the target', async () => {
+      await approvedWithBaselines('job-1');
+      await approvedWithBaselines('job-2');
+      await version('xgboost', 'job-3', 'Rejected', 2500);
+      const champion = await approvedWithBaselines('job-4');
+      await runInActivity(env, () => activities.exportChampionConfig({ family: 'xgboost', version: champion }));
+
+      const plan = await runInActivity(env, () => activities.prepareRollback({ family: 'xgboost', force: false }));
+
+      assert.deepEqual(plan, { target: { version: 2, modelName: 'model-job-2', status: 'Approved' }, current: { version: 4, modelName: 'model-job-4' } });
+    });
+
+    it('when the named version is rejected, the champion already, or unknown, then it is refused for good naming the rule; --force promotes a rejected one', async () => {
+      await approvedWithBaselines('job-1');
+      const rejected = await version('xgboost', 'job-2', 'Rejected', 2500);
+      await runInActivity(env, () => activities.recordModelDecision({ family: 'xgboost', version: rejected, status: 'Rejected', baselines }));
+      await runInActivity(env, () => activities.exportChampionConfig({ family: 'xgboost', version: 1 }));
+      const refused = (toVersion: number, type: string, message: RegExp) =>
+        assert.rejects(runInActivity(env, () => activities.prepareRollback({ family: 'xgboost', toVersion, force: false })), (err: unknown) => err instanceof ApplicationFailure && err.type === type && err.nonRetryable && message.test(err.message));
+      await refused(2, ErrorType.Conflict, /version 2 is Rejected: promote it only with --force and a reason/);
+      await refused(1, ErrorType.Conflict, /version 1 is the champion already/);
+      await refused(9, ErrorType.NotFound, /has no version 9 \(versions: 1, 2\)/);
+      const forced = await runInActivity(env, () => activities.prepareRollback({ family: 'xgboost', toVersion: 2, force: true }));
+      assert.equal(forced.target.status, 'Rejected');
+    });
+
+    it('when a decision is replaced, then the earlier one is kept, and recording the same decision again keeps no duplicate', async () => {
+      const v = await approvedWithBaselines('job-1');
+      const first = { outcome: 'accepted' as const, reason: 'better than the champion', decidedBy: 'pipeline', decidedAt: '2026-01-01T00:00:00Z' };
+      const rollback = { outcome: 'rejected' as const, reason: 'rolled back by lena to version 0: bad', decidedBy: 'lena', decidedAt: '2026-01-02T00:00:00Z' };
+      await runInActivity(env, () => activities.recordModelDecision({ family: 'xgboost', version: v, status: 'Approved', decision: first }));
+      await runInActivity(env, () => activities.recordModelDecision({ family: 'xgboost', version: v, status: 'Rejected', decision: rollback }));
+      await runInActivity(env, () => activities.recordModelDecision({ family: 'xgboost', version: v, status: 'Rejected', decision: rollback }));
+      const stored = await backend.registry.getVersion('xgboost', v);
+      assert.deepEqual(stored?.decision, rollback);
+      assert.deepEqual(stored?.previousDecisions, [first]);
     });
   });
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { minioEvent } from '../../../../client/cli/commands/data';
 import { parseMinioNotification } from '../../../../client/webhook/event-schemas';
+import { mlops } from '../../../helpers/cli';
+import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
 describe('client/cli/commands/data', () => {
   describe('minioEvent', () => {
@@ -31,6 +35,29 @@ describe('client/cli/commands/data', () => {
       assert.match(first, /^[0-9A-F]+$/);
       assert.equal(first.length, second.length);
       assert.ok(second > first, `${second} > ${first}`);
+    });
+  });
+
+  describe('mlops data put', () => {
+    it("when the key has a '..' segment or a name over 200 bytes, then it exits 2 naming the rule and writes nothing", async function () {
+      this.timeout(60_000);
+      const home = await createTempDir('mlops-data-put-');
+      try {
+        const file = path.join(home, 'cars.csv');
+        await fs.writeFile(file, 'Price\n1\n');
+        for (const [uri, rule] of [
+          ['s3://mlops/training/../registry/x.csv', /'\.' or '\.\.' segment/],
+          [`s3://mlops/training/${'n'.repeat(201)}.csv`, /longer than 200 bytes/],
+        ] as const) {
+          const result = await mlops({ MLOPS_HOME: path.join(home, 'mlops') }, 'data', 'put', file, uri);
+          assert.equal(result.code, 2, result.stderr);
+          assert.match(result.stderr, rule);
+          assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+        }
+        await assert.rejects(fs.stat(path.join(home, 'mlops', 'objects')), { code: 'ENOENT' });
+      } finally {
+        await removeTempDir(home);
+      }
     });
   });
 });

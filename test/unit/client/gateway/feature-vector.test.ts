@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { featureSchemaSchema, type FeatureSchema } from '../../../../common/schemas/feature-schema';
-import { PayloadError, toFeatureVector } from '../../../../client/gateway/feature-vector';
+import { DEFAULT_OUT_OF_RANGE, featureSchemaSchema, type FeatureSchema } from '../../../../common/schemas/feature-schema';
+import { checkTrainingRange, PayloadError, toFeatureVector } from '../../../../client/gateway/feature-vector';
 import { USED_CARS_FEATURES, usedCar, usedCarsFeatureSchema, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 
 /** A small schema with a float feature and a max rule, which the used-cars schema lacks. */
@@ -27,11 +27,20 @@ describe('client/gateway/feature-schema', () => {
       assert.equal(schema.label.name, 'Price');
     });
 
-    it('when idColumns and oneHotGroups are absent, then both default to empty lists', () => {
+    it('when idColumns, oneHotGroups and outOfRange are absent, then the lists are empty and the out-of-range policy is the default', () => {
       const schema = engineSchema();
 
       assert.deepEqual(schema.idColumns, []);
       assert.deepEqual(schema.oneHotGroups, []);
+      assert.deepEqual(schema.outOfRange, { policy: 'flag', tolerance: 0.1, rejectBeyond: 10 });
+    });
+
+    it('when an out-of-range policy is malformed, then the schema is rejected', () => {
+      const base = usedCarsFeatureSchemaDocument();
+
+      for (const outOfRange of [{ policy: 'ignore', tolerance: 0, rejectBeyond: 1 }, { policy: 'flag', tolerance: -1, rejectBeyond: 1 }, { policy: 'flag', tolerance: 2, rejectBeyond: 1 }, { policy: 'flag' }]) {
+        assert.equal(featureSchemaSchema.safeParse({ ...base, outOfRange }).success, false, JSON.stringify(outOfRange));
+      }
     });
 
     it('when the schema version is not 1, a feature type is unknown or there are no features, then it is rejected', () => {
@@ -120,6 +129,71 @@ describe('client/gateway/feature-schema', () => {
 
     it('when a field is unknown, then it is named before any rule is checked', () => {
       assert.throws(() => toFeatureVector({ Mileage: -1, Engine: 'V6' }, schema, 0), { message: /^record 0: unknown field 'Engine' \(expected: Mileage, Cylinder, Doors, / });
+    });
+  });
+
+  describe('checkTrainingRange', () => {
+    /** Litres trained on 1..3 (width 2), Seats always 5 (width max(|5|, 1) = 5), Turbo binary. */
+    function rangedSchema(extra: Record<string, unknown> = {}, litres: Record<string, unknown> = {}): FeatureSchema {
+      return featureSchemaSchema.parse({
+        schemaVersion: 1,
+        label: { name: 'Price', type: 'float' },
+        features: [
+          { name: 'Litres', type: 'float', stats: { min: 1, max: 3, mean: 2 }, ...litres },
+          { name: 'Seats', type: 'integer', stats: { min: 5, max: 5, mean: 5 } },
+          { name: 'Turbo', type: 'binary', stats: { min: 0, max: 1, mean: 0.5 } },
+        ],
+        ...extra,
+      });
+    }
+
+    it('when values are inside the training range or within the tolerance (10 % of the width), then nothing is flagged', () => {
+      assert.deepEqual(checkTrainingRange([1, 5, 0], rangedSchema(), 0), []);
+      assert.deepEqual(checkTrainingRange([3.1, 5.4, 1], rangedSchema(), 0), []);
+      assert.deepEqual(checkTrainingRange([0.9, 4.6, 1], rangedSchema(), 0), []);
+    });
+
+    it('when values are beyond the tolerance but within 10 widths, then they are flagged with the training range, on either side', () => {
+      assert.deepEqual(checkTrainingRange([3.5, 2, 1], rangedSchema(), 0), [
+        { field: 'Litres', value: 3.5, trainingRange: [1, 3] },
+        { field: 'Seats', value: 2, trainingRange: [5, 5] },
+      ]);
+      assert.deepEqual(checkTrainingRange([-18, 5, 0], rangedSchema(), 0), [{ field: 'Litres', value: -18, trainingRange: [1, 3] }]);
+    });
+
+    it('when a value is beyond 10 widths, then a PayloadError names the record, the field, the value and the range', () => {
+      assert.throws(() => checkTrainingRange([23.5, 5, 0], rangedSchema(), 4), {
+        name: 'PayloadError',
+        message: "record 4, field 'Litres': 23.5 is outside the training range 1..3 by more than 10 times its width (out-of-range policy: flag up to 10 widths, reject beyond)",
+      });
+      assert.throws(() => checkTrainingRange([2, 1e20, 0], rangedSchema(), 0), PayloadError);
+    });
+
+    it('when the policy is reject, then a value beyond the tolerance is rejected', () => {
+      assert.throws(() => checkTrainingRange([3.5, 5, 0], rangedSchema({ outOfRange: { policy: 'reject', tolerance: 0.1, rejectBeyond: 10 } }), 0), {
+        message: "record 0, field 'Litres': 3.5 is outside the training range 1..3 by more than 0.1 times its width (out-of-range policy: reject)",
+      });
+    });
+
+    it('when a feature has its own policy, then it overrides the schema’s', () => {
+      const schema = rangedSchema({}, { outOfRange: { policy: 'flag', tolerance: 100, rejectBeyond: 1000 } });
+
+      assert.deepEqual(checkTrainingRange([150, 5, 0], schema, 0), []);
+      assert.throws(() => checkTrainingRange([3, 500, 0], schema, 0), /field 'Seats'/);
+    });
+
+    it('when a feature is binary, has allowed values or has no training range, then it is not checked', () => {
+      const schema = featureSchemaSchema.parse({
+        schemaVersion: 1,
+        label: { name: 'Price', type: 'float' },
+        features: [
+          { name: 'Doors', type: 'integer', allowed: [2, 4, 400], stats: { min: 2, max: 4 } },
+          { name: 'Litres', type: 'float' },
+        ],
+      });
+
+      assert.deepEqual(checkTrainingRange([400, 1e30], schema, 0), []);
+      assert.deepEqual(schema.outOfRange, DEFAULT_OUT_OF_RANGE);
     });
   });
 });

@@ -13,7 +13,7 @@ describe('client/gateway/payload', () => {
     it('when the body is one record, then one parsed record with its features and no ids', () => {
       const records = parsePredictionPayload('application/json', usedCar(), schema, 10);
 
-      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: {} }]);
+      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: {}, outOfRange: [] }]);
     });
 
     it('when the body is a list or {"records": [...]}, then every record in order', () => {
@@ -66,7 +66,7 @@ describe('client/gateway/payload', () => {
 
       const records = parsePredictionPayload('text/csv', `${columns.join(',')}\n${row.join(',')}\n`, schema, 10);
 
-      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '17' } }]);
+      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '17' }, outOfRange: [] }]);
     });
 
     it('when the CSV has no header, then the columns are the features in schema order', () => {
@@ -83,7 +83,7 @@ describe('client/gateway/payload', () => {
 
       const records = parsePredictionPayload('text/csv', `${HEADER}\r\n\r\n1, ${spaced}\r\n\r\n`, schema, 10);
 
-      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '1' } }]);
+      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '1' }, outOfRange: [] }]);
     });
 
     it('when the body arrives as a Buffer, then it is read as UTF-8 text', () => {
@@ -95,7 +95,7 @@ describe('client/gateway/payload', () => {
     it('when the CSV starts with a UTF-8 byte-order mark (as Excel writes it), then the header is still recognised', () => {
       const records = parsePredictionPayload('text/csv', `\uFEFF${HEADER}\n1,${USED_CAR_ROW}\n`, schema, 10);
 
-      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '1' } }]);
+      assert.deepEqual(records, [{ features: USED_CAR_VECTOR, ids: { rownames: '1' }, outOfRange: [] }]);
     });
 
     it('when a header-less row has the wrong number of fields, then the record and the expected columns are named', () => {

@@ -3,9 +3,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
 import { LocalParameterStore } from '../../../../activities/backends/local/parameter-store';
+import { loadOperatorCombiner, requestCombiner } from '../../../../client/gateway/combiners';
 import { buildGatewayServer, type GatewayOptions } from '../../../../client/gateway/server';
 import { writeChampion } from '../../../../activities/registry/champion-store';
-import type { ModelFamily } from '../../../../common/types/model';
+import type { EndpointDescription } from '../../../../activities/backends/types';
+import type { ModelFamily, ModelVersion } from '../../../../common/types/model';
 import { refusedUrl, startFakeRuntime, type FakeRuntime } from '../../../helpers/fake-sagemaker-runtime';
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
@@ -16,6 +18,14 @@ const SCHEMA_URI = 's3://mlops/runs/training/used-cars-r1/preprocess/schema/feat
 const GROUND_TRUTH_URI = 's3://mlops/ground-truth/used-cars';
 const XGB = 123.5;
 const LINEAR = 100.5;
+/** Each endpoint's production variant is named after the model it serves (activities/inference/endpoints.ts). */
+const MODEL: Record<ModelFamily, string> = { xgboost: 'model-xgboost-v3', 'linear-learner': 'model-linear-learner-v2' };
+
+/** A registered version as the registry lists it (only family, version, model name and schema matter here). */
+function registeredVersion(family: ModelFamily, version: number, modelName: string, featureSchemaUri: string): ModelVersion {
+  const now = new Date().toISOString();
+  return { family, version, modelName, featureSchemaUri, artifactUri: `s3://mlops/models/${modelName}/model.tar.gz`, trainingJobName: `train-${modelName}`, workflowId: 'w', runId: 'r', hyperparameters: {}, status: 'Approved', createdAt: now, updatedAt: now };
+}
 
 interface PredictionAnswer {
   inferenceId: string;
@@ -23,6 +33,7 @@ interface PredictionAnswer {
   models: Partial<Record<ModelFamily, number>>;
   ids?: Record<string, unknown>;
   unavailable?: ModelFamily[];
+  outOfRange?: { field: string; value: number; trainingRange: [number, number] }[];
 }
 
 interface PredictBody {
@@ -43,14 +54,28 @@ describe('client/gateway/server', () => {
   let parameters: LocalParameterStore;
   let runtime: FakeRuntime;
   let gateway: Gateway | undefined;
+  /** The model registry and the endpoints' configurations, as the gateway reads them. */
+  let registered: ModelVersion[];
+  let configured: Map<string, EndpointDescription>;
+  const registry = { listVersions: async (family?: ModelFamily): Promise<ModelVersion[]> => registered.filter((v) => !family || v.family === family) };
+  const hosting = { describeEndpoint: async (name: string) => configured.get(name) };
+
+  /** Points the endpoint's configuration at one variant serving `modelName`. */
+  function configure(endpointName: string, modelName: string): void {
+    const now = new Date().toISOString();
+    configured.set(endpointName, { endpointName, endpointConfigName: `config-${modelName}`, status: 'InService', variants: [{ variantName: modelName, modelName, currentInstanceCount: 1, desiredInstanceCount: 1 }], creationTime: now, lastModifiedTime: now });
+  }
 
   beforeEach(async () => {
     tmp = await createTempDir('mlops-gateway-');
     objectStore = new LocalObjectStore(path.join(tmp, 'objects'));
     parameters = new LocalParameterStore(path.join(tmp, 'registry', 'parameters.json'));
+    registered = [];
+    configured = new Map();
+    registry.listVersions = async (family?: ModelFamily) => registered.filter((v) => !family || v.family === family);
     runtime = await startFakeRuntime({
-      [ENDPOINT.xgboost]: { kind: 'value', body: `${XGB}\n` },
-      [ENDPOINT['linear-learner']]: { kind: 'value', body: `${LINEAR}\n` },
+      [ENDPOINT.xgboost]: { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost },
+      [ENDPOINT['linear-learner']]: { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'] },
     });
   });
 
@@ -65,9 +90,11 @@ describe('client/gateway/server', () => {
   async function deploy(families: ModelFamily[] = ['xgboost', 'linear-learner']): Promise<void> {
     await objectStore.put(SCHEMA_URI, JSON.stringify(usedCarsFeatureSchemaDocument(), null, 2), { contentType: 'application/json' });
     for (const family of families) {
+      registered.push(registeredVersion(family, Number(VERSION[family]), MODEL[family], SCHEMA_URI));
+      configure(ENDPOINT[family], MODEL[family]);
       await writeChampion(parameters, {
         family,
-        modelName: `model-${family}`,
+        modelName: MODEL[family],
         modelVersion: Number(VERSION[family]),
         modelArtifactUri: `s3://mlops/models/${family}/model.tar.gz`,
         featureSchemaUri: SCHEMA_URI,
@@ -78,12 +105,13 @@ describe('client/gateway/server', () => {
 
   function startGateway(overrides: Partial<GatewayOptions> = {}): Gateway {
     gateway = buildGatewayServer({
-      backend: { parameters, objectStore },
+      backend: { parameters, objectStore, registry, hosting },
       runtimeUrl: runtime.url,
       timeoutMs: 5000,
+      endpointConcurrency: 8,
+      bulkConcurrency: 8,
       onPartial: 'answer',
-      defaultCombiner: 'max',
-      combinerBaseDir: tmp,
+      defaultCombiner: requestCombiner('max'),
       groundTruthUri: GROUND_TRUTH_URI,
       maxBodyBytes: 64 * 1024,
       maxRecords: 100,
@@ -128,7 +156,7 @@ describe('client/gateway/server', () => {
     });
 
     it('when the configured default combiner is mean, then a request naming none gets the mean', async () => {
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const { status, body } = await predict(usedCar());
 
@@ -147,13 +175,17 @@ describe('client/gateway/server', () => {
       assert.equal(body.predictions[0]!.prediction, 112);
     });
 
-    it('when ?combiner=model:xgboost, then the prediction is xgboost’s answer', async () => {
+    it('when ?combiner=model:xgboost and xgboost answers less than linear-learner, then the prediction is xgboost’s answer, not the max', async () => {
+      const lower = LINEAR - 20;
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${lower}\n` });
       startGateway();
 
       const { status, body } = await predict(usedCar(), { combiner: 'model:xgboost' });
 
       assert.equal(status, 200);
-      assert.equal(body.predictions[0]!.prediction, XGB);
+      assert.equal(body.combiner, 'model:xgboost');
+      assert.equal(body.predictions[0]!.prediction, lower);
+      assert.deepEqual(body.predictions[0]!.models, { xgboost: lower, 'linear-learner': LINEAR });
     });
 
     it('when ?combiner=model:linear-learner, then the prediction is linear-learner’s answer', async () => {
@@ -166,26 +198,26 @@ describe('client/gateway/server', () => {
       assert.equal(body.predictions[0]!.prediction, LINEAR);
     });
 
-    it('when ?combiner names a module in the combiner dir, then its combine function decides', async () => {
+    it('when the operator set a module combiner, then a request naming none gets it and the answer names it', async () => {
       await writeCombinerModule('weighted.mjs', "export function combine(p) { return 2 * p.xgboost - p['linear-learner']; }\n");
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:weighted.mjs', tmp) });
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:weighted.mjs' });
+      const { status, body } = await predict(usedCar());
 
       assert.equal(status, 200);
       assert.equal(body.combiner, 'module:weighted.mjs');
       assert.equal(body.predictions[0]!.prediction, 2 * XGB - LINEAR);
     });
 
-    it('when the x-mlops-combiner header names a module, then its combine function decides', async () => {
+    it('when the operator set a module combiner and a request names mean, then the request’s built-in wins', async () => {
       await writeCombinerModule('low.js', 'exports.combine = (p) => Math.min(p.xgboost, p["linear-learner"]);\n');
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:low.js', tmp) });
 
-      const { status, body } = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'module:low.js' } });
+      const { status, body } = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'mean' } });
 
       assert.equal(status, 200);
-      assert.equal(body.combiner, 'module:low.js');
-      assert.equal(body.predictions[0]!.prediction, LINEAR);
+      assert.equal(body.combiner, 'mean');
+      assert.equal(body.predictions[0]!.prediction, (XGB + LINEAR) / 2);
     });
 
     it('when the x-mlops-combiner header says mean, then the prediction is the mean', async () => {
@@ -200,13 +232,13 @@ describe('client/gateway/server', () => {
 
     it('when a module combiner throws while combining, then 500 InternalError and the cause goes to the log', async () => {
       await writeCombinerModule('throws.mjs', "export function combine() { throw new Error('weights not loaded'); }\n");
-      startGateway();
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:throws.mjs', tmp) });
       const logged: string[] = [];
       const realError = console.error;
       console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
       let result;
       try {
-        result = await predict(usedCar(), { combiner: 'module:throws.mjs' });
+        result = await predict(usedCar());
       } finally {
         console.error = realError;
       }
@@ -247,26 +279,56 @@ describe('client/gateway/server', () => {
       assert.deepEqual(runtime.received, []);
     });
 
-    it('when the combiner module does not exist, then 400 says it cannot be loaded and nothing reaches the endpoints', async () => {
+    it('when the operator’s module combiner returns NaN, then 500 (the gateway’s fault, logged), not 400', async () => {
+      await writeCombinerModule('broken.mjs', 'export const combine = () => Number.NaN;\n');
+      startGateway({ defaultCombiner: await loadOperatorCombiner('module:broken.mjs', tmp) });
+      const logged: string[] = [];
+      const realError = console.error;
+      console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+      let result;
+      try {
+        result = await predict(usedCar());
+      } finally {
+        console.error = realError;
+      }
+
+      assert.equal(result.status, 500);
+      assert.equal(result.body.error, 'InternalError');
+      assert.match(logged[0]!, /combiner 'module:broken\.mjs' returned NaN, not a finite number/);
+    });
+  });
+
+  describe('POST /v1/predict, a request cannot load code', () => {
+    beforeEach(() => deploy());
+
+    it('when a request names module:<absolute path> of a module that writes a marker, then 400 InvalidCombiner and the module never runs', async () => {
+      const marker = path.join(tmp, 'pwned');
+      const evil = path.join(tmp, 'evil', 'x.mjs');
+      await fs.mkdir(path.dirname(evil), { recursive: true });
+      await fs.writeFile(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport const combine = () => 1;\n`);
       startGateway();
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:missing.mjs' });
+      for (const via of ['query', 'header'] as const) {
+        const { status, body } = via === 'query' ? await predict(usedCar(), { combiner: `module:${evil}` }) : await predict(usedCar(), { headers: { 'x-mlops-combiner': `module:${evil}` } });
 
-      assert.equal(status, 400);
-      assert.equal(body.error, 'InvalidCombiner');
-      assert.match(body.message!, /missing\.mjs cannot be loaded/);
+        assert.equal(status, 400, `${via}: ${JSON.stringify(body)}`);
+        assert.equal(body.error, 'InvalidCombiner');
+        assert.match(body.message!, /module combiners cannot be chosen per request: a request may name max, mean or model:<family>/);
+      }
+      await assert.rejects(fs.stat(marker), { code: 'ENOENT' }, 'the module ran in the gateway');
       assert.deepEqual(runtime.received, []);
     });
 
-    it('when a module combiner returns NaN, then 400 says it returned no finite number', async () => {
-      await writeCombinerModule('broken.mjs', 'export const combine = () => Number.NaN;\n');
+    it('when a request names module:/etc/passwd or a missing file, then both answers are identical (existence does not leak)', async () => {
       startGateway();
 
-      const { status, body } = await predict(usedCar(), { combiner: 'module:broken.mjs' });
+      const existing = await predict(usedCar(), { combiner: 'module:/etc/passwd' });
+      const missing = await predict(usedCar(), { combiner: `module:${path.join(tmp, 'no-such-file.mjs')}` });
+      const relative = await predict(usedCar(), { headers: { 'x-mlops-combiner': 'module:client/dashboard/main.ts' } });
 
-      assert.equal(status, 400);
-      assert.equal(body.error, 'InvalidCombiner');
-      assert.equal(body.message, "combiner 'module:broken.mjs' returned NaN, not a finite number");
+      assert.equal(existing.status, 400);
+      assert.deepEqual(missing, existing);
+      assert.deepEqual(relative, existing);
     });
   });
 
@@ -528,6 +590,291 @@ describe('client/gateway/server', () => {
     });
   });
 
+  describe('POST /v1/predict, bounded and fair fan-out to each endpoint', () => {
+    beforeEach(() => deploy());
+
+    it('when one request carries 200 records, then each endpoint has at most endpointConcurrency calls in flight, and every record still gets its own inference id', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 5 });
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 5 });
+      startGateway({ endpointConcurrency: 3, bulkConcurrency: 3, maxRecords: 1000 });
+
+      const { status, body } = await predict(Array.from({ length: 200 }, (_, i) => usedCar({ Mileage: 1000 + i })));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions.length, 200);
+      assert.equal(new Set(body.predictions.map((p) => p.inferenceId)).size, 200);
+      assert.equal(runtime.received.length, 400, 'one invocation per record and endpoint');
+      assert.equal(runtime.maxInFlight.get(ENDPOINT.xgboost), 3);
+      assert.equal(runtime.maxInFlight.get(ENDPOINT['linear-learner']), 3);
+    });
+
+    it('when another runtime client is plugged in (the aws backend’s SageMaker Runtime), then the same bound applies to it', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const endpoints = {
+        invoke: async (endpointName: string) => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 5));
+          inFlight--;
+          const family = endpointName === ENDPOINT.xgboost ? 'xgboost' : 'linear-learner';
+          return { prediction: family === 'xgboost' ? XGB : LINEAR, variant: MODEL[family] };
+        },
+        close: async () => undefined,
+      };
+      startGateway({ endpoints, endpointConcurrency: 4, bulkConcurrency: 3, maxRecords: 1000 });
+
+      const { status, body } = await predict(Array.from({ length: 100 }, () => usedCar()));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions.length, 100);
+      assert.equal(most, 6, 'three calls per endpoint (the bulk budget), two endpoints');
+      assert.deepEqual(runtime.received, [], 'nothing went to the default runtime');
+    });
+
+    it('when a one-record request arrives while a 300-record request waits for the endpoints, then its calls go next, not after the large request', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 10 });
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 10 });
+      startGateway({ endpointConcurrency: 4, bulkConcurrency: 4, maxRecords: 1000 });
+
+      const large = predict(Array.from({ length: 300 }, () => usedCar()));
+      while (runtime.received.length < 8) await new Promise((r) => setTimeout(r, 2));
+      const sentAt = runtime.received.length;
+      const small = await predict(usedCar({ Mileage: 4242 }));
+      const largeAnswer = await large;
+
+      assert.equal(small.status, 200);
+      assert.equal(largeAnswer.status, 200);
+      const smallId = small.body.predictions[0]!.inferenceId;
+      const positions = runtime.received.flatMap((r, i) => (r.inferenceId === smallId ? [i] : []));
+      assert.equal(positions.length, 2);
+      // Unbounded, all 600 calls of the large request went out before it; fair, it goes out within a few turns
+      // (the bound leaves room for a slow machine: the large request sends about 800 calls a second here).
+      for (const position of positions) assert.ok(position < 300, `the small request's call was the ${position}th of ${runtime.received.length} (sent after ${sentAt})`);
+    });
+
+    it('when large requests flood an endpoint, then together they hold at most bulkConcurrency calls, and one-record requests use the rest', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 300 });
+      startGateway({ endpointConcurrency: 8, bulkConcurrency: 2, maxRecords: 1000 });
+
+      // 9 records make a request bulk; two of them would hold 18 calls without the budget.
+      const large = [predict(Array.from({ length: 9 }, () => usedCar())), predict(Array.from({ length: 9 }, () => usedCar()))];
+      while (runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost).length < 2) await new Promise((r) => setTimeout(r, 2));
+      const singles = await Promise.all(Array.from({ length: 6 }, () => predict(usedCar())));
+      const answers = await Promise.all(large);
+
+      assert.ok(answers.every((a) => a.status === 200) && singles.every((a) => a.status === 200));
+      const order = runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost).map((r) => (singles.some((s) => s.body.predictions[0]!.inferenceId === r.inferenceId) ? 'single' : 'bulk'));
+      const bulkBeforeLastSingle = order.slice(0, order.lastIndexOf('single')).filter((o) => o === 'bulk').length;
+      assert.ok(bulkBeforeLastSingle <= 4, `the one-record requests went out beside the first bulk calls, not after all 18: ${order.join(' ')}`);
+      assert.equal(runtime.maxInFlight.get(ENDPOINT.xgboost), 8, 'two bulk calls and the six one-record calls at once');
+    });
+
+    it('when the client goes away in the middle of a large request, then its records still waiting for a slot are not sent', async () => {
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: MODEL.xgboost, delayMs: 50 });
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: MODEL['linear-learner'], delayMs: 50 });
+      const { app } = startGateway({ endpointConcurrency: 4, bulkConcurrency: 2, maxRecords: 1000 });
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      const client = new AbortController();
+
+      const call = fetch(`${address}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 200 }, () => usedCar())), signal: client.signal });
+      while (runtime.received.length < 4) await new Promise((r) => setTimeout(r, 2));
+      client.abort();
+      await assert.rejects(call);
+      const atAbort = runtime.received.length;
+      await new Promise((r) => setTimeout(r, 400));
+
+      assert.ok(runtime.received.length <= atAbort + 4, `${runtime.received.length - atAbort} calls were sent after the client left`);
+    });
+
+    it('when an endpoint is down, then the other records of the request are not sent there (one timeout, not one per record)', async () => {
+      const timeoutMs = 200;
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, delayMs: 30_000 });
+      startGateway({ endpointConcurrency: 2, bulkConcurrency: 2, maxRecords: 1000, timeoutMs });
+
+      const started = Date.now();
+      const { status, body } = await predict(Array.from({ length: 50 }, () => usedCar()));
+
+      assert.equal(status, 200);
+      assert.ok(Date.now() - started < timeoutMs + 1500, `answered after ${Date.now() - started} ms`);
+      assert.ok(body.predictions.every((p) => p.prediction === XGB));
+      assert.equal(runtime.received.filter((r) => r.endpointName === ENDPOINT['linear-learner']).length, 2, 'only the calls in flight when it timed out');
+    });
+  });
+
+  describe('POST /v1/predict, the version label names the model that answered', () => {
+    const NEXT_MODEL = 'model-xgboost-v4';
+    const NEXT = 777.5;
+
+    beforeEach(() => deploy());
+
+    it('when the endpoint switches to a new model under load before the champion is exported, then every answer’s version is the model that produced it', async () => {
+      registered.push(registeredVersion('xgboost', 4, NEXT_MODEL, SCHEMA_URI));
+      startGateway();
+      const answers: PredictBody[] = [];
+      let stop = false;
+      const load = Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (!stop) {
+            const { status, body } = await predict(usedCar());
+            assert.equal(status, 200, JSON.stringify(body));
+            answers.push(body);
+          }
+        }),
+      );
+      const until = async (n: number) => {
+        while (answers.length < n) await new Promise((r) => setTimeout(r, 1));
+      };
+      try {
+        await until(20);
+        // The switch: the endpoint serves the next model; the champion record still names version 3.
+        configure(ENDPOINT.xgboost, NEXT_MODEL);
+        runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${NEXT}\n`, variant: NEXT_MODEL });
+        const switchedAt = answers.length;
+        await until(switchedAt + 40);
+      } finally {
+        stop = true;
+        await load;
+      }
+
+      const byValue = (value: number) => answers.filter((a) => a.predictions[0]!.models.xgboost === value);
+      assert.ok(byValue(XGB).length > 0 && byValue(NEXT).length > 0);
+      assert.deepEqual([...new Set(byValue(XGB).map((a) => a.modelVersions.xgboost))], ['3']);
+      assert.deepEqual([...new Set(byValue(NEXT).map((a) => a.modelVersions.xgboost))], ['4']);
+      assert.ok(answers.every((a) => a.modelVersions['linear-learner'] === '2'));
+    });
+
+    it('when the new model reads another feature schema, then the record is prepared again for it and sent again, and later records use the new schema at once', async () => {
+      const nextSchemaUri = 's3://mlops/runs/training/used-cars-r2/preprocess/schema/feature-schema.json';
+      const doc = usedCarsFeatureSchemaDocument() as { features: { name: string }[] };
+      doc.features = [...doc.features.slice(1), doc.features[0]!]; // Mileage moves to the end
+      await objectStore.put(nextSchemaUri, JSON.stringify(doc), { contentType: 'application/json' });
+      registered.push(registeredVersion('xgboost', 4, NEXT_MODEL, nextSchemaUri));
+      startGateway();
+      configure(ENDPOINT.xgboost, NEXT_MODEL);
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${NEXT}\n`, variant: NEXT_MODEL });
+      const nextRow = [...USED_CAR_ROW.split(',').slice(1), USED_CAR_ROW.split(',')[0]].join(',');
+
+      const first = await predict(usedCar());
+      const second = await predict(usedCar());
+
+      assert.equal(first.status, 200);
+      assert.equal(first.body.modelVersions.xgboost, '4');
+      const calls = (answer: PredictBody) => runtime.received.filter((r) => r.endpointName === ENDPOINT.xgboost && r.inferenceId === answer.predictions[0]!.inferenceId).map((r) => r.body);
+      assert.deepEqual(calls(first.body), [USED_CAR_ROW, nextRow], 'sent in the old layout, answered by the new model, sent again in its layout');
+      assert.deepEqual(calls(second.body), [nextRow]);
+      assert.equal(second.body.modelVersions.xgboost, '4');
+    });
+
+    it('when an endpoint answers from a variant its configuration does not name, then that model is unavailable (never labelled by guess)', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: `${LINEAR}\n`, variant: 'model-from-elsewhere' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.predictions[0]!.models, { xgboost: XGB });
+      assert.match(body.degraded!.unavailable[0]!.reason, /answered from variant 'model-from-elsewhere', which names no registered linear-learner model/);
+      assert.deepEqual(body.modelVersions, { xgboost: '3' });
+    });
+
+    it('when the registry cannot be read, then the answers cannot be labelled and the endpoints count as unavailable (503), not a crash', async () => {
+      startGateway();
+      registry.listVersions = async () => {
+        throw new Error('registry throttled');
+      };
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 503, JSON.stringify(body));
+      assert.match(body.message!, /cannot tell which model of used-cars-xgboost answered: registry throttled/);
+    });
+
+    it('when an endpoint still runs a config whose variant is AllTraffic, then its model is found through the endpoint’s configuration', async () => {
+      const now = new Date().toISOString();
+      configured.set(ENDPOINT.xgboost, { endpointName: ENDPOINT.xgboost, endpointConfigName: 'old', status: 'InService', variants: [{ variantName: 'AllTraffic', modelName: MODEL.xgboost, currentInstanceCount: 1, desiredInstanceCount: 1 }], creationTime: now, lastModifiedTime: now });
+      runtime.set(ENDPOINT.xgboost, { kind: 'value', body: `${XGB}\n`, variant: 'AllTraffic' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.modelVersions, { xgboost: '3', 'linear-learner': '2' });
+    });
+  });
+
+  describe('POST /v1/predict, values outside the training range', () => {
+    beforeEach(() => deploy());
+
+    for (const value of [1e20, 1e308, 1_000_000]) {
+      it(`when Mileage is ${value} (beyond 10 widths of the training range 266..50387), then 400 naming the field and the range, and nothing reaches the endpoints`, async () => {
+        startGateway();
+
+        const { status, body } = await predict(usedCar({ Mileage: value }));
+
+        assert.equal(status, 400, JSON.stringify(body));
+        assert.equal(body.error, 'InvalidPayload');
+        assert.match(body.message!, new RegExp(`^record 0, field 'Mileage': ${String(value).replace('+', '\\+')} is outside the training range 266\\.\\.50387 by more than 10 times its width`));
+        assert.deepEqual(runtime.received, []);
+      });
+    }
+
+    it('when Mileage is 60000 (beyond the training range and its 10 % tolerance), then it is answered and the record is flagged', async () => {
+      startGateway();
+
+      const { status, body } = await predict([usedCar({ Mileage: 60000 }), usedCar({ Mileage: 52000 })]);
+
+      assert.equal(status, 200);
+      assert.deepEqual(body.predictions[0]!.outOfRange, [{ field: 'Mileage', value: 60000, trainingRange: [266, 50387] }]);
+      assert.equal(body.predictions[1]!.outOfRange, undefined, 'within the tolerance');
+    });
+
+    it('when the schema’s policy is reject, then a value beyond the tolerance answers 400', async () => {
+      await objectStore.put(SCHEMA_URI, JSON.stringify({ ...usedCarsFeatureSchemaDocument(), outOfRange: { policy: 'reject', tolerance: 0.1, rejectBeyond: 10 } }), { contentType: 'application/json' });
+      assert.equal((usedCarsFeatureSchemaDocument() as { outOfRange: { policy: string } }).outOfRange.policy, 'flag', 'the default document flags');
+      startGateway();
+
+      const { status, body } = await predict(usedCar({ Mileage: 60000 }));
+
+      assert.equal(status, 400);
+      assert.match(body.message!, /^record 0, field 'Mileage': 60000 is outside the training range 266\.\.50387 by more than 0\.1 times its width \(out-of-range policy: reject\)$/);
+    });
+
+    it('when a model answers NaN for a flagged record, then 400 names the record and the field (the input’s fault), not the endpoint', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: 'NaN\n', variant: MODEL['linear-learner'] });
+      startGateway();
+
+      const { status, body } = await predict([usedCar(), usedCar({ Mileage: 400000 })]);
+
+      assert.equal(status, 400, JSON.stringify(body));
+      assert.equal(body.error, 'InvalidPayload');
+      assert.match(body.message!, /^record 1: linear-learner gave no finite prediction for values outside the training range: 'Mileage' 400000 \(training range 266\.\.50387\)$/);
+    });
+
+    it('when a model answers Infinity for a sane record, then it is the endpoint’s fault: the other model answers and the note names it', async () => {
+      runtime.set(ENDPOINT['linear-learner'], { kind: 'value', body: 'Infinity\n', variant: MODEL['linear-learner'] });
+      startGateway();
+
+      const { status, body } = await predict(usedCar());
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions[0]!.prediction, XGB);
+      assert.match(body.degraded!.unavailable[0]!.reason, /used-cars-linear-learner answered Infinity, not a finite number/);
+    });
+
+    it('when the schema predates training ranges (no stats, no policy), then any valid value is answered as before', async () => {
+      const old = usedCarsFeatureSchemaDocument() as { features: Record<string, unknown>[]; outOfRange?: unknown };
+      old.features = old.features.map(({ stats: _stats, ...rest }) => rest);
+      delete old.outOfRange;
+      await objectStore.put(SCHEMA_URI, JSON.stringify(old), { contentType: 'application/json' });
+      startGateway();
+
+      const { status, body } = await predict(usedCar({ Mileage: 1e9 }));
+
+      assert.equal(status, 200);
+      assert.equal(body.predictions[0]!.outOfRange, undefined);
+    });
+  });
+
   describe('POST /v1/predict, champions', () => {
     it('when no champion is deployed, then 503 NoModelDeployed with a clear message and nothing reaches the runtime', async () => {
       startGateway();
@@ -542,7 +889,7 @@ describe('client/gateway/server', () => {
 
     it('when only xgboost is deployed, then it alone answers and the answer is not degraded', async () => {
       await deploy(['xgboost']);
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const { status, body } = await predict(usedCar());
 
@@ -573,7 +920,7 @@ describe('client/gateway/server', () => {
   describe('GET /v1/models', () => {
     it('when both champions are deployed, then both are listed with version, endpoint and schema', async () => {
       await deploy();
-      startGateway({ defaultCombiner: 'mean' });
+      startGateway({ defaultCombiner: requestCombiner('mean') });
 
       const response = await gateway!.app.inject({ method: 'GET', url: '/v1/models' });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkCredentials, resolveWebhookCredentials, signBody } from '../../../../client/webhook/auth';
+import { checkCredentials, resolveWebhookCredentials, WebhookCredentialsError, signBody } from '../../../../client/webhook/auth';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
 const TOKEN = 'tok-0123456789abcdef';
@@ -69,6 +69,24 @@ describe('client/webhook/auth', () => {
       assert.equal(again.token, first.token);
       assert.equal(reader.token, first.token);
       assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+    });
+
+    it('when the token file holds a token shorter than 16 characters, with a space, or absurdly long, then it is refused naming the file and the rule', async () => {
+      const file = path.join(home, 'webhook-token');
+      const config = { home, webhookToken: undefined, webhookHmacSecret: undefined };
+      const cases: [string, RegExp][] = [
+        ['short-token\n', /at least 16 characters \(it has 11\)/],
+        ['a token with spaces in it\n', /printable ASCII without spaces/],
+        [`${'t'.repeat(1025)}\n`, /at most 1024 characters/],
+      ];
+      for (const [content, rule] of cases) {
+        await fs.writeFile(file, content, { mode: 0o600 });
+        for (const create of [true, false]) {
+          await assert.rejects(resolveWebhookCredentials(config, { create }), (err: unknown) => err instanceof WebhookCredentialsError && err.message.startsWith(`${file}: `) && rule.test(err.message));
+        }
+      }
+      await fs.writeFile(file, `${'t'.repeat(16)}\n`);
+      assert.equal((await resolveWebhookCredentials(config, { create: false })).token, 't'.repeat(16));
     });
 
     it('when nothing is configured and the file does not exist yet, then a reader gets no token (and creates nothing)', async () => {

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
 import { signBody } from '../../../../client/webhook/auth';
+import { minioEscapeKey } from '../../../../client/webhook/event-schemas';
+import { objectETagCheck } from '../../../../client/webhook/object-check';
 import { buildWebhookServer, type WebhookServerOptions } from '../../../../client/webhook/server';
 import { defaultRoutes, type RouteRule } from '../../../../client/webhook/routes';
 import { PipelineNotAvailableError } from '../../../../client/webhook/start-run';
 import { UsageError } from '../../../../services/usage-error';
 import { DEFAULT_SNS_CERT_HOSTS } from '../../../../common/config/schema';
 import { createSigningIdentity, signSnsMessage, type SigningIdentity } from '../../../helpers/sns-signing';
+import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 import { eventFixture, eventFixtureText, recordingStarter, type RecordingStarter } from '../../../helpers/webhook-fixtures';
 
 const TOKEN = 'test-token-0123456789';
@@ -104,12 +108,12 @@ describe('client/webhook/server', () => {
 
       assert.equal(answer.status, 202);
       assert.deepEqual(answer.body.runs, [
-        { workflowId: 'training/mlops/training/used cars 2005.csv@3HL4kqtJlcpXroDT', started: true, pipeline: 'training' },
+        { workflowId: 'training/mlops/training/used cars 2005.csv@9b2cf535f27731c974343645a3985328-2', started: true, pipeline: 'training' },
         { workflowId: 'training/mlops/training/c++ models/price=usd.csv@0f343b0931126a20f133d67c2b018a3b', started: true, pipeline: 'training' },
       ]);
       assert.deepEqual(answer.body.ignored, [{ bucket: 'mlops', key: 'training/old data.csv', eventName: 'ObjectRemoved:Delete', reason: 'ObjectRemoved:Delete is not an object-created event' }]);
       assert.deepEqual(recorder.calls.map((c) => [c.route.name, c.event.key]), [['training-data', 'training/used cars 2005.csv'], ['training-data', 'training/c++ models/price=usd.csv']]);
-      assert.match(lastLog(), /^\d{4}-\d\d-\d\dT[\d:.]+Z POST \/hooks\/s3 202 started training\/mlops\/training\/used cars 2005\.csv@3HL4kqtJlcpXroDT; started /);
+      assert.match(lastLog(), /^\d{4}-\d\d-\d\dT[\d:.]+Z POST \/hooks\/s3 202 started training\/mlops\/training\/used cars 2005\.csv@9b2cf535f27731c974343645a3985328-2; started /);
     });
 
     it('when the same event is delivered again, then it is answered 202 again with the same workflow id and started false', async () => {
@@ -177,6 +181,133 @@ describe('client/webhook/server', () => {
         assert.equal(head.status, 200, path);
       }
       assert.equal((await fetch(`${baseUrl}/ping`)).status, 200);
+    });
+  });
+
+  describe('object keys and versions', () => {
+    /** A MinIO notification of `key` (escaped the MinIO way) with this ETag, as MinIO posts it. */
+    function minioEvent(key: string, etag = '9b2cf535f27731c974343645a3985328'): unknown {
+      const message = eventFixture<{ Key: string; Records: { s3: { object: Record<string, unknown> } }[] }>('minio-put.json');
+      message.Key = `mlops/${key}`;
+      message.Records[0]!.s3.object = { ...message.Records[0]!.s3.object, key: minioEscapeKey(key), eTag: etag };
+      return message;
+    }
+
+    const refused: [string, string, RegExp][] = [
+      ["a '..' segment", 'training/../registry/champion.csv', /'\.' or '\.\.' segment/],
+      ['a leading /', '/training/x.csv', /starts with '\/'/],
+      ['a name over 200 bytes', `training/${'n'.repeat(201)}.csv`, /name in the key is longer than 200 bytes/],
+      ['a newline', 'training/a\nb.csv', /control character/],
+      ['more than 1024 bytes', `training/${'d'.repeat(150)}/`.repeat(7) + 'x.csv', /longer than 1024 bytes/],
+    ];
+    for (const [what, key, rule] of refused) {
+      it(`when a routed key has ${what}, then 400 names the rule, nothing starts and the log line stays one line`, async () => {
+        await start({ routes: [{ name: 'everything', bucket: 'mlops', pipeline: 'training' }] });
+
+        const answer = await post('/hooks/minio', minioEvent(key));
+
+        assert.equal(answer.status, 400);
+        assert.equal(answer.body.error, 'InvalidObjectKey');
+        assert.match(answer.body.message!, rule);
+        assert.equal(recorder.calls.length, 0);
+        assert.equal(logLines.length, 1);
+        assert.doesNotMatch(lastLog(), /\n/);
+        assert.match(lastLog(), / 400 refused: s3:\/\/mlops\//);
+      });
+    }
+
+    it('when a valid key is about 1000 characters long, then it is accepted and its workflow id stays within 1000 bytes with a hash suffix', async () => {
+      await start();
+      const key = `training/${Array.from({ length: 5 }, (_, i) => `${i}`.repeat(190)).join('/')}/cars.csv`;
+
+      const answer = await post('/hooks/minio', minioEvent(key));
+
+      assert.equal(answer.status, 202);
+      const id = answer.body.runs![0]!.workflowId;
+      assert.ok(Buffer.byteLength(id) <= 1000, `${Buffer.byteLength(id)} bytes`);
+      assert.match(id, /^training\/mlops\/training\/0000.*~[0-9a-f]{16}$/);
+      assert.equal(recorder.calls[0]!.event.key, key, 'the run reads the object under its full key');
+    });
+
+    it('when one record of an S3 message has a bad key and another is fine, then 202 starts the good one and lists the refused one with its rule', async () => {
+      await start();
+      const message = eventFixture<{ Records: { s3: { object: { key: string } } }[] }>('s3-multi-record.json');
+      message.Records[0]!.s3.object.key = 'training/a/../../x.csv';
+
+      const answer = await post('/hooks/s3', message);
+
+      assert.equal(answer.status, 202);
+      assert.deepEqual(recorder.calls.map((c) => c.event.key), ['training/c++ models/price=usd.csv']);
+      assert.deepEqual((answer.body as { refused?: unknown }).refused, [{ bucket: 'mlops', key: 'training/a/../../x.csv', eventName: 'ObjectCreated:CompleteMultipartUpload', rule: "the key has a '.' or '..' segment" }]);
+    });
+
+    it('when one object version is announced with a quoted upper-case ETag (S3) and a plain one (MinIO), then both name the same run', async () => {
+      await start();
+      const s3 = eventFixture<{ Records: { s3: { object: Record<string, unknown> } }[] }>('s3-multi-record.json');
+      s3.Records = [s3.Records[1]!];
+      s3.Records[0]!.s3.object = { key: 'training/cars.csv', size: 10, eTag: '"0F343B0931126A20F133D67C2B018A3B"', versionId: 'v-1' };
+
+      const fromS3 = await post('/hooks/s3', s3);
+      const fromMinio = await post('/hooks/minio', minioEvent('training/cars.csv', '0f343b0931126a20f133d67c2b018a3b'));
+
+      assert.equal(fromS3.body.runs![0]!.workflowId, 'training/mlops/training/cars.csv@0f343b0931126a20f133d67c2b018a3b');
+      assert.deepEqual(fromMinio.body.runs, [{ ...fromS3.body.runs![0]!, started: false }]);
+    });
+
+    describe('checked against the object store', () => {
+      let tmp: string;
+      let store: LocalObjectStore;
+
+      beforeEach(async () => {
+        tmp = await createTempDir('mlops-webhook-etag-');
+        store = new LocalObjectStore(tmp);
+      });
+
+      afterEach(async () => {
+        await removeTempDir(tmp);
+      });
+
+      it("when the event's ETag is the object's, then the run starts", async () => {
+        const meta = await store.put('s3://mlops/training/cars.csv', 'a,b\n1,2\n');
+        await start({ checkObject: objectETagCheck(store) });
+
+        const answer = await post('/hooks/minio', minioEvent('training/cars.csv', meta.etag.toUpperCase()));
+
+        assert.equal(answer.status, 202);
+        assert.equal(recorder.calls.length, 1);
+      });
+
+      it('when the object has another ETag now (overwritten since, or a forged event), then 200 ignored with the reason, and nothing starts', async () => {
+        const meta = await store.put('s3://mlops/training/cars.csv', 'the newer version');
+        await start({ checkObject: objectETagCheck(store) });
+
+        const answer = await post('/hooks/minio', minioEvent('training/cars.csv', '0f343b0931126a20f133d67c2b018a3b'));
+
+        assert.equal(answer.status, 200);
+        assert.equal(answer.body.ignored, true);
+        assert.equal(answer.body.reason, `stale or forged: s3://mlops/training/cars.csv has ETag ${meta.etag} now, the event names 0f343b0931126a20f133d67c2b018a3b`);
+        assert.equal(recorder.calls.length, 0);
+      });
+
+      it('when there is no object under the key now, then 200 ignored (deleted since, or never written), and nothing starts', async () => {
+        await start({ checkObject: objectETagCheck(store) });
+
+        const answer = await post('/hooks/minio', minioEvent('training/gone.csv'));
+
+        assert.deepEqual([answer.status, answer.body.ignored], [200, true]);
+        assert.match(answer.body.reason!, /stale or forged: no object at s3:\/\/mlops\/training\/gone\.csv now/);
+        assert.equal(recorder.calls.length, 0);
+      });
+
+      it('when the store cannot answer, then the event is not checked: the run starts and the log says why', async () => {
+        const logged: string[] = [];
+        await start({ checkObject: objectETagCheck({ currentETag: () => Promise.reject(new Error('AccessDenied')) }, (m) => logged.push(m)) });
+
+        const answer = await post('/hooks/minio', minioEvent('training/cars.csv'));
+
+        assert.equal(answer.status, 202);
+        assert.match(logged[0]!, /ETag of s3:\/\/mlops\/training\/cars\.csv not checked \(the store did not answer: AccessDenied\)/);
+      });
     });
   });
 
@@ -283,6 +414,25 @@ describe('client/webhook/server', () => {
   });
 
   describe('SNS', () => {
+    it('when a message signed by AWS itself arrives (SignatureVersion 1 and 2), then its signature verifies against the real certificate and only its non-S3 Message is refused (400); tampered, it is 403', async () => {
+      const fixture = eventFixture<{ certificateFile: string; messages: Record<string, string>[] }>('sns-aws-signed-notifications.json');
+      const [v1, v2] = fixture.messages as [Record<string, string>, Record<string, string>];
+      for (const message of [v1, v2]) {
+        await start({
+          sns: { certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS), topics: [], maxAgeMs: 3600_000, now: () => Date.parse(message.Timestamp!) + 60_000, fetchCertificate: async () => eventFixtureText(fixture.certificateFile) },
+        });
+
+        const real = await postSns('/hooks/sns', message);
+        const tampered = await postSns('/hooks/sns', { ...message, Message: '{"Records": []}' });
+
+        assert.deepEqual([real.status, real.body.error, real.body.message], [400, 'InvalidEvent', 'the SNS Message is not JSON (expected an S3 event notification)'], `SignatureVersion ${message.SignatureVersion}`);
+        assert.deepEqual([tampered.status, tampered.body.error], [403, 'Forbidden']);
+        assert.equal(recorder.calls.length, 0);
+        await server!.close();
+        server = undefined;
+      }
+    });
+
     it('when a Notification is signed with v1 or v2 by the certificate at an allowed URL, then its S3 records start runs without a token', async () => {
       await start();
 

@@ -4,7 +4,7 @@ import { parseSnsMessage, type SnsMessage } from '../../../../client/webhook/eve
 import { SnsCertificateUnavailableError, SnsRejectedError, SnsVerifier, stringToSign, type SnsVerifierOptions } from '../../../../client/webhook/sns-signature';
 import { DEFAULT_SNS_CERT_HOSTS } from '../../../../common/config/schema';
 import { createSigningIdentity, signSnsMessage, type SigningIdentity } from '../../../helpers/sns-signing';
-import { eventFixture } from '../../../helpers/webhook-fixtures';
+import { eventFixture, eventFixtureText } from '../../../helpers/webhook-fixtures';
 
 const CERT_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem';
 const NOW = Date.parse('2026-03-02T10:20:00.000Z');
@@ -188,6 +188,57 @@ describe('client/webhook/sns-signature', () => {
       await assert.rejects(verifier({ fetchCertificate: async () => 'hello' }).v.verify(signed('sns-notification.json')), /not an X\.509 certificate/);
       const expired = createSigningIdentity({ notBefore: new Date(NOW - 100 * 86400_000), notAfter: new Date(NOW - 86400_000) });
       await assert.rejects(verifier({ fetchCertificate: async () => expired.certificatePem }).v.verify(signed('sns-notification.json', { by: expired })), /not valid now/);
+    });
+  });
+
+  describe('messages signed by AWS (test/fixtures/events/sns-aws-signed-notifications.json)', () => {
+    const fixture = eventFixture<{ certificateFile: string; messages: Record<string, string>[] }>('sns-aws-signed-notifications.json');
+    const certificatePem = eventFixtureText(fixture.certificateFile);
+
+    /** A verifier on the message's own clock (the certificate expired in 2022), fetching only the stored certificate. */
+    function atTimeOf(message: Record<string, string>) {
+      const fetched: string[] = [];
+      const v = new SnsVerifier({
+        certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS),
+        topics: [],
+        maxAgeMs: 3600_000,
+        now: () => Date.parse(message.Timestamp!) + 60_000,
+        fetchCertificate: async (url) => {
+          fetched.push(url);
+          return certificatePem;
+        },
+      });
+      return { v, fetched };
+    }
+
+    it('when SNS signed them with SignatureVersion 1 and 2, with and without a Subject, then each verifies against the certificate SNS served', async () => {
+      assert.deepEqual(fixture.messages.map((m) => `${m.SignatureVersion}${m.Subject === undefined ? '' : '+Subject'}`), ['1', '2', '1+Subject', '2+Subject']);
+      for (const message of fixture.messages) {
+        const { v, fetched } = atTimeOf(message);
+        await v.verify(parseSnsMessage(message));
+        assert.deepEqual(fetched, [message.SigningCertURL]);
+      }
+    });
+
+    it('when any signed field of a real message is changed, or its signature is moved to another message, then it is refused', async () => {
+      const [first, second] = fixture.messages as [Record<string, string>, Record<string, string>];
+      const tampered: Record<string, string>[] = [
+        { ...first, Message: 'Hello world!' },
+        { ...first, TopicArn: first.TopicArn!.replace('892f85fe', '892f85ff') },
+        { ...first, Timestamp: '2022-07-28T21:23:58.318Z' },
+        { ...first, Subject: 'added' },
+        { ...second, Signature: first.Signature! },
+      ];
+      for (const message of tampered) {
+        await assert.rejects(atTimeOf(message).v.verify(parseSnsMessage(message)), (err: unknown) => err instanceof SnsRejectedError && /does not verify/.test(err.message), JSON.stringify(message).slice(0, 80));
+      }
+    });
+
+    it('when the clock is past the certificate (2022-08-17), then a real message is refused as signed by a certificate not valid now', async () => {
+      const message = fixture.messages[0]!;
+      const v = new SnsVerifier({ certHostPattern: new RegExp(DEFAULT_SNS_CERT_HOSTS), topics: [], maxAgeMs: 3650 * 86400_000, now: () => Date.parse('2022-09-01T00:00:00Z'), fetchCertificate: async () => certificatePem });
+
+      await assert.rejects(v.verify(parseSnsMessage(message)), /not valid now/);
     });
   });
 });

@@ -23,9 +23,9 @@ describe('client/webhook/start-run', () => {
   });
 
   describe('objectVersionOf', () => {
-    it('when an event carries a versionId, an ETag and a sequencer, then the versionId wins, then the ETag, then the sequencer', () => {
-      assert.equal(objectVersionOf({ versionId: 'v1', etag: 'e1', sequencer: 's1' }), 'v1');
-      assert.equal(objectVersionOf({ etag: 'e1', sequencer: 's1' }), 'e1');
+    it('when an event carries an ETag, a versionId and a sequencer, then the ETag wins (what a HEAD by the CLI reads), then the versionId, then the sequencer', () => {
+      assert.equal(objectVersionOf({ versionId: 'v1', etag: 'e1', sequencer: 's1' }), 'e1');
+      assert.equal(objectVersionOf({ versionId: 'v1', sequencer: 's1' }), 'v1');
       assert.equal(objectVersionOf({ sequencer: 's1' }), 's1');
       assert.equal(objectVersionOf({ versionId: '', etag: '', sequencer: 's1' }), 's1', 'empty strings do not count');
       assert.equal(objectVersionOf({}), undefined);

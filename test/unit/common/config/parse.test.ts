@@ -36,6 +36,8 @@ describe('common/config/parse', () => {
         jobPollIntervalMs: 100,
         gatewayCombiner: 'max',
         gatewayTimeoutMs: 2000,
+        gatewayEndpointConcurrency: 16,
+        gatewayBulkConcurrency: 2,
         gatewayOnPartial: 'answer',
         gatewayMaxBodyBytes: 1024 * 1024,
         groundTruthUri: 's3://mlops/ground-truth',
@@ -126,6 +128,13 @@ describe('common/config/parse', () => {
       });
 
       assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['MLOPS_WEBHOOK_MAX_BODY', 'MLOPS_WEBHOOK_SNS_CERT_HOSTS', 'MLOPS_WEBHOOK_SNS_TOPICS', 'MLOPS_WEBHOOK_TOKEN']);
+    });
+
+    it('when the webhook token or HMAC secret is shorter than 16 characters, then it is refused naming the rule; 16 is enough', () => {
+      for (const variable of ['MLOPS_WEBHOOK_TOKEN', 'MLOPS_WEBHOOK_HMAC_SECRET']) {
+        assert.deepEqual(problemsOf({ [variable]: 'x'.repeat(15) }), [`${variable}: must be at least 16 characters`], variable);
+        assert.doesNotThrow(() => parseConfig({ [variable]: 'x'.repeat(16) }, CWD), variable);
+      }
     });
 
     it('when the environment is not given, then unrelated variables are ignored', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SplitMetrics } from '../../../../common/types/model';
-import { evaluateCandidate } from '../../../../workflows/training/evaluate-candidate';
+import { compareWithChampion, evaluateCandidate, suspiciousMetrics } from '../../../../workflows/training/evaluate-candidate';
+import type { ChampionComparison } from '../../../../common/types/governance';
 
 function metrics(validationRmse: number, testRmse = 1): SplitMetrics {
   return { validation: { rmse: validationRmse, mae: 1, r2: 0.9 }, test: { rmse: testRmse, mae: 1, r2: 0.9 } };
@@ -78,5 +79,48 @@ describe('workflows/training/evaluate-candidate', () => {
 
       assert.equal(result.reason, 'validation RMSE 100.0: within the threshold 3000.0; no previous approved version');
     });
+  });
+});
+
+describe('compareWithChampion (step 6 on the same rows)', () => {
+  const comparison = (ours: number, theirs: number, bootstrap?: [number, number]): ChampionComparison => ({
+    championVersion: 3,
+    championModelName: 'model-3',
+    rows: { validation: 117, test: 118 },
+    challenger: { validation: { rmse: ours, mae: ours * 0.7 } },
+    champion: { validation: { rmse: theirs, mae: theirs * 0.7 } },
+    difference: { metric: 'rmse', value: ours - theirs, relative: (ours - theirs) / theirs },
+    ...(bootstrap ? { bootstrap: { iterations: 500, seed: 1, confidence: 0.9, differenceLow: bootstrap[0], differenceHigh: bootstrap[1], probabilityChallengerBetter: 0.8 } } : {}),
+    reportUri: 's3://mlops/c/comparison.json',
+  });
+
+  it('when the challenger is lower by any amount and no margin is set, then it is accepted naming both RMSEs on the same rows', () => {
+    const v = compareWithChampion(comparison(2299.9, 2300), {});
+    assert.equal(v.outcome, 'accepted');
+    assert.equal(v.reason, 'better than the champion: on the same 117 validation rows, RMSE 2299.9 vs 2300.0 of the champion (version 3) (-0.0 %)');
+  });
+
+  it('when it is equal or worse, then it is rejected as not better', () => {
+    assert.equal(compareWithChampion(comparison(2300, 2300), {}).rule, 'not-better');
+    assert.equal(compareWithChampion(comparison(2301, 2300), {}).outcome, 'rejected');
+  });
+
+  it('when both margins are set, then the larger one applies', () => {
+    const rule = { minImprovement: 10, minRelativeImprovement: 0.01 };
+    assert.equal(compareWithChampion(comparison(2278, 2300), rule).outcome, 'rejected', '22 < 23 (1 % of 2300)');
+    assert.equal(compareWithChampion(comparison(2276, 2300), rule).outcome, 'accepted');
+    assert.match(compareWithChampion(comparison(2278, 2300), rule).reason, /needs an improvement of at least 23\.0/);
+  });
+
+  it('when significance is asked, then only an interval wholly below 0 accepts; a missing bootstrap never accepts', () => {
+    const significance = { confidence: 0.9, iterations: 500, seed: 1 };
+    assert.equal(compareWithChampion(comparison(2200, 2300, [-150, -5]), { significance }).outcome, 'accepted');
+    assert.equal(compareWithChampion(comparison(2200, 2300, [-150, 0]), { significance }).rule, 'not-significant');
+    assert.equal(compareWithChampion(comparison(2200, 2300), { significance }).rule, 'not-significant');
+  });
+
+  it('when the validation RMSE is 0.0, then it is named as suspicious; otherwise nothing', () => {
+    assert.equal(suspiciousMetrics({ validation: { rmse: 0, mae: 0 } }).length, 1);
+    assert.deepEqual(suspiciousMetrics({ validation: { rmse: 0.01, mae: 0 } }), []);
   });
 });

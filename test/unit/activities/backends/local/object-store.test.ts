@@ -72,6 +72,13 @@ describe('activities/backends/local/object-store', () => {
       assert.equal(head?.size, 'second version'.length);
     });
 
+    it('when asked for the current ETag, then it is the MD5 (what `mlops data put` announces), and undefined for no object', async () => {
+      await store.put('s3://mlops/data/e.csv', 'etag me');
+
+      assert.equal(await store.currentETag('s3://mlops/data/e.csv'), md5('etag me'));
+      assert.equal(await store.currentETag('s3://mlops/data/none.csv'), undefined);
+    });
+
     it('when the object does not exist, then get throws ObjectNotFoundError and head returns undefined', async () => {
       await assert.rejects(store.get('s3://mlops/missing'), (err: unknown) => err instanceof ObjectNotFoundError && err.uri === 's3://mlops/missing');
       assert.equal(await store.head('s3://mlops/missing'), undefined);
@@ -303,6 +310,29 @@ describe('activities/backends/local/object-store', () => {
       await assert.rejects(store.uploadDir(source, 's3://mlops/../../escaped'), InvalidObjectKeyError);
 
       assert.deepEqual(await snapshot(tmp), before);
+    });
+
+    it('when a name is 250 bytes (a file name with room for its .json sidecar), then put, putFile, head, get and list work', async () => {
+      const uri = `s3://mlops/data/${'n'.repeat(250)}`;
+      const local = path.join(tmp, 'payload.txt');
+      await fs.writeFile(local, 'from a file');
+
+      await store.put(uri, 'x');
+      assert.equal((await store.get(uri)).toString(), 'x');
+      await store.putFile(uri, local);
+      assert.equal((await store.head(uri))?.etag, md5('from a file'));
+      assert.deepEqual(await store.list('s3://mlops/data/'), [uri]);
+    });
+
+    it('when a name is longer than 250 bytes, then it is an InvalidObjectKeyError naming the rule, not a file system error', async () => {
+      const uri = `s3://mlops/data/${'é'.repeat(126)}`;
+
+      await assert.rejects(store.put(uri, 'x'), (err: unknown) => err instanceof InvalidObjectKeyError && /longer than 250 bytes/.test(err.message));
+      await assert.rejects(store.head(uri), InvalidObjectKeyError);
+    });
+
+    it('when a key has a newline, then it is refused like every control character', async () => {
+      await assert.rejects(store.put('s3://mlops/a\nb.csv', 'x'), InvalidObjectKeyError);
     });
 
     it('when a key is exactly 1024 characters, then it is accepted', async () => {
