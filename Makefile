@@ -23,9 +23,11 @@ $(NPM_STAMP): package.json package-lock.json
 	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules): not reinstalling through the link (run make setup there)" >&2; \
 	else npm ci --no-audit --no-fund --loglevel=error && touch $@; fi
 
-$(PY_STAMP): algorithms/requirements.txt
+# The runtime set (requirements.txt, what the image installs) plus the tools of the tests
+# (requirements-dev.txt); both pinned with hashes, so pip checks every file it installs.
+$(PY_STAMP): algorithms/requirements.txt algorithms/requirements-dev.txt
 	@if [ -L $(VENV) ]; then echo "$(VENV) links to $$(readlink $(VENV)): not reinstalling through the link (run make setup there)" >&2; \
-	else python3 -m venv $(VENV) && $(PY) -m pip install --quiet --disable-pip-version-check --no-input -r algorithms/requirements.txt && touch $@; fi
+	else python3 -m venv $(VENV) && $(PY) -m pip install --quiet --disable-pip-version-check --no-input --require-hashes -r algorithms/requirements-dev.txt && touch $@; fi
 
 demo: setup ## start the local stack, train and deploy both models, score a file dropped into the bucket, call the gateway, monitor drift, show the dashboard
 	npx mlops stack up

@@ -40,6 +40,10 @@ export function jobFailed(message: string, details?: unknown): ApplicationFailur
   return ApplicationFailure.nonRetryable(message, ErrorType.JobFailed, details);
 }
 
+export function deploymentFailed(message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, ErrorType.DeploymentFailed, details);
+}
+
 export function notFound(message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, ErrorType.NotFound, details);
 }

@@ -2,6 +2,7 @@ import { createEndpointHost } from '../hosting';
 import { ConfigError, parseConfig } from '../common/config/parse';
 import { stackPorts } from '../common/config/schema';
 import { buildEndpointHostServer } from '../hosting/endpoint-host/server';
+import { addHealthRoute, dirAccessible } from '../client/shared/health';
 
 /**
  * The local endpoint host process (started by `mlops stack up`): serves every endpoint recorded in
@@ -13,8 +14,9 @@ async function main(): Promise<void> {
   const host = createEndpointHost(config, { log: (m) => console.log(`${new Date().toISOString()} ${m}`) });
   const app = buildEndpointHostServer(host);
   const port = stackPorts(config.portBase).endpointHost;
-  await app.listen({ host: '127.0.0.1', port });
-  console.log(`endpoint host listening on http://127.0.0.1:${port}`);
+  addHealthRoute(app, [{ name: 'data-dir', check: dirAccessible(config.home, true) }]);
+  await app.listen({ host: config.listenHost, port });
+  console.log(`endpoint host listening on ${config.listenHost}:${port} (reached as ${config.endpointHostUrl})`);
   await host.reconcile();
   const timer = setInterval(() => void host.reconcile(), 2000);
   let stopping = false;

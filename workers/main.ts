@@ -1,10 +1,13 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
 import { ConfigError, parseConfig, taskQueuesOf } from '../common/config/parse';
 import { connectClient } from '../client/temporal';
+import { answersPing, temporalNamespaceReachable } from '../client/shared/health';
+import { startHealthProbe } from './health-probe';
 import { createWorkers, runWorkers } from './workers';
+
+/** How often the worker checks that it reaches Temporal (and the job runner), refreshing its ready file. */
+const HEALTH_PROBE_EVERY_MS = 5000;
 
 /**
  * Worker process entry point (`npm run worker`, or started by `mlops stack up`). Reads the
@@ -26,14 +29,22 @@ async function main(): Promise<void> {
     pollIntervalMs: config.jobPollIntervalMs,
   });
   const readyFile = process.env.MLOPS_WORKER_READY_FILE;
-  if (readyFile) {
-    await fs.mkdir(path.dirname(readyFile), { recursive: true });
-    await fs.writeFile(readyFile, String(process.pid));
-  }
-  console.log(`worker ready: task queues ${Object.values(taskQueuesOf(config)).join(', ')} on ${config.temporalAddress}`);
+  const probe = readyFile
+    ? await startHealthProbe({
+        readyFile,
+        everyMs: HEALTH_PROBE_EVERY_MS,
+        log: (m) => console.log(`${new Date().toISOString()} ${m}`),
+        checks: [
+          { name: 'temporal', check: temporalNamespaceReachable(connection, config.namespace) },
+          ...(config.backend === 'local' && config.jobRunnerUrl ? [{ name: 'job-runner', check: answersPing(config.jobRunnerUrl, '/health') }] : []),
+        ],
+      })
+    : undefined;
+  console.log(`worker ready: task queues ${Object.values(taskQueuesOf(config)).join(', ')} on ${config.temporalAddress}${config.jobRunnerUrl ? `, jobs on the job runner at ${config.jobRunnerUrl}` : ''}`);
   try {
     await runWorkers(workers);
   } finally {
+    probe?.stop();
     await clientConnection.close();
     await connection.close();
   }

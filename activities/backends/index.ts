@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { stackPorts, type Config } from '../../common/config/schema';
+import type { Config } from '../../common/config/schema';
 import { REPO_ROOT } from '../../common/config/parse';
 import type { Backend } from './types';
 import { createLocalBackend } from './local';
@@ -33,7 +33,8 @@ export function createBackend(config: Config): Backend {
         python: config.python,
         algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
         notifyWebhookUrl: config.notifyWebhookUrl,
-        endpointHostUrl: `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`,
+        endpointHostUrl: config.endpointHostUrl,
+        ...(config.jobRunnerUrl ? { jobRunnerUrl: config.jobRunnerUrl } : {}),
         ...(config.s3UpstreamEndpoint ? { upstreamObjectStore: upstreamObjectStore(config, config.s3UpstreamEndpoint) } : {}),
       });
     case 'aws':

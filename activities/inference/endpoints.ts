@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../common/errors';
+import { conflict, deploymentFailed, notFound } from '../../common/errors';
 import { endpointName } from '../../common/ids';
 import type { ModelFamily } from '../../common/types/model';
 import type { DeploymentConfig } from '../../common/types/training';
@@ -52,7 +52,7 @@ export interface DeployEndpointResult {
 }
 
 function hostingFailure(err: unknown): never {
-  if (err instanceof HostingError) throw ApplicationFailure.nonRetryable(err.message, err.kind === 'NotFound' ? ErrorType.NotFound : ErrorType.Conflict);
+  if (err instanceof HostingError) throw err.kind === 'NotFound' ? notFound(err.message) : conflict(err.message);
   throw err;
 }
 
@@ -108,10 +108,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       if (current?.status === 'UpdateRollbackFailed') {
         // The rollback of an earlier update failed, but the endpoint still serves traffic: deleting it
         // would take the model offline, so a person has to decide (UpdateEndpoint to a working config).
-        throw ApplicationFailure.nonRetryable(
-          `endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`,
-          ErrorType.DeploymentFailed,
-        );
+        throw deploymentFailed(`endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`);
       }
       if (current?.status === 'Failed') {
         // SageMaker allows nothing but DeleteEndpoint on a failed endpoint: delete it, then create it anew.
@@ -159,13 +156,10 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         }
         if (d && d.status !== 'InService') sawUpdate = true;
         if (d?.status === 'Failed' || d?.status === 'UpdateRollbackFailed') {
-          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+          throw deploymentFailed(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`);
         }
         if (action === 'updated' && d?.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before?.failureReason || d.lastModifiedTime !== before?.lastModifiedTime)) {
-          throw ApplicationFailure.nonRetryable(
-            `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and SageMaker rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`,
-            ErrorType.DeploymentFailed,
-          );
+          throw deploymentFailed(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and SageMaker rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`);
         }
         await wait({ endpointName: input.endpointName, status: d?.status });
       }
@@ -187,7 +181,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       const current = await backend.hosting.describeEndpoint(input.endpointName);
       if (!current) return;
       if (current.status !== 'Failed' && current.status !== 'Deleting') {
-        throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} is ${current.status}, not Failed: it is not deleted`, ErrorType.Conflict);
+        throw conflict(`endpoint ${input.endpointName} is ${current.status}, not Failed: it is not deleted`);
       }
       ctx.log.warn('replacing a failed endpoint', { endpointName: input.endpointName, failureReason: current.failureReason });
       if (current.status === 'Failed') await backend.hosting.deleteEndpoint(input.endpointName);
@@ -198,7 +192,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     async createEndpoint(input: DeployEndpointInput): Promise<void> {
       const current = await backend.hosting.describeEndpoint(input.endpointName);
       if (current?.endpointConfigName === input.endpointConfigName) return;
-      if (current) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} exists already (configuration ${current.endpointConfigName})`, ErrorType.Conflict);
+      if (current) throw conflict(`endpoint ${input.endpointName} exists already (configuration ${current.endpointConfigName})`);
       try {
         await backend.hosting.createEndpoint(input.endpointName, input.endpointConfigName);
       } catch (err) {
@@ -209,14 +203,11 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     /** Step 10 when the endpoint exists: UpdateEndpoint in place (a retry that finds it moving to this configuration is done). */
     async updateEndpoint(input: DeployEndpointInput): Promise<void> {
       const current = await backend.hosting.describeEndpoint(input.endpointName);
-      if (!current) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} does not exist: nothing to update`, ErrorType.NotFound);
+      if (!current) throw notFound(`endpoint ${input.endpointName} does not exist: nothing to update`);
       if (current.endpointConfigName === input.endpointConfigName) return;
       if (current.status === 'UpdateRollbackFailed') {
         // The rollback of an earlier update failed, but the endpoint still serves traffic: a person decides.
-        throw ApplicationFailure.nonRetryable(
-          `endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`,
-          ErrorType.DeploymentFailed,
-        );
+        throw deploymentFailed(`endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`);
       }
       try {
         await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
@@ -237,17 +228,14 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
       let sawUpdate = false;
       await pollEndpoint(ctx, backend, settings, input.endpointName, (d) => {
         if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return true;
-        if (!d) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} disappeared while it was being deployed`, ErrorType.DeploymentFailed);
+        if (!d) throw deploymentFailed(`endpoint ${input.endpointName} disappeared while it was being deployed`);
         if (d.status !== 'InService') sawUpdate = true;
         if (d.status === 'Failed' || d.status === 'UpdateRollbackFailed') {
-          throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`, ErrorType.DeploymentFailed);
+          throw deploymentFailed(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`);
         }
         const before = input.before;
         if (before && d.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before.failureReason || d.lastModifiedTime !== before.lastModifiedTime)) {
-          throw ApplicationFailure.nonRetryable(
-            `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`,
-            ErrorType.DeploymentFailed,
-          );
+          throw deploymentFailed(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`);
         }
         return false;
       });

@@ -1,9 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { parameterNames } from '../../common/artifacts';
 import type { Champion } from '../../common/types/champion';
 import type { GovernanceRecord } from '../../common/types/governance';
 import type { RollbackPlan } from '../../common/types/rollback';
-import { conflict, ErrorType, invalidInput, notFound } from '../../common/errors';
+import { conflict, invalidInput, notFound } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
 import type { Backend, RegisterModelVersionInput } from '../backends/types';
 import type { WorkflowPort } from '../lifecycle/workflow-port';
@@ -29,7 +28,7 @@ export interface PreviousBest {
 export function createRegistryActivities(backend: Backend, workflows?: WorkflowPort) {
   async function requireVersion(family: ModelFamily, version: number): Promise<ModelVersion> {
     const found = await backend.registry.getVersion(family, version);
-    if (!found) throw ApplicationFailure.nonRetryable(`no version ${version} of ${family} in the registry`, ErrorType.NotFound);
+    if (!found) throw notFound(`no version ${version} of ${family} in the registry`);
     return found;
   }
 

@@ -2,11 +2,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { featureSchemaSchema } from '../../common/schemas/feature-schema';
 import { readChampion } from '../registry/champion-store';
 import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
-import { ErrorType, invalidInput } from '../../common/errors';
+import { ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
@@ -145,7 +144,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
         if (champion) out.push({ family, modelName: champion.modelName, modelVersion: champion.modelVersion, artifactUri: champion.modelArtifactUri, featureSchemaUri: champion.featureSchemaUri });
       }
       if (out.length === 0) {
-        throw ApplicationFailure.nonRetryable(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} to score with: run the training pipeline first`, ErrorType.NotFound);
+        throw notFound(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} to score with: run the training pipeline first`);
       }
       return out;
     },

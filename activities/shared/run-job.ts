@@ -1,6 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../common/errors';
+import { ErrorType, notFound } from '../../common/errors';
 import type { JobSummary } from '../../common/types/jobs';
 import { MissingInputError } from '../backends/errors';
 import type { JobDescription, JobKind, JobRunner } from '../backends/types';
@@ -24,7 +24,7 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
   const ctx = Context.current();
   const { kind, jobName } = options;
   const { alreadyExisted } = await options.start().catch((err: unknown) => {
-    if (err instanceof MissingInputError) throw ApplicationFailure.nonRetryable(`${kind} job ${jobName}: ${err.message}`, ErrorType.NotFound);
+    if (err instanceof MissingInputError) throw notFound(`${kind} job ${jobName}: ${err.message}`);
     throw err;
   });
   ctx.heartbeat({ jobName, status: 'Started', adopted: alreadyExisted });

@@ -1,5 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../common/errors';
+import { invalidInput, notFound } from '../../common/errors';
 import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import type { ChampionComparison } from '../../common/types/governance';
@@ -54,10 +53,10 @@ export function createChampionComparisonActivities(backend: Backend, settings: {
     try {
       text = (await backend.objectStore.get(uri)).toString('utf8');
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`the feature schema of ${whose} (${uri}) cannot be read: ${(err as Error).message}`, ErrorType.NotFound);
+      throw notFound(`the feature schema of ${whose} (${uri}) cannot be read: ${(err as Error).message}`);
     }
     const parsed = featureSchemaSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw ApplicationFailure.nonRetryable(`the feature schema of ${whose} (${uri}) is not valid: ${parsed.error.issues[0]?.message}`, ErrorType.InvalidInput);
+    if (!parsed.success) throw invalidInput(`the feature schema of ${whose} (${uri}) is not valid: ${parsed.error.issues[0]?.message}`);
     return parsed.data;
   }
 

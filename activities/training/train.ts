@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { ErrorType, invalidInput } from '../../common/errors';
+import { invalidInput, jobFailed, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily, RegressionMetrics, SplitMetrics } from '../../common/types/model';
 import type { Backend } from '../backends/types';
@@ -47,7 +46,7 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
           }),
       });
       if (!description.modelArtifactUri) {
-        throw ApplicationFailure.nonRetryable(`training job ${input.jobName} completed without a model artifact`, ErrorType.JobFailed);
+        throw jobFailed(`training job ${input.jobName} completed without a model artifact`);
       }
       return { artifactUri: description.modelArtifactUri, job: summary };
     },
@@ -60,7 +59,7 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
      */
     async readTrainingMetrics(input: { family: ModelFamily; jobName: string }): Promise<SplitMetrics> {
       const description = await backend.jobs.describeJob('training', input.jobName);
-      if (!description) throw ApplicationFailure.nonRetryable(`no training job named ${input.jobName}`, ErrorType.NotFound);
+      if (!description) throw notFound(`no training job named ${input.jobName}`);
       return metricsFromFinalMetricData(input.family, input.jobName, description.finalMetrics);
     },
   };
@@ -118,10 +117,7 @@ export function metricsFromFinalMetricData(family: ModelFamily, jobName: string,
   };
   const validation = complete('validation');
   if (!validation) {
-    throw ApplicationFailure.nonRetryable(
-      `training job ${jobName} reported no validation RMSE and MAE (reported: ${[...values.keys()].join(', ') || 'none'})`,
-      ErrorType.JobFailed,
-    );
+    throw jobFailed(`training job ${jobName} reported no validation RMSE and MAE (reported: ${[...values.keys()].join(', ') || 'none'})`);
   }
   const test = complete('test');
   return { validation, ...(test ? { test } : {}) };

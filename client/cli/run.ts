@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CliContext } from './context';
-import { exitCodeOf } from './errors';
+import { exitCodeOf } from '../edge-errors';
 import { buildProgram } from './program';
 
 /**

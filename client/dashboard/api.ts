@@ -1,20 +1,16 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { DataRequestError, type DataBrowser } from './data';
+import { EdgeError } from '../edge-errors';
+import type { DataBrowser } from './data';
 import { dataQuery, driftQuery, filtersQuery, firstIssue, inferenceQuery, modelsQuery, scoringQuery } from './params';
 import type { DashboardQueries } from './queries';
 
-const ERROR_NAMES = { 400: 'BadRequest', 404: 'NotFound', 413: 'TooLarge', 415: 'NotText' } as const;
-
-function badRequest(reply: FastifyReply, message: string) {
-  return reply.code(400).send({ error: 'BadRequest', message });
-}
 
 /** Validates the query with zod; answers 400 with the first issue, or calls `handle`. */
 function route<S extends z.ZodType>(app: FastifyInstance, url: string, schema: S, handle: (query: z.output<S>, reply: FastifyReply) => Promise<unknown>): void {
   app.get(url, async (request, reply) => {
     const parsed = schema.safeParse(request.query ?? {});
-    if (!parsed.success) return badRequest(reply, firstIssue(parsed.error));
+    if (!parsed.success) throw new EdgeError('bad-request', 'BadRequest', firstIssue(parsed.error));
     return handle(parsed.data, reply);
   });
 }
@@ -28,13 +24,8 @@ export function registerApi(app: FastifyInstance, queries: DashboardQueries, dat
   route(app, '/api/scoring', scoringQuery, async (q) => ({ records: await queries.scoring(q) }));
 
   route(app, '/data', dataQuery, async (q, reply) => {
-    try {
-      const answer = await data.browse(q.uri);
-      if (answer.kind === 'listing') return answer;
-      return reply.header('content-type', answer.contentType).header('x-content-type-options', 'nosniff').send(answer.text);
-    } catch (err) {
-      if (err instanceof DataRequestError) return reply.code(err.statusCode).send({ error: ERROR_NAMES[err.statusCode], message: err.message });
-      throw err;
-    }
+    const answer = await data.browse(q.uri);
+    if (answer.kind === 'listing') return answer;
+    return reply.header('content-type', answer.contentType).header('x-content-type-options', 'nosniff').send(answer.text);
   });
 }

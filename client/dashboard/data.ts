@@ -1,13 +1,16 @@
 import type { ObjectStore } from '../../activities/backends/types';
 import { parseS3Uri, type S3Location } from '../../common/uri';
+import { EdgeError } from '../edge-errors';
+
+const REFUSALS = { 400: ['bad-request', 'BadRequest'], 404: ['not-found', 'NotFound'], 413: ['too-large', 'TooLarge'], 415: ['unsupported-media', 'NotText'] } as const;
 
 /** A refused `/data` request: the status and one short sentence. */
-export class DataRequestError extends Error {
+export class DataRequestError extends EdgeError {
   constructor(
     readonly statusCode: 400 | 404 | 413 | 415,
     message: string,
   ) {
-    super(message);
+    super(REFUSALS[statusCode][0], REFUSALS[statusCode][1], message);
     this.name = 'DataRequestError';
   }
 }

@@ -1,5 +1,6 @@
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
+import { addHealthRoute, dirAccessible } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { temporalUiUrl } from '../temporal';
@@ -14,8 +15,9 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     bucket: config.bucket,
     temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId),
   });
-  await app.listen({ host: '127.0.0.1', port });
-  console.log(`dashboard listening on http://127.0.0.1:${port} (insights of s3://${config.bucket}/insights/)`);
+  addHealthRoute(app, config.backend === 'local' ? [{ name: 'data-dir', check: dirAccessible(config.home) }] : []);
+  await app.listen({ host: config.listenHost, port });
+  console.log(`dashboard listening on ${config.listenHost}:${port} (insights of s3://${config.bucket}/insights/)`);
   return {
     stop: async () => {
       await app.close();

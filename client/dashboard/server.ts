@@ -1,5 +1,6 @@
 import path from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { toEdgeProblem } from '../edge-errors';
 import { registerApi } from './api';
 import { DataBrowser, dataLink } from './data';
 import { DashboardQueries, type DashboardBackend } from './queries';
@@ -34,10 +35,10 @@ export function buildDashboardServer(options: DashboardOptions): FastifyInstance
 
   // Unexpected failures: the whole error goes to the service log, the browser gets a short message
   // (no paths, ARNs or stack traces); client errors keep their own status and message.
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.code ?? 'BadRequest', message: err.message });
-    console.error(`${new Date().toISOString()} ${request.method} ${request.url} failed:`, err);
-    return reply.status(500).send({ error: 'Internal', message: 'the dashboard could not read its data; see its log' });
+  app.setErrorHandler((err: Error, request, reply) => {
+    const answer = toEdgeProblem(err, { service: 'dashboard' });
+    if (answer.internal) console.error(`${new Date().toISOString()} ${request.method} ${request.url} (request ${request.id}) failed:`, err);
+    return reply.status(answer.status).send(answer.body);
   });
   app.get('/ping', async () => ({ status: 'ok' }));
   registerApi(app, queries, data);

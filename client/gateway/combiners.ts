@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../common/config/parse';
 import { isModelFamily, type ModelFamily } from '../../common/types/model';
+import { EdgeError } from '../edge-errors';
 
 /** Combines the models' predictions for one record into the answer. */
 export type Combiner = (predictions: Partial<Record<ModelFamily, number>>) => number;
@@ -13,9 +14,9 @@ export interface NamedCombiner {
 }
 
 /** A request named a combiner it may not use: answered 400. */
-export class CombinerError extends Error {
+export class CombinerError extends EdgeError {
   constructor(message: string) {
-    super(message);
+    super('bad-request', 'InvalidCombiner', message);
     this.name = 'CombinerError';
   }
 }

@@ -1,3 +1,4 @@
+import { EdgeError } from '../edge-errors';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
 
 /** A number as text, as pre-processing accepts it (validation.py `_NUMBER`): no hex, binary or octal literals. */
@@ -16,9 +17,9 @@ function lookups(schema: FeatureSchema): { known: Set<string>; position: Map<str
 }
 
 /** A record broke a rule: the message names the record, the field and the rule. */
-export class PayloadError extends Error {
+export class PayloadError extends EdgeError {
   constructor(message: string) {
-    super(message);
+    super('bad-request', 'InvalidPayload', message);
     this.name = 'PayloadError';
   }
 }

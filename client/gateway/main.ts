@@ -1,5 +1,6 @@
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
+import { addHealthRoute, answersPing, dirAccessible } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -15,7 +16,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
   const defaultCombiner = await loadOperatorCombiner(config.gatewayCombiner, process.cwd());
   const { app, close } = buildGatewayServer({
     backend: createBackend(config),
-    runtimeUrl: `http://127.0.0.1:${ports.endpointHost}`,
+    runtimeUrl: config.endpointHostUrl,
     ...(config.backend === 'aws' ? { endpoints: new AwsEndpointClient(new SageMakerRuntimeClient({ region: config.awsRegion, maxAttempts: 2, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) }), config.gatewayTimeoutMs) } : {}),
     timeoutMs: config.gatewayTimeoutMs,
     endpointConcurrency: config.gatewayEndpointConcurrency,
@@ -26,8 +27,10 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     maxBodyBytes: config.gatewayMaxBodyBytes,
     maxRecords: 1000,
   });
-  await app.listen({ host: '127.0.0.1', port: ports.gateway });
-  console.log(`gateway listening on http://127.0.0.1:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : 'local endpoint host'}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, ${config.gatewayEndpointConcurrency} calls in flight per endpoint (${config.gatewayBulkConcurrency} for bulk requests), on partial: ${config.gatewayOnPartial})`);
+  // What the gateway needs: the endpoint host (local backend) and the champion parameters under the data dir.
+  addHealthRoute(app, config.backend === 'local' ? [{ name: 'endpoint-host', check: answersPing(config.endpointHostUrl) }, { name: 'data-dir', check: dirAccessible(config.home) }] : []);
+  await app.listen({ host: config.listenHost, port: ports.gateway });
+  console.log(`gateway listening on ${config.listenHost}:${ports.gateway} (${config.backend === 'aws' ? 'SageMaker Runtime' : `local endpoint host at ${config.endpointHostUrl}`}, combiner ${config.gatewayCombiner}, timeout ${config.gatewayTimeoutMs} ms, ${config.gatewayEndpointConcurrency} calls in flight per endpoint (${config.gatewayBulkConcurrency} for bulk requests), on partial: ${config.gatewayOnPartial})`);
   return {
     stop: async () => {
       await close();

@@ -1,4 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { EdgeError } from '../edge-errors';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
 import { checkTrainingRange, PayloadError, toFeatureVector, type OutOfRangeFlag } from './feature-vector';
 
@@ -45,9 +46,9 @@ export function prepareRecord(record: Record<string, unknown>, schema: FeatureSc
   };
 }
 
-export class UnsupportedMediaError extends Error {
+export class UnsupportedMediaError extends EdgeError {
   constructor(message: string) {
-    super(message);
+    super('unsupported-media', 'UnsupportedMediaType', message);
     this.name = 'UnsupportedMediaError';
   }
 }

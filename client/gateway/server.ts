@@ -1,12 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Backend } from '../../activities/backends/types';
+import { EdgeError, toEdgeProblem } from '../edge-errors';
 import { ChampionResolver } from './champions';
 import { CombinerError, requestCombiner, type NamedCombiner } from './combiners';
 import { EndpointClient, type EndpointInvoker } from './endpoint-client';
 import { FairLanes } from './fair-lanes';
-import { PayloadError } from './feature-vector';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
-import { readPredictionRecords, UnsupportedMediaError } from './payload';
+import { readPredictionRecords } from './payload';
 import { Predictor } from './predict';
 import { ServingModels, type ServingBackend } from './serving-models';
 
@@ -55,7 +55,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
 
   app.post<{ Querystring: { combiner?: string | string[] } }>('/v1/predict', async (request, reply) => {
     const deployed = await champions.champions();
-    if (deployed.length === 0) return reply.code(503).send(problem('NoModelDeployed', 'no model is deployed yet: run the training pipeline with deployment'));
+    if (deployed.length === 0) throw new EdgeError('unavailable', 'NoModelDeployed', 'no model is deployed yet: run the training pipeline with deployment');
     const named = request.query.combiner ?? header(request.headers['x-mlops-combiner']);
     if (Array.isArray(named)) throw new CombinerError('name one combiner per request');
     const combiner = named === undefined ? options.defaultCombiner : requestCombiner(named);
@@ -69,7 +69,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     const outcome = await predictor.predict(deployed, records, combiner, abandoned.signal);
     if (outcome.kind === 'unavailable' || (outcome.degraded.length > 0 && options.onPartial === 'fail')) {
       const unavailable = outcome.kind === 'unavailable' ? outcome.unavailable : outcome.degraded;
-      return reply.code(503).send({ ...problem('EndpointUnavailable', unavailable.map((d) => d.reason).join('; ')), unavailable });
+      throw new EdgeError('unavailable', 'EndpointUnavailable', unavailable.map((d) => d.reason).join('; '), { unavailable });
     }
     return reply.send({
       predictions: outcome.predictions,
@@ -84,21 +84,16 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length ? `record ${String(issue.path[0])}${issue.path.length > 1 ? `, field '${issue.path.slice(1).join('.')}'` : ''}` : 'body';
-      return reply.code(400).send(problem('InvalidGroundTruth', `${where}: ${issue.message}`));
+      throw new EdgeError('bad-request', 'InvalidGroundTruth', `${where}: ${issue.message}`);
     }
     const uri = await storeGroundTruth(options.backend.objectStore, options.groundTruthUri, parsed.data);
     return reply.code(202).send({ accepted: parsed.data.length, uri });
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    if (error instanceof PayloadError) return reply.code(400).send(problem('InvalidPayload', error.message));
-    if (error instanceof UnsupportedMediaError) return reply.code(415).send(problem('UnsupportedMediaType', error.message));
-    if (error instanceof CombinerError) return reply.code(400).send(problem('InvalidCombiner', error.message));
-    if (error.statusCode === 413) return reply.code(413).send(problem('PayloadTooLarge', `the body exceeds ${options.maxBodyBytes} bytes`));
-    if (error.statusCode === 415) return reply.code(415).send(problem('UnsupportedMediaType', 'send application/json or text/csv'));
-    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send(problem('BadRequest', error.message));
-    logInternalError(error);
-    return reply.code(500).send(problem('InternalError', 'the gateway failed; see its log'));
+  app.setErrorHandler((error: Error, request, reply) => {
+    const answer = toEdgeProblem(error, { service: 'gateway', maxBodyBytes: options.maxBodyBytes, acceptedMediaTypes: 'application/json or text/csv' });
+    if (answer.internal) logInternalError(request.id, error);
+    return reply.code(answer.status).send(answer.body);
   });
 
   return {
@@ -110,14 +105,10 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   };
 }
 
-function problem(error: string, message: string) {
-  return { error, message };
-}
-
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function logInternalError(error: Error): void {
-  console.error(`${new Date().toISOString()} gateway error: ${error.stack ?? error.message}`);
+function logInternalError(requestId: string, error: Error): void {
+  console.error(`${new Date().toISOString()} gateway error (request ${requestId}): ${error.stack ?? error.message}`);
 }

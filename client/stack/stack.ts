@@ -81,7 +81,7 @@ const temporal: ServiceDefinition = {
 
 const temporalUi: ServiceDefinition = {
   name: 'temporal-ui',
-  url: (c) => `http://127.0.0.1:${stackPorts(c.portBase).temporalUi}`,
+  url: (c) => c.temporalUiUrl,
   healthy: (c) => isPortOpen(stackPorts(c.portBase).temporalUi),
   startTimeoutMs: 0,
   start: () => Promise.reject(new Error('the Temporal UI runs inside the temporal service')),
@@ -121,15 +121,23 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
-/** A TypeScript service of this repo run as its own process (`node --import tsx <entry>`). */
-function nodeService(name: string, entry: string, port: (c: Config) => number, startTimeoutMs: number): ServiceDefinition {
+/** Where a process on this machine connects to reach a service listening on `host` (a wildcard means any local address). */
+function localAddress(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/**
+ * A TypeScript service of this repo run as its own process (`node --import tsx <entry>`),
+ * listening on MLOPS_LISTEN_HOST at `port` and reached at `url`.
+ */
+function nodeService(name: string, entry: string, port: (c: Config) => number, url: (c: Config) => string, startTimeoutMs: number): ServiceDefinition {
   return {
     name,
-    url: (c) => `http://127.0.0.1:${port(c)}`,
-    healthy: (c) => httpOk(`http://127.0.0.1:${port(c)}/ping`),
+    url,
+    healthy: (c) => httpOk(`${url(c)}/ping`),
     startTimeoutMs,
     async start(config, logFile) {
-      if (await isPortOpen(port(config))) throw new StackError(`port ${port(config)} (${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
+      if (await isPortOpen(port(config), localAddress(config.listenHost))) throw new StackError(`port ${port(config)} (${name}) is already in use: stop what uses it, or pick another MLOPS_PORT_BASE`);
       const marker = `--mlops-home=${config.home}`;
       const pid = spawnDetached(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), marker], { env: serviceEnv(config), logFile, cwd: REPO_ROOT });
       return { name, pid, startedAt: new Date().toISOString(), marker, logFile };
@@ -137,10 +145,10 @@ function nodeService(name: string, entry: string, port: (c: Config) => number, s
   };
 }
 
-const endpointHost = nodeService('endpoint-host', 'workers/endpoint-host.ts', (c) => stackPorts(c.portBase).endpointHost, 60_000);
-const gateway = nodeService('gateway', 'client/gateway/main.ts', (c) => stackPorts(c.portBase).gateway, 60_000);
-const webhook = nodeService('webhook', 'client/webhook/main.ts', (c) => stackPorts(c.portBase).webhook, 60_000);
-const dashboard = nodeService('dashboard', 'client/dashboard/main.ts', (c) => stackPorts(c.portBase).dashboard, 60_000);
+const endpointHost = nodeService('endpoint-host', 'workers/endpoint-host.ts', (c) => stackPorts(c.portBase).endpointHost, (c) => c.endpointHostUrl, 60_000);
+const gateway = nodeService('gateway', 'client/gateway/main.ts', (c) => stackPorts(c.portBase).gateway, (c) => c.gatewayUrl, 60_000);
+const webhook = nodeService('webhook', 'client/webhook/main.ts', (c) => stackPorts(c.portBase).webhook, (c) => c.webhookUrl, 60_000);
+const dashboard = nodeService('dashboard', 'client/dashboard/main.ts', (c) => stackPorts(c.portBase).dashboard, (c) => c.dashboardUrl, 60_000);
 
 /** Services in start order (stopped in reverse). The UI is reported but lives inside `temporal`. */
 const SERVICES: ServiceDefinition[] = [temporal, endpointHost, worker, gateway, webhook, dashboard];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeETag } from '../../common/object-keys';
+import { EdgeError } from '../edge-errors';
 
 /**
  * The event formats the webhook accepts, parsed once at the edge into `ObjectCreatedEvent`s:
@@ -37,12 +38,12 @@ export interface IgnoredRecord {
 export type ParsedDelivery = { kind: 'records'; events: ObjectCreatedEvent[]; ignored: IgnoredRecord[] } | { kind: 'test'; reason: string };
 
 /** The body is not the format it claims (or no known format): answered 400. */
-export class EventFormatError extends Error {
+export class EventFormatError extends EdgeError {
   constructor(
     message: string,
-    readonly code: 'InvalidEvent' | 'UnknownEventFormat' = 'InvalidEvent',
+    override readonly code: 'InvalidEvent' | 'UnknownEventFormat' = 'InvalidEvent',
   ) {
-    super(message);
+    super('bad-request', code, message);
     this.name = 'EventFormatError';
   }
 }

@@ -1,5 +1,6 @@
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
+import { temporalNamespaceReachable } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { connectClient, TemporalUnavailableError } from '../temporal';
 import { WebhookCredentialsError } from './auth';
@@ -15,7 +16,11 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     backend,
     connect: async () => {
       const { client, connection } = await connectClient(config);
-      return { direct: createTemporalStarter({ client, backend, config }), close: () => connection.close() };
+      return {
+        direct: createTemporalStarter({ client, backend, config }),
+        close: () => connection.close(),
+        health: [{ name: 'temporal', check: temporalNamespaceReachable(connection, config.namespace) }],
+      };
     },
   });
 }

@@ -1,4 +1,4 @@
-import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { EdgeError, toEdgeProblem } from '../edge-errors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CONTROL_CHARACTERS, objectKeyProblem } from '../../common/object-keys';
 import { UsageError } from '../../services/usage-error';
@@ -18,8 +18,8 @@ import {
 } from './event-schemas';
 import type { EventObjectCheck } from './object-check';
 import { matchRoute, type PipelineName, type RouteRule } from './routes';
-import { fetchCertificateOverHttps, getSubscribeUrl, SnsCertificateUnavailableError, SnsRejectedError, SnsVerifier } from './sns-signature';
-import { PipelineNotAvailableError, type PipelineStarter } from './start-run';
+import { fetchCertificateOverHttps, getSubscribeUrl, SnsVerifier } from './sns-signature';
+import type { PipelineStarter } from './start-run';
 
 export interface WebhookServerOptions {
   routes: readonly RouteRule[];
@@ -65,17 +65,6 @@ export interface RunAnswer {
   pipeline: PipelineName;
 }
 
-/** Answered with this status and body; `reason` goes to the log. */
-class Rejection extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'Rejection';
-  }
-}
 
 const FORMATS: readonly EventFormat[] = ['s3', 'eventbridge', 'sns', 'minio'];
 
@@ -114,7 +103,7 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
 
   function authenticate(request: FastifyRequest, raw: Buffer): void {
     const problem = checkCredentials(request.headers, raw, options.credentials);
-    if (problem) throw new Rejection(401, 'Unauthorized', problem);
+    if (problem) throw new EdgeError('unauthorized', 'Unauthorized', problem);
   }
 
   async function handle(format: EventFormat | 'detect', request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -130,7 +119,7 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
     // the body is interpreted (an unauthenticated caller learns nothing about formats).
     const isSns = format === 'sns' || (format === 'detect' && json && detectFormat(body) === 'sns');
     if (!isSns) authenticate(request, raw);
-    if (!json) throw new Rejection(400, 'InvalidJson', 'the body is not JSON');
+    if (!json) throw new EdgeError('bad-request', 'InvalidJson', 'the body is not JSON');
     const resolved = format === 'detect' ? detectFormat(body) : format;
     if (!resolved) throw new EventFormatError('unknown event format: expected an S3 notification, EventBridge event, SNS message or MinIO notification', 'UnknownEventFormat');
     switch (resolved) {
@@ -150,12 +139,12 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
     await verifier.verify(message);
     if (message.Type === 'SubscriptionConfirmation') {
       if (!verifier.isAllowedUrl(message.SubscribeURL)) {
-        throw new Rejection(403, 'Forbidden', `SubscribeURL refused: its host is not allowed (MLOPS_WEBHOOK_SNS_CERT_HOSTS) or it is not https: ${message.SubscribeURL}`);
+        throw new EdgeError('forbidden', 'Forbidden', `SubscribeURL refused: its host is not allowed (MLOPS_WEBHOOK_SNS_CERT_HOSTS) or it is not https: ${message.SubscribeURL}`);
       }
       try {
         await httpGet(message.SubscribeURL);
       } catch (err) {
-        throw new Rejection(502, 'SubscriptionNotConfirmed', `GET SubscribeURL failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new EdgeError('bad-gateway', 'SubscriptionNotConfirmed', `GET SubscribeURL failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       return answer(request, reply, 200, { confirmed: true, topicArn: message.TopicArn }, `subscription to ${message.TopicArn} confirmed`);
     }
@@ -190,7 +179,7 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
       return !reason;
     });
     if (routed.length === 0) {
-      if (refused.length > 0) throw new Rejection(400, 'InvalidObjectKey', `refused: ${refusal}`);
+      if (refused.length > 0) throw new EdgeError('bad-request', 'InvalidObjectKey', `refused: ${refusal}`);
       const reason = ignored.map((i) => i.reason).join('; ') || 'no records';
       return answer(request, reply, 200, { ignored: true, reason, ...(ignored.length > 1 ? { records: ignored } : {}) }, reason);
     }
@@ -221,17 +210,12 @@ export function buildWebhookServer(options: WebhookServerOptions): { app: Fastif
 
   app.setNotFoundHandler((request, reply) => answer(request, reply, 404, problem('NotFound', `no route ${request.method} ${request.url}`), 'no such route'));
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (error instanceof Rejection) return answer(request, reply, error.status, problem(error.error, error.message), error.message);
-    if (error instanceof EventFormatError) return answer(request, reply, 400, problem(error.code, error.message), error.message);
-    if (error instanceof SnsRejectedError) return answer(request, reply, 403, problem(error.expired ? 'Expired' : 'Forbidden', error.message), error.message);
-    if (error instanceof SnsCertificateUnavailableError) return answer(request, reply, 502, problem('CertificateUnavailable', error.message), error.message);
-    if (error instanceof PipelineNotAvailableError) return answer(request, reply, 501, problem('PipelineNotAvailable', error.message), error.message);
-    if (error instanceof UsageError) return answer(request, reply, 422, problem('CannotStart', error.message), error.message);
-    if (error.statusCode === 413) return answer(request, reply, 413, problem('PayloadTooLarge', `the body exceeds ${options.maxBodyBytes} bytes`), `body over ${options.maxBodyBytes} bytes`);
-    if (isTemporalUnavailable(error)) return answer(request, reply, 503, problem('TemporalUnavailable', 'the Temporal server is not reachable; retry later'), `Temporal unavailable: ${error.message}`);
-    if (error.statusCode && error.statusCode < 500) return answer(request, reply, error.statusCode, problem('BadRequest', error.message), error.message);
-    return answer(request, reply, 500, problem('InternalError', 'the webhook failed; see its log'), `internal error: ${error.stack ?? error.message}`);
+  app.setErrorHandler((error: Error, request, reply) => {
+    // A start the route or the data refuses is the sender's to fix, not a malformed request: 422.
+    const refused = error instanceof UsageError ? new EdgeError('unprocessable', 'CannotStart', error.message) : error;
+    const result = toEdgeProblem(refused, { service: 'webhook', maxBodyBytes: options.maxBodyBytes });
+    const reason = result.internal ? `internal error: ${error.stack ?? error.message}` : result.kind === 'unavailable' && !(error instanceof EdgeError) ? `Temporal unavailable: ${error.message}` : result.body.message;
+    return answer(request, reply, result.status, result.body, reason);
   });
 
   return {
@@ -254,8 +238,3 @@ function problem(error: string, message: string) {
 }
 
 /** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4): the sender should retry later. */
-function isTemporalUnavailable(error: unknown): boolean {
-  if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
-  const grpc = isGrpcServiceError(error) ? error : isGrpcServiceError((error as { cause?: unknown }).cause) ? (error as { cause: unknown }).cause : undefined;
-  return isGrpcServiceError(grpc) && (grpc.code === 14 || grpc.code === 4);
-}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Backend } from '../../activities/backends/types';
 import type { Config } from '../../common/config/schema';
 import { stackPorts } from '../../common/config/schema';
+import { addHealthRoute, dirAccessible, type HealthCheck } from '../shared/health';
 import { resolveWebhookCredentials } from './auth';
 import { EventInbox } from './inbox';
 import { objectETagCheck } from './object-check';
@@ -16,7 +17,7 @@ export interface WebhookServiceOptions {
    * makes one that starts nothing) once routes and credentials are known to be good, with the
    * function that releases it.
    */
-  connect: () => Promise<{ direct: PipelineStarter; close: () => Promise<void> }>;
+  connect: () => Promise<{ direct: PipelineStarter; close: () => Promise<void>; health?: HealthCheck[] }>;
   /** Where the inbox journals (default `<home>/webhook`). */
   inboxDir?: string;
   log?: (message: string) => void;
@@ -32,7 +33,7 @@ export async function startWebhookService(config: Config, options: WebhookServic
   const port = stackPorts(config.portBase).webhook;
   const routes = await loadRoutes(config);
   const credentials = await resolveWebhookCredentials(config, { create: true });
-  const { direct, close: disconnect } = await options.connect();
+  const { direct, close: disconnect, health = [] } = await options.connect();
   let inbox: EventInbox | undefined;
   try {
     if (config.webhookDispatch === 'queued') {
@@ -47,9 +48,11 @@ export async function startWebhookService(config: Config, options: WebhookServic
       maxBodyBytes: config.webhookMaxBodyBytes,
       checkObject: objectETagCheck(options.backend.objectStore, log),
     });
-    await app.listen({ host: '127.0.0.1', port });
+    // `/health` fails when what the webhook needs is unreachable (Temporal, its journal's dir).
+    addHealthRoute(app, [...health, { name: 'journal', check: dirAccessible(config.home, true) }]);
+    await app.listen({ host: config.listenHost, port });
     const auth = [credentials.token ? (credentials.tokenFile ? `token in ${credentials.tokenFile}` : 'token from MLOPS_WEBHOOK_TOKEN') : '', credentials.hmacSecret ? 'HMAC' : ''].filter(Boolean).join(' or ');
-    console.log(`webhook listening on http://127.0.0.1:${port}/hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch}; ETags checked against the ${options.backend.name} object store)`);
+    console.log(`webhook listening on ${config.listenHost}:${port}, /hooks (auth: ${auth}; SNS by signature; dispatch: ${config.webhookDispatch}; ETags checked against the ${options.backend.name} object store)`);
     for (const r of routes) console.log(`  route ${r.name}: s3://${r.bucket}/${r.prefix ?? ''}*${r.suffix ?? ''} -> ${r.pipeline}`);
     const started = inbox;
     return {

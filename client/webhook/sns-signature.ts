@@ -1,5 +1,6 @@
 import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type { SnsMessage } from './event-schemas';
+import { EdgeError } from '../edge-errors';
 
 /**
  * Verification of SNS HTTP(S) deliveries (all three message types), as AWS documents it:
@@ -22,20 +23,20 @@ export interface SnsVerifierOptions {
 }
 
 /** The message is refused (403): not signed by SNS as required, expired, or from a topic not allowed. */
-export class SnsRejectedError extends Error {
+export class SnsRejectedError extends EdgeError {
   constructor(
     message: string,
     readonly expired = false,
   ) {
-    super(message);
+    super('forbidden', expired ? 'Expired' : 'Forbidden', message);
     this.name = 'SnsRejectedError';
   }
 }
 
 /** The signing certificate could not be fetched (502: SNS retries a 5xx later). */
-export class SnsCertificateUnavailableError extends Error {
+export class SnsCertificateUnavailableError extends EdgeError {
   constructor(message: string) {
-    super(message);
+    super('bad-gateway', 'CertificateUnavailable', message);
     this.name = 'SnsCertificateUnavailableError';
   }
 }

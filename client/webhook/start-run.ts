@@ -10,6 +10,7 @@ import { ConfigFileError } from '../../services/training/config-file';
 import { ZodError } from 'zod';
 import type { ObjectCreatedEvent } from './event-schemas';
 import { scoringParametersSchema, trainingParametersSchema, type PipelineName, type RouteRule } from './routes';
+import { EdgeError } from '../edge-errors';
 
 /**
  * The run an event maps to; `started` is false when it already existed (a redelivery). `queued`:
@@ -25,9 +26,9 @@ export interface PipelineStart {
 export type PipelineStarter = (route: RouteRule, event: ObjectCreatedEvent) => Promise<PipelineStart>;
 
 /** The route names a pipeline that cannot be started from an event yet (answered 501). */
-export class PipelineNotAvailableError extends Error {
+export class PipelineNotAvailableError extends EdgeError {
   constructor(readonly pipeline: string) {
-    super(`pipeline '${pipeline}' not available yet: it cannot be started from an event`);
+    super('not-implemented', 'PipelineNotAvailable', `pipeline '${pipeline}' not available yet: it cannot be started from an event`);
     this.name = 'PipelineNotAvailableError';
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { configSchema, CONFIG_ENV, DEFAULT_SNS_CERT_HOSTS, SECRET_KEYS, type Config } from './schema';
+import { configSchema, CONFIG_ENV, DEFAULT_SNS_CERT_HOSTS, SECRET_KEYS, stackPorts, type Config } from './schema';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../task-queues';
 
 /** Thrown when the configuration is unusable; the message lists every problem, one per line. */
@@ -70,6 +70,14 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     portBase,
     backend: env.MLOPS_BACKEND ?? 'local',
     temporalAddress: env.MLOPS_TEMPORAL_ADDRESS ?? `127.0.0.1:${portBase}`,
+    listenHost: env.MLOPS_LISTEN_HOST || '127.0.0.1',
+    // Where each service is reached: on this machine by default, by name in a compose network.
+    endpointHostUrl: env.MLOPS_ENDPOINT_HOST_URL || localUrl(portBase, 'endpointHost'),
+    gatewayUrl: env.MLOPS_GATEWAY_URL || localUrl(portBase, 'gateway'),
+    webhookUrl: env.MLOPS_WEBHOOK_URL || localUrl(portBase, 'webhook'),
+    dashboardUrl: env.MLOPS_DASHBOARD_URL || localUrl(portBase, 'dashboard'),
+    temporalUiUrl: env.MLOPS_TEMPORAL_UI_URL || localUrl(portBase, 'temporalUi'),
+    jobRunnerUrl: env.MLOPS_JOB_RUNNER_URL || undefined,
     namespace: env.MLOPS_TEMPORAL_NAMESPACE ?? 'default',
     bucket: env.MLOPS_BUCKET ?? 'mlops',
     python: env.MLOPS_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python'),
@@ -137,6 +145,12 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     );
   }
   return parsed.data;
+}
+
+/** http://127.0.0.1:<port of the service>, from a port base that may still be invalid (then the schema reports the base once). */
+function localUrl(portBase: string, service: keyof ReturnType<typeof stackPorts>): string {
+  const base = /^\d+$/.test(portBase) ? Number(portBase) : 7233;
+  return `http://127.0.0.1:${stackPorts(base)[service]}`;
 }
 
 function list(text: string | undefined): string[] {

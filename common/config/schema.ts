@@ -6,6 +6,15 @@ const kmsKey = z
   .string()
   .regex(/^([0-9a-f-]{36}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/, 'must be a KMS key id, key ARN, alias/<name> or alias ARN');
 
+/** A service's base URL: http(s), no path beyond `/`, no credentials (they would end up in logs). */
+const serviceUrl = z
+  .url()
+  .refine((text) => {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash;
+  }, 'must be an http(s)://host:port URL without path, query or credentials')
+  .transform((text) => text.replace(/\/+$/, ''));
+
 /**
  * The process-level configuration: where the data dir is, which ports, which backend. Read once
  * by entry points (CLI, worker) from the environment; never imported by workflows.
@@ -20,6 +29,18 @@ export const configSchema = z.object({
     .describe('MLOPS_PORT_BASE: Temporal frontend port; the other services use fixed offsets from it.'),
   backend: z.enum(['local', 'aws']).describe('MLOPS_BACKEND: which implementation of the activity interfaces runs.'),
   temporalAddress: z.string().min(1).describe('MLOPS_TEMPORAL_ADDRESS: host:port of the Temporal frontend.'),
+  listenHost: z
+    .string()
+    .regex(/^([A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9a-fA-F:.]+)$/, 'must be a host name or an IP address')
+    .describe('MLOPS_LISTEN_HOST: the address the HTTP services (endpoint host, gateway, webhook, dashboard, job runner) listen on: 127.0.0.1 on one machine, 0.0.0.0 in a container.'),
+  endpointHostUrl: serviceUrl.describe('MLOPS_ENDPOINT_HOST_URL: where the gateway and the backend reach the local endpoint host (default: http://127.0.0.1:<MLOPS_PORT_BASE + 1003>).'),
+  gatewayUrl: serviceUrl.describe('MLOPS_GATEWAY_URL: where `mlops predict` reaches the gateway (default: http://127.0.0.1:<MLOPS_PORT_BASE + 1004>).'),
+  webhookUrl: serviceUrl.describe('MLOPS_WEBHOOK_URL: where `mlops data put` posts its bucket event (default: http://127.0.0.1:<MLOPS_PORT_BASE + 1005>).'),
+  dashboardUrl: serviceUrl.describe('MLOPS_DASHBOARD_URL: the dashboard `mlops dashboard` reads and links to (default: http://127.0.0.1:<MLOPS_PORT_BASE + 1006>).'),
+  temporalUiUrl: serviceUrl.describe("MLOPS_TEMPORAL_UI_URL: the Temporal Web UI the run links point at, as the user's browser reaches it (default: http://127.0.0.1:<MLOPS_PORT_BASE + 1000>)."),
+  jobRunnerUrl: serviceUrl
+    .optional()
+    .describe("MLOPS_JOB_RUNNER_URL: local backend: the job runner service that owns the jobs' processes (workers/job-runner.ts, port MLOPS_PORT_BASE + 1007); unset: each worker runs its jobs as detached processes of its own machine."),
   namespace: z.string().min(1).describe('MLOPS_TEMPORAL_NAMESPACE: Temporal namespace.'),
   bucket: z
     .string()
@@ -189,6 +210,13 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   portBase: 'MLOPS_PORT_BASE',
   backend: 'MLOPS_BACKEND',
   temporalAddress: 'MLOPS_TEMPORAL_ADDRESS',
+  listenHost: 'MLOPS_LISTEN_HOST',
+  endpointHostUrl: 'MLOPS_ENDPOINT_HOST_URL',
+  gatewayUrl: 'MLOPS_GATEWAY_URL',
+  webhookUrl: 'MLOPS_WEBHOOK_URL',
+  dashboardUrl: 'MLOPS_DASHBOARD_URL',
+  temporalUiUrl: 'MLOPS_TEMPORAL_UI_URL',
+  jobRunnerUrl: 'MLOPS_JOB_RUNNER_URL',
   namespace: 'MLOPS_TEMPORAL_NAMESPACE',
   bucket: 'MLOPS_BUCKET',
   python: 'MLOPS_PYTHON',
@@ -253,5 +281,6 @@ export function stackPorts(portBase: number) {
     gateway: portBase + 1004,
     webhook: portBase + 1005,
     dashboard: portBase + 1006,
+    jobRunner: portBase + 1007,
   };
 }

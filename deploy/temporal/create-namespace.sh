@@ -36,3 +36,18 @@ for pair in $SEARCH_ATTRIBUTES; do
   done
   echo "search attribute $name ($type) registered"
 done
+
+# The frontend caches a namespace's search attributes and refreshes that cache on its own schedule
+# (the dev server's forceSearchAttributesCacheRefreshOnRead is for development only and not set
+# here): wait until a query by each attribute is accepted, so the project services, which start
+# once this service completed, never have a run refused for an unknown attribute.
+for pair in $SEARCH_ATTRIBUTES; do
+  name=${pair%%=*}
+  tries=0
+  until temporal workflow count --address "$TEMPORAL_ADDRESS" --namespace "$NAMESPACE" --query "$name = 'mlops-probe'" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 120 ] || { echo "the frontend still refuses queries by $name" >&2; exit 1; }
+    sleep 1
+  done
+  echo "search attribute $name is queryable"
+done

@@ -8,7 +8,7 @@ import { createAwsBackend, createAwsClients, type AwsBackendSettings, type AwsCl
 import { resolveImages, type AwsImages } from '../../activities/backends/aws/images';
 import type { Backend } from '../../activities/backends/types';
 
-/** moto[server], pinned in algorithms/requirements.txt and installed in the repo's virtualenv. */
+/** moto[server], pinned in algorithms/requirements-dev.txt and installed in the repo's virtualenv. */
 const PYTHON = process.env.MLOPS_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
 
 export const MOTO_REGION = 'us-east-1';

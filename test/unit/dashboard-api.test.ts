@@ -315,7 +315,7 @@ describe('dashboard API (fastify inject over a local backend)', () => {
       const res = await failing.inject({ method: 'GET', url: '/api/models' });
       assert.equal(res.statusCode, 500);
       assert.doesNotMatch(res.body, /secret|EACCES/);
-      assert.equal(res.json<{ error: string }>().error, 'Internal');
+      assert.equal(res.json<{ error: string }>().error, 'InternalError');
     } finally {
       console.error = error;
       await failing.close();

@@ -75,8 +75,25 @@ export class LockTimeoutError extends Error {
 export interface HeldLock {
   readonly lockPath: string;
   readonly token: string;
+  /** Whether the lock file is still this holder's (false once a waiter took it over after a stall longer than the lease). */
+  isHeld(): Promise<boolean>;
   /** Stops renewing and removes the lock if it is still this holder's. */
   release(): Promise<void>;
+}
+
+/** What another process sees of a lock: its holder, its token and until when its lease runs without a renewal. */
+export interface LockState {
+  token: string;
+  holder: ProcessIdentity;
+  expiresAtMs: number;
+  expired: boolean;
+}
+
+/** The lock at `lockPath` as it is now; undefined when nobody holds it (or its record cannot be read). */
+export async function readLockState(lockPath: string): Promise<LockState | undefined> {
+  const seen = await inspect(lockPath);
+  if (!seen?.record) return undefined;
+  return { token: seen.record.token, holder: seen.record.holder, expiresAtMs: seen.expiresAtMs, expired: isExpired(seen) };
 }
 
 /** Runs `fn` while holding the lock at `lockPath` (see the module comment for the rules). */
@@ -253,6 +270,10 @@ function holdWithRenewal(lockPath: string, token: string, leaseMs: number): Held
   return {
     lockPath,
     token,
+    async isHeld() {
+      const seen = await inspect(lockPath).catch(() => undefined);
+      return !stopped && seen?.record?.token === token;
+    },
     async release() {
       stopped = true;
       clearInterval(timer);

@@ -15,6 +15,8 @@ export interface LocalBackendOptions {
   notifyWebhookUrl?: string;
   /** Where the endpoint host listens (the stack starts it); without it the host finds changes by polling. */
   endpointHostUrl?: string;
+  /** The job runner service that owns the jobs' processes (MLOPS_JOB_RUNNER_URL); unset: this process spawns them. */
+  jobRunnerUrl?: string;
   /** An S3-compatible store whose objects are imported on first read (MLOPS_S3_UPSTREAM_ENDPOINT). */
   upstreamObjectStore?: ObjectStore;
 }
@@ -31,7 +33,13 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
   return {
     name: 'local',
     objectStore,
-    jobs: new LocalJobRunner({ jobsRoot: path.join(options.home, 'jobs'), python: options.python, algorithmsDir: options.algorithmsDir, objectStore }),
+    jobs: new LocalJobRunner({
+      jobsRoot: path.join(options.home, 'jobs'),
+      python: options.python,
+      algorithmsDir: options.algorithmsDir,
+      objectStore,
+      ...(options.jobRunnerUrl ? { runnerUrl: options.jobRunnerUrl } : {}),
+    }),
     registry: new LocalModelRegistry(path.join(options.home, 'registry', 'model-registry.json')),
     parameters: new LocalParameterStore(path.join(options.home, 'registry', 'parameters.json')),
     notifier: new LocalNotifier({ outboxDir: path.join(options.home, 'outbox'), webhookUrl: options.notifyWebhookUrl }),

@@ -41,6 +41,42 @@ export function currentProcess(): ProcessIdentity {
 }
 
 /**
+ * The identity of a process of this host and pid namespace (a child just spawned): this process's
+ * host, boot and namespace with the child's own pid and start time.
+ */
+export function identityOfLocalProcess(pid: number): ProcessIdentity {
+  const me = currentProcess();
+  const startTicks = procStat(pid)?.startTicks;
+  return {
+    pid,
+    host: me.host,
+    ...(me.boot ? { boot: me.boot } : {}),
+    ...(me.pidNamespace ? { pidNamespace: me.pidNamespace } : {}),
+    ...(startTicks ? { startTicks } : {}),
+  };
+}
+
+/** Whether two identities name the same process (same pid, host, boot, namespace and start time). */
+export function isSameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  return a.pid === b.pid && a.host === b.host && a.boot === b.boot && a.pidNamespace === b.pidNamespace && a.startTicks === b.startTicks;
+}
+
+/**
+ * Whether `other` is proven to be a process that runs now, here, and is the very process the
+ * identity was taken of (its start time matches): the only case in which signalling its pid cannot
+ * reach another process. Without procfs (not Linux) nothing can be proven this way.
+ */
+export function isProvenAlive(other: ProcessIdentity): boolean {
+  return other.startTicks !== undefined && livenessOf(other) === 'alive';
+}
+
+/** Whether `other` ran on this host before its last reboot (so it is gone, whatever else is true). */
+export function ranBeforeReboot(other: ProcessIdentity): boolean {
+  const me = currentProcess();
+  return other.host === me.host && other.boot !== undefined && me.boot !== undefined && other.boot !== me.boot;
+}
+
+/**
  * Whether the process `other` names still runs, as far as this process can see: only a process of
  * this host, boot and pid namespace can be proven dead (gone, a zombie, or its pid now belongs to a
  * process started at another time). A process of another host or container is `unknown`.

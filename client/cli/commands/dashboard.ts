@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { stackPorts } from '../../../common/config/schema';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
 
@@ -20,7 +19,7 @@ export function registerDashboardCommand(program: Command, ctx: CliContext): voi
     .description('print the URL of the insights dashboard (drift, model versions, inference, scoring) and whether it answers')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const url = `http://127.0.0.1:${stackPorts(ctx.config.portBase).dashboard}`;
+      const url = ctx.config.dashboardUrl;
       const up = await answers(url, 2000);
       // Exit code 3 (as for every command that finds the stack unreachable) when it does not answer.
       if (!up) process.exitCode = 3;

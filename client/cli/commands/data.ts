@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { stackPorts } from '../../../common/config/schema';
 import { objectKeyProblem } from '../../../common/object-keys';
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import { temporalUiUrl } from '../../temporal';
@@ -9,7 +8,7 @@ import { UsageError } from '../../../services/usage-error';
 import { resolveWebhookCredentials, SIGNATURE_HEADER, signBody } from '../../webhook/auth';
 import { minioEscapeKey } from '../../webhook/event-schemas';
 import type { CliContext } from '../context';
-import { StackUnreachableError } from '../errors';
+import { StackUnreachableError } from '../../edge-errors';
 import { printJson } from '../output';
 
 /** The webhook of the local stack does not answer: the object is written, nothing was started (exit 3). */
@@ -56,7 +55,7 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
       const object = { uri: objectUri, size: meta.size, etag: meta.etag };
       if (!options.json) console.error(`wrote ${objectUri} (${meta.size} bytes, ETag ${meta.etag})`);
 
-      const url = `http://127.0.0.1:${stackPorts(ctx.config.portBase).webhook}/hooks/minio`;
+      const url = `${ctx.config.webhookUrl}/hooks/minio`;
       const body = JSON.stringify(minioEvent(bucket, key, meta));
       const credentials = await resolveWebhookCredentials(ctx.config, { create: false });
       const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -1,10 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { stackPorts } from '../../../common/config/schema';
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
-import { StackUnreachableError } from '../errors';
+import { StackUnreachableError } from '../../edge-errors';
 import { printJson, printTable } from '../output';
 
 interface PredictResponse {
@@ -28,7 +27,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
       const trimmed = text.trim();
       if (!trimmed) throw new UsageError(`${file}: no records`);
       const isJson = trimmed.startsWith('{') || trimmed.startsWith('[') || path.extname(file) === '.json';
-      const url = new URL(`http://127.0.0.1:${stackPorts(ctx.config.portBase).gateway}/v1/predict`);
+      const url = new URL(`${ctx.config.gatewayUrl}/v1/predict`);
       if (options.combiner) url.searchParams.set('combiner', options.combiner);
       let response: Response;
       try {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { exitCodeOf } from '../../../../client/cli/errors';
+import { exitCodeOf } from '../../../../client/edge-errors';
 import { TemporalUnavailableError } from '../../../../client/temporal';
 import { REPO_ROOT, parseConfig } from '../../../../common/config/parse';
 import { stackPorts } from '../../../../common/config/schema';

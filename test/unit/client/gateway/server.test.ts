@@ -43,7 +43,8 @@ interface PredictBody {
   degraded?: { unavailable: { family: ModelFamily; reason: string }[]; note: string };
   error?: string;
   message?: string;
-  unavailable?: { family: ModelFamily; reason: string }[];
+  /** The 503's details: which endpoint did not answer and why (the edges' `{error, message, details}` body). */
+  details?: { unavailable?: { family: ModelFamily; reason: string }[] };
 }
 
 type Gateway = ReturnType<typeof buildGatewayServer>;
@@ -535,7 +536,7 @@ describe('client/gateway/server', () => {
       assert.equal(status, 503);
       assert.equal(body.error, 'EndpointUnavailable');
       assert.match(body.message!, /used-cars-linear-learner answered 424/);
-      assert.deepEqual(body.unavailable?.map((u) => u.family), ['linear-learner']);
+      assert.deepEqual(body.details?.unavailable?.map((u) => u.family), ['linear-learner']);
     });
 
     it('when one endpoint is slow and onPartial is fail, then 503 within about timeoutMs', async () => {
@@ -548,7 +549,7 @@ describe('client/gateway/server', () => {
       const elapsed = Date.now() - started;
 
       assert.equal(status, 503);
-      assert.deepEqual(body.unavailable?.map((u) => u.family), ['xgboost']);
+      assert.deepEqual(body.details?.unavailable?.map((u) => u.family), ['xgboost']);
       assert.ok(elapsed < timeoutMs + 1500, `answered after ${elapsed} ms`);
     });
 
@@ -559,7 +560,7 @@ describe('client/gateway/server', () => {
 
       assert.equal(status, 503);
       assert.equal(body.error, 'EndpointUnavailable');
-      assert.deepEqual(body.unavailable?.map((u) => u.family).sort(), ['linear-learner', 'xgboost']);
+      assert.deepEqual(body.details?.unavailable?.map((u) => u.family).sort(), ['linear-learner', 'xgboost']);
       assert.match(body.message!, /is unreachable/);
     });
 
@@ -586,7 +587,7 @@ describe('client/gateway/server', () => {
 
       assert.equal(status, 503);
       assert.equal(body.error, 'EndpointUnavailable');
-      assert.deepEqual(body.unavailable?.map((u) => u.family), ['xgboost']);
+      assert.deepEqual(body.details?.unavailable?.map((u) => u.family), ['xgboost']);
     });
   });
 

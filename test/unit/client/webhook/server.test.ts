@@ -365,7 +365,7 @@ describe('client/webhook/server', () => {
       assert.equal(answer.status, 413);
       assert.equal(answer.body.error, 'PayloadTooLarge');
       assert.equal(recorder.calls.length, 0);
-      assert.match(lastLog(), /POST \/hooks\/minio 413 body over 4096 bytes/);
+      assert.match(lastLog(), /POST \/hooks\/minio 413 the body exceeds 4096 bytes/);
     });
 
     it('when an unknown path is posted, then 404 and nothing starts', async () => {

@@ -27,6 +27,13 @@ describe('common/config/parse', () => {
         portBase: 7233,
         backend: 'local',
         temporalAddress: '127.0.0.1:7233',
+        listenHost: '127.0.0.1',
+        endpointHostUrl: 'http://127.0.0.1:8236',
+        gatewayUrl: 'http://127.0.0.1:8237',
+        webhookUrl: 'http://127.0.0.1:8238',
+        dashboardUrl: 'http://127.0.0.1:8239',
+        temporalUiUrl: 'http://127.0.0.1:8233',
+        jobRunnerUrl: undefined,
         namespace: 'default',
         bucket: 'mlops',
         python: path.join(REPO_ROOT, '.venv', 'bin', 'python'),
@@ -270,6 +277,36 @@ describe('common/config/parse', () => {
     });
   });
 
+  describe('where the services are reached', () => {
+    it('when only the port base is set, then every service URL is on 127.0.0.1 at its offset from the base', () => {
+      const config = parseConfig({ MLOPS_PORT_BASE: '17233' }, CWD);
+
+      assert.deepEqual(
+        [config.listenHost, config.endpointHostUrl, config.gatewayUrl, config.webhookUrl, config.dashboardUrl, config.temporalUiUrl],
+        ['127.0.0.1', 'http://127.0.0.1:18236', 'http://127.0.0.1:18237', 'http://127.0.0.1:18238', 'http://127.0.0.1:18239', 'http://127.0.0.1:18233'],
+      );
+    });
+
+    it('when the services are reached by name (a compose network), then the URLs are taken as given, without a trailing slash', () => {
+      const config = parseConfig({ MLOPS_LISTEN_HOST: '0.0.0.0', MLOPS_ENDPOINT_HOST_URL: 'http://endpoint-host:8236/', MLOPS_JOB_RUNNER_URL: 'http://job-runner:8240', MLOPS_TEMPORAL_UI_URL: 'http://127.0.0.1:18233' }, CWD);
+
+      assert.equal(config.listenHost, '0.0.0.0');
+      assert.equal(config.endpointHostUrl, 'http://endpoint-host:8236');
+      assert.equal(config.jobRunnerUrl, 'http://job-runner:8240');
+      assert.equal(config.temporalUiUrl, 'http://127.0.0.1:18233');
+    });
+
+    it('when a service URL has a path or credentials, or the listen host is not a host, then each is refused naming its variable', () => {
+      assert.throws(
+        () => parseConfig({ MLOPS_GATEWAY_URL: 'http://gateway:8237/v1', MLOPS_JOB_RUNNER_URL: 'http://user:pw@job-runner:8240', MLOPS_LISTEN_HOST: 'a host' }, CWD),
+        (err: ConfigError) =>
+          err.problems.some((p) => p.startsWith('MLOPS_GATEWAY_URL: must be an http(s)://host:port URL')) &&
+          err.problems.some((p) => p.startsWith('MLOPS_JOB_RUNNER_URL: ')) &&
+          err.problems.some((p) => p.startsWith('MLOPS_LISTEN_HOST: must be a host name or an IP address')),
+      );
+    });
+  });
+
   describe('describeConfig', () => {
     it('when the webhook URL carries credentials, a path or a query, then only scheme, host and port are shown', () => {
       const config = parseConfig({ MLOPS_NOTIFY_WEBHOOK_URL: 'https://user:pa55@hooks.example.com:8443/notify-path?token=abc123&channel=ml&api_key=k9' }, CWD);
@@ -318,6 +355,7 @@ describe('common/config/parse', () => {
         'MLOPS_AWS_VOLUME_KMS_KEY_ID',
         'MLOPS_AWS_OUTPUT_KMS_KEY_ID',
         'MLOPS_RETRAINING_DATA_URI',
+        'MLOPS_JOB_RUNNER_URL',
       ];
       assert.deepEqual(Object.keys(described).sort(), Object.values(CONFIG_ENV).filter((n) => !unset.includes(n)).sort());
     });
