@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 /**
@@ -11,7 +11,7 @@ import { bundleWorkflows } from '../helpers/workflow-bundle';
 describe('replay of recorded histories', function () {
   this.timeout(120_000);
   const dir = path.join(__dirname, 'histories');
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     bundle = await bundleWorkflows();
