@@ -257,6 +257,8 @@ export interface ModelHosting {
   createModel(spec: { modelName: string; image: AlgorithmImage; artifactUri: string }): Promise<void>;
   /** CreateEndpointConfig; idempotent by name (a different spec under an existing name is a conflict). */
   createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }>;
+  /** DescribeEndpointConfig, or undefined when no config has that name. */
+  describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigSpec | undefined>;
   createEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
   /** Moves the endpoint to a new configuration without dropping requests. */
   updateEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;

@@ -211,3 +211,17 @@ export interface EndpointDeploymentResult {
   rollback?: DeploymentState['rollback'];
   decision?: DeploymentDecision;
 }
+
+/** Step 10 as it always was: all traffic at once, no baking (the default policy). */
+export const PLAIN_SWITCH: DeploymentPolicy = { type: 'all-at-once', finalBake: '0 seconds' };
+
+/** The rollback alarms when a run names none. */
+export const DEFAULT_ROLLBACK_ALARMS: RollbackAlarms = { maxErrorRate: 0.05, maxP99LatencyMs: 1000, minInvocations: 20, window: '1 minute', evaluationInterval: '5 seconds' };
+
+/**
+ * The deployment workflow of one model version on one endpoint (a retried step 10 finds the same
+ * one). Built from what the run's history holds (not from run-scoped names), so it replays.
+ */
+export function deploymentWorkflowId(endpointName: string, version: number): string {
+  return `deployment/${endpointName}/v${version}`;
+}

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
+import { DEFAULT_ROLLBACK_ALARMS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { MODEL_FAMILIES } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 
@@ -35,6 +36,45 @@ const comparisonSchema = z
   })
   .strict();
 
+/** Step 10's policy (how traffic moves to the new model); every policy ends with a final baking period. */
+const policySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('all-at-once'), finalBake: duration.default('0 seconds') }).strict(),
+  z.object({ type: z.literal('canary'), canaryShare: z.number().gt(0).lt(1).default(0.1), canaryBake: duration.default('5 minutes'), finalBake: duration.default('5 minutes') }).strict(),
+  z.object({ type: z.literal('linear'), stepShare: z.number().gt(0).lt(1).default(0.2), stepInterval: duration.default('2 minutes'), finalBake: duration.default('5 minutes') }).strict(),
+]);
+
+/** What rolls a deployment back; fields left out keep the defaults. */
+const alarmsSchema = z
+  .object({
+    maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ROLLBACK_ALARMS.maxErrorRate),
+    maxP99LatencyMs: z.number().positive().default(DEFAULT_ROLLBACK_ALARMS.maxP99LatencyMs),
+    predictionSanity: z
+      .object({
+        maxOutOfRangeShare: z.number().min(0).max(1),
+        tolerance: z
+          .number()
+          .refine((t) => (SANITY_TOLERANCES as readonly number[]).includes(t), `must be one of ${SANITY_TOLERANCES.join(', ')}`)
+          .default(0),
+      })
+      .strict()
+      .optional(),
+    minInvocations: z.number().int().min(1).default(DEFAULT_ROLLBACK_ALARMS.minInvocations),
+    window: duration.default(DEFAULT_ROLLBACK_ALARMS.window),
+    evaluationInterval: duration.default(DEFAULT_ROLLBACK_ALARMS.evaluationInterval),
+  })
+  .strict();
+
+const autoscalingSchema = z
+  .object({
+    minInstances: z.number().int().min(1).max(16),
+    maxInstances: z.number().int().min(1).max(16),
+    targetInvocationsPerInstancePerMinute: z.number().positive(),
+    scaleOutCooldown: duration.default('1 minute'),
+    scaleInCooldown: duration.default('5 minutes'),
+  })
+  .strict()
+  .refine((a) => a.minInstances <= a.maxInstances, { message: 'minInstances must not exceed maxInstances', path: ['maxInstances'] });
+
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -43,6 +83,7 @@ const modelSchema = z
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
+    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().optional(),
   })
   .strict();
 
@@ -94,6 +135,9 @@ export const trainingConfigFileSchema = z
           })
           .strict()
           .optional(),
+        policy: policySchema.optional(),
+        alarms: alarmsSchema.optional(),
+        autoscaling: autoscalingSchema.optional(),
       })
       .strict()
       .optional(),
@@ -161,6 +205,7 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
           resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
           ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
           ...(override.comparison ? { comparison: override.comparison } : {}),
+          ...(override.deployment ? { deployment: override.deployment } : {}),
         };
       });
   }

@@ -118,6 +118,10 @@ export class AwsModelHosting implements ModelHosting {
     return { alreadyExisted: false };
   }
 
+  describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigSpec | undefined> {
+    return this.describeConfig(endpointConfigName);
+  }
+
   async createEndpoint(endpointName: string, endpointConfigName: string): Promise<void> {
     if (!(await this.describeConfig(endpointConfigName))) throw new HostingError(`no endpoint config named ${endpointConfigName}`, 'NotFound');
     if (await this.describeRaw(endpointName)) throw new HostingError(`endpoint ${endpointName} already exists`, 'Conflict');

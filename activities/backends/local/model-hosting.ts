@@ -93,6 +93,13 @@ export class LocalModelHosting implements ModelHosting {
     });
   }
 
+  async describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigSpec | undefined> {
+    const found = (await this.state.read()).endpointConfigs[endpointConfigName];
+    if (!found) return undefined;
+    const { createdAt: _createdAt, ...spec } = found;
+    return spec;
+  }
+
   async createEndpoint(endpointName: string, endpointConfigName: string): Promise<void> {
     await this.setDesired(endpointName, endpointConfigName, 'create');
   }
