@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tar from 'tar';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createBackend } from '../../activities/backends';
+import type { Backend } from '../../activities/backends/types';
+import { taskQueuesOf } from '../../common/config/parse';
+import { stackPorts, type Config } from '../../common/config/schema';
+import type { EndpointDeploymentInput, RollbackAlarms } from '../../common/types/deployment';
+import { endpointDeployment } from '../../workflows';
+import { deploymentStateQuery } from '../../workflows/deployment/deployment.messages';
+import { eventually, freePortBase, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
+import { createLocalEnv, PYTHON } from '../helpers/temporal-env';
+import { runWorkers, type RunningWorkers } from '../helpers/workers';
+
+/** Two XGBoost models (they take missing values) and a linear one (it refuses them), on 3 features. */
+const MAKE_MODELS = String.raw`
+import json, os, sys
+import numpy as np, xgboost as xgb
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 3)); y = X @ np.array([1.0, 2.0, 3.0]) + 10
+for name, rounds in (('old', 5), ('new', 8)):
+    d = os.path.join(out, name); os.makedirs(d)
+    booster = xgb.train({'nthread': 1, 'max_depth': 2, 'seed': 0}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
+    booster.save_model(os.path.join(d, 'model.json')); os.rename(os.path.join(d, 'model.json'), os.path.join(d, 'xgboost-model'))
+d = os.path.join(out, 'linear'); os.makedirs(d)
+with open(os.path.join(d, 'linear-learner-model.json'), 'w') as f:
+    json.dump({'featureNames': ['a', 'b', 'c'], 'featureDim': 3, 'coefficients': [1.0, 2.0, 3.0], 'intercept': 10.0}, f)
+`;
+
+const ALARMS: RollbackAlarms = { maxErrorRate: 0.05, maxP99LatencyMs: 2000, minInvocations: 8, window: '10 seconds', evaluationInterval: '1 second' };
+
+/**
+ * Canary deployments on a real local stack (Temporal dev server, the project's workers and
+ * activities on the local backend, the endpoint host with real model servers) under steady load:
+ * a healthy model takes all traffic without a failed request; a model that fails half of its
+ * requests (it refuses the missing values half of the traffic carries) is rolled back by the
+ * error-rate alarm, with failures only from the canary's share, and the old model serving again.
+ */
+describe('deployments (integration: canary success and rollback under load)', function () {
+  this.timeout(120_000);
+  let home: string;
+  let config: Config;
+  let backend: Backend;
+  let env: TestWorkflowEnvironment;
+  let workers: RunningWorkers;
+  let host: Awaited<ReturnType<typeof startEndpointHost>>;
+  let hostUrl: string;
+
+  async function createModel(name: string, dir: string, image: 'xgboost' | 'linear-learner'): Promise<void> {
+    const archive = path.join(dir, 'model.tar.gz');
+    const files = (await fs.readdir(dir)).filter((f) => f !== 'model.tar.gz');
+    await tar.create({ gzip: true, file: archive, cwd: dir }, files);
+    const artifactUri = `s3://mlops/test-models/${name}/model.tar.gz`;
+    await backend.objectStore.putFile(artifactUri, archive);
+    await backend.hosting.createModel({ modelName: name, image, artifactUri });
+    await backend.hosting.createEndpointConfig({ endpointConfigName: `cfg-${name}`, endpointName: 'dep', variants: [{ variantName: name, modelName: name, instanceType: 'ml.m5.large', instanceCount: 1 }] });
+  }
+
+  before(async () => {
+    home = await tempDir('deployment');
+    config = testConfig({ home, portBase: await freePortBase() });
+    backend = createBackend(config);
+    hostUrl = `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`;
+    const modelsDir = path.join(home, 'models');
+    await promisify(execFile)(PYTHON, ['-c', MAKE_MODELS, modelsDir]);
+    [env, host] = await Promise.all([createLocalEnv(), startEndpointHost(config)]);
+    workers = await runWorkers(env, config, backend);
+    await createModel('old', path.join(modelsDir, 'old'), 'xgboost');
+    await createModel('new', path.join(modelsDir, 'new'), 'xgboost');
+    await createModel('linear', path.join(modelsDir, 'linear'), 'linear-learner');
+    await backend.hosting.createEndpoint('dep', 'cfg-old');
+    await eventually('the endpoint serves', async () => (await backend.hosting.describeEndpoint('dep'))?.status === 'InService', 60_000);
+  });
+
+  after(async () => {
+    await workers?.stop();
+    await host?.stop();
+    await env?.teardown();
+    await fs.rm(home, { recursive: true, force: true });
+  });
+
+  /** Steady load (4 callers) until stopped: half of the requests carry a missing value. */
+  function load() {
+    const seen: { status: number; variant: string; at: number }[] = [];
+    let running = true;
+    const caller = async (k: number) => {
+      for (let i = 0; running; i++) {
+        const body = (i + k) % 2 === 0 ? '0.5,1.5,-0.2' : '0.5,,-0.2';
+        const response = await fetch(`${hostUrl}/endpoints/dep/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body });
+        await response.arrayBuffer();
+        seen.push({ status: response.status, variant: response.headers.get('x-amzn-invoked-production-variant') ?? '', at: Date.now() });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const all = Promise.all([0, 1, 2, 3].map(caller));
+    return {
+      seen,
+      stop: async () => {
+        running = false;
+        await all;
+      },
+    };
+  }
+
+  async function deploy(model: string, version: number) {
+    const queues = taskQueuesOf(config);
+    const input: EndpointDeploymentInput = {
+      endpointName: 'dep',
+      family: model === 'linear' ? 'linear-learner' : 'xgboost',
+      target: { modelName: model, version, endpointConfigName: `cfg-${model}` },
+      policy: { type: 'canary', canaryShare: 0.1, canaryBake: '8 seconds', finalBake: '3 seconds' },
+      alarms: ALARMS,
+      requestedBy: { workflowId: 'integration', kind: 'manual', by: 'test' },
+      taskQueues: queues,
+    };
+    return env.client.workflow.start(endpointDeployment, { taskQueue: queues.orchestration, workflowId: `deployment/dep/v${version}`, args: [input] });
+  }
+
+  it('when a healthy model is deployed by canary under load, then it takes 10 % then everything and no request fails', async () => {
+    const traffic = load();
+    const handle = await deploy('new', 2);
+    const result = await handle.result();
+    await traffic.stop();
+    assert.equal(result.outcome, 'deployed', result.reason);
+    assert.equal((await backend.hosting.describeEndpoint('dep'))?.endpointConfigName, 'cfg-new');
+    assert.deepEqual(traffic.seen.filter((s) => s.status !== 200).length, 0);
+    const byVariant = (v: string) => traffic.seen.filter((s) => s.variant === v).length;
+    assert.ok(byVariant('new') > 0 && byVariant('old') > 0, 'both models answered during the canary');
+    const state = await handle.query(deploymentStateQuery);
+    assert.ok(state.readings.some((r) => r.variants.some((v) => v.variantName === 'new' && v.invocations > 0)), 'the alarms read the new variant from /metrics');
+  });
+
+  it('when a model failing half of its requests is deployed by canary, then the error-rate alarm rolls it back in place; only canary requests failed and the old model serves everything again', async () => {
+    const traffic = load();
+    const started = Date.now();
+    const handle = await deploy('linear', 3);
+    const result = await handle.result();
+    const rolledBackAfterMs = Date.now() - started;
+    const during = traffic.seen.length;
+    await new Promise((r) => setTimeout(r, 500));
+    await traffic.stop();
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.rollback?.alarm, 'error-rate');
+    assert.ok(rolledBackAfterMs < 15_000, `rolled back after ${rolledBackAfterMs} ms`);
+    assert.equal((await backend.hosting.describeEndpoint('dep'))?.endpointConfigName, 'cfg-new');
+    const failed = traffic.seen.filter((s) => s.status !== 200);
+    assert.ok(failed.length > 0, 'the bad model did fail some requests');
+    assert.ok(failed.every((s) => s.variant === 'linear'), 'only the canary failed');
+    assert.ok(failed.length <= 0.1 * during, `${failed.length} of ${during} requests failed (at most the canary share)`);
+    assert.ok(traffic.seen.slice(during).every((s) => s.status === 200 && s.variant === 'new'), 'after the rollback the old model answers everything');
+    const metrics = await (await fetch(`${hostUrl}/metrics`)).text();
+    assert.match(metrics, /mlops_endpoint_invocation_errors_total\{endpoint="dep",variant="linear",role="production",error="ModelError"\} [1-9]/);
+  });
+});
