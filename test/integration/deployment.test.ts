@@ -15,6 +15,7 @@ import { deploymentStateQuery } from '../../workflows/deployment/deployment.mess
 import { eventually, freePortBase, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
 import { createLocalEnv, PYTHON } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
+import { runInProcess, TestCliContext } from '../helpers/cli-in-process';
 
 /** Two XGBoost models (they take missing values) and a linear one (it refuses them), on 3 features. */
 const MAKE_MODELS = String.raw`
@@ -124,6 +125,13 @@ describe('deployments (integration: canary success and rollback under load)', fu
   it('when a healthy model is deployed by canary under load, then it takes 10 % then everything and no request fails', async () => {
     const traffic = load();
     const handle = await deploy('new', 2);
+    const cli = new TestCliContext(config, env.client);
+    const shown = await eventually('the canary shows in `mlops deployments show`', async () => {
+      const { code, stdout } = await runInProcess(cli, 'deployments', 'show', 'dep/v2', '--json');
+      const s = code === 0 ? (JSON.parse(stdout) as { phase: string; traffic: { modelName: string; share: number }[] }) : undefined;
+      return s?.phase === 'shifting' && s.traffic.some((t) => t.modelName === 'new' && t.share > 0) ? s : undefined;
+    }, 15_000);
+    assert.deepEqual(shown.traffic.map((t) => [t.modelName, t.share]), [['old', 0.9], ['new', 0.1]]);
     const result = await handle.result();
     await traffic.stop();
     assert.equal(result.outcome, 'deployed', result.reason);
@@ -137,16 +145,16 @@ describe('deployments (integration: canary success and rollback under load)', fu
 
   it('when a model failing half of its requests is deployed by canary, then the error-rate alarm rolls it back in place; only canary requests failed and the old model serves everything again', async () => {
     const traffic = load();
-    const started = Date.now();
     const handle = await deploy('linear', 3);
     const result = await handle.result();
-    const rolledBackAfterMs = Date.now() - started;
+    const canary = traffic.seen.filter((s) => s.variant === 'linear');
+    const canaryMs = canary.at(-1)!.at - canary[0]!.at;
     const during = traffic.seen.length;
     await new Promise((r) => setTimeout(r, 500));
     await traffic.stop();
     assert.equal(result.outcome, 'rolled-back');
     assert.equal(result.rollback?.alarm, 'error-rate');
-    assert.ok(rolledBackAfterMs < 15_000, `rolled back after ${rolledBackAfterMs} ms`);
+    assert.ok(canaryMs < 15_000, `the canary answered for ${canaryMs} ms before the rollback`);
     assert.equal((await backend.hosting.describeEndpoint('dep'))?.endpointConfigName, 'cfg-new');
     const failed = traffic.seen.filter((s) => s.status !== 200);
     assert.ok(failed.length > 0, 'the bad model did fail some requests');
@@ -155,5 +163,21 @@ describe('deployments (integration: canary success and rollback under load)', fu
     assert.ok(traffic.seen.slice(during).every((s) => s.status === 200 && s.variant === 'new'), 'after the rollback the old model answers everything');
     const metrics = await (await fetch(`${hostUrl}/metrics`)).text();
     assert.match(metrics, /mlops_endpoint_invocation_errors_total\{endpoint="dep",variant="linear",role="production",error="ModelError"\} [1-9]/);
+  });
+
+  it('when a person aborts a canary with `mlops deployments abort`, then it rolls back, recording who and why, and `list` shows it', async () => {
+    const handle = await deploy('old', 4);
+    const cli = new TestCliContext(config, env.client);
+    await eventually('the canary shifts', async () => (await handle.query(deploymentStateQuery)).traffic.some((t) => t.modelName === 'old' && t.share === 0.1), 15_000);
+    const refused = await runInProcess(cli, 'deployments', 'abort', 'dep/v4', '--by', 'ops', '--reason', ' ');
+    assert.equal(refused.code, 2, refused.stderr);
+    const { code, stderr } = await runInProcess(cli, 'deployments', 'abort', 'dep/v4', '--by', 'ops', '--reason', 'wrong model');
+    assert.equal(code, 0, stderr);
+    const result = await handle.result();
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.reason, 'aborted by ops: wrong model');
+    assert.equal((await backend.hosting.describeEndpoint('dep'))?.endpointConfigName, 'cfg-new');
+    const listed = JSON.parse((await runInProcess(cli, 'deployments', 'list', '--json')).stdout) as { deployments: { deployment: string; status: string }[] };
+    assert.deepEqual(listed.deployments.map((d) => d.deployment).sort(), ['dep/v2', 'dep/v3', 'dep/v4']);
   });
 });
