@@ -41,6 +41,17 @@ const policySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('all-at-once'), finalBake: duration.default('0 seconds') }).strict(),
   z.object({ type: z.literal('canary'), canaryShare: z.number().gt(0).lt(1).default(0.1), canaryBake: duration.default('5 minutes'), finalBake: duration.default('5 minutes') }).strict(),
   z.object({ type: z.literal('linear'), stepShare: z.number().gt(0).lt(1).default(0.2), stepInterval: duration.default('2 minutes'), finalBake: duration.default('5 minutes') }).strict(),
+  z
+    .object({
+      type: z.literal('shadow'),
+      shadowShare: z.number().gt(0).max(1).default(0.2),
+      shadowPeriod: duration.default('10 minutes'),
+      promotion: z.enum(['auto', 'manual']).default('auto'),
+      maxMedianRelativeDifference: z.number().min(0).optional(),
+      decisionTimeout: duration.default('1 day'),
+      finalBake: duration.default('5 minutes'),
+    })
+    .strict(),
 ]);
 
 /** What rolls a deployment back; fields left out keep the defaults. */

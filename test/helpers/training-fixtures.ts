@@ -91,7 +91,7 @@ export interface MockBehaviour {
    * `requestsPerReading` requests split by the variants' weights; the `failing` model (a name or its prefix) fails
    * `failShare` of its requests, the `slow` model answers in `slowMs` (others in 8 ms).
    */
-  live?: { requestsPerReading?: number; failing?: string; failShare?: number; slow?: string; slowMs?: number };
+  live?: { requestsPerReading?: number; failing?: string; failShare?: number; slow?: string; slowMs?: number; shadowDifference?: number };
   /** SageMaker's guardrails (aws) deploy and end so (absent: the workflow shifts traffic itself). */
   managed?: 'deployed' | 'rolled-back';
   /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
@@ -132,11 +132,13 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
   /** Endpoint configs by name: their variants and initial weights. */
-  const configs = new Map<string, { variantName: string; modelName: string; weight: number }[]>();
+  const configs = new Map<string, { variantName: string; modelName: string; weight: number; shadow?: boolean }[]>();
   for (const e of Object.values(endpoints)) configs.set(e.endpointConfigName, [{ variantName: e.modelName ?? 'model-old', modelName: e.modelName ?? 'model-old', weight: 1 }]);
   const weights = new Map<string, Map<string, number>>();
   const counters = new Map<string, Map<string, { invocations: number; errors: number; latency: number[] }>>();
   const guarded = new Map<string, { calls: number; previous: string; target: string }>();
+  const SHADOW_BOUNDS = [0.001, 0.01, 0.1, 1, Infinity];
+  const shadowPairs = new Map<string, { pairs: number; counts: number[] }>();
   const variantsOf = (endpointName: string) => {
     const e = endpoints[endpointName];
     const spec = e ? (configs.get(e.endpointConfigName) ?? []) : [];
@@ -216,7 +218,10 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async createTransitionConfig(input) {
       calls.activities.push(`createTransitionConfig:${input.endpointName}`);
-      configs.set(input.endpointConfigName, input.variants.map((x) => ({ variantName: x.variantName, modelName: x.modelName, weight: x.weight })));
+      configs.set(input.endpointConfigName, [
+        ...input.variants.map((x) => ({ variantName: x.variantName, modelName: x.modelName, weight: x.weight })),
+        ...(input.shadowVariants ?? []).map((x) => ({ variantName: x.variantName, modelName: x.modelName, weight: x.weight, shadow: true })),
+      ]);
       return { alreadyExisted: false };
     },
     async shiftTraffic(input) {
@@ -229,13 +234,20 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`readDeploymentMetrics:${input.endpointName}`);
       const live = behaviour.live ?? {};
       const variants = variantsOf(input.endpointName);
-      const total = variants.reduce((a, v) => a + v.weight, 0) || 1;
+      const total = variants.filter((v) => !v.shadow).reduce((a, v) => a + v.weight, 0) || 1;
+      const perReading = live.requestsPerReading ?? 200;
       const byVariant = counters.get(input.endpointName) ?? new Map<string, { invocations: number; errors: number; latency: number[] }>();
       counters.set(input.endpointName, byVariant);
       const bounds = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, Infinity];
       for (const v of variants) {
         const c = byVariant.get(v.variantName) ?? { invocations: 0, errors: 0, latency: bounds.map(() => 0) };
-        const n = Math.round(((live.requestsPerReading ?? 200) * v.weight) / total);
+        const n = Math.round(v.shadow ? perReading * v.weight : (perReading * v.weight) / total);
+        if (v.shadow) {
+          const pairs = shadowPairs.get(v.variantName) ?? { pairs: 0, counts: SHADOW_BOUNDS.map(() => 0) };
+          pairs.pairs += n;
+          pairs.counts = pairs.counts.map((count, i) => count + ((live.shadowDifference ?? 0.001) <= SHADOW_BOUNDS[i]! ? n : 0));
+          shadowPairs.set(v.variantName, pairs);
+        }
         c.invocations += n;
         if (live.failing && v.modelName.startsWith(live.failing)) c.errors += Math.round(n * (live.failShare ?? 0.5));
         const seconds = (live.slow && v.modelName.startsWith(live.slow) ? (live.slowMs ?? 2000) : 8) / 1000;
@@ -246,8 +258,8 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
         endpointName: input.endpointName,
         takenAt: new Date().toISOString(),
         startedAt: 1,
-        variants: [...byVariant.entries()].map(([variantName, c]) => ({ variantName, role: 'production' as const, invocations: c.invocations, errors: c.errors, latencySeconds: { bounds, counts: c.latency, sum: 0, count: c.latency[c.latency.length - 1]! } })),
-        shadow: [],
+        variants: [...byVariant.entries()].map(([variantName, c]) => ({ variantName, role: variants.find((v) => v.variantName === variantName)?.shadow ? ('shadow' as const) : ('production' as const), invocations: c.invocations, errors: c.errors, latencySeconds: { bounds, counts: c.latency, sum: 0, count: c.latency[c.latency.length - 1]! } })),
+        shadow: [...shadowPairs.entries()].map(([variantName, p]) => ({ variantName, pairs: p.pairs, dropped: 0, relativeDifference: { bounds: SHADOW_BOUNDS, counts: p.counts, sum: 0, count: p.pairs } })),
         problems: [],
       };
     },

@@ -108,13 +108,13 @@ describe('deployments (integration: canary success and rollback under load)', fu
     };
   }
 
-  async function deploy(model: string, version: number) {
+  async function deploy(model: string, version: number, policy: EndpointDeploymentInput['policy'] = { type: 'canary', canaryShare: 0.1, canaryBake: '5 seconds', finalBake: '2 seconds' }) {
     const queues = taskQueuesOf(config);
     const input: EndpointDeploymentInput = {
       endpointName: 'dep',
       family: model === 'linear' ? 'linear-learner' : 'xgboost',
       target: { modelName: model, version, endpointConfigName: `cfg-${model}` },
-      policy: { type: 'canary', canaryShare: 0.1, canaryBake: '8 seconds', finalBake: '3 seconds' },
+      policy,
       alarms: ALARMS,
       requestedBy: { workflowId: 'integration', kind: 'manual', by: 'test' },
       taskQueues: queues,
@@ -179,5 +179,22 @@ describe('deployments (integration: canary success and rollback under load)', fu
     assert.equal((await backend.hosting.describeEndpoint('dep'))?.endpointConfigName, 'cfg-new');
     const listed = JSON.parse((await runInProcess(cli, 'deployments', 'list', '--json')).stdout) as { deployments: { deployment: string; status: string }[] };
     assert.deepEqual(listed.deployments.map((d) => d.deployment).sort(), ['dep/v2', 'dep/v3', 'dep/v4']);
+  });
+
+  it('when a model is deployed as a shadow, then it is mirrored half of the requests without answering any, compared with the champion in `show`, and promoted by rule', async () => {
+    const traffic = load();
+    const handle = await deploy('old', 5, { type: 'shadow', shadowShare: 0.5, shadowPeriod: '4 seconds', promotion: 'auto', decisionTimeout: '1 hour', finalBake: '1 second' });
+    const cli = new TestCliContext(config, env.client);
+    await eventually('the shadow is compared', async () => ((await handle.query(deploymentStateQuery)).shadow?.pairs ?? 0) > 0, 15_000);
+    const shown = await runInProcess(cli, 'deployments', 'show', 'dep/v5');
+    assert.match(shown.stdout, /shadow old beside new \(\d+ pairs/);
+    const result = await handle.result();
+    await traffic.stop();
+    assert.equal(result.outcome, 'deployed', result.reason);
+    const state = await handle.query(deploymentStateQuery);
+    assert.ok(state.shadow && state.shadow.pairs > 0 && state.shadow.shadow.latencyMs.p50 !== undefined && state.shadow.relativeDifference.p50 !== undefined, JSON.stringify(state.shadow));
+    assert.equal(traffic.seen.filter((s) => s.status !== 200).length, 0);
+    const promotedAt = traffic.seen.findIndex((s) => s.variant === 'old');
+    assert.ok(promotedAt > 0 && traffic.seen.slice(0, promotedAt).every((s) => s.variant === 'new'), 'the shadow answered nothing before its promotion');
   });
 });

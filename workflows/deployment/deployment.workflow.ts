@@ -3,19 +3,26 @@ import type { Activities } from '../../activities';
 import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
 import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
 import { durationMs } from '../../common/duration';
+import { invalidInput } from '../../common/errors';
 import { runScopedName } from '../../common/ids';
 import type { AlarmState, DeploymentDecision, DeploymentState, EndpointDeploymentInput, EndpointDeploymentResult, TrafficShare } from '../../common/types/deployment';
 import { deployActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
 import { PipelineRun } from '../shared/pipeline-run';
-import { evaluateAlarms, increaseOver, variantWindow, windowStart } from './alarms';
+import { compareShadow, evaluateAlarms, increaseOver, variantWindow, windowStart } from './alarms';
 import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, validateDeploymentDecision } from './deployment.messages';
 import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
 
 const MAX_READINGS_SHOWN = 20;
 
-type BakeVerdict = { kind: 'baked' } | { kind: 'promote'; decision: DeploymentDecision } | { kind: 'abort'; decision: DeploymentDecision } | { kind: 'alarm'; alarm: AlarmState };
+type BakeVerdict =
+  | { kind: 'baked' }
+  | { kind: 'promote'; decision: DeploymentDecision }
+  | { kind: 'abort'; decision: DeploymentDecision }
+  | { kind: 'alarm'; alarm: AlarmState }
+  /** Shadow: not promoted (by rule, or nobody decided in time). */
+  | { kind: 'rejected'; reason: string };
 
 /**
  * Step 10's deployment: moves an endpoint from the model it serves to a new one by the model's
@@ -55,7 +62,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     const alarms = state.alarms.map((a) => `${a.name} ${a.state}${a.value !== undefined ? ` (${a.value})` : ''}`).join(', ');
     pipeline.show(`**Deployment of ${input.target.modelName}** to ${name} (${describePolicy(input.policy)}): ${state.phase}${split ? `; traffic: ${split}` : ''}${alarms ? `; alarms: ${alarms}` : ''}`);
   };
-  const open = () => ['shifting', 'baking'].includes(state.phase) && !pending;
+  const open = () => ['shifting', 'baking', 'shadowing', 'awaiting-decision'].includes(state.phase) && !pending;
   const decide = (action: 'promote' | 'abort') => (d: { by: string; reason: string }) => {
     pending = { action, by: d.by.trim(), reason: d.reason.trim(), at: now() };
     return state;
@@ -110,6 +117,9 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     // Nothing to roll back to (a new or Failed endpoint, or one already serving this model): no traffic to shift.
     if (!previous) return await plainSwitch((action) => (action === 'created' ? `${name} created` : `${name} served no other model to shift traffic from`));
     state.previous = { endpointConfigName: prepared.current!.endpointConfigName, variantName: previous.variantName, modelName: previous.modelName };
+    if (prepared.mode === 'managed' && input.policy.type === 'shadow') {
+      throw invalidInput(`deployment of ${input.target.modelName}: shadow deployments run on the local backend; on aws SageMaker's shadow tests (CreateInferenceExperiment) are not wired yet`);
+    }
     return prepared.mode === 'managed' ? await managed(prepared, previous) : await driven(prepared, previous);
   } catch (err) {
     state.phase = 'failed';
@@ -132,6 +142,22 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
   async function driven(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const transitionConfig = runScopedName(['transition', input.family], pipeline.run);
     const targetVariant = prepared.target.variantName;
+    let promotedBy: DeploymentDecision | undefined;
+    if (input.policy.type === 'shadow') {
+      const verdict = await shadowTest(prepared, previous, input.policy);
+      if (verdict.kind !== 'baked' && verdict.kind !== 'promote') {
+        // The shadow never answered: taking it away is all a rollback needs.
+        const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
+        state.phase = 'rolling-back';
+        state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
+        if (verdict.kind === 'abort') state.decision = verdict.decision;
+        show();
+        await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+        state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+        return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+      }
+      if (verdict.kind === 'promote') promotedBy = state.decision = verdict.decision;
+    }
     state.phase = 'updating';
     state.traffic = shares(previous, targetVariant, 0);
     show();
@@ -182,13 +208,18 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: input.target.endpointConfigName });
     state.traffic = [{ variantName: targetVariant, modelName: input.target.modelName, role: 'production', share: 1 }];
     await applyAutoscaling(targetVariant);
-    const reason = verdict.kind === 'promote' ? `promoted by ${verdict.decision.by}: ${verdict.decision.reason}` : `${describePolicy(input.policy)}: no alarm tripped`;
+    const reason =
+      verdict.kind === 'promote'
+        ? `promoted by ${verdict.decision.by}: ${verdict.decision.reason}`
+        : promotedBy
+          ? `shadow promoted by ${promotedBy.by}: ${promotedBy.reason}; no alarm tripped`
+          : `${describePolicy(input.policy)}: no alarm tripped`;
     return finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: input.target.endpointConfigName, reason, ...(state.decision ? { decision: state.decision } : {}) });
   }
 
   /** Holds a traffic step for its baking period, reading the alarms every evaluation interval. */
-  async function bake(s: TrafficStep, readings: EndpointMetricsSnapshot[], targetVariant: string): Promise<BakeVerdict> {
-    state.phase = s.final ? 'baking' : 'shifting';
+  async function bake(s: TrafficStep, readings: EndpointMetricsSnapshot[], targetVariant: string, shadow?: { champion: string; base?: EndpointMetricsSnapshot }): Promise<BakeVerdict> {
+    state.phase = shadow ? 'shadowing' : s.final ? 'baking' : 'shifting';
     const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
     const end = Date.now() + s.bakeMs;
     state.step = { ...state.step!, until: new Date(end).toISOString() };
@@ -201,6 +232,10 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       if (from > 0) readings.splice(0, from);
       const increase = increaseOver(readings, 0);
       state.alarms = evaluateAlarms(input.alarms, increase.variants.get(targetVariant), increase.positions.get(targetVariant));
+      if (shadow) {
+        shadow.base ??= snapshot;
+        state.shadow = compareShadow(increaseOver([shadow.base, snapshot]), shadow.champion, targetVariant);
+      }
       state.readings = [...state.readings, { at: snapshot.takenAt, variants: [...increase.variants.values()].map(variantWindow), alarms: state.alarms }].slice(-MAX_READINGS_SHOWN);
       show();
       return state.alarms.find((a) => a.state === 'ALARM');
@@ -217,6 +252,47 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       const alarm = await read();
       if (alarm) return { kind: 'alarm', alarm };
     }
+  }
+
+  /**
+   * Shadow: the new model gets a share of the requests mirrored while only the old one answers;
+   * its predictions and latencies are compared with the old one's, its alarms read. Then it is
+   * promoted by rule (no alarm, predictions close enough) or by a person, who has the decision
+   * timeout to decide.
+   */
+  async function shadowTest(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<BakeVerdict> {
+    const shadowConfig = runScopedName(['shadow', input.family], pipeline.run);
+    const targetVariant = prepared.target.variantName;
+    state.phase = 'updating';
+    show();
+    await step(`step 10: configuration with ${input.target.modelName} as a shadow of ${previous.modelName}`, quick.createTransitionConfig, {
+      endpointConfigName: shadowConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [{ ...previous, weight: 1 }],
+      shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
+    });
+    await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
+    state.traffic = [
+      { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
+      { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: policy.shadowShare },
+    ];
+    state.step = { index: 1, of: 1, share: 0 };
+    const verdict = await bake({ share: 0, bakeMs: durationMs(policy.shadowPeriod), final: false }, [], targetVariant, { champion: previous.variantName });
+    if (verdict.kind !== 'baked') return verdict;
+    if (policy.promotion === 'auto') {
+      const median = state.shadow?.relativeDifference.p50;
+      const limit = policy.maxMedianRelativeDifference;
+      if (!state.shadow || state.shadow.pairs === 0) return { kind: 'rejected', reason: 'the shadow answered no mirrored request: nothing to promote on' };
+      if (limit !== undefined && (median === undefined || median > limit)) return { kind: 'rejected', reason: `the shadow's predictions differ from the champion's by a median of ${median ?? '?'} (limit ${limit})` };
+      return { kind: 'baked' };
+    }
+    state.phase = 'awaiting-decision';
+    show();
+    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
+    const decision = pending!;
+    pending = undefined;
+    return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
   }
 
   async function managed(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {

@@ -173,4 +173,45 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     assert.match(result.reason, /-errors/);
     assert.ok(calls.notifications.some((n) => n.kind === 'deployment.rolled-back'));
   });
+
+  describe('shadow', () => {
+    const SHADOW: DeploymentPolicy = { type: 'shadow', shadowShare: 0.5, shadowPeriod: '30 seconds', promotion: 'auto', maxMedianRelativeDifference: 0.05, decisionTimeout: '1 hour', finalBake: '30 seconds' };
+
+    it('when the shadow agrees with the champion, then it is promoted by rule after its period: mirrored only, then all traffic, with the comparison kept', async () => {
+      const { result, calls, state } = await run({}, { policy: SHADOW });
+      assert.equal(result.outcome, 'deployed');
+      assert.equal(calls.activities.filter((a) => a.startsWith('createTransitionConfig')).length, 2, 'a shadow configuration, then the transition');
+      assert.deepEqual(calls.weights, [`${OLD}=0,${NEW}=1`], 'the new model answered nothing before its promotion');
+      assert.ok((state.shadow?.pairs ?? 0) > 0);
+      assert.equal(state.shadow?.championVariant, OLD);
+      assert.ok((state.shadow?.relativeDifference.p50 ?? 1) <= 0.001);
+    });
+
+    it('when the shadow answers differently from the champion, then it is not promoted and the endpoint keeps the old configuration', async () => {
+      const { result, calls } = await run({ live: { shadowDifference: 0.5 } }, { policy: SHADOW });
+      assert.equal(result.outcome, 'rolled-back');
+      assert.match(result.reason, /differ from the champion's by a median of .* \(limit 0.05\)/);
+      assert.deepEqual(calls.weights, []);
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
+    it('when the shadow fails half of its mirrored requests, then its error-rate alarm ends the test before the period', async () => {
+      const { result } = await run({ live: { failing: NEW, failShare: 0.5 } }, { policy: SHADOW });
+      assert.equal(result.outcome, 'rolled-back');
+      assert.equal(result.rollback?.alarm, 'error-rate');
+    });
+
+    it('when promotion is manual, then the deployment waits for a person, who promotes it, or times out and is not promoted', async () => {
+      const manual: DeploymentPolicy = { ...SHADOW, promotion: 'manual', shadowPeriod: '1 second' };
+      const promoted = await run({}, { policy: manual }, async (handle) => {
+        await until(handle, (s) => s.phase === 'awaiting-decision');
+        await handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'cleo', reason: 'differences explained' }] });
+      });
+      assert.equal(promoted.result.outcome, 'deployed');
+      assert.match(promoted.result.reason, /^shadow promoted by cleo: differences explained/);
+      const timedOut = await run({}, { policy: manual });
+      assert.equal(timedOut.result.outcome, 'rolled-back');
+      assert.equal(timedOut.result.reason, 'nobody promoted the shadow within 1 hour');
+    });
+  });
 });

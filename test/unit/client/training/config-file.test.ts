@@ -183,6 +183,12 @@ describe('client/training/config-file', () => {
       assert.deepEqual(xgb.deployment, { policy: { type: 'linear', stepShare: 0.25, stepInterval: '1 minute', finalBake: '2 minutes' }, autoscaling: null });
     });
 
+    it('when a shadow policy names only its share, then it is promoted by rule after 10 minutes by default', async () => {
+      const file = await configFile({ deployment: { policy: { type: 'shadow', shadowShare: 0.3 } } });
+      const config = applyConfigFile(defaultTrainingConfig('mlops', queues), await readTrainingConfigFile(file));
+      assert.deepEqual(config.deployment?.policy, { type: 'shadow', shadowShare: 0.3, shadowPeriod: '10 minutes', promotion: 'auto', decisionTimeout: '1 day', finalBake: '5 minutes' });
+    });
+
     it('when a policy, a tolerance or autoscaling bounds are wrong, then the file is refused naming the field and the rule', async () => {
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'blue-green' } } }))).message, /deployment\.policy\.type: /);
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'canary', canaryShare: 1 } } }))).message, /deployment\.policy\.canaryShare: .*<1/);
