@@ -85,8 +85,8 @@ describe('deployments (integration: canary success and rollback under load)', fu
     await fs.rm(home, { recursive: true, force: true });
   });
 
-  /** Steady load (4 callers) until stopped: half of the requests carry a missing value. */
-  function load() {
+  /** Steady load (4 callers by default) until stopped: half of the requests carry a missing value. */
+  function load(callers = 4, pauseMs = 5) {
     const seen: { status: number; variant: string; at: number }[] = [];
     let running = true;
     const caller = async (k: number) => {
@@ -95,10 +95,10 @@ describe('deployments (integration: canary success and rollback under load)', fu
         const response = await fetch(`${hostUrl}/endpoints/dep/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body });
         await response.arrayBuffer();
         seen.push({ status: response.status, variant: response.headers.get('x-amzn-invoked-production-variant') ?? '', at: Date.now() });
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, pauseMs));
       }
     };
-    const all = Promise.all([0, 1, 2, 3].map(caller));
+    const all = Promise.all(Array.from({ length: callers }, (_, k) => caller(k)));
     return {
       seen,
       stop: async () => {
@@ -196,5 +196,21 @@ describe('deployments (integration: canary success and rollback under load)', fu
     assert.equal(traffic.seen.filter((s) => s.status !== 200).length, 0);
     const promotedAt = traffic.seen.findIndex((s) => s.variant === 'old');
     assert.ok(promotedAt > 0 && traffic.seen.slice(0, promotedAt).every((s) => s.variant === 'new'), 'the shadow answered nothing before its promotion');
+  });
+
+  it('when a variant is autoscaled, then load scales it out to its maximum and, once the load drops, back in, without failing a request in flight', async () => {
+    const serving = (await backend.hosting.describeEndpoint('dep'))!.variants[0]!.variantName;
+    await backend.autoscaling.register('dep', serving, { minInstances: 1, maxInstances: 3, targetInvocationsPerInstancePerMinute: 300, scaleOutCooldown: '1 second', scaleInCooldown: '3 seconds' });
+    const instances = () => host.host.liveView().find((e) => e.endpointName === 'dep')?.variants.find((v) => v.variantName === serving)?.instances.filter((i) => i.running).length ?? 0;
+    const heavy = load();
+    const light = load(1, 300);
+    await eventually('scaled out to 3 instances', async () => instances() === 3, 30_000);
+    await heavy.stop();
+    await eventually('scaled back in to 1 instance', async () => instances() === 1, 30_000);
+    await light.stop();
+    await backend.autoscaling.deregister('dep', serving);
+    const failed = [...heavy.seen, ...light.seen].filter((s) => s.status !== 200);
+    assert.equal(failed.length, 0, `${failed.length} request(s) failed while the variant scaled`);
+    assert.equal((await backend.hosting.describeEndpoint('dep'))?.variants[0]?.desiredInstanceCount, 1);
   });
 });

@@ -305,9 +305,19 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
           ? { type: 'LINEAR' as const, percent: Math.round(policy.stepShare * 100), waitIntervalSeconds: Math.round(durationMs(policy.stepInterval) / 1000) }
           : { type: 'ALL_AT_ONCE' as const, waitIntervalSeconds: 0 };
     const totalSeconds = trafficSteps(policy).reduce((sum, s) => sum + s.bakeMs / 1000, 0);
+    // SageMaker's guardrails need the new configuration to keep the variant's name: the new model
+    // goes under the old variant's name (DescribeEndpoint tells the gateway which model it is).
+    const guardedConfig = runScopedName(['guarded', input.family], pipeline.run);
+    const variantName = previous.variantName;
+    await step(`step 10: configuration of ${input.target.modelName} as variant ${variantName}`, quick.createTransitionConfig, {
+      endpointConfigName: guardedConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [{ ...prepared.target, variantName, weight: 1 }],
+    });
     const { alarmNames, abortAlarmName } = await step(`step 10: rollback alarms of ${name}`, quick.putRollbackAlarms, {
       endpointName: name,
-      variantName: prepared.target.variantName,
+      variantName,
       alarms: input.alarms,
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
     });
@@ -316,7 +326,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     show();
     await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
       endpointName: name,
-      endpointConfigName: input.target.endpointConfigName,
+      endpointConfigName: guardedConfig,
       traffic,
       finalBakeSeconds: bakeSeconds,
       maximumExecutionTimeoutSeconds: Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800)),
@@ -335,10 +345,10 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         state.alarms = d.alarms.map((a) => ({ name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` }));
         show();
         if (d.status !== 'InService' && d.status !== 'Failed') continue;
-        if (d.status === 'InService' && d.endpointConfigName === input.target.endpointConfigName) {
-          state.traffic = [{ variantName: prepared.target.variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
-          await applyAutoscaling(prepared.target.variantName);
-          return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: input.target.endpointConfigName, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
+        if (d.status === 'InService' && d.endpointConfigName === guardedConfig) {
+          state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
+          await applyAutoscaling(variantName);
+          return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
         }
         if (d.lastModifiedTime === before?.lastModifiedTime && d.status === 'InService') continue;
         const tripped = d.alarms.find((a) => a.state === 'ALARM');

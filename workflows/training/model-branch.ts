@@ -323,7 +323,7 @@ export class ModelBranch {
     });
     this.outcome.deployment = { workflowId, outcome: result.outcome, reason: result.reason };
     this.outcome.endpoint = { endpointName: name, endpointConfigName: result.endpointConfigName, action: result.action };
-    return result.outcome === 'deployed' ? target : undefined;
+    return result.outcome === 'deployed' ? { endpointName: name, endpointConfigName: result.endpointConfigName } : undefined;
   }
 
   /** Step 10 rolled the new model back on live traffic: it is rejected, the champion stays. */

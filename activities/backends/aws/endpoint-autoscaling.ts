@@ -70,7 +70,8 @@ export class AwsEndpointAutoscaling implements EndpointAutoscaling {
       try {
         await send();
       } catch (err) {
-        if (isErrorNamed(err, 'ObjectNotFoundException')) continue;
+        // AWS answers ObjectNotFoundException; moto a ValidationException saying the same.
+        if (isErrorNamed(err, 'ObjectNotFoundException') || (isErrorNamed(err, 'ValidationException') && /^No (scaling policy|scalable target) found/i.test((err as Error).message))) continue;
         throw toActivityError(err, `Application Auto Scaling ${operation} ${resource.ResourceId}`);
       }
     }

@@ -159,11 +159,13 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
   });
 
   it("when SageMaker's guardrails deploy (aws), then the workflow creates the alarms, starts the guarded update, follows it and deletes the alarms", async () => {
-    const { result, calls } = await run({ managed: 'deployed' });
+    const { result, calls, state } = await run({ managed: 'deployed' });
     assert.equal(result.outcome, 'deployed');
+    assert.notEqual(result.endpointConfigName, 'cfg-new', 'a configuration that keeps the variant name, as the guardrails need');
+    assert.deepEqual(state.traffic.map((t) => [t.variantName, t.modelName]), [[OLD, NEW]]);
     assert.deepEqual(
       calls.activities.filter((a) => !a.startsWith('describeGuardedDeployment')),
-      ['prepareDeployment:mlops-xgboost', 'putRollbackAlarms:mlops-xgboost', 'describeEndpointState:mlops-xgboost', 'startGuardedUpdate:mlops-xgboost', 'deleteRollbackAlarms'],
+      ['prepareDeployment:mlops-xgboost', 'createTransitionConfig:mlops-xgboost', 'putRollbackAlarms:mlops-xgboost', 'describeEndpointState:mlops-xgboost', 'startGuardedUpdate:mlops-xgboost', 'deleteRollbackAlarms'],
     );
   });
 
