@@ -176,6 +176,33 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     assert.ok(calls.notifications.some((n) => n.kind === 'deployment.rolled-back'));
   });
 
+  it('when the worker stops mid-canary and another takes over, then the deployment resumes where it was (the split already applied) and completes', async () => {
+    const taskQueue = `deployment-${randomUUID()}`;
+    const { activities, calls } = mockActivities({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'cfg-old', status: 'InService', modelName: OLD } } });
+    await activities.createEndpointConfig({ endpointConfigName: 'cfg-new', family: 'xgboost', modelName: NEW, deployment: DEPLOYMENT });
+    const input: EndpointDeploymentInput = {
+      endpointName: 'mlops-xgboost',
+      family: 'xgboost',
+      target: { modelName: NEW, version: 7, endpointConfigName: 'cfg-new' },
+      policy: { ...CANARY, canaryBake: '2 minutes' },
+      alarms: DEFAULT_ROLLBACK_ALARMS,
+      requestedBy: { workflowId: 'training/test', kind: 'training' },
+      taskQueues: { orchestration: taskQueue, compute: taskQueue },
+    };
+    const first = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, maxCachedWorkflows: 0 });
+    const handle = await first.runUntil(async () => {
+      const h = await env.client.workflow.start(endpointDeployment, { taskQueue, workflowId: `deployment/test/${randomUUID()}`, args: [input] });
+      await until(h, (s) => s.phase === 'shifting' && s.readings.length > 0);
+      return h;
+    });
+    const shiftedBefore = calls.weights.length;
+    const second = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const result = await second.runUntil(handle.result());
+    assert.equal(result.outcome, 'deployed');
+    assert.equal(shiftedBefore, 1, 'the canary split was applied by the first worker');
+    assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=0,${NEW}=1`], 'the second worker did not shift the canary again');
+  });
+
   describe('shadow', () => {
     const SHADOW: DeploymentPolicy = { type: 'shadow', shadowShare: 0.5, shadowPeriod: '30 seconds', promotion: 'auto', maxMedianRelativeDifference: 0.05, decisionTimeout: '1 hour', finalBake: '30 seconds' };
 
