@@ -108,7 +108,7 @@ describe('deployments (integration: canary success and rollback under load)', fu
     };
   }
 
-  async function deploy(model: string, version: number, policy: EndpointDeploymentInput['policy'] = { type: 'canary', canaryShare: 0.1, canaryBake: '5 seconds', finalBake: '2 seconds' }) {
+  async function deploy(model: string, version: number, policy: EndpointDeploymentInput['policy'] = { type: 'canary', canaryShare: 0.1, canaryBake: '4 seconds', finalBake: '1 second' }) {
     const queues = taskQueuesOf(config);
     const input: EndpointDeploymentInput = {
       endpointName: 'dep',
@@ -183,7 +183,7 @@ describe('deployments (integration: canary success and rollback under load)', fu
 
   it('when a model is deployed as a shadow, then it is mirrored half of the requests without answering any, compared with the champion in `show`, and promoted by rule', async () => {
     const traffic = load();
-    const handle = await deploy('old', 5, { type: 'shadow', shadowShare: 0.5, shadowPeriod: '4 seconds', promotion: 'auto', decisionTimeout: '1 hour', finalBake: '1 second' });
+    const handle = await deploy('old', 5, { type: 'shadow', shadowShare: 0.5, shadowPeriod: '3 seconds', promotion: 'auto', decisionTimeout: '1 hour', finalBake: '1 second' });
     const cli = new TestCliContext(config, env.client);
     await eventually('the shadow is compared', async () => ((await handle.query(deploymentStateQuery)).shadow?.pairs ?? 0) > 0, 15_000);
     const shown = await runInProcess(cli, 'deployments', 'show', 'dep/v5');
@@ -200,7 +200,7 @@ describe('deployments (integration: canary success and rollback under load)', fu
 
   it('when a variant is autoscaled, then load scales it out to its maximum and, once the load drops, back in, without failing a request in flight', async () => {
     const serving = (await backend.hosting.describeEndpoint('dep'))!.variants[0]!.variantName;
-    await backend.autoscaling.register('dep', serving, { minInstances: 1, maxInstances: 3, targetInvocationsPerInstancePerMinute: 300, scaleOutCooldown: '1 second', scaleInCooldown: '3 seconds' });
+    await backend.autoscaling.register('dep', serving, { minInstances: 1, maxInstances: 3, targetInvocationsPerInstancePerMinute: 300, scaleOutCooldown: '1 second', scaleInCooldown: '2 seconds' });
     const instances = () => host.host.liveView().find((e) => e.endpointName === 'dep')?.variants.find((v) => v.variantName === serving)?.instances.filter((i) => i.running).length ?? 0;
     const heavy = load();
     const light = load(1, 300);
