@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
+import { durationMs } from '../../common/duration';
 import { DEFAULT_ROLLBACK_ALARMS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { MODEL_FAMILIES } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
@@ -86,6 +87,39 @@ const autoscalingSchema = z
   .strict()
   .refine((a) => a.minInstances <= a.maxInstances, { message: 'minInstances must not exceed maxInstances', path: ['maxInstances'] });
 
+/**
+ * Alarm readings a deployment may take: each is an activity and a timer in the deployment
+ * workflow's history, which Temporal keeps well only up to some tens of thousands of events.
+ */
+export const MAX_ALARM_READINGS = 2000;
+
+/** The deployment's alarm readings (its bakes over the evaluation interval) within MAX_ALARM_READINGS. */
+function readingsWithinLimit(value: { policy?: z.infer<typeof policySchema>; alarms?: z.infer<typeof alarmsSchema> }, ctx: z.RefinementCtx): void {
+  const p = value.policy;
+  if (!p) return;
+  const bake = (() => {
+    switch (p.type) {
+      case 'all-at-once':
+        return durationMs(p.finalBake);
+      case 'canary':
+        return durationMs(p.canaryBake) + durationMs(p.finalBake);
+      case 'linear':
+        return Math.ceil(1 / p.stepShare - 1e-9) * durationMs(p.stepInterval) + durationMs(p.finalBake);
+      case 'shadow':
+        return durationMs(p.shadowPeriod) + durationMs(p.finalBake);
+    }
+  })();
+  const every = Math.max(1000, durationMs(value.alarms?.evaluationInterval ?? DEFAULT_ROLLBACK_ALARMS.evaluationInterval));
+  const readings = Math.ceil(bake / every);
+  if (readings > MAX_ALARM_READINGS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['alarms', 'evaluationInterval'],
+      message: `the policy bakes for ${Math.round(bake / 1000)} s: one alarm reading every ${every / 1000} s is ${readings} readings, more than ${MAX_ALARM_READINGS}; read at least every ${Math.ceil(bake / MAX_ALARM_READINGS / 1000)} seconds`,
+    });
+  }
+}
+
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -94,7 +128,7 @@ const modelSchema = z
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
-    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().optional(),
+    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().superRefine(readingsWithinLimit).optional(),
   })
   .strict();
 
@@ -151,6 +185,7 @@ export const trainingConfigFileSchema = z
         autoscaling: autoscalingSchema.optional(),
       })
       .strict()
+      .superRefine(readingsWithinLimit)
       .optional(),
   })
   .strict();

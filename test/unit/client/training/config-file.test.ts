@@ -189,6 +189,13 @@ describe('client/training/config-file', () => {
       assert.deepEqual(config.deployment?.policy, { type: 'shadow', shadowShare: 0.3, shadowPeriod: '10 minutes', promotion: 'auto', decisionTimeout: '1 day', finalBake: '5 minutes' });
     });
 
+    it('when a policy would take more alarm readings than a workflow history holds well, then the file is refused naming the interval to use', async () => {
+      const longBake = { type: 'canary', canaryShare: 0.1, canaryBake: '1 day', finalBake: '1 day' };
+      assert.match((await rejection(await configFile({ deployment: { policy: longBake } }))).message, /deployment\.alarms\.evaluationInterval: the policy bakes for 172800 s: .* 34560 readings, more than 2000; read at least every 87 seconds/);
+      assert.match((await rejection(await configFile({ models: { xgboost: { deployment: { policy: longBake } } } }))).message, /models\.xgboost\.deployment\.alarms\.evaluationInterval/);
+      await readTrainingConfigFile(await configFile({ deployment: { policy: longBake, alarms: { evaluationInterval: '90 seconds' } } }));
+    });
+
     it('when a policy, a tolerance or autoscaling bounds are wrong, then the file is refused naming the field and the rule', async () => {
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'blue-green' } } }))).message, /deployment\.policy\.type: /);
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'canary', canaryShare: 1 } } }))).message, /deployment\.policy\.canaryShare: .*<1/);
