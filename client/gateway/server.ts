@@ -5,6 +5,7 @@ import { ChampionResolver } from './champions';
 import { CombinerError, requestCombiner, type NamedCombiner } from './combiners';
 import { EndpointClient, type EndpointInvoker } from './endpoint-client';
 import { FairLanes } from './fair-lanes';
+import { GatewayMetrics } from './gateway-metrics';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
 import { readPredictionRecords } from './payload';
 import { Predictor } from './predict';
@@ -42,11 +43,15 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   const serving = new ServingModels(options.backend);
   const champions = new ChampionResolver(options.backend, (uri) => serving.schema(uri));
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
-  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency, options.bulkConcurrency), serving);
+  const metrics = new GatewayMetrics();
+  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency, options.bulkConcurrency), serving, metrics);
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.get('/ping', async () => ({ status: 'ok' }));
+
+  // Endpoint calls, failures and latency per variant, predictions' label positions (the deployment alarms read them).
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.contentType).send(await metrics.exposition()));
 
   app.get('/v1/models', async () => ({
     models: (await champions.champions()).map((c) => ({ family: c.family, endpointName: c.endpointName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri })),

@@ -19,7 +19,7 @@ describe('replay of recorded histories', function () {
 
   it('when the histories are listed, then there is at least one per released workflow', async () => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-    for (const type of ['trainingPipeline', 'batchScoringPipeline', 'monitoringPipeline', 'modelLifecycle']) {
+    for (const type of ['trainingPipeline', 'batchScoringPipeline', 'monitoringPipeline', 'modelLifecycle', 'endpointDeployment']) {
       assert.ok(files.some((f) => f.startsWith(`${type}-`)), `a ${type} history is recorded`);
     }
   });
