@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DEFAULT_ROLLBACK_ALARMS, type DeploymentPolicy, type DeploymentState, type EndpointDeploymentInput, type EndpointDeploymentResult } from '../../../common/types/deployment';
 import { endpointDeployment } from '../../../workflows';
 import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate } from '../../../workflows/deployment/deployment.messages';
@@ -17,7 +17,7 @@ const CANARY: DeploymentPolicy = { type: 'canary', canaryShare: 0.1, canaryBake:
 describe('endpointDeployment workflow (mocked activities, time skipping)', function () {
   this.timeout(90_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
