@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowContinuedAsNewError, WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/lifecycle';
@@ -49,7 +49,7 @@ describe('modelLifecycle (time skipping)', function () {
 
   async function withLifecycle(
     policy: RetrainingPolicy,
-    act: (handle: WorkflowHandle<typeof modelLifecycle>, calls: MockCalls) => Promise<void>,
+    act: (handle: WorkflowHandleWithFirstExecutionRunId<typeof modelLifecycle>, calls: MockCalls) => Promise<void>,
     extra: Partial<ModelLifecycleInput> = {},
   ): Promise<void> {
     const taskQueue = `lifecycle-${randomUUID()}`;
@@ -72,15 +72,32 @@ describe('modelLifecycle (time skipping)', function () {
 
   /** Polls the state query until `done` holds (the workflow processes signals asynchronously). */
   async function stateWhen(handle: WorkflowHandle<typeof modelLifecycle>, done: (s: LifecycleState) => boolean): Promise<LifecycleState> {
-    for (let i = 0; i < 400; i++) {
-      const state = await handle.query(lifecycleStateQuery);
-      if (done(state)) return state;
+    // A deadline, not a count of queries: under load a query's round trip through the worker takes far longer.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      // Each query gets 2 s: one that lands while the run continues as new can stay unanswered on
+      // the test server (the old run is closed, the new one not yet started); the next asks the new run.
+      const state = await env.client.withDeadline(Date.now() + 2000, () => handle.query(lifecycleStateQuery)).catch((err: unknown) => {
+        if (Date.now() >= deadline) throw err;
+        return undefined;
+      });
+      if (state && done(state)) return state;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`state never reached the expected shape: ${JSON.stringify(await handle.query(lifecycleStateQuery))}`);
   }
 
   const kinds = (calls: MockCalls) => calls.notifications.map((n) => n.kind);
+
+  /** The run `handle`'s run continued as (waits until it has). */
+  async function continuedRun(handle: WorkflowHandleWithFirstExecutionRunId<typeof modelLifecycle>): Promise<WorkflowHandle<typeof modelLifecycle>> {
+    const first = env.client.workflow.getHandle<typeof modelLifecycle>(handle.workflowId, handle.firstExecutionRunId, { followRuns: false });
+    const next = await first.result().then(
+      () => assert.fail('the run completed instead of continuing as new'),
+      (err: unknown) => (err instanceof WorkflowContinuedAsNewError ? err.newExecutionRunId : Promise.reject(err)),
+    );
+    return env.client.workflow.getHandle<typeof modelLifecycle>(handle.workflowId, next);
+  }
 
   /** Polls until the mocks saw `count` notifications (a notification is the last step of each event). */
   async function notified(calls: MockCalls, count: number): Promise<void> {
@@ -245,18 +262,12 @@ describe('modelLifecycle (time skipping)', function () {
     await withLifecycle(
       'approve-then-retrain',
       async (handle, calls) => {
-        const firstRunId = (await handle.describe()).runId;
         await handle.signal(championChangedSignal, { family: 'xgboost', version: 4, modelName: 'model-xgboost-4', at: '2026-01-02T00:00:00Z' });
         await handle.signal(driftAlertSignal, alert(1));
         // The third event crosses maxEventsPerRun = 2: the lifecycle continues as new.
         await handle.signal(championChangedSignal, { family: 'xgboost', version: 5, modelName: 'model-xgboost-5', at: '2026-01-03T00:00:00Z' });
-        let runId = firstRunId;
-        for (let i = 0; i < 400 && runId === firstRunId; i++) {
-          runId = (await env.client.workflow.getHandle(handle.workflowId).describe()).runId;
-          if (runId === firstRunId) await new Promise((r) => setTimeout(r, 25));
-        }
-        assert.notEqual(runId, firstRunId, 'the workflow continued as new');
-        const latest = env.client.workflow.getHandle<typeof modelLifecycle>(handle.workflowId);
+        const latest = await continuedRun(handle);
+        assert.notEqual((await latest.describe()).runId, handle.firstExecutionRunId, 'the workflow continued as new');
         const state = await latest.query(lifecycleStateQuery);
         assert.equal(state.champion?.version, 5);
         assert.equal(state.counts.alerts, 1);
@@ -289,18 +300,21 @@ describe('modelLifecycle (time skipping)', function () {
         assert.ok(kinds(calls).includes('lifecycle.settings-changed'));
 
         // The second event crosses maxEventsPerRun = 2: the settings must survive continue-as-new.
+        // Calls by workflow id alone that land while the run continues as new can stay unanswered
+        // on the test server (and hold its clock): wait for the new run and talk to it by its run id.
         await handle.signal(driftAlertSignal, alert(2));
-        await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 1);
+        const next = await continuedRun(handle);
+        await stateWhen(next, (st) => st.counts.retrainingsStarted === 1);
         assert.equal(calls.retrainings[0]!.dataUri, 's3://mlops/training/cars-2026.csv');
         // Skip time only once the alert is fully handled: while an activity runs the server does not skip.
         await notified(calls, 3);
-        await noActivityInFlight(env.client.workflow.getHandle(handle.workflowId));
+        await noActivityInFlight(next);
         await env.sleep('3 hours');
-        await env.client.workflow.getHandle(handle.workflowId).signal(driftAlertSignal, alert(3));
-        const state = await stateWhen(env.client.workflow.getHandle(handle.workflowId), (st) => st.counts.retrainingsStarted === 2);
+        await next.signal(driftAlertSignal, alert(3));
+        const state = await stateWhen(next, (st) => st.counts.retrainingsStarted === 2);
         assert.equal(state.policy, 'retrain', 'the changed policy carried over');
         assert.equal(calls.retrainings.length, 2, 'the 2-hour cool-down was over after 3 hours');
-        const back = await env.client.workflow.getHandle<typeof modelLifecycle>(handle.workflowId).executeUpdate(configureLifecycleUpdate, { args: [{ by: 'bob', trainingDataUri: null }] });
+        const back = await next.executeUpdate(configureLifecycleUpdate, { args: [{ by: 'bob', trainingDataUri: null }] });
         assert.equal(back.trainingDataUri, undefined, "null: back to the champion's training data");
       },
       { maxEventsPerRun: 2 },
