@@ -1,3 +1,4 @@
+import { deploymentWorkflowId } from '../../common/types/deployment';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -111,7 +112,12 @@ describe('training pipeline (integration: dev server, local backend, real jobs)'
     const memo = description.memo as { config?: { models?: unknown[] } };
     assert.equal(memo.config?.models?.length, 2);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-    const activityTypes = new Set(history.events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])));
+    const scheduled = (events: typeof history.events) => events?.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [])) ?? [];
+    // Step 10 runs in one deployment child per model, started by the run (so the run shows it).
+    const children = history.events?.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ? [e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId] : [])) ?? [];
+    assert.deepEqual(children.sort(), report.models.map((m) => deploymentWorkflowId(`mlops-${m.family}`, m.version!)).sort());
+    const childActivities = await Promise.all(children.map(async (id) => scheduled((await env.client.workflow.getHandle(id).fetchHistory()).events)));
+    const activityTypes = new Set([...scheduled(history.events), ...childActivities.flat()]);
     for (const name of ['runPreprocessingJob', 'runTrainingJob', 'registerModelVersion', 'readTrainingMetrics', 'findChampion', 'computeDataQualityBaseline', 'computeModelQualityBaseline', 'createEndpointConfig', 'describeEndpointState', 'createEndpoint', 'waitForEndpoint', 'recordModelDecision', 'exportChampionConfig', 'notify']) {
       assert.ok(activityTypes.has(name), `activity ${name} is in the history`);
     }
