@@ -38,14 +38,40 @@ export async function listFilesRecursive(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Uploads every file of a local dir under a prefix (relative paths kept); returns the URIs written. */
-export async function uploadDir(store: Pick<ObjectStore, 'putFile'>, localDir: string, prefixUri: string): Promise<string[]> {
+/**
+ * Uploads every file of a local dir under a prefix (relative paths kept); returns the URIs written,
+ * in the order of the files. `concurrency` uploads run at once (the local store copies files: a few
+ * at once finish sooner than one after another).
+ */
+export async function uploadDir(store: Pick<ObjectStore, 'putFile'>, localDir: string, prefixUri: string, concurrency = 1): Promise<string[]> {
   const prefix = prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`;
-  const written: string[] = [];
-  for (const rel of await listFilesRecursive(localDir)) {
+  return mapWithLimit(await listFilesRecursive(localDir), concurrency, async (rel) => {
     const uri = `${prefix}${rel}`;
     await store.putFile(uri, path.join(localDir, rel));
-    written.push(uri);
-  }
-  return written;
+    return uri;
+  });
+}
+
+/**
+ * `fn` over `items` with at most `limit` calls in flight; the results in the items' order. After a
+ * failure no new call starts; once the calls in flight end, the failure of the first item (in the
+ * items' order) that failed is thrown, so the error does not depend on timing.
+ */
+export async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  const failures = new Map<number, unknown>();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && failures.size === 0) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (err) {
+        failures.set(i, err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
+  return results;
 }

@@ -126,6 +126,13 @@ export interface JobRunner {
   /** The job's current state, or undefined when no job has that name. */
   describeJob(kind: JobKind, jobName: string): Promise<JobDescription | undefined>;
   stopJob(kind: JobKind, jobName: string): Promise<void>;
+  /**
+   * Optional: waits until the job may have changed state (the local runner watches its job dir for
+   * the exit code), at most `timeoutMs`, or until `signal` aborts; true when something changed. A
+   * waiting activity calls it instead of sleeping its poll interval, so it notices the end of a job
+   * at once; the interval stays the upper bound (a watch can miss events, e.g. on NFS).
+   */
+  waitForChange?(kind: JobKind, jobName: string, timeoutMs: number, signal: AbortSignal): Promise<boolean>;
 }
 
 /** What registering a version needs: the version's own fields, without what the registry assigns. */
@@ -168,6 +175,12 @@ export interface Parameter {
 /** The parameter store (SSM Parameter Store). */
 export interface ParameterStore {
   put(name: string, value: string): Promise<Parameter>;
+  /**
+   * Optional: puts several parameters, in order, as one change (the local store writes its document
+   * once, so a reader sees all of them or none). Without it, callers put them one by one (SSM has
+   * no batch put).
+   */
+  putMany?(entries: { name: string; value: string }[]): Promise<Parameter[]>;
   get(name: string): Promise<Parameter | undefined>;
   getByPath(prefix: string): Promise<Parameter[]>;
 }

@@ -8,7 +8,7 @@ import { joinUri, parseS3Uri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { driftRecordRow } from '../insights/rows';
 import { writeInsightRows } from '../insights/parquet';
-import { runJobToCompletion } from '../shared/run-job';
+import { runProcessingJob } from '../shared/run-job';
 import type { MonitoredModel } from './consolidate';
 
 export interface MonitorJobInput {
@@ -74,12 +74,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
     /** Data drift: the captured features against the champion's data-quality baseline. */
     async runDataQualityMonitor(input: MonitorJobInput): Promise<MonitorReport> {
       const format = { capture: { sagemakerCaptureJson: { captureIndexNames: ['endpointInput', 'endpointOutput'] } }, 'batch-csv': { csv: { header: true } }, 'training-split': { csv: { header: false } } }[input.source.format];
-      await runJobToCompletion(backend.jobs, {
-        kind: 'processing',
-        jobName: input.jobName,
-        pollIntervalMs: settings.pollIntervalMs,
-        start: () =>
-          backend.jobs.startProcessingJob({
+      await runProcessingJob(backend.jobs, settings.pollIntervalMs, {
             jobName: input.jobName,
             image: 'model-monitor',
             arguments: ['data-quality-monitor'],
@@ -102,8 +97,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
             outputs: [processingOutput('report', input.outputPrefix.replace(/\/?$/, '/'), processingOutputDir())],
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
-          }),
-      });
+          });
       const source = ({ capture: 'realtime', 'batch-csv': 'batch', 'training-split': 'training' } as const)[input.source.format];
       return { evaluated: true, dataUri: input.source.prefix, source, reportUri: input.outputPrefix, violations: await readViolations(input.outputPrefix) };
     },
@@ -113,12 +107,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
       const constraintsUri = input.model.modelQualityConstraintsUri;
       if (!constraintsUri) return { evaluated: false, reason: 'the champion has no model-quality baseline', reportUri: input.outputPrefix, violations: [] };
       try {
-        await runJobToCompletion(backend.jobs, {
-          kind: 'processing',
-          jobName: input.jobName,
-          pollIntervalMs: settings.pollIntervalMs,
-          start: () =>
-            backend.jobs.startProcessingJob({
+        await runProcessingJob(backend.jobs, settings.pollIntervalMs, {
               jobName: input.jobName,
               image: 'model-monitor',
               arguments: ['model-quality-monitor'],
@@ -134,8 +123,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
               outputs: [processingOutput('report', input.outputPrefix.replace(/\/?$/, '/'), processingOutputDir())],
               resources: input.resources,
               maxRuntimeSeconds: input.maxRuntimeSeconds,
-            }),
-        });
+            });
       } catch (err) {
         // No label matched a prediction: model drift cannot be evaluated with these labels. Any other
         // failure (broken ground truth, constraints or capture) fails the run with its message.

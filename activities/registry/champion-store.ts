@@ -24,20 +24,21 @@ const FIELDS: { field: ChampionField; get: (c: Champion) => string | undefined }
   { field: 'endpoint-config-name', get: (c) => c.endpointConfigName },
 ];
 
-/** Writes the champion's fields, then its record; returns the parameter names written. */
+/**
+ * Writes the champion's fields, then its record, in one change where the store can (the local
+ * store: one write of its document instead of a locked write per field); returns the parameter
+ * names written.
+ */
 export async function writeChampion(parameters: ParameterStore, champion: Champion): Promise<string[]> {
-  const written: string[] = [];
+  const entries: { name: string; value: string }[] = [];
   for (const { field, get } of FIELDS) {
     const value = get(champion);
-    if (!value) continue;
-    const name = parameterNames.champion(champion.family, field);
-    await parameters.put(name, value);
-    written.push(name);
+    if (value) entries.push({ name: parameterNames.champion(champion.family, field), value });
   }
-  const record = parameterNames.championRecord(champion.family);
-  await parameters.put(record, JSON.stringify(champion));
-  written.push(record);
-  return written;
+  entries.push({ name: parameterNames.championRecord(champion.family), value: JSON.stringify(champion) });
+  if (parameters.putMany) await parameters.putMany(entries);
+  else for (const { name, value } of entries) await parameters.put(name, value);
+  return entries.map((e) => e.name);
 }
 
 /** The family's champion, or undefined when none was exported (or the record is unusable). */

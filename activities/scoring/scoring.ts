@@ -14,7 +14,7 @@ import type { Backend, JobDescription } from '../backends/types';
 import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
 import { batchCaptureStatsOfFile } from '../insights/summaries';
-import { runJobToCompletion } from '../shared/run-job';
+import { runJobToCompletion, runProcessingJob } from '../shared/run-job';
 import { deriveCaptureFile } from './derive-capture';
 
 export interface ScoringPreprocessInput {
@@ -155,13 +155,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
       // The list travels as one comma-separated argument: an empty name or one with a comma could not.
       const unusable = input.idColumns?.find((c) => c.trim() === '' || c.includes(','));
       if (unusable !== undefined) throw invalidInput(`idColumns: '${unusable}' is not a usable column name (empty, or contains a comma)`);
-      const { summary } = await runJobToCompletion(backend.jobs, {
-        kind: 'processing',
-        jobName: input.jobName,
-        pollIntervalMs: settings.pollIntervalMs,
-        clientErrorType: ErrorType.DatasetSchemaInvalid,
-        start: () =>
-          backend.jobs.startProcessingJob({
+      const { summary } = await runProcessingJob(backend.jobs, settings.pollIntervalMs, {
             jobName: input.jobName,
             image: 'preprocess',
             arguments: [
@@ -176,8 +170,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
             outputs: [processingOutput('features', featuresPrefix)],
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
-          }),
-      });
+          }, { clientErrorType: ErrorType.DatasetSchemaInvalid });
       // The job validated every record against this schema: its feature count is the records' model part.
       const schema = featureSchemaSchema.parse(JSON.parse((await backend.objectStore.get(input.featureSchemaUri)).toString('utf8')));
       return { featuresPrefix, featureCount: schema.features.length, job: summary };

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, notFound } from '../../common/errors';
 import type { JobSummary } from '../../common/types/jobs';
 import { MissingInputError } from '../backends/errors';
-import type { JobDescription, JobKind, JobRunner } from '../backends/types';
+import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec } from '../backends/types';
 
 export interface RunJobOptions {
   kind: JobKind;
@@ -59,7 +59,7 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
           details: [summarize(description, alreadyExisted)],
         });
       }
-      await sleepHeartbeating(ctx, intervalMs, { jobName, status: description.status, secondaryStatus: description.secondaryStatus });
+      await waitForJob(ctx, jobs, kind, jobName, intervalMs, { jobName, status: description.status, secondaryStatus: description.secondaryStatus });
       if (jobs.pollBackoff) intervalMs = nextInterval(intervalMs, jobs.pollBackoff);
     }
   } catch (err) {
@@ -72,6 +72,11 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
   }
 }
 
+/** A processing job started (or adopted, by its name) from its spec and waited for. */
+export function runProcessingJob(jobs: JobRunner, pollIntervalMs: number, spec: ProcessingJobSpec, options: { clientErrorType?: string } = {}): Promise<{ description: JobDescription; summary: JobSummary }> {
+  return runJobToCompletion(jobs, { kind: 'processing', jobName: spec.jobName, pollIntervalMs, start: () => jobs.startProcessingJob(spec), ...options });
+}
+
 /** Consecutive failed Describe* calls before the attempt fails (Temporal then retries it; the retry adopts the job). */
 const MAX_DESCRIBE_FAILURES = 5;
 
@@ -81,6 +86,20 @@ const HEARTBEAT_EVERY_MS = 3_000;
 export async function sleepHeartbeating(ctx: Context, ms: number, details: Record<string, unknown>): Promise<void> {
   for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
     await ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
+    if (left > HEARTBEAT_EVERY_MS) ctx.heartbeat(details);
+  }
+}
+
+/**
+ * Waits one poll interval like `sleepHeartbeating`, but returns as soon as the runner reports that
+ * the job may have changed (the local runner watches for its exit), so the end of a job is noticed
+ * at once instead of up to an interval later. Cancellation ends the wait as `ctx.sleep` does.
+ */
+async function waitForJob(ctx: Context, jobs: JobRunner, kind: JobKind, jobName: string, ms: number, details: Record<string, unknown>): Promise<void> {
+  if (!jobs.waitForChange) return sleepHeartbeating(ctx, ms, details);
+  for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
+    const changed = await Promise.race([ctx.cancelled, jobs.waitForChange(kind, jobName, Math.min(left, HEARTBEAT_EVERY_MS), ctx.cancellationSignal)]);
+    if (changed) return;
     if (left > HEARTBEAT_EVERY_MS) ctx.heartbeat(details);
   }
 }

@@ -5,7 +5,7 @@ import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
-import { runJobToCompletion } from '../shared/run-job';
+import { runProcessingJob } from '../shared/run-job';
 import { scoreLabelledSplit } from './score-split';
 
 interface BaselineJobCommon {
@@ -52,12 +52,7 @@ function baselineUris(prefix: string): BaselineUris {
 /** Step 7: Model Monitor baselines, as processing jobs of the model-monitor image. */
 export function createBaselineActivities(backend: Backend, settings: { pollIntervalMs: number }) {
   const run = (input: BaselineJobCommon, args: string[], environment: Record<string, string>, inputs: { name: string; s3Uri: string; localPath: string }[]) =>
-    runJobToCompletion(backend.jobs, {
-      kind: 'processing',
-      jobName: input.jobName,
-      pollIntervalMs: settings.pollIntervalMs,
-      start: () =>
-        backend.jobs.startProcessingJob({
+    runProcessingJob(backend.jobs, settings.pollIntervalMs, {
           jobName: input.jobName,
           image: 'model-monitor',
           arguments: args,
@@ -66,8 +61,7 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           outputs: [processingOutput('baseline', input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, processingOutputDir())],
           resources: input.resources,
           maxRuntimeSeconds: input.maxRuntimeSeconds,
-        }),
-    });
+        });
 
   return {
     /** Statistics and constraints of the training features (label first, as the capture lines up). */

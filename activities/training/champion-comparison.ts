@@ -1,3 +1,4 @@
+import { processingInput, processingInputDir, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { invalidInput, notFound } from '../../common/errors';
 import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
@@ -7,7 +8,7 @@ import type { ResourceConfig } from '../../common/types/jobs';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
 import { readChampion } from '../registry/champion-store';
-import { runJobToCompletion } from '../shared/run-job';
+import { runProcessingJob } from '../shared/run-job';
 import { scoreLabelledSplit, type ScoreSplitInput } from './score-split';
 
 /** The champion a challenger is compared with (what scoring and the data-shift check need of it). */
@@ -42,9 +43,6 @@ export interface CompareModelsInput {
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
 }
-
-const INPUT = '/opt/ml/processing/input';
-const OUTPUT = '/opt/ml/processing/output';
 
 /** Step 6 on the same rows: find the champion, score both models on the challenger's splits, compare. */
 export function createChampionComparisonActivities(backend: Backend, settings: { pollIntervalMs: number }) {
@@ -94,28 +92,22 @@ export function createChampionComparisonActivities(backend: Backend, settings: {
         ['champion_validation', input.championValidation],
         ...(input.challengerTest && input.championTest ? [['challenger_test', input.challengerTest] as const, ['champion_test', input.championTest] as const] : []),
       ] as const;
-      await runJobToCompletion(backend.jobs, {
-        kind: 'processing',
-        jobName: input.jobName,
-        pollIntervalMs: settings.pollIntervalMs,
-        start: () =>
-          backend.jobs.startProcessingJob({
+      await runProcessingJob(backend.jobs, settings.pollIntervalMs, {
             jobName: input.jobName,
             image: 'model-monitor',
             arguments: ['model-comparison'],
             environment: {
-              ...Object.fromEntries(sources.map(([name]) => [name, `${INPUT}/${name}`])),
-              output_path: OUTPUT,
+              ...Object.fromEntries(sources.map(([name]) => [name, processingInputDir(name)])),
+              output_path: processingOutputDir(),
               bootstrap_iterations: String(input.bootstrap?.iterations ?? 0),
               bootstrap_seed: String(input.bootstrap?.seed ?? 0),
               confidence: String(input.bootstrap?.confidence ?? 0.95),
             },
-            inputs: sources.map(([name, s3Uri]) => ({ name, s3Uri, localPath: `${INPUT}/${name}` })),
-            outputs: [{ name: 'comparison', s3Uri: outputPrefix, localPath: OUTPUT }],
+            inputs: sources.map(([name, s3Uri]) => processingInput(name, s3Uri)),
+            outputs: [processingOutput('comparison', outputPrefix, processingOutputDir())],
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
-          }),
-      });
+          });
       const reportUri = joinUri(outputPrefix, 'comparison.json');
       return toComparison(JSON.parse((await backend.objectStore.get(reportUri)).toString('utf8')) as RawComparison, input.champion, reportUri);
     },

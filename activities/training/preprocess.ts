@@ -4,7 +4,7 @@ import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { DataChecksConfig, SplitConfig } from '../../common/types/training';
 import { joinUri } from '../../common/uri';
 import type { Backend } from '../backends/types';
-import { runJobToCompletion } from '../shared/run-job';
+import { runProcessingJob } from '../shared/run-job';
 
 export interface PreprocessInput {
   jobName: string;
@@ -41,13 +41,7 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
       if (!head) throw notFound(`training data ${input.dataUri} does not exist`);
       if (head.size === 0) throw invalidInput(`training data ${input.dataUri}: the file is empty`);
       const outputs = SPLITS.map((name) => processingOutput(name, joinUri(input.outputPrefix, name) + '/'));
-      const { summary } = await runJobToCompletion(backend.jobs, {
-        kind: 'processing',
-        jobName: input.jobName,
-        pollIntervalMs: settings.pollIntervalMs,
-        clientErrorType: ErrorType.DatasetSchemaInvalid,
-        start: () =>
-          backend.jobs.startProcessingJob({
+      const { summary } = await runProcessingJob(backend.jobs, settings.pollIntervalMs, {
             jobName: input.jobName,
             image: 'preprocess',
             arguments: [
@@ -64,8 +58,7 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
             outputs,
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
-          }),
-      });
+          }, { clientErrorType: ErrorType.DatasetSchemaInvalid });
       const prefix = (name: string) => joinUri(input.outputPrefix, name) + '/';
       return {
         trainUri: prefix('train'),

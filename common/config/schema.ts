@@ -56,7 +56,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .describe('MLOPS_TASK_QUEUE_SUFFIX: appended to the task-queue names, to isolate tests or stacks.'),
-  jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job.'),
+  jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job (local backend: at the latest; the exit of a job wakes it at once).'),
   gatewayCombiner: z
     .string()
     .regex(/^(max|mean|model:[a-z-]+|module:.+)$/, 'must be max, mean, model:<family> or module:<path>')

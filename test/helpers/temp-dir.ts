@@ -7,9 +7,13 @@ export function createTempDir(prefix = 'mlops-unit-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-/** Removes a dir made by `createTempDir` and everything in it (a no-op when it was never made). */
+/**
+ * Removes a dir made by `createTempDir` and everything in it (a no-op when it was never made). A
+ * job process of the test may still be writing its last files as it exits (ENOTEMPTY while the
+ * tree is walked): Node retries those with a short backoff.
+ */
 export async function removeTempDir(dir: string | undefined): Promise<void> {
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
+  if (dir) await fs.rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 /**

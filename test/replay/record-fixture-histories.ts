@@ -187,6 +187,15 @@ async function main(): Promise<void> {
         }
       },
     );
+    // Since the champion is looked up while the model trains and steps 3 and 4 run side by side
+    // (patch branch-steps-side-by-side): xgboost beats its champion on the same rows, linear-learner
+    // has none yet.
+    await training(
+      'branch-steps-side-by-side-one-champion',
+      { metrics: { xgboost: metricsOf(2300), 'linear-learner': metricsOf(2950) }, champion: { xgboost: { version: 3, validationRmse: 2400 } } },
+      () => undefined,
+      async () => undefined,
+    );
   } finally {
     await env.teardown();
   }

@@ -2,7 +2,7 @@ import { patched } from '@temporalio/workflow';
 import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
 import type { ApprovalConfig } from '../../common/types/approval';
-import type { BaselineUris, ModelDecision, ModelFamily } from '../../common/types/model';
+import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ModelOutcome, ModelTrainingConfig } from '../../common/types/training';
 import { step } from '../shared/activity-options';
 import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
@@ -22,6 +22,12 @@ export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
  * previous best's own validation RMSE) replay without the champion check.
  */
 export const CHAMPION_CHECK_PATCH = 'champion-on-same-rows';
+
+/**
+ * Runs started before the champion was looked up while the model trains, and before steps 3 and 4
+ * ran side by side (one after another, a round trip each on the run's critical path), replay without it.
+ */
+export const SIDE_BY_SIDE_PATCH = 'branch-steps-side-by-side';
 
 /** When a finding requires a person but the run has no approval settings (runs recorded before them). */
 const FINDINGS_APPROVAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
@@ -55,13 +61,25 @@ export class ModelBranch {
 
   async run(): Promise<ModelOutcome> {
     try {
-      if (patched(CHAMPION_CHECK_PATCH)) {
-        this.check = new ChampionCheck(this.ctx, this.model, this.ref);
-        await this.check.start();
+      let artifactUri: string;
+      let version: { version: number; modelName: string };
+      let verdict: CandidateEvaluation;
+      if (patched(CHAMPION_CHECK_PATCH) && patched(SIDE_BY_SIDE_PATCH)) {
+        // The champion is looked up while the model trains, and steps 3 and 4 need only the finished job.
+        const check = (this.check = new ChampionCheck(this.ctx, this.model, this.ref));
+        [, artifactUri] = await Promise.all([check.start(), this.train()]);
+        let metrics: SplitMetrics;
+        [version, metrics] = await Promise.all([this.save(artifactUri), this.readMetrics()]);
+        verdict = await this.judge(version, artifactUri, metrics);
+      } else {
+        if (patched(CHAMPION_CHECK_PATCH)) {
+          this.check = new ChampionCheck(this.ctx, this.model, this.ref);
+          await this.check.start();
+        }
+        artifactUri = await this.train();
+        version = await this.save(artifactUri);
+        verdict = await this.evaluate(version, artifactUri);
       }
-      const artifactUri = await this.train();
-      const version = await this.save(artifactUri);
-      const verdict = await this.evaluate(version, artifactUri);
       if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
       const baselines = await this.baselines(artifactUri);
       const acceptance = await this.approve(version, verdict);
@@ -119,10 +137,21 @@ export class ModelBranch {
 
   /** Steps 4-6: the job's metrics, the RMSE threshold, then the champion on the same rows (older runs: the previous best). */
   private async evaluate(version: { version: number }, artifactUri: string): Promise<CandidateEvaluation> {
+    this.ctx.setStage(this.family, 'evaluating');
+    return this.judge(version, artifactUri, await this.readMetrics());
+  }
+
+  /** Step 4: the finished job's metrics. */
+  private async readMetrics(): Promise<SplitMetrics> {
+    const metrics = await step(`step 4: read the training metrics of ${this.family}`, this.ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
+    this.outcome.metrics = metrics;
+    return metrics;
+  }
+
+  /** Steps 5-6: the RMSE threshold, then the champion on the same rows (older runs: the previous best). */
+  private async judge(version: { version: number }, artifactUri: string, metrics: SplitMetrics): Promise<CandidateEvaluation> {
     const { ctx, model } = this;
     ctx.setStage(this.family, 'evaluating');
-    const metrics = await step(`step 4: read the training metrics of ${this.family}`, ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
-    this.outcome.metrics = metrics;
     const threshold = model.rmseThreshold ?? ctx.input.config.rmseThreshold;
     if (threshold !== undefined) this.outcome.threshold = threshold;
     if (this.check) {

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
 import { modelArtifactUri } from '../../../common/artifacts';
+import { mapWithLimit } from '../files';
 import { CONTAINER_BASE_DIR, trainingPaths } from '../../../common/container-contract';
 import { toLocalPath } from './container-mount';
 import type { JobRecord } from './job-record';
@@ -30,21 +31,20 @@ export async function collectOutputs(store: LocalObjectStore, record: JobRecord,
   if (record.spec.kind === 'transform') {
     const spec = record.spec.transform;
     const paths = transformPaths(base);
-    const written = await store.uploadDir(paths.outputDir, spec.output.s3OutputPath);
+    const capture = spec.dataCapture;
+    const uploads: [string, string][] = [[paths.outputDir, spec.output.s3OutputPath], ...(capture ? ([[paths.captureDir, capture.destinationS3Uri]] as [string, string][]) : [])];
+    const written = (await mapWithLimit(uploads, uploads.length, ([dir, prefix]) => store.uploadDir(dir, prefix))).flat();
     const outputs: Record<string, string> = { output: spec.output.s3OutputPath };
-    if (spec.dataCapture) {
-      written.push(...(await store.uploadDir(paths.captureDir, spec.dataCapture.destinationS3Uri)));
-      outputs.capture = spec.dataCapture.destinationS3Uri;
-    }
+    if (capture) outputs.capture = capture.destinationS3Uri;
     record.description.outputs = outputs;
     record.description.outputObjects = written;
     return;
   }
   const outputs: Record<string, string> = {};
-  for (const output of record.spec.processing.outputs) {
-    await store.uploadDir(toLocalPath(base, output.localPath), output.s3Uri);
-    outputs[output.name] = output.s3Uri;
-  }
+  const specs = record.spec.processing.outputs.map((output) => ({ ...output, dir: toLocalPath(base, output.localPath) }));
+  // Side by side; when several fail, the first output's error is the one reported.
+  await mapWithLimit(specs, specs.length, (output) => store.uploadDir(output.dir, output.s3Uri));
+  for (const output of specs) outputs[output.name] = output.s3Uri;
   record.description.outputs = outputs;
 }
 

@@ -9,10 +9,10 @@ import { isNotFound } from './fs-utils';
  * any later caller can finish its bookkeeping from the files it leaves in the job dir.
  */
 
-const EXIT_CODE_FILE = 'exit_code';
+export const EXIT_CODE_FILE = 'exit_code';
 const LOG_FILE = 'logs.txt';
 /** Written by the job's runner when it saw the process end without an exit code (killed by a signal). */
-const DIED_FILE = 'died';
+export const DIED_FILE = 'died';
 
 /** The shell writes the exit code atomically (temp file + mv), so a reader never sees half of it. */
 const WRAPPER = `"$@" >"$MLOPS_JOB_DIR/${LOG_FILE}" 2>&1; code=$?; echo $code >"$MLOPS_JOB_DIR/${EXIT_CODE_FILE}.tmp" && mv "$MLOPS_JOB_DIR/${EXIT_CODE_FILE}.tmp" "$MLOPS_JOB_DIR/${EXIT_CODE_FILE}"`;

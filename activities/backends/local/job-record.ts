@@ -53,6 +53,13 @@ export interface JobRecord {
   process?: JobProcessRef;
   /** How many times the job was started again because the runner of its process was gone. */
   restarts?: number;
+  /**
+   * When a describe first found the exit code, and when the outputs were uploaded and the record
+   * final: the part of a job's wall time that is bookkeeping, not the job (`make bench-training`
+   * reports it).
+   */
+  exitNoticedTime?: string;
+  finalizedTime?: string;
 }
 
 export const JOB_RECORD_FILE = 'job.json';

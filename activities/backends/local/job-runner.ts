@@ -5,8 +5,9 @@ import { MAX_FAILURE_REASON_CHARS } from '../../../common/container-contract';
 import type { FinalMetric } from '../../../common/types/jobs';
 import type { JobDescription, JobKind, JobRunner, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { collectOutputs, failureReasonOf } from './job-outputs';
+import { waitForFileEvent } from './file-watch';
 import { processStateOf, type ProcessState } from './job-liveness';
-import { clearProcessFiles, exitStatus, hasExited, jobLogFile } from './job-process';
+import { clearProcessFiles, DIED_FILE, EXIT_CODE_FILE, exitStatus, hasExited, jobLogFile } from './job-process';
 import { JobProcessHost } from './job-process-host';
 import { JOB_RECORD_FILE, jobDirOf, jobExists, maxRuntimeOf, newJobRecord, readJobRecord, updateJobRecord, withJobLock, writeJobRecord, type JobRecord } from './job-record';
 import { JobRunnerClient } from './job-runner-client';
@@ -118,6 +119,17 @@ export class LocalJobRunner implements JobRunner {
       return (await readJobRecord(dir))?.description;
     }
     return record.description;
+  }
+
+  /**
+   * Wakes a waiting activity when the job's exit code appears (the shell moves it into place when
+   * the process ends), its runner records that it died, or its record is replaced (stopped,
+   * restarted or finalized by another process), instead of a whole poll interval later. A job whose exit code is already there wakes it at once: its
+   * next describe finalizes it, so this never spins.
+   */
+  waitForChange(kind: JobKind, jobName: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    const dir = this.jobDir(kind, jobName);
+    return waitForFileEvent(dir, [EXIT_CODE_FILE, DIED_FILE, JOB_RECORD_FILE], timeoutMs, signal, () => hasExited(dir));
   }
 
   async stopJob(kind: JobKind, jobName: string, reason = 'Stopped by request'): Promise<void> {
@@ -258,13 +270,17 @@ export class LocalJobRunner implements JobRunner {
    * upload can take a while for big jobs; the job lock's lease is renewed meanwhile.
    */
   private async finalize(dir: string): Promise<JobDescription> {
+    const noticed = new Date().toISOString();
     return withJobLock(dir, async () => {
       const record = (await readJobRecord(dir))!;
       if (record.description.status !== 'InProgress') return record.description;
+      record.exitNoticedTime = noticed;
       const { code, endTime } = await exitStatus(dir);
       const base = path.join(dir, 'opt', 'ml');
       const d = record.description;
       d.endTime = endTime;
+      // The log's metrics are read while the outputs are packed and uploaded (both only read the job dir).
+      const metrics = record.spec.kind === 'training' ? scanMetrics(jobLogFile(dir), record.spec.training.metricDefinitions).catch((): FinalMetric[] => []) : undefined;
       if (code === 0) {
         try {
           await collectOutputs(this.options.objectStore, record, base, dir);
@@ -280,9 +296,8 @@ export class LocalJobRunner implements JobRunner {
         d.secondaryStatus = 'Failed';
         d.failureReason = (await failureReasonOf(record, base, dir, code)).slice(0, MAX_FAILURE_REASON_CHARS);
       }
-      if (record.spec.kind === 'training') {
-        d.finalMetrics = await scanMetrics(jobLogFile(dir), record.spec.training.metricDefinitions).catch((): FinalMetric[] => []);
-      }
+      if (metrics) d.finalMetrics = await metrics;
+      record.finalizedTime = new Date().toISOString();
       await writeJobRecord(dir, record);
       return d;
     });

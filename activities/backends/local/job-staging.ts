@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { trainingPaths } from '../../../common/container-contract';
 import { MissingInputError } from '../errors';
+import { mapWithLimit } from '../files';
 import type { ResourceConfig } from '../../../common/types/jobs';
 import type { ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
 import { toLocalPath } from './container-mount';
@@ -33,9 +34,12 @@ export async function stageTrainingJob(store: LocalObjectStore, spec: TrainingJo
       S3DistributionType: 'FullyReplicated',
       RecordWrapperType: 'None',
     };
+  }
+  // The channels side by side; an empty one is reported in the channels' order.
+  await mapWithLimit(spec.channels, spec.channels.length, async (channel) => {
     const count = await store.downloadPrefix(channel.s3Uri, paths.channelDir(channel.name));
     if (count === 0) throw new JobInputError(`channel '${channel.name}': no objects under ${channel.s3Uri}`);
-  }
+  });
   await fs.writeFile(path.join(paths.configDir, 'inputdataconfig.json'), JSON.stringify(dataConfig));
   await fs.writeFile(path.join(paths.configDir, 'resourceconfig.json'), JSON.stringify(resourceConfig(spec.resources)));
   await fs.mkdir(paths.modelDir, { recursive: true });
@@ -47,8 +51,10 @@ export async function stageProcessingJob(store: LocalObjectStore, spec: Processi
   await fs.mkdir(paths.outputDir, { recursive: true });
   await fs.mkdir(paths.configDir, { recursive: true });
   await fs.writeFile(path.join(paths.configDir, 'resourceconfig.json'), JSON.stringify(resourceConfig(spec.resources)));
-  for (const input of spec.inputs) {
-    const target = toLocalPath(base, input.localPath);
+  // Every container path is checked before anything is copied; then the inputs side by side.
+  const inputs = spec.inputs.map((input) => ({ ...input, target: toLocalPath(base, input.localPath) }));
+  await mapWithLimit(inputs, inputs.length, async (input) => {
+    const { target } = input;
     const count = input.s3Uri.endsWith('/')
       ? await store.downloadPrefix(input.s3Uri, target)
       : await store.download(input.s3Uri, path.join(target, path.posix.basename(input.s3Uri))).then(
@@ -58,7 +64,7 @@ export async function stageProcessingJob(store: LocalObjectStore, spec: Processi
           },
         );
     if (count === 0) throw new JobInputError(`input '${input.name}': no objects under ${input.s3Uri}`);
-  }
+  });
   for (const output of spec.outputs) await fs.mkdir(toLocalPath(base, output.localPath), { recursive: true });
 }
 
@@ -77,11 +83,17 @@ export function transformPaths(base: string) {
 export async function stageTransformJob(store: LocalObjectStore, spec: TransformJobSpec, base: string): Promise<void> {
   const paths = transformPaths(base);
   await fs.mkdir(trainingPaths(base).outputDir, { recursive: true });
-  await store.download(spec.modelArtifactUri, path.join(paths.modelDir, 'model.tar.gz')).catch((err: Error) => {
-    throw err instanceof ObjectNotFoundError ? new JobInputError(`model: ${err.message}`) : err;
+  // The model and the input side by side; a missing model is reported first.
+  await mapWithLimit(['model', 'input'] as const, 2, async (what) => {
+    if (what === 'model') {
+      await store.download(spec.modelArtifactUri, path.join(paths.modelDir, 'model.tar.gz')).catch((err: Error) => {
+        throw err instanceof ObjectNotFoundError ? new JobInputError(`model: ${err.message}`) : err;
+      });
+      return;
+    }
+    const count = await store.downloadPrefix(spec.input.s3Uri, paths.inputDir);
+    if (count === 0) throw new JobInputError(`input: no objects under ${spec.input.s3Uri}`);
   });
-  const count = await store.downloadPrefix(spec.input.s3Uri, paths.inputDir);
-  if (count === 0) throw new JobInputError(`input: no objects under ${spec.input.s3Uri}`);
   await fs.mkdir(paths.outputDir, { recursive: true });
   if (spec.dataCapture) {
     await fs.mkdir(paths.captureDir, { recursive: true });

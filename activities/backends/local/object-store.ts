@@ -5,10 +5,13 @@ import { MAX_STORED_KEY_NAME_BYTES, normalizeETag, objectKeyProblem } from '../.
 import { parseS3Uri, s3Uri } from '../../../common/uri';
 import { InvalidObjectKeyError } from '../errors';
 import type { ObjectMetadata, ObjectStore } from '../types';
-import { uploadDir } from '../files';
+import { mapWithLimit, uploadDir } from '../files';
 import { isNotFound, listFilesRecursive, md5OfFile, readJsonFile, tempSibling, withFileLock, writeFileAtomic } from './fs-utils';
 
 export { InvalidObjectKeyError };
+
+/** Files copied at once by a prefix download or a dir upload: a few overlap their waits on the disk, many would only queue. */
+export const LOCAL_COPY_CONCURRENCY = 8;
 
 /**
  * An S3-like object store on the local file system: `s3://bucket/key` is the file
@@ -158,15 +161,12 @@ export class LocalObjectStore implements ObjectStore {
     const { key: prefix } = this.resolve(prefixUri, { allowEmptyKey: true });
     const uris = await this.list(prefixUri);
     const base = prefix.endsWith('/') || prefix === '' ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    for (const uri of uris) {
-      const { key } = this.resolve(uri);
-      await this.download(uri, path.join(localDir, key.slice(base.length)));
-    }
+    await mapWithLimit(uris, LOCAL_COPY_CONCURRENCY, (uri) => this.download(uri, path.join(localDir, this.resolve(uri).key.slice(base.length))));
     return uris.length;
   }
 
   uploadDir(localDir: string, prefixUri: string): Promise<string[]> {
-    return uploadDir(this, localDir, prefixUri);
+    return uploadDir(this, localDir, prefixUri, LOCAL_COPY_CONCURRENCY);
   }
 }
 

@@ -16,21 +16,18 @@ export class LocalParameterStore implements ParameterStore {
   }
 
   async put(name: string, value: string): Promise<Parameter> {
-    if (!NAME_PATTERN.test(name)) throw new Error(`invalid parameter name '${name}': must start with / and use letters, digits, _ . - /`);
-    if (value.length === 0) throw new Error(`parameter '${name}': the value is empty`);
-    return this.state.update((doc) => {
-      const current = doc.parameters[name];
-      if (current && current.value === value) return strip(current);
-      const next = {
-        name,
-        value,
-        version: (current?.version ?? 0) + 1,
-        lastModified: new Date().toISOString(),
-        history: [...(current?.history ?? []), ...(current ? [{ value: current.value, version: current.version, lastModified: current.lastModified }] : [])],
-      };
-      doc.parameters[name] = next;
-      return strip(next);
-    });
+    const [put] = await this.putMany([{ name, value }]);
+    return put!;
+  }
+
+  /** Every entry is checked first, then all are written in one update of the document. */
+  async putMany(entries: { name: string; value: string }[]): Promise<Parameter[]> {
+    for (const { name, value } of entries) {
+      if (!NAME_PATTERN.test(name)) throw new Error(`invalid parameter name '${name}': must start with / and use letters, digits, _ . - /`);
+      if (value.length === 0) throw new Error(`parameter '${name}': the value is empty`);
+    }
+    if (entries.length === 0) return [];
+    return this.state.update((doc) => entries.map(({ name, value }) => putInto(doc, name, value)));
   }
 
   async get(name: string): Promise<Parameter | undefined> {
@@ -46,6 +43,21 @@ export class LocalParameterStore implements ParameterStore {
       .map(strip)
       .sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/** A new version when the value changes; the same parameter when it does not. */
+function putInto(doc: ParameterDocument, name: string, value: string): Parameter {
+  const current = doc.parameters[name];
+  if (current && current.value === value) return strip(current);
+  const next = {
+    name,
+    value,
+    version: (current?.version ?? 0) + 1,
+    lastModified: new Date().toISOString(),
+    history: [...(current?.history ?? []), ...(current ? [{ value: current.value, version: current.version, lastModified: current.lastModified }] : [])],
+  };
+  doc.parameters[name] = next;
+  return strip(next);
 }
 
 function strip(p: Parameter): Parameter {

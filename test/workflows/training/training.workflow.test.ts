@@ -25,17 +25,18 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     await env?.teardown();
   });
 
-  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
+  async function run(behaviour: MockBehaviour, makeInput?: (queue: string) => TrainingInput): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls; workflowId: string }> {
     const taskQueue = `training-${randomUUID()}`;
     const { activities, calls } = mockActivities(behaviour);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     const input = makeInput ? makeInput(taskQueue) : trainingInput(taskQueue);
+    const workflowId = `training/test/${randomUUID()}`;
     return worker.runUntil(async () => {
       try {
-        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/test/${randomUUID()}`, args: [input] });
-        return { result, calls };
+        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId, args: [input] });
+        return { result, calls, workflowId };
       } catch (err) {
-        if (err instanceof WorkflowFailedError) return { error: err, calls };
+        if (err instanceof WorkflowFailedError) return { error: err, calls, workflowId };
         throw err;
       }
     });
@@ -51,6 +52,28 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.deepEqual(calls.decisions.map((d) => d.status), ['Approved', 'Approved']);
     assert.deepEqual(calls.notifications.map((n) => n.kind), ['training.succeeded']);
     assert.ok(result.models.every((m) => m.baselines?.dataQuality && m.baselines.modelQuality));
+  });
+
+  it('when a model branch runs, then the champion is looked up as training starts and steps 3 and 4 start together (one round trip each instead of two)', async () => {
+    const { result, workflowId } = await run({ champion: { xgboost: { version: 1, validationRmse: 2500 } } });
+    assert.ok(result);
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    /** The workflow task that scheduled each of the family's activities. */
+    const scheduledBy = (family: string) =>
+      new Map(
+        events.flatMap((e) => {
+          const a = e.activityTaskScheduledEventAttributes;
+          const input = a?.input?.payloads?.[0]?.data ? (JSON.parse(Buffer.from(a.input.payloads[0].data).toString('utf8')) as { family?: string }) : undefined;
+          return a && input?.family === family ? [[a.activityType?.name ?? '', String(a.workflowTaskCompletedEventId)] as const] : [];
+        }),
+      );
+    for (const family of ['xgboost', 'linear-learner']) {
+      const by = scheduledBy(family);
+      assert.ok(by.get('runTrainingJob') && by.get('registerModelVersion'), family);
+      assert.equal(by.get('findChampion'), by.get('runTrainingJob'), `${family}: the champion is looked up in the workflow task that starts training`);
+      assert.equal(by.get('readTrainingMetrics'), by.get('registerModelVersion'), `${family}: steps 3 and 4 in one workflow task`);
+    }
+    assert.equal(result.models.find((m) => m.family === 'xgboost')?.decision.outcome, 'accepted');
   });
 
   it('when one model exceeds the RMSE threshold, then only it is rejected, with a notification naming model, metric and threshold', async () => {

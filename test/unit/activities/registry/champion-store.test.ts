@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { LocalParameterStore } from '../../../../activities/backends/local/parameter-store';
 import { readChampion, writeChampion } from '../../../../activities/registry/champion-store';
+import type { ParameterStore } from '../../../../activities/backends/types';
 import type { Champion } from '../../../../common/types/champion';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
@@ -62,5 +63,42 @@ describe('activities/registry/champion-store', () => {
     assert.equal(await readChampion(store, 'xgboost'), undefined);
     await store.put('/mlops/xgboost/champion/record', 'not json');
     assert.equal(await readChampion(store, 'xgboost'), undefined);
+  });
+  it('when the store puts many at once, then the champion is written in one change, its record last', async () => {
+    const calls: string[][] = [];
+    const batching: ParameterStore = {
+      put: () => assert.fail('one change, not a put per field'),
+      get: (name) => store.get(name),
+      getByPath: (prefix) => store.getByPath(prefix),
+      putMany: async (entries) => {
+        calls.push(entries.map((e) => e.name));
+        return store.putMany(entries);
+      },
+    };
+
+    const written = await writeChampion(batching, CHAMPION);
+
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0], written);
+    assert.equal(written.at(-1), '/mlops/xgboost/champion/record');
+    assert.deepEqual(await readChampion(store, 'xgboost'), CHAMPION);
+  });
+
+  it('when the store has no batch put (SSM), then the fields go one by one and the record last', async () => {
+    const order: string[] = [];
+    const plain: ParameterStore = {
+      put: async (name, value) => {
+        order.push(name);
+        return store.put(name, value);
+      },
+      get: (name) => store.get(name),
+      getByPath: (prefix) => store.getByPath(prefix),
+    };
+
+    await writeChampion(plain, CHAMPION);
+
+    assert.equal(order.length, 10);
+    assert.equal(order.at(-1), '/mlops/xgboost/champion/record');
+    assert.deepEqual(await readChampion(store, 'xgboost'), CHAMPION);
   });
 });

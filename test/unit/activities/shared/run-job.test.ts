@@ -221,6 +221,57 @@ describe('activities/shared/run-job', () => {
     assert.deepEqual(jobs.stopped, []);
   });
 
+  describe('a runner that reports changes (the local runner watches for the exit code)', () => {
+    /** The runner's waits: each resolves as `answer` says (true: the job changed). */
+    function watching(script: JobDescription[], answer: (timeoutMs: number, signal: AbortSignal) => Promise<boolean>) {
+      const waits: number[] = [];
+      const signals: AbortSignal[] = [];
+      const jobs: FakeJobs = Object.assign(fakeJobs(script), {
+        waitForChange: (_kind: JobKind, _name: string, timeoutMs: number, signal: AbortSignal) => {
+          waits.push(timeoutMs);
+          signals.push(signal);
+          return answer(timeoutMs, signal);
+        },
+      });
+      return { jobs, waits, signals };
+    }
+
+    it('when the runner reports a change, then the job is described again at once instead of after the poll interval', async () => {
+      const { jobs, waits } = watching([description('InProgress'), description('Completed')], async () => true);
+      const env = quietActivityEnvironment();
+      Object.defineProperty(env.context, 'sleep', { value: () => assert.fail('no sleeping while the runner can report changes') });
+
+      const result = await runJob(env, jobs, { pollIntervalMs: 60_000 });
+
+      assert.equal(result.description.status, 'Completed');
+      assert.deepEqual(waits, [3000], 'one wait, of at most a heartbeat interval');
+      assert.equal(jobs.described, 2);
+    });
+
+    it('when nothing changes, then it waits the whole interval in heartbeat-sized pieces, heartbeating between them', async () => {
+      const { jobs, waits } = watching([description('InProgress'), description('Completed')], async () => false);
+      const env = quietActivityEnvironment();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => beats.push(d));
+
+      await runJob(env, jobs, { pollIntervalMs: 7000 });
+
+      assert.deepEqual(waits, [3000, 3000, 1000]);
+      assert.equal(beats.length, 1 + 2 + 2, 'after the start, inside the long wait twice, after both polls');
+    });
+
+    it('when the workflow cancels the activity during the wait, then the wait is aborted and the job is stopped', async () => {
+      const { jobs, signals } = watching([description('InProgress')], (_ms, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(false))));
+      const env = quietActivityEnvironment();
+      env.once('heartbeat', () => setImmediate(() => env.cancel()));
+
+      await assert.rejects(runJob(env, jobs, { pollIntervalMs: 60_000 }), CancelledFailure);
+
+      assert.equal(signals[0]?.aborted, true);
+      assert.deepEqual(jobs.stopped, [{ kind: 'training', jobName: 'job-1' }]);
+    });
+  });
+
   describe('summarize', () => {
     it('when the job has no end time yet, then the summary has no duration', () => {
       const summary = summarize(description('InProgress', { startTime: '2024-06-11T10:00:00.000Z' }), false);

@@ -372,6 +372,62 @@ describe('activities/backends/local/job-runner', function () {
     });
   });
 
+  describe('waiting for a job', () => {
+    it('when a job ends while an activity waits a long poll interval, then the activity notices at once instead of after the interval', async () => {
+      const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+      const begun = Date.now();
+
+      const { description } = await runInActivity(env, () =>
+        runJobToCompletion(runner, { kind: 'training', jobName: 'train-watched', pollIntervalMs: 60_000, start: () => runner.startTrainingJob(trainingSpec('train-watched', { mode: 'sleep', seconds: '0.3' })) }),
+      );
+
+      assert.equal(description.status, 'Completed');
+      assert.ok(Date.now() - begun < 10_000, `took ${Date.now() - begun} ms with a 60 s poll interval`);
+    });
+
+    it('when the job exits, then waitForChange wakes with true; when nothing changes, it returns false after its timeout', async () => {
+      await runner.startTrainingJob(trainingSpec('train-wake', { mode: 'sleep', seconds: '0.5' }));
+      const idle = Date.now();
+      assert.equal(await runner.waitForChange('training', 'train-wake', 100, new AbortController().signal), false);
+      assert.ok(Date.now() - idle >= 90, 'waited its timeout');
+
+      const woken = await runner.waitForChange('training', 'train-wake', 30_000, new AbortController().signal);
+
+      assert.equal(woken, true);
+      assert.ok(await fs.access(path.join(jobsRoot, 'training', 'train-wake', 'exit_code')).then(() => true, () => false), 'woken by the exit code');
+    });
+
+    it('when the exit code is already there, then waitForChange returns true at once (a change just before the watch is not missed)', async () => {
+      await runner.startTrainingJob(trainingSpec('train-early'));
+      await pollUntil(() => fs.access(path.join(jobsRoot, 'training', 'train-early', 'exit_code')).then(() => true, () => false), (found) => found);
+
+      assert.equal(await runner.waitForChange('training', 'train-early', 30_000, new AbortController().signal), true);
+    });
+
+    it('when another process stops the job, then a waiting caller wakes (its record was replaced)', async () => {
+      await runner.startTrainingJob(trainingSpec('train-stopped-elsewhere', { mode: 'sleep', seconds: '30' }));
+      const other = new LocalJobRunner({ jobsRoot, python: PYTHON, algorithmsDir: path.join(tmp, 'algorithms'), objectStore: store });
+      const waiting = runner.waitForChange('training', 'train-stopped-elsewhere', 30_000, new AbortController().signal);
+
+      await other.stopJob('training', 'train-stopped-elsewhere');
+
+      assert.equal(await waiting, true);
+      assert.equal((await runner.describeJob('training', 'train-stopped-elsewhere'))?.status, 'Stopped');
+    });
+
+    it('when the signal aborts, then waitForChange returns false at once', async () => {
+      await runner.startTrainingJob(trainingSpec('train-abort', { mode: 'sleep', seconds: '30' }));
+      const abort = new AbortController();
+      const waiting = runner.waitForChange('training', 'train-abort', 30_000, abort.signal);
+      const begun = Date.now();
+
+      abort.abort();
+
+      assert.equal(await waiting, false);
+      assert.ok(Date.now() - begun < 1000);
+    });
+  });
+
   describe('the job lock', () => {
     const holders: ChildScript[] = [];
     afterEach(async () => {

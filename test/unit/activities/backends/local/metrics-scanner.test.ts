@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { scanMetrics } from '../../../../../activities/backends/local/metrics-scanner';
+import { compileDefinition, scanMetrics } from '../../../../../activities/backends/local/metrics-scanner';
 import { METRIC_DEFINITIONS } from '../../../../../activities/training/metric-definitions';
 import { createTempDir, removeTempDir } from '../../../../helpers/temp-dir';
 
@@ -153,5 +153,47 @@ describe('activities/backends/local/metrics-scanner', () => {
 
   it('when the log file does not exist, then the scan rejects', async () => {
     await assert.rejects(scanMetrics(path.join(tmp, 'missing.txt'), METRIC_DEFINITIONS.xgboost));
+  });
+  describe('patterns that start with .* (read anchored at the line start, for speed)', () => {
+    const lines = [
+      '[0]#011train-rmse:9463.2#011train-mae:7222.9#011validation-rmse:10214.4#011validation-mae:7216.3',
+      'noise [12] more noise #011validation-rmse:1e+03 trailing',
+      '[1]#011train-rmse:1 [2]#011train-rmse:2',
+      'no metric here at all, just a long line '.repeat(5),
+      '',
+      'a|b [3] x#011test-r2:-0.5',
+    ];
+    const patterns = [
+      ...METRIC_DEFINITIONS.xgboost.map((d) => d.regex),
+      '.*(rmse|mae):([0-9.]+)',
+      '.*?\\[([0-9]+)\\]',
+      '.*[|]\\s(\\[3\\])',
+      '.*\\|\\s(\\[3\\])',
+    ];
+
+    it('when a line has no line terminator, then the anchored form finds the same match and groups as the pattern as written', () => {
+      for (const pattern of patterns) {
+        const { regex, anchored } = compileDefinition(pattern);
+        assert.ok(anchored, `${pattern} is anchored`);
+        for (const line of lines) assert.deepEqual(anchored.exec(line)?.slice(), regex.exec(line)?.slice(), `${pattern} on ${line}`);
+      }
+    });
+
+    it('when a pattern has a top-level | or does not start with .*, then it is used as written', () => {
+      assert.equal(compileDefinition('.*a|b').anchored, undefined);
+      assert.equal(compileDefinition('x.*a').anchored, undefined);
+      for (const d of METRIC_DEFINITIONS['linear-learner']) assert.equal(compileDefinition(d.regex).anchored, undefined, d.regex);
+      // A | inside a group, a class or after a backslash is not top-level.
+      assert.ok(compileDefinition('.*(a|b)').anchored);
+      assert.ok(compileDefinition('.*[|]a').anchored);
+      assert.ok(compileDefinition('.*[]|a').anchored === undefined, 'in JavaScript [] is an empty class, so this | is top-level');
+      assert.ok(compileDefinition('.*\\|a').anchored);
+    });
+
+    it('when a log line holds a line separator before the metric, then the metric is still found (the pattern as written)', async () => {
+      const file = await log(['progress 50%\u2028[3]\ttrain-rmse:1.5']);
+
+      assert.deepEqual(await scanMetrics(file, METRIC_DEFINITIONS.xgboost), [{ name: 'train:rmse', value: 1.5 }]);
+    });
   });
 });

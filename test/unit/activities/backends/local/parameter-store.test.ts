@@ -86,4 +86,29 @@ describe('activities/backends/local/parameter-store', () => {
     assert.equal(next.version, 3);
     assert.deepEqual(await new LocalParameterStore(file).get('/p'), next);
   });
+  it('when several parameters are put at once, then each is versioned as if put alone, in order', async () => {
+    await store.put('/a', '1');
+
+    const put = await store.putMany([
+      { name: '/a', value: '1' },
+      { name: '/a', value: '2' },
+      { name: '/b', value: 'x' },
+    ]);
+
+    assert.deepEqual(put.map((p) => `${p.name}@${p.version}=${p.value}`), ['/a@1=1', '/a@2=2', '/b@1=x']);
+    assert.equal((await store.get('/a'))?.value, '2');
+    assert.equal((await new LocalParameterStore(file).get('/b'))?.version, 1);
+  });
+
+  it('when one of several parameters is invalid, then none is stored', async () => {
+    await assert.rejects(
+      store.putMany([
+        { name: '/ok', value: 'v' },
+        { name: 'no-slash', value: 'v' },
+      ]),
+      /invalid parameter name 'no-slash'/,
+    );
+
+    assert.equal(await store.get('/ok'), undefined);
+  });
 });
