@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 
 /** A time window of the API: both ends optional; `from` inclusive, `to` exclusive. */
 export interface TimeWindow {
@@ -31,7 +31,7 @@ function isoInstant(end: 'from' | 'to') {
 const family = z
   .string()
   .trim()
-  .refine((s) => s === '' || isModelFamily(s), { message: `family must be one of ${MODEL_FAMILIES.join(', ')}` })
+  .refine((s) => s === '' || MODEL_FAMILIES.includes(s), { message: `family must be one of ${MODEL_FAMILIES.join(', ')}` })
   .transform((s) => (s === '' ? undefined : (s as ModelFamily)));
 
 const endpoint = z

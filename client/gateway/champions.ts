@@ -1,7 +1,7 @@
 import type { Backend } from '../../activities/backends/types';
 import { readChampion } from '../../activities/registry/champion-store';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
-import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 
 /**
  * A champion the gateway can call: deployed behind an endpoint, with its parsed feature schema.

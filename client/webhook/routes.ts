@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MODEL_FAMILIES } from '../../common/types/model';
+import { isModelFamily } from '../../common/types/model';
 import type { Config } from '../../common/config/schema';
 import type { ObjectCreatedEvent } from './event-schemas';
 
@@ -25,7 +25,7 @@ export type TrainingParameters = z.infer<typeof trainingParametersSchema>;
 
 /** Parameters a scoring rule may set: which families score (default every champion). */
 export const scoringParametersSchema = z.strictObject({
-  families: z.array(z.enum(MODEL_FAMILIES)).min(1).optional(),
+  families: z.array(z.string().refine(isModelFamily, 'a model family name (lower-case letters, digits, inner hyphens)')).min(1).optional(),
 });
 
 export const routeRuleSchema = z

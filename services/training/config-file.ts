@@ -1,45 +1,23 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
-import { MODEL_FAMILIES } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
+import {
+  approvalSchema,
+  comparisonSchema,
+  dataCaptureSchema,
+  dataChecksSchema,
+  governanceActionSchema,
+  hyperparameterValueSchema,
+  instanceTypeSchema,
+  splitSchema,
+} from '../../common/schemas/run-settings';
 import type { TrainingConfig } from '../../common/types/training';
-
-/** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
-const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i, "must be a duration such as '30 minutes', '4 hours' or '3 days'");
-
-/** An instance type SageMaker accepts for that kind of job (the SDK's enum of the kind), checked when the file is read. */
-const instanceType = (kind: InstanceKind) =>
-  z.string().superRefine((value, ctx) => {
-    const problem = instanceTypeProblem(kind, value, 'instance type');
-    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^instance type: /, '') });
-  });
-
-const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const governanceAction = z.enum(['require-approval', 'reject', 'accept']);
-
-/** Step 6's rule (run-wide, or per model where it overrides the run-wide fields). */
-const comparisonSchema = z
-  .object({
-    minImprovement: z.number().min(0).optional(),
-    minRelativeImprovement: z.number().min(0).max(1).optional(),
-    significance: z
-      .object({
-        confidence: z.number().min(0.5).lt(1).default(0.95),
-        iterations: z.number().int().min(100).max(100_000).default(1000),
-        seed: z.number().int().min(0).default(42),
-      })
-      .strict()
-      .optional(),
-    onIncomparable: governanceAction.optional(),
-  })
-  .strict();
 
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
-    hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
-    instanceType: instanceType('training').optional(),
+    hyperparameters: z.record(z.string(), hyperparameterValueSchema).default({}),
+    instanceType: instanceTypeSchema('training').optional(),
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
@@ -50,50 +28,23 @@ const modelSchema = z
 export const trainingConfigFileSchema = z
   .object({
     rmseThreshold: z.number().positive().optional(),
-    split: z
-      .object({
-        seed: z.number().int().min(0).optional(),
-        validationFraction: z.number().gt(0).lt(1).optional(),
-        testFraction: z.number().gt(0).lt(1).optional(),
-      })
-      .strict()
-      .optional(),
-    dataChecks: z
-      .object({
-        minRowsPerSplit: z.number().int().min(1).max(1_000_000).optional(),
-        maxDuplicateShare: z.number().min(0).max(1).optional(),
-      })
-      .strict()
-      .optional(),
-    models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
+    split: splitSchema.optional(),
+    dataChecks: dataChecksSchema.optional(),
+    /** Per model family of the project (checked against the project's algorithms when the run is built). */
+    models: z.record(z.string().refine(isModelFamily, 'must be a model family name (lower-case letters, digits, inner hyphens)'), modelSchema).optional(),
     comparison: comparisonSchema.optional(),
-    dataShift: z.object({ onShift: governanceAction }).strict().optional(),
-    preprocessing: z.object({ instanceType: instanceType('processing').optional() }).strict().optional(),
-    baselines: z.object({ instanceType: instanceType('processing').optional(), transformInstanceType: instanceType('transform').optional() }).strict().optional(),
+    dataShift: z.object({ onShift: governanceActionSchema }).strict().optional(),
+    preprocessing: z.object({ instanceType: instanceTypeSchema('processing').optional() }).strict().optional(),
+    baselines: z.object({ instanceType: instanceTypeSchema('processing').optional(), transformInstanceType: instanceTypeSchema('transform').optional() }).strict().optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
-    approval: z
-      .object({
-        policy: z.enum(['auto', 'manual', 'manual-first-version']).optional(),
-        reminderAfter: duration.optional(),
-        timeoutAfter: duration.optional(),
-        onTimeout: z.enum(['reject', 'approve']).optional(),
-      })
-      .strict()
-      .optional(),
+    approval: approvalSchema.optional(),
     deployment: z
       .object({
         enabled: z.boolean().optional(),
         endpointNamePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens, at most 32').optional(),
-        instanceType: instanceType('endpoint').optional(),
+        instanceType: instanceTypeSchema('endpoint').optional(),
         instanceCount: z.number().int().min(1).max(16).optional(),
-        dataCapture: z
-          .object({
-            enabled: z.boolean().optional(),
-            samplingPercentage: z.number().int().min(0).max(100).optional(),
-            destinationUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').optional(),
-          })
-          .strict()
-          .optional(),
+        dataCapture: dataCaptureSchema.optional(),
       })
       .strict()
       .optional(),
@@ -109,7 +60,8 @@ export class ConfigFileError extends Error {
   }
 }
 
-export async function readTrainingConfigFile(file: string): Promise<TrainingConfigFile> {
+/** Reads a `--config FILE`; its `models` may name only the project's families (default: the demo project's). */
+export async function readTrainingConfigFile(file: string, families: readonly string[] = DEMO_MODEL_FAMILIES): Promise<TrainingConfigFile> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -123,10 +75,17 @@ export async function readTrainingConfigFile(file: string): Promise<TrainingConf
     throw new ConfigFileError(file, [`not valid JSON (${(err as Error).message})`]);
   }
   const parsed = trainingConfigFileSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ConfigFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // The families are the project's: another name is a key the file cannot have.
+  const unknown = modelKeys(json).filter((f) => !families.includes(f));
+  if (unknown.length) problems.push(`models: Unrecognized key${unknown.length > 1 ? 's' : ''}: ${unknown.map((f) => `"${f}"`).join(', ')} (the project's families: ${families.join(', ')})`);
+  if (!parsed.success || problems.length) throw new ConfigFileError(file, problems);
   return parsed.data;
+}
+
+function modelKeys(json: unknown): string[] {
+  const models = typeof json === 'object' && json !== null ? (json as { models?: unknown }).models : undefined;
+  return typeof models === 'object' && models !== null && !Array.isArray(models) ? Object.keys(models) : [];
 }
 
 /** Merges a config file over the defaults; hyperparameters merge key by key. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readChampion } from '../../../activities/registry/champion-store';
-import { isModelFamily, MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
 import type { GovernanceRecord } from '../../../common/types/governance';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RollbackResult } from '../../../common/types/rollback';
@@ -25,8 +25,8 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
     .option('--json', 'print JSON')
     .action(async (options: { family?: string; json?: boolean }) => {
-      if (options.family && !isModelFamily(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${MODEL_FAMILIES.join(', ')})`);
-      const family = options.family && isModelFamily(options.family) ? options.family : undefined;
+      if (options.family && !MODEL_FAMILIES.includes(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      const family = options.family && MODEL_FAMILIES.includes(options.family) ? options.family : undefined;
       const versions = await ctx.backend.registry.listVersions(family);
       const champions = new Map<string, number>();
       for (const f of MODEL_FAMILIES) {
@@ -59,7 +59,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
     .option('--json', 'print JSON')
     .action(async (family: string, options: { json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const versions = await ctx.backend.registry.listVersions(family);
       const champion = await readChampion(ctx.backend.parameters, family);
       const lifecycle = await readLifecycleState(await ctx.client(), family);
@@ -87,7 +87,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
     .action(async (family: string, options: { policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const settings: LifecycleSettingsInput = {
         by: options.by,
         ...(options.policy !== undefined ? { policy: options.policy as RetrainingPolicy } : {}),
@@ -145,7 +145,7 @@ function registerRollbackCommand(models: Command, ctx: CliContext): void {
     .option('--no-wait', 'start the rollback and return')
     .option('--json', 'print JSON')
     .action(async (family: string, options: { to?: string; by: string; reason: string; force?: boolean; wait: boolean; json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const toVersion = options.to === undefined ? undefined : Number(options.to);
       if (toVersion !== undefined && !(Number.isInteger(toVersion) && toVersion >= 1)) throw new UsageError(`--to '${options.to}': a version is a whole number from 1`);
       const client = await ctx.client();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MODEL_FAMILIES } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES } from '../../../common/types/model';
 import { CURRENT_MINUTE_SETTLE_SECONDS, currentMinuteClosedAt, runMonitorNow } from '../../schedules/monitoring-schedule';
 import { readDriftRecords, waitForMonitoringReport, type MonitoringRunReport } from '../../monitoring/report';
 import { temporalUiUrl } from '../../temporal';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readChampion } from '../../../activities/registry/champion-store';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import {
   createMonitoringSchedule,
   deleteSchedule,
@@ -27,7 +27,7 @@ export async function familiesOption(ctx: CliContext, value: string | undefined)
 
 export function familyOption(value: string | undefined): ModelFamily {
   if (!value) throw new UsageError(`--model is required (${MODEL_FAMILIES.join(', ')})`);
-  if (!isModelFamily(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${MODEL_FAMILIES.join(', ')})`);
+  if (!MODEL_FAMILIES.includes(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${MODEL_FAMILIES.join(', ')})`);
   return value;
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import { startScoring, DEMO_SCORING_FILE } from '../../../services/scoring/start-scoring';
 import { waitForScoringReport, type ScoringRunReport } from '../../scoring/report';
 import type { ObjectStore } from '../../../activities/backends/types';
@@ -21,7 +21,7 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
     .action(async (file: string | undefined, options: { model?: string; idColumns?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
       let families: ModelFamily[] | undefined;
       if (options.model) {
-        if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
+        if (!MODEL_FAMILIES.includes(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
         families = [options.model];
       }
       const idColumns = options.idColumns === undefined ? undefined : parseIdColumns(options.idColumns);
