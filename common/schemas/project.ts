@@ -240,7 +240,8 @@ export const projectFileSchema = z
       if (names.has(a.name)) ctx.addIssue({ code: 'custom', message: `algorithm name '${a.name}' is used twice (each names one model family)`, path: ['algorithms', i, 'name'] });
       names.add(a.name);
     });
-    if (!file.algorithms.some((a) => a.enabled)) ctx.addIssue({ code: 'custom', message: 'at least one algorithm must be enabled', path: ['algorithms'] });
+    // Only once every entry parsed (an unknown kind already has its own message).
+    if (file.algorithms.every((a) => typeof (a as { enabled?: unknown } | undefined)?.enabled === 'boolean') && !file.algorithms.some((a) => a.enabled)) ctx.addIssue({ code: 'custom', message: 'at least one algorithm must be enabled', path: ['algorithms'] });
     // A feature that passes missing values on needs algorithms that read them as such.
     const passing = file.dataset.features.filter((f) => f.missing === 'pass').map((f) => f.name);
     if (passing.length) {

@@ -29,11 +29,11 @@ export function projectFilePath(projectsDir: string, name: string): string {
 
 /** Parses and checks the text of a project file; `file` names it in every message. */
 export function parseProjectFile(text: string, file: string): ProjectFile {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
-    throw new UsageError(`${file}${line !== undefined ? `:${line}` : ''}: not valid YAML: ${first.message.split('\n')[0]}`);
+    throw new UsageError(`${file}${line !== undefined ? `:${line}` : ''}: not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const parsed = projectFileSchema.safeParse(doc.toJS({ maxAliasCount: 50 }));
   if (!parsed.success) throw new UsageError(`${file}: ${issueLines(parsed.error).join('; ')}`);
