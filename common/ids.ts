@@ -3,7 +3,7 @@
  * APIs (no `crypto`) may appear here.
  */
 import { utf8ByteLength } from './object-keys';
-import { modelKey } from './project';
+import { DEFAULT_PROJECT, modelKey } from './project';
 
 /** SageMaker's rule for job, endpoint and config names: 1-63 chars, alphanumeric ends, hyphens inside. */
 export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -117,8 +117,10 @@ export interface DataObjectVersion {
  * identify the object version, so a redelivered event maps to the same id and starts nothing new.
  * `runName` names a deliberate second run on the same version (`<id>/run-<runName>`).
  */
-export function trainingWorkflowId(object: DataObjectVersion, runName?: string): string {
-  return boundedWorkflowId(`training/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
+export function trainingWorkflowId(object: DataObjectVersion, runName?: string, project?: string): string {
+  // Another project's run on the same object is another run: its id names the project (the demo's keeps its id).
+  const scope = project === undefined || project === DEFAULT_PROJECT ? '' : `${project}:`;
+  return boundedWorkflowId(`training/${scope}${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the training pipeline, one per run and step. */
@@ -161,8 +163,9 @@ export function endpointName(prefix: string, family: string): string {
 }
 
 /** The workflow id of a scoring run started by a data object (same rule as training). */
-export function scoringWorkflowId(object: DataObjectVersion, runName?: string): string {
-  return boundedWorkflowId(`scoring/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
+export function scoringWorkflowId(object: DataObjectVersion, runName?: string, project?: string): string {
+  const scope = project === undefined || project === DEFAULT_PROJECT ? '' : `${project}:`;
+  return boundedWorkflowId(`scoring/${scope}${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the batch scoring pipeline. */

@@ -38,7 +38,8 @@ export async function scoreLabelledSplit(jobs: JobRunner, pollIntervalMs: number
         jobName: input.jobName,
         image: algorithmImage(input.family, input.algorithm),
         modelArtifactUri: input.artifactUri,
-        ...(input.featureSchemaUri ? { featureSchemaUri: input.featureSchemaUri } : {}),
+        // Only a bring-your-own transform needs the schema (its local serving process reads the feature count).
+        ...(input.featureSchemaUri && input.algorithm?.kind === 'byo' ? { featureSchemaUri: input.featureSchemaUri } : {}),
         input: { s3Uri: input.splitUri, contentType: 'text/csv', splitType: 'Line' },
         output: { s3OutputPath: outputPrefix, accept: 'text/csv', assembleWith: 'Line' },
         // The split is label first: the model gets the features, the output keeps label and prediction.

@@ -7,6 +7,7 @@ import { hostingState, type HostingDocument } from '../../activities/backends/lo
 import type { LocalObjectStore } from '../../activities/backends/local/object-store';
 import { CaptureWriter, type CaptureSettings } from './capture';
 import { ModelServer, type InvocationResult } from './model-server';
+import { byoCommand } from '../../activities/backends/local/algorithm-images';
 
 export interface EndpointHostOptions {
   home: string;
@@ -118,6 +119,7 @@ export class EndpointHost {
               label: `${name}/${v.variantName}/${i + 1}`,
               readyTimeoutMs: this.options.readyTimeoutMs ?? 240_000,
               onLog: (line) => this.log(line),
+              ...(typeof model.image === 'string' ? {} : { byo: byoCommand(model.image.byo, { python: this.options.python, repoRoot: path.dirname(this.options.algorithmsDir) }, 'serve') }),
             }),
         );
         started.push(...instances);

@@ -196,6 +196,33 @@ async function main(): Promise<void> {
       () => undefined,
       async () => undefined,
     );
+    // A project's run (issue 15): its name, dataset spec and a bring-your-own algorithm travel in
+    // the activity inputs; the commands are those of the demo's run.
+    await training(
+      'project-byo-algorithm-deployed',
+      { metrics: { xgboost: metricsOf(310), hgb: metricsOf(300) } },
+      (i) => {
+        i.dataUri = 's3://mlops/training/penguins/penguins.csv';
+        i.config.project = 'penguins';
+        i.config.datasetSpecUri = 's3://mlops/projects/penguins/dataset-spec/0123456789abcdef/dataset-spec.json';
+        i.config.deployment = { ...DEPLOYMENT, endpointNamePrefix: 'mlops-penguins' };
+        i.config.models = [
+          { family: 'xgboost', algorithm: { kind: 'xgboost' }, hyperparameters: { num_round: '10' }, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+          { family: 'hgb', algorithm: { kind: 'byo', name: 'hgb', command: ['python', 'main.py'], dir: 'algorithms/byo/hist_gradient_boosting', acceptsMissing: true }, hyperparameters: { max_iter: '50' }, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+        ];
+      },
+      async () => undefined,
+    );
+    if (!(await recorded('batchScoringPipeline', 'project-scored'))) await withWorker({}, async (taskQueue) => {
+      const input: ScoringInput = {
+        dataUri: 's3://mlops/scoring/penguins/penguins.csv',
+        trigger: 'cli',
+        config: { bucket: 'mlops', project: 'penguins', outputPrefix: 's3://mlops/projects/penguins/scored', captureUri: 's3://mlops/projects/penguins/capture/batch', generateInferenceId: true, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
+      };
+      const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'batchScoringPipeline', 'project-scored');
+    });
   } finally {
     await env.teardown();
   }

@@ -54,6 +54,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
       dataUri: input.dataUri,
       outputPrefix: layout.preprocessOutput,
       split: config.split,
+      ...(config.datasetSpecUri ? { datasetSpecUri: config.datasetSpecUri } : {}),
       ...(config.dataChecks ? { dataChecks: config.dataChecks } : {}),
       resources: config.preprocessing.resources,
       maxRuntimeSeconds: config.maxJobRuntimeSeconds,
