@@ -8,6 +8,9 @@ import { parameterNames } from '../../common/artifacts';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { waitForTrainingReport } from '../../client/training/report';
 import { startScoring } from '../../services/scoring/start-scoring';
+import { requestCombiner } from '../../client/gateway/combiners';
+import { projectLookup } from '../../client/gateway/projects';
+import { buildGatewayServer } from '../../client/gateway/server';
 import { startTraining } from '../../services/training/start-training';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
@@ -84,6 +87,43 @@ describe('projects (integration: the penguins project on a dev server, local bac
       const grams = Number(text.trim().split('\n')[0]);
       // Gentoo males weigh 5-6 kg.
       assert.ok(grams > 4800 && grams < 6500, `${family} predicted ${grams} g`);
+    }
+
+    // The gateway: raw records of the project (categories as text, a missing sex imputed) to its three endpoints.
+    const { app, close } = buildGatewayServer({
+      backend,
+      runtimeUrl: `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`,
+      timeoutMs: 10_000,
+      endpointConcurrency: 4,
+      bulkConcurrency: 4,
+      onPartial: 'fail',
+      defaultCombiner: requestCombiner('mean'),
+      groundTruthUri: config.groundTruthUri,
+      maxBodyBytes: 64 * 1024,
+      maxRecords: 10,
+      projects: projectLookup(config.projectsDir),
+    });
+    try {
+      const post = (path: string, body: unknown) => app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const record = { species: 'Gentoo', island: 'Biscoe', bill_length_mm: 50, bill_depth_mm: 15.5, flipper_length_mm: 222, sex: 'male', year: 2008 };
+      const answered = await post('/v1/projects/penguins/predict', [record, { ...record, sex: 'NA' }]);
+      assert.equal(answered.statusCode, 200, answered.body);
+      const body = answered.json<{ predictions: { prediction: number; models: Record<string, number> }[] }>();
+      assert.deepEqual(Object.keys(body.predictions[0]!.models).sort(), ['hgb', 'linear-learner', 'xgboost']);
+      assert.ok(body.predictions[0]!.prediction > 4800 && body.predictions[0]!.prediction < 6500, JSON.stringify(body));
+      // A missing sex is imputed with the training split's mode (female): a lighter penguin.
+      assert.ok(body.predictions[1]!.prediction < body.predictions[0]!.prediction, JSON.stringify(body));
+
+      const unseen = await post('/v1/projects/penguins/predict', [record, { ...record, species: 'Emperor' }]);
+      assert.equal(unseen.statusCode, 400);
+      assert.match(unseen.json<{ message: string }>().message, /^record 1, field 'species': value 'Emperor' is not one of the levels \{Adelie, Chinstrap, Gentoo\}/);
+      const unknown = await post('/v1/projects/houses/predict', record);
+      assert.equal(unknown.statusCode, 404);
+      assert.match(unknown.json<{ message: string }>().message, /no project named 'houses'/);
+      // The demo's route is not the project's: nothing of the demo is deployed on this stack.
+      assert.equal((await post('/v1/predict', record)).statusCode, 503);
+    } finally {
+      await close();
     }
 
     // Batch scoring of the project's raw file (categoricals and missing values), with its champions.
