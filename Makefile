@@ -10,7 +10,7 @@ PY_STAMP  := $(VENV)/.mlops-installed
 
 
 .PHONY: image-push aws-preflight
-.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring bench-projects stack-up stack-down clean
+.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring bench-deploy bench-projects stack-up stack-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -77,7 +77,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-BENCHES ?= training gateway webhook scoring model-server monitoring projects
+BENCHES ?= training gateway webhook scoring model-server monitoring deploy projects
 
 bench: setup ## run every benchmark (BENCHES="training monitoring" for some), keep going when one fails, summarize pass/FAIL per bench; exit 1 if any failed
 	npx tsx bench/run-all.ts $(BENCHES)
@@ -111,6 +111,9 @@ bench-monitoring: setup ## monitoring pipeline over 1M captured records (data dr
 
 bench-webhook: setup ## S3-event webhook: distinct events/s and p99 against a baseline that pays the journal, fsync and ETag check; exactly one run per object version after redeliveries and a crash
 	npx tsx bench/webhook.bench.ts
+
+bench-deploy: setup ## safe deployments on the real stack under load: good canary (0 failed), bad canary rolled back within 15 s (failures within the canary share), autoscaling on a 200 -> 1,500 req/s step; exit 1 on a missed target
+	npx tsx bench/deploy.bench.ts
 
 image-push: setup ## build the SageMaker processing image (linux/amd64), tag it with the version, push it to MLOPS_AWS_ECR_REPOSITORY in MLOPS_AWS_REGION, print its URI
 	npx mlops aws image-push

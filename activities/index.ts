@@ -1,4 +1,5 @@
 import type { Backend } from './backends/types';
+import { createDeploymentActivities } from './inference/deployment';
 import { createEndpointActivities } from './inference/endpoints';
 import { createLifecycleActivities } from './lifecycle/retraining';
 import type { WorkflowPort } from './lifecycle/workflow-port';
@@ -33,6 +34,7 @@ export function createActivities(backend: Backend, settings: ActivitySettings, w
     ...createRegistryActivities(backend, workflows),
     ...createNotificationActivities(backend),
     ...createEndpointActivities(backend, settings),
+    ...createDeploymentActivities(backend, settings),
     ...createScoringActivities(backend, settings),
     ...createConsolidationActivities(backend),
     ...createMonitorJobActivities(backend, settings),

@@ -35,6 +35,10 @@ import { runTimeline, type OverheadBreakdown, type RecordedJob, type RunTimeline
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const DEPLOY_RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
+/** Runs that meet a champion (a second training of the same data in one data dir): what step 6's comparison on the same rows adds. */
+const CHAMPION_RUNS = Number(process.env.BENCH_CHAMPION_RUNS ?? 2);
+/** Jobs of step 6 against a champion: scoring both models on the same rows, the paired comparison, the data-shift check. */
+const CHAMPION_CHECK_JOB = /^(compare|data-shift)-/;
 const TARGETS = {
   wallSeconds: 20,
   overheadVsCriticalPathSeconds: 0.3,
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   const bundle = await bundleWorkflows();
   const runs: Sample[] = [];
   const deployWalls: number[] = [];
+  const championRuns: { wallSeconds: number; checkOnCriticalPathSeconds: number; checkJobSeconds: number }[] = [];
   const empty = await tempDir('bench-defaults');
   // The product's own default (a run of `mlops stack up` has no MLOPS_JOB_POLL_MS), not the tests' faster one.
   const productPollMs = parseConfig({}, empty).jobPollIntervalMs;
@@ -169,6 +174,34 @@ async function main(): Promise<void> {
         await fs.rm(home, { recursive: true, force: true });
       }
     }
+    // A run that meets a champion: the first training in a data dir makes the champions, the second
+    // (same data) is measured. Its step 6 scores both models on the same rows and compares them.
+    for (let i = 0; i < CHAMPION_RUNS; i++) {
+      const home = await tempDir('bench-champion');
+      const config = { ...testConfig({ home, portBase: await freePortBase() }), taskQueueSuffix, jobPollIntervalMs: productPollMs };
+      const backend = createBackend(config);
+      switchable.use(backend);
+      try {
+        const first = await startTraining(env.client, backend, config, { data: DATASET, newRun: true, deploy: false, trigger: 'bench' });
+        await waitForTrainingReport(first.handle, (r) => r);
+        const t0 = Date.now();
+        const started = await startTraining(env.client, backend, config, { data: DATASET, newRun: true, deploy: false, trigger: 'bench' });
+        const report = await waitForTrainingReport(started.handle, (r) => r);
+        const tDone = Date.now();
+        if (report.status !== 'completed') throw new Error(`run with a champion failed: ${report.error?.message}`);
+        const jobs = (await recordedJobs(home)).filter((j) => j.start >= t0);
+        const timeline = runTimeline(t0, tDone, await started.handle.fetchHistory(), jobs);
+        const checkJobs = jobs.filter((j) => CHAMPION_CHECK_JOB.test(j.name));
+        if (checkJobs.length === 0) throw new Error('a run with a champion ran no comparison job');
+        const onPath = new Set(timeline.criticalPath.jobs.filter((name) => CHAMPION_CHECK_JOB.test(name)));
+        const seconds = (list: typeof jobs) => list.reduce((sum, j) => sum + (j.end - j.start), 0) / 1000;
+        championRuns.push({ wallSeconds: (tDone - t0) / 1000, checkOnCriticalPathSeconds: seconds(checkJobs.filter((j) => onPath.has(j.name))), checkJobSeconds: seconds(checkJobs) });
+        console.error(`with a champion ${i + 1}/${CHAMPION_RUNS}: wall ${((tDone - t0) / 1000).toFixed(2)} s, ${checkJobs.length} comparison jobs, ${championRuns.at(-1)!.checkOnCriticalPathSeconds.toFixed(2)} s of them on the critical path`);
+      } finally {
+        releasePortBase(config.portBase);
+        await fs.rm(home, { recursive: true, force: true });
+      }
+    }
   } finally {
     for (const w of workers) w.shutdown();
     await running;
@@ -209,6 +242,16 @@ async function main(): Promise<void> {
       overheadVsCriticalPathSeconds: { median: round(median(overhead)), min: round(Math.min(...overhead)), max: round(Math.max(...overhead)) },
       overheadBreakdownSeconds: breakdown,
       wallWithDeploymentSeconds: deployWalls.length ? round(median(deployWalls)) : null,
+      // Reported, not a target: what meeting a champion adds to a run (issue 14).
+      withChampion: championRuns.length
+        ? {
+            runs: championRuns.length,
+            wallSeconds: round(median(championRuns.map((r) => r.wallSeconds))),
+            comparisonJobsOnCriticalPathSeconds: round(median(championRuns.map((r) => r.checkOnCriticalPathSeconds))),
+            comparisonJobSecondsSum: round(median(championRuns.map((r) => r.checkJobSeconds))),
+            addedWallSecondsVsFreshRun: round(median(championRuns.map((r) => r.wallSeconds)) - median(wall)),
+          }
+        : null,
       xgboostTestRmse: { reportedByJob: round(xgb.reported), measuredByBaseline: round(xgb.measured) },
       linearTestRmse: { reportedByJob: round(lin.reported), measuredByBaseline: round(lin.measured) },
       testRmseDisagreement: round(Math.max(xgb.disagreement, lin.disagreement)),

@@ -29,13 +29,29 @@ count_pytest() {
   passed=$((passed + p)); failed=$((failed + f))
 }
 
+# Test files run in parallel processes: most of a file's time is spent waiting on servers and jobs,
+# not on the CPU. Two per core-pair by default (CI has 2 cores); MLOPS_TEST_JOBS=1 runs them one by one.
+jobs=${MLOPS_TEST_JOBS:-2}
+parallel=(--parallel --jobs "$jobs")
+[ "$jobs" -le 1 ] && parallel=()
+
+# The workflow bundle is built once for the whole run (as the production image does), and every
+# suite's workers and every stack the tests start load it instead of running webpack again.
+bundle_dir=$(mktemp -d)
+trap 'rm -rf "$bundle_dir"' EXIT
+if npx tsx workers/bundle-workflows.ts "$bundle_dir/workflow-bundle.js"; then
+  export MLOPS_WORKFLOW_BUNDLE="$bundle_dir/workflow-bundle.js"
+else
+  broken+=("bundle")
+fi
+
 run_step typecheck npx tsc -p tsconfig.json --noEmit
 run_step lint npx eslint .
 run_step pytest .venv/bin/python -m pytest algorithms/tests -q -p no:cacheprovider; count_pytest
-run_step unit npx mocha 'test/unit/**/*.test.ts'; count_mocha
-run_step workflows npx mocha 'test/workflows/**/*.test.ts'; count_mocha
+run_step unit npx mocha "${parallel[@]}" 'test/unit/**/*.test.ts'; count_mocha
+run_step workflows npx mocha "${parallel[@]}" 'test/workflows/**/*.test.ts'; count_mocha
 run_step replay npx mocha 'test/replay/**/*.test.ts'; count_mocha
-run_step integration npx mocha --timeout 300000 'test/integration/**/*.test.ts'; count_mocha
+run_step integration npx mocha "${parallel[@]}" --timeout 300000 'test/integration/**/*.test.ts'; count_mocha
 run_step contract npx mocha --timeout 300000 'test/contract/**/*.test.ts'; count_mocha
 run_step chromium scripts/ensure-chromium.sh
 run_step browser npx mocha --timeout 300000 'test/browser/**/*.test.ts'; count_mocha

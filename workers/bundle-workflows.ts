@@ -1,6 +1,7 @@
 /**
  * Prebuilds the workflow bundle for production workers (`npm run bundle` writes
- * dist/workflow-bundle.js), so a worker starts without running webpack.
+ * dist/workflow-bundle.js, or the file given as the argument), so a worker starts without running
+ * webpack (MLOPS_WORKFLOW_BUNDLE).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -9,8 +10,9 @@ import { REPO_ROOT } from '../common/config/parse';
 import { WORKFLOWS_PATH } from './workers';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  const file = path.join(REPO_ROOT, 'dist', 'workflow-bundle.js');
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const file = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'dist', 'workflow-bundle.js'));
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, code);
   console.log(`wrote ${path.relative(process.cwd(), file)} (${(code.length / 1024).toFixed(0)} KiB)`);

@@ -34,6 +34,7 @@ export function createBackend(config: Config): Backend {
         algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
         notifyWebhookUrl: config.notifyWebhookUrl,
         endpointHostUrl: config.endpointHostUrl,
+        gatewayUrl: config.gatewayUrl,
         ...(config.jobRunnerUrl ? { jobRunnerUrl: config.jobRunnerUrl } : {}),
         ...(config.s3UpstreamEndpoint ? { upstreamObjectStore: upstreamObjectStore(config, config.s3UpstreamEndpoint) } : {}),
       });

@@ -8,6 +8,7 @@ import type { GovernanceRecord } from '../../common/types/governance';
 import type { DeliveredNotification, Notification } from '../../common/types/notification';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
 import { algorithmOf, type AlgorithmSpec, type BuiltinAlgorithm, type ByoContainer } from '../../common/types/algorithm';
+import type { AutoscalingConfig, RollbackAlarms } from '../../common/types/deployment';
 
 export interface ObjectMetadata {
   size: number;
@@ -220,8 +221,13 @@ export interface EndpointConfigSpec {
   endpointConfigName: string;
   /** The endpoint the config is made for (aws: tagged, so only that endpoint's old configs are ever cleaned up). */
   endpointName?: string;
-  /** ProductionVariants; locally one variant per endpoint, named after its model (activities/inference/endpoints.ts). */
-  variants: { variantName: string; modelName: string; instanceType: string; instanceCount: number }[];
+  /**
+   * ProductionVariants, each named after its model (activities/inference/endpoints.ts): one, or
+   * two while a deployment shifts traffic (each answers its InitialVariantWeight's share; absent: 1).
+   */
+  variants: EndpointVariantSpec[];
+  /** ShadowProductionVariants: mirrored a share of the requests (weight relative to the production weights), never answering. */
+  shadowVariants?: EndpointVariantSpec[];
   dataCapture?: {
     enableCapture: boolean;
     initialSamplingPercentage: number;
@@ -238,12 +244,33 @@ export interface EndpointConfigSpec {
  */
 export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'OutOfService' | 'UpdateRollbackFailed';
 
+export interface EndpointVariantSpec {
+  variantName: string;
+  modelName: string;
+  instanceType: string;
+  instanceCount: number;
+  /** InitialVariantWeight (absent: 1). */
+  initialWeight?: number;
+}
+
+/** A variant as DescribeEndpoint reports it (weights absent where the backend does not say). */
+export interface EndpointVariantDescription {
+  variantName: string;
+  modelName: string;
+  currentInstanceCount: number;
+  desiredInstanceCount: number;
+  currentWeight?: number;
+  desiredWeight?: number;
+}
+
 export interface EndpointDescription {
   endpointName: string;
   endpointConfigName: string;
   status: EndpointStatus;
   failureReason?: string;
-  variants: { variantName: string; modelName: string; currentInstanceCount: number; desiredInstanceCount: number }[];
+  variants: EndpointVariantDescription[];
+  /** ShadowProductionVariants of the configuration it serves. */
+  shadowVariants?: EndpointVariantDescription[];
   creationTime: string;
   lastModifiedTime: string;
 }
@@ -254,9 +281,16 @@ export interface ModelHosting {
   createModel(spec: { modelName: string; image: AlgorithmImage; artifactUri: string }): Promise<void>;
   /** CreateEndpointConfig; idempotent by name (a different spec under an existing name is a conflict). */
   createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }>;
+  /** DescribeEndpointConfig, or undefined when no config has that name. */
+  describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigSpec | undefined>;
   createEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
   /** Moves the endpoint to a new configuration without dropping requests. */
   updateEndpoint(endpointName: string, endpointConfigName: string): Promise<void>;
+  /**
+   * UpdateEndpointWeightsAndCapacities: new weights for production variants of the configuration
+   * the endpoint serves, in place (no new instances); the endpoint is Updating until they apply.
+   */
+  updateEndpointWeights(endpointName: string, weights: { variantName: string; weight: number }[]): Promise<void>;
   /** DeleteEndpoint (its config and models stay); deleting an endpoint that does not exist is a no-op. */
   deleteEndpoint(endpointName: string): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription | undefined>;
@@ -269,6 +303,93 @@ export interface ModelHosting {
   pruneEndpointHistory?(endpointName: string, currentConfigName: string): Promise<{ deletedConfigs: string[]; deletedModels: string[] }>;
 }
 
+/**
+ * Application Auto Scaling for endpoint variants: target tracking on invocations per instance per
+ * minute (scalable target `endpoint/<endpoint>/variant/<variant>`, dimension
+ * sagemaker:variant:DesiredInstanceCount).
+ */
+export interface EndpointAutoscaling {
+  /** RegisterScalableTarget + PutScalingPolicy; registering the same again is a no-op. */
+  register(endpointName: string, variantName: string, policy: AutoscalingConfig): Promise<void>;
+  /** DeleteScalingPolicy + DeregisterScalableTarget; nothing registered is a no-op. */
+  deregister(endpointName: string, variantName: string): Promise<void>;
+  describe(endpointName: string): Promise<{ variantName: string; policy: AutoscalingConfig }[]>;
+}
+
+/** Counts of a histogram: cumulative counts per upper bound (`le`), the last bound +Infinity. */
+export interface HistogramCounts {
+  bounds: number[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** A variant's counters, cumulative since the process that counts them started. */
+export interface VariantCounters {
+  variantName: string;
+  role: 'production' | 'shadow';
+  invocations: number;
+  /** 5xx and ModelError answers. */
+  errors: number;
+  latencySeconds: HistogramCounts;
+  instances?: number;
+  weight?: number;
+}
+
+/**
+ * What the rollback alarms and the autoscaler read about one endpoint, cumulative (a restarted
+ * process counts from 0 again: `startedAt` changes). `problems` says what could not be read.
+ */
+export interface EndpointMetricsSnapshot {
+  endpointName: string;
+  takenAt: string;
+  /** When the process that counts started (counters restart from 0 with it). */
+  startedAt?: number;
+  variants: VariantCounters[];
+  /** Mirrored requests: |shadow - production| / |production| and the ones dropped because the shadow was saturated. */
+  shadow: { variantName: string; pairs: number; relativeDifference: HistogramCounts; dropped: number }[];
+  /** The gateway's count of predictions by position in the training label range (0 = its min, 1 = its max), per variant. */
+  sanity?: { startedAt?: number; variants: { variantName: string; positions: HistogramCounts }[] };
+  problems: string[];
+}
+
+/** Reads an endpoint's per-variant counters (local: the endpoint host's and the gateway's /metrics). */
+export interface EndpointMetrics {
+  read(endpointName: string): Promise<EndpointMetricsSnapshot>;
+}
+
+/** SageMaker's deployment guardrails: what a blue/green UpdateEndpoint needs (aws backend). */
+export interface GuardedUpdateSpec {
+  endpointName: string;
+  endpointConfigName: string;
+  traffic: { type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR'; percent?: number; waitIntervalSeconds: number };
+  finalBakeSeconds: number;
+  maximumExecutionTimeoutSeconds: number;
+  alarmNames: string[];
+}
+
+/** An alarm's state as CloudWatch reports it. */
+export interface GuardrailAlarm {
+  alarmName: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  reason: string;
+}
+
+/**
+ * SageMaker's blue/green deployment with auto-rollback: CloudWatch alarms on the new variant,
+ * UpdateEndpoint with a DeploymentConfig, and a manual-abort alarm a person trips to roll back.
+ */
+export interface DeploymentGuardrails {
+  /** PutMetricAlarm for each rollback alarm (and the manual-abort alarm); the same names again update them. */
+  putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }>;
+  /** UpdateEndpoint with DeploymentConfig (BlueGreenUpdatePolicy, AutoRollbackConfiguration). */
+  startGuardedUpdate(spec: GuardedUpdateSpec): Promise<void>;
+  alarmStates(alarmNames: string[]): Promise<GuardrailAlarm[]>;
+  /** SetAlarmState ALARM: SageMaker rolls the update back. */
+  tripAlarm(alarmName: string, reason: string): Promise<void>;
+  deleteAlarms(alarmNames: string[]): Promise<void>;
+}
+
 /** Everything the activities need from a backend. */
 export interface Backend {
   name: 'local' | 'aws';
@@ -278,4 +399,9 @@ export interface Backend {
   parameters: ParameterStore;
   notifier: Notifier;
   hosting: ModelHosting;
+  autoscaling: EndpointAutoscaling;
+  /** Per-variant counters of the endpoints (absent: the backend cannot read them; the deployment relies on guardrails). */
+  endpointMetrics?: EndpointMetrics;
+  /** SageMaker's deployment guardrails (aws): present, traffic shifting and rollback are SageMaker's. */
+  guardrails?: DeploymentGuardrails;
 }

@@ -51,7 +51,7 @@ export interface DeployEndpointResult {
   action: 'created' | 'updated' | 'unchanged';
 }
 
-function hostingFailure(err: unknown): never {
+export function hostingFailure(err: unknown): never {
   if (err instanceof HostingError) throw err.kind === 'NotFound' ? notFound(err.message) : conflict(err.message);
   throw err;
 }
@@ -249,7 +249,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
  * settings, growing with the backend's backoff). Throttled or briefly failing describes are
  * retried in place; bad input and repeated failures end the attempt.
  */
-async function pollEndpoint(
+export async function pollEndpoint(
   ctx: Context,
   backend: Backend,
   settings: { pollIntervalMs: number },

@@ -4,6 +4,7 @@ import { registerAwsCommands } from './commands/aws';
 import { registerConfigCommand } from './commands/config';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDataCommands } from './commands/data';
+import { registerDeploymentCommands } from './commands/deployments';
 import { registerEndpointCommands } from './commands/endpoints';
 import { registerModelsCommands } from './commands/models';
 import { registerMonitorCommands } from './commands/monitor';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerApprovalCommands(program, ctx);
   registerRetrainingCommands(program, ctx);
   registerEndpointCommands(program, ctx);
+  registerDeploymentCommands(program, ctx);
   registerPredictCommand(program, ctx);
   registerScoreCommand(program, ctx);
   registerNotificationsCommand(program, ctx);

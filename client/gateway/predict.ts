@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelFamily } from '../../common/types/model';
 import type { DeployedChampion } from './champions';
 import { combine, CombinerError, type NamedCombiner } from './combiners';
+import type { GatewayMetrics } from './gateway-metrics';
 import { EndpointCallError, type EndpointInvoker } from './endpoint-client';
 import type { FairLanes } from './fair-lanes';
 import { PayloadError, type OutOfRangeFlag } from './feature-vector';
@@ -49,6 +50,7 @@ export class Predictor {
     private readonly endpoints: EndpointInvoker,
     private readonly lanes: FairLanes,
     private readonly serving: ServingModels,
+    private readonly metrics?: GatewayMetrics,
   ) {}
 
   /** The model the gateway expects on the champion's endpoint (what it last saw there, else the champion record's). */
@@ -77,6 +79,7 @@ export class Predictor {
         const failed = failedFor.get(c.endpointName);
         if (failed) return { error: failed, prepared: record };
         const startedAt = this.seq;
+        const began = performance.now();
         try {
           const answer = await this.lanes.lane(c.endpointName).run(request, () => {
             const down = failedFor.get(c.endpointName);
@@ -86,6 +89,7 @@ export class Predictor {
           });
           const served = await this.serving.resolve(c.family, c.endpointName, answer.variant);
           this.observe(c.endpointName, served, startedAt);
+          this.metrics?.answered(c.endpointName, answer.variant ?? served.modelName, (performance.now() - began) / 1000, answer.prediction, served.schema);
           if (served.featureSchemaUri === model.featureSchemaUri) return { prediction: answer.prediction, model: served, prepared: record };
           const again = prepared(served, i);
           if (sameFeatures(again.features, record.features)) return { prediction: answer.prediction, model: served, prepared: again };
@@ -93,6 +97,7 @@ export class Predictor {
           model = served;
         } catch (err) {
           if (!(err instanceof EndpointCallError)) throw err;
+          this.metrics?.failed(c.endpointName, err.kind, (performance.now() - began) / 1000);
           // The endpoint is down or slow for this request: its other records fail at once instead of waiting their turn.
           if (err.kind === 'timeout' || err.kind === 'unavailable') failedFor.set(c.endpointName, err);
           return { error: err, prepared: record };

@@ -6,6 +6,7 @@ import { ChampionResolver } from './champions';
 import { CombinerError, requestCombiner, type NamedCombiner } from './combiners';
 import { EndpointClient, type EndpointInvoker } from './endpoint-client';
 import { FairLanes } from './fair-lanes';
+import { GatewayMetrics } from './gateway-metrics';
 import { groundTruthBodySchema, storeGroundTruth } from './ground-truth';
 import { readPredictionRecords } from './payload';
 import { Predictor } from './predict';
@@ -50,7 +51,8 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
   // One set of lanes: a project's endpoints have names of their own, so they get lanes of their own.
   const lanes = new FairLanes(options.endpointConcurrency, options.bulkConcurrency);
-  const predictor = new Predictor(endpoints, lanes, serving);
+  const metrics = new GatewayMetrics();
+  const predictor = new Predictor(endpoints, lanes, serving, metrics);
   // Per project, built on first use: its champions, the registry group its answers are labelled from.
   const scopes = new Map<string, { champions: ChampionResolver; predictor: Predictor }>();
   const projectScope = async (name: string) => {
@@ -60,7 +62,7 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     let scope = scopes.get(name);
     if (!scope) {
       const own = new ServingModels(options.backend, name);
-      scope = { champions: new ChampionResolver(options.backend, (uri) => own.schema(uri), 2000, { project: name, families: project.families }), predictor: new Predictor(endpoints, lanes, own) };
+      scope = { champions: new ChampionResolver(options.backend, (uri) => own.schema(uri), 2000, { project: name, families: project.families }), predictor: new Predictor(endpoints, lanes, own, metrics) };
       scopes.set(name, scope);
     }
     return scope;
@@ -69,6 +71,9 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.get('/ping', async () => ({ status: 'ok' }));
+
+  // Endpoint calls, failures and latency per variant, predictions' label positions (the deployment alarms read them).
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.contentType).send(await metrics.exposition()));
 
   app.get('/v1/models', async () => ({
     models: (await champions.champions()).map((c) => ({ family: c.family, endpointName: c.endpointName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri })),

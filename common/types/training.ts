@@ -4,6 +4,7 @@ import type { JobSummary, ResourceConfig } from './jobs';
 import type { TaskQueues } from '../task-queues';
 import type { ApprovalConfig } from './approval';
 import type { ComparisonRule, DataShiftPolicy, GovernanceRecord } from './governance';
+import type { AutoscalingConfig, DeploymentPolicy, RollbackAlarms } from './deployment';
 
 /** Per-family training settings: SageMaker's hyperparameter names, values as strings. */
 export interface ModelTrainingConfig {
@@ -16,6 +17,16 @@ export interface ModelTrainingConfig {
   rmseThreshold?: number;
   /** Step 6 for this family; its fields override the run-wide rule. */
   comparison?: ComparisonRule;
+  /** Step 10 for this family: its policy, alarms and autoscaling override the run-wide ones. */
+  deployment?: DeploymentOverrides;
+}
+
+/** What a model may set for its own step 10 (the rest of the run-wide deployment settings apply). */
+export interface DeploymentOverrides {
+  policy?: DeploymentPolicy;
+  alarms?: RollbackAlarms;
+  /** `null`: no autoscaling for this model even when the run sets it. */
+  autoscaling?: AutoscalingConfig | null;
 }
 
 export interface SplitConfig {
@@ -89,6 +100,15 @@ export interface DeploymentConfig {
   instanceType: string;
   instanceCount: number;
   dataCapture: DataCaptureConfig;
+  /**
+   * How step 10 moves traffic (the deployment workflow). Absent in runs recorded before it
+   * existed, and the default: all at once without baking, as step 10 always did.
+   */
+  policy?: DeploymentPolicy;
+  /** What rolls a deployment back while it bakes (absent: the defaults of common/types/deployment.ts). */
+  alarms?: RollbackAlarms;
+  /** Target tracking between a minimum and a maximum of instances (absent: a fixed instanceCount). */
+  autoscaling?: AutoscalingConfig;
 }
 
 export interface TrainingInput {
@@ -139,6 +159,8 @@ export interface ModelOutcome {
   exportedParameters?: string[];
   approval?: { required: boolean; outcome: 'approved' | 'rejected' | 'timed-out'; by?: string; reason: string };
   endpoint?: { endpointName: string; endpointConfigName: string; action: 'created' | 'updated' | 'unchanged' };
+  /** Step 10's deployment workflow (runs since it existed): its id, outcome and why. */
+  deployment?: { workflowId: string; outcome: 'deployed' | 'rolled-back'; reason: string };
 }
 
 export interface TrainingResult {

@@ -6,8 +6,9 @@ export const MAX_INVOCATION_BYTES = 6 * 1024 * 1024;
 const INFERENCE_ID = /^[\x21-\x7e][\x20-\x7e]{0,63}$/;
 
 /**
- * The endpoint host's HTTP face: SageMaker's runtime API (`POST /endpoints/:name/invocations`)
- * plus a small admin API for the control plane and `mlops endpoints list`.
+ * The endpoint host's HTTP face: SageMaker's runtime API (`POST /endpoints/:name/invocations`),
+ * `GET /metrics` (what the deployment alarms and the autoscaler read) and a small admin API for
+ * the control plane and `mlops endpoints list`.
  */
 export function buildEndpointHostServer(host: EndpointHost): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: MAX_INVOCATION_BYTES, keepAliveTimeout: 30_000 });
@@ -15,6 +16,9 @@ export function buildEndpointHostServer(host: EndpointHost): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.get('/ping', async () => ({ status: 'ok' }));
+
+  // Per-variant invocations, failures, latency, instances, weights, shadow comparisons (Prometheus text).
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', host.metrics.contentType).send(await host.metrics.exposition()));
 
   app.post<{ Params: { name: string } }>('/endpoints/:name/invocations', async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

@@ -1,26 +1,134 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
+import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
+import { durationMs } from '../../common/duration';
+import { DEFAULT_ROLLBACK_ALARMS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
-import {
-  approvalSchema,
-  comparisonSchema,
-  dataCaptureSchema,
-  dataChecksSchema,
-  governanceActionSchema,
-  hyperparameterValueSchema,
-  instanceTypeSchema,
-  splitSchema,
-} from '../../common/schemas/run-settings';
 import type { TrainingConfig } from '../../common/types/training';
+
+/** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
+const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i, "must be a duration such as '30 minutes', '4 hours' or '3 days'");
+
+/** An instance type SageMaker accepts for that kind of job (the SDK's enum of the kind), checked when the file is read. */
+const instanceType = (kind: InstanceKind) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = instanceTypeProblem(kind, value, 'instance type');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^instance type: /, '') });
+  });
+
+const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const governanceAction = z.enum(['require-approval', 'reject', 'accept']);
+
+/** Step 6's rule (run-wide, or per model where it overrides the run-wide fields). */
+const comparisonSchema = z
+  .object({
+    minImprovement: z.number().min(0).optional(),
+    minRelativeImprovement: z.number().min(0).max(1).optional(),
+    significance: z
+      .object({
+        confidence: z.number().min(0.5).lt(1).default(0.95),
+        iterations: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(42),
+      })
+      .strict()
+      .optional(),
+    onIncomparable: governanceAction.optional(),
+  })
+  .strict();
+
+/** Step 10's policy (how traffic moves to the new model); every policy ends with a final baking period. */
+const policySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('all-at-once'), finalBake: duration.default('0 seconds') }).strict(),
+  z.object({ type: z.literal('canary'), canaryShare: z.number().gt(0).lt(1).default(0.1), canaryBake: duration.default('5 minutes'), finalBake: duration.default('5 minutes') }).strict(),
+  z.object({ type: z.literal('linear'), stepShare: z.number().gt(0).lt(1).default(0.2), stepInterval: duration.default('2 minutes'), finalBake: duration.default('5 minutes') }).strict(),
+  z
+    .object({
+      type: z.literal('shadow'),
+      shadowShare: z.number().gt(0).max(1).default(0.2),
+      shadowPeriod: duration.default('10 minutes'),
+      promotion: z.enum(['auto', 'manual']).default('auto'),
+      maxMedianRelativeDifference: z.number().min(0).optional(),
+      decisionTimeout: duration.default('1 day'),
+      finalBake: duration.default('5 minutes'),
+    })
+    .strict(),
+]);
+
+/** What rolls a deployment back; fields left out keep the defaults. */
+const alarmsSchema = z
+  .object({
+    maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ROLLBACK_ALARMS.maxErrorRate),
+    maxP99LatencyMs: z.number().positive().default(DEFAULT_ROLLBACK_ALARMS.maxP99LatencyMs),
+    predictionSanity: z
+      .object({
+        maxOutOfRangeShare: z.number().min(0).max(1),
+        tolerance: z
+          .number()
+          .refine((t) => (SANITY_TOLERANCES as readonly number[]).includes(t), `must be one of ${SANITY_TOLERANCES.join(', ')}`)
+          .default(0),
+      })
+      .strict()
+      .optional(),
+    minInvocations: z.number().int().min(1).default(DEFAULT_ROLLBACK_ALARMS.minInvocations),
+    window: duration.default(DEFAULT_ROLLBACK_ALARMS.window),
+    evaluationInterval: duration.default(DEFAULT_ROLLBACK_ALARMS.evaluationInterval),
+  })
+  .strict();
+
+const autoscalingSchema = z
+  .object({
+    minInstances: z.number().int().min(1).max(16),
+    maxInstances: z.number().int().min(1).max(16),
+    targetInvocationsPerInstancePerMinute: z.number().positive(),
+    scaleOutCooldown: duration.default('1 minute'),
+    scaleInCooldown: duration.default('5 minutes'),
+  })
+  .strict()
+  .refine((a) => a.minInstances <= a.maxInstances, { message: 'minInstances must not exceed maxInstances', path: ['maxInstances'] });
+
+/**
+ * Alarm readings a deployment may take: each is an activity and a timer in the deployment
+ * workflow's history, which Temporal keeps well only up to some tens of thousands of events.
+ */
+export const MAX_ALARM_READINGS = 2000;
+
+/** The deployment's alarm readings (its bakes over the evaluation interval) within MAX_ALARM_READINGS. */
+function readingsWithinLimit(value: { policy?: z.infer<typeof policySchema>; alarms?: z.infer<typeof alarmsSchema> }, ctx: z.RefinementCtx): void {
+  const p = value.policy;
+  if (!p) return;
+  const bake = (() => {
+    switch (p.type) {
+      case 'all-at-once':
+        return durationMs(p.finalBake);
+      case 'canary':
+        return durationMs(p.canaryBake) + durationMs(p.finalBake);
+      case 'linear':
+        return Math.ceil(1 / p.stepShare - 1e-9) * durationMs(p.stepInterval) + durationMs(p.finalBake);
+      case 'shadow':
+        return durationMs(p.shadowPeriod) + durationMs(p.finalBake);
+    }
+  })();
+  const every = Math.max(1000, durationMs(value.alarms?.evaluationInterval ?? DEFAULT_ROLLBACK_ALARMS.evaluationInterval));
+  const readings = Math.ceil(bake / every);
+  if (readings > MAX_ALARM_READINGS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['alarms', 'evaluationInterval'],
+      message: `the policy bakes for ${Math.round(bake / 1000)} s: one alarm reading every ${every / 1000} s is ${readings} readings, more than ${MAX_ALARM_READINGS}; read at least every ${Math.ceil(bake / MAX_ALARM_READINGS / 1000)} seconds`,
+    });
+  }
+}
 
 const modelSchema = z
   .object({
     enabled: z.boolean().default(true),
-    hyperparameters: z.record(z.string(), hyperparameterValueSchema).default({}),
-    instanceType: instanceTypeSchema('training').optional(),
+    hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
+    instanceType: instanceType('training').optional(),
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
+    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().superRefine(readingsWithinLimit).optional(),
   })
   .strict();
 
@@ -28,25 +136,57 @@ const modelSchema = z
 export const trainingConfigFileSchema = z
   .object({
     rmseThreshold: z.number().positive().optional(),
-    split: splitSchema.optional(),
-    dataChecks: dataChecksSchema.optional(),
-    /** Per model family of the project (checked against the project's algorithms when the run is built). */
+    split: z
+      .object({
+        seed: z.number().int().min(0).optional(),
+        validationFraction: z.number().gt(0).lt(1).optional(),
+        testFraction: z.number().gt(0).lt(1).optional(),
+      })
+      .strict()
+      .optional(),
+    dataChecks: z
+      .object({
+        minRowsPerSplit: z.number().int().min(1).max(1_000_000).optional(),
+        maxDuplicateShare: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Per model family of the project (checked against the project's algorithms when the file is read). */
     models: z.record(z.string().refine(isModelFamily, 'must be a model family name (lower-case letters, digits, inner hyphens)'), modelSchema).optional(),
     comparison: comparisonSchema.optional(),
-    dataShift: z.object({ onShift: governanceActionSchema }).strict().optional(),
-    preprocessing: z.object({ instanceType: instanceTypeSchema('processing').optional() }).strict().optional(),
-    baselines: z.object({ instanceType: instanceTypeSchema('processing').optional(), transformInstanceType: instanceTypeSchema('transform').optional() }).strict().optional(),
+    dataShift: z.object({ onShift: governanceAction }).strict().optional(),
+    preprocessing: z.object({ instanceType: instanceType('processing').optional() }).strict().optional(),
+    baselines: z.object({ instanceType: instanceType('processing').optional(), transformInstanceType: instanceType('transform').optional() }).strict().optional(),
     maxJobRuntimeSeconds: z.number().int().min(60).max(432000).optional(),
-    approval: approvalSchema.optional(),
+    approval: z
+      .object({
+        policy: z.enum(['auto', 'manual', 'manual-first-version']).optional(),
+        reminderAfter: duration.optional(),
+        timeoutAfter: duration.optional(),
+        onTimeout: z.enum(['reject', 'approve']).optional(),
+      })
+      .strict()
+      .optional(),
     deployment: z
       .object({
         enabled: z.boolean().optional(),
         endpointNamePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens, at most 32').optional(),
-        instanceType: instanceTypeSchema('endpoint').optional(),
+        instanceType: instanceType('endpoint').optional(),
         instanceCount: z.number().int().min(1).max(16).optional(),
-        dataCapture: dataCaptureSchema.optional(),
+        dataCapture: z
+          .object({
+            enabled: z.boolean().optional(),
+            samplingPercentage: z.number().int().min(0).max(100).optional(),
+            destinationUri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// URI').optional(),
+          })
+          .strict()
+          .optional(),
+        policy: policySchema.optional(),
+        alarms: alarmsSchema.optional(),
+        autoscaling: autoscalingSchema.optional(),
       })
       .strict()
+      .superRefine(readingsWithinLimit)
       .optional(),
   })
   .strict();
@@ -120,6 +260,7 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
           resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
           ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
           ...(override.comparison ? { comparison: override.comparison } : {}),
+          ...(override.deployment ? { deployment: override.deployment } : {}),
         };
       });
   }

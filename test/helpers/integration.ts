@@ -33,16 +33,31 @@ export function testConfig(options: { home: string; temporalAddress?: string; po
 /** Port bases handed out in this process: stacks started side by side must not share ports. */
 const handedOut: number[] = [];
 
+/** Ports of stacks are chosen below the kernel's ephemeral range (32768 and up), where outgoing connections would take a service's port before it binds. */
+const PORT_RANGE = { from: 20000, to: 32768 };
+/** Test files may run in parallel processes (mocha --parallel): each worker draws bases from its own slice of the range. */
+const PORT_SLICES = 4;
+
+function overlaps(a: number, b: number): boolean {
+  const ports = new Set(Object.values(stackPorts(a)));
+  return Object.values(stackPorts(b)).some((p) => ports.has(p));
+}
+
 /**
- * A port base whose stack ports are all free right now. Bases stay below the kernel's ephemeral
- * range (32768 and up), where outgoing connections would take a service's port before it binds,
- * and apart from the bases handed out before.
+ * A port base whose stack ports are all free right now and apart from the bases handed out
+ * before in this process; under mocha's parallel mode, inside this worker's slice of the range, so
+ * two test files never race for the same ports (a probe alone cannot see a port another process
+ * is about to bind).
  */
 export async function freePortBase(): Promise<number> {
   const span = Math.max(...Object.values(stackPorts(0))) + 1;
-  for (let i = 0; i < 100; i++) {
-    const base = 20000 + Math.floor(Math.random() * (32768 - 20000 - span));
-    if (handedOut.some((b) => Math.abs(b - base) < span)) continue;
+  const worker = process.env.MOCHA_WORKER_ID === undefined ? undefined : Number(process.env.MOCHA_WORKER_ID) % PORT_SLICES;
+  const sliceSize = Math.floor((PORT_RANGE.to - PORT_RANGE.from) / PORT_SLICES);
+  const from = worker === undefined ? PORT_RANGE.from : PORT_RANGE.from + worker * sliceSize;
+  const to = worker === undefined ? PORT_RANGE.to : from + sliceSize;
+  for (let i = 0; i < 200; i++) {
+    const base = from + Math.floor(Math.random() * (to - from - span));
+    if (handedOut.some((b) => overlaps(b, base))) continue;
     const busy = await Promise.all(Object.values(stackPorts(base)).map((p) => isPortOpen(p)));
     if (busy.some(Boolean)) continue;
     handedOut.push(base);

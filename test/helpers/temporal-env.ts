@@ -34,16 +34,23 @@ export function createLocalEnv(options: { port?: number; dbFilename?: string; ex
 }
 
 /**
- * Waits until the workflow has no activity in flight (as the server sees it). The time-skipping
- * server does not skip while an activity runs, so `env.sleep` right after an activity *started*
- * would sleep in real time; call this first.
+ * Waits until the workflow is idle as the server sees it: no activity in flight and no workflow
+ * task pending (a task not yet run may still schedule one), on two looks in a row. The
+ * time-skipping server does not skip while an activity runs, so `env.sleep` right after an
+ * activity *started* would sleep in real time; call this first.
  */
-export async function noActivityInFlight(handle: { describe(): Promise<{ raw: { pendingActivities?: unknown[] | null } }> }, timeoutMs = 20_000): Promise<void> {
+export async function noActivityInFlight(
+  handle: { describe(): Promise<{ raw: { pendingActivities?: unknown[] | null; pendingWorkflowTask?: unknown } }> },
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let idleLooks = 0;
   for (;;) {
     const { raw } = await handle.describe();
-    if (!raw.pendingActivities?.length) return;
-    if (Date.now() > deadline) throw new Error(`an activity is still in flight after ${timeoutMs} ms`);
+    const idle = !raw.pendingActivities?.length && !raw.pendingWorkflowTask;
+    idleLooks = idle ? idleLooks + 1 : 0;
+    if (idleLooks >= 2) return;
+    if (Date.now() > deadline) throw new Error(`the workflow is still busy (an activity or workflow task in flight) after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

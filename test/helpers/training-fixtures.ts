@@ -85,7 +85,15 @@ export interface MockBehaviour {
   rollbackPlan?: RollbackPlan;
   rollbackError?: ApplicationFailure;
   /** Step 10: endpoints that exist before the run, by name (absent: none exists). */
-  endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string }>;
+  endpoints?: Record<string, { endpointConfigName: string; status: EndpointStatus; failureReason?: string; modelName?: string }>;
+  /**
+   * Step 10's deployment workflow: live traffic as its alarm readings see it. Every reading adds
+   * `requestsPerReading` requests split by the variants' weights; the `failing` model (a name or its prefix) fails
+   * `failShare` of its requests, the `slow` model answers in `slowMs` (others in 8 ms).
+   */
+  live?: { requestsPerReading?: number; failing?: string; failShare?: number; slow?: string; slowMs?: number; shadowDifference?: number };
+  /** SageMaker's guardrails (aws) deploy and end so (absent: the workflow shifts traffic itself). */
+  managed?: 'deployed' | 'rolled-back';
   /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
   duringEndpointWait?: (endpointName: string) => Promise<void>;
   /** Step 10: the wait ends with this (e.g. a DeploymentFailed after a rolled-back update). */
@@ -113,13 +121,30 @@ export interface MockCalls {
   preprocessInputs: PreprocessInput[];
   retrainings: StartRetrainingInput[];
   comparisons: { family: ModelFamily; bootstrap?: { iterations: number; seed: number; confidence: number } }[];
+  /** Weights set by the deployment workflow, in order (`<variant>=<weight>,...`). */
+  weights: string[];
+  autoscaled: string[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [], weights: [], autoscaled: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
+  /** Endpoint configs by name: their variants and initial weights. */
+  const configs = new Map<string, { variantName: string; modelName: string; weight: number; shadow?: boolean }[]>();
+  for (const e of Object.values(endpoints)) configs.set(e.endpointConfigName, [{ variantName: e.modelName ?? 'model-old', modelName: e.modelName ?? 'model-old', weight: 1 }]);
+  const weights = new Map<string, Map<string, number>>();
+  const counters = new Map<string, Map<string, { invocations: number; errors: number; latency: number[] }>>();
+  const guarded = new Map<string, { calls: number; previous: string; target: string }>();
+  const SHADOW_BOUNDS = [0.001, 0.01, 0.1, 1, Infinity];
+  const shadowPairs = new Map<string, { pairs: number; counts: number[] }>();
+  const variantsOf = (endpointName: string) => {
+    const e = endpoints[endpointName];
+    const spec = e ? (configs.get(e.endpointConfigName) ?? []) : [];
+    const w = weights.get(endpointName);
+    return spec.map((v) => ({ ...v, weight: w?.get(v.variantName) ?? v.weight }));
+  };
   const job = (jobName: string) => ({ jobName, status: 'Completed' as const, durationSeconds: 1, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, adopted: false });
   const activities: Activities = {
     async runPreprocessingJob(input) {
@@ -177,7 +202,100 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async createEndpointConfig(input) {
       calls.activities.push(`createEndpointConfig:${input.family}`);
       calls.endpointConfigs.push(input.endpointConfigName);
+      configs.set(input.endpointConfigName, [{ variantName: input.modelName, modelName: input.modelName, weight: 1 }]);
       return { alreadyExisted: false };
+    },
+    async prepareDeployment(input) {
+      calls.activities.push(`prepareDeployment:${input.endpointName}`);
+      const [target] = configs.get(input.targetConfigName) ?? [{ variantName: 'model-new', modelName: 'model-new', weight: 1 }];
+      const e = endpoints[input.endpointName];
+      const v = (x: { variantName: string; modelName: string; weight: number }) => ({ ...x, instanceType: 'ml.m5.large', instanceCount: 1 });
+      return {
+        mode: behaviour.managed ? ('managed' as const) : ('driven' as const),
+        target: { variantName: target!.variantName, modelName: target!.modelName, instanceType: 'ml.m5.large', instanceCount: 1 },
+        current: e ? { endpointConfigName: e.endpointConfigName, status: e.status, lastModifiedTime: '2026-01-01T00:00:00Z', variants: variantsOf(input.endpointName).map(v), shadowVariants: [] } : null,
+      };
+    },
+    async createTransitionConfig(input) {
+      calls.activities.push(`createTransitionConfig:${input.endpointName}`);
+      configs.set(input.endpointConfigName, [
+        ...input.variants.map((x) => ({ variantName: x.variantName, modelName: x.modelName, weight: x.weight })),
+        ...(input.shadowVariants ?? []).map((x) => ({ variantName: x.variantName, modelName: x.modelName, weight: x.weight, shadow: true })),
+      ]);
+      return { alreadyExisted: false };
+    },
+    async shiftTraffic(input) {
+      calls.activities.push(`shiftTraffic:${input.endpointName}`);
+      if (endpoints[input.endpointName]?.endpointConfigName !== input.endpointConfigName) throw ApplicationFailure.nonRetryable(`endpoint serves another config than ${input.endpointConfigName}`, 'Conflict');
+      weights.set(input.endpointName, new Map(input.weights.map((w) => [w.variantName, w.weight])));
+      calls.weights.push(input.weights.map((w) => `${w.variantName}=${w.weight}`).join(','));
+    },
+    async readDeploymentMetrics(input) {
+      calls.activities.push(`readDeploymentMetrics:${input.endpointName}`);
+      const live = behaviour.live ?? {};
+      const variants = variantsOf(input.endpointName);
+      const total = variants.filter((v) => !v.shadow).reduce((a, v) => a + v.weight, 0) || 1;
+      const perReading = live.requestsPerReading ?? 200;
+      const byVariant = counters.get(input.endpointName) ?? new Map<string, { invocations: number; errors: number; latency: number[] }>();
+      counters.set(input.endpointName, byVariant);
+      const bounds = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, Infinity];
+      for (const v of variants) {
+        const c = byVariant.get(v.variantName) ?? { invocations: 0, errors: 0, latency: bounds.map(() => 0) };
+        const n = Math.round(v.shadow ? perReading * v.weight : (perReading * v.weight) / total);
+        if (v.shadow) {
+          const pairs = shadowPairs.get(v.variantName) ?? { pairs: 0, counts: SHADOW_BOUNDS.map(() => 0) };
+          pairs.pairs += n;
+          pairs.counts = pairs.counts.map((count, i) => count + ((live.shadowDifference ?? 0.001) <= SHADOW_BOUNDS[i]! ? n : 0));
+          shadowPairs.set(v.variantName, pairs);
+        }
+        c.invocations += n;
+        if (live.failing && v.modelName.startsWith(live.failing)) c.errors += Math.round(n * (live.failShare ?? 0.5));
+        const seconds = (live.slow && v.modelName.startsWith(live.slow) ? (live.slowMs ?? 2000) : 8) / 1000;
+        c.latency = c.latency.map((count, i) => count + (seconds <= bounds[i]! ? n : 0));
+        byVariant.set(v.variantName, c);
+      }
+      return {
+        endpointName: input.endpointName,
+        takenAt: new Date().toISOString(),
+        startedAt: 1,
+        variants: [...byVariant.entries()].map(([variantName, c]) => ({ variantName, role: variants.find((v) => v.variantName === variantName)?.shadow ? ('shadow' as const) : ('production' as const), invocations: c.invocations, errors: c.errors, latencySeconds: { bounds, counts: c.latency, sum: 0, count: c.latency[c.latency.length - 1]! } })),
+        shadow: [...shadowPairs.entries()].map(([variantName, p]) => ({ variantName, pairs: p.pairs, dropped: 0, relativeDifference: { bounds: SHADOW_BOUNDS, counts: p.counts, sum: 0, count: p.pairs } })),
+        problems: [],
+      };
+    },
+    async registerAutoscaling(input) {
+      calls.activities.push(`registerAutoscaling:${input.endpointName}`);
+      calls.autoscaled.push(`${input.endpointName}/${input.variantName}:${input.policy.minInstances}-${input.policy.maxInstances}`);
+    },
+    async deregisterAutoscaling(input) {
+      calls.activities.push(`deregisterAutoscaling:${input.endpointName}`);
+    },
+    async putRollbackAlarms(input) {
+      calls.activities.push(`putRollbackAlarms:${input.endpointName}`);
+      return { alarmNames: [`${input.deploymentKey}-errors`, `${input.deploymentKey}-latency`], abortAlarmName: `${input.deploymentKey}-abort` };
+    },
+    async startGuardedUpdate(input) {
+      calls.activities.push(`startGuardedUpdate:${input.endpointName}`);
+      calls.deployed.push({ endpointName: input.endpointName, endpointConfigName: input.endpointConfigName });
+      guarded.set(input.endpointName, { calls: 0, previous: endpoints[input.endpointName]!.endpointConfigName, target: input.endpointConfigName });
+      endpoints[input.endpointName] = { ...endpoints[input.endpointName]!, status: 'Updating' };
+    },
+    async describeGuardedDeployment(input) {
+      calls.activities.push(`describeGuardedDeployment:${input.endpointName}`);
+      const g = guarded.get(input.endpointName)!;
+      g.calls += 1;
+      const rolledBack = behaviour.managed === 'rolled-back';
+      const alarms = input.alarmNames.map((alarmName) => ({ alarmName, state: rolledBack && alarmName.endsWith('-errors') && g.calls > 1 ? ('ALARM' as const) : ('OK' as const), reason: 'test' }));
+      if (g.calls < 2) return { status: 'Updating' as const, endpointConfigName: g.previous, lastModifiedTime: '2026-01-01T00:00:00Z', alarms };
+      const endpointConfigName = rolledBack ? g.previous : g.target;
+      endpoints[input.endpointName] = { ...endpoints[input.endpointName]!, endpointConfigName, status: 'InService' };
+      return { status: 'InService' as const, endpointConfigName, lastModifiedTime: '2026-01-01T00:10:00Z', ...(rolledBack ? { failureReason: 'alarm tripped' } : {}), alarms };
+    },
+    async tripRollbackAlarm(input) {
+      calls.activities.push(`tripRollbackAlarm:${input.alarmName}`);
+    },
+    async deleteRollbackAlarms() {
+      calls.activities.push('deleteRollbackAlarms');
     },
     async deployEndpoint(input) {
       calls.activities.push(`deployEndpoint:${input.endpointName}`);
@@ -250,6 +368,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       const error = behaviour.endpointWaitError?.[input.endpointName];
       if (error) throw error;
       endpoints[input.endpointName] = { endpointConfigName: input.endpointConfigName, status: 'InService' };
+      weights.delete(input.endpointName);
     },
     async resolveScoringModels(input) {
       calls.activities.push('resolveScoringModels');

@@ -21,6 +21,8 @@ export async function runWorkers(env: TestWorkflowEnvironment, config: Config, b
     backend,
     pollIntervalMs: 50,
     ...(options.lifecycle ? { lifecycle: { client: env.client, config } } : {}),
+    // The bundle scripts/test-all.sh built once for this run, as a production worker loads it.
+    ...(process.env.MLOPS_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.MLOPS_WORKFLOW_BUNDLE } } : {}),
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {

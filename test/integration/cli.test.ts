@@ -182,7 +182,7 @@ describe('mlops CLI (integration: two stacks side by side)', function () {
     assert.match(unknownRun.stderr, /no run with workflow id 'training\/nope'/);
     const dotDot = await mlops(env, 'data', 'put', badConfig, 's3://mlops/training/../bad.json');
     assert.equal(dotDot.code, 2, dotDot.stderr);
-    assert.match(dotDot.stderr, /^mlops: invalid object URI 's3:\/\/mlops\/training\/\.\.\/bad\.json': the key contains a '\.' or '\.\.' segment\n$/);
+    assert.match(dotDot.stderr, /^mlops: s3:\/\/mlops\/training\/\.\.\/bad\.json: the key has a '\.' or '\.\.' segment\n$/);
     const unknownOption = await mlops(env, 'runs', 'list', '--pipeline', 'deploy');
     assert.equal(unknownOption.code, 2, unknownOption.stderr);
   });

@@ -17,7 +17,9 @@ import { Worker } from '@temporalio/worker';
 import type { ModelLifecycleInput } from '../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../common/types/monitoring';
 import type { ScoringInput } from '../../common/types/scoring';
-import { batchScoringPipeline, modelLifecycle, monitoringPipeline, trainingPipeline } from '../../workflows';
+import { batchScoringPipeline, endpointDeployment, modelLifecycle, monitoringPipeline, trainingPipeline } from '../../workflows';
+import { DEFAULT_ROLLBACK_ALARMS, type EndpointDeploymentInput } from '../../common/types/deployment';
+import { abortDeploymentUpdate, deploymentStateQuery } from '../../workflows/deployment/deployment.messages';
 import { ApplicationFailure } from '@temporalio/common';
 import { championChangedSignal, configureLifecycleUpdate, decideRetrainingUpdate, driftAlertSignal, lifecycleStateQuery } from '../../workflows/lifecycle/lifecycle.messages';
 import { MILEAGE_DRIFT, monitoringInput } from '../helpers/monitoring-fixtures';
@@ -235,6 +237,33 @@ async function main(): Promise<void> {
       const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
       await handle.result();
       await save(handle, 'batchScoringPipeline', 'project-scored');
+    });
+    // Since step 10 is a deployment child workflow (patch deployment-workflow): a canary per model;
+    // xgboost fails half of its canary's requests and is rolled back, linear-learner is deployed.
+    const SERVING = { 'mlops-xgboost': { endpointConfigName: 'old-xgb', status: 'InService' as const, modelName: 'old-xgboost' }, 'mlops-linear-learner': { endpointConfigName: 'old-ll', status: 'InService' as const, modelName: 'old-ll' } };
+    const FAST_ALARMS = { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '1 second' };
+    await training(
+      'deployment-canary-one-rolled-back',
+      { endpoints: SERVING, live: { failing: 'model-xgboost', failShare: 0.5 } },
+      (i) => (i.config.deployment = { ...DEPLOYMENT, policy: { type: 'canary', canaryShare: 0.1, canaryBake: '2 seconds', finalBake: '2 seconds' }, alarms: FAST_ALARMS }),
+      async () => undefined,
+    );
+    // The deployment workflow on its own: a person aborts during the final bake.
+    if (!(await recorded('endpointDeployment', 'aborted-during-bake'))) await withWorker({ endpoints: SERVING }, async (taskQueue) => {
+      const input: EndpointDeploymentInput = {
+        endpointName: 'mlops-xgboost',
+        family: 'xgboost',
+        target: { modelName: 'model-xgboost-7', version: 7, endpointConfigName: 'cfg-new' },
+        policy: { type: 'all-at-once', finalBake: '1 hour' },
+        alarms: FAST_ALARMS,
+        requestedBy: { workflowId: 'training/recorder', kind: 'training' },
+        taskQueues: { orchestration: taskQueue, compute: taskQueue },
+      };
+      const handle = await env.client.workflow.start(endpointDeployment, { taskQueue, workflowId: `deployment/${randomUUID()}`, args: [input] });
+      for (let i = 0; i < 400 && (await handle.query(deploymentStateQuery)).phase !== 'baking'; i++) await new Promise((r) => setTimeout(r, 25));
+      await handle.executeUpdate(abortDeploymentUpdate, { args: [{ by: 'recorder', reason: 'checked by hand' }] });
+      await handle.result();
+      await save(handle, 'endpointDeployment', 'aborted-during-bake');
     });
   } finally {
     await env.teardown();

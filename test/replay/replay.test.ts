@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows } from '../helpers/workflow-bundle';
 
 /**
@@ -11,7 +11,7 @@ import { bundleWorkflows } from '../helpers/workflow-bundle';
 describe('replay of recorded histories', function () {
   this.timeout(120_000);
   const dir = path.join(__dirname, 'histories');
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     bundle = await bundleWorkflows();
@@ -19,7 +19,7 @@ describe('replay of recorded histories', function () {
 
   it('when the histories are listed, then there is at least one per released workflow', async () => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-    for (const type of ['trainingPipeline', 'batchScoringPipeline', 'monitoringPipeline', 'modelLifecycle']) {
+    for (const type of ['trainingPipeline', 'batchScoringPipeline', 'monitoringPipeline', 'modelLifecycle', 'endpointDeployment']) {
       assert.ok(files.some((f) => f.startsWith(`${type}-`)), `a ${type} history is recorded`);
     }
   });

@@ -1,9 +1,11 @@
-import { patched } from '@temporalio/workflow';
+import { executeChild, patched } from '@temporalio/workflow';
 import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
 import type { ApprovalConfig } from '../../common/types/approval';
+import { DEFAULT_ROLLBACK_ALARMS, deploymentWorkflowId, PLAIN_SWITCH, type EndpointDeploymentInput } from '../../common/types/deployment';
 import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
 import type { ModelOutcome, ModelTrainingConfig } from '../../common/types/training';
+import type { endpointDeployment } from '../deployment/deployment.workflow';
 import { step } from '../shared/activity-options';
 import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
@@ -16,6 +18,12 @@ import { approvalRejected, approvalReminder, approvalRequested, approvalTimedOut
 
 /** Runs started before step 10's choice was made in the workflow (one deployEndpoint activity) replay without it. */
 export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
+
+/**
+ * Runs started before step 10 was its own deployment workflow (started here as a child, moving
+ * traffic by the model's policy and rolling back on its alarms) replay without it.
+ */
+export const DEPLOYMENT_WORKFLOW_PATCH = 'deployment-workflow';
 
 /**
  * Runs started before step 6 compared with the champion on the same rows (they compare with the
@@ -96,6 +104,7 @@ export class ModelBranch {
       const acceptance = await this.approve(version, verdict);
       if (!acceptance.approved) return this.outcome;
       const endpoint = await this.deployEndpoint(version);
+      if (this.outcome.deployment?.outcome === 'rolled-back') return await this.rolledBack(version, this.outcome.deployment.reason, baselines);
       await this.accept(version, acceptance, baselines, endpoint);
       return this.outcome;
     } catch (err) {
@@ -306,8 +315,50 @@ export class ModelBranch {
       this.outcome.endpoint = await step(`step 10: create or update endpoint ${name}`, ctx.deploy.deployEndpoint, target);
       return target;
     }
-    this.outcome.endpoint = { ...target, action: await createOrUpdateEndpoint(ctx, target) };
-    return target;
+    if (!patched(DEPLOYMENT_WORKFLOW_PATCH)) {
+      this.outcome.endpoint = { ...target, action: await createOrUpdateEndpoint(ctx, target) };
+      return target;
+    }
+    const overrides = this.model.deployment;
+    const autoscaling = overrides?.autoscaling === null ? undefined : (overrides?.autoscaling ?? deployment.autoscaling);
+    const input: EndpointDeploymentInput = {
+      endpointName: name,
+      family: this.family,
+      target: { modelName: version.modelName, version: version.version, endpointConfigName },
+      policy: overrides?.policy ?? deployment.policy ?? PLAIN_SWITCH,
+      alarms: overrides?.alarms ?? deployment.alarms ?? DEFAULT_ROLLBACK_ALARMS,
+      ...(autoscaling ? { autoscaling } : {}),
+      requestedBy: { workflowId: this.ref.workflowId, kind: 'training' },
+      taskQueues: ctx.input.config.taskQueues,
+    };
+    const workflowId = deploymentWorkflowId(name, version.version);
+    const result = await executeChild<typeof endpointDeployment>('endpointDeployment', {
+      workflowId,
+      taskQueue: ctx.input.config.taskQueues.orchestration,
+      args: [input],
+      staticSummary: `step 10: deploy ${this.family} v${version.version} to ${name}`,
+    });
+    this.outcome.deployment = { workflowId, outcome: result.outcome, reason: result.reason };
+    this.outcome.endpoint = { endpointName: name, endpointConfigName: result.endpointConfigName, action: result.action };
+    return result.outcome === 'deployed' ? { endpointName: name, endpointConfigName: result.endpointConfigName } : undefined;
+  }
+
+  /** Step 10 rolled the new model back on live traffic: it is rejected, the champion stays. */
+  private async rolledBack(version: { version: number }, reason: string, baselines: { dataQuality: BaselineUris; modelQuality: BaselineUris }): Promise<ModelOutcome> {
+    const { ctx, outcome } = this;
+    outcome.decision = pipelineDecision('rejected', `rolled back during deployment: ${reason}`);
+    await step(`step 10: record the rollback of ${this.family} v${version.version}`, ctx.quick.recordModelDecision, {
+      family: this.family,
+      ...this.projectField,
+      version: version.version,
+      status: 'Rejected',
+      decision: outcome.decision,
+      metrics: outcome.metrics!,
+      baselines,
+      ...(outcome.governance ? { governance: outcome.governance } : {}),
+    });
+    ctx.setStage(this.family, 'rejected');
+    return outcome;
   }
 
 

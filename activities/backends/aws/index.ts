@@ -1,3 +1,5 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -6,6 +8,8 @@ import { s3Uri } from '../../../common/uri';
 import type { Backend } from '../types';
 import type { AwsControls } from './controls';
 import { resolveImages, type AwsImages } from './images';
+import { AwsDeploymentGuardrails } from './deployment-guardrails';
+import { AwsEndpointAutoscaling } from './endpoint-autoscaling';
 import { AwsJobRunner } from './job-runner';
 import { AwsModelHosting } from './model-hosting';
 import { AwsModelRegistry } from './model-registry';
@@ -22,6 +26,8 @@ export interface AwsClients {
   sagemaker: SageMakerClient;
   sns: SNSClient;
   ssm: SSMClient;
+  cloudwatch: CloudWatchClient;
+  autoscaling: ApplicationAutoScalingClient;
 }
 
 export interface AwsBackendSettings {
@@ -72,6 +78,8 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     sagemaker: new SageMakerClient(common),
     sns: new SNSClient(common),
     ssm: new SSMClient(common),
+    cloudwatch: new CloudWatchClient(common),
+    autoscaling: new ApplicationAutoScalingClient(common),
   };
 }
 
@@ -90,5 +98,7 @@ export function createAwsBackend(settings: AwsBackendSettings): Backend {
     parameters: new AwsParameterStore(clients.ssm),
     notifier: new AwsNotifier({ sns: clients.sns, topicArn: settings.snsTopicArn, objectStore, deliveredPrefix: s3Uri(settings.bucket, 'notifications/delivered') }),
     hosting: new AwsModelHosting(clients.sagemaker, { roleArn: settings.roleArn, images, controls, keepEndpointConfigs: settings.keepEndpointConfigs ?? 3 }),
+    autoscaling: new AwsEndpointAutoscaling(clients.autoscaling),
+    guardrails: new AwsDeploymentGuardrails(clients.sagemaker, clients.cloudwatch),
   };
 }

@@ -12,6 +12,9 @@ import {
   ListEndpointsCommand,
   ListTagsCommand,
   UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+  type ProductionVariant,
+  type ProductionVariantSummary,
   type CaptureMode,
   type DescribeEndpointConfigCommandOutput,
   type DescribeEndpointCommandOutput,
@@ -19,7 +22,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { HostingError } from '../errors';
-import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointStatus, ModelHosting } from '../types';
+import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointStatus, EndpointVariantDescription, EndpointVariantSpec, ModelHosting } from '../types';
 import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
 import { tagList, withKey, type AwsControls } from './controls';
 import type { AwsImages } from './images';
@@ -72,7 +75,7 @@ export class AwsModelHosting implements ModelHosting {
   }
 
   async createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }> {
-    for (const v of spec.variants) {
+    for (const v of [...spec.variants, ...(spec.shadowVariants ?? [])]) {
       if ((await this.describeModelArtifact(v.modelName)) === undefined) throw new HostingError(`endpoint config ${spec.endpointConfigName}: no model named ${v.modelName}`, 'NotFound');
     }
     const compare = (existing: EndpointConfigSpec): { alreadyExisted: boolean } => {
@@ -87,13 +90,8 @@ export class AwsModelHosting implements ModelHosting {
       await this.sagemaker.send(
         new CreateEndpointConfigCommand({
           EndpointConfigName: spec.endpointConfigName,
-          ProductionVariants: spec.variants.map((v) => ({
-            VariantName: v.variantName,
-            ModelName: v.modelName,
-            InstanceType: v.instanceType as ProductionVariantInstanceType,
-            InitialInstanceCount: v.instanceCount,
-            InitialVariantWeight: 1,
-          })),
+          ProductionVariants: spec.variants.map(productionVariant),
+          ...(spec.shadowVariants?.length ? { ShadowProductionVariants: spec.shadowVariants.map(productionVariant) } : {}),
           ...withKey('KmsKeyId', this.controls.volumeKmsKeyId),
           Tags: [...tagList(this.controls, spec.endpointName ? { [ENDPOINT_TAG]: spec.endpointName } : {}), MANAGED_TAG],
           ...(spec.dataCapture
@@ -118,6 +116,10 @@ export class AwsModelHosting implements ModelHosting {
       throw toActivityError(err, `SageMaker CreateEndpointConfig ${spec.endpointConfigName}`);
     }
     return { alreadyExisted: false };
+  }
+
+  describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigSpec | undefined> {
+    return this.describeConfig(endpointConfigName);
   }
 
   async createEndpoint(endpointName: string, endpointConfigName: string): Promise<void> {
@@ -151,6 +153,19 @@ export class AwsModelHosting implements ModelHosting {
     } catch (err) {
       if (isErrorNamed(err, 'ValidationException', 'ValidationError') && /in.progress|in-progress/i.test((err as Error).message)) throw new EndpointBusyError(endpointName, 'Updating');
       throw toActivityError(err, `SageMaker UpdateEndpoint ${endpointName}`);
+    }
+  }
+
+  async updateEndpointWeights(endpointName: string, weights: { variantName: string; weight: number }[]): Promise<void> {
+    const current = await this.describeRaw(endpointName);
+    if (!current) throw new HostingError(`no endpoint named ${endpointName}`, 'NotFound');
+    if (current.EndpointStatus && current.EndpointStatus !== 'InService') throw new EndpointBusyError(endpointName, current.EndpointStatus);
+    try {
+      await this.sagemaker.send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: endpointName, DesiredWeightsAndCapacities: weights.map((w) => ({ VariantName: w.variantName, DesiredWeight: w.weight })) }),
+      );
+    } catch (err) {
+      throw toActivityError(err, `SageMaker UpdateEndpointWeightsAndCapacities ${endpointName}`);
     }
   }
 
@@ -244,13 +259,9 @@ export class AwsModelHosting implements ModelHosting {
   private async toDescription(d: DescribeEndpointCommandOutput): Promise<EndpointDescription> {
     const configName = d.EndpointConfigName ?? '';
     const config = configName ? await this.describeConfig(configName) : undefined;
-    const modelOf = new Map((config?.variants ?? []).map((v) => [v.variantName, v.modelName]));
-    const variantsFromEndpoint = (d.ProductionVariants ?? []).map((v) => ({
-      variantName: v.VariantName ?? '',
-      modelName: modelOf.get(v.VariantName ?? '') ?? '',
-      currentInstanceCount: v.CurrentInstanceCount ?? 0,
-      desiredInstanceCount: v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 0,
-    }));
+    const modelOf = new Map([...(config?.variants ?? []), ...(config?.shadowVariants ?? [])].map((v) => [v.variantName, v.modelName]));
+    const variantsFromEndpoint = (d.ProductionVariants ?? []).map((v) => variantDescription(v, modelOf));
+    const shadows = (d.ShadowProductionVariants ?? []).map((v) => variantDescription(v, modelOf));
     // While Creating, SageMaker lists no variants yet: report the configured ones with 0 instances.
     const variants = variantsFromEndpoint.length
       ? variantsFromEndpoint
@@ -261,6 +272,7 @@ export class AwsModelHosting implements ModelHosting {
       status: endpointStatus(d.EndpointStatus),
       ...(d.FailureReason ? { failureReason: d.FailureReason } : {}),
       variants,
+      ...(shadows.length ? { shadowVariants: shadows } : {}),
       creationTime: (d.CreationTime ?? new Date()).toISOString(),
       lastModifiedTime: (d.LastModifiedTime ?? d.CreationTime ?? new Date()).toISOString(),
     };
@@ -299,12 +311,8 @@ export class AwsModelHosting implements ModelHosting {
     const capture = d.DataCaptureConfig;
     const spec: EndpointConfigSpec = {
       endpointConfigName: name,
-      variants: (d.ProductionVariants ?? []).map((v) => ({
-        variantName: v.VariantName ?? '',
-        modelName: v.ModelName ?? '',
-        instanceType: v.InstanceType ?? '',
-        instanceCount: v.InitialInstanceCount ?? 1,
-      })),
+      variants: (d.ProductionVariants ?? []).map(variantSpec),
+      ...(d.ShadowProductionVariants?.length ? { shadowVariants: d.ShadowProductionVariants.map(variantSpec) } : {}),
       ...(capture
         ? {
             dataCapture: {
@@ -323,11 +331,38 @@ export class AwsModelHosting implements ModelHosting {
   }
 }
 
+function productionVariant(v: EndpointVariantSpec): ProductionVariant {
+  return {
+    VariantName: v.variantName,
+    ModelName: v.modelName,
+    InstanceType: v.instanceType as ProductionVariantInstanceType,
+    InitialInstanceCount: v.instanceCount,
+    InitialVariantWeight: v.initialWeight ?? 1,
+  };
+}
+
+function variantSpec(v: ProductionVariant): EndpointVariantSpec {
+  return { variantName: v.VariantName ?? '', modelName: v.ModelName ?? '', instanceType: v.InstanceType ?? '', instanceCount: v.InitialInstanceCount ?? 1, initialWeight: v.InitialVariantWeight ?? 1 };
+}
+
+function variantDescription(v: ProductionVariantSummary, modelOf: Map<string, string>): EndpointVariantDescription {
+  return {
+    variantName: v.VariantName ?? '',
+    modelName: modelOf.get(v.VariantName ?? '') ?? '',
+    currentInstanceCount: v.CurrentInstanceCount ?? 0,
+    desiredInstanceCount: v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 0,
+    ...(v.CurrentWeight !== undefined ? { currentWeight: v.CurrentWeight } : {}),
+    ...(v.DesiredWeight !== undefined ? { desiredWeight: v.DesiredWeight } : {}),
+  };
+}
+
 /** A canonical form for comparing a requested config with a described one. */
 function normalize(spec: EndpointConfigSpec) {
+  const variants = (list: EndpointVariantSpec[]) => list.map((v) => ({ variantName: v.variantName, modelName: v.modelName, instanceType: v.instanceType, instanceCount: v.instanceCount, initialWeight: v.initialWeight ?? 1 }));
   return {
     endpointConfigName: spec.endpointConfigName,
-    variants: spec.variants.map((v) => ({ variantName: v.variantName, modelName: v.modelName, instanceType: v.instanceType, instanceCount: v.instanceCount })),
+    variants: variants(spec.variants),
+    shadowVariants: variants(spec.shadowVariants ?? []),
     dataCapture: spec.dataCapture
       ? {
           enableCapture: spec.dataCapture.enableCapture,

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Backend, ObjectStore } from '../types';
 import { LocalJobRunner } from './job-runner';
-import { LocalModelHosting } from './model-hosting';
+import { LocalEndpointMetrics } from './endpoint-metrics';
+import { LocalEndpointAutoscaling, LocalModelHosting } from './model-hosting';
 import { LocalModelRegistry } from './model-registry';
 import { LocalNotifier } from './notifier';
 import { LocalObjectStore } from './object-store';
@@ -13,8 +14,10 @@ export interface LocalBackendOptions {
   python: string;
   algorithmsDir: string;
   notifyWebhookUrl?: string;
-  /** Where the endpoint host listens (the stack starts it); without it the host finds changes by polling. */
+  /** Where the endpoint host listens (the stack starts it); without it the host finds changes by polling and no metrics are read. */
   endpointHostUrl?: string;
+  /** Where the gateway listens: its /metrics feeds the prediction-sanity alarm of deployments. */
+  gatewayUrl?: string;
   /** The job runner service that owns the jobs' processes (MLOPS_JOB_RUNNER_URL); unset: this process spawns them. */
   jobRunnerUrl?: string;
   /** An S3-compatible store whose objects are imported on first read (MLOPS_S3_UPSTREAM_ENDPOINT). */
@@ -44,5 +47,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
     parameters: new LocalParameterStore(path.join(options.home, 'registry', 'parameters.json')),
     notifier: new LocalNotifier({ outboxDir: path.join(options.home, 'outbox'), webhookUrl: options.notifyWebhookUrl }),
     hosting: new LocalModelHosting(localPaths(options.home).hostingState, options.endpointHostUrl),
+    autoscaling: new LocalEndpointAutoscaling(localPaths(options.home).hostingState),
+    ...(options.endpointHostUrl ? { endpointMetrics: new LocalEndpointMetrics(options.endpointHostUrl, options.gatewayUrl) } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ErrorType } from '../../../common/errors';
 import type { ScoringInput, ScoringResult } from '../../../common/types/scoring';
 import { batchScoringPipeline } from '../../../workflows';
@@ -32,7 +32,7 @@ function scoringInput(taskQueue: string, overrides: Partial<ScoringInput['config
 describe('batchScoringPipeline workflow (mocked activities)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../../common/types/monitoring';
 import { modelLifecycle } from '../../../workflows';
@@ -31,7 +31,7 @@ function alert(n = 1): DriftAlert {
 describe('modelLifecycle (time skipping)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     bundle = await bundleWorkflows();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { MonitoringResult } from '../../../common/types/monitoring';
 import path from 'node:path';
 import { createLocalBackend } from '../../../activities/backends/local';
@@ -19,7 +19,7 @@ import { bundleWorkflows } from '../../helpers/workflow-bundle';
 describe('monitoringPipeline workflow (mocked activities)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);

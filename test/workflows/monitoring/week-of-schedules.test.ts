@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createDriftAlertActivities } from '../../../activities/monitoring/drift-alert';
 import type { Backend } from '../../../activities/backends/types';
 import { createWorkflowPort } from '../../../services/workflow-port';
@@ -35,7 +35,7 @@ const RETRAINING_TAKES_HOURS = 3;
 describe('a week of hourly monitoring schedules (time skipping)', function () {
   this.timeout(240_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { PENDING_APPROVALS } from '../../../common/search-attributes';
 import type { ApprovalConfig, ApprovalDecisionInput } from '../../../common/types/approval';
 import type { TrainingInput } from '../../../common/types/training';
@@ -17,7 +17,7 @@ const MANUAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', tim
 describe('trainingPipeline approval and deployment (time skipping)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);

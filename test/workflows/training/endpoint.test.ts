@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ErrorType } from '../../../common/errors';
-import type { TrainingResult } from '../../../common/types/training';
+import type { DeploymentConfig, TrainingResult } from '../../../common/types/training';
 import { trainingPipeline } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { DEPLOYMENT, mockActivities, trainingInput, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
@@ -15,7 +15,7 @@ import { bundleWorkflows } from '../../helpers/workflow-bundle';
 describe('trainingPipeline step 10: create or update the endpoint (mocked activities)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
@@ -25,13 +25,13 @@ describe('trainingPipeline step 10: create or update the endpoint (mocked activi
     await env?.teardown();
   });
 
-  async function run(behaviour: MockBehaviour): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
+  async function run(behaviour: MockBehaviour, deployment: DeploymentConfig = DEPLOYMENT): Promise<{ result?: TrainingResult; error?: WorkflowFailedError; calls: MockCalls }> {
     const taskQueue = `endpoint-${randomUUID()}`;
     const { activities, calls } = mockActivities(behaviour);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
     return worker.runUntil(async () => {
       try {
-        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/endpoint/${randomUUID()}`, args: [trainingInput(taskQueue, { deployment: DEPLOYMENT })] });
+        const result = await env.client.workflow.execute(trainingPipeline, { taskQueue, workflowId: `training/endpoint/${randomUUID()}`, args: [trainingInput(taskQueue, { deployment })] });
         return { result, calls };
       } catch (err) {
         if (err instanceof WorkflowFailedError) return { error: err, calls };
@@ -68,5 +68,31 @@ describe('trainingPipeline step 10: create or update the endpoint (mocked activi
     assert.match(String((error.cause as { message?: string }).message), /rolled back to old-xgb: capacity/);
     assert.deepEqual(calls.exported, ['linear-learner'], 'the other model goes on and is exported');
     assert.ok(calls.notifications.some((n) => n.kind === 'training.failed' && n.details?.failureType === ErrorType.DeploymentFailed));
+  });
+  const CANARY = { ...DEPLOYMENT, policy: { type: 'canary' as const, canaryShare: 0.1, canaryBake: '1 minute', finalBake: '1 minute' } };
+  const SERVING = { 'mlops-xgboost': { endpointConfigName: 'old-xgb', status: 'InService' as const, modelName: 'old-xgboost-2' }, 'mlops-linear-learner': { endpointConfigName: 'old-ll', status: 'InService' as const, modelName: 'old-ll-2' } };
+
+  it('when the run sets a canary policy, then step 10 runs as a deployment child workflow per model that shifts 10 % first, and the model is exported once it serves everything', async () => {
+    const { result, calls } = await run({ endpoints: SERVING }, CANARY);
+    assert.ok(result);
+    const xgb = result.models.find((m) => m.family === 'xgboost')!;
+    assert.equal(xgb.deployment?.outcome, 'deployed');
+    assert.match(xgb.deployment?.workflowId ?? '', /^deployment\/mlops-xgboost\//);
+    assert.equal(xgb.endpoint?.action, 'updated');
+    assert.ok(calls.weights.some((w) => /^old-xgboost-2=0\.9,.*=0\.1$/.test(w)), calls.weights.join(' | '));
+    assert.deepEqual([...calls.exported].sort(), ['linear-learner', 'xgboost']);
+  });
+
+  it('when a model trips its rollback alarm on live traffic, then the endpoint keeps the old model, the new one is recorded as rejected and not exported', async () => {
+    const failing = 'model-xgboost';
+    const { result, calls } = await run({ endpoints: SERVING, live: { failing, failShare: 0.5 } }, CANARY);
+    assert.ok(result);
+    const xgb = result.models.find((m) => m.family === 'xgboost')!;
+    assert.equal(xgb.deployment?.outcome, 'rolled-back');
+    assert.equal(xgb.endpoint?.endpointConfigName, 'old-xgb');
+    assert.equal(xgb.decision.outcome, 'rejected');
+    assert.match(xgb.decision.reason, /^rolled back during deployment: alarm error-rate/);
+    assert.deepEqual(calls.exported, ['linear-learner']);
+    assert.ok(calls.decisions.some((d) => d.family === 'xgboost' && d.status === 'Rejected'));
   });
 });

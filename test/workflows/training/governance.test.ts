@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ComparisonRule } from '../../../common/types/governance';
 import type { TrainingInput, TrainingResult } from '../../../common/types/training';
 import { trainingPipeline } from '../../../workflows';
@@ -20,7 +20,7 @@ import { bundleWorkflows } from '../../helpers/workflow-bundle';
 describe('trainingPipeline governance (mocked activities, time skipping)', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
 
   before(async () => {
     [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);

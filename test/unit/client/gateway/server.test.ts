@@ -9,6 +9,8 @@ import { writeChampion } from '../../../../activities/registry/champion-store';
 import type { EndpointDescription } from '../../../../activities/backends/types';
 import type { ModelFamily, ModelVersion } from '../../../../common/types/model';
 import { refusedUrl, startFakeRuntime, type FakeRuntime } from '../../../helpers/fake-sagemaker-runtime';
+import { parsePrometheusText } from '../../../../activities/backends/prometheus-text';
+import { sanityFromGateway } from '../../../../activities/backends/local/endpoint-metrics';
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
@@ -1039,5 +1041,31 @@ describe('client/gateway/server', () => {
         assert.deepEqual((await storedLines()).uris, []);
       });
     }
+  });
+  describe('GET /metrics', () => {
+    beforeEach(() => deploy());
+
+    it('when predictions were answered, then calls and latency are counted per endpoint and answering variant, and each prediction by its position in the training label range, as the deployment alarms read them', async () => {
+      startGateway();
+      await predict(usedCar());
+      await predict(usedCar());
+      const response = await gateway!.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(response.statusCode, 200);
+      assert.match(String(response.headers['content-type']), /^text\/plain/);
+      assert.match(response.body, new RegExp(`mlops_gateway_endpoint_calls_total\\{endpoint="${ENDPOINT.xgboost}",variant="${MODEL.xgboost}"\\} 2`));
+      const sanity = sanityFromGateway(ENDPOINT.xgboost, parsePrometheusText(response.body).samples);
+      const positions = sanity.variants.find((v) => v.variantName === MODEL.xgboost)?.positions;
+      // 123.5 lies below the label's training range 8638.93..70755.47 by 14 % of its width: outside a 10 % tolerance, inside 20 %.
+      assert.equal(positions?.count, 2);
+      assert.equal(positions?.counts[positions.bounds.indexOf(-0.2)], 0);
+      assert.equal(positions?.counts[positions.bounds.indexOf(-0.1)], 2);
+    });
+
+    it('when an endpoint fails, then the failure is counted by its kind under the variant unknown', async () => {
+      startGateway({ runtimeUrl: await refusedUrl() });
+      await predict(usedCar());
+      const body = (await gateway!.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(body, new RegExp(`mlops_gateway_endpoint_call_errors_total\\{endpoint="${ENDPOINT.xgboost}",variant="unknown",error="unavailable"\\} 1`));
+    });
   });
 });

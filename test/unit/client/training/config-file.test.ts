@@ -170,4 +170,40 @@ describe('client/training/config-file', () => {
       assert.match((await rejection(await configFile({ dataChecks: { minRows: 5 } }))).message, /dataChecks: Unrecognized key/);
     });
   });
+  describe('deployment policy', () => {
+    it('when a run sets a canary policy and alarms, then missing fields take their defaults and a model may override the policy', async () => {
+      const file = await configFile({
+        deployment: { policy: { type: 'canary', canaryShare: 0.1 }, alarms: { maxErrorRate: 0.02, predictionSanity: { maxOutOfRangeShare: 0.05, tolerance: 0.1 } } },
+        models: { xgboost: { deployment: { policy: { type: 'linear', stepShare: 0.25, stepInterval: '1 minute', finalBake: '2 minutes' }, autoscaling: null } } },
+      });
+      const config = applyConfigFile(defaultTrainingConfig('mlops', queues), await readTrainingConfigFile(file));
+      assert.deepEqual(config.deployment?.policy, { type: 'canary', canaryShare: 0.1, canaryBake: '5 minutes', finalBake: '5 minutes' });
+      assert.deepEqual(config.deployment?.alarms, { maxErrorRate: 0.02, maxP99LatencyMs: 1000, predictionSanity: { maxOutOfRangeShare: 0.05, tolerance: 0.1 }, minInvocations: 20, window: '1 minute', evaluationInterval: '5 seconds' });
+      const xgb = config.models.find((m) => m.family === 'xgboost')!;
+      assert.deepEqual(xgb.deployment, { policy: { type: 'linear', stepShare: 0.25, stepInterval: '1 minute', finalBake: '2 minutes' }, autoscaling: null });
+    });
+
+    it('when a shadow policy names only its share, then it is promoted by rule after 10 minutes by default', async () => {
+      const file = await configFile({ deployment: { policy: { type: 'shadow', shadowShare: 0.3 } } });
+      const config = applyConfigFile(defaultTrainingConfig('mlops', queues), await readTrainingConfigFile(file));
+      assert.deepEqual(config.deployment?.policy, { type: 'shadow', shadowShare: 0.3, shadowPeriod: '10 minutes', promotion: 'auto', decisionTimeout: '1 day', finalBake: '5 minutes' });
+    });
+
+    it('when a policy would take more alarm readings than a workflow history holds well, then the file is refused naming the interval to use', async () => {
+      const longBake = { type: 'canary', canaryShare: 0.1, canaryBake: '1 day', finalBake: '1 day' };
+      assert.match((await rejection(await configFile({ deployment: { policy: longBake } }))).message, /deployment\.alarms\.evaluationInterval: the policy bakes for 172800 s: .* 34560 readings, more than 2000; read at least every 87 seconds/);
+      assert.match((await rejection(await configFile({ models: { xgboost: { deployment: { policy: longBake } } } }))).message, /models\.xgboost\.deployment\.alarms\.evaluationInterval/);
+      await readTrainingConfigFile(await configFile({ deployment: { policy: longBake, alarms: { evaluationInterval: '90 seconds' } } }));
+    });
+
+    it('when a policy, a tolerance or autoscaling bounds are wrong, then the file is refused naming the field and the rule', async () => {
+      assert.match((await rejection(await configFile({ deployment: { policy: { type: 'blue-green' } } }))).message, /deployment\.policy\.type: /);
+      assert.match((await rejection(await configFile({ deployment: { policy: { type: 'canary', canaryShare: 1 } } }))).message, /deployment\.policy\.canaryShare: .*<1/);
+      assert.match((await rejection(await configFile({ deployment: { alarms: { predictionSanity: { maxOutOfRangeShare: 0.1, tolerance: 0.3 } } } }))).message, /tolerance: must be one of 0, 0.05, 0.1, 0.2, 0.5, 1/);
+      assert.match(
+        (await rejection(await configFile({ deployment: { autoscaling: { minInstances: 3, maxInstances: 2, targetInvocationsPerInstancePerMinute: 100 } } }))).message,
+        /deployment\.autoscaling\.maxInstances: minInstances must not exceed maxInstances/,
+      );
+    });
+  });
 });

@@ -118,14 +118,14 @@ describe('activities/backends/local/model-hosting', () => {
   });
 
   describe('createEndpoint and updateEndpoint', () => {
-    it('when an endpoint is created, then it is Creating, wants its config, and has no instance yet', async () => {
+    it('when an endpoint is created, then it is Creating, wants its config, and has no instance or traffic yet (its weight is still to apply)', async () => {
       await endpointOn();
 
       const record = (await readState()).endpoints['used-cars-xgb']!;
       assert.equal(record.status, 'Creating');
       assert.equal(record.desiredConfigName, 'used-cars-xgb-config-v3');
       assert.equal(record.endpointConfigName, 'used-cars-xgb-config-v3');
-      assert.deepEqual(record.variants, [{ variantName: 'AllTraffic', modelName: MODEL.modelName, currentInstanceCount: 0, desiredInstanceCount: 2 }]);
+      assert.deepEqual(record.variants, [{ variantName: 'AllTraffic', modelName: MODEL.modelName, currentInstanceCount: 0, desiredInstanceCount: 2, currentWeight: 0, desiredWeight: 1 }]);
       assert.equal(record.creationTime, record.lastModifiedTime);
     });
 

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DEFAULT_ROLLBACK_ALARMS, type DeploymentPolicy, type DeploymentState, type EndpointDeploymentInput, type EndpointDeploymentResult } from '../../../common/types/deployment';
+import { endpointDeployment } from '../../../workflows';
+import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate } from '../../../workflows/deployment/deployment.messages';
+import { createTimeSkippingEnv } from '../../helpers/temporal-env';
+import { DEPLOYMENT, mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
+import { bundleWorkflows } from '../../helpers/workflow-bundle';
+
+const OLD = 'model-xgboost-6';
+const NEW = 'model-xgboost-7';
+const CANARY: DeploymentPolicy = { type: 'canary', canaryShare: 0.1, canaryBake: '1 minute', finalBake: '1 minute' };
+
+describe('endpointDeployment workflow (mocked activities, time skipping)', function () {
+  this.timeout(90_000);
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundle;
+
+  before(async () => {
+    [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+  });
+
+  after(async () => {
+    await env?.teardown();
+  });
+
+  /** An endpoint serving OLD from cfg-old; the new configuration cfg-new serves NEW. */
+  async function run(
+    behaviour: MockBehaviour,
+    overrides: Partial<EndpointDeploymentInput> = {},
+    act?: (handle: WorkflowHandle<typeof endpointDeployment>) => Promise<void>,
+  ): Promise<{ result: EndpointDeploymentResult; calls: MockCalls; state: DeploymentState }> {
+    const taskQueue = `deployment-${randomUUID()}`;
+    const { activities, calls } = mockActivities({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'cfg-old', status: 'InService', modelName: OLD } }, ...behaviour });
+    await activities.createEndpointConfig({ endpointConfigName: 'cfg-new', family: 'xgboost', modelName: NEW, deployment: DEPLOYMENT });
+    calls.activities.length = 0;
+    const input: EndpointDeploymentInput = {
+      endpointName: 'mlops-xgboost',
+      family: 'xgboost',
+      target: { modelName: NEW, version: 7, endpointConfigName: 'cfg-new' },
+      policy: CANARY,
+      alarms: DEFAULT_ROLLBACK_ALARMS,
+      requestedBy: { workflowId: 'training/test', kind: 'training' },
+      taskQueues: { orchestration: taskQueue, compute: taskQueue },
+      ...overrides,
+    };
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    return worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(endpointDeployment, { taskQueue, workflowId: `deployment/test/${randomUUID()}`, args: [input] });
+      await act?.(handle);
+      const result = await handle.result();
+      if (process.env.DEBUG_HISTORY) for (const e of (await handle.fetchHistory()).events ?? []) console.log(e.eventTime?.seconds?.toString(), e.eventType);
+      return { result, calls, state: await handle.query(deploymentStateQuery) };
+    });
+  }
+
+  /** Waits (real time, bounded) until the deployment shows a state the test can act on. */
+  async function until(handle: WorkflowHandle<typeof endpointDeployment>, ok: (s: DeploymentState) => boolean): Promise<DeploymentState> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const s = await handle.query(deploymentStateQuery);
+      if (ok(s)) return s;
+      if (Date.now() > deadline) throw new Error(`deployment never reached the state; last: ${s.phase}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('when a healthy model is deployed by canary, then 10 % bakes, then all of it, and the endpoint ends on the new configuration alone', async () => {
+    const { result, calls, state } = await run({});
+    assert.equal(result.outcome, 'deployed');
+    assert.equal(result.endpointConfigName, 'cfg-new');
+    assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=0,${NEW}=1`]);
+    assert.deepEqual(calls.deployed.map((d) => d.endpointConfigName).slice(-1), ['cfg-new']);
+    assert.ok(calls.activities.filter((a) => a.startsWith('readDeploymentMetrics')).length >= 20, 'alarms read every 5 s of both bakes');
+    assert.equal(state.phase, 'completed');
+    assert.deepEqual(state.traffic.map((t) => [t.modelName, t.share]), [[NEW, 1]]);
+    assert.deepEqual(state.alarms.map((a) => [a.name, a.state]), [['error-rate', 'OK'], ['p99-latency', 'OK']]);
+    assert.equal(state.previous?.modelName, OLD);
+  });
+
+  it('when the policy is linear, then the new model gains a step share every interval until all of it', async () => {
+    const { result, calls } = await run({}, { policy: { type: 'linear', stepShare: 0.25, stepInterval: '30 seconds', finalBake: '30 seconds' } });
+    assert.equal(result.outcome, 'deployed');
+    assert.deepEqual(calls.weights, [`${OLD}=0.75,${NEW}=0.25`, `${OLD}=0.5,${NEW}=0.5`, `${OLD}=0.25,${NEW}=0.75`, `${OLD}=0,${NEW}=1`]);
+  });
+
+  it('when the policy is all at once with a final bake, then all traffic moves in one step and bakes beside the kept old model', async () => {
+    const { result, calls } = await run({}, { policy: { type: 'all-at-once', finalBake: '1 minute' } });
+    assert.equal(result.outcome, 'deployed');
+    assert.deepEqual(calls.weights, [`${OLD}=0,${NEW}=1`]);
+    assert.ok(calls.activities.includes('createTransitionConfig:mlops-xgboost'));
+  });
+
+  it('when the policy is the default (all at once, no bake), then step 10 is what it always was: update in place and wait', async () => {
+    const { result, calls } = await run({}, { policy: { type: 'all-at-once', finalBake: '0 seconds' } });
+    assert.equal(result.outcome, 'deployed');
+    assert.equal(result.action, 'updated');
+    assert.deepEqual(calls.activities, ['describeEndpointState:mlops-xgboost', 'updateEndpoint:mlops-xgboost', 'waitForEndpoint:mlops-xgboost']);
+  });
+
+  it('when the endpoint does not exist yet, then it is created (nothing to shift from) and autoscaling is registered on the new variant', async () => {
+    const { result, calls } = await run({ endpoints: {} }, { autoscaling: { minInstances: 1, maxInstances: 3, targetInvocationsPerInstancePerMinute: 600, scaleOutCooldown: '1 minute', scaleInCooldown: '5 minutes' } });
+    assert.equal(result.action, 'created');
+    assert.deepEqual(calls.weights, []);
+    assert.deepEqual(calls.autoscaled, [`mlops-xgboost/${NEW}:1-3`]);
+  });
+
+  it('when the canary fails half of its requests, then the error-rate alarm trips, every request goes back to the old model in place, the old configuration returns and people are told', async () => {
+    const { result, calls, state } = await run({ live: { failing: NEW, failShare: 0.5 } });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.rollback?.alarm, 'error-rate');
+    assert.equal(result.endpointConfigName, 'cfg-old');
+    assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=1,${NEW}=0`]);
+    // Weights back first, then the configuration: the old model's instances never stop serving.
+    const back = calls.activities.lastIndexOf('shiftTraffic:mlops-xgboost');
+    assert.ok(back < calls.activities.lastIndexOf('updateEndpoint:mlops-xgboost'));
+    assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    assert.equal(state.phase, 'rolled-back');
+    const note = calls.notifications.find((n) => n.kind === 'deployment.rolled-back');
+    assert.match(note?.message ?? '', /error-rate: 10 of 20 request\(s\) failed/);
+    assert.ok(calls.activities.filter((a) => a.startsWith('readDeploymentMetrics')).length <= 3, 'rolled back at the first judged reading');
+  });
+
+  it('when the new model is slow, then the p99 latency alarm rolls it back', async () => {
+    const { result } = await run({ live: { slow: NEW, slowMs: 2000 } });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.rollback?.alarm, 'p99-latency');
+  });
+
+  it('when a person promotes during the canary, then the rest of the bake is skipped, all traffic moves and the decision names who and why', async () => {
+    const { result, calls, state } = await run({}, { policy: { ...CANARY, canaryBake: '1 hour' } }, async (handle) => {
+      await until(handle, (s) => s.phase === 'shifting' && s.readings.length > 0);
+      await assert.rejects(handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'ana', reason: ' ' }] }), WorkflowUpdateFailedError);
+      const after = await handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'ana', reason: 'dashboards look fine' }] });
+      assert.equal(after.phase, 'shifting');
+    });
+    assert.equal(result.outcome, 'deployed');
+    assert.equal(result.reason, 'promoted by ana: dashboards look fine');
+    assert.equal(result.decision?.action, 'promote');
+    assert.equal(state.decision?.by, 'ana');
+    assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=0,${NEW}=1`]);
+    assert.ok(calls.activities.filter((a) => a.startsWith('readDeploymentMetrics')).length < 50, 'the hour-long bake was not sat out');
+  });
+
+  it('when a person aborts during the final bake, then the deployment rolls back and records who and why; a second decision is refused', async () => {
+    const { result, calls } = await run({}, { policy: { type: 'all-at-once', finalBake: '1 hour' } }, async (handle) => {
+      await until(handle, (s) => s.phase === 'baking');
+      await handle.executeUpdate(abortDeploymentUpdate, { args: [{ by: 'ben', reason: 'support tickets' }] });
+      await assert.rejects(handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'ana', reason: 'too late' }] }), WorkflowUpdateFailedError);
+    });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.equal(result.rollback?.by, 'ben');
+    assert.equal(result.reason, 'aborted by ben: support tickets');
+    assert.deepEqual(calls.weights, [`${OLD}=0,${NEW}=1`, `${OLD}=1,${NEW}=0`]);
+    assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+  });
+
+  it("when SageMaker's guardrails deploy (aws), then the workflow creates the alarms, starts the guarded update, follows it and deletes the alarms", async () => {
+    const { result, calls, state } = await run({ managed: 'deployed' });
+    assert.equal(result.outcome, 'deployed');
+    assert.notEqual(result.endpointConfigName, 'cfg-new', 'a configuration that keeps the variant name, as the guardrails need');
+    assert.deepEqual(state.traffic.map((t) => [t.variantName, t.modelName]), [[OLD, NEW]]);
+    assert.deepEqual(
+      calls.activities.filter((a) => !a.startsWith('describeGuardedDeployment')),
+      ['prepareDeployment:mlops-xgboost', 'createTransitionConfig:mlops-xgboost', 'putRollbackAlarms:mlops-xgboost', 'describeEndpointState:mlops-xgboost', 'startGuardedUpdate:mlops-xgboost', 'deleteRollbackAlarms'],
+    );
+  });
+
+  it("when SageMaker's guardrails roll the update back on an alarm, then the deployment reports the rollback and the alarm", async () => {
+    const { result, calls } = await run({ managed: 'rolled-back' });
+    assert.equal(result.outcome, 'rolled-back');
+    assert.match(result.reason, /-errors/);
+    assert.ok(calls.notifications.some((n) => n.kind === 'deployment.rolled-back'));
+  });
+
+  it('when the worker stops mid-canary and another takes over, then the deployment resumes where it was (the split already applied) and completes', async () => {
+    const taskQueue = `deployment-${randomUUID()}`;
+    const { activities, calls } = mockActivities({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'cfg-old', status: 'InService', modelName: OLD } } });
+    await activities.createEndpointConfig({ endpointConfigName: 'cfg-new', family: 'xgboost', modelName: NEW, deployment: DEPLOYMENT });
+    const input: EndpointDeploymentInput = {
+      endpointName: 'mlops-xgboost',
+      family: 'xgboost',
+      target: { modelName: NEW, version: 7, endpointConfigName: 'cfg-new' },
+      policy: { ...CANARY, canaryBake: '2 minutes' },
+      alarms: DEFAULT_ROLLBACK_ALARMS,
+      requestedBy: { workflowId: 'training/test', kind: 'training' },
+      taskQueues: { orchestration: taskQueue, compute: taskQueue },
+    };
+    const first = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, maxCachedWorkflows: 0 });
+    const handle = await first.runUntil(async () => {
+      const h = await env.client.workflow.start(endpointDeployment, { taskQueue, workflowId: `deployment/test/${randomUUID()}`, args: [input] });
+      await until(h, (s) => s.phase === 'shifting' && s.readings.length > 0);
+      return h;
+    });
+    const shiftedBefore = calls.weights.length;
+    const second = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const result = await second.runUntil(handle.result());
+    assert.equal(result.outcome, 'deployed');
+    assert.equal(shiftedBefore, 1, 'the canary split was applied by the first worker');
+    assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=0,${NEW}=1`], 'the second worker did not shift the canary again');
+  });
+
+  describe('shadow', () => {
+    const SHADOW: DeploymentPolicy = { type: 'shadow', shadowShare: 0.5, shadowPeriod: '30 seconds', promotion: 'auto', maxMedianRelativeDifference: 0.05, decisionTimeout: '1 hour', finalBake: '30 seconds' };
+
+    it('when the shadow agrees with the champion, then it is promoted by rule after its period: mirrored only, then all traffic, with the comparison kept', async () => {
+      const { result, calls, state } = await run({}, { policy: SHADOW });
+      assert.equal(result.outcome, 'deployed');
+      assert.equal(calls.activities.filter((a) => a.startsWith('createTransitionConfig')).length, 2, 'a shadow configuration, then the transition');
+      assert.deepEqual(calls.weights, [`${OLD}=0,${NEW}=1`], 'the new model answered nothing before its promotion');
+      assert.ok((state.shadow?.pairs ?? 0) > 0);
+      assert.equal(state.shadow?.championVariant, OLD);
+      assert.ok((state.shadow?.relativeDifference.p50 ?? 1) <= 0.001);
+    });
+
+    it('when the shadow answers differently from the champion, then it is not promoted and the endpoint keeps the old configuration', async () => {
+      const { result, calls } = await run({ live: { shadowDifference: 0.5 } }, { policy: SHADOW });
+      assert.equal(result.outcome, 'rolled-back');
+      assert.match(result.reason, /differ from the champion's by a median of .* \(limit 0.05\)/);
+      assert.deepEqual(calls.weights, []);
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
+    it('when the shadow fails half of its mirrored requests, then its error-rate alarm ends the test before the period', async () => {
+      const { result } = await run({ live: { failing: NEW, failShare: 0.5 } }, { policy: SHADOW });
+      assert.equal(result.outcome, 'rolled-back');
+      assert.equal(result.rollback?.alarm, 'error-rate');
+    });
+
+    it('when promotion is manual, then the deployment waits for a person, who promotes it, or times out and is not promoted', async () => {
+      const manual: DeploymentPolicy = { ...SHADOW, promotion: 'manual', shadowPeriod: '1 second' };
+      const promoted = await run({}, { policy: manual }, async (handle) => {
+        await until(handle, (s) => s.phase === 'awaiting-decision');
+        await handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'cleo', reason: 'differences explained' }] });
+      });
+      assert.equal(promoted.result.outcome, 'deployed');
+      assert.match(promoted.result.reason, /^shadow promoted by cleo: differences explained/);
+      const timedOut = await run({}, { policy: manual });
+      assert.equal(timedOut.result.outcome, 'rolled-back');
+      assert.equal(timedOut.result.reason, 'nobody promoted the shadow within 1 hour');
+    });
+  });
+});

@@ -1,0 +1,383 @@
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
+import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
+import { durationMs } from '../../common/duration';
+import { invalidInput } from '../../common/errors';
+import { runScopedName } from '../../common/ids';
+import type { AlarmState, DeploymentDecision, DeploymentState, EndpointDeploymentInput, EndpointDeploymentResult, TrafficShare } from '../../common/types/deployment';
+import { deployActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
+import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
+import { innermostMessage } from '../shared/failures';
+import { PipelineRun } from '../shared/pipeline-run';
+import { compareShadow, evaluateAlarms, increaseOver, variantWindow, windowStart } from './alarms';
+import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, validateDeploymentDecision } from './deployment.messages';
+import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
+
+const MAX_READINGS_SHOWN = 20;
+
+type BakeVerdict =
+  | { kind: 'baked' }
+  | { kind: 'promote'; decision: DeploymentDecision }
+  | { kind: 'abort'; decision: DeploymentDecision }
+  | { kind: 'alarm'; alarm: AlarmState }
+  /** Shadow: not promoted (by rule, or nobody decided in time). */
+  | { kind: 'rejected'; reason: string };
+
+/**
+ * Step 10's deployment: moves an endpoint from the model it serves to a new one by the model's
+ * policy. Locally (`driven`) this workflow shifts the traffic itself: a transition configuration
+ * holds both models (the old one keeps its instances), the new model's weight goes up step by
+ * step, every step bakes while the rollback alarms are read from the endpoint's per-variant
+ * counters, and a tripped alarm or a person's abort puts every request back on the old model
+ * (weights first, so no request is dropped) before the endpoint returns to its old configuration.
+ * On aws (`managed`) SageMaker's deployment guardrails shift and roll back; this workflow creates
+ * their alarms, starts the guarded update and follows it. A new endpoint, a Failed one, or the
+ * default policy (all at once, no bake) is step 10 as it always was.
+ */
+export async function endpointDeployment(input: EndpointDeploymentInput): Promise<EndpointDeploymentResult> {
+  const queue = input.taskQueues.compute;
+  const pipeline = new PipelineRun(queue);
+  const quick = proxyActivities<Activities>(quickActivityOptions(queue));
+  const deploy = proxyActivities<Activities>(deployActivityOptions(queue));
+  const name = input.endpointName;
+  const now = () => new Date().toISOString();
+  const state: DeploymentState = {
+    endpointName: name,
+    family: input.family,
+    policy: input.policy,
+    phase: 'preparing',
+    target: { ...input.target, variantName: '' },
+    traffic: [],
+    alarms: [],
+    readings: [],
+    requestedBy: input.requestedBy,
+    startedAt: now(),
+    updatedAt: now(),
+  };
+  let pending: DeploymentDecision | undefined;
+  const show = () => {
+    state.updatedAt = now();
+    const split = state.traffic.map((t) => `${t.modelName} ${Math.round(t.share * 1000) / 10} %${t.role === 'shadow' ? ' (shadow)' : ''}`).join(', ');
+    const alarms = state.alarms.map((a) => `${a.name} ${a.state}${a.value !== undefined ? ` (${a.value})` : ''}`).join(', ');
+    pipeline.show(`**Deployment of ${input.target.modelName}** to ${name} (${describePolicy(input.policy)}): ${state.phase}${split ? `; traffic: ${split}` : ''}${alarms ? `; alarms: ${alarms}` : ''}`);
+  };
+  const open = () => ['shifting', 'baking', 'shadowing', 'awaiting-decision'].includes(state.phase) && !pending;
+  const decide = (action: 'promote' | 'abort') => (d: { by: string; reason: string }) => {
+    pending = { action, by: d.by.trim(), reason: d.reason.trim(), at: now() };
+    return state;
+  };
+  const validator = (action: 'promote' | 'abort') => (d: { by: string; reason: string }) => {
+    validateDeploymentDecision(d);
+    if (!open()) throw new Error(`deployment of ${name} is ${state.phase}${pending ? ` (${pending.action} by ${pending.by} pending)` : ''}: nothing to ${action}`);
+    if (action === 'promote' && state.mode === 'managed') throw new Error(`SageMaker shifts the traffic of ${name}: it can be aborted, not promoted early`);
+  };
+  setHandler(deploymentStateQuery, () => state);
+  setHandler(promoteDeploymentUpdate, decide('promote'), { validator: validator('promote') });
+  setHandler(abortDeploymentUpdate, decide('abort'), { validator: validator('abort') });
+  show();
+
+  const finish = async (result: EndpointDeploymentResult): Promise<EndpointDeploymentResult> => {
+    state.phase = result.outcome === 'deployed' ? 'completed' : 'rolled-back';
+    show();
+    if (result.outcome === 'rolled-back') {
+      await pipeline.finish('rolled-back', {
+        key: 'rolled-back',
+        kind: 'deployment.rolled-back',
+        severity: 'error',
+        subject: `${input.family}: ${input.target.modelName} rolled back on ${name}`,
+        message: `The deployment of ${input.target.modelName} (v${input.target.version}) to ${name} was rolled back: ${result.reason}. ${state.previous?.modelName ?? 'The previous model'} serves all traffic again.`,
+        details: { endpointName: name, family: input.family, modelName: input.target.modelName, version: input.target.version, rollback: state.rollback ?? null, alarms: state.alarms },
+      });
+    } else {
+      pipeline.markOutcome('deployed');
+    }
+    return result;
+  };
+
+  try {
+    const target = { endpointName: name, endpointConfigName: input.target.endpointConfigName };
+    const plainSwitch = async (reason: (action: 'created' | 'updated' | 'unchanged') => string) => {
+      state.phase = 'updating';
+      show();
+      const action = await createOrUpdateEndpoint({ quick, deploy }, target);
+      state.traffic = [{ variantName: state.target.variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
+      await applyAutoscaling(state.target.variantName);
+      return finish({ endpointName: name, outcome: 'deployed', action, endpointConfigName: target.endpointConfigName, reason: reason(action) });
+    };
+    if (isPlainSwitch(input.policy)) {
+      // The default: step 10 as it always was (the variant is named after its model).
+      state.target.variantName = input.target.modelName;
+      return await plainSwitch((action) => (action === 'created' ? `${name} created` : 'all traffic at once'));
+    }
+    const prepared = await step(`step 10: prepare the deployment of ${input.target.modelName} to ${name}`, quick.prepareDeployment, { endpointName: name, targetConfigName: input.target.endpointConfigName });
+    state.mode = prepared.mode;
+    state.target.variantName = prepared.target.variantName;
+    const previous = previousVariant(prepared);
+    // Nothing to roll back to (a new or Failed endpoint, or one already serving this model): no traffic to shift.
+    if (!previous) return await plainSwitch((action) => (action === 'created' ? `${name} created` : `${name} served no other model to shift traffic from`));
+    state.previous = { endpointConfigName: prepared.current!.endpointConfigName, variantName: previous.variantName, modelName: previous.modelName };
+    if (prepared.mode === 'managed' && input.policy.type === 'shadow') {
+      throw invalidInput(`deployment of ${input.target.modelName}: shadow deployments run on the local backend; on aws SageMaker's shadow tests (CreateInferenceExperiment) are not wired yet`);
+    }
+    return prepared.mode === 'managed' ? await managed(prepared, previous) : await driven(prepared, previous);
+  } catch (err) {
+    state.phase = 'failed';
+    show();
+    throw err;
+  }
+
+  async function applyAutoscaling(variantName: string): Promise<void> {
+    if (!input.autoscaling) return;
+    await step(`step 10: autoscale ${name}/${variantName} (${input.autoscaling.minInstances}-${input.autoscaling.maxInstances} instances)`, quick.registerAutoscaling, { endpointName: name, variantName, policy: input.autoscaling });
+  }
+
+  function shares(previous: WeightedVariant, targetVariant: string, share: number): TrafficShare[] {
+    return [
+      { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: round(1 - share) },
+      { variantName: targetVariant, modelName: input.target.modelName, role: 'production', share },
+    ];
+  }
+
+  async function driven(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+    const transitionConfig = runScopedName(['transition', input.family], pipeline.run);
+    const targetVariant = prepared.target.variantName;
+    let promotedBy: DeploymentDecision | undefined;
+    if (input.policy.type === 'shadow') {
+      const verdict = await shadowTest(prepared, previous, input.policy);
+      if (verdict.kind !== 'baked' && verdict.kind !== 'promote') {
+        // The shadow never answered: taking it away is all a rollback needs.
+        const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
+        state.phase = 'rolling-back';
+        state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
+        if (verdict.kind === 'abort') state.decision = verdict.decision;
+        show();
+        await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+        state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+        return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+      }
+      if (verdict.kind === 'promote') promotedBy = state.decision = verdict.decision;
+    }
+    state.phase = 'updating';
+    state.traffic = shares(previous, targetVariant, 0);
+    show();
+    await step(`step 10: configuration with ${previous.modelName} and ${input.target.modelName} side by side`, quick.createTransitionConfig, {
+      endpointConfigName: transitionConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [
+        { ...previous, weight: 1 },
+        { ...prepared.target, weight: 0 },
+      ],
+    });
+    await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: transitionConfig });
+    const weights = (share: number) => [
+      { variantName: previous.variantName, weight: round(1 - share) },
+      { variantName: targetVariant, weight: share },
+    ];
+    const readings: EndpointMetricsSnapshot[] = [];
+    const steps = trafficSteps(input.policy);
+    let verdict: BakeVerdict = { kind: 'baked' };
+    for (const [i, s] of steps.entries()) {
+      state.phase = 'shifting';
+      state.step = { index: i + 1, of: steps.length, share: s.share };
+      show();
+      await step(`step 10: ${pct(s.share)} of ${name} to ${input.target.modelName}`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(s.share) });
+      state.traffic = shares(previous, targetVariant, s.share);
+      verdict = await bake(s, readings, targetVariant);
+      if (verdict.kind !== 'baked') break;
+    }
+    if (verdict.kind === 'alarm' || verdict.kind === 'abort') {
+      state.phase = 'rolling-back';
+      const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name}: ${verdict.alarm.reason}` : `aborted by ${verdict.decision.by}: ${verdict.decision.reason}`;
+      state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : { by: verdict.decision.by }) };
+      if (verdict.kind === 'abort') state.decision = verdict.decision;
+      show();
+      // Every request back on the old model first (in place, nothing restarts), then its own configuration.
+      await step(`step 10: all of ${name} back to ${previous.modelName}`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(0) });
+      state.traffic = shares(previous, targetVariant, 0);
+      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+      return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+    }
+    if (verdict.kind === 'promote') state.decision = verdict.decision;
+    state.phase = 'promoting';
+    show();
+    if (verdict.kind === 'promote') await step(`step 10: all of ${name} to ${input.target.modelName} (promoted by ${verdict.decision.by})`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(1) });
+    state.traffic = shares(previous, targetVariant, 1);
+    await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: input.target.endpointConfigName });
+    state.traffic = [{ variantName: targetVariant, modelName: input.target.modelName, role: 'production', share: 1 }];
+    await applyAutoscaling(targetVariant);
+    const reason =
+      verdict.kind === 'promote'
+        ? `promoted by ${verdict.decision.by}: ${verdict.decision.reason}`
+        : promotedBy
+          ? `shadow promoted by ${promotedBy.by}: ${promotedBy.reason}; no alarm tripped`
+          : `${describePolicy(input.policy)}: no alarm tripped`;
+    return finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: input.target.endpointConfigName, reason, ...(state.decision ? { decision: state.decision } : {}) });
+  }
+
+  /** Holds a traffic step for its baking period, reading the alarms every evaluation interval. */
+  async function bake(s: TrafficStep, readings: EndpointMetricsSnapshot[], targetVariant: string, shadow?: { champion: string; base?: EndpointMetricsSnapshot }): Promise<BakeVerdict> {
+    state.phase = shadow ? 'shadowing' : s.final ? 'baking' : 'shifting';
+    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    const end = Date.now() + s.bakeMs;
+    state.step = { ...state.step!, until: new Date(end).toISOString() };
+    show();
+    const read = async (): Promise<AlarmState | undefined> => {
+      const snapshot = await step(`step 10: read the alarms of ${name}`, quick.readDeploymentMetrics, { endpointName: name });
+      readings.push(snapshot);
+      const from = windowStart(readings, input.alarms.window);
+      // Readings before the window are no longer needed (the first one in it is the window's base).
+      if (from > 0) readings.splice(0, from);
+      const increase = increaseOver(readings, 0);
+      state.alarms = evaluateAlarms(input.alarms, increase.variants.get(targetVariant), increase.positions.get(targetVariant));
+      if (shadow) {
+        shadow.base ??= snapshot;
+        state.shadow = compareShadow(increaseOver([shadow.base, snapshot]), shadow.champion, targetVariant);
+      }
+      state.readings = [...state.readings, { at: snapshot.takenAt, variants: [...increase.variants.values()].map(variantWindow), alarms: state.alarms }].slice(-MAX_READINGS_SHOWN);
+      show();
+      return state.alarms.find((a) => a.state === 'ALARM');
+    };
+    if (readings.length === 0) await read();
+    for (;;) {
+      const left = end - Date.now();
+      if (left <= 0) return { kind: 'baked' };
+      if (await condition(() => pending !== undefined, Math.min(every, left))) {
+        const decision = pending!;
+        pending = undefined;
+        return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
+      }
+      const alarm = await read();
+      if (alarm) return { kind: 'alarm', alarm };
+    }
+  }
+
+  /**
+   * Shadow: the new model gets a share of the requests mirrored while only the old one answers;
+   * its predictions and latencies are compared with the old one's, its alarms read. Then it is
+   * promoted by rule (no alarm, predictions close enough) or by a person, who has the decision
+   * timeout to decide.
+   */
+  async function shadowTest(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<BakeVerdict> {
+    const shadowConfig = runScopedName(['shadow', input.family], pipeline.run);
+    const targetVariant = prepared.target.variantName;
+    state.phase = 'updating';
+    show();
+    await step(`step 10: configuration with ${input.target.modelName} as a shadow of ${previous.modelName}`, quick.createTransitionConfig, {
+      endpointConfigName: shadowConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [{ ...previous, weight: 1 }],
+      shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
+    });
+    await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
+    state.traffic = [
+      { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
+      { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: policy.shadowShare },
+    ];
+    state.step = { index: 1, of: 1, share: 0 };
+    const verdict = await bake({ share: 0, bakeMs: durationMs(policy.shadowPeriod), final: false }, [], targetVariant, { champion: previous.variantName });
+    if (verdict.kind !== 'baked') return verdict;
+    if (policy.promotion === 'auto') {
+      const median = state.shadow?.relativeDifference.p50;
+      const limit = policy.maxMedianRelativeDifference;
+      if (!state.shadow || state.shadow.pairs === 0) return { kind: 'rejected', reason: 'the shadow answered no mirrored request: nothing to promote on' };
+      if (limit !== undefined && (median === undefined || median > limit)) return { kind: 'rejected', reason: `the shadow's predictions differ from the champion's by a median of ${median ?? '?'} (limit ${limit})` };
+      return { kind: 'baked' };
+    }
+    state.phase = 'awaiting-decision';
+    show();
+    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
+    const decision = pending!;
+    pending = undefined;
+    return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
+  }
+
+  async function managed(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+    const policy = input.policy;
+    const bakeSeconds = Math.round(durationMs(policy.finalBake) / 1000);
+    const traffic =
+      policy.type === 'canary'
+        ? { type: 'CANARY' as const, percent: Math.round(policy.canaryShare * 100), waitIntervalSeconds: Math.round(durationMs(policy.canaryBake) / 1000) }
+        : policy.type === 'linear'
+          ? { type: 'LINEAR' as const, percent: Math.round(policy.stepShare * 100), waitIntervalSeconds: Math.round(durationMs(policy.stepInterval) / 1000) }
+          : { type: 'ALL_AT_ONCE' as const, waitIntervalSeconds: 0 };
+    const totalSeconds = trafficSteps(policy).reduce((sum, s) => sum + s.bakeMs / 1000, 0);
+    // SageMaker's guardrails need the new configuration to keep the variant's name: the new model
+    // goes under the old variant's name (DescribeEndpoint tells the gateway which model it is).
+    const guardedConfig = runScopedName(['guarded', input.family], pipeline.run);
+    const variantName = previous.variantName;
+    await step(`step 10: configuration of ${input.target.modelName} as variant ${variantName}`, quick.createTransitionConfig, {
+      endpointConfigName: guardedConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [{ ...prepared.target, variantName, weight: 1 }],
+    });
+    const { alarmNames, abortAlarmName } = await step(`step 10: rollback alarms of ${name}`, quick.putRollbackAlarms, {
+      endpointName: name,
+      variantName,
+      alarms: input.alarms,
+      deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
+    });
+    const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
+    state.phase = 'shifting';
+    show();
+    await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
+      endpointName: name,
+      endpointConfigName: guardedConfig,
+      traffic,
+      finalBakeSeconds: bakeSeconds,
+      maximumExecutionTimeoutSeconds: Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800)),
+      alarmNames: [...alarmNames, abortAlarmName],
+    });
+    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    try {
+      for (;;) {
+        if (await condition(() => pending !== undefined, every)) {
+          const decision = pending!;
+          pending = undefined;
+          state.decision = decision;
+          await step(`step 10: abort the update of ${name} (by ${decision.by})`, quick.tripRollbackAlarm, { alarmName: abortAlarmName, reason: `aborted by ${decision.by}: ${decision.reason}` });
+        }
+        const d = await step(`step 10: follow the guarded update of ${name}`, quick.describeGuardedDeployment, { endpointName: name, alarmNames: [...alarmNames, abortAlarmName] });
+        state.alarms = d.alarms.map((a) => ({ name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` }));
+        show();
+        if (d.status !== 'InService' && d.status !== 'Failed') continue;
+        if (d.status === 'InService' && d.endpointConfigName === guardedConfig) {
+          state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
+          await applyAutoscaling(variantName);
+          return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
+        }
+        if (d.lastModifiedTime === before?.lastModifiedTime && d.status === 'InService') continue;
+        const tripped = d.alarms.find((a) => a.state === 'ALARM');
+        const reason = state.decision ? `aborted by ${state.decision.by}: ${state.decision.reason}` : tripped ? `alarm ${tripped.alarmName}: ${tripped.reason}` : (d.failureReason ?? 'SageMaker rolled the update back');
+        state.rollback = { reason, at: now(), ...(state.decision ? { by: state.decision.by } : {}) };
+        state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+        return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: d.endpointConfigName ?? state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+      }
+    } finally {
+      await step(`step 10: delete the rollback alarms of ${name}`, quick.deleteRollbackAlarms, { alarmNames: [...alarmNames, abortAlarmName] }).catch((err: unknown) => {
+        pipeline.show(`deleting the rollback alarms of ${name} failed: ${innermostMessage(err)}`);
+      });
+    }
+  }
+}
+
+/** The variant serving most of the endpoint's traffic, when it is another model than the target's. */
+function previousVariant(prepared: PreparedDeployment): WeightedVariant | undefined {
+  const current = prepared.current;
+  if (!current || current.status === 'Failed') return undefined;
+  const serving = [...current.variants].sort((a, b) => b.weight - a.weight)[0];
+  if (!serving || serving.modelName === prepared.target.modelName || serving.variantName === prepared.target.variantName) return undefined;
+  return serving;
+}
+
+function round(share: number): number {
+  return Math.round(share * 1e6) / 1e6;
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 1000) / 10} %`;
+}
