@@ -6,7 +6,7 @@
  *
  * The demo project (`used-cars`) keeps the names it had before projects existed (`mlops-xgboost`,
  * `/mlops/xgboost/champion/...`, `lifecycle/xgboost`): executions running when a stack is upgraded,
- * and the champions they exported, go on under the same names (docs/decisions/0020). Every other
+ * and the champions they exported, go on under the same names (docs/decisions/0021). Every other
  * project's names carry the project. Pure functions: workflows import this file.
  */
 import type { ModelFamily } from './types/model';

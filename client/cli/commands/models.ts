@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadProject } from '../../../services/projects/project-file';
 import { readChampion } from '../../../activities/registry/champion-store';
 import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
 import type { GovernanceRecord } from '../../../common/types/governance';
@@ -22,15 +23,17 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
   models
     .command('list')
     .description('every registered model version with its status, metrics and decision')
-    .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--project <name>', "a project's versions (default: the demo's)")
+    .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')}, or a family of --project)`)
     .option('--json', 'print JSON')
-    .action(async (options: { family?: string; json?: boolean }) => {
-      if (options.family && !MODEL_FAMILIES.includes(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${MODEL_FAMILIES.join(', ')})`);
-      const family = options.family && MODEL_FAMILIES.includes(options.family) ? options.family : undefined;
-      const versions = await ctx.backend.registry.listVersions(family);
+    .action(async (options: { project?: string; family?: string; json?: boolean }) => {
+      const known = options.project === undefined ? MODEL_FAMILIES : (await loadProject(ctx.config.projectsDir, options.project)).project.algorithms.map((a) => a.name);
+      if (options.family && !known.includes(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${known.join(', ')})`);
+      const family = options.family && known.includes(options.family) ? options.family : undefined;
+      const versions = await ctx.backend.registry.listVersions(family, options.project);
       const champions = new Map<string, number>();
-      for (const f of MODEL_FAMILIES) {
-        const champion = await readChampion(ctx.backend.parameters, f);
+      for (const f of known) {
+        const champion = await readChampion(ctx.backend.parameters, f, options.project);
         if (champion) champions.set(f, champion.modelVersion);
       }
       const rows = versions.map((v) => ({ ...v, champion: champions.get(v.family) === v.version }));

@@ -169,6 +169,22 @@ describe('client/cli/commands/project', () => {
       );
     });
 
+    it("when models are listed with --project, then only that project's versions show, and a family of another project is refused", async () => {
+      const repoCtx = new TestCliContext(parseConfig({ MLOPS_HOME: path.join(tmp, 'home') }, tmp));
+      const common = { artifactUri: 's3://mlops/m/model.tar.gz', workflowId: 'w', runId: 'r', featureSchemaUri: 's3://mlops/f.json', hyperparameters: {} };
+      await repoCtx.backend.registry.registerVersion({ family: 'hgb', project: 'penguins', modelName: 'm-hgb', trainingJobName: 't-hgb', ...common });
+      await repoCtx.backend.registry.registerVersion({ family: 'xgboost', modelName: 'm-xgb', trainingJobName: 't-xgb', ...common });
+
+      const penguins = await runInProcess(repoCtx, 'models', 'list', '--project', 'penguins', '--json');
+      assert.equal(penguins.code, 0, penguins.stderr);
+      assert.deepEqual((JSON.parse(penguins.stdout) as { models: { family: string }[] }).models.map((m) => m.family), ['hgb']);
+      const demo = await runInProcess(repoCtx, 'models', 'list', '--json');
+      assert.deepEqual((JSON.parse(demo.stdout) as { models: { family: string }[] }).models.map((m) => m.family), ['xgboost']);
+      const refused = await runInProcess(repoCtx, 'models', 'list', '--family', 'hgb');
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--family: unknown model family 'hgb' \(known: xgboost, linear-learner\)/);
+    });
+
     it('when --help is asked of each project command, then it exits 0 and names its options', async () => {
       for (const sub of ['init', 'validate', 'list', 'show']) {
         const result = await runInProcess(ctx, 'project', sub, '--help');
