@@ -26,7 +26,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
   const info = workflowInfo();
   const { config } = input;
   const queue = config.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  const pipeline = new PipelineRun(queue, config.project);
   const { run } = pipeline;
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));

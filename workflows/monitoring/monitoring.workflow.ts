@@ -25,7 +25,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
   if (!isModelFamily(input.family)) throw invalidInput(`family: unknown model family '${String(input.family)}'`);
   const { config, family } = input;
   const queue = config.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  const pipeline = new PipelineRun(queue, input.project);
   const { run } = pipeline;
   const quick = proxyActivities<Activities>({ ...quickActivityOptions(queue), startToCloseTimeout: '5 minutes' });
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
