@@ -10,7 +10,7 @@ PY_STAMP  := $(VENV)/.mlops-installed
 
 
 .PHONY: image-push aws-preflight
-.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring bench-deploy stack-up stack-down clean
+.PHONY: help setup demo test test-fast typecheck lint pytest bench bench-training bench-gateway bench-webhook bench-scoring bench-model-server bench-monitoring bench-deploy bench-projects stack-up stack-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -77,7 +77,7 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest algorithms/tests -q
 
-BENCHES ?= training gateway webhook scoring model-server monitoring deploy
+BENCHES ?= training gateway webhook scoring model-server monitoring deploy projects
 
 bench: setup ## run every benchmark (BENCHES="training monitoring" for some), keep going when one fails, summarize pass/FAIL per bench; exit 1 if any failed
 	npx tsx bench/run-all.ts $(BENCHES)
@@ -93,6 +93,9 @@ stack-down:
 
 clean: ## remove the local data dir (stop the stack first)
 	rm -rf .mlops
+
+bench-projects: setup ## onboarding by configuration: project init on 50,000 rows x 10 columns (3 categoricals), the pipeline vs bare Python on the same rows, test RMSE vs 5-fold CV, gateway with three endpoints vs two; exit 1 on a missed target
+	npx tsx bench/projects.bench.ts
 
 bench-gateway: setup ## gateway on the real stack: throughput and added latency against the direct pair, one-record p99 under 1,000-record requests, capture loss
 	npx tsx bench/gateway.bench.ts

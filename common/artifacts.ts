@@ -1,3 +1,4 @@
+import { modelKey } from './project';
 import { joinUri, s3Uri } from './uri';
 
 /**
@@ -34,13 +35,16 @@ export function modelArtifactUri(outputPath: string, jobName: string): string {
   return joinUri(outputPath, jobName, 'output/model.tar.gz');
 }
 
-/** Stable parameter-store names, so other pipelines find the current champion of a family. */
+/**
+ * Stable parameter-store names, so other pipelines find the current champion of a family:
+ * `/mlops/<family>/...` in the demo project, `/mlops/<project>/<family>/...` in every other one.
+ */
 export const parameterNames = {
-  latestModelName: (family: string) => `/mlops/${family}/latest/model-name`,
-  champion: (family: string, field: ChampionField) => `/mlops/${family}/champion/${field}`,
+  latestModelName: (family: string, project?: string) => `/mlops/${modelKey(project, family)}/latest/model-name`,
+  champion: (family: string, field: ChampionField, project?: string) => `/mlops/${modelKey(project, family)}/champion/${field}`,
   /** The whole champion record as one JSON value (written last, so readers never see a mix). */
-  championRecord: (family: string) => `/mlops/${family}/champion/record`,
-  championPrefix: (family: string) => `/mlops/${family}/champion/`,
+  championRecord: (family: string, project?: string) => `/mlops/${modelKey(project, family)}/champion/record`,
+  championPrefix: (family: string, project?: string) => `/mlops/${modelKey(project, family)}/champion/`,
 };
 
 export type ChampionField =

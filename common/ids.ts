@@ -3,6 +3,7 @@
  * APIs (no `crypto`) may appear here.
  */
 import { utf8ByteLength } from './object-keys';
+import { DEFAULT_PROJECT, modelKey } from './project';
 
 /** SageMaker's rule for job, endpoint and config names: 1-63 chars, alphanumeric ends, hyphens inside. */
 export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -116,8 +117,10 @@ export interface DataObjectVersion {
  * identify the object version, so a redelivered event maps to the same id and starts nothing new.
  * `runName` names a deliberate second run on the same version (`<id>/run-<runName>`).
  */
-export function trainingWorkflowId(object: DataObjectVersion, runName?: string): string {
-  return boundedWorkflowId(`training/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
+export function trainingWorkflowId(object: DataObjectVersion, runName?: string, project?: string): string {
+  // Another project's run on the same object is another run: its id names the project (the demo's keeps its id).
+  const scope = project === undefined || project === DEFAULT_PROJECT ? '' : `${project}:`;
+  return boundedWorkflowId(`training/${scope}${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the training pipeline, one per run and step. */
@@ -135,16 +138,34 @@ export const trainingJobNames = {
   dataShift: (run: RunRef, family: string) => runScopedName(['data-shift', family], run),
 };
 
-/** The endpoint of a model family: stable across runs, so a new champion updates it in place. */
-export function endpointName(prefix: string, family: string): string {
-  const name = `${slug(prefix)}-${slug(family)}`;
-  if (!SAGEMAKER_NAME_PATTERN.test(name)) throw new Error(`endpoint name '${name}' does not follow SageMaker's naming rule`);
+/**
+ * A SageMaker name from parts joined by `-` (endpoints, model package groups): as it is when it
+ * fits SageMaker's 63 characters, else cut and ended with 8 hex characters of a hash of the whole,
+ * so two long names that share a head never collapse into one.
+ */
+export function sagemakerName(parts: string[]): string {
+  const full = parts.map(slug).filter(Boolean).join('-');
+  if (full.length <= SAGEMAKER_NAME_MAX_LENGTH && SAGEMAKER_NAME_PATTERN.test(full)) return full;
+  const hash = stableHash(full).slice(0, 8);
+  const head = full.slice(0, SAGEMAKER_NAME_MAX_LENGTH - hash.length - 1).replace(/-+$/g, '');
+  const name = head ? `${head}-${hash}` : hash;
+  if (!SAGEMAKER_NAME_PATTERN.test(name)) throw new Error(`internal: generated name '${name}' does not follow SageMaker's naming rule`);
   return name;
 }
 
+/**
+ * The endpoint of a model family: stable across runs, so a new champion updates it in place. The
+ * prefix carries the project outside the demo project (`mlops-<project>`, common/project.ts); a
+ * name longer than 63 characters is shortened with a hash (names that fit are unchanged).
+ */
+export function endpointName(prefix: string, family: string): string {
+  return sagemakerName([prefix, family]);
+}
+
 /** The workflow id of a scoring run started by a data object (same rule as training). */
-export function scoringWorkflowId(object: DataObjectVersion, runName?: string): string {
-  return boundedWorkflowId(`scoring/${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
+export function scoringWorkflowId(object: DataObjectVersion, runName?: string, project?: string): string {
+  const scope = project === undefined || project === DEFAULT_PROJECT ? '' : `${project}:`;
+  return boundedWorkflowId(`scoring/${scope}${object.bucket}/${object.key}@${object.version}${runName !== undefined ? `/run-${runName}` : ''}`);
 }
 
 /** Job names of the batch scoring pipeline. */
@@ -168,11 +189,11 @@ export interface RunRef {
  * The workflow id of a rollback: the family, the champion it replaces and the version it promotes,
  * so repeating the same command (a retried CLI call) finds the first run instead of a second one.
  */
-export function rollbackWorkflowId(family: string, fromVersion: number | undefined, toVersion: number | undefined): string {
-  return `rollback/${family}/from-${fromVersion === undefined ? 'none' : `v${fromVersion}`}/to-${toVersion === undefined ? 'previous' : `v${toVersion}`}`;
+export function rollbackWorkflowId(family: string, fromVersion: number | undefined, toVersion: number | undefined, project?: string): string {
+  return `rollback/${modelKey(project, family)}/from-${fromVersion === undefined ? 'none' : `v${fromVersion}`}/to-${toVersion === undefined ? 'previous' : `v${toVersion}`}`;
 }
 
-/** The workflow id of a model family's long-lived lifecycle workflow: one per family. */
-export function lifecycleWorkflowId(family: string): string {
-  return `lifecycle/${family}`;
+/** The workflow id of a model family's long-lived lifecycle workflow: one per project and family (`lifecycle/<family>` in the demo project). */
+export function lifecycleWorkflowId(family: string, project?: string): string {
+  return `lifecycle/${modelKey(project, family)}`;
 }

@@ -8,8 +8,8 @@ import { startTraining } from './training/start-training';
 /** The workflow starts and signals activities need, over a Temporal client (built by the worker). */
 export function createWorkflowPort(client: Client, backend: Backend, config: Config): WorkflowPort {
   return {
-    async startTraining({ dataUri, runName, trigger }) {
-      const run = await startTraining(client, backend, config, { data: dataUri, newRun: true, runName, trigger });
+    async startTraining({ dataUri, runName, trigger, project }) {
+      const run = await startTraining(client, backend, config, { data: dataUri, newRun: true, runName, trigger, ...(project ? { project } : {}) });
       return { workflowId: run.workflowId, started: run.started };
     },
     async signalDriftAlert(alert) {

@@ -7,6 +7,7 @@ import type { FinalMetric, JobStatus, MetricDefinition, ResourceConfig } from '.
 import type { GovernanceRecord } from '../../common/types/governance';
 import type { DeliveredNotification, Notification } from '../../common/types/notification';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, BaselineUris, SplitMetrics } from '../../common/types/model';
+import { algorithmOf, type AlgorithmSpec, type BuiltinAlgorithm, type ByoContainer } from '../../common/types/algorithm';
 import type { AutoscalingConfig, RollbackAlarms } from '../../common/types/deployment';
 
 export interface ObjectMetadata {
@@ -47,7 +48,24 @@ export interface ObjectStore {
   putIfMatch(uri: string, body: Buffer | string, token: string | undefined, options?: { contentType?: string }): Promise<boolean>;
 }
 
-export type AlgorithmImage = 'xgboost' | 'linear-learner';
+/**
+ * What trains and serves a model: a built-in algorithm by name, or a bring-your-own container (its
+ * image URI on aws, its entry point locally). Models registered before projects name a built-in.
+ */
+export type AlgorithmImage = BuiltinAlgorithm | { byo: ByoContainer };
+
+/** The image of a family's algorithm (the family names a built-in when the run gives no algorithm). */
+export function algorithmImage(family: ModelFamily, algorithm: AlgorithmSpec | undefined): AlgorithmImage {
+  const spec = algorithmOf(family, algorithm);
+  if (spec.kind !== 'byo') return spec.kind;
+  const { kind: _kind, ...container } = spec;
+  return { byo: container };
+}
+
+/** A name for an image in messages, tags and logs. */
+export function imageLabel(image: AlgorithmImage): string {
+  return typeof image === 'string' ? image : `byo:${image.byo.name}`;
+}
 export type ProcessingImage = 'preprocess' | 'model-monitor';
 
 export interface TrainingJobSpec {
@@ -89,6 +107,8 @@ export interface TransformJobSpec {
   dataProcessing: { inputFilter: string; joinSource: 'None' | 'Input'; outputFilter: string };
   /** BatchDataCaptureConfig (local: a CSV per input with record id, features, prediction). */
   dataCapture?: { destinationS3Uri: string; generateInferenceId: boolean; featureSchemaUri: string };
+  /** The model's feature schema (local bring-your-own transforms read the feature count from it; SageMaker needs none). */
+  featureSchemaUri?: string;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
 }
@@ -139,7 +159,7 @@ export interface JobRunner {
 /** What registering a version needs: the version's own fields, without what the registry assigns. */
 export type RegisterModelVersionInput = Pick<
   ModelVersion,
-  'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri'
+  'family' | 'modelName' | 'artifactUri' | 'trainingJobName' | 'workflowId' | 'runId' | 'featureSchemaUri' | 'hyperparameters' | 'dataUri' | 'project' | 'algorithm'
 > & {
   /**
    * Where the run will write the version's baselines (step 7). SageMaker accepts ModelMetrics only
@@ -157,13 +177,17 @@ export interface ModelVersionPatch {
   governance?: GovernanceRecord;
 }
 
-/** The model registry (SageMaker: model package groups and their versions). */
+/**
+ * The model registry (SageMaker: model package groups and their versions): one group per project
+ * and family (`modelKey` of common/project.ts). `project` absent means the demo project.
+ */
 export interface ModelRegistry {
-  /** Registers a version; registering the same training job again returns the existing version. */
+  /** Registers a version in its project's group; registering the same training job again returns the existing version. */
   registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion>;
-  getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined>;
-  listVersions(family?: ModelFamily): Promise<ModelVersion[]>;
-  updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion>;
+  getVersion(family: ModelFamily, version: number, project?: string): Promise<ModelVersion | undefined>;
+  /** A project's versions (one family, or all of the project's families), sorted by family and version. */
+  listVersions(family?: ModelFamily, project?: string): Promise<ModelVersion[]>;
+  updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch, project?: string): Promise<ModelVersion>;
 }
 
 export interface Parameter {

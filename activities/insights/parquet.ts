@@ -9,6 +9,7 @@ type Columns<T> = { [K in keyof T]: ParquetType };
 const SCHEMAS: { [T in InsightTable]: Columns<InsightRows[T]> } = {
   drift_records: {
     detected_at: 'TIMESTAMP',
+    project: 'STRING',
     family: 'STRING',
     model_name: 'STRING',
     model_version: 'INT32',
@@ -30,6 +31,7 @@ const SCHEMAS: { [T in InsightTable]: Columns<InsightRows[T]> } = {
   },
   scoring_records: {
     scored_at: 'TIMESTAMP',
+    project: 'STRING',
     family: 'STRING',
     model_name: 'STRING',
     model_version: 'INT32',
@@ -45,6 +47,7 @@ const SCHEMAS: { [T in InsightTable]: Columns<InsightRows[T]> } = {
   },
   inference_volumes: {
     hour: 'TIMESTAMP',
+    project: 'STRING',
     family: 'STRING',
     model_name: 'STRING',
     model_version: 'INT32',

@@ -1,10 +1,12 @@
 import type { DriftRecordRow } from '../../common/types/insights';
 import type { DriftRecord } from '../../common/types/monitoring';
+import { projectOf } from '../../common/project';
 
 /** A drift record as a row of the `drift_records` table (snake_case columns, dates as dates). */
 export function driftRecordRow(r: DriftRecord): DriftRecordRow {
   return {
     detected_at: new Date(r.detectedAt),
+    project: r.project,
     family: r.family,
     model_name: r.modelName,
     model_version: r.modelVersion,
@@ -30,6 +32,8 @@ export function driftRecordRow(r: DriftRecord): DriftRecordRow {
 export function driftRecordOfRow(r: DriftRecordRow): DriftRecord {
   return {
     detectedAt: r.detected_at.toISOString(),
+    // Files written before projects have no project column: they are the demo project's.
+    project: projectOf(r.project),
     family: r.family,
     modelName: r.model_name,
     modelVersion: r.model_version,

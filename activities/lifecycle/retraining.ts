@@ -14,9 +14,9 @@ export function createLifecycleActivities(backend: Backend, workflows?: Workflow
     async startRetraining(input: StartRetrainingInput): Promise<{ workflowId: string; started: boolean }> {
       if (!workflows) throw backendMisconfigured('startRetraining needs a Temporal client: the worker must pass a WorkflowPort to createActivities');
       // The latest training data: the lifecycle's configured data, else what the champion was trained on.
-      const dataUri = input.dataUri ?? (await readChampion(backend.parameters, input.family))?.trainingDataUri;
+      const dataUri = input.dataUri ?? (await readChampion(backend.parameters, input.family, input.project))?.trainingDataUri;
       if (!dataUri) throw invalidInput(`no training data to retrain ${input.family} on: set trainingDataUri in the lifecycle config (no champion records its data either)`);
-      return workflows.startTraining({ dataUri, runName: input.runName, trigger: 'drift-alert' });
+      return workflows.startTraining({ dataUri, runName: input.runName, trigger: 'drift-alert', ...(input.project ? { project: input.project } : {}) });
     },
   };
 }

@@ -8,7 +8,7 @@ import type { DriftAlert } from '../../common/types/monitoring';
  */
 export interface WorkflowPort {
   /** A new training run on `dataUri` named by `runName` (a retried call adopts the run it started). */
-  startTraining(input: { dataUri: string; runName: string; trigger: string }): Promise<{ workflowId: string; started: boolean }>;
+  startTraining(input: { dataUri: string; runName: string; trigger: string; project?: string }): Promise<{ workflowId: string; started: boolean }>;
   /** The drift alert goes to the family's lifecycle, started if it does not run yet. */
   signalDriftAlert(alert: DriftAlert): Promise<{ workflowId: string }>;
   /** The family's lifecycle learns its new champion, started if it does not run yet. */

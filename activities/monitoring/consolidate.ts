@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { readChampion } from '../registry/champion-store';
 import { notFound } from '../../common/errors';
+import { isDefaultProject, projectOf } from '../../common/project';
 import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig } from '../../common/types/monitoring';
 import { joinUri } from '../../common/uri';
@@ -16,6 +17,8 @@ function bookmarkUri(config: MonitoringConfig, family: ModelFamily): string {
 
 export interface MonitoredModel {
   family: ModelFamily;
+  /** The project (absent: the demo project). */
+  project?: string;
   modelName: string;
   modelVersion: number;
   endpointName?: string;
@@ -89,6 +92,7 @@ export function createConsolidationActivities(backend: Backend) {
     const run = currentExecution();
     const rows = counter.volumes().map((v) => ({
       hour: v.hour,
+      project: projectOf(input.model.project),
       family: input.family,
       model_name: input.model.modelName,
       model_version: input.model.modelVersion,
@@ -104,11 +108,12 @@ export function createConsolidationActivities(backend: Backend) {
 
   return {
     /** The champion of the family and its baselines, as the training pipeline exported them. */
-    async resolveMonitoredModel(input: { family: ModelFamily }): Promise<MonitoredModel> {
-      const champion = await readChampion(backend.parameters, input.family);
-      if (!champion?.dataQualityBaseline) throw notFound(`no approved ${input.family} model with baselines to monitor: run the training pipeline first`);
+    async resolveMonitoredModel(input: { family: ModelFamily; project?: string }): Promise<MonitoredModel> {
+      const champion = await readChampion(backend.parameters, input.family, input.project);
+      if (!champion?.dataQualityBaseline) throw notFound(`no approved ${input.family} model with baselines to monitor in project ${projectOf(input.project)}: run the training pipeline first`);
       return {
         family: input.family,
+        ...(isDefaultProject(input.project) ? {} : { project: projectOf(input.project) }),
         modelName: champion.modelName,
         modelVersion: champion.modelVersion,
         ...(champion.endpointName ? { endpointName: champion.endpointName } : {}),

@@ -1,3 +1,4 @@
+import { projectOf } from '../../common/project';
 import { ApplicationFailure } from '@temporalio/common';
 import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import type { ResourceConfig } from '../../common/types/jobs';
@@ -149,6 +150,7 @@ export function createMonitorJobActivities(backend: Backend, settings: { pollInt
       const records: DriftRecord[] = input.reports.flatMap(({ kind, report }) =>
         report.violations.map((v) => ({
           detectedAt: input.windowEnd,
+          project: projectOf(input.model.project),
           family: input.family,
           modelName: input.model.modelName,
           modelVersion: input.model.modelVersion,

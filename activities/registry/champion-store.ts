@@ -1,6 +1,7 @@
 import { parameterNames, type ChampionField } from '../../common/artifacts';
 import type { Champion } from '../../common/types/champion';
 import type { ModelFamily } from '../../common/types/model';
+import { isDefaultProject, projectOf } from '../../common/project';
 import type { Parameter, ParameterStore } from '../backends/types';
 
 /**
@@ -33,24 +34,25 @@ export async function writeChampion(parameters: ParameterStore, champion: Champi
   const entries: { name: string; value: string }[] = [];
   for (const { field, get } of FIELDS) {
     const value = get(champion);
-    if (value) entries.push({ name: parameterNames.champion(champion.family, field), value });
+    if (value) entries.push({ name: parameterNames.champion(champion.family, field, champion.project), value });
   }
-  entries.push({ name: parameterNames.championRecord(champion.family), value: JSON.stringify(champion) });
+  entries.push({ name: parameterNames.championRecord(champion.family, champion.project), value: JSON.stringify(champion) });
   if (parameters.putMany) await parameters.putMany(entries);
   else for (const { name, value } of entries) await parameters.put(name, value);
   return entries.map((e) => e.name);
 }
 
-/** The family's champion, or undefined when none was exported (or the record is unusable). */
-export async function readChampion(parameters: ParameterStore, family: ModelFamily): Promise<Champion | undefined> {
-  const found = await parameters.getByPath(parameterNames.championPrefix(family));
+/** The family's champion in its project, or undefined when none was exported (or the record is unusable). */
+export async function readChampion(parameters: ParameterStore, family: ModelFamily, project?: string): Promise<Champion | undefined> {
+  const found = await parameters.getByPath(parameterNames.championPrefix(family, project));
   const byName = new Map(found.map((p) => [p.name, p]));
-  const record = byName.get(parameterNames.championRecord(family));
-  if (record) return parseRecord(record, family);
-  return fromFields(family, byName);
+  const record = byName.get(parameterNames.championRecord(family, project));
+  if (record) return parseRecord(record, family, project);
+  // Champions exported before the record existed are all the demo project's.
+  return isDefaultProject(project) ? fromFields(family, byName) : undefined;
 }
 
-function parseRecord(p: Parameter, family: ModelFamily): Champion | undefined {
+function parseRecord(p: Parameter, family: ModelFamily, project: string | undefined): Champion | undefined {
   let value: unknown;
   try {
     value = JSON.parse(p.value);
@@ -59,7 +61,7 @@ function parseRecord(p: Parameter, family: ModelFamily): Champion | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const c = value as Partial<Champion>;
-  if (c.family !== family || typeof c.modelName !== 'string' || typeof c.modelVersion !== 'number' || typeof c.modelArtifactUri !== 'string' || typeof c.featureSchemaUri !== 'string') return undefined;
+  if (c.family !== family || projectOf(c.project) !== projectOf(project) || typeof c.modelName !== 'string' || typeof c.modelVersion !== 'number' || typeof c.modelArtifactUri !== 'string' || typeof c.featureSchemaUri !== 'string') return undefined;
   return c as Champion;
 }
 

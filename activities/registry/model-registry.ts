@@ -4,12 +4,15 @@ import type { GovernanceRecord } from '../../common/types/governance';
 import type { RollbackPlan } from '../../common/types/rollback';
 import { conflict, invalidInput, notFound } from '../../common/errors';
 import type { BaselineUris, ModelApprovalStatus, ModelDecision, ModelFamily, ModelVersion, SplitMetrics } from '../../common/types/model';
-import type { Backend, RegisterModelVersionInput } from '../backends/types';
+import { algorithmImage, type Backend, type RegisterModelVersionInput } from '../backends/types';
+import { isDefaultProject, modelKey, projectOf } from '../../common/project';
 import type { WorkflowPort } from '../lifecycle/workflow-port';
 import { readChampion, writeChampion } from './champion-store';
 
 export interface RecordDecisionInput {
   family: ModelFamily;
+  /** The project (absent: the demo project). */
+  project?: string;
   version: number;
   status: ModelApprovalStatus;
   decision?: ModelDecision;
@@ -26,9 +29,9 @@ export interface PreviousBest {
 
 /** Steps 3, 6 and 11: the registry and the parameter store. */
 export function createRegistryActivities(backend: Backend, workflows?: WorkflowPort) {
-  async function requireVersion(family: ModelFamily, version: number): Promise<ModelVersion> {
-    const found = await backend.registry.getVersion(family, version);
-    if (!found) throw notFound(`no version ${version} of ${family} in the registry`);
+  async function requireVersion(family: ModelFamily, version: number, project?: string): Promise<ModelVersion> {
+    const found = await backend.registry.getVersion(family, version, project);
+    if (!found) throw notFound(`no version ${version} of ${modelKey(project, family)} in the registry`);
     return found;
   }
 
@@ -36,15 +39,15 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
     /** Step 3: register the trained model as a new version and record its name under a stable key. */
     async registerModelVersion(input: RegisterModelVersionInput): Promise<{ version: number; modelName: string }> {
       // SageMaker's CreateModel: the artifact plus its serving image, so endpoints can host it.
-      await backend.hosting.createModel({ modelName: input.modelName, image: input.family, artifactUri: input.artifactUri });
+      await backend.hosting.createModel({ modelName: input.modelName, image: algorithmImage(input.family, input.algorithm), artifactUri: input.artifactUri });
       const version = await backend.registry.registerVersion(input);
-      await backend.parameters.put(parameterNames.latestModelName(input.family), version.modelName);
+      await backend.parameters.put(parameterNames.latestModelName(input.family, input.project), version.modelName);
       return { version: version.version, modelName: version.modelName };
     },
 
     /** Step 6: the best approved version of the family so far (lowest validation RMSE), if any. */
-    async findPreviousBest(input: { family: ModelFamily; excludeVersion: number }): Promise<PreviousBest | null> {
-      const versions = await backend.registry.listVersions(input.family);
+    async findPreviousBest(input: { family: ModelFamily; excludeVersion: number; project?: string }): Promise<PreviousBest | null> {
+      const versions = await backend.registry.listVersions(input.family, input.project);
       let best: PreviousBest | null = null;
       for (const v of versions) {
         if (v.version === input.excludeVersion || v.status !== 'Approved' || !v.metrics) continue;
@@ -58,9 +61,9 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
      * is Approved (anything else only with `force`); without a version, the newest approved one
      * older than the champion. Every refusal is permanent and names the rule.
      */
-    async prepareRollback(input: { family: ModelFamily; toVersion?: number; force: boolean }): Promise<RollbackPlan> {
-      const champion = await readChampion(backend.parameters, input.family);
-      const versions = await backend.registry.listVersions(input.family);
+    async prepareRollback(input: { family: ModelFamily; toVersion?: number; force: boolean; project?: string }): Promise<RollbackPlan> {
+      const champion = await readChampion(backend.parameters, input.family, input.project);
+      const versions = await backend.registry.listVersions(input.family, input.project);
       let target: ModelVersion | undefined;
       if (input.toVersion !== undefined) {
         target = versions.find((v) => v.version === input.toVersion);
@@ -83,26 +86,34 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
 
     /** Records metrics, baselines, approval status and the decision on a version. */
     async recordModelDecision(input: RecordDecisionInput): Promise<void> {
-      await requireVersion(input.family, input.version);
-      await backend.registry.updateVersion(input.family, input.version, {
-        status: input.status,
-        ...(input.decision ? { decision: input.decision } : {}),
-        ...(input.metrics ? { metrics: input.metrics } : {}),
-        ...(input.baselines ? { baselines: input.baselines } : {}),
-        ...(input.governance ? { governance: input.governance } : {}),
-      });
+      await requireVersion(input.family, input.version, input.project);
+      await backend.registry.updateVersion(
+        input.family,
+        input.version,
+        {
+          status: input.status,
+          ...(input.decision ? { decision: input.decision } : {}),
+          ...(input.metrics ? { metrics: input.metrics } : {}),
+          ...(input.baselines ? { baselines: input.baselines } : {}),
+          ...(input.governance ? { governance: input.governance } : {}),
+        },
+        input.project,
+      );
     },
 
     /** Step 11: export the champion's configuration so the other pipelines find it. */
     async exportChampionConfig(input: {
       family: ModelFamily;
       version: number;
+      project?: string;
       endpointName?: string;
       endpointConfigName?: string;
     }): Promise<string[]> {
-      const v = await requireVersion(input.family, input.version);
+      const v = await requireVersion(input.family, input.version, input.project);
       const champion: Champion = {
         family: v.family,
+        ...(isDefaultProject(input.project) ? {} : { project: projectOf(input.project) }),
+        ...(v.algorithm ? { algorithm: v.algorithm } : {}),
         modelName: v.modelName,
         modelVersion: v.version,
         modelArtifactUri: v.artifactUri,
@@ -115,7 +126,7 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
       };
       const written = await writeChampion(backend.parameters, champion);
       // The family's lifecycle learns its new champion (started if it does not run yet).
-      if (workflows) await workflows.signalChampionChanged({ family: v.family, version: v.version, modelName: v.modelName, at: new Date().toISOString() });
+      if (workflows) await workflows.signalChampionChanged({ family: v.family, ...(isDefaultProject(input.project) ? {} : { project: projectOf(input.project) }), version: v.version, modelName: v.modelName, at: new Date().toISOString() });
       return written;
     },
   };

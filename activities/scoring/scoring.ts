@@ -7,10 +7,11 @@ import { readChampion } from '../registry/champion-store';
 import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
-import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import type { ModelFamily } from '../../common/types/model';
+import { projectOf } from '../../common/project';
 import type { DataProcessing, ScoringModel } from '../../common/types/scoring';
 import { joinUri, parseS3Uri } from '../../common/uri';
-import type { Backend, JobDescription } from '../backends/types';
+import { algorithmImage, type Backend, type JobDescription } from '../backends/types';
 import { currentExecution } from '../insights/execution';
 import { writeInsightRows } from '../insights/parquet';
 import { batchCaptureStatsOfFile } from '../insights/summaries';
@@ -38,6 +39,8 @@ export interface ScoringPreprocessResult {
 
 export interface BatchTransformInput {
   jobName: string;
+  /** The project (absent: the demo project), recorded in the insights table. */
+  project?: string;
   model: ScoringModel;
   inputPrefix: string;
   /** The scoring file the run was started for (recorded in the insights table). */
@@ -71,6 +74,7 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
         const name = captureUri.slice(captureUri.lastIndexOf('/') + 1).replace(/\.captured\.csv$/, '');
         rows.push({
           scored_at: scoredAt,
+          project: projectOf(input.project),
           family: input.model.family,
           model_name: input.model.modelName,
           model_version: input.model.modelVersion,
@@ -137,14 +141,25 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
 
   return {
     /** The latest approved model of each family, as the training pipeline exported it. */
-    async resolveScoringModels(input: { families?: ModelFamily[] }): Promise<ScoringModel[]> {
+    async resolveScoringModels(input: { families?: ModelFamily[]; project?: string }): Promise<ScoringModel[]> {
       const out: ScoringModel[] = [];
-      for (const family of input.families ?? MODEL_FAMILIES) {
-        const champion = await readChampion(backend.parameters, family);
-        if (champion) out.push({ family, modelName: champion.modelName, modelVersion: champion.modelVersion, artifactUri: champion.modelArtifactUri, featureSchemaUri: champion.featureSchemaUri });
+      // Without a list: every family of the project that has versions in the registry.
+      const families = input.families ?? [...new Set((await backend.registry.listVersions(undefined, input.project)).map((v) => v.family))];
+      for (const family of families) {
+        const champion = await readChampion(backend.parameters, family, input.project);
+        if (champion) {
+          out.push({
+            family,
+            ...(champion.algorithm ? { algorithm: champion.algorithm } : {}),
+            modelName: champion.modelName,
+            modelVersion: champion.modelVersion,
+            artifactUri: champion.modelArtifactUri,
+            featureSchemaUri: champion.featureSchemaUri,
+          });
+        }
       }
       if (out.length === 0) {
-        throw notFound(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} to score with: run the training pipeline first`);
+        throw notFound(`no approved model${input.families ? ` of ${input.families.join(', ')}` : ''} in project ${projectOf(input.project)} to score with: run the training pipeline first`);
       }
       return out;
     },
@@ -186,8 +201,9 @@ export function createScoringActivities(backend: Backend, settings: { pollInterv
         start: () =>
           backend.jobs.startTransformJob({
             jobName: input.jobName,
-            image: input.model.family,
+            image: algorithmImage(input.model.family, input.model.algorithm),
             modelArtifactUri: input.model.artifactUri,
+            featureSchemaUri: input.model.featureSchemaUri,
             input: { s3Uri: input.inputPrefix, contentType: 'text/csv', splitType: 'Line' },
             output: { s3OutputPath: input.outputPath, accept: 'text/csv', assembleWith: 'Line' },
             dataProcessing: input.dataProcessing,

@@ -1,6 +1,7 @@
 import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
 import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import type { ResourceConfig } from '../../common/types/jobs';
+import type { AlgorithmSpec } from '../../common/types/algorithm';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
 import { joinUri } from '../../common/uri';
@@ -23,6 +24,8 @@ export interface DataQualityBaselineInput extends BaselineJobCommon {
 
 export interface ModelQualityBaselineInput extends BaselineJobCommon {
   family: ModelFamily;
+  /** What serves the model; absent: the built-in algorithm the family names. */
+  algorithm?: AlgorithmSpec;
   artifactUri: string;
   testUri: string;
   /** The transform that scores the test split (SageMaker's transform types are not the processing ones). */
@@ -87,6 +90,8 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
         (await scoreLabelledSplit(backend.jobs, settings.pollIntervalMs, {
           jobName: testScoringJobName(input.jobName),
           family: input.family,
+          ...(input.algorithm ? { algorithm: input.algorithm } : {}),
+          featureSchemaUri: input.featureSchemaUri,
           artifactUri: input.artifactUri,
           splitUri: input.testUri,
           outputPrefix: joinUri(input.outputPrefix, 'test-predictions') + '/',

@@ -1,3 +1,4 @@
+import type { AlgorithmSpec } from '../../common/types/algorithm';
 import { processingInput, processingInputDir, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { invalidInput, notFound } from '../../common/errors';
 import { featureSchemaSchema, type FeatureSchema } from '../../common/schemas/feature-schema';
@@ -19,6 +20,8 @@ export interface ChampionRef {
   artifactUri: string;
   featureSchemaUri: string;
   dataQualityBaseline?: BaselineUris;
+  /** What serves it (absent: the built-in its family names). */
+  algorithm?: AlgorithmSpec;
 }
 
 export interface FoundChampion {
@@ -63,8 +66,8 @@ export function createChampionComparisonActivities(backend: Backend, settings: {
      * The family's champion, and whether its model can score the challenger's rows: it needs the
      * same label and the same features in the same order (the rows reach it as they are).
      */
-    async findChampion(input: { family: ModelFamily; featureSchemaUri: string }): Promise<FoundChampion> {
-      const champion = await readChampion(backend.parameters, input.family);
+    async findChampion(input: { family: ModelFamily; featureSchemaUri: string; project?: string }): Promise<FoundChampion> {
+      const champion = await readChampion(backend.parameters, input.family, input.project);
       if (!champion) return { champion: null, comparable: false };
       const ref: ChampionRef = {
         family: champion.family,
@@ -73,6 +76,7 @@ export function createChampionComparisonActivities(backend: Backend, settings: {
         artifactUri: champion.modelArtifactUri,
         featureSchemaUri: champion.featureSchemaUri,
         ...(champion.dataQualityBaseline ? { dataQualityBaseline: champion.dataQualityBaseline } : {}),
+        ...(champion.algorithm ? { algorithm: champion.algorithm } : {}),
       };
       const [theirs, ours] = await Promise.all([schemaOf(ref.featureSchemaUri, `${input.family} champion v${ref.version}`), schemaOf(input.featureSchemaUri, 'the new training data')]);
       const reason = incompatibility(theirs, ours, ref.version);

@@ -1,4 +1,4 @@
-import { processingInput, processingInputDir, processingOutput, processingOutputDir } from '../../common/container-contract';
+import { processingInput, processingInputDir, processingInputFile, processingOutput, processingOutputDir } from '../../common/container-contract';
 import { ErrorType, invalidInput, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { DataChecksConfig, SplitConfig } from '../../common/types/training';
@@ -12,6 +12,8 @@ export interface PreprocessInput {
   /** Prefix that receives `train/`, `validation/`, `test/` and `schema/`. */
   outputPrefix: string;
   split: SplitConfig;
+  /** The project's dataset spec (JSON); absent: the job's own (the demo's used-car spec). */
+  datasetSpecUri?: string;
   /** The sanity gates' limits; absent ones keep the job's defaults. */
   dataChecks?: DataChecksConfig;
   resources: ResourceConfig;
@@ -50,11 +52,12 @@ export function createPreprocessActivities(backend: Backend, settings: { pollInt
               '--seed', String(input.split.seed),
               '--validation-fraction', String(input.split.validationFraction),
               '--test-fraction', String(input.split.testFraction),
+              ...(input.datasetSpecUri ? ['--dataset-spec', processingInputFile('spec', 'dataset-spec.json')] : []),
               ...(input.dataChecks?.minRowsPerSplit !== undefined ? ['--min-rows-per-split', String(input.dataChecks.minRowsPerSplit)] : []),
               ...(input.dataChecks?.maxDuplicateShare !== undefined ? ['--max-duplicate-share', String(input.dataChecks.maxDuplicateShare)] : []),
             ],
             environment: {},
-            inputs: [processingInput('raw', input.dataUri)],
+            inputs: [processingInput('raw', input.dataUri), ...(input.datasetSpecUri ? [processingInput('spec', input.datasetSpecUri)] : [])],
             outputs,
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,

@@ -1,13 +1,18 @@
 import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/instance-types';
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
-import type { JobRunner } from '../backends/types';
+import type { AlgorithmSpec } from '../../common/types/algorithm';
+import { algorithmImage, type JobRunner } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
 
 export interface ScoreSplitInput {
   jobName: string;
   /** The model's family names its serving image (built-in or bring-your-own). */
   family: ModelFamily;
+  /** What serves it; absent: the built-in algorithm the family names. */
+  algorithm?: AlgorithmSpec;
+  /** The model's feature schema (a bring-your-own transform needs it locally). */
+  featureSchemaUri?: string;
   artifactUri: string;
   /** A split as pre-processing writes it: label first, no header. */
   splitUri: string;
@@ -31,8 +36,10 @@ export async function scoreLabelledSplit(jobs: JobRunner, pollIntervalMs: number
     start: () =>
       jobs.startTransformJob({
         jobName: input.jobName,
-        image: input.family,
+        image: algorithmImage(input.family, input.algorithm),
         modelArtifactUri: input.artifactUri,
+        // Only a bring-your-own transform needs the schema (its local serving process reads the feature count).
+        ...(input.featureSchemaUri && input.algorithm?.kind === 'byo' ? { featureSchemaUri: input.featureSchemaUri } : {}),
         input: { s3Uri: input.splitUri, contentType: 'text/csv', splitType: 'Line' },
         output: { s3OutputPath: outputPrefix, accept: 'text/csv', assembleWith: 'Line' },
         // The split is label first: the model gets the features, the output keeps label and prediction.

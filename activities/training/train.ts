@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { invalidInput, jobFailed, notFound } from '../../common/errors';
 import type { JobSummary, ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily, RegressionMetrics, SplitMetrics } from '../../common/types/model';
-import type { Backend } from '../backends/types';
+import { algorithmOf, type AlgorithmSpec } from '../../common/types/algorithm';
+import { algorithmImage, type Backend } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
-import { METRIC_DEFINITIONS, METRIC_NAMES } from './metric-definitions';
+import { metricDefinitionsFor, metricNamesFor } from './metric-definitions';
 
 export interface TrainingJobInput {
   jobName: string;
   family: ModelFamily;
+  /** What trains it; absent (runs before projects): the built-in algorithm the family names. */
+  algorithm?: AlgorithmSpec;
   hyperparameters: Record<string, string>;
   channels: { train: string; validation: string; test: string };
   /** The pre-processing run's feature schema (row counts, features); runs recorded before it was passed have none. */
@@ -27,7 +30,8 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
   return {
     /** Step 2: one training job per model family (XGBoost or Linear Learner). */
     async runTrainingJob(input: TrainingJobInput): Promise<TrainingJobResult> {
-      const hyperparameters = await algorithmHyperparameters(backend, input);
+      const algorithm = algorithmOf(input.family, input.algorithm);
+      const hyperparameters = await algorithmHyperparameters(backend, input, algorithm);
       const { description, summary } = await runJobToCompletion(backend.jobs, {
         kind: 'training',
         jobName: input.jobName,
@@ -35,14 +39,14 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
         start: () =>
           backend.jobs.startTrainingJob({
             jobName: input.jobName,
-            image: input.family,
-            metricDefinitions: METRIC_DEFINITIONS[input.family],
+            image: algorithmImage(input.family, input.algorithm),
+            metricDefinitions: metricDefinitionsFor(algorithm),
             hyperparameters,
             channels: Object.entries(input.channels).map(([name, s3Uri]) => ({ name, s3Uri, contentType: 'text/csv' })),
             outputPath: input.outputPath,
             resources: input.resources,
             maxRuntimeSeconds: input.maxRuntimeSeconds,
-            tags: { family: input.family },
+            tags: { family: input.family, algorithm: algorithm.kind },
           }),
       });
       if (!description.modelArtifactUri) {
@@ -57,10 +61,10 @@ export function createTrainingJobActivities(backend: Backend, settings: { pollIn
      * Linear Learner). R2 and the test split are kept when reported (built-in XGBoost takes no test
      * channel; built-in Linear Learner reports no R2).
      */
-    async readTrainingMetrics(input: { family: ModelFamily; jobName: string }): Promise<SplitMetrics> {
+    async readTrainingMetrics(input: { family: ModelFamily; jobName: string; algorithm?: AlgorithmSpec }): Promise<SplitMetrics> {
       const description = await backend.jobs.describeJob('training', input.jobName);
       if (!description) throw notFound(`no training job named ${input.jobName}`);
-      return metricsFromFinalMetricData(input.family, input.jobName, description.finalMetrics);
+      return metricsFromFinalMetricData(algorithmOf(input.family, input.algorithm), input.jobName, description.finalMetrics);
     },
   };
 }
@@ -85,8 +89,8 @@ export function linearLearnerDataHyperparameters(counts: { features: number; tra
   return out;
 }
 
-async function algorithmHyperparameters(backend: Backend, input: TrainingJobInput): Promise<Record<string, string>> {
-  if (input.family !== 'linear-learner' || !input.featureSchemaUri) return input.hyperparameters;
+async function algorithmHyperparameters(backend: Backend, input: TrainingJobInput, algorithm: AlgorithmSpec): Promise<Record<string, string>> {
+  if (algorithm.kind !== 'linear-learner' || !input.featureSchemaUri) return input.hyperparameters;
   let counts;
   try {
     const parsed = schemaCounts.parse(JSON.parse((await backend.objectStore.get(input.featureSchemaUri)).toString('utf8')));
@@ -99,8 +103,8 @@ async function algorithmHyperparameters(backend: Backend, input: TrainingJobInpu
 }
 
 /** The regression metrics of one split from a job's final metrics, or undefined when it reported none of them. */
-function splitMetrics(values: Map<string, number>, family: ModelFamily, split: 'validation' | 'test'): Partial<RegressionMetrics> {
-  const names = METRIC_NAMES[family];
+function splitMetrics(values: Map<string, number>, algorithm: AlgorithmSpec, split: 'validation' | 'test'): Partial<RegressionMetrics> {
+  const names = metricNamesFor(algorithm);
   const get = (metric: string) => values.get(`${split}:${metric}`);
   const mse = get('mse');
   const rmse = get(names.rmse) ?? (mse !== undefined && mse >= 0 ? Math.sqrt(mse) : undefined);
@@ -109,10 +113,11 @@ function splitMetrics(values: Map<string, number>, family: ModelFamily, split: '
   return { ...(rmse !== undefined ? { rmse } : {}), ...(mae !== undefined ? { mae } : {}), ...(r2 !== undefined ? { r2 } : {}) };
 }
 
-export function metricsFromFinalMetricData(family: ModelFamily, jobName: string, finalMetrics: { name: string; value: number }[]): SplitMetrics {
+export function metricsFromFinalMetricData(family: ModelFamily | AlgorithmSpec, jobName: string, finalMetrics: { name: string; value: number }[]): SplitMetrics {
+  const algorithm = typeof family === 'string' ? algorithmOf(family, undefined) : family;
   const values = new Map(finalMetrics.map((m) => [m.name, m.value]));
   const complete = (split: 'validation' | 'test'): RegressionMetrics | undefined => {
-    const m = splitMetrics(values, family, split);
+    const m = splitMetrics(values, algorithm, split);
     return m.rmse !== undefined && m.mae !== undefined ? (m as RegressionMetrics) : undefined;
   };
   const validation = complete('validation');

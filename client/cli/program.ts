@@ -10,6 +10,7 @@ import { registerModelsCommands } from './commands/models';
 import { registerMonitorCommands } from './commands/monitor';
 import { registerNotificationsCommand } from './commands/notifications';
 import { registerPredictCommand } from './commands/predict';
+import { registerProjectCommands } from './commands/project';
 import { registerRetrainingCommands } from './commands/retraining';
 import { registerRunsCommands } from './commands/runs';
 import { registerScheduleCommands } from './commands/schedules';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStackCommands(program, ctx);
+  registerProjectCommands(program, ctx);
   registerTrainCommand(program, ctx);
   registerDataCommands(program, ctx);
   registerRunsCommands(program, ctx);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import { PROJECT_NAME_PATTERN } from '../../common/project';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, isModelFamily, type ModelFamily } from '../../common/types/model';
 
 /** A time window of the API: both ends optional; `from` inclusive, `to` exclusive. */
 export interface TimeWindow {
@@ -31,8 +32,19 @@ function isoInstant(end: 'from' | 'to') {
 const family = z
   .string()
   .trim()
-  .refine((s) => s === '' || isModelFamily(s), { message: `family must be one of ${MODEL_FAMILIES.join(', ')}` })
+  .refine((s) => s === '' || isModelFamily(s), { message: `family must be one of ${MODEL_FAMILIES.join(', ')}, or a family of the chosen project` })
   .transform((s) => (s === '' ? undefined : (s as ModelFamily)));
+
+const project = z
+  .string()
+  .trim()
+  .refine((s) => s === '' || PROJECT_NAME_PATTERN.test(s), { message: 'project must be a project name (lower-case letters, digits, hyphens)' })
+  .transform((s) => (s === '' ? undefined : s));
+
+/** A project's families are its own: with a project, any family name; without one, the demo's. */
+function familyOfProject(q: { project?: string | undefined; family?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (q.project === undefined && q.family !== undefined && !MODEL_FAMILIES.includes(q.family)) ctx.addIssue({ code: 'custom', path: ['family'], message: `family must be one of ${MODEL_FAMILIES.join(', ')}` });
+}
 
 const endpoint = z
   .string()
@@ -51,10 +63,16 @@ function ordered(q: TimeWindow): boolean {
 }
 const orderMessage = { message: 'from must be before to' };
 
-export const driftQuery = z.strictObject({ family: family.optional(), endpoint: endpoint.optional(), ...timeWindowShape }).refine(ordered, orderMessage);
+export const driftQuery = z
+  .strictObject({ project: project.optional(), family: family.optional(), endpoint: endpoint.optional(), ...timeWindowShape })
+  .superRefine(familyOfProject)
+  .refine(ordered, orderMessage);
 export const inferenceQuery = driftQuery;
-export const scoringQuery = z.strictObject({ family: family.optional(), ...timeWindowShape }).refine(ordered, orderMessage);
-export const modelsQuery = z.strictObject({ family: family.optional() });
+export const scoringQuery = z
+  .strictObject({ project: project.optional(), family: family.optional(), ...timeWindowShape })
+  .superRefine(familyOfProject)
+  .refine(ordered, orderMessage);
+export const modelsQuery = z.strictObject({ project: project.optional(), family: family.optional() }).superRefine(familyOfProject);
 export const filtersQuery = z.strictObject({});
 export const dataQuery = z.strictObject({ uri: z.string().min(1, 'uri is required').max(2048, 'uri is too long') });
 

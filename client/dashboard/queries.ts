@@ -69,6 +69,8 @@ export interface ModelVersionSummary {
 }
 
 export interface Filters {
+  /** The projects that have insight rows (the demo's included). */
+  projects: string[];
   families: string[];
   endpoints: { name: string; family: string }[];
   /** Earliest and latest time any insight row has; null when there is none. */
@@ -85,10 +87,10 @@ export class DashboardQueries {
     private readonly links: Links,
   ) {}
 
-  async drift(q: TimeWindow & { family?: string; endpoint?: string }): Promise<DriftRecordView[]> {
+  async drift(q: TimeWindow & { project?: string; family?: string; endpoint?: string }): Promise<DriftRecordView[]> {
     const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'drift_records', partitionRange(q));
     return rows
-      .filter((r) => (!q.family || r.family === q.family) && (!q.endpoint || r.endpoint_name === q.endpoint) && inWindow(r.detected_at, q))
+      .filter((r) => (!q.project || r.project === q.project) && (!q.family || r.family === q.family) && (!q.endpoint || r.endpoint_name === q.endpoint) && inWindow(r.detected_at, q))
       .sort((a, b) => a.detected_at.getTime() - b.detected_at.getTime())
       .map((r) => ({
         ...driftRecordOfRow(r),
@@ -98,10 +100,10 @@ export class DashboardQueries {
       }));
   }
 
-  async scoring(q: TimeWindow & { family?: string }): Promise<ScoringRecord[]> {
+  async scoring(q: TimeWindow & { project?: string; family?: string }): Promise<ScoringRecord[]> {
     const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'scoring_records', partitionRange(q));
     return rows
-      .filter((r) => (!q.family || r.family === q.family) && inWindow(r.scored_at, q))
+      .filter((r) => (!q.project || r.project === q.project) && (!q.family || r.family === q.family) && inWindow(r.scored_at, q))
       .sort((a, b) => a.scored_at.getTime() - b.scored_at.getTime())
       .map((r) => ({
         scoredAt: r.scored_at.toISOString(),
@@ -123,11 +125,11 @@ export class DashboardQueries {
       }));
   }
 
-  async inference(q: TimeWindow & { family?: string; endpoint?: string }): Promise<InferenceHour[]> {
+  async inference(q: TimeWindow & { project?: string; family?: string; endpoint?: string }): Promise<InferenceHour[]> {
     const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'inference_volumes', partitionRange(q));
     const byKey = new Map<string, InferenceHour & { weighted: number; weight: number }>();
     for (const r of rows) {
-      if ((q.family && r.family !== q.family) || (q.endpoint && r.endpoint_name !== q.endpoint) || !inWindow(r.hour, q)) continue;
+      if ((q.project && r.project !== q.project) || (q.family && r.family !== q.family) || (q.endpoint && r.endpoint_name !== q.endpoint) || !inWindow(r.hour, q)) continue;
       const hour = r.hour.toISOString();
       const key = `${hour}\u0000${r.family}\u0000${r.endpoint_name}`;
       let agg = byKey.get(key);
@@ -147,8 +149,8 @@ export class DashboardQueries {
       .map(({ weighted, weight, ...h }) => ({ ...h, modelVersions: h.modelVersions.sort((a, b) => a - b), predictionMean: weight > 0 ? weighted / weight : null }));
   }
 
-  async models(q: { family?: ModelFamily }): Promise<ModelVersionSummary[]> {
-    const versions = await this.backend.registry.listVersions(q.family);
+  async models(q: { project?: string; family?: ModelFamily }): Promise<ModelVersionSummary[]> {
+    const versions = await this.backend.registry.listVersions(q.family, q.project);
     return versions.map((v) => ({
       family: v.family,
       version: v.version,
@@ -192,7 +194,9 @@ export class DashboardQueries {
       min = Math.min(min, d.getTime());
       max = Math.max(max, d.getTime());
     }
+    const projects = new Set<string>([...drift.map((r) => r.project), ...scoring.map((r) => r.project), ...volumes.map((r) => r.project)]);
     return {
+      projects: [...projects].sort(),
       families: [...families].sort(),
       endpoints: [...endpoints].map(([name, family]) => ({ name, family })).sort((a, b) => a.name.localeCompare(b.name)),
       timeRange: Number.isFinite(min) ? { from: new Date(min).toISOString(), to: new Date(max).toISOString() } : null,

@@ -1,7 +1,7 @@
 import type { Backend } from '../../activities/backends/types';
 import { readChampion } from '../../activities/registry/champion-store';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
-import { MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 
 /**
  * A champion the gateway can call: deployed behind an endpoint, with its parsed feature schema.
@@ -26,11 +26,18 @@ export class ChampionResolver {
   private cached?: { at: number; champions: DeployedChampion[] };
   private loading?: Promise<DeployedChampion[]>;
 
+  /** `scope`: a project and its families (absent: the demo project's). */
   constructor(
     private readonly backend: Pick<Backend, 'parameters'>,
     private readonly schema: (uri: string) => Promise<FeatureSchema>,
     private readonly ttlMs = 2000,
+    private readonly scope: { project?: string; families: readonly ModelFamily[] } = { families: MODEL_FAMILIES },
   ) {}
+
+  /** The families whose champions are looked up (a `model:<family>` combiner may name only these). */
+  get families(): readonly ModelFamily[] {
+    return this.scope.families;
+  }
 
   async champions(): Promise<DeployedChampion[]> {
     if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.champions;
@@ -40,8 +47,8 @@ export class ChampionResolver {
 
   private async load(): Promise<DeployedChampion[]> {
     const out: DeployedChampion[] = [];
-    for (const family of MODEL_FAMILIES) {
-      const champion = await readChampion(this.backend.parameters, family);
+    for (const family of this.scope.families) {
+      const champion = await readChampion(this.backend.parameters, family, this.scope.project);
       if (!champion?.endpointName) continue;
       out.push({
         family,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../common/config/parse';
-import { isModelFamily, type ModelFamily } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES, type ModelFamily } from '../../common/types/model';
 import { EdgeError } from '../edge-errors';
 
 /** Combines the models' predictions for one record into the answer. */
@@ -46,12 +46,12 @@ const REQUEST_RULE = `a request may name max, mean or model:<family>; module com
  * refused before anything touches the file system, with one message whatever the path, so a
  * caller can neither run code in the gateway nor learn whether a file exists.
  */
-export function requestCombiner(name: string): NamedCombiner {
+export function requestCombiner(name: string, families: readonly ModelFamily[] = DEMO_MODEL_FAMILIES): NamedCombiner {
   const builtIn = BUILT_IN[name];
   if (builtIn) return { name, combine: builtIn };
   if (name.startsWith('model:')) {
     const family = name.slice('model:'.length);
-    if (!isModelFamily(family)) throw new CombinerError(`combiner '${name}': unknown model family '${family}'`);
+    if (!families.includes(family)) throw new CombinerError(`combiner '${name}': unknown model family '${family}' (known: ${families.join(', ')})`);
     return {
       name,
       combine: (p) => {

@@ -7,6 +7,7 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { AwsEndpointClient } from './aws-endpoint-client';
 import { loadOperatorCombiner } from './combiners';
 import { buildGatewayServer } from './server';
+import { projectLookup } from './projects';
 
 /** The gateway process (started by `mlops stack up`): POST /v1/predict, POST /v1/ground-truth. */
 async function main(): Promise<{ stop: () => Promise<void> }> {
@@ -26,6 +27,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     groundTruthUri: config.groundTruthUri,
     maxBodyBytes: config.gatewayMaxBodyBytes,
     maxRecords: 1000,
+    projects: projectLookup(config.projectsDir),
   });
   // What the gateway needs: the endpoint host (local backend) and the champion parameters under the data dir.
   addHealthRoute(app, config.backend === 'local' ? [{ name: 'endpoint-host', check: answersPing(config.endpointHostUrl) }, { name: 'data-dir', check: dirAccessible(config.home) }] : []);

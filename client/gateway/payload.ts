@@ -1,7 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { EdgeError } from '../edge-errors';
 import type { FeatureSchema } from '../../common/schemas/feature-schema';
-import { checkTrainingRange, PayloadError, toFeatureVector, type OutOfRangeFlag } from './feature-vector';
+import { checkTrainingRange, PayloadError, rawColumns, toFeatureVector, type OutOfRangeFlag } from './feature-vector';
 
 export interface ParsedRecord {
   /** The model's feature vector, in the schema's order. */
@@ -69,10 +69,10 @@ function csvRecords(text: string, schema: FeatureSchema): Record<string, unknown
     throw new PayloadError(`the CSV body cannot be parsed: ${(err as Error).message}`);
   }
   if (rows.length === 0) return [];
-  const names = new Set([...schema.features.map((f) => f.name), ...schema.idColumns, schema.label.name]);
+  const names = new Set([...rawColumns(schema), ...schema.idColumns, schema.label.name]);
   const first = rows[0]!;
   const hasHeader = first.some((cell) => names.has(cell));
-  const columns = hasHeader ? first : schema.features.map((f) => f.name);
+  const columns = hasHeader ? first : rawColumns(schema);
   if (hasHeader) {
     const seen = new Set<string>();
     for (const c of first) {

@@ -1,6 +1,7 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Backend } from '../../activities/backends/types';
 import { EdgeError, toEdgeProblem } from '../edge-errors';
+import { projectUri } from '../../common/project';
 import { ChampionResolver } from './champions';
 import { CombinerError, requestCombiner, type NamedCombiner } from './combiners';
 import { EndpointClient, type EndpointInvoker } from './endpoint-client';
@@ -31,6 +32,11 @@ export interface GatewayOptions {
   groundTruthUri: string;
   maxBodyBytes: number;
   maxRecords: number;
+  /**
+   * The projects of the stack (their families), for `/v1/projects/<name>/predict`: undefined for a
+   * name that is no project (404). Without it, only the demo's `/v1/predict` is served.
+   */
+  projects?: (name: string) => Promise<{ families: string[] } | undefined>;
 }
 
 /**
@@ -43,8 +49,24 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
   const serving = new ServingModels(options.backend);
   const champions = new ChampionResolver(options.backend, (uri) => serving.schema(uri));
   const endpoints: EndpointInvoker = options.endpoints ?? new EndpointClient(options.runtimeUrl, options.timeoutMs);
+  // One set of lanes: a project's endpoints have names of their own, so they get lanes of their own.
+  const lanes = new FairLanes(options.endpointConcurrency, options.bulkConcurrency);
   const metrics = new GatewayMetrics();
-  const predictor = new Predictor(endpoints, new FairLanes(options.endpointConcurrency, options.bulkConcurrency), serving, metrics);
+  const predictor = new Predictor(endpoints, lanes, serving, metrics);
+  // Per project, built on first use: its champions, the registry group its answers are labelled from.
+  const scopes = new Map<string, { champions: ChampionResolver; predictor: Predictor }>();
+  const projectScope = async (name: string) => {
+    // The name is a path segment a caller chose: only a project of the stack goes further.
+    const project = /^[a-z][a-z0-9-]{0,23}$/.test(name) && options.projects ? await options.projects(name) : undefined;
+    if (!project) throw new EdgeError('not-found', 'UnknownProject', `no project named '${name.slice(0, 40)}' on this stack`);
+    let scope = scopes.get(name);
+    if (!scope) {
+      const own = new ServingModels(options.backend, name);
+      scope = { champions: new ChampionResolver(options.backend, (uri) => own.schema(uri), 2000, { project: name, families: project.families }), predictor: new Predictor(endpoints, lanes, own, metrics) };
+      scopes.set(name, scope);
+    }
+    return scope;
+  };
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -58,12 +80,29 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
     combiner: options.defaultCombiner.name,
   }));
 
-  app.post<{ Querystring: { combiner?: string | string[] } }>('/v1/predict', async (request, reply) => {
+  app.post<{ Querystring: { combiner?: string | string[] } }>('/v1/predict', async (request, reply) => predict(request, reply, { champions, predictor }));
+
+  app.post<{ Params: { name: string }; Querystring: { combiner?: string | string[] } }>('/v1/projects/:name/predict', async (request, reply) =>
+    predict(request, reply, await projectScope(request.params.name), request.params.name),
+  );
+
+  app.get<{ Params: { name: string } }>('/v1/projects/:name/models', async (request) => {
+    const scope = await projectScope(request.params.name);
+    return { project: request.params.name, models: (await scope.champions.champions()).map((c) => ({ family: c.family, endpointName: c.endpointName, modelVersion: c.modelVersion, featureSchemaUri: c.featureSchemaUri })) };
+  });
+
+  async function predict(
+    request: FastifyRequest<{ Querystring: { combiner?: string | string[] } }>,
+    reply: FastifyReply,
+    scope: { champions: ChampionResolver; predictor: Predictor },
+    project?: string,
+  ) {
+    const { champions, predictor } = scope;
     const deployed = await champions.champions();
-    if (deployed.length === 0) throw new EdgeError('unavailable', 'NoModelDeployed', 'no model is deployed yet: run the training pipeline with deployment');
+    if (deployed.length === 0) throw new EdgeError('unavailable', 'NoModelDeployed', `no model${project ? ` of project ${project}` : ''} is deployed yet: run the training pipeline with deployment`);
     const named = request.query.combiner ?? header(request.headers['x-mlops-combiner']);
     if (Array.isArray(named)) throw new CombinerError('name one combiner per request');
-    const combiner = named === undefined ? options.defaultCombiner : requestCombiner(named);
+    const combiner = named === undefined ? options.defaultCombiner : requestCombiner(named, champions.families);
     const contentType = header(request.headers['content-type']) ?? '';
     // Raw records keyed by column name; a header-less CSV row follows the first champion's schema.
     const records = readPredictionRecords(contentType, request.body, predictor.expected(deployed[0]!).schema, options.maxRecords);
@@ -82,18 +121,26 @@ export function buildGatewayServer(options: GatewayOptions): { app: FastifyInsta
       modelVersions: outcome.modelVersions,
       ...(outcome.degraded.length ? { degraded: { unavailable: outcome.degraded, note: 'answered from the remaining model(s)' } } : {}),
     });
+  }
+
+  app.post('/v1/ground-truth', async (request, reply) => groundTruth(request, reply, options.groundTruthUri));
+
+  app.post<{ Params: { name: string } }>('/v1/projects/:name/ground-truth', async (request, reply) => {
+    await projectScope(request.params.name);
+    // A project's labels under its own root, where its monitoring reads them.
+    return groundTruth(request, reply, projectUri(options.groundTruthUri, request.params.name));
   });
 
-  app.post('/v1/ground-truth', async (request, reply) => {
+  async function groundTruth(request: FastifyRequest, reply: FastifyReply, root: string) {
     const parsed = groundTruthBodySchema.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length ? `record ${String(issue.path[0])}${issue.path.length > 1 ? `, field '${issue.path.slice(1).join('.')}'` : ''}` : 'body';
       throw new EdgeError('bad-request', 'InvalidGroundTruth', `${where}: ${issue.message}`);
     }
-    const uri = await storeGroundTruth(options.backend.objectStore, options.groundTruthUri, parsed.data);
+    const uri = await storeGroundTruth(options.backend.objectStore, root, parsed.data);
     return reply.code(202).send({ accepted: parsed.data.length, uri });
-  });
+  }
 
   app.setErrorHandler((error: Error, request, reply) => {
     const answer = toEdgeProblem(error, { service: 'gateway', maxBodyBytes: options.maxBodyBytes, acceptedMediaTypes: 'application/json or text/csv' });

@@ -42,7 +42,11 @@ export class ServingModels {
   private readonly describing = new Map<string, Promise<Map<string, string>>>();
   private readonly schemas = new Map<string, Promise<FeatureSchema>>();
 
-  constructor(private readonly backend: ServingBackend) {}
+  /** `project`: whose registry group a family's versions are read from (absent: the demo project). */
+  constructor(
+    private readonly backend: ServingBackend,
+    private readonly project?: string,
+  ) {}
 
   /** The feature schema at `uri` (parsed once). */
   schema(uri: string): Promise<FeatureSchema> {
@@ -101,7 +105,7 @@ export class ServingModels {
     let pending = this.listing.get(family);
     if (!pending) {
       pending = this.backend.registry
-        .listVersions(family)
+        .listVersions(family, this.project)
         .then((list) => {
           const versions = new Map(list.map((v) => [v.modelName, v]));
           this.registered.set(family, { at: Date.now(), versions });

@@ -10,6 +10,7 @@ import {
   type ScheduleSpecDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { isDefaultProject, modelSlug, projectOf, projectUri } from '../../common/project';
 import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
@@ -24,13 +25,13 @@ export const MONITORING_WORKFLOW_TYPE = 'monitoringPipeline';
 export const MONITORING_CATCHUP_WINDOW = '10 minutes';
 
 /** One schedule per family: the id is fixed, so a second `create` finds the first. */
-export function monitoringScheduleId(family: ModelFamily): string {
-  return `monitoring-${family}`;
+export function monitoringScheduleId(family: ModelFamily, project?: string): string {
+  return `monitoring-${modelSlug(project, family)}`;
 }
 
 /** The schedule's `monitoring-<family>`; Temporal appends the action time to each run's id. */
-export function monitoringWorkflowIdPrefix(family: ModelFamily): string {
-  return `monitoring-${family}`;
+export function monitoringWorkflowIdPrefix(family: ModelFamily, project?: string): string {
+  return `monitoring-${modelSlug(project, family)}`;
 }
 
 export class ScheduleExistsError extends UsageError {
@@ -47,13 +48,19 @@ export class UnknownScheduleError extends UsageError {
   }
 }
 
-export function defaultMonitoringConfig(config: Config): MonitoringConfig {
+/**
+ * Where a family's monitoring reads and writes: the demo project's roots as before projects, a
+ * project's under `projects/<project>/` (its capture, batch capture, ground truth, reports and
+ * bookmarks), so no two projects read or settle each other's files.
+ */
+export function defaultMonitoringConfig(config: Config, project?: string): MonitoringConfig {
+  const own = (uri: string) => projectUri(uri, project);
   return {
     bucket: config.bucket,
-    captureUri: `s3://${config.bucket}/capture`,
-    batchCaptureUri: `s3://${config.bucket}/capture/batch`,
-    groundTruthUri: config.groundTruthUri,
-    outputUri: `s3://${config.bucket}/monitoring`,
+    captureUri: own(`s3://${config.bucket}/capture`),
+    batchCaptureUri: own(`s3://${config.bucket}/capture/batch`),
+    groundTruthUri: own(config.groundTruthUri),
+    outputUri: own(`s3://${config.bucket}/monitoring`),
     resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
     maxJobRuntimeSeconds: 3600,
     taskQueues: taskQueuesOf(config),
@@ -68,13 +75,15 @@ function monitoringRunOptions(family: ModelFamily, input: MonitoringInput) {
       { key: PIPELINE, value: 'monitoring' },
       { key: MODEL_FAMILIES, value: [family] },
     ],
-    memo: { trigger: input.trigger, family, config: input.config },
-    staticSummary: `Drift monitoring of ${family}`,
+    memo: { trigger: input.trigger, family, config: input.config, ...(input.project ? { project: input.project } : {}) },
+    staticSummary: input.project ? `Drift monitoring of ${family} (project ${input.project})` : `Drift monitoring of ${family}`,
   };
 }
 
 export interface CreateMonitoringScheduleOptions extends ScheduleTiming {
   family: ModelFamily;
+  /** The project (absent: the demo project): `monitoring-<project>-<family>`. */
+  project?: string;
   /** Delete an existing schedule of the same id first. */
   replace?: boolean;
   /** Who asked (`cli:<user>`), kept in the memo and the schedule note. */
@@ -84,18 +93,19 @@ export interface CreateMonitoringScheduleOptions extends ScheduleTiming {
 /** Creates `monitoring-<family>`: one `monitoringPipeline` run per tick, never two at once (SKIP). */
 export async function createMonitoringSchedule(client: Client, config: Config, options: CreateMonitoringScheduleOptions): Promise<ScheduleHandle> {
   const spec = scheduleSpecOf(options);
-  const scheduleId = monitoringScheduleId(options.family);
-  const input: MonitoringInput = { family: options.family, config: defaultMonitoringConfig(config), trigger: `schedule:${scheduleId}` };
+  const scheduleId = monitoringScheduleId(options.family, options.project);
+  const input: MonitoringInput = { family: options.family, ...projectField(options.project), config: defaultMonitoringConfig(config, options.project), trigger: `schedule:${scheduleId}` };
   const createdBy = options.createdBy ?? 'mlops';
   const create = () =>
     client.schedule.create({
       scheduleId,
       spec,
-      action: { type: 'startWorkflow', workflowType: MONITORING_WORKFLOW_TYPE, workflowId: monitoringWorkflowIdPrefix(options.family), ...monitoringRunOptions(options.family, input) },
+      action: { type: 'startWorkflow', workflowType: MONITORING_WORKFLOW_TYPE, workflowId: monitoringWorkflowIdPrefix(options.family, options.project), ...monitoringRunOptions(options.family, input) },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: MONITORING_CATCHUP_WINDOW, pauseOnFailure: false },
       state: { paused: false, note: `created by ${createdBy}` },
       memo: {
         family: options.family,
+        ...projectField(options.project),
         timing: { ...(options.every !== undefined ? { every: options.every } : {}), ...(options.cron !== undefined ? { cron: options.cron } : {}), ...(options.timezone !== undefined ? { timezone: options.timezone } : {}) },
         createdBy,
       },
@@ -238,8 +248,13 @@ export type RunNowOutcome =
  * per minute or per trigger would still let two starts across a minute boundary, or with two
  * triggers, both run.
  */
-export function manualMonitoringWorkflowId(family: ModelFamily): string {
-  return `${monitoringWorkflowIdPrefix(family)}/manual`;
+export function manualMonitoringWorkflowId(family: ModelFamily, project?: string): string {
+  return `${monitoringWorkflowIdPrefix(family, project)}/manual`;
+}
+
+/** A project in a workflow input or memo: absent for the demo project (its inputs stay as they were). */
+function projectField(project: string | undefined): { project?: string } {
+  return isDefaultProject(project) ? {} : { project: projectOf(project) };
 }
 
 /**
@@ -257,6 +272,8 @@ export function currentMinuteClosedAt(now: Date): { minuteEnd: Date; closedAt: D
 
 export interface RunMonitorNowOptions {
   family: ModelFamily;
+  /** The project (absent: the demo project). */
+  project?: string;
   trigger: string;
   timeoutMs?: number;
   /**
@@ -277,9 +294,9 @@ export interface RunMonitorNowOptions {
  * every capture file to exactly one of them.
  */
 export async function runMonitorNow(client: Client, config: Config, options: RunMonitorNowOptions): Promise<RunNowOutcome> {
-  const workflowId = manualMonitoringWorkflowId(options.family);
+  const workflowId = manualMonitoringWorkflowId(options.family, options.project);
   if (await isRunning(client, workflowId)) return { mode: 'skipped', runningWorkflowIds: [workflowId] };
-  const scheduleId = monitoringScheduleId(options.family);
+  const scheduleId = monitoringScheduleId(options.family, options.project);
   const handle = client.schedule.getHandle(scheduleId);
   let before: ScheduleDescription | undefined;
   try {
@@ -303,11 +320,11 @@ export async function runMonitorNow(client: Client, config: Config, options: Run
     }
   }
   // The schedule's own record of its running runs is current; visibility is the fallback without one.
-  const running = before ? before.info.runningActions.map((a) => a.workflow.workflowId) : await runningMonitors(client, options.family);
+  const running = before ? before.info.runningActions.map((a) => a.workflow.workflowId) : await runningMonitors(client, options.family, options.project);
   if (running.length) return { mode: 'skipped', ...(before ? { scheduleId } : {}), runningWorkflowIds: running };
-  const monitoring = defaultMonitoringConfig(config);
+  const monitoring = defaultMonitoringConfig(config, options.project);
   if (options.captureSettleSeconds !== undefined) monitoring.captureSettleSeconds = options.captureSettleSeconds;
-  const input: MonitoringInput = { family: options.family, config: monitoring, trigger: options.trigger };
+  const input: MonitoringInput = { family: options.family, ...projectField(options.project), config: monitoring, trigger: options.trigger };
   try {
     const started = await client.workflow.start(MONITORING_WORKFLOW_TYPE, {
       workflowId,
@@ -334,9 +351,11 @@ async function isRunning(client: Client, workflowId: string): Promise<boolean> {
 }
 
 /** Workflow ids of the family's monitoring runs that are still going (schedule-started or manual). */
-export async function runningMonitors(client: Client, family: ModelFamily): Promise<string[]> {
+export async function runningMonitors(client: Client, family: ModelFamily, project?: string): Promise<string[]> {
   const ids: string[] = [];
-  const query = `WorkflowType = '${MONITORING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${MODEL_FAMILIES.name} = '${family}'`;
+  // Another project may have a family of the same name: its runs' ids carry the project.
+  const own = isDefaultProject(project) ? '' : ` AND WorkflowId STARTS_WITH '${monitoringWorkflowIdPrefix(family, project)}'`;
+  const query = `WorkflowType = '${MONITORING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${MODEL_FAMILIES.name} = '${family}'${own}`;
   for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
   return ids;
 }

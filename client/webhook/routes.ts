@@ -1,9 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MODEL_FAMILIES } from '../../common/types/model';
+import { isModelFamily } from '../../common/types/model';
 import type { Config } from '../../common/config/schema';
 import type { ObjectCreatedEvent } from './event-schemas';
+import { isDefaultProject, PROJECT_NAME_PATTERN } from '../../common/project';
+import { listProjects } from '../../services/projects/project-file';
+
+const projectNameSchema = z.string().regex(PROJECT_NAME_PATTERN, 'a project name (2-24 lower-case letters, digits or inner hyphens)');
 
 /**
  * Routing rules: which object starts which pipeline. Read once at start from
@@ -20,12 +24,16 @@ export const trainingParametersSchema = z.strictObject({
   deploy: z.boolean().optional(),
   /** A training configuration JSON file; relative paths are resolved against the routes file. */
   configFile: z.string().min(1).optional(),
+  /** The project the data trains (projects/<name>/project.yaml; default: the demo). */
+  project: projectNameSchema.optional(),
 });
 export type TrainingParameters = z.infer<typeof trainingParametersSchema>;
 
 /** Parameters a scoring rule may set: which families score (default every champion). */
 export const scoringParametersSchema = z.strictObject({
-  families: z.array(z.enum(MODEL_FAMILIES)).min(1).optional(),
+  families: z.array(z.string().refine(isModelFamily, 'a model family name (lower-case letters, digits, inner hyphens)')).min(1).optional(),
+  /** The project whose champions score the data (default: the demo). */
+  project: projectNameSchema.optional(),
 });
 
 export const routeRuleSchema = z
@@ -38,8 +46,9 @@ export const routeRuleSchema = z
     parameters: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((rule, ctx) => {
-    if (rule.pipeline !== 'training' || rule.parameters === undefined) return;
-    const parsed = trainingParametersSchema.safeParse(rule.parameters);
+    if (rule.parameters === undefined) return;
+    // A scoring rule's other parameters are its starter's to check; its project names its routes and ids.
+    const parsed = rule.pipeline === 'training' ? trainingParametersSchema.safeParse(rule.parameters) : z.object({ project: projectNameSchema.optional() }).safeParse(rule.parameters);
     for (const issue of parsed.success ? [] : parsed.error.issues) {
       ctx.addIssue({ code: 'custom', path: ['parameters', ...issue.path], message: issue.message });
     }
@@ -57,9 +66,17 @@ export class RoutesError extends Error {
   }
 }
 
-/** Without a routes file: `training/*.csv` trains, `scoring/*.csv` scores, in the configured bucket. */
-export function defaultRoutes(bucket: string): RouteRule[] {
+/**
+ * Without a routes file: `training/<project>/*.csv` trains and `scoring/<project>/*.csv` scores
+ * that project (each project of the stack but the demo, before the general rules), then
+ * `training/*.csv` trains and `scoring/*.csv` scores the demo, in the configured bucket.
+ */
+export function defaultRoutes(bucket: string, projects: readonly string[] = []): RouteRule[] {
   return [
+    ...projects.flatMap((project): RouteRule[] => [
+      { name: `training-${project}`, bucket, prefix: `training/${project}/`, suffix: '.csv', pipeline: 'training', parameters: { project } },
+      { name: `scoring-${project}`, bucket, prefix: `scoring/${project}/`, suffix: '.csv', pipeline: 'scoring', parameters: { project } },
+    ]),
     { name: 'training-data', bucket, prefix: 'training/', suffix: '.csv', pipeline: 'training' },
     { name: 'scoring-data', bucket, prefix: 'scoring/', suffix: '.csv', pipeline: 'scoring' },
   ];
@@ -94,9 +111,9 @@ export function parseRoutes(document: unknown, source: string, baseDir: string):
 }
 
 /** The rules in effect: the MLOPS_WEBHOOK_ROUTES file when set (every problem is a RoutesError), else the defaults. */
-export async function loadRoutes(config: Pick<Config, 'webhookRoutes' | 'bucket'>): Promise<RouteRule[]> {
+export async function loadRoutes(config: Pick<Config, 'webhookRoutes' | 'bucket'> & Partial<Pick<Config, 'projectsDir'>>): Promise<RouteRule[]> {
   const file = config.webhookRoutes;
-  if (!file) return defaultRoutes(config.bucket);
+  if (!file) return defaultRoutes(config.bucket, config.projectsDir ? await stackProjects(config.projectsDir) : []);
   const source = `MLOPS_WEBHOOK_ROUTES (${file})`;
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new RoutesError(`${source}: cannot read the file (${err.code ?? err.message})`);
@@ -123,6 +140,21 @@ export function matchRoute(rules: readonly RouteRule[], event: Pick<ObjectCreate
     (rule) =>
       rule.bucket === event.bucket && (rule.prefix === undefined || event.key.startsWith(rule.prefix)) && (rule.suffix === undefined || event.key.endsWith(rule.suffix)),
   );
+}
+
+/** The projects of the stack besides the demo; a broken project file stops the start with its message. */
+async function stackProjects(projectsDir: string): Promise<string[]> {
+  try {
+    return (await listProjects(projectsDir)).map((p) => p.project.name).filter((name) => !isDefaultProject(name));
+  } catch (err) {
+    throw new RoutesError(`the default routes need the projects of the stack: ${(err as Error).message}`);
+  }
+}
+
+/** The route of a project's data: the rule's `project` parameter (absent: the demo). */
+export function routeProject(route: RouteRule): string | undefined {
+  const project = route.parameters?.project;
+  return typeof project === 'string' && !isDefaultProject(project) ? project : undefined;
 }
 
 function isNamed(item: unknown): item is { name: string } {

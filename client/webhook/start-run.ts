@@ -9,7 +9,7 @@ import { UsageError } from '../../services/usage-error';
 import { ConfigFileError } from '../../services/training/config-file';
 import { ZodError } from 'zod';
 import type { ObjectCreatedEvent } from './event-schemas';
-import { scoringParametersSchema, trainingParametersSchema, type PipelineName, type RouteRule } from './routes';
+import { routeProject, scoringParametersSchema, trainingParametersSchema, type PipelineName, type RouteRule } from './routes';
 import { EdgeError } from '../edge-errors';
 
 /**
@@ -80,7 +80,8 @@ export function workflowIdForEvent(route: RouteRule, event: ObjectCreatedEvent):
   const version = objectVersionOf(event);
   if (!version) return undefined;
   const object = { bucket: event.bucket, key: event.key, version };
-  return route.pipeline === 'training' ? trainingWorkflowId(object) : scoringWorkflowId(object);
+  const project = routeProject(route);
+  return route.pipeline === 'training' ? trainingWorkflowId(object, undefined, project) : scoringWorkflowId(object, undefined, project);
 }
 
 /** `training/<bucket>/<key>@<version>` through `startTraining`, with the rule's parameters. */
@@ -94,6 +95,7 @@ export const startTrainingForEvent: PipelineStartFunction = async ({ client, bac
     ...(parameters.approval ? { approval: parameters.approval } : {}),
     ...(parameters.deploy !== undefined ? { deploy: parameters.deploy } : {}),
     ...(parameters.configFile ? { configFile: parameters.configFile } : {}),
+    ...(parameters.project ? { project: parameters.project } : {}),
     trigger: `webhook:${event.source} ${event.eventName} (rule ${route.name})`,
   });
   return { workflowId: started.workflowId, started: started.started };
@@ -107,6 +109,7 @@ export const startScoringForEvent: PipelineStartFunction = async ({ client, back
     data: s3Uri(event.bucket, event.key),
     ...(version ? { version } : {}),
     ...(parameters.families ? { families: parameters.families } : {}),
+    ...(parameters.project ? { project: parameters.project } : {}),
     trigger: `webhook:${event.source} ${event.eventName} (rule ${route.name})`,
   });
   return { workflowId: started.workflowId, started: started.started };

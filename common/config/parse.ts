@@ -81,6 +81,7 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     namespace: env.MLOPS_TEMPORAL_NAMESPACE ?? 'default',
     bucket: env.MLOPS_BUCKET ?? 'mlops',
     python: env.MLOPS_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python'),
+    projectsDir: path.resolve(cwd, env.MLOPS_PROJECTS_DIR ?? path.join(REPO_ROOT, 'projects')),
     temporalCli: env.MLOPS_TEMPORAL_CLI ?? path.join(REPO_ROOT, '.venv', 'bin', 'temporal'),
     notifyWebhookUrl: env.MLOPS_NOTIFY_WEBHOOK_URL || undefined,
     taskQueueSuffix: env.MLOPS_TASK_QUEUE_SUFFIX ?? '',

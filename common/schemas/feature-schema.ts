@@ -49,10 +49,35 @@ export const featureSchemaSchema = z.object({
           stats: z.object({ min: z.number(), max: z.number() }).loose().optional(),
           /** This feature's own out-of-range policy (overrides the schema's). */
           outOfRange: outOfRangePolicySchema.optional(),
+          /** A one-hot level of a categorical column (`species=Gentoo`), or its `__other__` level. */
+          category: z.object({ column: z.string(), level: z.string().optional(), other: z.boolean().optional() }).loose().optional(),
+          /** A missing value: refused, imputed with the train split's statistic, or passed on as missing. */
+          missing: z.enum(['reject', 'impute', 'pass']).optional(),
+          impute: z.object({ value: z.number() }).loose().optional(),
         })
         .loose(),
     )
     .min(1),
+  /**
+   * The columns a record carries when they differ from the model features (a categorical column
+   * is one-hot encoded; schemas of all-numeric data have none: each column is a feature).
+   */
+  rawFeatures: z.array(z.string()).optional(),
+  categoricals: z
+    .array(
+      z
+        .object({
+          name: z.string(),
+          levels: z.array(z.string()).min(1),
+          unseen: z.enum(['reject', 'other']).default('reject'),
+          missing: z.enum(['reject', 'impute', 'pass']).default('reject'),
+          impute: z.object({ value: z.string() }).loose().optional(),
+        })
+        .loose(),
+    )
+    .default([]),
+  /** Texts read as a missing value (besides an absent field). */
+  missingValues: z.array(z.string()).default(['']),
   oneHotGroups: z.array(z.object({ name: z.string(), columns: z.array(z.string()).min(1) })).default([]),
   outOfRange: outOfRangePolicySchema.default(DEFAULT_OUT_OF_RANGE),
 });

@@ -9,6 +9,8 @@ export type InsightTable = (typeof INSIGHT_TABLES)[number];
 /** One violated constraint found by a monitoring run. */
 export interface DriftRecordRow {
   detected_at: Date;
+  /** The project (absent in files written before projects: the demo project). */
+  project: string;
   family: string;
   model_name: string;
   model_version: number;
@@ -35,6 +37,8 @@ export interface DriftRecordRow {
 /** One batch scoring run of one model. */
 export interface ScoringRecordRow {
   scored_at: Date;
+  /** The project (absent in files written before projects: the demo project). */
+  project: string;
   family: string;
   model_name: string;
   model_version: number;
@@ -52,6 +56,8 @@ export interface ScoringRecordRow {
 /** Real-time requests of one endpoint variant in one hour, as consolidated by a monitoring run. */
 export interface InferenceVolumeRow {
   hour: Date;
+  /** The project (absent in files written before projects: the demo project). */
+  project: string;
   family: string;
   model_name: string;
   model_version: number;

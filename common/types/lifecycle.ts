@@ -4,6 +4,8 @@ import type { DriftAlert, LifecycleConfig, RetrainingPolicy } from './monitoring
 /** A new champion of a family (the training pipeline or a person promoted a version). */
 export interface ChampionChange {
   family: ModelFamily;
+  /** The project (absent: the demo project). */
+  project?: string;
   version: number;
   modelName: string;
   at: string;
@@ -42,6 +44,8 @@ export interface LifecycleCounts {
 /** What `lifecycleStateQuery` returns, and what continue-as-new carries to the next run. */
 export interface LifecycleState {
   family: ModelFamily;
+  /** The project (absent: the demo project). */
+  project?: string;
   policy: RetrainingPolicy;
   /** The settings in force besides the policy (absent in states recorded before they were kept). */
   coolDown?: string;
@@ -61,6 +65,8 @@ export interface LifecycleState {
 
 export interface ModelLifecycleInput {
   family: ModelFamily;
+  /** The project (absent: the demo project): `lifecycle/<project>/<family>`. */
+  project?: string;
   config: LifecycleConfig;
   /** Carried by continue-as-new; absent on the first run. */
   state?: LifecycleState;
@@ -98,6 +104,8 @@ export interface RetrainingDecisionResult {
 /** What the `startRetraining` activity needs. */
 export interface StartRetrainingInput {
   family: ModelFamily;
+  /** The project whose training pipeline retrains (absent: the demo project). */
+  project?: string;
   dataUri?: string;
   reason: string;
   /** Names the training run; stable across activity retries so a retry adopts the run it started. */

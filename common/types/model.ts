@@ -1,12 +1,25 @@
+import type { AlgorithmSpec } from './algorithm';
 import type { GovernanceRecord } from './governance';
 import type { SplitMetrics } from './metrics';
 
-/** Model families the framework trains side by side. */
-export const MODEL_FAMILIES = ['xgboost', 'linear-learner'] as const;
-export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+/**
+ * A model family: the name of one algorithm of a project (`xgboost`, `linear-learner`, `hgb`),
+ * what the project file calls it. Open: a project names its own. Every edge that takes one from
+ * outside checks it with `isModelFamily` (or `modelFamilySchema` in common/schemas/project.ts)
+ * and against the project's algorithms; inside, a family is whatever the project file declared.
+ * Which code trains it is its algorithm's `kind` (common/types/algorithm.ts), not its name.
+ */
+export type ModelFamily = string;
 
-export function isModelFamily(value: string): value is ModelFamily {
-  return (MODEL_FAMILIES as readonly string[]).includes(value);
+/** Lower-case letters, digits and inner hyphens, 1-32 characters: safe in job, endpoint, SSM and schedule names. */
+export const MODEL_FAMILY_PATTERN = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** The families of the demo project (the built-in algorithms under their own names). */
+export const DEMO_MODEL_FAMILIES: readonly ModelFamily[] = ['xgboost', 'linear-learner'];
+
+/** Whether a name can be a model family (the project decides whether it is one of its own). */
+export function isModelFamily(value: unknown): value is ModelFamily {
+  return typeof value === 'string' && MODEL_FAMILY_PATTERN.test(value) && !value.includes('--');
 }
 
 export type { RegressionMetrics, SplitMetrics } from './metrics';
@@ -32,6 +45,10 @@ export interface ModelDecision {
 /** One registered version of a model family (SageMaker: a model package in its group). */
 export interface ModelVersion {
   family: ModelFamily;
+  /** The project the version belongs to; absent in the demo project (and in versions registered before projects). */
+  project?: string;
+  /** What trains and serves it; absent: the built-in algorithm its family names. */
+  algorithm?: AlgorithmSpec;
   version: number;
   modelName: string;
   artifactUri: string;

@@ -30,6 +30,8 @@ export interface MonitoringConfig {
 
 export interface MonitoringInput {
   family: ModelFamily;
+  /** The project (absent: the demo project); its URIs in `config` are the project's own. */
+  project?: string;
   config: MonitoringConfig;
   trigger: string;
 }
@@ -65,6 +67,8 @@ export interface MonitorReport {
 export interface DriftRecord {
   /** The run's window end: a retried write dates the record the same way. */
   detectedAt: string;
+  /** The project (the demo project's name for records written before projects). */
+  project: string;
   family: string;
   modelName: string;
   modelVersion: number;
@@ -89,6 +93,8 @@ export interface DriftRecord {
 /** Sent to the family's lifecycle workflow when a monitoring run finds drift. */
 export interface DriftAlert {
   family: ModelFamily;
+  /** The project whose lifecycle gets the alert (absent: the demo project). */
+  project?: string;
   modelVersion: number;
   modelName: string;
   endpointName?: string;

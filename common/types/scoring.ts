@@ -1,5 +1,6 @@
 import type { TaskQueues } from '../task-queues';
 import type { JobSummary, ResourceConfig } from './jobs';
+import type { AlgorithmSpec } from './algorithm';
 import type { ModelFamily } from './model';
 
 /** SageMaker's DataProcessing: JSONPath filters over each record (CSV lines are arrays of fields). */
@@ -11,6 +12,8 @@ export interface DataProcessing {
 
 export interface ScoringConfig {
   bucket: string;
+  /** The project whose champions score the file (absent: the demo project). */
+  project?: string;
   /** Families to score with (their latest approved model); default every family with a champion. */
   families?: ModelFamily[];
   /** Where outputs go: `<outputPrefix>/<family>/<input file>.out`. */
@@ -44,6 +47,8 @@ export interface ScoringInput {
 /** The champion a batch transform uses, as the training pipeline exported it. */
 export interface ScoringModel {
   family: ModelFamily;
+  /** What serves it; absent: the built-in algorithm the family names. */
+  algorithm?: AlgorithmSpec;
   modelName: string;
   modelVersion: number;
   artifactUri: string;

@@ -1,3 +1,4 @@
+import type { AlgorithmSpec } from './algorithm';
 import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from './model';
 import type { JobSummary, ResourceConfig } from './jobs';
 import type { TaskQueues } from '../task-queues';
@@ -8,6 +9,8 @@ import type { AutoscalingConfig, DeploymentPolicy, RollbackAlarms } from './depl
 /** Per-family training settings: SageMaker's hyperparameter names, values as strings. */
 export interface ModelTrainingConfig {
   family: ModelFamily;
+  /** What trains and serves it (a project's algorithm); absent (the demo, runs before projects): the built-in its family names. */
+  algorithm?: AlgorithmSpec;
   hyperparameters: Record<string, string>;
   resources: ResourceConfig;
   /** Reject the model when its validation RMSE exceeds this; overrides the run-wide threshold. */
@@ -48,6 +51,10 @@ export interface DataChecksConfig {
 export interface TrainingConfig {
   /** Bucket for run artifacts (splits, models, baselines). */
   bucket: string;
+  /** The project whose models the run trains (absent: the demo project, with its names of before projects). */
+  project?: string;
+  /** The project's dataset spec as the pre-processing job reads it (absent: the job's own used-car spec). */
+  datasetSpecUri?: string;
   models: ModelTrainingConfig[];
   /** Run-wide RMSE threshold (validation RMSE); undefined means no threshold. */
   rmseThreshold?: number;

@@ -12,6 +12,8 @@ import { HostMetrics, type VariantGaugeView } from './host-metrics';
 import { ModelServer, type InvocationResult } from './model-server';
 import { firstPrediction, relativeDifference, shadowCaptureSettings } from './shadow';
 import { VariantPool } from './variant-pool';
+import { byoCommand } from '../../activities/backends/local/algorithm-images';
+import type { AlgorithmImage } from '../../activities/backends/types';
 
 export interface EndpointHostOptions {
   home: string;
@@ -165,7 +167,7 @@ export class EndpointHost {
         }
         const modelDir = path.join(this.options.home, 'endpoints', name, configName, spec.variantName, 'model');
         await this.extractModel(model.artifactUri, modelDir);
-        const pool = this.newPool(name, spec, role, modelDir);
+        const pool = this.newPool(name, spec, role, modelDir, model.image);
         created.push(pool);
         await pool.scaleTo(count);
         into.push(pool);
@@ -200,7 +202,9 @@ export class EndpointHost {
     }
   }
 
-  private newPool(endpointName: string, spec: EndpointVariantSpec, role: 'production' | 'shadow', modelDir: string): VariantPool {
+  private newPool(endpointName: string, spec: EndpointVariantSpec, role: 'production' | 'shadow', modelDir: string, image: AlgorithmImage): VariantPool {
+    // A bring-your-own model is served by its own entry point (its `serve`), not the built-in server.
+    const byo = typeof image === 'string' ? undefined : byoCommand(image.byo, { python: this.options.python, repoRoot: path.dirname(this.options.algorithmsDir) }, 'serve');
     return new VariantPool({
       variantName: spec.variantName,
       modelName: spec.modelName,
@@ -214,6 +218,7 @@ export class EndpointHost {
           label: `${endpointName}/${spec.variantName}/${n}`,
           readyTimeoutMs: this.options.readyTimeoutMs ?? 240_000,
           onLog: (line) => this.log(line),
+          ...(byo ? { byo } : {}),
         }),
     });
   }

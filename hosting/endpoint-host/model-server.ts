@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Pool } from 'undici';
 
 export interface ModelServerOptions {
@@ -10,6 +11,12 @@ export interface ModelServerOptions {
   label: string;
   readyTimeoutMs: number;
   onLog?: (line: string) => void;
+  /**
+   * A bring-your-own algorithm's serving entry point (its command with `serve`, run in its dir),
+   * instead of the built-in server: it follows only SageMaker's contract, so it is given a free
+   * port in SAGEMAKER_BIND_TO_PORT and is ready once GET /ping answers 200.
+   */
+  byo?: { command: string[]; cwd: string };
 }
 
 export interface InvocationResult {
@@ -40,6 +47,7 @@ export class ModelServer {
 
   /** Starts the process and resolves once /ping answers 200. */
   async start(): Promise<void> {
+    if (this.options.byo) return this.startByo(this.options.byo);
     const child = spawn(this.options.python, ['-m', 'mlops_algorithms.serve', 'serve'], {
       env: {
         PATH: process.env.PATH,
@@ -81,10 +89,51 @@ export class ModelServer {
         reject(new Error(`${this.options.label}: the model server exited with code ${code}: ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`));
       });
     });
+    await this.waitForPing();
+  }
+
+  private async startByo(byo: { command: string[]; cwd: string }): Promise<void> {
+    this.port = await freePort();
+    const [file, ...args] = byo.command as [string, ...string[]];
+    const child = spawn(file, args, {
+      cwd: byo.cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        SAGEMAKER_MODEL_DIR: this.options.modelDir,
+        SAGEMAKER_BIND_TO_HOST: '127.0.0.1',
+        SAGEMAKER_BIND_TO_PORT: String(this.port),
+        OMP_NUM_THREADS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const stderr: string[] = [];
+    const log = (chunk: string) => {
+      stderr.push(chunk);
+      if (stderr.length > 50) stderr.shift();
+      for (const line of chunk.trimEnd().split('\n')) this.options.onLog?.(`[${this.options.label}] ${line}`);
+    };
+    child.stderr!.setEncoding('utf8').on('data', log);
+    child.stdout!.setEncoding('utf8').on('data', log);
+    child.on('exit', () => {
+      this.exited = true;
+    });
+    child.on('error', (err) => {
+      this.exited = true;
+      log(`cannot start ${file}: ${err.message}`);
+    });
+    await this.waitForPing(() => stderr.join('').trim().split('\n').slice(-3).join(' | '));
+  }
+
+  /** Resolves once GET /ping answers 200; fails when the process exits first or the timeout passes. */
+  private async waitForPing(lastLines?: () => string): Promise<void> {
     this.pool = new Pool(`http://127.0.0.1:${this.port}`, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000 });
     const deadline = Date.now() + this.options.readyTimeoutMs;
     for (;;) {
-      if (this.exited) throw new Error(`${this.options.label}: the model server exited before it passed /ping`);
+      if (this.exited) throw new Error(`${this.options.label}: the model server exited before it passed /ping${lastLines ? `: ${lastLines()}` : ''}`);
       const ok = await this.pool
         .request({ method: 'GET', path: '/ping', headersTimeout: 2000 })
         .then(async (r) => {
@@ -132,4 +181,17 @@ export class ModelServer {
     await gone;
     clearTimeout(timer);
   }
+}
+
+/** A port free right now on the loopback interface (the serving process binds it next). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

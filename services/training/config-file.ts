@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
 import { durationMs } from '../../common/duration';
 import { DEFAULT_ROLLBACK_ALARMS, SANITY_TOLERANCES } from '../../common/types/deployment';
-import { MODEL_FAMILIES } from '../../common/types/model';
+import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 
 /** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
@@ -151,7 +151,8 @@ export const trainingConfigFileSchema = z
       })
       .strict()
       .optional(),
-    models: z.partialRecord(z.enum(MODEL_FAMILIES), modelSchema).optional(),
+    /** Per model family of the project (checked against the project's algorithms when the file is read). */
+    models: z.record(z.string().refine(isModelFamily, 'must be a model family name (lower-case letters, digits, inner hyphens)'), modelSchema).optional(),
     comparison: comparisonSchema.optional(),
     dataShift: z.object({ onShift: governanceAction }).strict().optional(),
     preprocessing: z.object({ instanceType: instanceType('processing').optional() }).strict().optional(),
@@ -199,7 +200,8 @@ export class ConfigFileError extends Error {
   }
 }
 
-export async function readTrainingConfigFile(file: string): Promise<TrainingConfigFile> {
+/** Reads a `--config FILE`; its `models` may name only the project's families (default: the demo project's). */
+export async function readTrainingConfigFile(file: string, families: readonly string[] = DEMO_MODEL_FAMILIES): Promise<TrainingConfigFile> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -213,10 +215,17 @@ export async function readTrainingConfigFile(file: string): Promise<TrainingConf
     throw new ConfigFileError(file, [`not valid JSON (${(err as Error).message})`]);
   }
   const parsed = trainingConfigFileSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ConfigFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // The families are the project's: another name is a key the file cannot have.
+  const unknown = modelKeys(json).filter((f) => !families.includes(f));
+  if (unknown.length) problems.push(`models: Unrecognized key${unknown.length > 1 ? 's' : ''}: ${unknown.map((f) => `"${f}"`).join(', ')} (the project's families: ${families.join(', ')})`);
+  if (!parsed.success || problems.length) throw new ConfigFileError(file, problems);
   return parsed.data;
+}
+
+function modelKeys(json: unknown): string[] {
+  const models = typeof json === 'object' && json !== null ? (json as { models?: unknown }).models : undefined;
+  return typeof models === 'object' && models !== null && !Array.isArray(models) ? Object.keys(models) : [];
 }
 
 /** Merges a config file over the defaults; hyperparameters merge key by key. */

@@ -1,4 +1,4 @@
-import type { ModelFamily } from '../../common/types/model';
+import type { BuiltinAlgorithm } from '../../common/types/algorithm';
 import type { TrainingConfig } from '../../common/types/training';
 import type { TaskQueues } from '../../common/task-queues';
 import { DEFAULT_INSTANCE_TYPES } from '../../common/config/instance-types';
@@ -7,7 +7,7 @@ import { DEFAULT_INSTANCE_TYPES } from '../../common/config/instance-types';
  * Default hyperparameters, in SageMaker's built-in algorithm names (all values strings). Chosen on
  * the demo dataset (seed 42, 70/15/15 split); see algorithms/README.md for the measured metrics.
  */
-export const DEFAULT_HYPERPARAMETERS: Record<ModelFamily, Record<string, string>> = {
+export const DEFAULT_HYPERPARAMETERS: Record<BuiltinAlgorithm, Record<string, string>> = {
   xgboost: {
     objective: 'reg:squarederror',
     num_round: '300',

@@ -12,12 +12,17 @@ import { applyConfigFile, readTrainingConfigFile } from './config-file';
 import { defaultTrainingConfig } from './defaults';
 import { resolveDataObject } from '../data-object';
 import { UsageError } from '../usage-error';
+import { isDefaultProject } from '../../common/project';
+import { loadProject } from '../projects/project-file';
+import { projectTrainingConfig, putDatasetSpec } from '../projects/training-config';
 
 export const DEMO_DATASET = path.join(REPO_ROOT, 'data', 'kbb-2005-gm-used-cars.csv');
 
 export interface StartTrainingOptions {
-  /** `s3://bucket/key`, or a local file that is first put into the bucket. Default: the demo dataset. */
+  /** `s3://bucket/key`, or a local file that is first put into the bucket. Default: the project's training file (the demo dataset). */
   data?: string;
+  /** A project of the stack (projects/<name>/project.yaml); absent: the demo run as before projects. */
+  project?: string;
   configFile?: string;
   threshold?: number;
   /** Train again on a data version that already has a run. */
@@ -51,9 +56,16 @@ export interface StartedTraining {
  * key, ETag), so starting twice for the same data returns the first run instead of a second one.
  */
 export async function startTraining(client: Client, backend: Backend, config: Config, options: StartTrainingOptions): Promise<StartedTraining> {
-  const data = await resolveDataObject(backend, config, options.data, { localPrefix: 'training', defaultFile: DEMO_DATASET, ...(options.version ? { version: options.version } : {}) });
-  let trainingConfig = defaultTrainingConfig(config.bucket, taskQueuesOf(config));
-  if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile));
+  const loaded = options.project !== undefined ? await loadProject(config.projectsDir, options.project) : undefined;
+  const project = loaded?.project;
+  const named = project && !isDefaultProject(project.name) ? project.name : undefined;
+  const defaultFile = project?.data?.training ? path.resolve(path.dirname(config.projectsDir), project.data.training) : DEMO_DATASET;
+  // A project's local files go under `training/<project>/`, the prefix its webhook rule watches.
+  const localPrefix = named ? `training/${named}` : 'training';
+  const data = await resolveDataObject(backend, config, options.data, { localPrefix, defaultFile, ...(options.version ? { version: options.version } : {}) });
+  let trainingConfig = project ? projectTrainingConfig(project, { bucket: config.bucket, taskQueues: taskQueuesOf(config) }) : defaultTrainingConfig(config.bucket, taskQueuesOf(config));
+  if (project) trainingConfig.datasetSpecUri = await putDatasetSpec(backend.objectStore, config.bucket, project);
+  if (options.configFile) trainingConfig = applyConfigFile(trainingConfig, await readTrainingConfigFile(options.configFile, trainingConfig.models.map((m) => m.family)));
   if (options.threshold !== undefined) trainingConfig.rmseThreshold = options.threshold;
   if (options.approval && trainingConfig.approval) trainingConfig.approval = { ...trainingConfig.approval, policy: options.approval };
   if (options.deploy === false) delete trainingConfig.deployment;
@@ -62,7 +74,7 @@ export async function startTraining(client: Client, backend: Backend, config: Co
   }
   const input: TrainingInput = { dataUri: data.uri, config: trainingConfig, trigger: options.trigger };
   const object = { bucket: data.bucket, key: data.key, version: data.version };
-  const workflowId = options.newRun ? trainingWorkflowId(object, options.runName ?? new Date().toISOString().replace(/[:.]/g, '-')) : trainingWorkflowId(object);
+  const workflowId = options.newRun ? trainingWorkflowId(object, options.runName ?? new Date().toISOString().replace(/[:.]/g, '-'), named) : trainingWorkflowId(object, undefined, named);
   try {
     const handle = await client.workflow.start('trainingPipeline', {
       taskQueue: trainingConfig.taskQueues.orchestration,
@@ -78,8 +90,8 @@ export async function startTraining(client: Client, backend: Backend, config: Co
         { key: DATA_URI, value: data.uri },
         { key: OUTCOME, value: 'running' },
       ],
-      memo: { trigger: options.trigger, dataUri: data.uri, config: trainingConfig },
-      staticSummary: `Training on ${data.uri}`,
+      memo: { trigger: options.trigger, dataUri: data.uri, config: trainingConfig, ...(named ? { project: named } : {}) },
+      staticSummary: named ? `Training project ${named} on ${data.uri}` : `Training on ${data.uri}`,
     });
     return { handle: handle as WorkflowHandle<typeof trainingPipeline>, workflowId, started: true, dataUri: data.uri };
   } catch (err) {

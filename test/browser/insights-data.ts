@@ -90,8 +90,8 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
     maxJobRuntimeSeconds: 600,
     taskQueues: { ...DEFAULT_TASK_QUEUES },
   };
-  const families: ModelFamily[] = ['xgboost', 'linear-learner'];
-  const endpoints = { xgboost: 'mlops-xgboost', 'linear-learner': 'mlops-linear-learner' } as Record<ModelFamily, string>;
+  const families = ['xgboost', 'linear-learner'] as const;
+  const endpoints = { xgboost: 'mlops-xgboost', 'linear-learner': 'mlops-linear-learner' } as const;
   const produced: ProducedInsights = { monitoringRuns: [], endpoints };
 
   // Training outcomes: two versions of xgboost (the second rejected), one of linear-learner.
@@ -192,6 +192,7 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
     await writeInsightRows(backend.objectStore, bucket, 'scoring_records', job, [
       {
         scored_at: scoredAt,
+        project: 'used-cars',
         family,
         model_name: `${family}-model-1`,
         model_version: 1,

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { resolveImages } from '../../activities/backends/aws/images';
 import { processingJobRequest, trainingJobRequest, transformJobRequest, type JobRequestContext } from '../../activities/backends/aws/job-requests';
-import type { Backend, EndpointConfigSpec, JobDescription, JobKind, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
+import type { AlgorithmImage, Backend, EndpointConfigSpec, JobDescription, JobKind, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
 import { createEndpointActivities } from '../../activities/inference/endpoints';
 import { createScoringActivities } from '../../activities/scoring/scoring';
 import { createBaselineActivities } from '../../activities/training/baselines';
@@ -29,6 +29,12 @@ import { createTrainingJobActivities } from '../../activities/training/train';
 import { defaultTrainingConfig } from '../../services/training/defaults';
 import { REPO_ROOT } from '../../common/config/parse';
 import { quietActivityEnvironment, runInActivity } from '../helpers/activity-env';
+
+/** The built-in algorithm a request of these runs names (the demo project has no bring-your-own one). */
+function builtIn(image: AlgorithmImage): 'xgboost' | 'linear-learner' {
+  if (typeof image !== 'string') throw new Error(`unexpected bring-your-own image ${image.byo.name}`);
+  return image;
+}
 
 type Request =
   | { kind: 'training'; family: 'xgboost' | 'linear-learner'; request: CreateTrainingJobCommandInput }
@@ -129,9 +135,9 @@ async function pipelineRequests(): Promise<Request[]> {
   const ctx: JobRequestContext = { roleArn: 'arn:aws:iam::111122223333:role/sm', images: resolveImages({ region: 'eu-west-1', roleArn: 'arn:aws:iam::111122223333:role/sm' }), volumeSizeGb: 30, controls: {} };
   return [
     ...specs.map(({ kind, spec }): Request => {
-      if (kind === 'training') return { kind, family: (spec as TrainingJobSpec).image, request: trainingJobRequest(spec as TrainingJobSpec, ctx) };
+      if (kind === 'training') return { kind, family: builtIn((spec as TrainingJobSpec).image), request: trainingJobRequest(spec as TrainingJobSpec, ctx) };
       if (kind === 'processing') return { kind, request: processingJobRequest(spec as ProcessingJobSpec, ctx) };
-      return { kind, family: (spec as TransformJobSpec).image, request: transformJobRequest(spec as TransformJobSpec, ctx) };
+      return { kind, family: builtIn((spec as TransformJobSpec).image), request: transformJobRequest(spec as TransformJobSpec, ctx) };
     }),
     ...configs.map((spec): Request => ({ kind: 'endpoint-config', spec })),
   ];

@@ -1,6 +1,6 @@
 import type { LocalJobRunner } from '../../activities/backends/local/job-runner';
 import type { LocalObjectStore } from '../../activities/backends/local/object-store';
-import { builtInContract, type AwsImages } from '../../activities/backends/aws/images';
+import { algorithmImageUri, builtInContract, type AwsImages } from '../../activities/backends/aws/images';
 import { needsBackendJoin, transformJoinPlan } from '../../activities/backends/aws/job-requests';
 import type { AlgorithmImage, JobDescription, JobKind, JobRunner, ObjectStore, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../../activities/backends/types';
 import type { FinalMetric } from '../../common/types/jobs';
@@ -49,7 +49,7 @@ export class ContainersForMoto implements JobRunner {
   async startTrainingJob(spec: TrainingJobSpec) {
     const started = await this.aws.startTrainingJob(spec);
     await this.copy(this.awsStore, this.localStore);
-    const builtIn = builtInContract(spec.image, this.images[spec.image]);
+    const builtIn = builtInContract(spec.image, algorithmImageUri(this.images, spec.image));
     const played = builtIn ? { ...spec, channels: spec.channels.filter((c) => builtIn.channels.includes(c.name)) } : spec;
     this.training.set(spec.jobName, played);
     await this.local.startTrainingJob(played);
@@ -96,7 +96,7 @@ export class ContainersForMoto implements JobRunner {
     const completed = await this.aws.describeJob(kind, jobName);
     if (!completed) return undefined;
     const spec = kind === 'training' ? this.training.get(jobName) : undefined;
-    const finalMetrics = spec && builtInContract(spec.image, this.images[spec.image]) ? ran.finalMetrics.filter((m) => reportedByBuiltIn(spec.image, spec.hyperparameters, m)) : ran.finalMetrics;
+    const finalMetrics = spec && builtInContract(spec.image, algorithmImageUri(this.images, spec.image)) ? ran.finalMetrics.filter((m) => reportedByBuiltIn(spec.image, spec.hyperparameters, m)) : ran.finalMetrics;
     return { ...completed, status: ran.status, ...(ran.failureReason ? { failureReason: ran.failureReason } : {}), finalMetrics };
   }
 

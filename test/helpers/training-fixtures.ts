@@ -124,11 +124,13 @@ export interface MockCalls {
   /** Weights set by the deployment workflow, in order (`<variant>=<weight>,...`). */
   weights: string[];
   autoscaled: string[];
+  /** `<activity>:<family>:<project>:<algorithm kind>` of the activities a project's run names itself in. */
+  projectInputs: string[];
 }
 
 /** Mocked activities typed as the real factory's return type, so signatures cannot drift. */
 export function mockActivities(behaviour: MockBehaviour = {}): { activities: Activities; calls: MockCalls } {
-  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [], weights: [], autoscaled: [] };
+  const calls: MockCalls = { activities: [], trained: [], decisions: [], exported: [], notifications: [], modelQualityBaselines: [], reusedTestPredictions: [], endpointConfigs: [], deployed: [], transforms: [], scoringPreprocess: [], preprocessInputs: [], retrainings: [], comparisons: [], raisedAlerts: [], monitorJobs: [], settled: [], modelQualityInputs: [], weights: [], autoscaled: [], projectInputs: [] };
   const versions: Partial<Record<ModelFamily, number>> = {};
   const endpoints = { ...behaviour.endpoints };
   /** Endpoint configs by name: their variants and initial weights. */
@@ -161,6 +163,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async runTrainingJob(input) {
       calls.activities.push(`runTrainingJob:${input.family}`);
+      calls.projectInputs.push(`runTrainingJob:${input.family}:-:${input.algorithm?.kind ?? '-'}`);
       calls.trained.push(input.family);
       const error = behaviour.trainingError?.[input.family];
       if (error) throw error;
@@ -183,6 +186,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async registerModelVersion(input) {
       calls.activities.push(`registerModelVersion:${input.family}`);
+      calls.projectInputs.push(`registerModelVersion:${input.family}:${input.project ?? '-'}:${input.algorithm?.kind ?? '-'}`);
       versions[input.family] = (versions[input.family] ?? 0) + 1;
       return { version: versions[input.family]!, modelName: input.modelName };
     },
@@ -196,6 +200,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
+      calls.projectInputs.push(`exportChampionConfig:${input.family}:${input.project ?? '-'}:-`);
       calls.exported.push(input.family);
       return [`/mlops/${input.family}/champion/model-name`];
     },

@@ -72,10 +72,11 @@ async function main(): Promise<void> {
       const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
       await worker.runUntil(() => act(taskQueue));
     };
-    const monitoring = async (caseName: string, behaviour: MockBehaviour) =>
+    const monitoring = async (caseName: string, behaviour: MockBehaviour, project?: string) =>
       (await recorded('monitoringPipeline', caseName)) ||
       withWorker(behaviour, async (taskQueue) => {
-        const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [monitoringInput(taskQueue, 'schedule')] });
+        const input = { ...monitoringInput(taskQueue, 'schedule'), ...(project ? { project } : {}) };
+        const handle = await env.client.workflow.start(monitoringPipeline, { taskQueue, workflowId: `monitoring-xgboost-${randomUUID()}`, args: [input] });
         await handle.result().catch(() => undefined);
         await save(handle, 'monitoringPipeline', caseName);
       });
@@ -87,11 +88,13 @@ async function main(): Promise<void> {
     await monitoring('settled-labels-only', { consolidated: { filesRead: 0, realtimePrefix: undefined, groundTruthPrefix: 's3://mlops/monitoring/in/ground-truth/', groundTruthFilesRead: 1, modelQualityCapturePrefix: 's3://mlops/monitoring/in/model-quality-capture/' } });
     await monitoring('released-after-failed-check', { dataQualityError: ApplicationFailure.nonRetryable('processing job failed: AlgorithmError: out of memory', 'JobFailed') });
     await monitoring('settled-data-drift-alerted', { dataViolations: [MILEAGE_DRIFT] });
+    // A project's run (issue 15): its model and its alert name the project.
+    await monitoring('project-data-drift-alerted', { dataViolations: [MILEAGE_DRIFT] }, 'penguins');
 
-    const lifecycle = async (caseName: string, policy: RetrainingPolicy, act: (handle: WorkflowHandle<typeof modelLifecycle>) => Promise<void>) =>
+    const lifecycle = async (caseName: string, policy: RetrainingPolicy, act: (handle: WorkflowHandle<typeof modelLifecycle>) => Promise<void>, project?: string) =>
       (await recorded('modelLifecycle', caseName)) ||
       withWorker({}, async (taskQueue) => {
-        const input: ModelLifecycleInput = { family: 'xgboost', config: { policy, coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: { orchestration: taskQueue, compute: taskQueue } } };
+        const input: ModelLifecycleInput = { family: 'xgboost', ...(project ? { project } : {}), config: { policy, coolDown: '24 hours', trainingDataUri: 's3://mlops/training/cars.csv', taskQueues: { orchestration: taskQueue, compute: taskQueue } } };
         const handle = await env.client.workflow.start(modelLifecycle, { taskQueue, workflowId: `lifecycle/xgboost-${randomUUID()}`, args: [input] });
         await act(handle);
         await handle.terminate('recorded for replay');
@@ -111,6 +114,16 @@ async function main(): Promise<void> {
       await handle.signal(championChangedSignal, { family: 'xgboost', version: 2, modelName: 'model-xgboost-2', at: '2026-01-01T03:00:00Z' });
       await new Promise((r) => setTimeout(r, 500));
     });
+    // A project's lifecycle (issue 15): its retraining names the project.
+    await lifecycle(
+      'project-retrain',
+      'retrain',
+      async (handle) => {
+        await handle.signal(driftAlertSignal, { ...alert(1), project: 'penguins' });
+        await processed(handle, 1);
+      },
+      'penguins',
+    );
     await lifecycle('notify-only', 'notify', async (handle) => {
       await handle.signal(driftAlertSignal, alert(1));
       await processed(handle, 1);
@@ -198,6 +211,33 @@ async function main(): Promise<void> {
       () => undefined,
       async () => undefined,
     );
+    // A project's run (issue 15): its name, dataset spec and a bring-your-own algorithm travel in
+    // the activity inputs; the commands are those of the demo's run.
+    await training(
+      'project-byo-algorithm-deployed',
+      { metrics: { xgboost: metricsOf(310), hgb: metricsOf(300) } },
+      (i) => {
+        i.dataUri = 's3://mlops/training/penguins/penguins.csv';
+        i.config.project = 'penguins';
+        i.config.datasetSpecUri = 's3://mlops/projects/penguins/dataset-spec/0123456789abcdef/dataset-spec.json';
+        i.config.deployment = { ...DEPLOYMENT, endpointNamePrefix: 'mlops-penguins' };
+        i.config.models = [
+          { family: 'xgboost', algorithm: { kind: 'xgboost' }, hyperparameters: { num_round: '10' }, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+          { family: 'hgb', algorithm: { kind: 'byo', name: 'hgb', command: ['python', 'main.py'], dir: 'algorithms/byo/hist_gradient_boosting', acceptsMissing: true }, hyperparameters: { max_iter: '50' }, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+        ];
+      },
+      async () => undefined,
+    );
+    if (!(await recorded('batchScoringPipeline', 'project-scored'))) await withWorker({}, async (taskQueue) => {
+      const input: ScoringInput = {
+        dataUri: 's3://mlops/scoring/penguins/penguins.csv',
+        trigger: 'cli',
+        config: { bucket: 'mlops', project: 'penguins', outputPrefix: 's3://mlops/projects/penguins/scored', captureUri: 's3://mlops/projects/penguins/capture/batch', generateInferenceId: true, resources: { instanceType: 'ml.m5.large', instanceCount: 1 }, maxJobRuntimeSeconds: 600, taskQueues: { orchestration: taskQueue, compute: taskQueue } },
+      };
+      const handle = await env.client.workflow.start(batchScoringPipeline, { taskQueue, workflowId: `scoring/${randomUUID()}`, args: [input] });
+      await handle.result();
+      await save(handle, 'batchScoringPipeline', 'project-scored');
+    });
     // Since step 10 is a deployment child workflow (patch deployment-workflow): a canary per model;
     // xgboost fails half of its canary's requests and is rolled back, linear-learner is deployed.
     const SERVING = { 'mlops-xgboost': { endpointConfigName: 'old-xgb', status: 'InService' as const, modelName: 'old-xgboost' }, 'mlops-linear-learner': { endpointConfigName: 'old-ll', status: 'InService' as const, modelName: 'old-ll' } };

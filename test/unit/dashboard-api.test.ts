@@ -15,6 +15,7 @@ const UI = 'http://127.0.0.1:8233/namespaces/default/workflows';
 function drift(over: Partial<DriftRecordRow>): DriftRecordRow {
   return {
     detected_at: new Date('2026-03-02T10:15:00Z'),
+    project: 'used-cars',
     family: 'xgboost',
     model_name: 'xgboost-m1',
     model_version: 1,
@@ -40,6 +41,7 @@ function drift(over: Partial<DriftRecordRow>): DriftRecordRow {
 function volume(over: Partial<InferenceVolumeRow>): InferenceVolumeRow {
   return {
     hour: new Date('2026-03-02T09:00:00Z'),
+    project: 'used-cars',
     family: 'xgboost',
     model_name: 'xgboost-m1',
     model_version: 1,
@@ -56,6 +58,7 @@ function volume(over: Partial<InferenceVolumeRow>): InferenceVolumeRow {
 function scoring(over: Partial<ScoringRecordRow>): ScoringRecordRow {
   return {
     scored_at: new Date('2026-03-03T08:00:00Z'),
+    project: 'used-cars',
     family: 'linear-learner',
     model_name: 'll-m1',
     model_version: 1,

@@ -8,7 +8,7 @@ import type { InferenceVolumeRow } from '../../common/types/insights';
 import { createTempDir, removeTempDir } from '../helpers/temp-dir';
 
 function volume(hour: Date, endpoint: string): InferenceVolumeRow {
-  return { hour, family: 'xgboost', model_name: 'm', model_version: 1, endpoint_name: endpoint, variant_name: 'AllTraffic', requests: 1, prediction_mean: 1, monitoring_workflow_id: 'w', monitoring_run_id: 'r' };
+  return { hour, project: 'used-cars', family: 'xgboost', model_name: 'm', model_version: 1, endpoint_name: endpoint, variant_name: 'AllTraffic', requests: 1, prediction_mean: 1, monitoring_workflow_id: 'w', monitoring_run_id: 'r' };
 }
 
 describe('dashboard filters over many days of insights', () => {

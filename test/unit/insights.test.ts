@@ -13,6 +13,7 @@ const PYTHON = path.resolve(__dirname, '../../.venv/bin/python');
 function driftRow(over: Partial<DriftRecordRow> = {}): DriftRecordRow {
   return {
     detected_at: new Date('2026-03-02T10:15:00Z'),
+    project: 'used-cars',
     family: 'xgboost',
     model_name: 'xgboost-abc',
     model_version: 3,

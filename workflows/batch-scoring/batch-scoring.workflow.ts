@@ -26,7 +26,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
   const info = workflowInfo();
   const { config } = input;
   const queue = config.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  const pipeline = new PipelineRun(queue, config.project);
   const { run } = pipeline;
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
@@ -40,7 +40,10 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
   stage('resolving-models');
 
   try {
-    const models = await step('find the latest approved models', quick.resolveScoringModels, { ...(config.families ? { families: config.families } : {}) });
+    const models = await step('find the latest approved models', quick.resolveScoringModels, {
+      ...(config.families ? { families: config.families } : {}),
+      ...(config.project ? { project: config.project } : {}),
+    });
     progress.models = models.map((m) => `${m.family} v${m.modelVersion}`);
 
     // Step 1: one pre-processing job per distinct feature schema (one when both champions come
@@ -77,6 +80,7 @@ export async function batchScoringPipeline(input: ScoringInput): Promise<Scoring
         const preprocessed = prepared[schemas.indexOf(model.featureSchemaUri)]!;
         const result = await step(`step 2: batch transform with ${model.family} v${model.modelVersion}`, jobs.runBatchTransformJob, {
           jobName: scoringJobNames.transform(run, model.family),
+          ...(config.project ? { project: config.project } : {}),
           model,
           inputPrefix: preprocessed.featuresPrefix,
           sourceUri: input.dataUri,

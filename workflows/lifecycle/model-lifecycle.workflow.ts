@@ -120,7 +120,14 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
 
   const retrain = async (reason: string): Promise<string | undefined> => {
     try {
-      const started = await step(`start a retraining of ${state.family}`, startRetraining, { family: state.family, dataUri: config.trainingDataUri, reason, runName: `drift-${uuid4().slice(0, 8)}` });
+      const started = await step(`start a retraining of ${state.family}`, startRetraining, {
+        family: state.family,
+        // A project's lifecycle retrains its own project (the demo's input names none).
+        ...(input.project ? { project: input.project } : {}),
+        dataUri: config.trainingDataUri,
+        reason,
+        runName: `drift-${uuid4().slice(0, 8)}`,
+      });
       const now = Date.now();
       state.lastRetraining = { workflowId: started.workflowId, startedAt: new Date(now).toISOString(), reason };
       state.coolDownUntil = new Date(now + coolDownMs).toISOString();

@@ -25,7 +25,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
   if (!isModelFamily(input.family)) throw invalidInput(`family: unknown model family '${String(input.family)}'`);
   const { config, family } = input;
   const queue = config.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  const pipeline = new PipelineRun(queue, input.project);
   const { run } = pipeline;
   const quick = proxyActivities<Activities>({ ...quickActivityOptions(queue), startToCloseTimeout: '5 minutes' });
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
@@ -39,7 +39,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
   stage('resolving-model');
 
   try {
-    const model = await step(`find the champion of ${family} and its baselines`, quick.resolveMonitoredModel, { family });
+    const model = await step(`find the champion of ${family} and its baselines`, quick.resolveMonitoredModel, { family, ...(input.project ? { project: input.project } : {}) });
     stage('consolidating');
     const data = await step(`step 1: consolidate what was captured since the last run (${family})`, quick.consolidateCapture, { family, model, config, runKey: key });
     const window = { windowStart: data.windowStart, windowEnd: data.windowEnd };
@@ -98,6 +98,7 @@ export async function monitoringPipeline(input: MonitoringInput): Promise<Monito
     if (violations.length) {
       const alert: DriftAlert = {
         family,
+        ...(input.project ? { project: input.project } : {}),
         modelVersion: model.modelVersion,
         modelName: model.modelName,
         ...(model.endpointName ? { endpointName: model.endpointName } : {}),

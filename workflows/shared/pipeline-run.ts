@@ -15,7 +15,11 @@ export type RunNotification = Omit<Notification, 'id' | 'workflowId' | 'runId'>;
 export class PipelineRun {
   readonly run: RunRef;
 
-  constructor(private readonly taskQueue: string) {
+  /** `project`: a project's runs name it in every notification (the demo's notifications stay as they were). */
+  constructor(
+    private readonly taskQueue: string,
+    private readonly project?: string,
+  ) {
     const info = workflowInfo();
     this.run = { workflowId: info.workflowId, runId: info.runId };
   }
@@ -32,7 +36,8 @@ export class PipelineRun {
 
   /** Sends a notification; a notification problem never fails the run. */
   notify(key: string, notification: RunNotification): Promise<void> {
-    return sendNotification(this.taskQueue, { id: `${this.run.workflowId}/${this.run.runId}/${key}`, ...notification, workflowId: this.run.workflowId, runId: this.run.runId });
+    const own = this.project ? { ...notification, subject: `[${this.project}] ${notification.subject}`, details: { ...notification.details, project: this.project } } : notification;
+    return sendNotification(this.taskQueue, { id: `${this.run.workflowId}/${this.run.runId}/${key}`, ...own, workflowId: this.run.workflowId, runId: this.run.runId });
   }
 
   /** The end of a run: its outcome, then (when there is one) the notification that says so. */

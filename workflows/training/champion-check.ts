@@ -1,3 +1,4 @@
+import type { AlgorithmSpec } from '../../common/types/algorithm';
 import type { FoundChampion } from '../../activities/training/champion-comparison';
 import { trainingJobNames, type RunRef } from '../../common/ids';
 import type { GovernanceAction, GovernanceRecord } from '../../common/types/governance';
@@ -37,7 +38,11 @@ export class ChampionCheck {
   async start(): Promise<void> {
     const { ctx, model } = this;
     const family = model.family;
-    this.found = await step(`step 6: find the champion of ${family}`, ctx.quick.findChampion, { family, featureSchemaUri: ctx.prep.featureSchemaUri });
+    this.found = await step(`step 6: find the champion of ${family}`, ctx.quick.findChampion, {
+      family,
+      featureSchemaUri: ctx.prep.featureSchemaUri,
+      ...(ctx.input.config.project ? { project: ctx.input.config.project } : {}),
+    });
     const champion = this.found.champion;
     if (!champion?.dataQualityBaseline || !this.found.comparable) return;
     this.shift = step(`step 1: check the new data against the baseline of ${family} champion v${champion.version}`, ctx.jobs.runDataQualityMonitor, {
@@ -118,6 +123,8 @@ export class ChampionCheck {
       step(`step 6: score the ${split} rows with ${who === 'champion' ? `the champion v${champion.version}` : `the new ${family}`}`, ctx.jobs.scoreSplit, {
         jobName: trainingJobNames.scoreForComparison(this.ref, family, who, split),
         family,
+        // Each model is served by its own algorithm (the champion's may differ from this run's).
+        ...scorer(who === 'champion' ? champion.algorithm : model.algorithm, who === 'champion' ? champion.featureSchemaUri : ctx.prep.featureSchemaUri),
         artifactUri: who === 'champion' ? champion.artifactUri : artifactUri,
         splitUri: split === 'validation' ? ctx.prep.validationUri : ctx.prep.testUri,
         outputPrefix: ctx.layout.comparison(family, `${who}/${split}`),
@@ -144,4 +151,10 @@ export class ChampionCheck {
       maxRuntimeSeconds: config.maxJobRuntimeSeconds,
     });
   }
+}
+
+/** The serving fields of a scoring input: a project's algorithm, and the schema a bring-your-own transform reads. */
+function scorer(algorithm: AlgorithmSpec | undefined, featureSchemaUri: string): { algorithm?: AlgorithmSpec; featureSchemaUri?: string } {
+  if (!algorithm) return {};
+  return algorithm.kind === 'byo' ? { algorithm, featureSchemaUri } : { algorithm };
 }

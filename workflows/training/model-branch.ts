@@ -67,6 +67,17 @@ export class ModelBranch {
     return this.model.family;
   }
 
+  /** The run's project, in activity inputs (absent for the demo project: its inputs stay as they were). */
+  private get projectField(): { project?: string } {
+    const { project } = this.ctx.input.config;
+    return project ? { project } : {};
+  }
+
+  /** The model's algorithm, in activity inputs (absent when the family names the built-in). */
+  private get algorithmField(): { algorithm?: NonNullable<ModelTrainingConfig['algorithm']> } {
+    return this.model.algorithm ? { algorithm: this.model.algorithm } : {};
+  }
+
   async run(): Promise<ModelOutcome> {
     try {
       let artifactUri: string;
@@ -110,6 +121,7 @@ export class ModelBranch {
     const trained = await step(`step 2: train ${this.family}`, ctx.jobs.runTrainingJob, {
       jobName: this.trainingJobName,
       family: this.family,
+      ...this.algorithmField,
       hyperparameters: model.hyperparameters,
       channels: { train: ctx.prep.trainUri, validation: ctx.prep.validationUri, test: ctx.prep.testUri },
       featureSchemaUri: ctx.prep.featureSchemaUri,
@@ -128,6 +140,8 @@ export class ModelBranch {
     this.ctx.setStage(this.family, 'registering');
     const registered = await step(`step 3: save ${this.family} as a model version`, ctx.quick.registerModelVersion, {
       family: this.family,
+      ...this.projectField,
+      ...this.algorithmField,
       modelName: trainingJobNames.model(this.ref, this.family),
       artifactUri,
       trainingJobName: this.trainingJobName,
@@ -152,7 +166,7 @@ export class ModelBranch {
 
   /** Step 4: the finished job's metrics. */
   private async readMetrics(): Promise<SplitMetrics> {
-    const metrics = await step(`step 4: read the training metrics of ${this.family}`, this.ctx.quick.readTrainingMetrics, { family: this.family, jobName: this.trainingJobName });
+    const metrics = await step(`step 4: read the training metrics of ${this.family}`, this.ctx.quick.readTrainingMetrics, { family: this.family, ...this.algorithmField, jobName: this.trainingJobName });
     this.outcome.metrics = metrics;
     return metrics;
   }
@@ -171,7 +185,7 @@ export class ModelBranch {
       const thresholdClause = threshold !== undefined ? `validation RMSE ${metrics.validation.rmse.toFixed(1)} within the threshold ${threshold.toFixed(1)}; ` : '';
       return verdict.outcome === 'rejected' ? verdict : { ...verdict, reason: `${thresholdClause}${verdict.reason}` };
     }
-    const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, excludeVersion: version.version });
+    const previousBest = await step(`step 6: find the previous best ${this.family}`, ctx.quick.findPreviousBest, { family: this.family, ...this.projectField, excludeVersion: version.version });
     if (previousBest) this.outcome.previousBest = previousBest;
     return evaluateCandidate({ metrics, threshold, previousBest });
   }
@@ -182,6 +196,7 @@ export class ModelBranch {
     outcome.decision = pipelineDecision('rejected', verdict.reason);
     await step(`step ${verdict.rule === 'threshold' ? 5 : 6}: record the rejection of ${this.family} v${version.version}`, ctx.quick.recordModelDecision, {
       family: this.family,
+      ...this.projectField,
       version: version.version,
       status: 'Rejected',
       decision: outcome.decision,
@@ -221,6 +236,7 @@ export class ModelBranch {
       step(`step 7: model-quality baseline of ${this.family}`, ctx.jobs.computeModelQualityBaseline, {
         jobName: trainingJobNames.modelQualityBaseline(this.ref, this.family),
         family: this.family,
+        ...this.algorithmField,
         artifactUri,
         testUri: ctx.prep.testUri,
         ...(this.check?.testPredictionsUri ? { testPredictionsUri: this.check.testPredictionsUri } : {}),
@@ -266,6 +282,7 @@ export class ModelBranch {
     outcome.decision = { ...pipelineDecision('rejected', reason), decidedBy: by };
     await step(`step 8: record the rejection of ${this.family} v${version.version} by ${by}`, ctx.quick.recordModelDecision, {
       family: this.family,
+      ...this.projectField,
       version: version.version,
       status: 'Rejected',
       decision: outcome.decision,
@@ -332,6 +349,7 @@ export class ModelBranch {
     outcome.decision = pipelineDecision('rejected', `rolled back during deployment: ${reason}`);
     await step(`step 10: record the rollback of ${this.family} v${version.version}`, ctx.quick.recordModelDecision, {
       family: this.family,
+      ...this.projectField,
       version: version.version,
       status: 'Rejected',
       decision: outcome.decision,
@@ -356,6 +374,7 @@ export class ModelBranch {
     outcome.decision = { ...pipelineDecision('accepted', acceptance.reason), decidedBy: acceptance.by };
     await step(`step 11: record ${this.family} v${version.version} as approved`, ctx.quick.recordModelDecision, {
       family: this.family,
+      ...this.projectField,
       version: version.version,
       status: 'Approved',
       decision: outcome.decision,
@@ -365,6 +384,7 @@ export class ModelBranch {
     });
     outcome.exportedParameters = await step(`step 11: export ${this.family} v${version.version} as the champion`, ctx.quick.exportChampionConfig, {
       family: this.family,
+      ...this.projectField,
       version: version.version,
       ...(endpoint ?? {}),
     });

@@ -24,7 +24,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
   validateTrainingInput(input);
   const { config } = input;
   const queue = config.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  const pipeline = new PipelineRun(queue, config.project);
   const { run } = pipeline;
   const jobs = proxyActivities<Activities>(jobActivityOptions(queue, config.maxJobRuntimeSeconds));
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
@@ -54,6 +54,7 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
       dataUri: input.dataUri,
       outputPrefix: layout.preprocessOutput,
       split: config.split,
+      ...(config.datasetSpecUri ? { datasetSpecUri: config.datasetSpecUri } : {}),
       ...(config.dataChecks ? { dataChecks: config.dataChecks } : {}),
       resources: config.preprocessing.resources,
       maxRuntimeSeconds: config.maxJobRuntimeSeconds,

@@ -1,4 +1,6 @@
 import packageJson from '../../../package.json';
+import type { BuiltinAlgorithm } from '../../../common/types/algorithm';
+import { invalidInput } from '../../../common/errors';
 import type { AlgorithmImage, ProcessingImage } from '../types';
 
 /**
@@ -108,13 +110,24 @@ export function builtInRegions(): string[] {
 }
 
 /** The built-in image of an algorithm in a region, or undefined when the table has no entry. */
-export function builtInImage(image: AlgorithmImage, region: string): string | undefined {
+export function builtInImage(image: BuiltinAlgorithm, region: string): string | undefined {
   const account = (image === 'xgboost' ? XGBOOST_ACCOUNTS : LINEAR_LEARNER_ACCOUNTS)[region];
   if (!account) return undefined;
   return image === 'xgboost' ? ecrImage(account, region, 'sagemaker-xgboost', XGBOOST_VERSION) : ecrImage(account, region, 'linear-learner', LINEAR_LEARNER_VERSION);
 }
 
-export type AwsImages = Record<AlgorithmImage | ProcessingImage, string>;
+export type AwsImages = Record<BuiltinAlgorithm | ProcessingImage, string>;
+
+/**
+ * The image URI of an algorithm: a built-in's from the resolved table, a bring-your-own
+ * algorithm's from its project file (`algorithms[].image`); one without an image cannot run on
+ * SageMaker (a permanent error naming the algorithm).
+ */
+export function algorithmImageUri(images: AwsImages, image: AlgorithmImage): string {
+  if (typeof image === 'string') return images[image];
+  if (!image.byo.image) throw invalidInput(`the bring-your-own algorithm '${image.byo.name}' has no container image: set algorithms[].image (an ECR URI) in its project file to run it on the aws backend`);
+  return image.byo.image;
+}
 
 /**
  * What SageMaker's built-in algorithm images accept, where it differs from a custom image (the
@@ -130,13 +143,14 @@ export interface BuiltInContract {
   accepts: readonly ('text/csv' | 'application/jsonlines' | 'application/json')[];
 }
 
-const BUILT_IN_CONTRACTS: Record<AlgorithmImage, BuiltInContract> = {
+const BUILT_IN_CONTRACTS: Record<BuiltinAlgorithm, BuiltInContract> = {
   xgboost: { metricDefinitions: false, channels: ['train', 'validation'], accepts: ['text/csv', 'application/jsonlines', 'application/json'] },
   'linear-learner': { metricDefinitions: false, channels: ['train', 'validation', 'test'], accepts: ['application/jsonlines', 'application/json'] },
 };
 
 /** The built-in contract when `uri` is the built-in image of that algorithm (any region, any tag), else undefined. */
 export function builtInContract(image: AlgorithmImage, uri: string): BuiltInContract | undefined {
+  if (typeof image !== 'string') return undefined; // a bring-your-own container follows the custom-image contract
   const repository = image === 'xgboost' ? 'sagemaker-xgboost' : 'linear-learner';
   const accounts = new Set(Object.values(image === 'xgboost' ? XGBOOST_ACCOUNTS : LINEAR_LEARNER_ACCOUNTS));
   const m = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)[:@]/.exec(uri);

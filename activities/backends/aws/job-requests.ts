@@ -9,9 +9,9 @@ import type {
 } from '@aws-sdk/client-sagemaker';
 import { instanceTypeProblem, type InstanceKind } from '../../../common/config/instance-types';
 import { invalidInput } from '../../../common/errors';
-import type { AlgorithmImage, ProcessingJobSpec, TrainingJobSpec, TransformJobSpec } from '../types';
+import { imageLabel, type AlgorithmImage, type ProcessingJobSpec, type TrainingJobSpec, type TransformJobSpec } from '../types';
 import { tagList, withKey, withVpc, type AwsControls } from './controls';
-import { builtInContract, PROCESSING_MODULES, type AwsImages } from './images';
+import { algorithmImageUri, builtInContract, PROCESSING_MODULES, type AwsImages } from './images';
 
 /** What every request of the job runner is built from, besides the job's own spec. */
 export interface JobRequestContext {
@@ -34,7 +34,7 @@ function jobTags(ctx: JobRequestContext, own: Record<string, string> | undefined
 
 export function trainingJobRequest(spec: TrainingJobSpec, ctx: JobRequestContext): CreateTrainingJobCommandInput {
   checkInstanceType('training', spec.resources.instanceType, `training job ${spec.jobName}: resources.instanceType`);
-  const image = ctx.images[spec.image];
+  const image = algorithmImageUri(ctx.images, spec.image);
   const builtIn = builtInContract(spec.image, image);
   // A built-in algorithm registers its own metric definitions and fails on a channel it does not know.
   const channels = builtIn ? spec.channels.filter((c) => builtIn.channels.includes(c.name)) : spec.channels;
@@ -133,7 +133,7 @@ export const RAW_SUFFIX = '.unjoined/';
 export const JOIN_PLAN = '_mlops-join-plan.json';
 
 export function needsBackendJoin(spec: TransformJobSpec, images: AwsImages): boolean {
-  const builtIn = builtInContract(spec.image, images[spec.image]);
+  const builtIn = builtInContract(spec.image, algorithmImageUri(images, spec.image));
   return builtIn !== undefined && !builtIn.accepts.includes('text/csv') && spec.dataProcessing.joinSource === 'Input' && spec.input.contentType === 'text/csv';
 }
 
@@ -151,7 +151,7 @@ export function transformJoinPlan(spec: TransformJobSpec): TransformJoinPlan {
 
 export function transformJobRequest(spec: TransformJobSpec, ctx: JobRequestContext): CreateTransformJobCommandInput {
   checkInstanceType('transform', spec.resources.instanceType, `transform job ${spec.jobName}: resources.instanceType`);
-  const builtIn = builtInContract(spec.image, ctx.images[spec.image]);
+  const builtIn = builtInContract(spec.image, algorithmImageUri(ctx.images, spec.image));
   const { controls } = ctx;
   const join = needsBackendJoin(spec, ctx.images);
   // Linear Learner answers JSON only: its rows come back as `{"score": v}`.
@@ -185,7 +185,7 @@ export function transformJobRequest(spec: TransformJobSpec, ctx: JobRequestConte
       ...withKey('VolumeKmsKeyId', controls.volumeKmsKeyId),
     },
     ModelClientConfig: { InvocationsTimeoutInSeconds: Math.min(3600, Math.max(1, spec.maxRuntimeSeconds)), InvocationsMaxRetries: 1 },
-    Tags: jobTags(ctx, { 'mlops:image': spec.image }),
+    Tags: jobTags(ctx, { 'mlops:image': imageLabel(spec.image) }),
   };
 }
 
@@ -195,9 +195,9 @@ export function modelRequest(modelName: string, image: AlgorithmImage, artifactU
   return {
     ModelName: modelName,
     ExecutionRoleArn: ctx.roleArn,
-    PrimaryContainer: { Image: ctx.images[image], ModelDataUrl: artifactUri, Mode: 'SingleModel' },
+    PrimaryContainer: { Image: algorithmImageUri(ctx.images, image), ModelDataUrl: artifactUri, Mode: 'SingleModel' },
     ...withVpc(controls),
     ...(controls.networkIsolation ? { EnableNetworkIsolation: true } : {}),
-    Tags: tagList(controls, { 'mlops:image': image }),
+    Tags: tagList(controls, { 'mlops:image': imageLabel(image) }),
   };
 }

@@ -14,11 +14,14 @@ import {
   type ModelPackageSummary,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { MODEL_FAMILIES, type BaselineUris, type ModelApprovalStatus, type ModelFamily, type ModelVersion } from '../../../common/types/model';
-import type { ModelRegistry, ModelVersionPatch, RegisterModelVersionInput } from '../types';
+import { ListModelPackageGroupsCommand } from '@aws-sdk/client-sagemaker';
+import { sagemakerName } from '../../../common/ids';
+import { isDefaultProject, projectOf } from '../../../common/project';
+import type { BaselineUris, ModelApprovalStatus, ModelFamily, ModelVersion } from '../../../common/types/model';
+import { algorithmImage, type ModelRegistry, type ModelVersionPatch, type RegisterModelVersionInput } from '../types';
 import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
 import { tagList, type AwsControls } from './controls';
-import { builtInContract, type AwsImages } from './images';
+import { algorithmImageUri, builtInContract, type AwsImages } from './images';
 
 /** The fields of a model package the registry reads (DescribeModelPackage's answer, or Search's ModelPackage). */
 type PackageFields = Pick<ModelPackage, 'ModelPackageArn' | 'ModelPackageVersion' | 'ModelApprovalStatus' | 'CreationTime' | 'CustomerMetadataProperties'>;
@@ -42,7 +45,7 @@ export class AwsRegistryNotFoundError extends Error {
  * number, approval status and creation time are SageMaker's own (ModelPackageVersion,
  * ModelApprovalStatus, CreationTime); `mlops:training-job` is there for people reading the console.
  */
-type StoredRecord = Omit<ModelVersion, 'family' | 'version' | 'status' | 'createdAt'>;
+type StoredRecord = Omit<ModelVersion, 'family' | 'version' | 'status' | 'createdAt'> & { family?: ModelFamily };
 
 const CHUNK = 256;
 const CHUNKS_KEY = 'mlops:record-chunks';
@@ -79,18 +82,25 @@ export class AwsModelRegistry implements ModelRegistry {
     private readonly options: { namePrefix: string; images: AwsImages; controls?: AwsControls },
   ) {}
 
-  groupName(family: ModelFamily): string {
-    return `${this.options.namePrefix}-${family}`;
+  /**
+   * `<prefix>-<family>` in the demo project, `<prefix>-<project>-<family>` in the others, within
+   * SageMaker's 63 characters (a longer name ends with a hash of the whole: sagemakerName).
+   */
+  groupName(family: ModelFamily, project?: string): string {
+    return sagemakerName(isDefaultProject(project) ? [this.options.namePrefix, family] : [this.options.namePrefix, projectOf(project), family]);
   }
 
   async registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion> {
-    const group = await this.ensureGroup(input.family);
-    const existing = (await this.summaries(input.family)).find((s) => s.ModelPackageDescription === description(input.trainingJobName));
+    const { project } = input;
+    const group = await this.ensureGroup(input.family, project);
+    const existing = (await this.summaries(input.family, project)).find((s) => s.ModelPackageDescription === description(input.trainingJobName));
     if (existing?.ModelPackageArn) return this.describeOwn(input.family, existing.ModelPackageArn);
     const now = new Date().toISOString();
-    const { family: _family, expectedBaselines, ...fields } = input;
-    const contract = builtInContract(input.family, this.options.images[input.family]);
-    const record: StoredRecord = { ...fields, updatedAt: now };
+    const { expectedBaselines, project: _project, ...fields } = input;
+    const image = algorithmImage(input.family, input.algorithm);
+    const imageUri = algorithmImageUri(this.options.images, image);
+    const contract = builtInContract(image, imageUri);
+    const record: StoredRecord = { ...fields, ...(isDefaultProject(project) ? {} : { project: projectOf(project) }), updatedAt: now };
     const out = await call(`SageMaker CreateModelPackage in ${group}`, () =>
       this.sagemaker.send(
         new CreateModelPackageCommand({
@@ -100,14 +110,14 @@ export class AwsModelRegistry implements ModelRegistry {
           ClientToken: createHash('sha256').update(`${group}/${input.trainingJobName}`).digest('hex').slice(0, 36),
           ModelApprovalStatus: 'PendingManualApproval',
           InferenceSpecification: {
-            Containers: [{ Image: this.options.images[input.family], ModelDataUrl: input.artifactUri }],
+            Containers: [{ Image: imageUri, ModelDataUrl: input.artifactUri }],
             SupportedContentTypes: ['text/csv'],
             // What the serving container answers: built-in Linear Learner has no text/csv response.
             SupportedResponseMIMETypes: contract ? [...contract.accepts] : ['text/csv'],
           },
           ...(expectedBaselines ? { ModelMetrics: modelMetrics(expectedBaselines) } : {}),
           CustomerMetadataProperties: encodeRecord(record),
-          Tags: tagList(this.options.controls ?? {}, { 'mlops:training-job': input.trainingJobName, 'mlops:family': input.family }),
+          Tags: tagList(this.options.controls ?? {}, { 'mlops:training-job': input.trainingJobName, 'mlops:family': input.family, 'mlops:project': projectOf(project) }),
         }),
       ),
     );
@@ -116,8 +126,8 @@ export class AwsModelRegistry implements ModelRegistry {
   }
 
   /** A version the project did not register (made by hand or in Studio) is not one of its versions: undefined. */
-  async getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined> {
-    const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
+  async getVersion(family: ModelFamily, version: number, project?: string): Promise<ModelVersion | undefined> {
+    const found = (await this.summaries(family, project)).find((s) => s.ModelPackageVersion === version);
     return found?.ModelPackageArn ? toVersion(family, await this.raw(found.ModelPackageArn)) : undefined;
   }
 
@@ -128,26 +138,42 @@ export class AwsModelRegistry implements ModelRegistry {
    * yet, or has with another approval status, is described on its own. Packages the project did not
    * register are skipped.
    */
-  async listVersions(family?: ModelFamily): Promise<ModelVersion[]> {
-    const families = family ? [family] : [...MODEL_FAMILIES];
+  async listVersions(family?: ModelFamily, project?: string): Promise<ModelVersion[]> {
+    // Without a family: every group under the prefix; each version's record names its project and family.
+    const groups = family ? [{ group: this.groupName(family, project), family }] : (await this.groupsUnderPrefix()).map((group) => ({ group, family: undefined }));
     const versions: ModelVersion[] = [];
-    for (const f of families) {
-      const summaries = await this.summaries(f);
+    for (const { group, family: f } of groups) {
+      const summaries = await this.summariesOf(group);
       if (summaries.length === 0) continue;
-      const searched = await this.search(f);
+      const searched = await this.searchGroup(group);
       for (const s of summaries) {
         if (!s.ModelPackageArn) continue;
         const hit = searched.get(s.ModelPackageArn);
         const fields = hit && hit.ModelApprovalStatus === s.ModelApprovalStatus ? hit : await this.raw(s.ModelPackageArn);
-        const version = toVersion(f, fields);
-        if (version) versions.push(version);
+        // Records written before projects name no family: their group is `<prefix>-<family>` of the demo project.
+        const version = toVersion(f ?? decodeRecord(fields.CustomerMetadataProperties)?.family ?? group.slice(this.options.namePrefix.length + 1), fields);
+        if (version && projectOf(version.project) === projectOf(project)) versions.push(version);
       }
     }
     return versions.sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
   }
 
-  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion> {
-    const found = (await this.summaries(family)).find((s) => s.ModelPackageVersion === version);
+  /** The model package groups whose names start with the prefix (ListModelPackageGroups, all pages). */
+  private async groupsUnderPrefix(): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call('SageMaker ListModelPackageGroups', () =>
+        this.sagemaker.send(new ListModelPackageGroupsCommand({ NameContains: this.options.namePrefix, MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
+      );
+      for (const g of page.ModelPackageGroupSummaryList ?? []) if (g.ModelPackageGroupName?.startsWith(`${this.options.namePrefix}-`)) out.push(g.ModelPackageGroupName);
+      token = page.NextToken || undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch, project?: string): Promise<ModelVersion> {
+    const found = (await this.summaries(family, project)).find((s) => s.ModelPackageVersion === version);
     if (!found?.ModelPackageArn) throw new AwsRegistryNotFoundError(family, version);
     const arn = found.ModelPackageArn;
     const raw = await this.raw(arn);
@@ -162,7 +188,7 @@ export class AwsModelRegistry implements ModelRegistry {
     if (patch.metrics) next.metrics = patch.metrics;
     if (patch.governance) next.governance = patch.governance;
     if (patch.baselines) next.baselines = { ...current.baselines, ...patch.baselines };
-    const { family: _f, version: _v, status: _s, createdAt: _c, ...record } = next;
+    const { version: _v, status: _s, createdAt: _c, ...record } = next;
     const properties = encodeRecord(record);
     const previousChunks = Number(raw.CustomerMetadataProperties?.[CHUNKS_KEY] ?? 0);
     const stale = Array.from({ length: Math.max(0, previousChunks - Number(properties[CHUNKS_KEY])) }, (_, i) => chunkKey(Number(properties[CHUNKS_KEY]) + i));
@@ -180,8 +206,8 @@ export class AwsModelRegistry implements ModelRegistry {
     return this.describeOwn(family, arn);
   }
 
-  private async ensureGroup(family: ModelFamily): Promise<string> {
-    const name = this.groupName(family);
+  private async ensureGroup(family: ModelFamily, project?: string): Promise<string> {
+    const name = this.groupName(family, project);
     if (this.knownGroups.has(name)) return name;
     try {
       await this.sagemaker.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: name }));
@@ -191,8 +217,8 @@ export class AwsModelRegistry implements ModelRegistry {
         await this.sagemaker.send(
           new CreateModelPackageGroupCommand({
             ModelPackageGroupName: name,
-            ModelPackageGroupDescription: `temporal-mlops: versions of the ${family} model family`,
-            Tags: tagList(this.options.controls ?? {}, { 'mlops:family': family }),
+            ModelPackageGroupDescription: `temporal-mlops: versions of the ${family} model family of project ${projectOf(project)}`,
+            Tags: tagList(this.options.controls ?? {}, { 'mlops:family': family, 'mlops:project': projectOf(project) }),
           }),
         );
       } catch (createErr) {
@@ -204,8 +230,11 @@ export class AwsModelRegistry implements ModelRegistry {
   }
 
   /** Every package of the family's group (all pages); none when the group does not exist yet. */
-  private async summaries(family: ModelFamily): Promise<ModelPackageSummary[]> {
-    const group = this.groupName(family);
+  private summaries(family: ModelFamily, project?: string): Promise<ModelPackageSummary[]> {
+    return this.summariesOf(this.groupName(family, project));
+  }
+
+  private async summariesOf(group: string): Promise<ModelPackageSummary[]> {
     const out: ModelPackageSummary[] = [];
     let token: string | undefined;
     try {
@@ -226,8 +255,7 @@ export class AwsModelRegistry implements ModelRegistry {
   }
 
   /** Every package of the group with its record, by ARN (Search, all pages); empty when Search is not allowed. */
-  private async search(family: ModelFamily): Promise<Map<string, PackageFields>> {
-    const group = this.groupName(family);
+  private async searchGroup(group: string): Promise<Map<string, PackageFields>> {
     const out = new Map<string, PackageFields>();
     let token: string | undefined;
     try {
@@ -264,10 +292,11 @@ function toVersion(family: ModelFamily, d: PackageFields): ModelVersion | undefi
   const record = decodeRecord(d.CustomerMetadataProperties);
   if (!record || typeof record.trainingJobName !== 'string') return undefined;
   const createdAt = (d.CreationTime ?? new Date()).toISOString();
+  const { family: _recorded, ...fields } = record;
   return {
     family,
     version: d.ModelPackageVersion ?? 0,
-    ...record,
+    ...fields,
     status: (d.ModelApprovalStatus ?? 'PendingManualApproval') as ModelApprovalStatus,
     createdAt,
     // SageMaker stamps CreationTime after the record was written: never report an update before it.

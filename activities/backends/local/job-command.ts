@@ -1,4 +1,5 @@
-import { LOCAL_IMAGES } from './algorithm-images';
+import path from 'node:path';
+import { byoCommand, LOCAL_IMAGES } from './algorithm-images';
 import { rewriteContainerPaths } from './container-mount';
 import type { JobRecord } from './job-record';
 import { transformPaths } from './job-staging';
@@ -27,9 +28,31 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
     ...(process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {}),
     OMP_NUM_THREADS: String(Math.max(1, record.description.resources.instanceCount)),
   };
+  const repoRoot = path.dirname(options.algorithmsDir);
+  if (record.spec.kind === 'training' && typeof record.spec.training.image !== 'string') {
+    // A bring-your-own container's training entry point, in its own directory, with the
+    // container's layout relocated to the job's `/opt/ml` (SAGEMAKER_BASE_DIR) and the training
+    // toolkit's SM_* variables.
+    const spec = record.spec.training;
+    const byo = byoCommand(record.spec.training.image.byo, { python: options.python, repoRoot }, 'train');
+    return {
+      command: inDirectory(byo.cwd, byo.command),
+      env: {
+        ...common,
+        ...testHold(),
+        TRAINING_JOB_NAME: spec.jobName,
+        TRAINING_JOB_ARN: localArn('training-job', spec.jobName),
+        SM_MODEL_DIR: `${base}/model`,
+        SM_OUTPUT_DATA_DIR: `${base}/output/data`,
+        SM_INPUT_CONFIG_DIR: `${base}/input/config`,
+        SM_CHANNELS: JSON.stringify(spec.channels.map((c) => c.name)),
+        ...Object.fromEntries(spec.channels.map((c) => [`SM_CHANNEL_${c.name.toUpperCase()}`, `${base}/input/data/${c.name}`])),
+      },
+    };
+  }
   if (record.spec.kind === 'training') {
     const spec = record.spec.training;
-    const image = LOCAL_IMAGES[spec.image];
+    const image = LOCAL_IMAGES[spec.image as Exclude<typeof spec.image, { byo: unknown }>];
     return {
       command: [options.python, '-m', image.module, image.trainArgument ?? 'train'],
       env: { ...common, ...testHold(), TRAINING_JOB_NAME: spec.jobName, TRAINING_JOB_ARN: localArn('training-job', spec.jobName) },
@@ -56,6 +79,8 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
         job_start_time: record.description.creationTime.replace(/\.\d{3}Z$/, 'Z'),
         generate_inference_id: String(spec.dataCapture?.generateInferenceId ?? false),
         ...(spec.dataCapture ? { capture_dir: t.captureDir, feature_schema: t.featureSchema } : {}),
+        ...(spec.featureSchemaUri ? { feature_schema: t.featureSchema } : {}),
+        ...(typeof spec.image !== 'string' ? byoServing(spec.image.byo, { python: options.python, repoRoot }) : {}),
       },
     };
   }
@@ -66,6 +91,17 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
     command: [options.python, '-m', image.module, ...spec.arguments.map((a) => rewriteContainerPaths(base, a))],
     env: { ...common, ...environment, PROCESSING_JOB_NAME: spec.jobName, PROCESSING_JOB_ARN: localArn('processing-job', spec.jobName) },
   };
+}
+
+/** A command run in `dir` (the job process itself starts in the job's own directory). */
+function inDirectory(dir: string, command: string[]): string[] {
+  return ['/bin/sh', '-c', 'cd "$1" && shift && exec "$@"', 'mlops-byo', dir, ...command];
+}
+
+/** How the local transform starts a bring-your-own model's serving container (transform/remote.py). */
+function byoServing(byo: Parameters<typeof byoCommand>[0], options: { python: string; repoRoot: string }): NodeJS.ProcessEnv {
+  const { command, cwd } = byoCommand(byo, options, 'serve');
+  return { serve_command: JSON.stringify(command.slice(0, -1)), serve_dir: cwd, accepts_missing: String(byo.acceptsMissing) };
 }
 
 function localArn(kind: string, name: string): string {

@@ -95,9 +95,10 @@ export async function stageTransformJob(store: LocalObjectStore, spec: Transform
     if (count === 0) throw new JobInputError(`input: no objects under ${spec.input.s3Uri}`);
   });
   await fs.mkdir(paths.outputDir, { recursive: true });
-  if (spec.dataCapture) {
-    await fs.mkdir(paths.captureDir, { recursive: true });
-    await store.download(spec.dataCapture.featureSchemaUri, paths.featureSchema).catch((err: Error) => {
+  if (spec.dataCapture) await fs.mkdir(paths.captureDir, { recursive: true });
+  const schemaUri = spec.dataCapture?.featureSchemaUri ?? spec.featureSchemaUri;
+  if (schemaUri) {
+    await store.download(schemaUri, paths.featureSchema).catch((err: Error) => {
       throw err instanceof ObjectNotFoundError ? new JobInputError(`feature schema: ${err.message}`) : err;
     });
   }

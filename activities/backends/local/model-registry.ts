@@ -1,9 +1,11 @@
 import type { ModelFamily, ModelVersion } from '../../../common/types/model';
+import { isDefaultProject, modelKey, projectOf } from '../../../common/project';
 import type { ModelRegistry, ModelVersionPatch, RegisterModelVersionInput } from '../types';
 import { JsonState } from './json-state';
 
+/** Groups by model key (`<family>` in the demo project, `<project>/<family>` elsewhere). */
 interface RegistryDocument {
-  groups: Partial<Record<ModelFamily, { versions: ModelVersion[] }>>;
+  groups: Partial<Record<string, { versions: ModelVersion[] }>>;
 }
 
 export class RegistryNotFoundError extends Error {
@@ -23,13 +25,14 @@ export class LocalModelRegistry implements ModelRegistry {
 
   async registerVersion(input: RegisterModelVersionInput): Promise<ModelVersion> {
     return this.state.update((doc) => {
-      const group = (doc.groups[input.family] ??= { versions: [] });
+      const group = (doc.groups[modelKey(input.project, input.family)] ??= { versions: [] });
       const existing = group.versions.find((v) => v.trainingJobName === input.trainingJobName);
       if (existing) return existing;
       const now = new Date().toISOString();
-      const { expectedBaselines: _expected, ...fields } = input;
+      const { expectedBaselines: _expected, project, ...fields } = input;
       const version: ModelVersion = {
         ...fields,
+        ...(isDefaultProject(project) ? {} : { project: projectOf(project) }),
         version: group.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1,
         status: 'PendingManualApproval',
         createdAt: now,
@@ -40,20 +43,23 @@ export class LocalModelRegistry implements ModelRegistry {
     });
   }
 
-  async getVersion(family: ModelFamily, version: number): Promise<ModelVersion | undefined> {
+  async getVersion(family: ModelFamily, version: number, project?: string): Promise<ModelVersion | undefined> {
     const doc = await this.state.read();
-    return doc.groups[family]?.versions.find((v) => v.version === version);
+    return doc.groups[modelKey(project, family)]?.versions.find((v) => v.version === version);
   }
 
-  async listVersions(family?: ModelFamily): Promise<ModelVersion[]> {
+  async listVersions(family?: ModelFamily, project?: string): Promise<ModelVersion[]> {
     const doc = await this.state.read();
-    const groups = family ? [doc.groups[family]] : Object.values(doc.groups);
-    return groups.flatMap((g) => g?.versions ?? []).sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
+    const groups = family ? [doc.groups[modelKey(project, family)]] : Object.values(doc.groups);
+    return groups
+      .flatMap((g) => g?.versions ?? [])
+      .filter((v) => projectOf(v.project) === projectOf(project))
+      .sort((a, b) => a.family.localeCompare(b.family) || a.version - b.version);
   }
 
-  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch): Promise<ModelVersion> {
+  async updateVersion(family: ModelFamily, version: number, patch: ModelVersionPatch, project?: string): Promise<ModelVersion> {
     return this.state.update((doc) => {
-      const found = doc.groups[family]?.versions.find((v) => v.version === version);
+      const found = doc.groups[modelKey(project, family)]?.versions.find((v) => v.version === version);
       if (!found) throw new RegistryNotFoundError(family, version);
       if (patch.status) found.status = patch.status;
       if (patch.decision) {

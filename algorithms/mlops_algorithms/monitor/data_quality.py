@@ -8,6 +8,7 @@ Env: ``dataset_source``, ``output_path``, ``dataset_format`` (csv only), optiona
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Mapping
 
 from ..contract import ClientError
@@ -16,6 +17,16 @@ from .constraints import constraints_document
 from .dataset import read_csv_dataset
 from .jsonio import write_json
 from .statistics import profile_dataset, statistics_document
+
+
+def raw_view(path):  # type: ignore[no-untyped-def]
+    """The decoder of encoded rows (label or prediction first, then the model features) into the
+    raw columns, or None when the schema's model features are its raw columns."""
+    from ..encoding import RawView, is_encoded
+    from ..features import load_schema
+
+    schema = load_schema(path)
+    return RawView(schema, lead=1) if is_encoded(schema) else None
 
 
 def schema_column_names(path) -> list[str]:  # type: ignore[no-untyped-def]
@@ -37,6 +48,10 @@ def run(env: Mapping[str, str]) -> str:
     schema_path = optional_path(env, "feature_schema")
     names = schema_column_names(schema_path) if schema_path is not None and not fmt.header else None
     data = read_csv_dataset(source, fmt.header, names)
+    view = raw_view(schema_path) if schema_path is not None and not fmt.header else None
+    if view is not None:
+        # The project's raw columns, as a person and the monitoring runs see them (categories by level).
+        data = replace(data, names=[data.names[0], *view.names], columns=view.decode_columns(data.columns))
     if data.ragged_rows:
         print(f"[warning] {data.ragged_rows} rows do not have {len(data.names)} fields; "
               "missing fields counted as missing, extra fields dropped", file=sys.stderr)

@@ -98,10 +98,10 @@ def _no_data(source: Path) -> ClientError:
     return ClientError(f"no captured data in the window: dataset_source {source} holds no capture records")
 
 
-def _capture_columns(source: Path, options: Mapping[str, Any], env: Mapping[str, str]) -> tuple[list[ColumnAccumulator], int]:
+def _capture_columns(source: Path, options: Mapping[str, Any], env: Mapping[str, str], view: Any = None) -> tuple[list[ColumnAccumulator], int]:
     """Streaming profile of the captured rows (``streaming.profile_capture``); returns (columns, rows)."""
     indexes = options.get("captureIndexNames") or ["endpointInput", "endpointOutput"]
-    accs, rows, skipped = profile_capture(source, indexes, _time(env, "start_time"), _time(env, "end_time"))
+    accs, rows, skipped = profile_capture(source, indexes, _time(env, "start_time"), _time(env, "end_time"), view=view)
     if skipped:
         print(f"[warning] {skipped} capture records skipped: input and output have different line counts",
               file=sys.stderr)
@@ -138,11 +138,19 @@ def run_data_quality(env: Mapping[str, str]) -> tuple[str, str]:
     header_names: list[str] | None = None
     accs: list[ColumnAccumulator] = []
     columns: list[list[str | None]] = []
+    schema_path = optional_path(env, "feature_schema")
+    from .data_quality import raw_view
+
+    # Captured rows hold the model's (encoded) features: read back as the project's raw columns.
+    view = raw_view(schema_path) if schema_path is not None else None
     if kind == "csv":
         columns, header_names, n_rows = _csv_columns(source, options)
+        if view is not None and n_rows:
+            columns = view.decode_columns(columns)
+            header_names = ["prediction", *view.names] if header_names else None
         width = len(columns)
     else:
-        accs, n_rows = _capture_columns(source, options, env)
+        accs, n_rows = _capture_columns(source, options, env, view)
         width = len(accs)
     if not n_rows:
         raise _no_data(source)

@@ -186,7 +186,7 @@ def _loads(line: str) -> Any:
 
 
 def process_chunk(pieces: Sequence[Piece], index_names: Sequence[str] | None,
-                  start: datetime | None, end: datetime | None) -> ChunkResult:
+                  start: datetime | None, end: datetime | None, view: Any = None) -> ChunkResult:
     """Rows of the capture records in ``pieces`` (as ``flatten(in_window(read_capture(...)))``),
     profiled column by column."""
     # sides are visited output side first (``flatten``'s stable order), names without duplicates
@@ -284,6 +284,10 @@ def process_chunk(pieces: Sequence[Piece], index_names: Sequence[str] | None,
                 row = [v for rows, plain in used for v in (rows[i].split(",") if plain else rows[i])]
                 lists.append(row)
                 width = max(width, len(row))
+    if view is not None and (lists or texts):
+        # Encoded rows (a project with categorical columns): decoded into the raw columns first.
+        rows = view.decode_rows(lists if lists is not None else [t.split(",") for t in texts])
+        return ChunkResult(len(rows), _columns_from_rows(rows, view.lead + len(view.plan)), skipped)
     if lists is not None:
         return ChunkResult(len(lists), _columns_from_rows(lists, width), skipped)
     if not texts:
@@ -306,7 +310,7 @@ def _workers(chunks: int) -> int:
 
 def profile_capture(source: Path, index_names: Sequence[str] | None, start: datetime | None = None,
                     end: datetime | None = None, chunk_bytes: int = CHUNK_BYTES,
-                    workers: int | None = None) -> tuple[list[ColumnAccumulator], int, int]:
+                    workers: int | None = None, view: Any = None) -> tuple[list[ColumnAccumulator], int, int]:
     """Accumulated columns of every captured row below ``source`` in [start, end).
 
     Returns (one accumulator per column position, rows, skipped records).  Raises ClientError for
@@ -331,7 +335,7 @@ def profile_capture(source: Path, index_names: Sequence[str] | None, start: date
     n_workers = _workers(len(chunks)) if workers is None else max(1, min(workers, len(chunks)))
     if n_workers <= 1:
         for pieces in chunks:
-            consume(process_chunk(pieces, index_names, start, end))
+            consume(process_chunk(pieces, index_names, start, end, view))
     else:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -340,7 +344,7 @@ def profile_capture(source: Path, index_names: Sequence[str] | None, start: date
             todo = iter(chunks)
             try:
                 for pieces in todo:  # keep two chunks per worker in flight, consume in order
-                    pending.append(pool.submit(process_chunk, pieces, index_names, start, end))
+                    pending.append(pool.submit(process_chunk, pieces, index_names, start, end, view))
                     if len(pending) >= 2 * n_workers:
                         consume(pending.popleft().result())
                 while pending:

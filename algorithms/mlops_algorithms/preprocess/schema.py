@@ -55,3 +55,39 @@ def build_schema(spec: dict[str, Any], label: np.ndarray, features: np.ndarray, 
         "split": {**split, "rows": rows},
         "source": source,
     }
+
+
+def _nan_stats(values: np.ndarray, kind: str) -> dict[str, int | float] | None:
+    present = values[~np.isnan(values)]
+    return column_stats(present, kind) if present.size else None
+
+
+def build_encoded_schema(spec: dict[str, Any], label: np.ndarray, encoded: Any, train_idx: np.ndarray,
+                         rows: dict[str, int], split: dict[str, Any], source: dict[str, Any], ignored: list[str],
+                         missing: dict[str, int]) -> dict[str, Any]:
+    """The schema of an encoded dataset: ``features`` are the model features (what algorithms read),
+    ``rawFeatures`` the columns a record carries, ``categoricals`` each categorical column's levels
+    and policies; the imputed values are those of the training split."""
+    features = []
+    for j, entry in enumerate(encoded.entries):
+        e = dict(entry)
+        stats = _nan_stats(encoded.matrix[train_idx, j], entry["type"])
+        if stats is not None:
+            e["stats"] = stats
+        features.append(e)
+    total = max(1, sum(rows.values()))
+    return {
+        "schemaVersion": 1,
+        "label": _column_entry(spec["label"], label[train_idx]),
+        "idColumns": list(spec.get("idColumns", [])),
+        "features": features,
+        "rawFeatures": [f["name"] for f in spec["features"]],
+        "categoricals": encoded.categoricals,
+        "missingValues": list(spec.get("missingValues", [""])),
+        "missingShare": {name: count / total for name, count in missing.items()},
+        "oneHotGroups": [{"name": g["name"], "columns": list(g["columns"])} for g in spec.get("oneHotGroups", [])],
+        "outOfRange": {**DEFAULT_OUT_OF_RANGE, **spec.get("outOfRange", {})},
+        "ignoredColumns": ignored,
+        "split": {**split, "rows": rows},
+        "source": source,
+    }

@@ -14,7 +14,10 @@ import numpy as np
 
 
 def format_value(value: float, kind: str) -> str:
-    """Text of one cell: integers/binaries without a decimal point, floats as shortest repr."""
+    """Text of one cell: integers/binaries without a decimal point, floats as shortest repr; a
+    missing value (NaN, kept for algorithms that take it) as an empty field."""
+    if value != value:
+        return ""
     if kind in ("integer", "binary"):
         return str(int(value))
     return repr(float(value))

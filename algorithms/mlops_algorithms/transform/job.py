@@ -107,6 +107,22 @@ def _load_model(model_dir: Path, nthread: int) -> Predictor:
     return load_predictor(d, nthread=nthread)
 
 
+def _remote_model(cfg: TransformConfig) -> tuple[Predictor | None, Path | None]:
+    """A bring-your-own model is served by its own container (``remote.py``), its model unpacked first."""
+    from .remote import remote_from_env
+
+    if not os.environ.get("serve_command", "").strip():
+        return None, None
+    d = Path(cfg.model_dir)
+    unpacked = _extract_archive(d / MODEL_ARCHIVE) if (d / MODEL_ARCHIVE).is_file() else None
+    try:
+        return remote_from_env(os.environ, unpacked or d, cfg.feature_schema), unpacked
+    except BaseException:
+        if unpacked is not None:
+            shutil.rmtree(unpacked, ignore_errors=True)
+        raise
+
+
 def run(cfg: TransformConfig) -> str:
     """Execute the job; returns the ``Completed:`` detail."""
     started = time.perf_counter()
@@ -115,16 +131,23 @@ def run(cfg: TransformConfig) -> str:
     files = data_files(cfg.input_dir)
     if not files:
         raise ClientError(f"no input objects in {cfg.input_dir}")
-    predictor = _load_model(cfg.model_dir, cfg.nthread)
-    capture_names = _capture_names(cfg, int(predictor.n_features)) if cfg.capture_dir is not None else None
-    scorer = Scorer(cfg, predictor, capture=cfg.capture_dir is not None)
-    total = 0
-    for path in files:
-        rel = path.relative_to(cfg.input_dir).as_posix()
-        t0 = time.perf_counter()
-        n = transform_file(scorer, cfg, path, rel, capture_names)
-        total += n
-        print(f"{rel}: {n} records -> {rel}.out in {time.perf_counter() - t0:.2f} s", flush=True)
+    remote, unpacked = _remote_model(cfg)
+    predictor = remote if remote is not None else _load_model(cfg.model_dir, cfg.nthread)
+    try:
+        capture_names = _capture_names(cfg, int(predictor.n_features)) if cfg.capture_dir is not None else None
+        scorer = Scorer(cfg, predictor, capture=cfg.capture_dir is not None)
+        total = 0
+        for path in files:
+            rel = path.relative_to(cfg.input_dir).as_posix()
+            t0 = time.perf_counter()
+            n = transform_file(scorer, cfg, path, rel, capture_names)
+            total += n
+            print(f"{rel}: {n} records -> {rel}.out in {time.perf_counter() - t0:.2f} s", flush=True)
+    finally:
+        if remote is not None:
+            remote.close()
+        if unpacked is not None:
+            shutil.rmtree(unpacked, ignore_errors=True)
     seconds = time.perf_counter() - started
     rate = f", {total / seconds:.0f} records/s" if seconds > 0 and total else ""
     return (f"Transformed {total} records of {len(files)} object(s) in {seconds:.2f} s{rate} "

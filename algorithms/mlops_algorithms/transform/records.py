@@ -54,7 +54,7 @@ class Scorer:
         self.cfg = cfg
         self.predictor = predictor
         self.n_features = int(predictor.n_features)
-        self.allow_missing = getattr(predictor, "family", "") == "xgboost"
+        self.allow_missing = bool(getattr(predictor, "allow_missing", getattr(predictor, "family", "") == "xgboost"))
         self.capture = capture
         self.time_text = cfg.job_start_time
         self.fast_chunks = 0

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import type { PendingApproval } from '../../../common/types/approval';
 import { decideApprovalUpdate, pendingApprovalsQuery } from '../../../workflows/training/approval';
 import { temporalUiUrl } from '../../temporal';
@@ -47,7 +47,7 @@ export function registerApprovalCommands(program: Command, ctx: CliContext): voi
       .action(async (run: string, options: DecideOptions) => {
         let family: ModelFamily | undefined;
         if (options.model !== undefined) {
-          if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
+          if (!MODEL_FAMILIES.includes(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
           family = options.model;
         }
         const client = await ctx.client();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { loadProject } from '../../../services/projects/project-file';
 import { readChampion } from '../../../activities/registry/champion-store';
-import { isModelFamily, MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
 import type { GovernanceRecord } from '../../../common/types/governance';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RollbackResult } from '../../../common/types/rollback';
@@ -22,15 +23,17 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
   models
     .command('list')
     .description('every registered model version with its status, metrics and decision')
-    .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--project <name>', "a project's versions (default: the demo's)")
+    .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')}, or a family of --project)`)
     .option('--json', 'print JSON')
-    .action(async (options: { family?: string; json?: boolean }) => {
-      if (options.family && !isModelFamily(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${MODEL_FAMILIES.join(', ')})`);
-      const family = options.family && isModelFamily(options.family) ? options.family : undefined;
-      const versions = await ctx.backend.registry.listVersions(family);
+    .action(async (options: { project?: string; family?: string; json?: boolean }) => {
+      const known = options.project === undefined ? MODEL_FAMILIES : (await loadProject(ctx.config.projectsDir, options.project)).project.algorithms.map((a) => a.name);
+      if (options.family && !known.includes(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${known.join(', ')})`);
+      const family = options.family && known.includes(options.family) ? options.family : undefined;
+      const versions = await ctx.backend.registry.listVersions(family, options.project);
       const champions = new Map<string, number>();
-      for (const f of MODEL_FAMILIES) {
-        const champion = await readChampion(ctx.backend.parameters, f);
+      for (const f of known) {
+        const champion = await readChampion(ctx.backend.parameters, f, options.project);
         if (champion) champions.set(f, champion.modelVersion);
       }
       const rows = versions.map((v) => ({ ...v, champion: champions.get(v.family) === v.version }));
@@ -59,7 +62,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
     .option('--json', 'print JSON')
     .action(async (family: string, options: { json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const versions = await ctx.backend.registry.listVersions(family);
       const champion = await readChampion(ctx.backend.parameters, family);
       const lifecycle = await readLifecycleState(await ctx.client(), family);
@@ -87,7 +90,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
     .action(async (family: string, options: { policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const settings: LifecycleSettingsInput = {
         by: options.by,
         ...(options.policy !== undefined ? { policy: options.policy as RetrainingPolicy } : {}),
@@ -145,7 +148,7 @@ function registerRollbackCommand(models: Command, ctx: CliContext): void {
     .option('--no-wait', 'start the rollback and return')
     .option('--json', 'print JSON')
     .action(async (family: string, options: { to?: string; by: string; reason: string; force?: boolean; wait: boolean; json?: boolean }) => {
-      if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
       const toVersion = options.to === undefined ? undefined : Number(options.to);
       if (toVersion !== undefined && !(Number.isInteger(toVersion) && toVersion >= 1)) throw new UsageError(`--to '${options.to}': a version is a whole number from 1`);
       const client = await ctx.client();

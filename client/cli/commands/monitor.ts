@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MODEL_FAMILIES } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES } from '../../../common/types/model';
 import { CURRENT_MINUTE_SETTLE_SECONDS, currentMinuteClosedAt, runMonitorNow } from '../../schedules/monitoring-schedule';
 import { readDriftRecords, waitForMonitoringReport, type MonitoringRunReport } from '../../monitoring/report';
 import { temporalUiUrl } from '../../temporal';
@@ -14,6 +14,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
   monitor
     .command('run-now')
     .description('run monitoring now: triggers schedule monitoring-<family> if it exists, else starts a run monitoring-<family>/manual (skipped while a run of the family is going)')
+    .option('--project <name>', "the project whose models are monitored (default: the demo); its runs read and write under projects/<project>/")
     .option('--model <family>', `model family (${MODEL_FAMILIES.join(', ')}; default: every family with a champion)`)
     .option('--wait', 'wait for the run to end and print its result and every violation')
     .option(
@@ -22,8 +23,8 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
         '(by default a run takes a capture file 2.5 minutes after its minute; with a schedule, this starts a manual run instead of triggering it)',
     )
     .option('--json', 'print one JSON object (with --wait: the result and the drift records)')
-    .action(async (options: { model?: string; wait?: boolean; json?: boolean; includeCurrentMinute?: boolean }) => {
-      const families = await familiesOption(ctx, options.model);
+    .action(async (options: { project?: string; model?: string; wait?: boolean; json?: boolean; includeCurrentMinute?: boolean }) => {
+      const families = await familiesOption(ctx, options.model, options.project);
       const client = await ctx.client();
       let captureThrough: string | undefined;
       if (options.includeCurrentMinute) {
@@ -38,6 +39,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
       for (const family of families) {
         const outcome = await runMonitorNow(client, ctx.config, {
           family,
+          ...(options.project !== undefined ? { project: options.project } : {}),
           trigger: `cli:${process.env.USER ?? 'user'}`,
           ...(options.includeCurrentMinute ? { captureSettleSeconds: CURRENT_MINUTE_SETTLE_SECONDS } : {}),
         });

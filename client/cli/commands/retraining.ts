@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { lifecycleWorkflowId } from '../../../common/ids';
-import { isModelFamily, MODEL_FAMILIES } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES } from '../../../common/types/model';
 import type { modelLifecycle } from '../../../workflows';
 import { decideRetrainingUpdate } from '../../../workflows/lifecycle/lifecycle.messages';
 import { UsageError } from '../../../services/usage-error';
@@ -18,7 +18,7 @@ export function registerRetrainingCommands(program: Command, ctx: CliContext): v
       .requiredOption('--reason <text>', 'why')
       .option('--json', 'print JSON')
       .action(async (family: string, options: { by: string; reason: string; json?: boolean }) => {
-        if (!isModelFamily(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+        if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
         const client = await ctx.client();
         try {
           const result = await client.workflow.getHandle<typeof modelLifecycle>(lifecycleWorkflowId(family)).executeUpdate(decideRetrainingUpdate, { args: [{ approve, by: options.by, reason: options.reason }] });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readChampion } from '../../../activities/registry/champion-store';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import {
   createMonitoringSchedule,
   deleteSchedule,
@@ -13,22 +13,36 @@ import {
 } from '../../schedules/monitoring-schedule';
 import { scheduleSpecOf } from '../../schedules/schedule-spec';
 import { UsageError } from '../../../services/usage-error';
+import { loadProject } from '../../../services/projects/project-file';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 
-/** `--model F`, or every family that has a champion (what monitoring can check) when it is left out. */
-export async function familiesOption(ctx: CliContext, value: string | undefined): Promise<ModelFamily[]> {
-  if (value !== undefined) return [familyOption(value)];
+/**
+ * `--model F`, or every family that has a champion (what monitoring can check) when it is left
+ * out; the families are the demo's, or with `--project` that project's algorithms.
+ */
+export async function familiesOption(ctx: CliContext, value: string | undefined, project?: string): Promise<ModelFamily[]> {
+  const known = await knownFamilies(ctx, project);
+  if (value !== undefined) return [familyOption(value, known)];
   const families: ModelFamily[] = [];
-  for (const family of MODEL_FAMILIES) if (await readChampion(ctx.backend.parameters, family)) families.push(family);
-  if (families.length === 0) throw new UsageError(`no model family has a champion yet: train first (mlops train) or name one with --model (${MODEL_FAMILIES.join(', ')})`);
+  for (const family of known) if (await readChampion(ctx.backend.parameters, family, project)) families.push(family);
+  if (families.length === 0) {
+    const train = project === undefined ? 'mlops train' : `mlops train --project ${project}`;
+    throw new UsageError(`no model family${project === undefined ? '' : ` of project ${project}`} has a champion yet: train first (${train}) or name one with --model (${known.join(', ')})`);
+  }
   return families;
 }
 
-export function familyOption(value: string | undefined): ModelFamily {
-  if (!value) throw new UsageError(`--model is required (${MODEL_FAMILIES.join(', ')})`);
-  if (!isModelFamily(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${MODEL_FAMILIES.join(', ')})`);
+export function familyOption(value: string | undefined, known: readonly ModelFamily[] = MODEL_FAMILIES): ModelFamily {
+  if (!value) throw new UsageError(`--model is required (${known.join(', ')})`);
+  if (!known.includes(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${known.join(', ')})`);
   return value;
+}
+
+/** The demo's families, or a project's (its algorithm names; an unknown project is a UsageError). */
+async function knownFamilies(ctx: CliContext, project: string | undefined): Promise<readonly ModelFamily[]> {
+  if (project === undefined) return MODEL_FAMILIES;
+  return (await loadProject(ctx.config.projectsDir, project)).project.algorithms.map((a) => a.name);
 }
 
 function timingOf(view: ScheduleView): string {
@@ -54,20 +68,21 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
   create
     .command('monitoring')
     .description('run drift monitoring of a model family on a timer (schedule id monitoring-<family>; a tick is skipped while a run is still going)')
+    .option('--project <name>', "the project whose models are monitored (default: the demo); schedule ids monitoring-<project>-<family>")
     .option('--model <family>', `model family (${MODEL_FAMILIES.join(', ')}; default: every family with a champion, one schedule each)`)
     .option('--every <duration>', 'interval, e.g. 30m, 1h, 1d')
     .option('--cron <expr>', "cron expression (5 fields, e.g. '0 * * * *') or @hourly/@daily/...")
     .option('--timezone <tz>', 'IANA time zone for --cron (default UTC)')
     .option('--replace', 'delete and recreate the schedule if it exists')
     .option('--json', 'print the schedule as JSON')
-    .action(async (options: { model?: string; every?: string; cron?: string; timezone?: string; replace?: boolean; json?: boolean }) => {
+    .action(async (options: { project?: string; model?: string; every?: string; cron?: string; timezone?: string; replace?: boolean; json?: boolean }) => {
       const timing = { ...(options.every !== undefined ? { every: options.every } : {}), ...(options.cron !== undefined ? { cron: options.cron } : {}), ...(options.timezone !== undefined ? { timezone: options.timezone } : {}) };
       scheduleSpecOf(timing); // validate before connecting
-      const families = await familiesOption(ctx, options.model);
+      const families = await familiesOption(ctx, options.model, options.project);
       const client = await ctx.client();
       const views: ScheduleView[] = [];
       for (const family of families) {
-        const handle = await createMonitoringSchedule(client, ctx.config, { family, ...timing, replace: options.replace, createdBy: `cli:${process.env.USER ?? 'user'}` });
+        const handle = await createMonitoringSchedule(client, ctx.config, { family, ...(options.project !== undefined ? { project: options.project } : {}), ...timing, replace: options.replace, createdBy: `cli:${process.env.USER ?? 'user'}` });
         views.push(await describeSchedule(client, handle.scheduleId));
       }
       // One family named: one schedule object, as before; otherwise a list.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isModelFamily, MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
+import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelFamily } from '../../../common/types/model';
 import { startScoring, DEMO_SCORING_FILE } from '../../../services/scoring/start-scoring';
 import { waitForScoringReport, type ScoringRunReport } from '../../scoring/report';
 import type { ObjectStore } from '../../../activities/backends/types';
@@ -13,21 +13,23 @@ export function registerScoreCommand(program: Command, ctx: CliContext): void {
   program
     .command('score [file]')
     .description('batch-score a CSV with the latest approved model(s): s3://bucket/key or a local file (default: the demo scoring sample)')
-    .option('--model <family>', `only one family (${MODEL_FAMILIES.join(', ')})`)
+    .option('--project <name>', "the project whose champions score the file (default: the demo); a local file goes under scoring/<project>/")
+    .option('--model <family>', `only one family (the demo's: ${MODEL_FAMILIES.join(', ')}; a project's: its algorithm names)`)
     .option('--id-columns <names>', "comma-separated columns of the file passed around the model and joined back to each prediction ('' for none: a row number); default every column that is neither a feature nor the label")
     .option('--wait', 'wait for the run to end and show the scored output')
     .option('--json', 'print one JSON object')
     .option('--new-run', 'score again even if this data version already has a run')
-    .action(async (file: string | undefined, options: { model?: string; idColumns?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
+    .action(async (file: string | undefined, options: { project?: string; model?: string; idColumns?: string; wait?: boolean; json?: boolean; newRun?: boolean }) => {
       let families: ModelFamily[] | undefined;
       if (options.model) {
-        if (!isModelFamily(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
+        // A project's families are checked against its project file when the run is built.
+        if (options.project === undefined && !MODEL_FAMILIES.includes(options.model)) throw new UsageError(`--model: unknown model family '${options.model}' (known: ${MODEL_FAMILIES.join(', ')})`);
         families = [options.model];
       }
       const idColumns = options.idColumns === undefined ? undefined : parseIdColumns(options.idColumns);
       await checkLocalData(file, 'FILE');
       const client = await ctx.client();
-      const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? DEMO_SCORING_FILE, ...(families ? { families } : {}), ...(idColumns ? { idColumns } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
+      const started = await startScoring(client, ctx.backend, ctx.config, { data: file ?? (options.project === undefined ? DEMO_SCORING_FILE : undefined), ...(options.project !== undefined ? { project: options.project } : {}), ...(families ? { families } : {}), ...(idColumns ? { idColumns } : {}), newRun: options.newRun, trigger: `cli:${process.env.USER ?? 'user'}` });
       const { runId } = await started.handle.describe();
       const uiUrl = (r: string) => temporalUiUrl(ctx.config, started.workflowId, r);
       if (!options.wait) {

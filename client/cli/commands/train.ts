@@ -10,6 +10,7 @@ import { fmtNumber, printJson } from '../output';
 
 interface TrainOptions {
   data?: string;
+  project?: string;
   config?: string;
   threshold?: number;
   wait?: boolean;
@@ -23,7 +24,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
   program
     .command('train')
     .description('start a training run (pre-process, train XGBoost and Linear Learner, evaluate, baselines, export)')
-    .option('--data <uri|path>', 'training data: s3://bucket/key, or a local CSV that is put into the bucket first (default: the demo dataset)')
+    .option('--project <name>', "the project whose dataset spec and algorithms the run uses (projects/<name>/project.yaml; default: the demo, as before projects)")
+    .option('--data <uri|path>', "training data: s3://bucket/key, or a local CSV that is put into the bucket first (default: the project's training file, the demo dataset)")
     .option('--config <file>', 'JSON run configuration (hyperparameters, instance types and counts, thresholds, split)')
     .option('--threshold <rmse>', 'reject a model whose validation RMSE exceeds this', parsePositive)
     .option('--wait', 'wait for the run to end, showing progress')
@@ -37,6 +39,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       const client = await ctx.client();
       const started = await startTraining(client, ctx.backend, ctx.config, {
         data: options.data,
+        ...(options.project !== undefined ? { project: options.project } : {}),
         configFile: options.config,
         threshold: options.threshold,
         newRun: options.newRun,

@@ -7,7 +7,7 @@ const PALETTE = ['#2f6fde', '#e8590c', '#0ca678', '#c2255c', '#7048e8', '#f59f00
 const PRESETS = { '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3, '30d': 30 * 24 * 3600e3 };
 
 const $ = (id) => document.getElementById(id);
-const state = { family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [] };
+const state = { project: '', family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [] };
 const charts = { drift: null, inference: null };
 /** For tests and the curious: the charts and the data last shown. */
 globalThis.dashboard = { charts, state, data: {}, ready: false, loads: 0 };
@@ -65,13 +65,14 @@ function setStatus(text, isError = false) {
 
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  for (const k of ['family', 'endpoint', 'from', 'to']) state[k] = q.get(k) ?? '';
+  for (const k of ['project', 'family', 'endpoint', 'from', 'to']) state[k] = q.get(k) ?? '';
   state.preset = q.get('preset') ?? (state.from || state.to ? '' : 'all');
   if (state.preset in PRESETS) state.from = isoMinutes(Date.now() - PRESETS[state.preset]);
 }
 
 function writeUrl() {
   const q = new URLSearchParams();
+  if (state.project) q.set('project', state.project);
   if (state.family) q.set('family', state.family);
   if (state.endpoint) q.set('endpoint', state.endpoint);
   if (state.preset && state.preset !== 'all') q.set('preset', state.preset);
@@ -108,6 +109,8 @@ async function loadFilters() {
   const f = await api('/api/filters', {});
   globalThis.dashboard.data.filters = f;
   state.endpoints = f.endpoints;
+  fillSelect($('filter-project'), (f.projects ?? []).map((x) => ({ value: x, label: x })), state.project, 'all projects');
+  state.project = $('filter-project').value;
   fillSelect($('filter-family'), f.families.map((x) => ({ value: x, label: x })), state.family, 'all families');
   state.family = $('filter-family').value;
   fillEndpoints();
@@ -115,6 +118,10 @@ async function loadFilters() {
 }
 
 function bindFilters() {
+  $('filter-project').addEventListener('change', () => {
+    state.project = $('filter-project').value;
+    void refresh();
+  });
   $('filter-family').addEventListener('change', () => {
     state.family = $('filter-family').value;
     fillEndpoints();
@@ -342,10 +349,10 @@ async function refresh() {
   const win = { from: state.from, to: state.to };
   try {
     const [drift, models, inference, scoring] = await Promise.all([
-      api('/api/drift', { family: state.family, endpoint: state.endpoint, ...win }),
-      api('/api/models', { family: state.family }),
-      api('/api/inference', { family: state.family, endpoint: state.endpoint, ...win }),
-      api('/api/scoring', { family: state.family, ...win }),
+      api('/api/drift', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }),
+      api('/api/models', { project: state.project, family: state.family }),
+      api('/api/inference', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }),
+      api('/api/scoring', { project: state.project, family: state.family, ...win }),
     ]);
     if (mine !== generation) return; // a newer filter change is on its way
     Object.assign(globalThis.dashboard.data, { drift: drift.records, models: models.versions, inference: inference.hours, scoring: scoring.records });

@@ -159,6 +159,36 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.ok(result.models.every((m) => m.decision.outcome === 'accepted'));
   });
 
+  it("when a project's run trains a bring-your-own algorithm, then its project, dataset spec and algorithms reach the activities and its notifications name the project; a demo run's inputs name none", async () => {
+    const { result, calls } = await run({}, (q) => {
+      const input = trainingInput(q);
+      input.config.project = 'penguins';
+      input.config.datasetSpecUri = 's3://mlops/projects/penguins/dataset-spec/abc/dataset-spec.json';
+      input.config.models = [
+        { family: 'xgboost', algorithm: { kind: 'xgboost' }, hyperparameters: {}, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+        { family: 'hgb', algorithm: { kind: 'byo', name: 'hgb', command: ['python', 'main.py'], acceptsMissing: true }, hyperparameters: {}, resources: { instanceType: 'ml.m5.large', instanceCount: 1 } },
+      ];
+      return input;
+    });
+    assert.ok(result, 'the run completed');
+    assert.equal(calls.preprocessInputs[0]!.datasetSpecUri, 's3://mlops/projects/penguins/dataset-spec/abc/dataset-spec.json');
+    assert.deepEqual(calls.projectInputs.sort(), [
+      'exportChampionConfig:hgb:penguins:-',
+      'exportChampionConfig:xgboost:penguins:-',
+      'registerModelVersion:hgb:penguins:byo',
+      'registerModelVersion:xgboost:penguins:xgboost',
+      'runTrainingJob:hgb:-:byo',
+      'runTrainingJob:xgboost:-:xgboost',
+    ]);
+    const done = calls.notifications.find((n) => n.kind === 'training.succeeded')!;
+    assert.match(done.subject, /^\[penguins\] training run finished/);
+    assert.equal(done.details?.project, 'penguins');
+
+    const demo = await run({});
+    assert.deepEqual(demo.calls.projectInputs.filter((c) => !c.endsWith(':-:-')), []);
+    assert.doesNotMatch(demo.calls.notifications[0]!.subject, /^\[/);
+  });
+
   it('when the input names an unknown model family, then the run fails with InvalidInput before any activity', async () => {
     const { error, calls } = await run({}, (q) => {
       const input = trainingInput(q);

@@ -18,6 +18,7 @@ const DRIFT_URI = 's3://mlops/monitoring/xgboost/abc/drift-records.jsonl';
 function driftRecord(over: Partial<DriftRecord>): DriftRecord {
   return {
     detectedAt: '2026-03-02T11:00:00.000Z',
+    project: 'used-cars',
     family: 'xgboost',
     modelName: 'xgboost-1',
     modelVersion: 1,

@@ -197,3 +197,57 @@ describe('client/gateway/feature-schema', () => {
     });
   });
 });
+
+/** A project's encoded schema as pre-processing writes it (penguins-like): categoricals one-hot, missing values imputed or passed on. */
+function encodedSchema(over: { unseen?: 'reject' | 'other'; sexMissing?: 'reject' | 'impute' | 'pass' } = {}): FeatureSchema {
+  const other = over.unseen === 'other';
+  return featureSchemaSchema.parse({
+    schemaVersion: 1,
+    label: { name: 'body_mass_g', type: 'integer' },
+    idColumns: ['tag'],
+    rawFeatures: ['species', 'bill_length_mm', 'sex'],
+    categoricals: [
+      { name: 'species', levels: ['Adelie', 'Gentoo'], unseen: over.unseen ?? 'reject', missing: 'reject' },
+      { name: 'sex', levels: ['female', 'male'], unseen: 'reject', missing: over.sexMissing ?? 'impute', ...(over.sexMissing === undefined || over.sexMissing === 'impute' ? { impute: { strategy: 'mode', value: 'female' } } : {}) },
+    ],
+    missingValues: ['', 'NA'],
+    features: [
+      { name: 'species=Adelie', type: 'binary', category: { column: 'species', level: 'Adelie' } },
+      { name: 'species=Gentoo', type: 'binary', category: { column: 'species', level: 'Gentoo' } },
+      ...(other ? [{ name: 'species=__other__', type: 'binary', category: { column: 'species', other: true } }] : []),
+      { name: 'bill_length_mm', type: 'float', min: 0, missing: 'impute', impute: { strategy: 'median', value: 44.25 }, stats: { min: 32, max: 60 } },
+      { name: 'sex=female', type: 'binary', category: { column: 'sex', level: 'female' } },
+      { name: 'sex=male', type: 'binary', category: { column: 'sex', level: 'male' } },
+    ],
+  });
+}
+
+describe('client/gateway/feature-vector (a project with categoricals and missing values)', () => {
+  it('when a record carries the raw columns, then categories become their one-hot levels and missing values the training statistics, in the schema order', () => {
+    assert.deepEqual(toFeatureVector({ species: 'Gentoo', bill_length_mm: 50.5, sex: 'male', tag: 'p1' }, encodedSchema(), 0), [0, 1, 50.5, 0, 1]);
+    assert.deepEqual(toFeatureVector({ species: 'Adelie', bill_length_mm: 'NA', sex: '' }, encodedSchema(), 0), [1, 0, 44.25, 1, 0]);
+  });
+
+  it('when a category was never seen under the reject policy, then the 400 names the record, the field, the value and the levels', () => {
+    assert.throws(() => toFeatureVector({ species: 'Emperor', bill_length_mm: 50, sex: 'male' }, encodedSchema(), 3), (err: unknown) => {
+      assert.ok(err instanceof PayloadError);
+      assert.equal(err.message, "record 3, field 'species': value 'Emperor' is not one of the levels {Adelie, Gentoo} (unseen categories are rejected)");
+      return true;
+    });
+  });
+
+  it('when unseen categories map to __other__, then the record is answered with only its other level set', () => {
+    assert.deepEqual(toFeatureVector({ species: 'Emperor', bill_length_mm: 50, sex: 'male' }, encodedSchema({ unseen: 'other' }), 0), [0, 0, 1, 50, 0, 1]);
+  });
+
+  it('when a categorical value is missing, then reject asks for it, pass keeps it missing', () => {
+    assert.throws(() => toFeatureVector({ species: 'Gentoo', bill_length_mm: 50, sex: 'NA' }, encodedSchema({ sexMissing: 'reject' }), 1), /record 1, field 'sex': is required/);
+    const passed = toFeatureVector({ species: 'Gentoo', bill_length_mm: 50 }, encodedSchema({ sexMissing: 'pass' }), 0);
+    assert.deepEqual(passed.slice(0, 3), [0, 1, 50]);
+    assert.ok(Number.isNaN(passed[3]!) && Number.isNaN(passed[4]!));
+  });
+
+  it('when a record names a model feature instead of a raw column, then it is an unknown field naming the raw columns', () => {
+    assert.throws(() => toFeatureVector({ 'species=Gentoo': 1, bill_length_mm: 50, sex: 'male' }, encodedSchema(), 0), /record 0: unknown field 'species=Gentoo' \(expected: species, bill_length_mm, sex\)/);
+  });
+});

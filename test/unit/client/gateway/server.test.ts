@@ -14,14 +14,16 @@ import { sanityFromGateway } from '../../../../activities/backends/local/endpoin
 import { csvRow, USED_CAR_ROW, USED_CARS_FEATURES, usedCar, usedCarsFeatureSchemaDocument } from '../../../helpers/gateway-fixtures';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
 
-const ENDPOINT: Record<ModelFamily, string> = { xgboost: 'used-cars-xgboost', 'linear-learner': 'used-cars-linear-learner' };
-const VERSION: Record<ModelFamily, string> = { xgboost: '3', 'linear-learner': '2' };
+/** The demo project's families (the records below are indexed by them). */
+type DemoFamily = 'xgboost' | 'linear-learner';
+const ENDPOINT: Record<DemoFamily, string> = { xgboost: 'used-cars-xgboost', 'linear-learner': 'used-cars-linear-learner' };
+const VERSION: Record<DemoFamily, string> = { xgboost: '3', 'linear-learner': '2' };
 const SCHEMA_URI = 's3://mlops/runs/training/used-cars-r1/preprocess/schema/feature-schema.json';
 const GROUND_TRUTH_URI = 's3://mlops/ground-truth/used-cars';
 const XGB = 123.5;
 const LINEAR = 100.5;
 /** Each endpoint's production variant is named after the model it serves (activities/inference/endpoints.ts). */
-const MODEL: Record<ModelFamily, string> = { xgboost: 'model-xgboost-v3', 'linear-learner': 'model-linear-learner-v2' };
+const MODEL: Record<DemoFamily, string> = { xgboost: 'model-xgboost-v3', 'linear-learner': 'model-linear-learner-v2' };
 
 /** A registered version as the registry lists it (only family, version, model name and schema matter here). */
 function registeredVersion(family: ModelFamily, version: number, modelName: string, featureSchemaUri: string): ModelVersion {
@@ -90,7 +92,7 @@ describe('client/gateway/server', () => {
   });
 
   /** Exports the champions the way the training pipeline does, with the pre-processing job's schema. */
-  async function deploy(families: ModelFamily[] = ['xgboost', 'linear-learner']): Promise<void> {
+  async function deploy(families: DemoFamily[] = ['xgboost', 'linear-learner']): Promise<void> {
     await objectStore.put(SCHEMA_URI, JSON.stringify(usedCarsFeatureSchemaDocument(), null, 2), { contentType: 'application/json' });
     for (const family of families) {
       registered.push(registeredVersion(family, Number(VERSION[family]), MODEL[family], SCHEMA_URI));

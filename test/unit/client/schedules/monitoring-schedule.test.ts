@@ -28,6 +28,21 @@ describe('client/schedules/monitoring-schedule', () => {
     });
   });
 
+  it("when a project is named, then its monitoring reads and writes under projects/<project>/ (capture, batch capture, ground truth, reports and bookmarks), and the demo's stays as it was", () => {
+    const config = parseConfig({ MLOPS_HOME: '/tmp/mlops-unit', MLOPS_BUCKET: 'acme-ml', MLOPS_GROUND_TRUTH_URI: 's3://labels/gt' }, REPO_ROOT);
+
+    const own = defaultMonitoringConfig(config, 'penguins');
+    assert.deepEqual([own.captureUri, own.batchCaptureUri, own.groundTruthUri, own.outputUri], [
+      's3://acme-ml/projects/penguins/capture',
+      's3://acme-ml/projects/penguins/capture/batch',
+      's3://labels/projects/penguins/gt',
+      's3://acme-ml/projects/penguins/monitoring',
+    ]);
+    assert.deepEqual(defaultMonitoringConfig(config, 'used-cars'), defaultMonitoringConfig(config));
+    assert.equal(monitoringScheduleId('xgboost', 'penguins'), 'monitoring-penguins-xgboost');
+    assert.equal(monitoringScheduleId('xgboost', 'used-cars'), 'monitoring-xgboost');
+  });
+
   it('when a schedule exists, then the error is a usage error that names the id and the way out', () => {
     const err = new ScheduleExistsError(monitoringScheduleId('linear-learner'));
 
@@ -48,6 +63,17 @@ describe('client/schedules/monitoring-schedule', () => {
       assert.equal(outcome.mode === 'started' && outcome.workflowId, 'monitoring-xgboost/manual');
       assert.deepEqual(client.started.map((s) => [s.workflowId, s.options.workflowIdConflictPolicy, s.options.workflowIdReusePolicy]), [['monitoring-xgboost/manual', 'FAIL', 'ALLOW_DUPLICATE']]);
       assert.equal((client.started[0]!.options.args as MonitoringInput[])[0]!.config.captureSettleSeconds, undefined, 'the default settle time');
+    });
+
+    it("when a project's family is run now, then its manual run has an id of its own and its input names the project and the project's locations", async () => {
+      const client = fakeClient([], running);
+
+      const outcome = await runMonitorNow(client, config, { family: 'xgboost', project: 'penguins', trigger: 'test' });
+
+      assert.equal(outcome.mode === 'started' && outcome.workflowId, 'monitoring-penguins-xgboost/manual');
+      const input = (client.started[0]!.options.args as MonitoringInput[])[0]!;
+      assert.equal(input.project, 'penguins');
+      assert.equal(input.config.outputUri, 's3://mlops/projects/penguins/monitoring');
     });
 
     it('when the manual run still goes, then a second run-now starts nothing and names it (the server says so, not visibility)', async () => {

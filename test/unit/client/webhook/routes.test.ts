@@ -3,6 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { defaultRoutes, loadRoutes, matchRoute, parseRoutes, RoutesError, type RouteRule } from '../../../../client/webhook/routes';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
+import { REPO_ROOT } from '../../../../common/config/parse';
+import type { ObjectCreatedEvent } from '../../../../client/webhook/event-schemas';
+import { workflowIdForEvent } from '../../../../client/webhook/start-run';
 
 const RULES: RouteRule[] = [
   { name: 'daily-csv', bucket: 'data-lake', prefix: 'daily/', suffix: '.csv', pipeline: 'training', parameters: { threshold: 3000 } },
@@ -49,6 +52,29 @@ describe('client/webhook/routes', () => {
       assert.equal(matchRoute(rules, { bucket: 'my-bucket', key: 'scoring/batch 1.csv' })?.pipeline, 'scoring');
       assert.equal(matchRoute(rules, { bucket: 'my-bucket', key: 'capture/x.jsonl' }), undefined);
       assert.equal(matchRoute(rules, { bucket: 'mlops', key: 'training/cars.csv' }), undefined);
+    });
+  });
+
+  describe('project routes', () => {
+    it('when the stack has projects, then training/<project>/ and scoring/<project>/ start that project (before the demo rules), with workflow ids naming it; the demo keeps its rules and ids', async () => {
+      const rules = await loadRoutes({ bucket: 'mlops', webhookRoutes: undefined, projectsDir: path.join(REPO_ROOT, 'projects') });
+
+      assert.deepEqual(rules.map((r) => r.name), ['training-penguins', 'scoring-penguins', 'training-data', 'scoring-data']);
+      const training = matchRoute(rules, { bucket: 'mlops', key: 'training/penguins/2026-03.csv' })!;
+      const scoring = matchRoute(rules, { bucket: 'mlops', key: 'scoring/penguins/batch.csv' })!;
+      assert.deepEqual([training.name, training.parameters], ['training-penguins', { project: 'penguins' }]);
+      assert.deepEqual([scoring.name, scoring.parameters], ['scoring-penguins', { project: 'penguins' }]);
+      const event = { source: 'minio', bucket: 'mlops', key: 'training/penguins/2026-03.csv', etag: 'e1', eventName: 'ObjectCreated:Put' } as unknown as ObjectCreatedEvent;
+      assert.equal(workflowIdForEvent(training, event), 'training/penguins:mlops/training/penguins/2026-03.csv@e1');
+      const demo = matchRoute(rules, { bucket: 'mlops', key: 'training/cars.csv' })!;
+      assert.equal(workflowIdForEvent(demo, { ...event, key: 'training/cars.csv' }), 'training/mlops/training/cars.csv@e1');
+    });
+
+    it('when a routes file names a project that is no project name, then the rule is refused naming it', () => {
+      assert.throws(
+        () => parseRoutes([{ name: 'r', bucket: 'mlops', pipeline: 'scoring', parameters: { project: 'Not A Name' } }], 'routes.json', '/tmp'),
+        /routes\.json: rule 1 \('r'\): parameters\.project: a project name/,
+      );
     });
   });
 

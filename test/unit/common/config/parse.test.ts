@@ -37,6 +37,7 @@ describe('common/config/parse', () => {
         namespace: 'default',
         bucket: 'mlops',
         python: path.join(REPO_ROOT, '.venv', 'bin', 'python'),
+        projectsDir: path.join(REPO_ROOT, 'projects'),
         temporalCli: path.join(REPO_ROOT, '.venv', 'bin', 'temporal'),
         notifyWebhookUrl: undefined,
         taskQueueSuffix: '',

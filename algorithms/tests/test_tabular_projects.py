@@ -1,0 +1,158 @@
+"""Datasets of any tabular shape: string categoricals, missing values, decoded monitoring, and a
+bring-your-own algorithm (the example under algorithms/byo/) trained and scored for real."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ALGORITHMS, REPO
+from mlops_algorithms.contract import ClientError
+from mlops_algorithms.encoding import Encoder, RawView
+from mlops_algorithms.preprocess.job import PreprocessOptions, run
+from mlops_algorithms.preprocess.scoring import ScoringOptions, run_scoring
+
+PENGUINS = REPO / "projects" / "penguins" / "data" / "penguins.csv"
+BYO = ALGORITHMS / "byo" / "hist_gradient_boosting"
+SPEC = {
+    "label": {"name": "body_mass_g", "type": "float", "min": 0, "missing": "drop"},
+    "missingValues": ["NA"],
+    "features": [
+        {"name": "species", "type": "categorical", "levels": ["Adelie", "Chinstrap", "Gentoo"]},
+        {"name": "island", "type": "categorical", "unseen": "other"},
+        {"name": "bill_length_mm", "type": "float", "min": 0, "missing": "impute", "impute": "median"},
+        {"name": "flipper_length_mm", "type": "integer", "missing": "pass"},
+        {"name": "sex", "type": "categorical", "missing": "impute", "impute": "mode"},
+        {"name": "year", "type": "integer"},
+    ],
+}
+
+
+def _prepare(tmp_path: Path, spec: dict, text: str | None = None, name: str = "out") -> Path:
+    inp = tmp_path / f"in-{name}"
+    inp.mkdir()
+    (inp / "penguins.csv").write_text(text if text is not None else PENGUINS.read_text())
+    (tmp_path / f"{name}.json").write_text(json.dumps(spec))
+    out = tmp_path / name
+    run(PreprocessOptions(inp, out, dataset_spec=tmp_path / f"{name}.json"))
+    return out
+
+
+def test_when_a_dataset_has_categoricals_and_missing_values_then_they_are_encoded_and_imputed_from_the_train_split(tmp_path: Path) -> None:
+    out = _prepare(tmp_path, SPEC)
+    schema = json.loads((out / "schema" / "feature-schema.json").read_text())
+    names = [f["name"] for f in schema["features"]]
+    assert names[:3] == ["species=Adelie", "species=Chinstrap", "species=Gentoo"]
+    assert "island=__other__" in names and "sex=female" in names and "flipper_length_mm" in names
+    assert schema["rawFeatures"] == ["species", "island", "bill_length_mm", "flipper_length_mm", "sex", "year"]
+    assert schema["source"]["rowsWithoutLabel"] == 2 and sum(schema["split"]["rows"].values()) == 342
+    sex = next(c for c in schema["categoricals"] if c["name"] == "sex")
+    train = np.genfromtxt(out / "train" / "train.csv", delimiter=",", missing_values="", filling_values=np.nan)
+    # the mode of the TRAIN split, and every train row then has exactly one sex level
+    female, male = names.index("sex=female") + 1, names.index("sex=male") + 1
+    assert sex["impute"]["value"] == ("female" if train[:, female].sum() >= train[:, male].sum() else "male")
+    assert np.all(train[:, female] + train[:, male] == 1)
+    bill = next(f for f in schema["features"] if f["name"] == "bill_length_mm")
+    assert bill["missing"] == "impute" and bill["impute"]["strategy"] == "median"
+    assert schema["missingShare"]["sex"] > 0
+
+
+def test_when_a_feature_passes_missing_values_then_the_split_keeps_an_empty_field(tmp_path: Path) -> None:
+    text = PENGUINS.read_text().replace("Adelie,Torgersen,39.5,17.4,186,3800", "Adelie,Torgersen,39.5,17.4,NA,3800")
+    out = _prepare(tmp_path, SPEC, text)
+    rows = [line for s in ("train", "validation", "test") for line in (out / s / f"{s}.csv").read_text().splitlines()]
+    assert any(",," in line for line in rows)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"features": [{"name": "island", "type": "categorical", "maxLevels": 2}]}, r"column 'island': 3 distinct values .* more than maxLevels 2 \(rule: max levels\)"),
+    ({"features": [{"name": "species", "type": "categorical", "levels": ["Adelie", "Gentoo"]}]}, r"column 'species', line \d+: value 'Chinstrap' is not one of the levels \{Adelie, Gentoo\} \(rule: unseen category\)"),
+    ({"features": [{"name": "sex", "type": "categorical"}]}, r"column 'sex', line 10: empty value \(rule: required\); 8 more values"),
+    ({"label": {"name": "body_mass_g", "type": "float"}}, r"column 'body_mass_g', line 5: the label is missing \(rule: required label\)"),
+])
+def test_when_a_column_breaks_its_rule_then_training_refuses_the_file_naming_column_line_and_rule(tmp_path: Path, change: dict, message: str) -> None:
+    spec = {**SPEC, **change}
+    with pytest.raises(ClientError, match=message):
+        _prepare(tmp_path, spec)
+
+
+def test_when_a_feature_is_entirely_empty_then_training_refuses_it(tmp_path: Path) -> None:
+    lines = PENGUINS.read_text().splitlines()
+    text = "\n".join([lines[0]] + [",".join(c if i != 6 else "NA" for i, c in enumerate(line.split(","))) for line in lines[1:]]) + "\n"
+    with pytest.raises(ClientError, match=r"column 'sex': all 342 values are empty \(rule: column not empty\)"):
+        _prepare(tmp_path, SPEC, text)
+
+
+def test_when_a_scoring_record_has_an_unseen_category_then_the_policy_decides(tmp_path: Path) -> None:
+    out = _prepare(tmp_path, SPEC)
+    schema_file = out / "schema" / "feature-schema.json"
+    inp = tmp_path / "score"
+    inp.mkdir()
+    (inp / "new.csv").write_text("id,species,island,bill_length_mm,flipper_length_mm,sex,year\n"
+                                 "a,Gentoo,Atlantis,NA,,NA,2009\nb,Adelie,Biscoe,40,190,male,2008\n")
+    run_scoring(ScoringOptions(inp, tmp_path / "scored", schema_file, ("id",)))
+    schema = json.loads(schema_file.read_text())
+    names = [f["name"] for f in schema["features"]]
+    first = (tmp_path / "scored" / "new.csv").read_text().splitlines()[0].split(",")
+    assert first[names.index("island=__other__")] == "1" and first[names.index("flipper_length_mm")] == ""
+    assert float(first[names.index("bill_length_mm")]) == next(f for f in schema["features"] if f["name"] == "bill_length_mm")["impute"]["value"]
+    assert first[-1] == "a"
+    (inp / "new.csv").write_text("species,island,bill_length_mm,flipper_length_mm,sex,year\nAdelie,Dream,40,190,male,2008\nEmperor,Dream,40,190,male,2008\n")
+    with pytest.raises(ClientError, match=r"new.csv: column 'species', line 3: value 'Emperor' is not one of the levels \{Adelie, Chinstrap, Gentoo\} \(rule: unseen category\)"):
+        run_scoring(ScoringOptions(inp, tmp_path / "scored2", schema_file))
+
+
+def test_when_encoded_rows_are_read_back_then_monitoring_sees_the_raw_columns(tmp_path: Path) -> None:
+    out = _prepare(tmp_path, SPEC)
+    schema = json.loads((out / "schema" / "feature-schema.json").read_text())
+    encoder = Encoder(schema)
+    matrix, problems = encoder.encode({"species": ["Gentoo"], "island": ["Atlantis"], "bill_length_mm": ["41.5"], "flipper_length_mm": [""], "sex": ["male"], "year": ["2009"]}, 1)
+    assert problems == []
+    texts = ["" if v[0] != v[0] else repr(v[0]) for v in matrix]
+    raw = RawView(schema).decode_rows([["3500.0", *texts]])[0]
+    assert raw == ["3500.0", "Gentoo", "__other__", "41.5", "", "male", "2009.0"]
+    from mlops_algorithms.monitor.data_quality import run as baseline
+
+    baseline({"dataset_source": str(out / "train"), "output_path": str(tmp_path / "bl"), "dataset_format": '{"csv": {"header": false}}',
+              "feature_schema": str(out / "schema" / "feature-schema.json")})
+    stats = json.loads((tmp_path / "bl" / "statistics.json").read_text())
+    kinds = {f["name"]: f["inferred_type"] for f in stats["features"]}
+    assert kinds == {"body_mass_g": "Fractional", "species": "String", "island": "String", "bill_length_mm": "Fractional",
+                     "flipper_length_mm": "Integral", "sex": "String", "year": "Integral"}
+    species = next(f for f in stats["features"] if f["name"] == "species")["string_statistics"]
+    assert species["distinct_count"] == 3.0 and {b["value"] for b in species["distribution"]["categorical"]["buckets"]} == {"Adelie", "Chinstrap", "Gentoo"}
+
+
+def test_when_the_byo_example_trains_and_a_transform_scores_with_it_then_both_follow_the_container_contracts(tmp_path: Path) -> None:
+    out = _prepare(tmp_path, SPEC)
+    base = tmp_path / "job"
+    for channel in ("train", "validation"):
+        (base / "input" / "data" / channel).mkdir(parents=True)
+        (base / "input" / "data" / channel / f"{channel}.csv").write_bytes((out / channel / f"{channel}.csv").read_bytes())
+    (base / "input" / "config").mkdir(parents=True)
+    (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"max_iter": "50"}))
+    env = {"SAGEMAKER_BASE_DIR": str(base), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "main.py", "train"], cwd=BYO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "validation:rmse=" in done.stdout
+    (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"max_iter": "many"}))
+    bad = subprocess.run([sys.executable, "main.py", "train"], cwd=BYO, env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and (base / "output" / "failure").read_text().startswith("ClientError: hyperparameter max_iter")
+    inp = tmp_path / "tin"
+    inp.mkdir()
+    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    env = {"serve_command": json.dumps([sys.executable, "main.py"]), "serve_dir": str(BYO), "accepts_missing": "true",
+           "model_dir": str(base / "model"), "input_dir": str(inp), "output_dir": str(tmp_path / "tout"),
+           "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / "tbase"),
+           "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "mlops_algorithms.transform"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    predictions = [float(v) for v in (tmp_path / "tout" / "test.csv.out").read_text().split()]
+    labels = [float(line.split(",")[0]) for line in (out / "test" / "test.csv").read_text().splitlines()]
+    assert len(predictions) == len(labels)
+    assert float(np.sqrt(np.mean((np.array(predictions) - np.array(labels)) ** 2))) < 600  # g; the label's spread is ~800

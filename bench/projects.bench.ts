@@ -1,0 +1,226 @@
+/**
+ * `make bench-projects`: onboarding a model by configuration, measured (issue 15's targets).
+ *
+ * 1. `project init` on a generated 50,000-row x 10-column CSV with 3 string categoricals (and a
+ *    few missing values): the median of 3 runs of reading the file and inferring the project.
+ * 2. The training pipeline on that file (dev server, local backend, real jobs, three endpoints
+ *    deployed: two built-in XGBoost models and the bring-your-own HistGradientBoostingRegressor)
+ *    against a bare Python run of the same algorithms with the same hyperparameters on the same
+ *    rows (the pipeline's own train split; bench/projects_reference.py), in the same bench run.
+ * 3. Model quality: each model's test RMSE against a 5-fold cross-validated RMSE with the same
+ *    hyperparameters, computed in the bench over the pipeline's train + validation rows.
+ * 4. Gateway throughput for the project's three endpoints against the same gateway serving two of
+ *    them, closed loops in alternating rounds in the same run (the two-endpoint figure of
+ *    `make bench-gateway` is measured the same way, on the demo project).
+ *
+ * Prints progress on stderr, one JSON object as its last line; exits 1 on a missed target.
+ */
+import '../test/helpers/setup';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Pool } from 'undici';
+import { stringify } from 'yaml';
+import { createBackend } from '../activities/backends';
+import { REPO_ROOT } from '../common/config/parse';
+import { stackPorts } from '../common/config/schema';
+import type { ProjectFile } from '../common/schemas/project';
+import { requestCombiner } from '../client/gateway/combiners';
+import { buildGatewayServer } from '../client/gateway/server';
+import { waitForTrainingReport } from '../client/training/report';
+import { inferProject } from '../services/projects/infer';
+import { startTraining } from '../services/training/start-training';
+import { createLocalEnv } from '../test/helpers/temporal-env';
+import { freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
+import { runWorkers } from '../test/helpers/workers';
+import { crashBench, finishBench, median, round } from './lib/report';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = 16;
+const TARGETS = { initSeconds: 2, pipelineVsBare: 1.5, rmseVsCrossValidated: 0.05, threeEndpointsVsTwo: 0.7 };
+const log = (m: string) => console.error(m);
+
+/** A deterministic generator (mulberry32): the same file every run. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 10 columns: the label, 3 string categoricals, 6 numbers; ~1 % missing in three columns. */
+function housesCsv(rows: number): string {
+  const r = rng(42);
+  const regions = ['north', 'south', 'east', 'west', 'centre'];
+  const materials = ['brick', 'wood', 'concrete', 'stone'];
+  const grades = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const lines = ['price,region,material,grade,area,rooms,age,distance,floor,score'];
+  for (let i = 0; i < rows; i++) {
+    const region = Math.floor(r() * regions.length);
+    const material = Math.floor(r() * materials.length);
+    const grade = Math.floor(r() * grades.length);
+    const area = 30 + r() * 170;
+    const rooms = 1 + Math.floor(area / 35 + r() * 2);
+    const age = Math.floor(r() * 80);
+    const distance = r() * 30;
+    const floor = Math.floor(r() * 12);
+    const score = r() * 10;
+    const noise = (r() + r() + r() - 1.5) * 20_000;
+    const price = 2_000 * area + region * 15_000 + (material === 3 ? 30_000 : 0) - grade * 8_000 - age * 600 - distance * 2_500 + floor * 1_000 + score * 3_000 + (area > 120 && region === 4 ? 40_000 : 0) + noise;
+    const miss = (v: string) => (r() < 0.01 ? '' : v);
+    lines.push([price.toFixed(0), regions[region], miss(materials[material]!), grades[grade], miss(area.toFixed(1)), rooms, age, miss(distance.toFixed(2)), floor, score.toFixed(3)].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function closedLoop(connections: number, seconds: number, fn: () => Promise<void>): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < until) {
+        await fn();
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+async function main(): Promise<void> {
+  const home = await tempDir('bench-projects');
+  const projectsDir = path.join(home, 'projects');
+  const csvFile = path.join(home, 'houses.csv');
+  await fs.writeFile(csvFile, housesCsv(ROWS));
+
+  // 1. project init: read the file and infer the project (what the command does besides writing YAML).
+  const initTimes: number[] = [];
+  let project: ProjectFile | undefined;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    project = inferProject(await fs.readFile(csvFile, 'utf8'), { file: csvFile, label: 'price', name: 'houses', dataRef: csvFile });
+    initTimes.push((performance.now() - t0) / 1000);
+  }
+  const initSeconds = median(initTimes);
+  log(`project init on ${ROWS} rows x 10 columns: ${initSeconds.toFixed(3)} s (median of 3)`);
+
+  // Three algorithms: the init's XGBoost, a deeper XGBoost, and the bring-your-own HGB.
+  const xgb = project!.algorithms.find((a) => a.kind === 'xgboost')!;
+  const algorithms = [
+    { ...xgb, name: 'xgboost' },
+    { ...xgb, name: 'xgboost-deep', hyperparameters: { ...xgb.hyperparameters, max_depth: '6', num_round: '150' } },
+    { kind: 'byo', name: 'hgb', hyperparameters: { max_iter: '200', learning_rate: '0.1', min_samples_leaf: '20', random_state: '42' }, command: ['python', 'main.py'], dir: 'algorithms/byo/hist_gradient_boosting', acceptsMissing: true, enabled: true },
+  ];
+  const file = { ...project!, algorithms } as ProjectFile;
+  await fs.mkdir(path.join(projectsDir, 'houses'), { recursive: true });
+  await fs.writeFile(path.join(projectsDir, 'houses', 'project.yaml'), stringify(file));
+
+  const env = await createLocalEnv();
+  const config = { ...testConfig({ home: path.join(home, 'stack'), portBase: await freePortBase() }), projectsDir };
+  const endpointHost = await startEndpointHost(config);
+  const backend = createBackend(config);
+  const workers = await runWorkers(env, config, backend);
+  try {
+    // 2. The pipeline, end to end (steps 1-11, three endpoints deployed).
+    log('training the project (dev server, local backend, real jobs)');
+    const t0 = performance.now();
+    const started = await startTraining(env.client, backend, config, { project: 'houses', data: csvFile, trigger: 'bench' });
+    const report = await waitForTrainingReport(started.handle, (runId) => runId);
+    const pipelineSeconds = (performance.now() - t0) / 1000;
+    if (report.status !== 'completed') throw new Error(`the run did not complete: ${JSON.stringify(report.error)}`);
+    for (const m of report.models) if (m.decision.outcome !== 'accepted') throw new Error(`${m.family} was not accepted: ${m.decision.reason}`);
+    log(`  pipeline: ${pipelineSeconds.toFixed(1)} s`);
+
+    // The bare reference on the pipeline's own splits (same rows, same encoding).
+    const splits = path.join(config.home, 'objects', config.bucket, (report.featureSchemaUri ?? '').replace(`s3://${config.bucket}/`, '').replace(/schema\/feature-schema\.json$/, ''));
+    const spec = Object.fromEntries(algorithms.map((a) => [a.name, { kind: a.kind === 'byo' ? 'hgb' : 'xgboost', hyperparameters: a.hyperparameters }]));
+    const { stdout } = await promisify(execFile)(config.python, [path.join(REPO_ROOT, 'bench', 'projects_reference.py'), splits, JSON.stringify(spec)], { maxBuffer: 1 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const reference = JSON.parse(stdout.trim().split('\n').at(-1)!) as { bareSeconds: number; models: Record<string, { testRmse: number; cvRmse: number }> };
+    const pipelineVsBare = pipelineSeconds / reference.bareSeconds;
+    log(`  bare Python (same algorithms, hyperparameters and rows): ${reference.bareSeconds.toFixed(1)} s: pipeline ${pipelineVsBare.toFixed(2)} x`);
+
+    // 3. Quality against 5-fold CV.
+    const quality = Object.fromEntries(
+      report.models.map((m) => {
+        const cv = reference.models[m.family]!.cvRmse;
+        const rmse = m.metrics!.test!.rmse;
+        return [m.family, { testRmse: round(rmse), cvRmse: round(cv), relativeDifference: round(Math.abs(rmse - cv) / cv) }];
+      }),
+    );
+    const worstQuality = Math.max(...Object.values(quality).map((q) => q.relativeDifference));
+    log(`  quality vs 5-fold CV: ${JSON.stringify(quality)}`);
+
+    // 4. Gateway: the project's three endpoints against two of them, alternating rounds.
+    const gateway = (families: string[]) =>
+      buildGatewayServer({
+        backend,
+        runtimeUrl: `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`,
+        timeoutMs: 10_000,
+        endpointConcurrency: config.gatewayEndpointConcurrency,
+        bulkConcurrency: config.gatewayBulkConcurrency,
+        onPartial: 'fail',
+        defaultCombiner: requestCombiner('mean'),
+        groundTruthUri: config.groundTruthUri,
+        maxBodyBytes: 1 << 20,
+        maxRecords: 1000,
+        projects: async (name) => (name === 'houses' ? { families } : undefined),
+      });
+    const three = gateway(['xgboost', 'xgboost-deep', 'hgb']);
+    const two = gateway(['xgboost', 'hgb']);
+    const urls = await Promise.all([three.app.listen({ host: '127.0.0.1', port: 0 }), two.app.listen({ host: '127.0.0.1', port: 0 })]);
+    const pools = urls.map((u) => new Pool(u, { connections: CONNECTIONS }));
+    const body = JSON.stringify({ region: 'east', material: 'wood', grade: 'c', area: 88.5, rooms: 3, age: 20, distance: 4.2, floor: 2, score: 6.1 });
+    const call = (pool: Pool) => async () => {
+      const r = await pool.request({ method: 'POST', path: '/v1/projects/houses/predict', headers: { 'content-type': 'application/json' }, body });
+      await r.body.dump();
+      if (r.statusCode !== 200) throw new Error(`gateway answered ${r.statusCode}`);
+    };
+    await closedLoop(CONNECTIONS, 1, call(pools[0]!));
+    await closedLoop(CONNECTIONS, 1, call(pools[1]!));
+    const served = { three: 0, two: 0 };
+    for (let i = 0; i < ROUNDS; i++) {
+      served.three += await closedLoop(CONNECTIONS, ROUND_SECONDS, call(pools[0]!));
+      served.two += await closedLoop(CONNECTIONS, ROUND_SECONDS, call(pools[1]!));
+    }
+    const rps = { three: served.three / (ROUNDS * ROUND_SECONDS), two: served.two / (ROUNDS * ROUND_SECONDS) };
+    const threeVsTwo = rps.three / rps.two;
+    log(`  gateway: three endpoints ${rps.three.toFixed(0)} req/s, two ${rps.two.toFixed(0)} req/s: ${threeVsTwo.toFixed(2)} x`);
+    await Promise.all(pools.map((p) => p.close()));
+    await three.close();
+    await two.close();
+
+    finishBench({
+      benchmark: 'projects',
+      figures: {
+        rows: ROWS,
+        initSeconds: round(initSeconds),
+        pipelineSeconds: round(pipelineSeconds),
+        bareSeconds: round(reference.bareSeconds),
+        pipelineVsBare: round(pipelineVsBare),
+        quality,
+        gatewayRequestsPerSecond: { threeEndpoints: Math.round(rps.three), twoEndpoints: Math.round(rps.two) },
+        threeEndpointsVsTwo: round(threeVsTwo),
+      },
+      targets: TARGETS,
+      checks: {
+        initSeconds: initSeconds <= TARGETS.initSeconds,
+        pipelineVsBare: pipelineVsBare <= TARGETS.pipelineVsBare,
+        rmseVsCrossValidated: worstQuality <= TARGETS.rmseVsCrossValidated,
+        threeEndpointsVsTwo: threeVsTwo >= TARGETS.threeEndpointsVsTwo,
+      },
+    });
+  } finally {
+    await workers.stop();
+    await endpointHost.stop();
+    await env.teardown();
+    await fs.rm(home, { recursive: true, force: true });
+  }
+}
+
+main().catch(crashBench);
