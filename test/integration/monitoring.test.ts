@@ -1,3 +1,4 @@
+import { DEFAULT_PROJECT } from '../../common/project';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,7 @@ const ISO = z.iso.datetime();
 /** A line of drift-records.jsonl (README, "Model monitoring"). */
 const DRIFT_RECORD = z.strictObject({
   detectedAt: ISO,
+  project: z.literal(DEFAULT_PROJECT),
   kind: z.enum(['data', 'model']),
   source: z.enum(['realtime', 'batch']),
   family: z.enum(['xgboost', 'linear-learner']),
