@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
 import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
@@ -15,6 +15,15 @@ import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, v
 import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
 
 const MAX_READINGS_SHOWN = 20;
+
+/**
+ * Since this change a driven deployment that fails or is cancelled after it put the shadow or
+ * transition configuration on the endpoint puts everything back on the old model before it
+ * fails; runs recorded before it (a closed, failed run replayed for a query) failed at once.
+ */
+export const ROLLBACK_ON_FAILURE_PATCH = 'deployment-rollback-on-failure';
+/** Since this change a metrics read that fails (retries spent) counts as INSUFFICIENT_DATA for that reading. */
+export const METRICS_READ_FAILURE_PATCH = 'deployment-metrics-read-insufficient-data';
 
 type BakeVerdict =
   | { kind: 'baked' }
@@ -56,6 +65,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     updatedAt: now(),
   };
   let pending: DeploymentDecision | undefined;
+  /** A driven deployment's configuration on the endpoint that a failure must undo (none: nothing to undo). */
+  let leftOn: { kind: 'shadow' | 'transition'; endpointConfigName: string } | undefined;
   const show = () => {
     state.updatedAt = now();
     const split = state.traffic.map((t) => `${t.modelName} ${Math.round(t.share * 1000) / 10} %${t.role === 'shadow' ? ' (shadow)' : ''}`).join(', ');
@@ -139,7 +150,50 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     ];
   }
 
+  /**
+   * A driven deployment that fails (an activity's retries spent, a bug) or is cancelled (its
+   * training run cancelled or terminated) must not leave the endpoint splitting traffic: every
+   * request goes back to the old model, then its own configuration returns, before it fails.
+   */
   async function driven(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+    try {
+      return await drive(prepared, previous);
+    } catch (err) {
+      const undo = leftOn;
+      if (undo && patched(ROLLBACK_ON_FAILURE_PATCH)) {
+        await CancellationScope.nonCancellable(() => undoOnFailure(undo, previous, prepared.target.variantName, err));
+      }
+      throw err;
+    }
+  }
+
+  async function undoOnFailure(undo: NonNullable<typeof leftOn>, previous: WeightedVariant, targetVariant: string, err: unknown): Promise<void> {
+    const reason = isCancellation(err) ? 'the deployment was cancelled' : `the deployment failed: ${innermostMessage(err)}`;
+    state.phase = 'rolling-back';
+    state.rollback = { reason, at: now() };
+    show();
+    try {
+      if (undo.kind === 'transition') {
+        // Weights first (in place, nothing restarts); the endpoint may not serve the transition yet when its update failed.
+        await step(`step 10: all of ${name} back to ${previous.modelName} (${reason})`, deploy.shiftTraffic, {
+          endpointName: name,
+          endpointConfigName: undo.endpointConfigName,
+          weights: [
+            { variantName: previous.variantName, weight: 1 },
+            { variantName: targetVariant, weight: 0 },
+          ],
+        }).catch((shiftErr: unknown) => pipeline.show(`moving the traffic of ${name} back to ${previous.modelName} failed (${innermostMessage(shiftErr)}); its old configuration returns`));
+      }
+      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+      leftOn = undefined;
+    } catch (undoErr) {
+      // The original failure is what the run reports; the endpoint's state is told here.
+      pipeline.show(`**${name} may still serve ${undo.endpointConfigName}**: putting back ${state.previous!.endpointConfigName} failed: ${innermostMessage(undoErr)}`);
+    }
+  }
+
+  async function drive(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const transitionConfig = runScopedName(['transition', input.family], pipeline.run);
     const targetVariant = prepared.target.variantName;
     let promotedBy: DeploymentDecision | undefined;
@@ -153,6 +207,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         if (verdict.kind === 'abort') state.decision = verdict.decision;
         show();
         await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+        leftOn = undefined;
         state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
         return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }
@@ -170,6 +225,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         { ...prepared.target, weight: 0 },
       ],
     });
+    leftOn = { kind: 'transition', endpointConfigName: transitionConfig };
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: transitionConfig });
     const weights = (share: number) => [
       { variantName: previous.variantName, weight: round(1 - share) },
@@ -197,6 +253,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       await step(`step 10: all of ${name} back to ${previous.modelName}`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(0) });
       state.traffic = shares(previous, targetVariant, 0);
       await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      leftOn = undefined;
       state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
       return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
     }
@@ -206,6 +263,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (verdict.kind === 'promote') await step(`step 10: all of ${name} to ${input.target.modelName} (promoted by ${verdict.decision.by})`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(1) });
     state.traffic = shares(previous, targetVariant, 1);
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: input.target.endpointConfigName });
+    leftOn = undefined;
     state.traffic = [{ variantName: targetVariant, modelName: input.target.modelName, role: 'production', share: 1 }];
     await applyAutoscaling(targetVariant);
     const reason =
@@ -225,7 +283,18 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     state.step = { ...state.step!, until: new Date(end).toISOString() };
     show();
     const read = async (): Promise<AlarmState | undefined> => {
-      const snapshot = await step(`step 10: read the alarms of ${name}`, quick.readDeploymentMetrics, { endpointName: name });
+      let snapshot: EndpointMetricsSnapshot;
+      try {
+        snapshot = await step(`step 10: read the alarms of ${name}`, quick.readDeploymentMetrics, { endpointName: name });
+      } catch (err) {
+        // A reading that cannot be had is missing data, as CloudWatch treats it for SageMaker's
+        // guardrails: it neither trips an alarm nor fails the deployment; the next reading may.
+        if (isCancellation(err) || !patched(METRICS_READ_FAILURE_PATCH)) throw err;
+        const why = `reading the metrics failed: ${innermostMessage(err)}`;
+        state.alarms = evaluateAlarms(input.alarms, undefined, undefined).map((a) => ({ ...a, reason: why }));
+        show();
+        return undefined;
+      }
       readings.push(snapshot);
       const from = windowStart(readings, input.alarms.window);
       // Readings before the window are no longer needed (the first one in it is the window's base).
@@ -272,6 +341,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       variants: [{ ...previous, weight: 1 }],
       shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
     });
+    leftOn = { kind: 'shadow', endpointConfigName: shadowConfig };
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
     state.traffic = [
       { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
