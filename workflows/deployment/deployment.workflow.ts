@@ -3,7 +3,7 @@ import type { Activities } from '../../activities';
 import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
 import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
 import { durationMs } from '../../common/duration';
-import { invalidInput } from '../../common/errors';
+import { deploymentFailed, invalidInput } from '../../common/errors';
 import { runScopedName } from '../../common/ids';
 import type { AlarmState, DeploymentDecision, DeploymentState, EndpointDeploymentInput, EndpointDeploymentResult, TrafficShare } from '../../common/types/deployment';
 import { deployActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
@@ -15,6 +15,18 @@ import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, v
 import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
 
 const MAX_READINGS_SHOWN = 20;
+
+/**
+ * Since this change the managed follow loop waits only while SageMaker updates (Updating,
+ * Creating) and for at most the update's own timeout plus a margin; any other status fails the
+ * deployment. Runs recorded before it waited on any status but InService and Failed.
+ */
+export const MANAGED_FOLLOW_PATCH = 'deployment-managed-follow-bounded';
+/** How long after SageMaker's own deployment timeout the workflow still waits for its verdict. */
+const MANAGED_FOLLOW_MARGIN_MS = 30 * 60_000;
+
+/** Since this change a decision accepted while the bake's last reading ran is acted on, not dropped. */
+export const DECISION_AT_BAKE_END_PATCH = 'deployment-decision-at-bake-end';
 
 /**
  * Since this change a driven deployment that fails or is cancelled after it put the shadow or
@@ -312,7 +324,9 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (readings.length === 0) await read();
     for (;;) {
       const left = end - Date.now();
-      if (left <= 0) return { kind: 'baked' };
+      // A decision accepted while the last reading ran is still the person's: act on it (the
+      // condition below returns at once), do not end the bake over it.
+      if (left <= 0 && !(pending !== undefined && patched(DECISION_AT_BAKE_END_PATCH))) return { kind: 'baked' };
       if (await condition(() => pending !== undefined, Math.min(every, left))) {
         const decision = pending!;
         pending = undefined;
@@ -392,6 +406,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
     });
     const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
+    const timeoutSeconds = Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800));
     state.phase = 'shifting';
     show();
     await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
@@ -399,9 +414,10 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       endpointConfigName: guardedConfig,
       traffic,
       finalBakeSeconds: bakeSeconds,
-      maximumExecutionTimeoutSeconds: Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800)),
+      maximumExecutionTimeoutSeconds: timeoutSeconds,
       alarmNames: [...alarmNames, abortAlarmName],
     });
+    const followUntil = Date.now() + timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS;
     const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
     try {
       for (;;) {
@@ -414,7 +430,16 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         const d = await step(`step 10: follow the guarded update of ${name}`, quick.describeGuardedDeployment, { endpointName: name, alarmNames: [...alarmNames, abortAlarmName] });
         state.alarms = d.alarms.map((a) => ({ name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` }));
         show();
-        if (d.status !== 'InService' && d.status !== 'Failed') continue;
+        if (patched(MANAGED_FOLLOW_PATCH)) {
+          const waiting = d.status === 'Updating' || d.status === 'Creating' || (d.status === 'InService' && d.endpointConfigName !== guardedConfig && d.lastModifiedTime === before?.lastModifiedTime);
+          if (waiting && Date.now() > followUntil) {
+            throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: SageMaker's guarded update gave no verdict within ${Math.round((timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS) / 60_000)} minutes (endpoint ${d.status})`);
+          }
+          if (waiting) continue;
+          if (d.status !== 'InService') {
+            throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: the endpoint is ${d.status}${d.failureReason ? ` (${d.failureReason})` : ''} during SageMaker's guarded update`);
+          }
+        } else if (d.status !== 'InService' && d.status !== 'Failed') continue;
         if (d.status === 'InService' && d.endpointConfigName === guardedConfig) {
           state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
           await applyAutoscaling(variantName);

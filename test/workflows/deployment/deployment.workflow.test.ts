@@ -262,6 +262,41 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
       assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
     });
 
+    it('when an abort is accepted while the final bake takes its last reading, then it is acted on (rolled back), not dropped', async () => {
+      let reads = 0;
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      let holding = false;
+      const { outcome, calls } = await runTo(
+        {},
+        { policy: { type: 'all-at-once', finalBake: '2 seconds' }, alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '2 seconds' } },
+        async (handle) => {
+          const deadline = Date.now() + 20_000;
+          while (!holding) {
+            if (Date.now() > deadline) throw new Error('the last reading never started');
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          await handle.executeUpdate(abortDeploymentUpdate, { args: [{ by: 'ben', reason: 'support tickets' }] });
+          release();
+        },
+        (mocks) => ({
+          async readDeploymentMetrics(input) {
+            reads += 1;
+            // The first reading opens the bake; the second is its last (the bake ends as its timer fires).
+            if (reads === 2) {
+              holding = true;
+              await held;
+            }
+            return mocks.readDeploymentMetrics(input);
+          },
+        }),
+      );
+      assert.ok(!(outcome instanceof Error), String(outcome));
+      assert.equal(outcome.outcome, 'rolled-back');
+      assert.equal(outcome.reason, 'aborted by ben: support tickets');
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
     it('when a metrics read fails for good, then that reading counts as insufficient data and the deployment goes on', async () => {
       let reads = 0;
       const { outcome, state } = await runTo({}, {}, undefined, (mocks) => ({
@@ -275,6 +310,35 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
       assert.equal(outcome.outcome, 'deployed');
       assert.ok(reads > 3);
       assert.equal(state.phase, 'completed');
+    });
+  });
+
+  describe("SageMaker's guarded update (aws) ends otherwise", () => {
+    /** describeGuardedDeployment answers `status` for `times` calls, then the old configuration InService (what the old loop waited for). */
+    const follow = (status: 'UpdateRollbackFailed' | 'OutOfService' | 'Deleting' | 'absent' | 'Updating', times: number) => (): Partial<Activities> => {
+      let n = 0;
+      return {
+        async describeGuardedDeployment(input) {
+          n += 1;
+          const alarms = input.alarmNames.map((alarmName) => ({ alarmName, state: 'OK' as const, reason: 'test' }));
+          if (n > times) return { status: 'InService', endpointConfigName: 'cfg-old', lastModifiedTime: '2026-01-01T01:00:00Z', alarms };
+          return status === 'absent' ? { status, alarms } : { status, endpointConfigName: 'cfg-old', lastModifiedTime: '2026-01-01T00:05:00Z', alarms };
+        },
+      };
+    };
+
+    for (const status of ['UpdateRollbackFailed', 'OutOfService', 'Deleting', 'absent'] as const) {
+      it(`when the endpoint turns ${status} during the update, then the deployment fails at once naming the status`, async () => {
+        const { outcome } = await runTo({ managed: 'deployed' }, {}, undefined, follow(status, 1000));
+        assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
+        assert.match(String((outcome.cause as Error | undefined)?.message), new RegExp(`the endpoint is ${status}`));
+      });
+    }
+
+    it('when the update never ends, then the deployment fails once SageMaker\'s own timeout and a margin have passed', async () => {
+      const { outcome } = await runTo({ managed: 'deployed' }, { alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '5 minutes' } }, undefined, follow('Updating', 100));
+      assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
+      assert.match(String((outcome.cause as Error | undefined)?.message), /gave no verdict within 64 minutes \(endpoint Updating\)/);
     });
   });
 
