@@ -5,14 +5,14 @@ import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
 import { durationMs } from '../../common/duration';
 import { deploymentFailed, invalidInput } from '../../common/errors';
 import { runScopedName } from '../../common/ids';
-import type { AlarmState, DeploymentDecision, DeploymentState, EndpointDeploymentInput, EndpointDeploymentResult, TrafficShare } from '../../common/types/deployment';
+import { MAX_ALARM_READINGS, type AlarmState, type DeploymentDecision, type DeploymentState, type EndpointDeploymentInput, type EndpointDeploymentResult, type TrafficShare } from '../../common/types/deployment';
 import { deployActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
 import { PipelineRun } from '../shared/pipeline-run';
 import { compareShadow, evaluateAlarms, increaseOver, variantWindow, windowStart } from './alarms';
 import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, validateDeploymentDecision } from './deployment.messages';
-import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
+import { describePolicy, isPlainSwitch, readingIntervalMs, trafficSteps, type TrafficStep } from './traffic-plan';
 
 const MAX_READINGS_SHOWN = 20;
 
@@ -290,7 +290,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
   /** Holds a traffic step for its baking period, reading the alarms every evaluation interval. */
   async function bake(s: TrafficStep, readings: EndpointMetricsSnapshot[], targetVariant: string, shadow?: { champion: string; base?: EndpointMetricsSnapshot }): Promise<BakeVerdict> {
     state.phase = shadow ? 'shadowing' : s.final ? 'baking' : 'shifting';
-    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    const every = readingIntervalMs(input.policy, input.alarms);
     const end = Date.now() + s.bakeMs;
     state.step = { ...state.step!, until: new Date(end).toISOString() };
     show();
@@ -418,7 +418,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       alarmNames: [...alarmNames, abortAlarmName],
     });
     const followUntil = Date.now() + timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS;
-    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    // Following the update reads the endpoint and alarms until the deadline at most MAX_ALARM_READINGS times.
+    const every = Math.max(readingIntervalMs(policy, input.alarms), Math.ceil((followUntil - Date.now()) / MAX_ALARM_READINGS));
     try {
       for (;;) {
         if (await condition(() => pending !== undefined, every)) {

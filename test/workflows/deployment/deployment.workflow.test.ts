@@ -313,6 +313,18 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     });
   });
 
+  it('when the alarms would be read more often than MAX_ALARM_READINGS allows over the whole bake, then the readings are spread to stay within it', async () => {
+    let timers: number[] = [];
+    await runTo({}, { policy: { type: 'all-at-once', finalBake: '3 hours' }, alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '1 second' } }, async (handle) => {
+      await until(handle, (s) => s.phase === 'baking' && s.readings.length > 0);
+      const events = (await handle.fetchHistory()).events ?? [];
+      timers = events.flatMap((e) => (e.timerStartedEventAttributes?.startToFireTimeout ? [Number(e.timerStartedEventAttributes.startToFireTimeout.seconds ?? 0)] : []));
+      await handle.cancel();
+    });
+    // 3 hours over 2,000 readings: one every 5.4 s, not every second.
+    assert.ok(timers.length > 0 && timers.every((t) => t >= 5), `timers ${timers.join(', ')}`);
+  });
+
   describe("SageMaker's guarded update (aws) ends otherwise", () => {
     /** describeGuardedDeployment answers `status` for `times` calls, then the old configuration InService (what the old loop waited for). */
     const follow = (status: 'UpdateRollbackFailed' | 'OutOfService' | 'Deleting' | 'absent' | 'Updating', times: number) => (): Partial<Activities> => {
