@@ -22,6 +22,12 @@ const MAX_READINGS_SHOWN = 20;
  * deployment. Runs recorded before it waited on any status but InService and Failed.
  */
 export const MANAGED_FOLLOW_PATCH = 'deployment-managed-follow-bounded';
+/**
+ * Since this change the rollback alarms are deleted once the guarded update has ended (or never
+ * started), and kept while it may still run; runs before it deleted them whenever following the
+ * update stopped, and not at all when starting it failed.
+ */
+export const MANAGED_ALARMS_PATCH = 'deployment-managed-alarms-kept-while-running';
 /** How long after SageMaker's own deployment timeout the workflow still waits for its verdict. */
 const MANAGED_FOLLOW_MARGIN_MS = 30 * 60_000;
 
@@ -405,22 +411,27 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       alarms: input.alarms,
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
     });
-    const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
-    const timeoutSeconds = Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800));
-    state.phase = 'shifting';
-    show();
-    await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
-      endpointName: name,
-      endpointConfigName: guardedConfig,
-      traffic,
-      finalBakeSeconds: bakeSeconds,
-      maximumExecutionTimeoutSeconds: timeoutSeconds,
-      alarmNames: [...alarmNames, abortAlarmName],
-    });
-    const followUntil = Date.now() + timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS;
-    // Following the update reads the endpoint and alarms until the deadline at most MAX_ALARM_READINGS times.
-    const every = Math.max(readingIntervalMs(policy, input.alarms), Math.ceil((followUntil - Date.now()) / MAX_ALARM_READINGS));
+    /** The guarded update was started (runs before MANAGED_ALARMS_PATCH deleted the alarms only from then on). */
+    let started = false;
+    /** SageMaker's update may still run: it needs its alarms to roll back, so they stay. */
+    let updateMayRun = false;
     try {
+      const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
+      const timeoutSeconds = Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800));
+      state.phase = 'shifting';
+      show();
+      await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
+        endpointName: name,
+        endpointConfigName: guardedConfig,
+        traffic,
+        finalBakeSeconds: bakeSeconds,
+        maximumExecutionTimeoutSeconds: timeoutSeconds,
+        alarmNames: [...alarmNames, abortAlarmName],
+      });
+      started = updateMayRun = true;
+      const followUntil = Date.now() + timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS;
+      // Following the update reads the endpoint and alarms until the deadline at most MAX_ALARM_READINGS times.
+      const every = Math.max(readingIntervalMs(policy, input.alarms), Math.ceil((followUntil - Date.now()) / MAX_ALARM_READINGS));
       for (;;) {
         if (await condition(() => pending !== undefined, every)) {
           const decision = pending!;
@@ -437,16 +448,20 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
             throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: SageMaker's guarded update gave no verdict within ${Math.round((timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS) / 60_000)} minutes (endpoint ${d.status})`);
           }
           if (waiting) continue;
+          // Any other status is the update's end (SageMaker's deployment no longer runs).
+          updateMayRun = false;
           if (d.status !== 'InService') {
             throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: the endpoint is ${d.status}${d.failureReason ? ` (${d.failureReason})` : ''} during SageMaker's guarded update`);
           }
         } else if (d.status !== 'InService' && d.status !== 'Failed') continue;
         if (d.status === 'InService' && d.endpointConfigName === guardedConfig) {
+          updateMayRun = false;
           state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
           await applyAutoscaling(variantName);
           return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
         }
         if (d.lastModifiedTime === before?.lastModifiedTime && d.status === 'InService') continue;
+        updateMayRun = false;
         const tripped = d.alarms.find((a) => a.state === 'ALARM');
         const reason = state.decision ? `aborted by ${state.decision.by}: ${state.decision.reason}` : tripped ? `alarm ${tripped.alarmName}: ${tripped.reason}` : (d.failureReason ?? 'SageMaker rolled the update back');
         state.rollback = { reason, at: now(), ...(state.decision ? { by: state.decision.by } : {}) };
@@ -454,9 +469,15 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: d.endpointConfigName ?? state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }
     } finally {
-      await step(`step 10: delete the rollback alarms of ${name}`, quick.deleteRollbackAlarms, { alarmNames: [...alarmNames, abortAlarmName] }).catch((err: unknown) => {
-        pipeline.show(`deleting the rollback alarms of ${name} failed: ${innermostMessage(err)}`);
-      });
+      const remove = () =>
+        step(`step 10: delete the rollback alarms of ${name}`, quick.deleteRollbackAlarms, { alarmNames: [...alarmNames, abortAlarmName] }).catch((err: unknown) => {
+          pipeline.show(`deleting the rollback alarms of ${name} failed: ${innermostMessage(err)}`);
+        });
+      if (started && !updateMayRun) await remove();
+      else if (patched(MANAGED_ALARMS_PATCH)) {
+        if (!updateMayRun) await remove();
+        else pipeline.show(`**the rollback alarms of ${name} are left in place** (${[...alarmNames, abortAlarmName].join(', ')}): SageMaker's guarded update may still run and rolls back on them; delete them once ${name} is InService again`);
+      } else if (started) await remove();
     }
   }
 }

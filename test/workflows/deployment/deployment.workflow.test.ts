@@ -347,6 +347,26 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
       });
     }
 
+    it('when following the update fails while SageMaker may still run it, then its rollback alarms are left in place (it rolls back on them)', async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, {}, undefined, () => ({
+        async describeGuardedDeployment() {
+          throw ApplicationFailure.nonRetryable('AccessDenied on DescribeEndpoint', 'AccessDenied');
+        },
+      }));
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.ok(!calls.activities.includes('deleteRollbackAlarms'), calls.activities.join(' '));
+    });
+
+    it('when starting the guarded update fails, then the rollback alarms it would have used are deleted', async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, {}, undefined, () => ({
+        async startGuardedUpdate() {
+          throw ApplicationFailure.nonRetryable('UpdateEndpoint refused', 'ValidationException');
+        },
+      }));
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.equal(calls.activities.at(-1), 'deleteRollbackAlarms');
+    });
+
     it('when the update never ends, then the deployment fails once SageMaker\'s own timeout and a margin have passed', async () => {
       const { outcome } = await runTo({ managed: 'deployed' }, { alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '5 minutes' } }, undefined, follow('Updating', 100));
       assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
