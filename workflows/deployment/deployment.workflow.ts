@@ -2,6 +2,7 @@ import { CancellationScope, condition, isCancellation, patched, proxyActivities,
 import type { Activities } from '../../activities';
 import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
 import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
+import { guardrailLimitProblems } from '../../common/deployment-guardrail-limits';
 import { durationMs } from '../../common/duration';
 import { deploymentFailed, invalidInput } from '../../common/errors';
 import { runScopedName } from '../../common/ids';
@@ -28,6 +29,8 @@ export const MANAGED_FOLLOW_PATCH = 'deployment-managed-follow-bounded';
  * update stopped, and not at all when starting it failed.
  */
 export const MANAGED_ALARMS_PATCH = 'deployment-managed-alarms-kept-while-running';
+/** Since this change a policy past SageMaker's blue/green limits is refused before anything is created. */
+export const GUARDRAIL_LIMITS_PATCH = 'deployment-guardrail-limits-first';
 /** How long after SageMaker's own deployment timeout the workflow still waits for its verdict. */
 const MANAGED_FOLLOW_MARGIN_MS = 30 * 60_000;
 
@@ -387,6 +390,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
 
   async function managed(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const policy = input.policy;
+    const problems = guardrailLimitProblems(policy);
+    if (problems.length > 0 && patched(GUARDRAIL_LIMITS_PATCH)) throw invalidInput(`deployment of ${input.target.modelName} to ${name}: ${problems.join('; ')}`);
     const bakeSeconds = Math.round(durationMs(policy.finalBake) / 1000);
     const traffic =
       policy.type === 'canary'

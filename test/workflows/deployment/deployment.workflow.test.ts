@@ -367,6 +367,13 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
       assert.equal(calls.activities.at(-1), 'deleteRollbackAlarms');
     });
 
+    it("when the policy is past SageMaker's blue/green limits (a 60 % canary), then the deployment is refused before anything is created", async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: { ...CANARY, canaryShare: 0.6 } });
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.match(String((outcome.cause as Error | undefined)?.message), /policy\.canaryShare: at most 0\.5 on aws/);
+      assert.deepEqual(calls.activities, ['prepareDeployment:mlops-xgboost']);
+    });
+
     it('when the update never ends, then the deployment fails once SageMaker\'s own timeout and a margin have passed', async () => {
       const { outcome } = await runTo({ managed: 'deployed' }, { alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '5 minutes' } }, undefined, follow('Updating', 100));
       assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
