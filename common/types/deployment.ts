@@ -216,6 +216,12 @@ export interface EndpointDeploymentResult {
 export const PLAIN_SWITCH: DeploymentPolicy = { type: 'all-at-once', finalBake: '0 seconds' };
 
 /** The rollback alarms when a run names none. */
+/**
+ * Alarm readings a deployment may take: each is an activity and a timer in the deployment
+ * workflow's history, which Temporal keeps well only up to some tens of thousands of events.
+ */
+export const MAX_ALARM_READINGS = 2000;
+
 export const DEFAULT_ROLLBACK_ALARMS: RollbackAlarms = { maxErrorRate: 0.05, maxP99LatencyMs: 1000, minInvocations: 20, window: '1 minute', evaluationInterval: '5 seconds' };
 
 /**

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
 import { durationMs } from '../../common/duration';
-import { DEFAULT_ROLLBACK_ALARMS, SANITY_TOLERANCES } from '../../common/types/deployment';
+import { DEFAULT_ROLLBACK_ALARMS, MAX_ALARM_READINGS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
 
@@ -87,14 +87,12 @@ const autoscalingSchema = z
   .strict()
   .refine((a) => a.minInstances <= a.maxInstances, { message: 'minInstances must not exceed maxInstances', path: ['maxInstances'] });
 
-/**
- * Alarm readings a deployment may take: each is an activity and a timer in the deployment
- * workflow's history, which Temporal keeps well only up to some tens of thousands of events.
- */
-export const MAX_ALARM_READINGS = 2000;
+export { MAX_ALARM_READINGS };
+
+type PolicyAndAlarms = { policy?: z.infer<typeof policySchema>; alarms?: z.infer<typeof alarmsSchema> };
 
 /** The deployment's alarm readings (its bakes over the evaluation interval) within MAX_ALARM_READINGS. */
-function readingsWithinLimit(value: { policy?: z.infer<typeof policySchema>; alarms?: z.infer<typeof alarmsSchema> }, ctx: z.RefinementCtx): void {
+function readingsWithinLimit(value: PolicyAndAlarms, ctx: z.RefinementCtx, path: (string | number)[] = ['alarms', 'evaluationInterval']): void {
   const p = value.policy;
   if (!p) return;
   const bake = (() => {
@@ -114,7 +112,7 @@ function readingsWithinLimit(value: { policy?: z.infer<typeof policySchema>; ala
   if (readings > MAX_ALARM_READINGS) {
     ctx.addIssue({
       code: 'custom',
-      path: ['alarms', 'evaluationInterval'],
+      path,
       message: `the policy bakes for ${Math.round(bake / 1000)} s: one alarm reading every ${every / 1000} s is ${readings} readings, more than ${MAX_ALARM_READINGS}; read at least every ${Math.ceil(bake / MAX_ALARM_READINGS / 1000)} seconds`,
     });
   }
@@ -128,7 +126,7 @@ const modelSchema = z
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
-    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().superRefine(readingsWithinLimit).optional(),
+    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().optional(),
   })
   .strict();
 
@@ -186,10 +184,19 @@ export const trainingConfigFileSchema = z
         autoscaling: autoscalingSchema.optional(),
       })
       .strict()
-      .superRefine(readingsWithinLimit)
+      .superRefine((value, ctx) => readingsWithinLimit(value, ctx))
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    // A model's deployment takes what it does not set (its policy or its alarms) from the
+    // top-level one (model-branch.ts): the readings limit holds for what it merges to.
+    for (const [family, model] of Object.entries(file.models ?? {})) {
+      const own = model?.deployment;
+      if (!own || (own.policy === undefined && own.alarms === undefined)) continue;
+      readingsWithinLimit({ policy: own.policy ?? file.deployment?.policy, alarms: own.alarms ?? file.deployment?.alarms }, ctx, ['models', family, 'deployment', 'alarms', 'evaluationInterval']);
+    }
+  });
 
 export type TrainingConfigFile = z.infer<typeof trainingConfigFileSchema>;
 

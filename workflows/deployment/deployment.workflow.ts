@@ -1,20 +1,50 @@
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PreparedDeployment, WeightedVariant } from '../../activities/inference/deployment';
 import type { EndpointMetricsSnapshot } from '../../activities/backends/types';
+import { guardrailLimitProblems } from '../../common/deployment-guardrail-limits';
 import { durationMs } from '../../common/duration';
-import { invalidInput } from '../../common/errors';
+import { deploymentFailed, invalidInput } from '../../common/errors';
 import { runScopedName } from '../../common/ids';
-import type { AlarmState, DeploymentDecision, DeploymentState, EndpointDeploymentInput, EndpointDeploymentResult, TrafficShare } from '../../common/types/deployment';
+import { MAX_ALARM_READINGS, type AlarmState, type DeploymentDecision, type DeploymentState, type EndpointDeploymentInput, type EndpointDeploymentResult, type TrafficShare } from '../../common/types/deployment';
 import { deployActivityOptions, quickActivityOptions, step } from '../shared/activity-options';
 import { createOrUpdateEndpoint } from '../shared/endpoint-steps';
 import { innermostMessage } from '../shared/failures';
 import { PipelineRun } from '../shared/pipeline-run';
 import { compareShadow, evaluateAlarms, increaseOver, variantWindow, windowStart } from './alarms';
 import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, validateDeploymentDecision } from './deployment.messages';
-import { describePolicy, isPlainSwitch, trafficSteps, type TrafficStep } from './traffic-plan';
+import { describePolicy, isPlainSwitch, readingIntervalMs, trafficSteps, type TrafficStep } from './traffic-plan';
 
 const MAX_READINGS_SHOWN = 20;
+
+/**
+ * Since this change the managed follow loop waits only while SageMaker updates (Updating,
+ * Creating) and for at most the update's own timeout plus a margin; any other status fails the
+ * deployment. Runs recorded before it waited on any status but InService and Failed.
+ */
+export const MANAGED_FOLLOW_PATCH = 'deployment-managed-follow-bounded';
+/**
+ * Since this change the rollback alarms are deleted once the guarded update has ended (or never
+ * started), and kept while it may still run; runs before it deleted them whenever following the
+ * update stopped, and not at all when starting it failed.
+ */
+export const MANAGED_ALARMS_PATCH = 'deployment-managed-alarms-kept-while-running';
+/** Since this change a policy past SageMaker's blue/green limits is refused before anything is created. */
+export const GUARDRAIL_LIMITS_PATCH = 'deployment-guardrail-limits-first';
+/** How long after SageMaker's own deployment timeout the workflow still waits for its verdict. */
+const MANAGED_FOLLOW_MARGIN_MS = 30 * 60_000;
+
+/** Since this change a decision accepted while the bake's last reading ran is acted on, not dropped. */
+export const DECISION_AT_BAKE_END_PATCH = 'deployment-decision-at-bake-end';
+
+/**
+ * Since this change a driven deployment that fails or is cancelled after it put the shadow or
+ * transition configuration on the endpoint puts everything back on the old model before it
+ * fails; runs recorded before it (a closed, failed run replayed for a query) failed at once.
+ */
+export const ROLLBACK_ON_FAILURE_PATCH = 'deployment-rollback-on-failure';
+/** Since this change a metrics read that fails (retries spent) counts as INSUFFICIENT_DATA for that reading. */
+export const METRICS_READ_FAILURE_PATCH = 'deployment-metrics-read-insufficient-data';
 
 type BakeVerdict =
   | { kind: 'baked' }
@@ -56,6 +86,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     updatedAt: now(),
   };
   let pending: DeploymentDecision | undefined;
+  /** A driven deployment's configuration on the endpoint that a failure must undo (none: nothing to undo). */
+  let leftOn: { kind: 'shadow' | 'transition'; endpointConfigName: string } | undefined;
   const show = () => {
     state.updatedAt = now();
     const split = state.traffic.map((t) => `${t.modelName} ${Math.round(t.share * 1000) / 10} %${t.role === 'shadow' ? ' (shadow)' : ''}`).join(', ');
@@ -139,7 +171,50 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     ];
   }
 
+  /**
+   * A driven deployment that fails (an activity's retries spent, a bug) or is cancelled (its
+   * training run cancelled or terminated) must not leave the endpoint splitting traffic: every
+   * request goes back to the old model, then its own configuration returns, before it fails.
+   */
   async function driven(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+    try {
+      return await drive(prepared, previous);
+    } catch (err) {
+      const undo = leftOn;
+      if (undo && patched(ROLLBACK_ON_FAILURE_PATCH)) {
+        await CancellationScope.nonCancellable(() => undoOnFailure(undo, previous, prepared.target.variantName, err));
+      }
+      throw err;
+    }
+  }
+
+  async function undoOnFailure(undo: NonNullable<typeof leftOn>, previous: WeightedVariant, targetVariant: string, err: unknown): Promise<void> {
+    const reason = isCancellation(err) ? 'the deployment was cancelled' : `the deployment failed: ${innermostMessage(err)}`;
+    state.phase = 'rolling-back';
+    state.rollback = { reason, at: now() };
+    show();
+    try {
+      if (undo.kind === 'transition') {
+        // Weights first (in place, nothing restarts); the endpoint may not serve the transition yet when its update failed.
+        await step(`step 10: all of ${name} back to ${previous.modelName} (${reason})`, deploy.shiftTraffic, {
+          endpointName: name,
+          endpointConfigName: undo.endpointConfigName,
+          weights: [
+            { variantName: previous.variantName, weight: 1 },
+            { variantName: targetVariant, weight: 0 },
+          ],
+        }).catch((shiftErr: unknown) => pipeline.show(`moving the traffic of ${name} back to ${previous.modelName} failed (${innermostMessage(shiftErr)}); its old configuration returns`));
+      }
+      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+      leftOn = undefined;
+    } catch (undoErr) {
+      // The original failure is what the run reports; the endpoint's state is told here.
+      pipeline.show(`**${name} may still serve ${undo.endpointConfigName}**: putting back ${state.previous!.endpointConfigName} failed: ${innermostMessage(undoErr)}`);
+    }
+  }
+
+  async function drive(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const transitionConfig = runScopedName(['transition', input.family], pipeline.run);
     const targetVariant = prepared.target.variantName;
     let promotedBy: DeploymentDecision | undefined;
@@ -153,6 +228,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         if (verdict.kind === 'abort') state.decision = verdict.decision;
         show();
         await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+        leftOn = undefined;
         state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
         return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }
@@ -170,6 +246,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         { ...prepared.target, weight: 0 },
       ],
     });
+    leftOn = { kind: 'transition', endpointConfigName: transitionConfig };
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: transitionConfig });
     const weights = (share: number) => [
       { variantName: previous.variantName, weight: round(1 - share) },
@@ -197,6 +274,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       await step(`step 10: all of ${name} back to ${previous.modelName}`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(0) });
       state.traffic = shares(previous, targetVariant, 0);
       await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      leftOn = undefined;
       state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
       return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
     }
@@ -206,6 +284,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (verdict.kind === 'promote') await step(`step 10: all of ${name} to ${input.target.modelName} (promoted by ${verdict.decision.by})`, deploy.shiftTraffic, { endpointName: name, endpointConfigName: transitionConfig, weights: weights(1) });
     state.traffic = shares(previous, targetVariant, 1);
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: input.target.endpointConfigName });
+    leftOn = undefined;
     state.traffic = [{ variantName: targetVariant, modelName: input.target.modelName, role: 'production', share: 1 }];
     await applyAutoscaling(targetVariant);
     const reason =
@@ -220,12 +299,23 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
   /** Holds a traffic step for its baking period, reading the alarms every evaluation interval. */
   async function bake(s: TrafficStep, readings: EndpointMetricsSnapshot[], targetVariant: string, shadow?: { champion: string; base?: EndpointMetricsSnapshot }): Promise<BakeVerdict> {
     state.phase = shadow ? 'shadowing' : s.final ? 'baking' : 'shifting';
-    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    const every = readingIntervalMs(input.policy, input.alarms);
     const end = Date.now() + s.bakeMs;
     state.step = { ...state.step!, until: new Date(end).toISOString() };
     show();
     const read = async (): Promise<AlarmState | undefined> => {
-      const snapshot = await step(`step 10: read the alarms of ${name}`, quick.readDeploymentMetrics, { endpointName: name });
+      let snapshot: EndpointMetricsSnapshot;
+      try {
+        snapshot = await step(`step 10: read the alarms of ${name}`, quick.readDeploymentMetrics, { endpointName: name });
+      } catch (err) {
+        // A reading that cannot be had is missing data, as CloudWatch treats it for SageMaker's
+        // guardrails: it neither trips an alarm nor fails the deployment; the next reading may.
+        if (isCancellation(err) || !patched(METRICS_READ_FAILURE_PATCH)) throw err;
+        const why = `reading the metrics failed: ${innermostMessage(err)}`;
+        state.alarms = evaluateAlarms(input.alarms, undefined, undefined).map((a) => ({ ...a, reason: why }));
+        show();
+        return undefined;
+      }
       readings.push(snapshot);
       const from = windowStart(readings, input.alarms.window);
       // Readings before the window are no longer needed (the first one in it is the window's base).
@@ -243,7 +333,9 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (readings.length === 0) await read();
     for (;;) {
       const left = end - Date.now();
-      if (left <= 0) return { kind: 'baked' };
+      // A decision accepted while the last reading ran is still the person's: act on it (the
+      // condition below returns at once), do not end the bake over it.
+      if (left <= 0 && !(pending !== undefined && patched(DECISION_AT_BAKE_END_PATCH))) return { kind: 'baked' };
       if (await condition(() => pending !== undefined, Math.min(every, left))) {
         const decision = pending!;
         pending = undefined;
@@ -272,6 +364,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       variants: [{ ...previous, weight: 1 }],
       shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
     });
+    leftOn = { kind: 'shadow', endpointConfigName: shadowConfig };
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
     state.traffic = [
       { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
@@ -297,6 +390,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
 
   async function managed(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const policy = input.policy;
+    const problems = guardrailLimitProblems(policy);
+    if (problems.length > 0 && patched(GUARDRAIL_LIMITS_PATCH)) throw invalidInput(`deployment of ${input.target.modelName} to ${name}: ${problems.join('; ')}`);
     const bakeSeconds = Math.round(durationMs(policy.finalBake) / 1000);
     const traffic =
       policy.type === 'canary'
@@ -321,19 +416,27 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       alarms: input.alarms,
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
     });
-    const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
-    state.phase = 'shifting';
-    show();
-    await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
-      endpointName: name,
-      endpointConfigName: guardedConfig,
-      traffic,
-      finalBakeSeconds: bakeSeconds,
-      maximumExecutionTimeoutSeconds: Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800)),
-      alarmNames: [...alarmNames, abortAlarmName],
-    });
-    const every = Math.max(1000, durationMs(input.alarms.evaluationInterval));
+    /** The guarded update was started (runs before MANAGED_ALARMS_PATCH deleted the alarms only from then on). */
+    let started = false;
+    /** SageMaker's update may still run: it needs its alarms to roll back, so they stay. */
+    let updateMayRun = false;
     try {
+      const before = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name });
+      const timeoutSeconds = Math.min(28_800, Math.max(600, Math.round(totalSeconds * 2) + 1800));
+      state.phase = 'shifting';
+      show();
+      await step(`step 10: guarded update of ${name} (${describePolicy(policy)})`, quick.startGuardedUpdate, {
+        endpointName: name,
+        endpointConfigName: guardedConfig,
+        traffic,
+        finalBakeSeconds: bakeSeconds,
+        maximumExecutionTimeoutSeconds: timeoutSeconds,
+        alarmNames: [...alarmNames, abortAlarmName],
+      });
+      started = updateMayRun = true;
+      const followUntil = Date.now() + timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS;
+      // Following the update reads the endpoint and alarms until the deadline at most MAX_ALARM_READINGS times.
+      const every = Math.max(readingIntervalMs(policy, input.alarms), Math.ceil((followUntil - Date.now()) / MAX_ALARM_READINGS));
       for (;;) {
         if (await condition(() => pending !== undefined, every)) {
           const decision = pending!;
@@ -344,13 +447,26 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         const d = await step(`step 10: follow the guarded update of ${name}`, quick.describeGuardedDeployment, { endpointName: name, alarmNames: [...alarmNames, abortAlarmName] });
         state.alarms = d.alarms.map((a) => ({ name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` }));
         show();
-        if (d.status !== 'InService' && d.status !== 'Failed') continue;
+        if (patched(MANAGED_FOLLOW_PATCH)) {
+          const waiting = d.status === 'Updating' || d.status === 'Creating' || (d.status === 'InService' && d.endpointConfigName !== guardedConfig && d.lastModifiedTime === before?.lastModifiedTime);
+          if (waiting && Date.now() > followUntil) {
+            throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: SageMaker's guarded update gave no verdict within ${Math.round((timeoutSeconds * 1000 + MANAGED_FOLLOW_MARGIN_MS) / 60_000)} minutes (endpoint ${d.status})`);
+          }
+          if (waiting) continue;
+          // Any other status is the update's end (SageMaker's deployment no longer runs).
+          updateMayRun = false;
+          if (d.status !== 'InService') {
+            throw deploymentFailed(`deployment of ${input.target.modelName} to ${name}: the endpoint is ${d.status}${d.failureReason ? ` (${d.failureReason})` : ''} during SageMaker's guarded update`);
+          }
+        } else if (d.status !== 'InService' && d.status !== 'Failed') continue;
         if (d.status === 'InService' && d.endpointConfigName === guardedConfig) {
+          updateMayRun = false;
           state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
           await applyAutoscaling(variantName);
           return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
         }
         if (d.lastModifiedTime === before?.lastModifiedTime && d.status === 'InService') continue;
+        updateMayRun = false;
         const tripped = d.alarms.find((a) => a.state === 'ALARM');
         const reason = state.decision ? `aborted by ${state.decision.by}: ${state.decision.reason}` : tripped ? `alarm ${tripped.alarmName}: ${tripped.reason}` : (d.failureReason ?? 'SageMaker rolled the update back');
         state.rollback = { reason, at: now(), ...(state.decision ? { by: state.decision.by } : {}) };
@@ -358,9 +474,15 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: d.endpointConfigName ?? state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }
     } finally {
-      await step(`step 10: delete the rollback alarms of ${name}`, quick.deleteRollbackAlarms, { alarmNames: [...alarmNames, abortAlarmName] }).catch((err: unknown) => {
-        pipeline.show(`deleting the rollback alarms of ${name} failed: ${innermostMessage(err)}`);
-      });
+      const remove = () =>
+        step(`step 10: delete the rollback alarms of ${name}`, quick.deleteRollbackAlarms, { alarmNames: [...alarmNames, abortAlarmName] }).catch((err: unknown) => {
+          pipeline.show(`deleting the rollback alarms of ${name} failed: ${innermostMessage(err)}`);
+        });
+      if (started && !updateMayRun) await remove();
+      else if (patched(MANAGED_ALARMS_PATCH)) {
+        if (!updateMayRun) await remove();
+        else pipeline.show(`**the rollback alarms of ${name} are left in place** (${[...alarmNames, abortAlarmName].join(', ')}): SageMaker's guarded update may still run and rolls back on them; delete them once ${name} is InService again`);
+      } else if (started) await remove();
     }
   }
 }

@@ -1,5 +1,5 @@
 import { durationMs } from '../../common/duration';
-import type { DeploymentPolicy } from '../../common/types/deployment';
+import { MAX_ALARM_READINGS, type DeploymentPolicy, type RollbackAlarms } from '../../common/types/deployment';
 
 /** One stage of a stepwise deployment: the new model's share of the answers, held for `bakeMs`. */
 export interface TrafficStep {
@@ -52,4 +52,19 @@ export function describePolicy(policy: DeploymentPolicy): string {
     case 'shadow':
       return `shadow ${pct(policy.shadowShare)} for ${policy.shadowPeriod}, promoted ${policy.promotion === 'auto' ? 'by rule' : 'by a person'} (final bake ${policy.finalBake})`;
   }
+}
+
+/** How long a policy bakes in all (a shadow's period included). */
+export function totalBakeMs(policy: DeploymentPolicy): number {
+  const steps = trafficSteps(policy).reduce((sum, s) => sum + s.bakeMs, 0);
+  return policy.type === 'shadow' ? steps + durationMs(policy.shadowPeriod) : steps;
+}
+
+/**
+ * The time between alarm readings: the alarms' interval (at least a second), stretched so the
+ * whole deployment takes at most MAX_ALARM_READINGS (a configuration the edge did not check
+ * must not grow the workflow's history past what Temporal keeps well).
+ */
+export function readingIntervalMs(policy: DeploymentPolicy, alarms: RollbackAlarms): number {
+  return Math.max(1000, durationMs(alarms.evaluationInterval), Math.ceil(totalBakeMs(policy) / MAX_ALARM_READINGS));
 }

@@ -1,4 +1,4 @@
-import { executeChild, patched } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, patched } from '@temporalio/workflow';
 import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
 import type { ApprovalConfig } from '../../common/types/approval';
@@ -337,6 +337,10 @@ export class ModelBranch {
       taskQueue: ctx.input.config.taskQueues.orchestration,
       args: [input],
       staticSummary: `step 10: deploy ${this.family} v${version.version} to ${name}`,
+      // A training run cancelled or terminated mid-deployment asks its deployment to stop, which
+      // puts the old model back (the default, TERMINATE, would leave the endpoint splitting
+      // traffic; ABANDON would promote a model its run never recorded as deployed).
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     });
     this.outcome.deployment = { workflowId, outcome: result.outcome, reason: result.reason };
     this.outcome.endpoint = { endpointName: name, endpointConfigName: result.endpointConfigName, action: result.action };

@@ -90,6 +90,9 @@ export function guardedUpdateRequest(spec: GuardedUpdateSpec): UpdateEndpointCom
     return value;
   };
   const size = spec.traffic.percent !== undefined ? { Type: 'CAPACITY_PERCENT' as const, Value: Math.min(100, Math.max(1, Math.round(spec.traffic.percent))) } : undefined;
+  const percent = size?.Value;
+  if (spec.traffic.type === 'CANARY' && percent !== undefined && percent > 50) throw invalidInput(`UpdateEndpoint ${spec.endpointName}: the canary size must be at most 50 % of the fleet on SageMaker (got ${percent} %)`);
+  if (spec.traffic.type === 'LINEAR' && percent !== undefined && (percent < 10 || percent > 50)) throw invalidInput(`UpdateEndpoint ${spec.endpointName}: the linear step size must be from 10 to 50 % of the fleet on SageMaker (got ${percent} %)`);
   return {
     EndpointName: spec.endpointName,
     EndpointConfigName: spec.endpointConfigName,

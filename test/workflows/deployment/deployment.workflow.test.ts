@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DEFAULT_ROLLBACK_ALARMS, type DeploymentPolicy, type DeploymentState, type EndpointDeploymentInput, type EndpointDeploymentResult } from '../../../common/types/deployment';
 import { endpointDeployment } from '../../../workflows';
 import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate } from '../../../workflows/deployment/deployment.messages';
+import type { Activities } from '../../../activities';
 import { createTimeSkippingEnv } from '../../helpers/temporal-env';
 import { DEPLOYMENT, mockActivities, type MockBehaviour, type MockCalls } from '../../helpers/training-fixtures';
 import { bundleWorkflows } from '../../helpers/workflow-bundle';
@@ -33,8 +35,22 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     overrides: Partial<EndpointDeploymentInput> = {},
     act?: (handle: WorkflowHandle<typeof endpointDeployment>) => Promise<void>,
   ): Promise<{ result: EndpointDeploymentResult; calls: MockCalls; state: DeploymentState }> {
+    const { outcome, calls, state } = await runTo(behaviour, overrides, act);
+    if (outcome instanceof Error) throw outcome;
+    return { result: outcome, calls, state };
+  }
+
+  /** As run, with some activities replaced (`patch` sees the mocks), and a failed run's error returned. */
+  async function runTo(
+    behaviour: MockBehaviour,
+    overrides: Partial<EndpointDeploymentInput> = {},
+    act?: (handle: WorkflowHandle<typeof endpointDeployment>) => Promise<void>,
+    patch?: (mocks: Activities, calls: MockCalls) => Partial<Activities>,
+  ): Promise<{ outcome: EndpointDeploymentResult | Error; calls: MockCalls; state: DeploymentState }> {
     const taskQueue = `deployment-${randomUUID()}`;
-    const { activities, calls } = mockActivities({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'cfg-old', status: 'InService', modelName: OLD } }, ...behaviour });
+    const mocked = mockActivities({ endpoints: { 'mlops-xgboost': { endpointConfigName: 'cfg-old', status: 'InService', modelName: OLD } }, ...behaviour });
+    const calls = mocked.calls;
+    const activities: Activities = { ...mocked.activities, ...patch?.(mocked.activities, calls) };
     await activities.createEndpointConfig({ endpointConfigName: 'cfg-new', family: 'xgboost', modelName: NEW, deployment: DEPLOYMENT });
     calls.activities.length = 0;
     const input: EndpointDeploymentInput = {
@@ -51,9 +67,9 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     return worker.runUntil(async () => {
       const handle = await env.client.workflow.start(endpointDeployment, { taskQueue, workflowId: `deployment/test/${randomUUID()}`, args: [input] });
       await act?.(handle);
-      const result = await handle.result();
+      const outcome = await handle.result().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       if (process.env.DEBUG_HISTORY) for (const e of (await handle.fetchHistory()).events ?? []) console.log(e.eventTime?.seconds?.toString(), e.eventType);
-      return { result, calls, state: await handle.query(deploymentStateQuery) };
+      return { outcome, calls, state: await handle.query(deploymentStateQuery) };
     });
   }
 
@@ -201,6 +217,168 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     assert.equal(result.outcome, 'deployed');
     assert.equal(shiftedBefore, 1, 'the canary split was applied by the first worker');
     assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=0,${NEW}=1`], 'the second worker did not shift the canary again');
+  });
+
+  describe('failures', () => {
+    const failOn = (match: (weights: string) => boolean) => (mocks: Activities, calls: MockCalls): Partial<Activities> => ({
+      async shiftTraffic(input) {
+        const weights = input.weights.map((w) => `${w.variantName}=${w.weight}`).join(',');
+        if (match(weights)) {
+          calls.activities.push(`shiftTraffic:${input.endpointName}`);
+          throw ApplicationFailure.nonRetryable(`the endpoint refused ${weights}`, 'ValidationException');
+        }
+        return mocks.shiftTraffic(input);
+      },
+    });
+
+    it('when moving all traffic to the new model fails after the canary, then every request goes back to the old model and its configuration returns before the deployment fails', async () => {
+      const { outcome, calls, state } = await runTo({}, {}, undefined, failOn((w) => w === `${OLD}=0,${NEW}=1`));
+      assert.ok(outcome instanceof WorkflowFailedError, 'the deployment fails');
+      assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=1,${NEW}=0`]);
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+      assert.equal(state.phase, 'failed');
+      assert.match(state.rollback?.reason ?? '', /^the deployment failed: the endpoint refused/);
+      assert.deepEqual(state.traffic.map((t) => [t.modelName, t.share]), [[OLD, 1]]);
+    });
+
+    it('when the deployment is cancelled mid-canary, then every request goes back to the old model and its configuration returns before it ends cancelled', async () => {
+      const { outcome, calls } = await runTo({}, { policy: { ...CANARY, canaryBake: '1 hour' } }, async (handle) => {
+        await until(handle, (s) => s.phase === 'shifting' && s.readings.length > 0);
+        await handle.cancel();
+      });
+      assert.ok(outcome instanceof WorkflowFailedError && outcome.cause instanceof CancelledFailure, `cancelled, got ${String(outcome)}`);
+      assert.deepEqual(calls.weights, [`${OLD}=0.9,${NEW}=0.1`, `${OLD}=1,${NEW}=0`]);
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
+    it('when a shadow test is cancelled, then the old configuration returns (the shadow is taken away)', async () => {
+      const policy: DeploymentPolicy = { type: 'shadow', shadowShare: 0.5, shadowPeriod: '1 hour', promotion: 'auto', decisionTimeout: '1 hour', finalBake: '30 seconds' };
+      const { outcome, calls } = await runTo({}, { policy }, async (handle) => {
+        await until(handle, (s) => s.phase === 'shadowing' && s.readings.length > 0);
+        await handle.cancel();
+      });
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.deepEqual(calls.weights, []);
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
+    it('when an abort is accepted while the final bake takes its last reading, then it is acted on (rolled back), not dropped', async () => {
+      let reads = 0;
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      let holding = false;
+      const { outcome, calls } = await runTo(
+        {},
+        { policy: { type: 'all-at-once', finalBake: '2 seconds' }, alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '2 seconds' } },
+        async (handle) => {
+          const deadline = Date.now() + 20_000;
+          while (!holding) {
+            if (Date.now() > deadline) throw new Error('the last reading never started');
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          await handle.executeUpdate(abortDeploymentUpdate, { args: [{ by: 'ben', reason: 'support tickets' }] });
+          release();
+        },
+        (mocks) => ({
+          async readDeploymentMetrics(input) {
+            reads += 1;
+            // The first reading opens the bake; the second is its last (the bake ends as its timer fires).
+            if (reads === 2) {
+              holding = true;
+              await held;
+            }
+            return mocks.readDeploymentMetrics(input);
+          },
+        }),
+      );
+      assert.ok(!(outcome instanceof Error), String(outcome));
+      assert.equal(outcome.outcome, 'rolled-back');
+      assert.equal(outcome.reason, 'aborted by ben: support tickets');
+      assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+    });
+
+    it('when a metrics read fails for good, then that reading counts as insufficient data and the deployment goes on', async () => {
+      let reads = 0;
+      const { outcome, state } = await runTo({}, {}, undefined, (mocks) => ({
+        async readDeploymentMetrics(input) {
+          reads += 1;
+          if (reads === 3) throw ApplicationFailure.nonRetryable('CloudWatch throttled the read', 'ThrottlingException');
+          return mocks.readDeploymentMetrics(input);
+        },
+      }));
+      assert.ok(!(outcome instanceof Error), `deployed, got ${String(outcome)}`);
+      assert.equal(outcome.outcome, 'deployed');
+      assert.ok(reads > 3);
+      assert.equal(state.phase, 'completed');
+    });
+  });
+
+  it('when the alarms would be read more often than MAX_ALARM_READINGS allows over the whole bake, then the readings are spread to stay within it', async () => {
+    let timers: number[] = [];
+    await runTo({}, { policy: { type: 'all-at-once', finalBake: '3 hours' }, alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '1 second' } }, async (handle) => {
+      await until(handle, (s) => s.phase === 'baking' && s.readings.length > 0);
+      const events = (await handle.fetchHistory()).events ?? [];
+      timers = events.flatMap((e) => (e.timerStartedEventAttributes?.startToFireTimeout ? [Number(e.timerStartedEventAttributes.startToFireTimeout.seconds ?? 0)] : []));
+      await handle.cancel();
+    });
+    // 3 hours over 2,000 readings: one every 5.4 s, not every second.
+    assert.ok(timers.length > 0 && timers.every((t) => t >= 5), `timers ${timers.join(', ')}`);
+  });
+
+  describe("SageMaker's guarded update (aws) ends otherwise", () => {
+    /** describeGuardedDeployment answers `status` for `times` calls, then the old configuration InService (what the old loop waited for). */
+    const follow = (status: 'UpdateRollbackFailed' | 'OutOfService' | 'Deleting' | 'absent' | 'Updating', times: number) => (): Partial<Activities> => {
+      let n = 0;
+      return {
+        async describeGuardedDeployment(input) {
+          n += 1;
+          const alarms = input.alarmNames.map((alarmName) => ({ alarmName, state: 'OK' as const, reason: 'test' }));
+          if (n > times) return { status: 'InService', endpointConfigName: 'cfg-old', lastModifiedTime: '2026-01-01T01:00:00Z', alarms };
+          return status === 'absent' ? { status, alarms } : { status, endpointConfigName: 'cfg-old', lastModifiedTime: '2026-01-01T00:05:00Z', alarms };
+        },
+      };
+    };
+
+    for (const status of ['UpdateRollbackFailed', 'OutOfService', 'Deleting', 'absent'] as const) {
+      it(`when the endpoint turns ${status} during the update, then the deployment fails at once naming the status`, async () => {
+        const { outcome } = await runTo({ managed: 'deployed' }, {}, undefined, follow(status, 1000));
+        assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
+        assert.match(String((outcome.cause as Error | undefined)?.message), new RegExp(`the endpoint is ${status}`));
+      });
+    }
+
+    it('when following the update fails while SageMaker may still run it, then its rollback alarms are left in place (it rolls back on them)', async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, {}, undefined, () => ({
+        async describeGuardedDeployment() {
+          throw ApplicationFailure.nonRetryable('AccessDenied on DescribeEndpoint', 'AccessDenied');
+        },
+      }));
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.ok(!calls.activities.includes('deleteRollbackAlarms'), calls.activities.join(' '));
+    });
+
+    it('when starting the guarded update fails, then the rollback alarms it would have used are deleted', async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, {}, undefined, () => ({
+        async startGuardedUpdate() {
+          throw ApplicationFailure.nonRetryable('UpdateEndpoint refused', 'ValidationException');
+        },
+      }));
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.equal(calls.activities.at(-1), 'deleteRollbackAlarms');
+    });
+
+    it("when the policy is past SageMaker's blue/green limits (a 60 % canary), then the deployment is refused before anything is created", async () => {
+      const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: { ...CANARY, canaryShare: 0.6 } });
+      assert.ok(outcome instanceof WorkflowFailedError);
+      assert.match(String((outcome.cause as Error | undefined)?.message), /policy\.canaryShare: at most 0\.5 on aws/);
+      assert.deepEqual(calls.activities, ['prepareDeployment:mlops-xgboost']);
+    });
+
+    it('when the update never ends, then the deployment fails once SageMaker\'s own timeout and a margin have passed', async () => {
+      const { outcome } = await runTo({ managed: 'deployed' }, { alarms: { ...DEFAULT_ROLLBACK_ALARMS, evaluationInterval: '5 minutes' } }, undefined, follow('Updating', 100));
+      assert.ok(outcome instanceof WorkflowFailedError, `failed, got ${String(outcome)}`);
+      assert.match(String((outcome.cause as Error | undefined)?.message), /gave no verdict within 64 minutes \(endpoint Updating\)/);
+    });
   });
 
   describe('shadow', () => {

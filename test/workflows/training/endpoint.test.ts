@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -94,5 +95,30 @@ describe('trainingPipeline step 10: create or update the endpoint (mocked activi
     assert.match(xgb.decision.reason, /^rolled back during deployment: alarm error-rate/);
     assert.deepEqual(calls.exported, ['linear-learner']);
     assert.ok(calls.decisions.some((d) => d.family === 'xgboost' && d.status === 'Rejected'));
+  });
+
+  it('when the training run is cancelled mid-canary, then its deployments (which a closing run asks to stop) put the old models back', async () => {
+    const taskQueue = `endpoint-${randomUUID()}`;
+    const { activities, calls } = mockActivities({ endpoints: SERVING });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const deployment = { ...CANARY, policy: { ...CANARY.policy, canaryBake: '1 hour' } };
+    await worker.runUntil(async () => {
+      const parent = await env.client.workflow.start(trainingPipeline, { taskQueue, workflowId: `training/endpoint/${randomUUID()}`, args: [trainingInput(taskQueue, { deployment })] });
+      const deadline = Date.now() + 30_000;
+      let pending: { workflowId?: string | null; parentClosePolicy?: unknown }[] = [];
+      while (pending.length < 2 || calls.weights.filter((w) => w.endsWith('=0.1')).length < 2) {
+        if (Date.now() > deadline) throw new Error(`the canaries never started: ${calls.weights.join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 25));
+        pending = (await parent.describe()).raw.pendingChildren ?? [];
+      }
+      // A run terminated or timed out asks its deployments to stop too, rather than killing them mid-shift.
+      assert.deepEqual(pending.map((c) => c.parentClosePolicy), [temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL, temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL]);
+      const children = pending.map((c) => c.workflowId ?? '');
+      await parent.cancel();
+      for (const id of children) await assert.rejects(env.client.workflow.getHandle(id).result(), WorkflowFailedError);
+    });
+    assert.deepEqual(calls.weights.filter((w) => w.endsWith('=0')).map((w) => w.split(',')[0]).sort(), ['old-ll-2=1', 'old-xgboost-2=1']);
+    const last = (endpoint: string) => calls.deployed.filter((d) => d.endpointName === endpoint).at(-1)?.endpointConfigName;
+    assert.deepEqual([last('mlops-xgboost'), last('mlops-linear-learner')], ['old-xgb', 'old-ll']);
   });
 });

@@ -196,6 +196,17 @@ describe('client/training/config-file', () => {
       await readTrainingConfigFile(await configFile({ deployment: { policy: longBake, alarms: { evaluationInterval: '90 seconds' } } }));
     });
 
+    it('when a model sets only its alarms (or only its policy), then the limit holds for the policy and alarms it deploys with, merged from the top level', async () => {
+      const longBake = { type: 'canary', canaryShare: 0.1, canaryBake: '1 day', finalBake: '1 day' };
+      const fast = { evaluationInterval: '5 seconds' };
+      assert.match(
+        (await rejection(await configFile({ deployment: { policy: longBake, alarms: { evaluationInterval: '90 seconds' } }, models: { xgboost: { deployment: { alarms: fast } } } }))).message,
+        /models\.xgboost\.deployment\.alarms\.evaluationInterval: the policy bakes for 172800 s: .* 34560 readings, more than 2000/,
+      );
+      // The top level's slow alarms make the model's long policy fine.
+      await readTrainingConfigFile(await configFile({ deployment: { alarms: { evaluationInterval: '90 seconds' } }, models: { xgboost: { deployment: { policy: longBake } } } }));
+    });
+
     it('when a policy, a tolerance or autoscaling bounds are wrong, then the file is refused naming the field and the rule', async () => {
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'blue-green' } } }))).message, /deployment\.policy\.type: /);
       assert.match((await rejection(await configFile({ deployment: { policy: { type: 'canary', canaryShare: 1 } } }))).message, /deployment\.policy\.canaryShare: .*<1/);
