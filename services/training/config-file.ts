@@ -1,41 +1,16 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { instanceTypeProblem, type InstanceKind } from '../../common/config/instance-types';
 import { durationMs } from '../../common/duration';
 import { DEFAULT_ROLLBACK_ALARMS, MAX_ALARM_READINGS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
 import type { TrainingConfig } from '../../common/types/training';
-
-/** '30 minutes', '4 hours', '3 days', '45m' ... as the workflow's timers read them. */
-const duration = z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)\s*$/i, "must be a duration such as '30 minutes', '4 hours' or '3 days'");
-
-/** An instance type SageMaker accepts for that kind of job (the SDK's enum of the kind), checked when the file is read. */
-const instanceType = (kind: InstanceKind) =>
-  z.string().superRefine((value, ctx) => {
-    const problem = instanceTypeProblem(kind, value, 'instance type');
-    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^instance type: /, '') });
-  });
-
-const hyperparameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const governanceAction = z.enum(['require-approval', 'reject', 'accept']);
-
-/** Step 6's rule (run-wide, or per model where it overrides the run-wide fields). */
-const comparisonSchema = z
-  .object({
-    minImprovement: z.number().min(0).optional(),
-    minRelativeImprovement: z.number().min(0).max(1).optional(),
-    significance: z
-      .object({
-        confidence: z.number().min(0.5).lt(1).default(0.95),
-        iterations: z.number().int().min(100).max(100_000).default(1000),
-        seed: z.number().int().min(0).default(42),
-      })
-      .strict()
-      .optional(),
-    onIncomparable: governanceAction.optional(),
-  })
-  .strict();
+import {
+  comparisonSchema,
+  durationSchema as duration,
+  governanceActionSchema as governanceAction,
+  hyperparameterValueSchema as hyperparameterValue,
+  instanceTypeSchema as instanceType,
+} from '../../common/schemas/run-settings';
 
 /** Step 10's policy (how traffic moves to the new model); every policy ends with a final baking period. */
 const policySchema = z.discriminatedUnion('type', [
