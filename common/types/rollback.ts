@@ -8,6 +8,8 @@ import type { DeploymentConfig } from './training';
  */
 export interface RollbackInput {
   family: ModelFamily;
+  /** The project (absent: the demo project, whose names carry none). */
+  project?: string;
   /** The version to make champion; absent: the newest approved version older than the champion. */
   toVersion?: number;
   /** Who decided and why (required: every decision names both). */

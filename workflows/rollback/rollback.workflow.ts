@@ -20,7 +20,9 @@ export async function rollbackChampion(input: RollbackInput): Promise<RollbackRe
   if (!input.by?.trim()) throw invalidInput('rollback: who decides is required (--by NAME)');
   if (!input.reason?.trim()) throw invalidInput('rollback: a reason is required (--reason TEXT)');
   const queue = input.taskQueues.compute;
-  const pipeline = new PipelineRun(queue);
+  // A project's rollback reads and writes its own registry group and champion; the demo's inputs carry no project, as before projects.
+  const projectField = input.project ? { project: input.project } : {};
+  const pipeline = new PipelineRun(queue, input.project);
   const quick = proxyActivities<Activities>(quickActivityOptions(queue));
   const deploy = proxyActivities<Activities>(deployActivityOptions(queue));
   const { family, by, reason } = input;
@@ -28,6 +30,7 @@ export async function rollbackChampion(input: RollbackInput): Promise<RollbackRe
   try {
     const plan = await step(`check the rollback of ${family}${input.toVersion !== undefined ? ` to version ${input.toVersion}` : ''}`, quick.prepareRollback, {
       family,
+      ...projectField,
       ...(input.toVersion !== undefined ? { toVersion: input.toVersion } : {}),
       force: input.force,
     });
@@ -56,12 +59,12 @@ export async function rollbackChampion(input: RollbackInput): Promise<RollbackRe
       decidedBy: by,
       decidedAt,
     };
-    await step(`record ${family} v${target.version} as approved again`, quick.recordModelDecision, { family, version: target.version, status: 'Approved', decision: promoted });
+    await step(`record ${family} v${target.version} as approved again`, quick.recordModelDecision, { family, ...projectField, version: target.version, status: 'Approved', decision: promoted });
     if (current) {
       const replaced: ModelDecision = { outcome: 'rejected', reason: `rolled back by ${by} to version ${target.version}: ${reason}`, decidedBy: by, decidedAt };
-      await step(`record ${family} v${current.version} as rolled back`, quick.recordModelDecision, { family, version: current.version, status: 'Rejected', decision: replaced });
+      await step(`record ${family} v${current.version} as rolled back`, quick.recordModelDecision, { family, ...projectField, version: current.version, status: 'Rejected', decision: replaced });
     }
-    const exportedParameters = await step(`step 11: export ${family} v${target.version} as the champion`, quick.exportChampionConfig, { family, version: target.version, ...(endpoint ? { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName } : {}) });
+    const exportedParameters = await step(`step 11: export ${family} v${target.version} as the champion`, quick.exportChampionConfig, { family, ...projectField, version: target.version, ...(endpoint ? { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName } : {}) });
 
     await pipeline.finish('rolled-back', {
       key: 'rolled-back',

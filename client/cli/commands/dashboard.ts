@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { printJson } from '../output';
+import { checkProject } from '../project-option';
 
 /** Whether the dashboard answers `GET /ping` within the timeout. */
 async function answers(url: string, timeoutMs: number): Promise<boolean> {
@@ -17,10 +18,14 @@ export function registerDashboardCommand(program: Command, ctx: CliContext): voi
   program
     .command('dashboard')
     .description('print the URL of the insights dashboard (drift, model versions, inference, scoring) and whether it answers')
+    .option('--project <name>', "a URL that opens the dashboard filtered to this project (default: every project's)")
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const url = ctx.config.dashboardUrl;
-      const up = await answers(url, 2000);
+    .action(async (options: { project?: string; json?: boolean }) => {
+      await checkProject(ctx, options.project);
+      const base = ctx.config.dashboardUrl;
+      // The page reads its filters from the query string (client/dashboard/public/app.js readUrl).
+      const url = options.project === undefined ? base : `${base}/?${new URLSearchParams({ project: options.project }).toString()}`;
+      const up = await answers(base, 2000);
       // Exit code 3 (as for every command that finds the stack unreachable) when it does not answer.
       if (!up) process.exitCode = 3;
       if (options.json) return printJson({ url, answers: up });

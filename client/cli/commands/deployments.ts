@@ -7,6 +7,7 @@ import { describePolicy } from '../../../workflows/deployment/traffic-plan';
 import { temporalUiUrl } from '../../temporal';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
+import { PROJECT_FILTER_HELP, projectEndpointNames } from '../project-option';
 
 /** `deployment/<endpoint>/v<version>` (the workflow id), or the same without the `deployment/` prefix. */
 export function deploymentId(arg: string): string {
@@ -71,16 +72,20 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
   deployments
     .command('list')
     .description('deployments, newest first, with their endpoint, model and status')
+    .option('--project <name>', `${PROJECT_FILTER_HELP}: the deployments of its endpoints`)
     .option('--running', 'only deployments in progress')
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'print JSON')
-    .action(async (options: { running?: boolean; limit: string; json?: boolean }) => {
+    .action(async (options: { project?: string; running?: boolean; limit: string; json?: boolean }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit '${options.limit}': a whole number from 1 to 1000`);
+      const endpoints = options.project === undefined ? undefined : await projectEndpointNames(ctx, options.project);
       const client = await ctx.client();
       const rows: { deployment: string; workflowId: string; status: string; startTime: string; closeTime?: string; uiUrl: string }[] = [];
       const query = `WorkflowType = 'endpointDeployment'${options.running ? ` AND ExecutionStatus = 'Running'` : ''}`;
       for await (const w of client.workflow.list({ query })) {
+        // deployment/<endpoint>/v<version>: the endpoint names the project.
+        if (endpoints && !endpoints.has(w.workflowId.split('/')[1] ?? '')) continue;
         rows.push({
           deployment: w.workflowId.replace(/^deployment\//, ''),
           workflowId: w.workflowId,
@@ -92,7 +97,7 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
         if (rows.length >= limit) break;
       }
       if (options.json) return printJson({ deployments: rows });
-      if (rows.length === 0) return console.log('no deployments yet: step 10 of a training run starts one');
+      if (rows.length === 0) return console.log(options.project === undefined ? 'no deployments yet: step 10 of a training run starts one' : `no deployments of project ${options.project} yet: step 10 of a training run starts one`);
       printTable(['DEPLOYMENT', 'STATUS', 'STARTED', 'CLOSED'], rows.map((r) => [r.deployment, r.status, r.startTime, r.closeTime]));
       console.log('\nDetails: mlops deployments show DEPLOYMENT');
     });

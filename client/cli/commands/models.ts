@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../../services/projects/project-file';
 import { readChampion } from '../../../activities/registry/champion-store';
 import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
 import type { GovernanceRecord } from '../../../common/types/governance';
@@ -13,7 +12,10 @@ import type { RetrainingPolicy } from '../../../common/types/monitoring';
 import { configureLifecycleUpdate, validateLifecycleSettings } from '../../../workflows/lifecycle/lifecycle.messages';
 import { ensureLifecycle, readLifecycleState } from '../../../services/lifecycle/ensure';
 import { UsageError } from '../../../services/usage-error';
+import { lifecycleWorkflowId } from '../../../common/ids';
+import { modelKey } from '../../../common/project';
 import type { CliContext } from '../context';
+import { checkFamily, PROJECT_HELP, projectFamilies } from '../project-option';
 import { fmtNumber, printJson, printTable } from '../output';
 
 export function registerModelsCommands(program: Command, ctx: CliContext): void {
@@ -27,7 +29,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .option('--family <family>', `only one family (${MODEL_FAMILIES.join(', ')}, or a family of --project)`)
     .option('--json', 'print JSON')
     .action(async (options: { project?: string; family?: string; json?: boolean }) => {
-      const known = options.project === undefined ? MODEL_FAMILIES : (await loadProject(ctx.config.projectsDir, options.project)).project.algorithms.map((a) => a.name);
+      const known = await projectFamilies(ctx, options.project);
       if (options.family && !known.includes(options.family)) throw new UsageError(`--family: unknown model family '${options.family}' (known: ${known.join(', ')})`);
       const family = options.family && known.includes(options.family) ? options.family : undefined;
       const versions = await ctx.backend.registry.listVersions(family, options.project);
@@ -59,29 +61,32 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
   models
     .command('show')
     .description("one family: its registry versions and its lifecycle's state (policy, champion, alerts, retraining, cool-down)")
-    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')}, or an algorithm of --project)`)
+    .option('--project <name>', PROJECT_HELP)
     .option('--json', 'print JSON')
-    .action(async (family: string, options: { json?: boolean }) => {
-      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
-      const versions = await ctx.backend.registry.listVersions(family);
-      const champion = await readChampion(ctx.backend.parameters, family);
-      const lifecycle = await readLifecycleState(await ctx.client(), family);
-      if (options.json) return printJson({ family, championVersion: champion?.modelVersion ?? null, versions, lifecycle: lifecycle ?? null });
-      console.log(`${family}: ${versions.length} version(s)${champion ? `, champion version ${champion.modelVersion}` : ', no champion'}`);
+    .action(async (family: string, options: { project?: string; json?: boolean }) => {
+      const { project } = options;
+      await checkFamily(ctx, project, family);
+      const versions = await ctx.backend.registry.listVersions(family, project);
+      const champion = await readChampion(ctx.backend.parameters, family, project);
+      const lifecycle = await readLifecycleState(await ctx.client(), family, project);
+      if (options.json) return printJson({ family, ...(project !== undefined ? { project } : {}), championVersion: champion?.modelVersion ?? null, versions, lifecycle: lifecycle ?? null });
+      console.log(`${modelKey(project, family)}: ${versions.length} version(s)${champion ? `, champion version ${champion.modelVersion}` : ', no champion'}`);
       if (versions.length > 0) {
         printTable(
           ['VERSION', 'STATUS', 'VAL RMSE', 'TEST RMSE', 'VS CHAMPION (SAME ROWS)', 'CREATED', 'DECISION'],
           versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test?.rmse), sameRows(v.governance), v.createdAt, decisionText(v)]),
         );
       }
-      if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);
+      if (!lifecycle) return console.log(`lifecycle: not running (workflow ${lifecycleWorkflowId(family, project)})`);
       printLifecycleState(lifecycle);
     });
 
   models
     .command('policy')
     .description("change the family's retraining policy, cool-down, training data or approval timeout (starts its lifecycle if needed)")
-    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')}, or an algorithm of --project)`)
+    .option('--project <name>', PROJECT_HELP)
     .option('--policy <policy>', 'what a drift alert does: notify, retrain or approve-then-retrain')
     .option('--cool-down <duration>', "after a retraining starts, alerts within this time only notify (e.g. '24 hours')")
     .option('--training-data <uri>', "s3:// URI of the data retraining runs on ('champion': the data the champion was trained on)")
@@ -89,8 +94,9 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .requiredOption('--by <name>', 'who changes it')
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
-    .action(async (family: string, options: { policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
-      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+    .action(async (family: string, options: { project?: string; policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
+      const { project } = options;
+      await checkFamily(ctx, project, family);
       const settings: LifecycleSettingsInput = {
         by: options.by,
         ...(options.policy !== undefined ? { policy: options.policy as RetrainingPolicy } : {}),
@@ -104,7 +110,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       } catch (err) {
         throw new UsageError((err as Error).message.replace(/^policy/, '--policy').replace(/^training data/, '--training-data').replace(/^(cool-down|approval-timeout)/, '--$1'));
       }
-      const handle = await ensureLifecycle(await ctx.client(), ctx.config, family);
+      const handle = await ensureLifecycle(await ctx.client(), ctx.config, family, {}, project);
       let state: LifecycleState;
       try {
         state = await handle.executeUpdate(configureLifecycleUpdate, { args: [settings] });
@@ -112,8 +118,8 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         if (err instanceof WorkflowUpdateFailedError) throw new UsageError(`the settings were not accepted: ${err.cause?.message ?? err.message}`);
         throw err;
       }
-      if (options.json) return printJson({ family, lifecycle: state });
-      console.log(`${family}:`);
+      if (options.json) return printJson({ family, ...(project !== undefined ? { project } : {}), lifecycle: state });
+      console.log(`${modelKey(project, family)}:`);
       printSettings(state);
     });
 }
@@ -140,19 +146,21 @@ function registerRollbackCommand(models: Command, ctx: CliContext): void {
   models
     .command('rollback')
     .description('make an earlier version the champion again: registry, endpoint (create or update), export, monitoring baselines, lifecycle, notification')
-    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')}, or an algorithm of --project)`)
+    .option('--project <name>', PROJECT_HELP)
     .option('--to <version>', 'the version to promote (default: the newest approved version older than the champion)')
     .requiredOption('--by <name>', 'who decides')
     .requiredOption('--reason <text>', 'why')
     .option('--force', 'promote a version that is not Approved (rejected, or never decided); the reason says why')
     .option('--no-wait', 'start the rollback and return')
     .option('--json', 'print JSON')
-    .action(async (family: string, options: { to?: string; by: string; reason: string; force?: boolean; wait: boolean; json?: boolean }) => {
-      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+    .action(async (family: string, options: { project?: string; to?: string; by: string; reason: string; force?: boolean; wait: boolean; json?: boolean }) => {
+      const { project } = options;
+      await checkFamily(ctx, project, family);
       const toVersion = options.to === undefined ? undefined : Number(options.to);
       if (toVersion !== undefined && !(Number.isInteger(toVersion) && toVersion >= 1)) throw new UsageError(`--to '${options.to}': a version is a whole number from 1`);
       const client = await ctx.client();
-      const started = await startRollback(client, ctx.backend, ctx.config, { family, ...(toVersion !== undefined ? { toVersion } : {}), by: options.by, reason: options.reason, force: options.force ?? false });
+      const started = await startRollback(client, ctx.backend, ctx.config, { family, ...(project !== undefined ? { project } : {}), ...(toVersion !== undefined ? { toVersion } : {}), by: options.by, reason: options.reason, force: options.force ?? false });
       const uiUrl = temporalUiUrl(ctx.config, started.workflowId);
       if (!options.wait) {
         if (options.json) return printJson({ workflowId: started.workflowId, started: started.started, uiUrl });
@@ -171,7 +179,7 @@ function registerRollbackCommand(models: Command, ctx: CliContext): void {
       }
       if (options.json) return printJson({ workflowId: started.workflowId, status: 'completed', started: started.started, uiUrl, ...result });
       const from = result.current ? ` (from version ${result.current.version})` : '';
-      console.log(`${family}: version ${result.target.version} is the champion again${from}`);
+      console.log(`${modelKey(project, family)}: version ${result.target.version} is the champion again${from}`);
       if (result.endpoint) console.log(`  endpoint ${result.endpoint.endpointName}: ${result.endpoint.action} to ${result.endpoint.endpointConfigName}`);
       console.log(`  exported: ${result.exportedParameters.length} parameters; monitoring now uses version ${result.target.version}'s baselines`);
       console.log(`  Temporal UI: ${uiUrl}`);

@@ -5,6 +5,7 @@ import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { StackUnreachableError } from '../../edge-errors';
 import { printJson, printTable } from '../output';
+import { checkProject } from '../project-option';
 
 interface PredictResponse {
   predictions?: { inferenceId: string; prediction: number; models: Record<string, number>; unavailable?: string[] }[];
@@ -18,16 +19,19 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
   program
     .command('predict <file>')
     .description("send records to the gateway: a JSON or CSV file, or '-' for standard input")
+    .option('--project <name>', "the project whose champions answer (POST /v1/projects/<name>/predict; default: the demo's, POST /v1/predict)")
     .option('--combiner <name>', 'max, mean or model:<family> (default: the gateway\'s; a module combiner is the operator\'s setting, not a request\'s)')
     .option('--json', 'print the gateway\'s JSON answer')
-    .action(async (file: string, options: { combiner?: string; json?: boolean }) => {
+    .action(async (file: string, options: { project?: string; combiner?: string; json?: boolean }) => {
+      // Checked here, so an unknown project is bad usage (exit 2) before the file is read or the gateway asked.
+      await checkProject(ctx, options.project);
       const text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8').catch(() => {
         throw new UsageError(`${file}: cannot read the file`);
       });
       const trimmed = text.trim();
       if (!trimmed) throw new UsageError(`${file}: no records`);
       const isJson = trimmed.startsWith('{') || trimmed.startsWith('[') || path.extname(file) === '.json';
-      const url = new URL(`${ctx.config.gatewayUrl}/v1/predict`);
+      const url = new URL(`${ctx.config.gatewayUrl}${options.project === undefined ? '/v1/predict' : `/v1/projects/${encodeURIComponent(options.project)}/predict`}`);
       if (options.combiner) url.searchParams.set('combiner', options.combiner);
       let response: Response;
       try {

@@ -12,7 +12,9 @@ import { monitoringProgressQuery } from '../../../workflows/monitoring/monitorin
 import { lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import type { batchScoringPipeline, trainingPipeline } from '../../../workflows';
 import { UsageError } from '../../../services/usage-error';
+import { DEFAULT_PROJECT, projectOf } from '../../../common/project';
 import type { CliContext } from '../context';
+import { checkProject, PROJECT_FILTER_HELP } from '../project-option';
 import { positiveInt } from '../options';
 import { printJson, printTable } from '../output';
 import { printLifecycleState } from './models';
@@ -72,8 +74,8 @@ export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId'
   const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; config?: { families?: unknown } };
   const attributeFamilies = info.typedSearchAttributes.get(MODEL_FAMILIES);
   const memoFamilies = Array.isArray(memo.config?.families) ? memo.config.families.map(String) : undefined;
-  // A lifecycle's id is `lifecycle/<family>`; it records no attributes.
-  const lifecycleFamily = pipeline === 'lifecycle' ? info.workflowId.split('/')[1] : undefined;
+  // A lifecycle's id is `lifecycle/<family>` (`lifecycle/<project>/<family>` in another project); it records no attributes.
+  const lifecycleFamily = pipeline === 'lifecycle' ? info.workflowId.split('/').at(-1) : undefined;
   const dataUri = info.typedSearchAttributes.get(DATA_URI) ?? (typeof memo.dataUri === 'string' ? memo.dataUri : undefined);
   return {
     pipeline,
@@ -117,10 +119,23 @@ export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: st
   return { headers: chosen, cells: rows.map((r) => chosen.map((h) => columns[h]!(r))) };
 }
 
-export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; limit: number }): Promise<RunRow[]> {
+/**
+ * The project of a run: its memo's (training, scoring, monitoring and rollback runs of a project
+ * record it), a lifecycle's id (`lifecycle/<project>/<family>`), else the demo project.
+ */
+export function runProjectOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId' | 'memo'>): string {
+  const memo = (info.memo ?? {}) as { project?: unknown };
+  if (typeof memo.project === 'string') return projectOf(memo.project);
+  const parts = info.workflowId.split('/');
+  if (info.type === WORKFLOW_TYPES.lifecycle && parts.length === 3) return projectOf(parts[1]);
+  return DEFAULT_PROJECT;
+}
+
+export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; limit: number; project?: string }): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   if (options.limit < 1) return rows;
   for await (const w of client.workflow.list({ query: runsQuery(options.pipeline) })) {
+    if (options.project !== undefined && runProjectOf(w) !== projectOf(options.project)) continue;
     rows.push(runRowOf(w, temporalUiUrl(ctx.config, w.workflowId, w.runId)));
     if (rows.length >= options.limit) break;
   }
@@ -134,12 +149,15 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .command('list')
     .description('the most recent runs of every pipeline (running ones first, then by close time), or of one with --pipeline')
     .addOption(new Option('--pipeline <name>', 'only runs of one pipeline').choices(RUN_PIPELINES))
+    .option('--project <name>', PROJECT_FILTER_HELP)
     .option('--limit <n>', 'how many runs (1-10000)', positiveInt, 20)
     .option('--json', 'print JSON: every field of every row')
-    .action(async (options: { pipeline?: RunPipeline; limit: number; json?: boolean }) => {
+    .action(async (options: { pipeline?: RunPipeline; project?: string; limit: number; json?: boolean }) => {
+      await checkProject(ctx, options.project);
       const rows = await listRuns(await ctx.client(), ctx, options);
       if (options.json) return printJson({ runs: rows });
-      if (rows.length === 0) return console.log(options.pipeline ? `no ${options.pipeline} runs yet` : 'no runs yet: start one with `mlops train`');
+      const of = options.project === undefined ? '' : ` of project ${options.project}`;
+      if (rows.length === 0) return console.log(options.pipeline ? `no ${options.pipeline} runs${of} yet` : `no runs${of} yet: start one with \`mlops train${options.project === undefined ? '' : ` --project ${options.project}`}\``);
       const table = runsTable(rows, options.pipeline);
       printTable(table.headers, table.cells);
     });

@@ -13,8 +13,8 @@ import {
 } from '../../schedules/monitoring-schedule';
 import { scheduleSpecOf } from '../../schedules/schedule-spec';
 import { UsageError } from '../../../services/usage-error';
-import { loadProject } from '../../../services/projects/project-file';
 import type { CliContext } from '../context';
+import { checkProject, PROJECT_FILTER_HELP, projectFamilies, sameProject } from '../project-option';
 import { printJson, printTable } from '../output';
 
 /**
@@ -22,7 +22,7 @@ import { printJson, printTable } from '../output';
  * out; the families are the demo's, or with `--project` that project's algorithms.
  */
 export async function familiesOption(ctx: CliContext, value: string | undefined, project?: string): Promise<ModelFamily[]> {
-  const known = await knownFamilies(ctx, project);
+  const known = await projectFamilies(ctx, project);
   if (value !== undefined) return [familyOption(value, known)];
   const families: ModelFamily[] = [];
   for (const family of known) if (await readChampion(ctx.backend.parameters, family, project)) families.push(family);
@@ -37,12 +37,6 @@ export function familyOption(value: string | undefined, known: readonly ModelFam
   if (!value) throw new UsageError(`--model is required (${known.join(', ')})`);
   if (!known.includes(value)) throw new UsageError(`--model: unknown model family '${value}' (known: ${known.join(', ')})`);
   return value;
-}
-
-/** The demo's families, or a project's (its algorithm names; an unknown project is a UsageError). */
-async function knownFamilies(ctx: CliContext, project: string | undefined): Promise<readonly ModelFamily[]> {
-  if (project === undefined) return MODEL_FAMILIES;
-  return (await loadProject(ctx.config.projectsDir, project)).project.algorithms.map((a) => a.name);
 }
 
 function timingOf(view: ScheduleView): string {
@@ -93,9 +87,13 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
   schedule
     .command('list')
     .description('list schedules')
+    .option('--project <name>', `${PROJECT_FILTER_HELP}: its schedules name it in their memo`)
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const views = await listSchedules(await ctx.client());
+    .action(async (options: { project?: string; json?: boolean }) => {
+      const { project } = options;
+      await checkProject(ctx, project);
+      const all = await listSchedules(await ctx.client());
+      const views = project === undefined ? all : all.filter((v) => sameProject(v.memo?.project, project));
       if (options.json) return printJson(views);
       printTable(
         ['SCHEDULE', 'STATE', 'WORKFLOW', 'TIMING', 'NEXT RUN', 'LAST RUN'],
