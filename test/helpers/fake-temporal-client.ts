@@ -17,6 +17,15 @@ export interface FakeRun {
   failure?: Error;
   /** Query name -> answer. */
   queries?: Record<string, unknown>;
+  /** Update name -> what it returns for its argument (throws: the update was refused). */
+  updates?: Record<string, (arg: unknown) => unknown>;
+}
+
+/** An update the fake client delivered. */
+export interface FakeUpdate {
+  workflowId: string;
+  name: string;
+  args: unknown[];
 }
 
 /**
@@ -24,8 +33,12 @@ export interface FakeRun {
  * awaits the runs it is given, has no schedules, and `workflow.start` makes a run from
  * `onStart` (a second start of a running id fails as the server's would). Only what the CLI calls.
  */
-export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, options: Record<string, unknown>) => FakeRun): Client & { started: { workflowId: string; options: Record<string, unknown> }[] } {
+export function fakeClient(
+  runs: FakeRun[],
+  onStart?: (workflowId: string, options: Record<string, unknown>) => FakeRun,
+): Client & { started: { workflowId: string; options: Record<string, unknown> }[]; updates: FakeUpdate[] } {
   const started: { workflowId: string; options: Record<string, unknown> }[] = [];
+  const updates: FakeUpdate[] = [];
   const info = (r: FakeRun) => ({
     type: r.type,
     workflowId: r.workflowId,
@@ -64,10 +77,20 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
           if (!(name in answers)) throw new Error(`no query handler '${name}'`);
           return answers[name];
         }),
+      executeUpdate: (def: string | { name: string }, options?: { args?: unknown[] }) =>
+        Promise.resolve().then(() => {
+          const name = typeof def === 'string' ? def : def.name;
+          const handler = find().updates?.[name];
+          if (!handler) throw new Error(`no update handler '${name}'`);
+          const args = options?.args ?? [];
+          updates.push({ workflowId, name, args });
+          return handler(args[0]);
+        }),
     };
   };
   const client = {
     started,
+    updates,
     workflow: {
       list: () =>
         (async function* () {
@@ -76,7 +99,11 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
       getHandle: (workflowId: string) => handle(workflowId),
       start: (type: string, options: Record<string, unknown> & { workflowId: string }) =>
         Promise.resolve().then(() => {
-          if (runs.some((r) => r.workflowId === options.workflowId && r.status === 'RUNNING')) throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', options.workflowId, type);
+          if (runs.some((r) => r.workflowId === options.workflowId && r.status === 'RUNNING')) {
+            // As the server does: USE_EXISTING hands back the running workflow instead of refusing.
+            if (options.workflowIdConflictPolicy === 'USE_EXISTING') return handle(options.workflowId);
+            throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', options.workflowId, type);
+          }
           if (!onStart) throw new Error('this fake client starts nothing');
           started.push({ workflowId: options.workflowId, options });
           const run = onStart(options.workflowId, options);
@@ -88,5 +115,5 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
       getHandle: (scheduleId: string) => ({ describe: () => Promise.reject(new ScheduleNotFoundError(`schedule not found: ${scheduleId}`, scheduleId)) }),
     },
   };
-  return client as unknown as Client & { started: typeof started };
+  return client as unknown as Client & { started: typeof started; updates: typeof updates };
 }

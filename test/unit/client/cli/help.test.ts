@@ -24,6 +24,16 @@ describe('mlops --help (every command, in process)', () => {
     assert.deepEqual(missing, []);
   });
 
+  it('when a command addresses one project\'s models, runs or endpoints, then it takes --project (issue 15)', () => {
+    const perProject = [
+      'train', 'score', 'predict', 'models list', 'models show', 'models policy', 'models rollback', 'approvals', 'approve', 'reject',
+      'retraining approve', 'retraining reject', 'monitor run-now', 'schedule create monitoring', 'schedule list', 'endpoints list',
+      'deployments list', 'notifications', 'runs list', 'dashboard',
+    ];
+    const missing = perProject.filter((p) => !all.find((c) => c.path.join(' ') === p)?.command.options.some((o) => o.long === '--project'));
+    assert.deepEqual(missing, []);
+  });
+
   it('when runs and run-now are asked for help, then they name every pipeline, the filter and the current-minute option', () => {
     // Commander wraps to the terminal's width: compare with single spaces.
     const help = (p: string) => all.find((c) => c.path.join(' ') === p)!.command.helpInformation().replace(/\s+/g, ' ');
