@@ -104,7 +104,7 @@ export interface MockBehaviour {
 export interface MockCalls {
   activities: string[];
   trained: ModelFamily[];
-  decisions: { family: ModelFamily; status: string; reason?: string; governance?: GovernanceRecord }[];
+  decisions: { family: ModelFamily; project?: string; status: string; reason?: string; governance?: GovernanceRecord }[];
   exported: ModelFamily[];
   notifications: Notification[];
   modelQualityBaselines: ModelFamily[];
@@ -196,7 +196,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async recordModelDecision(input) {
       calls.activities.push(`recordModelDecision:${input.family}`);
-      calls.decisions.push({ family: input.family, status: input.status, reason: input.decision?.reason, ...(input.governance ? { governance: input.governance } : {}) });
+      calls.decisions.push({ family: input.family, ...(input.project ? { project: input.project } : {}), status: input.status, reason: input.decision?.reason, ...(input.governance ? { governance: input.governance } : {}) });
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
@@ -345,6 +345,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async prepareRollback(input) {
       calls.activities.push(`prepareRollback:${input.family}`);
+      calls.projectInputs.push(`prepareRollback:${input.family}:${input.project ?? '-'}:-`);
       if (behaviour.rollbackError) throw behaviour.rollbackError;
       return behaviour.rollbackPlan ?? { target: { version: input.toVersion ?? 1, modelName: `model-${input.family}-1`, status: 'Approved' } };
     },

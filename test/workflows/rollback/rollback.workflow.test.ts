@@ -51,11 +51,23 @@ describe('rollbackChampion workflow (mocked activities)', function () {
       ['Rejected', 'rolled back by lena to version 3: v5 misprices trucks'],
     ]);
     assert.deepEqual(calls.exported, ['xgboost']);
+    assert.deepEqual(calls.projectInputs, ['prepareRollback:xgboost:-:-', 'exportChampionConfig:xgboost:-:-'], "the demo project's inputs carry no project");
     const i = calls.activities.indexOf('waitForEndpoint:mlops-xgboost');
     assert.ok(i < calls.activities.indexOf('exportChampionConfig:xgboost'), 'exported only once the endpoint serves it');
     const note = calls.notifications.find((n) => n.kind === 'model.rolled-back')!;
     assert.equal(note.subject, 'xgboost: version 3 is the champion again (from version 5)');
     assert.equal(note.details?.by, 'lena');
+  });
+
+  it("when the rollback is a project's, then every registry step names the project and the notification names it too", async () => {
+    const plan = { target: { version: 1, modelName: 'model-hgb-1', status: 'Approved' }, current: { version: 2, modelName: 'model-hgb-2', endpointName: 'mlops-penguins-hgb' } };
+    const { result, calls } = await run({ rollbackPlan: plan, endpoints: { 'mlops-penguins-hgb': { endpointConfigName: 'cfg-v2', status: 'InService' } } }, { family: 'hgb', project: 'penguins', toVersion: 1, deployment: { ...DEPLOYMENT, endpointNamePrefix: 'mlops-penguins' } });
+    assert.ok(result);
+    assert.deepEqual(calls.projectInputs, ['prepareRollback:hgb:penguins:-', 'exportChampionConfig:hgb:penguins:-']);
+    assert.deepEqual(calls.decisions.map((d) => [d.project, d.status]), [['penguins', 'Approved'], ['penguins', 'Rejected']]);
+    const note = calls.notifications.find((n) => n.kind === 'model.rolled-back')!;
+    assert.equal(note.subject, '[penguins] hgb: version 1 is the champion again (from version 2)');
+    assert.equal(note.details?.project, 'penguins');
   });
 
   it('when the check refuses (a rejected version without --force), then nothing is deployed, recorded or exported, and the failure is notified', async () => {
