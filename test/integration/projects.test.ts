@@ -15,6 +15,7 @@ import { startTraining } from '../../services/training/start-training';
 import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { freePortBase, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
+import { runInProcess, TestCliContext } from '../helpers/cli-in-process';
 
 /**
  * A second project on the stack, for real: the penguins project (string categoricals, missing
@@ -122,6 +123,38 @@ describe('projects (integration: the penguins project on a dev server, local bac
       assert.match(unknown.json<{ message: string }>().message, /no project named 'houses'/);
       // The demo's route is not the project's: nothing of the demo is deployed on this stack.
       assert.equal((await post('/v1/predict', record)).statusCode, 503);
+
+      // The CLI with --project against this stack: the registry, lifecycle, endpoints and gateway of the project.
+      await app.listen({ host: '127.0.0.1', port: Number(new URL(config.gatewayUrl).port) });
+      const cli = new TestCliContext(config, env.client);
+      // `models policy` starts the project's own lifecycle (lifecycle/penguins/hgb); `models show` reads it back.
+      const policy = await runInProcess(cli, 'models', 'policy', 'hgb', '--project', 'penguins', '--cool-down', '2 hours', '--by', 'test', '--json');
+      assert.equal(policy.code, 0, policy.stderr);
+      assert.equal((JSON.parse(policy.stdout) as { project: string }).project, 'penguins');
+      assert.equal((await env.client.workflow.getHandle('lifecycle/penguins/hgb').describe()).status.name, 'RUNNING');
+      const shown = await runInProcess(cli, 'models', 'show', 'hgb', '--project', 'penguins', '--json');
+      assert.equal(shown.code, 0, shown.stderr);
+      const hgbShown = JSON.parse(shown.stdout) as { project: string; championVersion: number; versions: { version: number }[]; lifecycle: { family: string; coolDown?: string } | null };
+      assert.deepEqual([hgbShown.project, hgbShown.championVersion, hgbShown.versions.map((v) => v.version)], ['penguins', 1, [1]]);
+      assert.deepEqual([hgbShown.lifecycle?.family, hgbShown.lifecycle?.coolDown], ['hgb', '2 hours']);
+      assert.equal((await runInProcess(cli, 'models', 'show', 'hgb', '--json')).code, 2, "hgb is not a family of the demo project");
+      const listed = await runInProcess(cli, 'endpoints', 'list', '--project', 'penguins', '--json');
+      assert.equal(listed.code, 0, listed.stderr);
+      const endpoints = (JSON.parse(listed.stdout) as { endpoints: { endpointName: string; modelVersion: string | null; status: string }[] }).endpoints;
+      assert.deepEqual(endpoints.map((e) => [e.endpointName, e.modelVersion, e.status]).sort(), [
+        ['mlops-penguins-hgb', 'hgb v1', 'InService'],
+        ['mlops-penguins-linear-learner', 'linear-learner v1', 'InService'],
+        ['mlops-penguins-xgboost', 'xgboost v1', 'InService'],
+      ]);
+      const recordsFile = `${home}/penguin-records.json`;
+      await fs.writeFile(recordsFile, JSON.stringify([record]));
+      const predicted = await runInProcess(cli, 'predict', recordsFile, '--project', 'penguins', '--json');
+      assert.equal(predicted.code, 0, predicted.stderr);
+      const cliAnswer = JSON.parse(predicted.stdout) as { predictions: { prediction: number; models: Record<string, number> }[] };
+      assert.deepEqual(Object.keys(cliAnswer.predictions[0]!.models).sort(), ['hgb', 'linear-learner', 'xgboost']);
+      assert.equal(cliAnswer.predictions[0]!.prediction, body.predictions[0]!.prediction, 'the CLI reaches the same route as the request above');
+      const demoPredict = await runInProcess(cli, 'predict', recordsFile, '--json');
+      assert.equal(demoPredict.code, 1, 'without --project the demo route answers 503: nothing of the demo is deployed');
     } finally {
       await close();
     }
