@@ -24,7 +24,7 @@ export function registerDashboardCommand(program: Command, ctx: CliContext): voi
       await checkProject(ctx, options.project);
       const base = ctx.config.dashboardUrl;
       // The page reads its filters from the query string (client/dashboard/public/app.js readUrl).
-      const url = options.project === undefined ? base : `${base}/?${new URLSearchParams({ project: options.project }).toString()}`;
+      const url = options.project === undefined ? base : withProject(base, options.project);
       const up = await answers(base, 2000);
       // Exit code 3 (as for every command that finds the stack unreachable) when it does not answer.
       if (!up) process.exitCode = 3;
@@ -32,4 +32,11 @@ export function registerDashboardCommand(program: Command, ctx: CliContext): voi
       console.log(url);
       if (!up) console.error('mlops: the dashboard does not answer; start the local stack with: npx mlops stack up');
     });
+}
+
+/** The dashboard's URL with `?project=NAME`, which its page reads as the project filter. */
+function withProject(base: string, project: string): string {
+  const url = new URL(base);
+  url.searchParams.set('project', project);
+  return url.toString();
 }
