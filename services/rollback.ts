@@ -4,7 +4,7 @@ import { readChampion } from '../activities/registry/champion-store';
 import { taskQueuesOf } from '../common/config/parse';
 import type { Config } from '../common/config/schema';
 import { rollbackWorkflowId } from '../common/ids';
-import { MODEL_FAMILIES, PIPELINE } from '../common/search-attributes';
+import { MODEL_FAMILIES, PIPELINE, projectAttribute } from '../common/search-attributes';
 import type { ModelFamily } from '../common/types/model';
 import type { RollbackInput } from '../common/types/rollback';
 import type { rollbackChampion } from '../workflows';
@@ -49,6 +49,8 @@ export async function startRollback(client: Client, backend: Backend, config: Co
       typedSearchAttributes: [
         { key: PIPELINE, value: 'rollback' },
         { key: MODEL_FAMILIES, value: [options.family] },
+        // Rollback acts on the demo project's champions (it takes no project yet).
+        projectAttribute(undefined),
       ],
       memo: { by: input.by, reason: input.reason, force: input.force },
       staticSummary: `Rollback of ${options.family}${options.toVersion !== undefined ? ` to version ${options.toVersion}` : ''} by ${input.by}`,

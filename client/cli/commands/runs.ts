@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
-import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../../common/search-attributes';
+import { DEFAULT_PROJECT, projectNameProblem } from '../../../common/project';
+import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE, PROJECT } from '../../../common/search-attributes';
 import type { TrainingProgress } from '../../../common/types/training';
 import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport } from '../../training/report';
@@ -35,16 +36,45 @@ const WORKFLOW_TYPES: Record<RunPipeline, string> = {
  * The visibility query of `runs list`. Lifecycles run for good and continue as new from time to
  * time: only their current run is listed, not every closed segment.
  */
-export function runsQuery(pipeline?: RunPipeline): string {
+export function runsQuery(pipeline?: RunPipeline, project?: string): string {
+  const runs = runsOfPipeline(pipeline);
+  return project === undefined ? runs : `(${runs}) AND ${projectClause(project)}`;
+}
+
+function runsOfPipeline(pipeline?: RunPipeline): string {
   const lifecycle = `(WorkflowType = '${WORKFLOW_TYPES.lifecycle}' AND ExecutionStatus != 'ContinuedAsNew')`;
   if (pipeline === 'lifecycle') return lifecycle;
   if (pipeline) return `${PIPELINE.name} = '${pipeline}'`;
   return `${PIPELINE.name} IN (${RUN_PIPELINES.filter((p) => p !== 'lifecycle').map((p) => `'${p}'`).join(', ')}) OR ${lifecycle}`;
 }
 
+/**
+ * A string literal of the visibility query language. The name is user input: a project name is
+ * checked against the naming rule before it gets here, and the quote and backslash are escaped
+ * all the same, so no value can end the literal and add a clause of its own.
+ */
+export function queryString(value: string): string {
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/** Runs of one project; the demo's also counts runs started before runs carried a project. */
+function projectClause(project: string): string {
+  const own = `${PROJECT.name} = ${queryString(project)}`;
+  return project === DEFAULT_PROJECT ? `(${own} OR ${PROJECT.name} IS NULL)` : own;
+}
+
+/** `--project`: a project name by the naming rule (a usage error otherwise, before any query). */
+export function parseProjectOption(value: string): string {
+  const problem = projectNameProblem(value);
+  if (problem) throw new UsageError(`--project: '${value}' ${problem}`);
+  return value;
+}
+
 /** One run as `runs list` shows it; `--json` prints these rows. */
 export interface RunRow {
   pipeline: RunPipeline | string;
+  /** MlopsProject, else the memo's project; runs from before projects belong to the demo project. */
+  project: string;
   workflowId: string;
   runId: string;
   type: string;
@@ -69,7 +99,7 @@ export function pipelineOf(info: Pick<WorkflowExecutionInfo, 'type' | 'typedSear
 
 export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'>, uiUrl: string): RunRow {
   const pipeline = pipelineOf(info);
-  const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; config?: { families?: unknown } };
+  const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; project?: unknown; config?: { families?: unknown } };
   const attributeFamilies = info.typedSearchAttributes.get(MODEL_FAMILIES);
   const memoFamilies = Array.isArray(memo.config?.families) ? memo.config.families.map(String) : undefined;
   // A lifecycle's id is `lifecycle/<family>`; it records no attributes.
@@ -77,6 +107,7 @@ export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId'
   const dataUri = info.typedSearchAttributes.get(DATA_URI) ?? (typeof memo.dataUri === 'string' ? memo.dataUri : undefined);
   return {
     pipeline,
+    project: info.typedSearchAttributes.get(PROJECT) ?? (typeof memo.project === 'string' ? memo.project : DEFAULT_PROJECT),
     workflowId: info.workflowId,
     runId: info.runId,
     type: info.type,
@@ -117,10 +148,11 @@ export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: st
   return { headers: chosen, cells: rows.map((r) => chosen.map((h) => columns[h]!(r))) };
 }
 
-export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; limit: number }): Promise<RunRow[]> {
+export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; project?: string; limit: number }): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   if (options.limit < 1) return rows;
-  for await (const w of client.workflow.list({ query: runsQuery(options.pipeline) })) {
+  const project = options.project === undefined ? undefined : parseProjectOption(options.project);
+  for await (const w of client.workflow.list({ query: runsQuery(options.pipeline, project) })) {
     rows.push(runRowOf(w, temporalUiUrl(ctx.config, w.workflowId, w.runId)));
     if (rows.length >= options.limit) break;
   }
@@ -134,12 +166,14 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .command('list')
     .description('the most recent runs of every pipeline (running ones first, then by close time), or of one with --pipeline')
     .addOption(new Option('--pipeline <name>', 'only runs of one pipeline').choices(RUN_PIPELINES))
+    .option('--project <name>', 'only runs of one project (the MlopsProject search attribute; the demo project also lists runs from before projects)')
     .option('--limit <n>', 'how many runs (1-10000)', positiveInt, 20)
     .option('--json', 'print JSON: every field of every row')
-    .action(async (options: { pipeline?: RunPipeline; limit: number; json?: boolean }) => {
+    .action(async (options: { pipeline?: RunPipeline; project?: string; limit: number; json?: boolean }) => {
+      if (options.project !== undefined) parseProjectOption(options.project);
       const rows = await listRuns(await ctx.client(), ctx, options);
       if (options.json) return printJson({ runs: rows });
-      if (rows.length === 0) return console.log(options.pipeline ? `no ${options.pipeline} runs yet` : 'no runs yet: start one with `mlops train`');
+      if (rows.length === 0) return console.log(`no ${options.pipeline ? `${options.pipeline} ` : ''}runs${options.project ? ` of project ${options.project}` : ''} yet${options.pipeline || options.project ? '' : ': start one with `mlops train`'}`);
       const table = runsTable(rows, options.pipeline);
       printTable(table.headers, table.cells);
     });
