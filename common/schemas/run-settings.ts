@@ -144,19 +144,23 @@ type PolicyAndAlarms = { policy?: z.infer<typeof deploymentPolicySchema> | undef
 export function readingsWithinLimit(value: PolicyAndAlarms, ctx: z.RefinementCtx, path: (string | number)[] = ['alarms', 'evaluationInterval']): void {
   const p = value.policy;
   if (!p) return;
+  // zod runs this refinement even when a field inside already failed (a duration that is not one,
+  // a share of 0): that field has its own message, and the count is made of valid values only.
+  const ms = (text: string) => (durationSchema.safeParse(text).success ? durationMs(text) : NaN);
   const bake = (() => {
     switch (p.type) {
       case 'all-at-once':
-        return durationMs(p.finalBake);
+        return ms(p.finalBake);
       case 'canary':
-        return durationMs(p.canaryBake) + durationMs(p.finalBake);
+        return ms(p.canaryBake) + ms(p.finalBake);
       case 'linear':
-        return Math.ceil(1 / p.stepShare - 1e-9) * durationMs(p.stepInterval) + durationMs(p.finalBake);
+        return p.stepShare > 0 ? Math.ceil(1 / p.stepShare - 1e-9) * ms(p.stepInterval) + ms(p.finalBake) : NaN;
       case 'shadow':
-        return durationMs(p.shadowPeriod) + durationMs(p.finalBake);
+        return ms(p.shadowPeriod) + ms(p.finalBake);
     }
   })();
-  const every = Math.max(1000, durationMs(value.alarms?.evaluationInterval ?? DEFAULT_ROLLBACK_ALARMS.evaluationInterval));
+  const every = Math.max(1000, ms(value.alarms?.evaluationInterval ?? DEFAULT_ROLLBACK_ALARMS.evaluationInterval));
+  if (!Number.isFinite(bake) || !Number.isFinite(every)) return;
   const readings = Math.ceil(bake / every);
   if (readings > MAX_ALARM_READINGS) {
     ctx.addIssue({
