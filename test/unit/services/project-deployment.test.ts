@@ -11,6 +11,7 @@ import { parseProjectFile } from '../../../services/projects/project-file';
 import { projectTrainingConfig } from '../../../services/projects/training-config';
 import { ConfigFileError, readTrainingConfigFile } from '../../../services/training/config-file';
 import { startTraining } from '../../../services/training/start-training';
+import { startTrainingForEvent } from '../../../client/webhook/start-run';
 import { UsageError } from '../../../services/usage-error';
 import { fakeClient } from '../../helpers/fake-temporal-client';
 import { createTempDir, removeTempDir } from '../../helpers/temp-dir';
@@ -180,6 +181,25 @@ describe('services/projects: the deployment section', () => {
       assert.equal(byFamily.get('hgb')?.alarms?.maxErrorRate, 0.01, 'what the run file does not set stays');
       assert.equal(byFamily.get('xgboost')?.policy?.type, 'all-at-once');
       assert.equal(byFamily.get('linear-learner'), undefined);
+    });
+
+    it("when a file dropped for the project starts its run through the webhook, then that run deploys by the project's policy and carries its MlopsProject", async () => {
+      const doc = await penguins();
+      doc.deployment = { ...doc.deployment, policy: { type: 'canary', canaryShare: 0.25 } };
+      await writeProject(doc);
+      const config = parseConfig({ MLOPS_HOME: path.join(tmp, 'home'), MLOPS_PROJECTS_DIR: projectsDir }, tmp);
+      await backend.objectStore.put('s3://mlops/training/penguins/new.csv', await fs.readFile(PENGUINS_CSV, 'utf8'));
+      const client = recordingClient();
+
+      await startTrainingForEvent(
+        { client, backend, config },
+        { name: 'penguins-training', bucket: 'mlops', prefix: 'training/penguins/', pipeline: 'training', parameters: { project: 'penguins' } },
+        { source: 's3', bucket: 'mlops', key: 'training/penguins/new.csv', eventName: 'ObjectCreated:Put', etag: 'e1', sequencer: '00AB' },
+      );
+
+      const options = client.started[0]!.options as { args: TrainingInput[]; typedSearchAttributes: { key: { name: string }; value: unknown }[] };
+      assert.deepEqual(options.args[0]!.config.deployment?.policy, { type: 'canary', canaryShare: 0.25, canaryBake: '5 minutes', finalBake: '5 minutes' });
+      assert.deepEqual(options.typedSearchAttributes.filter((a) => a.key.name === PROJECT.name).map((a) => a.value), ['penguins']);
     });
 
     it('when the demo project is trained without --project, then its run carries MlopsProject=used-cars', async () => {
