@@ -47,7 +47,22 @@ export async function registerSearchAttributes(connection: Connection, namespace
     });
   } catch (err) {
     if ((err as { code?: unknown }).code === ALREADY_EXISTS) return;
+    // No operator rights (a managed namespace): the attributes may exist all the same; a query by
+    // each one, which a namespace's user may run, tells.
+    if (await allQueryable(connection, namespace, missing.map((k) => k.name))) return;
     const flags = searchAttributeFlags().filter((flag) => missing.some((k) => flag.startsWith(`${k.name}=`)));
     throw new SearchAttributesMissingError(namespace, flags, err);
   }
+}
+
+/** Whether the server accepts a visibility query by each attribute (it refuses an unknown one). */
+async function allQueryable(connection: Connection, namespace: string, names: string[]): Promise<boolean> {
+  for (const name of names) {
+    const ok = await connection.workflowService.countWorkflowExecutions({ namespace, query: `${name} = 'mlops-probe'` }).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return false;
+  }
+  return true;
 }

@@ -4,9 +4,13 @@ import { registerSearchAttributes, SearchAttributesMissingError } from '../../..
 import { ALL_SEARCH_ATTRIBUTES, PROJECT } from '../../../common/search-attributes';
 
 /** An operator service that knows `known` and answers an add with `addError` (or registers). */
-function fakeConnection(known: string[], addError?: Error & { code?: number }) {
+function fakeConnection(known: string[], addError?: Error & { code?: number }, queryable: string[] = known) {
   const added: string[][] = [];
   const connection = {
+    workflowService: {
+      countWorkflowExecutions: (request: { query: string }) =>
+        queryable.some((name) => request.query.startsWith(`${name} =`)) ? Promise.resolve({ count: 0 }) : Promise.reject(grpcError(3, `invalid query: ${request.query}`)),
+    },
     operatorService: {
       listSearchAttributes: () => Promise.resolve({ customAttributes: Object.fromEntries(known.map((k) => [k, 2])), systemAttributes: { WorkflowId: 2 } }),
       addSearchAttributes: (request: { searchAttributes: Record<string, number> }) => {
@@ -36,6 +40,11 @@ describe('client/search-attributes', () => {
   it('when another worker registered it first (ALREADY_EXISTS), then that is fine', async () => {
     const { connection } = fakeConnection([], grpcError(6, '6 ALREADY_EXISTS: search attribute MlopsProject already exists'));
     await registerSearchAttributes(connection, 'default');
+  });
+
+  it('when listing and adding need rights the worker lacks but the attributes exist (a managed namespace), then the queries that use them tell so and nothing fails', async () => {
+    const { connection } = fakeConnection([], grpcError(7, '7 PERMISSION_DENIED: Request unauthorized.'), ALL_SEARCH_ATTRIBUTES.map((k) => k.name));
+    await registerSearchAttributes(connection, 'mlops');
   });
 
   it('when the server refuses the registration, then the error names the attribute, the rule and the command an operator runs', async () => {
