@@ -37,7 +37,7 @@ export async function ensureLifecycle(client: Client, config: Config, family: Mo
     taskQueue: input.config.taskQueues.orchestration,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    // A lifecycle continues as new with the attributes it has, so the one set here stays.
+    // Kept across continue-as-new (a run that has none sets it itself: model-lifecycle.workflow.ts).
     typedSearchAttributes: [projectAttribute(project)],
     staticSummary: `Lifecycle of ${family} (policy ${input.config.policy})`,
   });
