@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { projectOf } from './project';
 
 /** Custom search attributes the project registers on the Temporal server (see `mlops stack up`). */
 export const PIPELINE = defineSearchAttributeKey('MlopsPipeline', SearchAttributeType.KEYWORD);
@@ -8,7 +9,19 @@ export const OUTCOME = defineSearchAttributeKey('MlopsOutcome', SearchAttributeT
 /** Model families of a run that wait for a human decision (`MlopsPendingApprovals IS NOT NULL` in the UI). */
 export const PENDING_APPROVALS = defineSearchAttributeKey('MlopsPendingApprovals', SearchAttributeType.KEYWORD_LIST);
 
-export const ALL_SEARCH_ATTRIBUTES = [PIPELINE, MODEL_FAMILIES, DATA_URI, OUTCOME, PENDING_APPROVALS];
+/**
+ * The project a run belongs to (`used-cars` for the demo), on every workflow a project's runs start,
+ * so the UI and `mlops runs list --project` filter by it. Runs started before projects carry none
+ * and belong to the demo project (projectOf).
+ */
+export const PROJECT = defineSearchAttributeKey('MlopsProject', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [PIPELINE, MODEL_FAMILIES, DATA_URI, OUTCOME, PENDING_APPROVALS, PROJECT];
+
+/** The MlopsProject pair of a start (absent project: the demo project). */
+export function projectAttribute(project: string | undefined | null): SearchAttributePair {
+  return { key: PROJECT, value: projectOf(project) };
+}
 
 /** `Name=Type` strings as `temporal server start-dev --search-attribute` expects them. */
 export function searchAttributeFlags(): string[] {

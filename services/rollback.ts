@@ -4,7 +4,7 @@ import { readChampion } from '../activities/registry/champion-store';
 import { taskQueuesOf } from '../common/config/parse';
 import type { Config } from '../common/config/schema';
 import { rollbackWorkflowId } from '../common/ids';
-import { MODEL_FAMILIES, PIPELINE } from '../common/search-attributes';
+import { MODEL_FAMILIES, PIPELINE, projectAttribute } from '../common/search-attributes';
 import type { ModelFamily } from '../common/types/model';
 import type { RollbackInput } from '../common/types/rollback';
 import type { rollbackChampion } from '../workflows';
@@ -59,6 +59,7 @@ export async function startRollback(client: Client, backend: Backend, config: Co
       typedSearchAttributes: [
         { key: PIPELINE, value: 'rollback' },
         { key: MODEL_FAMILIES, value: [options.family] },
+        projectAttribute(project),
       ],
       memo: { by: input.by, reason: input.reason, force: input.force, ...(project ? { project } : {}) },
       staticSummary: `Rollback of ${project ? `${project}/` : ''}${options.family}${options.toVersion !== undefined ? ` to version ${options.toVersion}` : ''} by ${input.by}`,

@@ -3,6 +3,7 @@ import { createBackend } from '../activities/backends';
 import { ConfigError, parseConfig, taskQueuesOf } from '../common/config/parse';
 import { connectClient } from '../client/temporal';
 import { answersPing, temporalNamespaceReachable } from '../client/shared/health';
+import { registerSearchAttributes, SearchAttributesMissingError } from '../client/search-attributes';
 import { startHealthProbe } from './health-probe';
 import { createWorkers, runWorkers } from './workers';
 
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   const connection = await connectWithRetry(config.temporalAddress);
   const bundlePath = process.env.MLOPS_WORKFLOW_BUNDLE;
   const { client, connection: clientConnection } = await connectClient(config, { timeoutMs: 60_000 });
+  // The stack's dev server gets them at start; a server someone else runs (or a dev server older
+  // than an attribute) gets them here, before this worker starts any run that sets them.
+  await registerSearchAttributes(clientConnection, config.namespace);
   const workers = await createWorkers({
     lifecycle: { client, config },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
@@ -63,7 +67,7 @@ async function connectWithRetry(address: string): Promise<NativeConnection> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof SearchAttributesMissingError) {
     console.error(err.message);
     process.exit(2);
   }

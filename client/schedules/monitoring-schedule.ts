@@ -13,7 +13,7 @@ import {
 import { isDefaultProject, modelSlug, projectOf, projectUri } from '../../common/project';
 import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
-import { MODEL_FAMILIES, PIPELINE } from '../../common/search-attributes';
+import { MODEL_FAMILIES, PIPELINE, projectAttribute } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig, MonitoringInput } from '../../common/types/monitoring';
 import { UsageError } from '../../services/usage-error';
@@ -74,6 +74,7 @@ function monitoringRunOptions(family: ModelFamily, input: MonitoringInput) {
     typedSearchAttributes: [
       { key: PIPELINE, value: 'monitoring' },
       { key: MODEL_FAMILIES, value: [family] },
+      projectAttribute(input.project),
     ],
     memo: { trigger: input.trigger, family, config: input.config, ...(input.project ? { project: input.project } : {}) },
     staticSummary: input.project ? `Drift monitoring of ${family} (project ${input.project})` : `Drift monitoring of ${family}`,

@@ -7,10 +7,13 @@ import {
   approvalSchema,
   comparisonSchema,
   dataChecksSchema,
+  deploymentPolicyFields,
   durationSchema,
   governanceActionSchema,
   hyperparameterValueSchema,
   instanceTypeSchema,
+  modelDeploymentSchema,
+  readingsWithinLimit,
   splitSchema,
 } from './run-settings';
 
@@ -142,6 +145,8 @@ const algorithmCommon = {
   instanceCount: z.number().int().min(1).max(64).optional(),
   rmseThreshold: z.number().positive().optional(),
   comparison: comparisonSchema.optional(),
+  /** This model's step 10 (policy, alarms, autoscaling) over the project's `deployment`, as in a run configuration's `models.<family>.deployment`. */
+  deployment: modelDeploymentSchema.optional(),
   enabled: z.boolean().default(true),
 };
 
@@ -212,8 +217,11 @@ export const projectFileSchema = z
         instanceType: instanceTypeSchema('endpoint').optional(),
         instanceCount: z.number().int().min(1).max(16).optional(),
         samplingPercentage: z.number().int().min(0).max(100).optional(),
+        /** How step 10 moves traffic, what rolls it back, and autoscaling: the run configuration's own schema (run-settings.ts). */
+        ...deploymentPolicyFields,
       })
       .strict()
+      .superRefine((value, ctx) => readingsWithinLimit(value, ctx))
       .optional(),
     monitoring: z
       .object({
@@ -239,6 +247,12 @@ export const projectFileSchema = z
     file.algorithms.forEach((a, i) => {
       if (names.has(a.name)) ctx.addIssue({ code: 'custom', message: `algorithm name '${a.name}' is used twice (each names one model family)`, path: ['algorithms', i, 'name'] });
       names.add(a.name);
+      // An algorithm's deployment takes what it does not set from the project's (model-branch.ts):
+      // the readings limit holds for what it merges to.
+      const own = a.deployment;
+      if (own && (own.policy !== undefined || own.alarms !== undefined)) {
+        readingsWithinLimit({ policy: own.policy ?? file.deployment?.policy, alarms: own.alarms ?? file.deployment?.alarms }, ctx, ['algorithms', i, 'deployment', 'alarms', 'evaluationInterval']);
+      }
     });
     // Only once every entry parsed (an unknown kind already has its own message).
     if (file.algorithms.every((a) => typeof (a as { enabled?: unknown } | undefined)?.enabled === 'boolean') && !file.algorithms.some((a) => a.enabled)) ctx.addIssue({ code: 'custom', message: 'at least one algorithm must be enabled', path: ['algorithms'] });

@@ -3,6 +3,7 @@ import { taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { lifecycleWorkflowId } from '../../common/ids';
 import { isDefaultProject, projectOf } from '../../common/project';
+import { projectAttribute } from '../../common/search-attributes';
 import type { ChampionChange, LifecycleState, ModelLifecycleInput } from '../../common/types/lifecycle';
 import type { ModelFamily } from '../../common/types/model';
 import type { DriftAlert, LifecycleConfig } from '../../common/types/monitoring';
@@ -36,6 +37,8 @@ export async function ensureLifecycle(client: Client, config: Config, family: Mo
     taskQueue: input.config.taskQueues.orchestration,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Kept across continue-as-new (a run that has none sets it itself: model-lifecycle.workflow.ts).
+    typedSearchAttributes: [projectAttribute(project)],
     staticSummary: `Lifecycle of ${family} (policy ${input.config.policy})`,
   });
 }
@@ -50,6 +53,7 @@ export async function signalDriftAlert(client: Client, config: Config, alert: Dr
     signal: driftAlertSignal,
     signalArgs: [alert],
     args: [input],
+    typedSearchAttributes: [projectAttribute(alert.project)],
   });
 }
 
@@ -62,6 +66,7 @@ export async function signalChampionChanged(client: Client, config: Config, chan
     signal: championChangedSignal,
     signalArgs: [change],
     args: [input],
+    typedSearchAttributes: [projectAttribute(change.project)],
   });
 }
 

@@ -159,7 +159,9 @@ export function inferProject(csv: string, options: InferOptions): ProjectFile {
       dataShift: { onShift: 'require-approval' as const },
       approval: { policy: 'auto' as const, reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' as const },
     },
-    deployment: { enabled: true, instanceType: DEFAULT_INSTANCE_TYPES.endpoint, instanceCount: 1, samplingPercentage: 100 },
+    // The default policy written out, so the person editing the file sees where canary, linear or
+    // shadow goes (and alarms, autoscaling, or an algorithm's own `deployment`).
+    deployment: { enabled: true, instanceType: DEFAULT_INSTANCE_TYPES.endpoint, instanceCount: 1, samplingPercentage: 100, policy: { type: 'all-at-once' as const, finalBake: '0 seconds' } },
     monitoring: { every: '1 hour' },
     retraining: { policy: 'notify' as const, coolDown: '24 hours', approvalTimeout: '3 days' },
   };

@@ -28,6 +28,7 @@ export function projectTrainingConfig(project: ProjectFile, options: { bucket: s
       resources: { instanceType: a.instanceType ?? defaultResources.instanceType, instanceCount: a.instanceCount ?? 1 },
       ...(a.rmseThreshold !== undefined ? { rmseThreshold: a.rmseThreshold } : {}),
       ...(a.comparison ? { comparison: a.comparison } : {}),
+      ...(a.deployment ? { deployment: a.deployment } : {}),
     }));
   const config: TrainingConfig = {
     ...base,
@@ -54,6 +55,10 @@ export function projectTrainingConfig(project: ProjectFile, options: { bucket: s
       endpointNamePrefix: endpointNamePrefix(project.name, config.deployment.endpointNamePrefix),
       ...(deployment?.instanceType ? { instanceType: deployment.instanceType } : {}),
       ...(deployment?.instanceCount ? { instanceCount: deployment.instanceCount } : {}),
+      // Step 10's policy, alarms and autoscaling, as a run configuration's `deployment` sets them.
+      ...(deployment?.policy ? { policy: deployment.policy } : {}),
+      ...(deployment?.alarms ? { alarms: deployment.alarms } : {}),
+      ...(deployment?.autoscaling ? { autoscaling: deployment.autoscaling } : {}),
       dataCapture: {
         ...config.deployment.dataCapture,
         destinationUri: projectUri(config.deployment.dataCapture.destinationUri, project.name),

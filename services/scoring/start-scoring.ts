@@ -4,7 +4,7 @@ import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { scoringWorkflowId } from '../../common/ids';
-import { DATA_URI, OUTCOME, PIPELINE } from '../../common/search-attributes';
+import { DATA_URI, OUTCOME, PIPELINE, projectAttribute } from '../../common/search-attributes';
 import type { ModelFamily } from '../../common/types/model';
 import type { ScoringConfig, ScoringInput } from '../../common/types/scoring';
 import type { batchScoringPipeline } from '../../workflows';
@@ -78,6 +78,7 @@ export async function startScoring(client: Client, backend: Backend, config: Con
         { key: PIPELINE, value: 'scoring' },
         { key: DATA_URI, value: data.uri },
         { key: OUTCOME, value: 'running' },
+        projectAttribute(project?.name),
       ],
       memo: { trigger: options.trigger, dataUri: data.uri, config: scoringConfig, ...(named ? { project: named } : {}) },
       staticSummary: named ? `Batch scoring of ${data.uri} for project ${named}` : `Batch scoring of ${data.uri}`,

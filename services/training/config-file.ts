@@ -1,97 +1,17 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { durationMs } from '../../common/duration';
-import { DEFAULT_ROLLBACK_ALARMS, MAX_ALARM_READINGS, SANITY_TOLERANCES } from '../../common/types/deployment';
 import { DEMO_MODEL_FAMILIES, isModelFamily } from '../../common/types/model';
-import type { TrainingConfig } from '../../common/types/training';
+import type { ModelTrainingConfig, TrainingConfig } from '../../common/types/training';
 import {
   comparisonSchema,
+  deploymentPolicyFields,
   durationSchema as duration,
   governanceActionSchema as governanceAction,
   hyperparameterValueSchema as hyperparameterValue,
   instanceTypeSchema as instanceType,
+  modelDeploymentSchema,
+  readingsWithinLimit,
 } from '../../common/schemas/run-settings';
-
-/** Step 10's policy (how traffic moves to the new model); every policy ends with a final baking period. */
-const policySchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('all-at-once'), finalBake: duration.default('0 seconds') }).strict(),
-  z.object({ type: z.literal('canary'), canaryShare: z.number().gt(0).lt(1).default(0.1), canaryBake: duration.default('5 minutes'), finalBake: duration.default('5 minutes') }).strict(),
-  z.object({ type: z.literal('linear'), stepShare: z.number().gt(0).lt(1).default(0.2), stepInterval: duration.default('2 minutes'), finalBake: duration.default('5 minutes') }).strict(),
-  z
-    .object({
-      type: z.literal('shadow'),
-      shadowShare: z.number().gt(0).max(1).default(0.2),
-      shadowPeriod: duration.default('10 minutes'),
-      promotion: z.enum(['auto', 'manual']).default('auto'),
-      maxMedianRelativeDifference: z.number().min(0).optional(),
-      decisionTimeout: duration.default('1 day'),
-      finalBake: duration.default('5 minutes'),
-    })
-    .strict(),
-]);
-
-/** What rolls a deployment back; fields left out keep the defaults. */
-const alarmsSchema = z
-  .object({
-    maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ROLLBACK_ALARMS.maxErrorRate),
-    maxP99LatencyMs: z.number().positive().default(DEFAULT_ROLLBACK_ALARMS.maxP99LatencyMs),
-    predictionSanity: z
-      .object({
-        maxOutOfRangeShare: z.number().min(0).max(1),
-        tolerance: z
-          .number()
-          .refine((t) => (SANITY_TOLERANCES as readonly number[]).includes(t), `must be one of ${SANITY_TOLERANCES.join(', ')}`)
-          .default(0),
-      })
-      .strict()
-      .optional(),
-    minInvocations: z.number().int().min(1).default(DEFAULT_ROLLBACK_ALARMS.minInvocations),
-    window: duration.default(DEFAULT_ROLLBACK_ALARMS.window),
-    evaluationInterval: duration.default(DEFAULT_ROLLBACK_ALARMS.evaluationInterval),
-  })
-  .strict();
-
-const autoscalingSchema = z
-  .object({
-    minInstances: z.number().int().min(1).max(16),
-    maxInstances: z.number().int().min(1).max(16),
-    targetInvocationsPerInstancePerMinute: z.number().positive(),
-    scaleOutCooldown: duration.default('1 minute'),
-    scaleInCooldown: duration.default('5 minutes'),
-  })
-  .strict()
-  .refine((a) => a.minInstances <= a.maxInstances, { message: 'minInstances must not exceed maxInstances', path: ['maxInstances'] });
-
-export { MAX_ALARM_READINGS };
-
-type PolicyAndAlarms = { policy?: z.infer<typeof policySchema>; alarms?: z.infer<typeof alarmsSchema> };
-
-/** The deployment's alarm readings (its bakes over the evaluation interval) within MAX_ALARM_READINGS. */
-function readingsWithinLimit(value: PolicyAndAlarms, ctx: z.RefinementCtx, path: (string | number)[] = ['alarms', 'evaluationInterval']): void {
-  const p = value.policy;
-  if (!p) return;
-  const bake = (() => {
-    switch (p.type) {
-      case 'all-at-once':
-        return durationMs(p.finalBake);
-      case 'canary':
-        return durationMs(p.canaryBake) + durationMs(p.finalBake);
-      case 'linear':
-        return Math.ceil(1 / p.stepShare - 1e-9) * durationMs(p.stepInterval) + durationMs(p.finalBake);
-      case 'shadow':
-        return durationMs(p.shadowPeriod) + durationMs(p.finalBake);
-    }
-  })();
-  const every = Math.max(1000, durationMs(value.alarms?.evaluationInterval ?? DEFAULT_ROLLBACK_ALARMS.evaluationInterval));
-  const readings = Math.ceil(bake / every);
-  if (readings > MAX_ALARM_READINGS) {
-    ctx.addIssue({
-      code: 'custom',
-      path,
-      message: `the policy bakes for ${Math.round(bake / 1000)} s: one alarm reading every ${every / 1000} s is ${readings} readings, more than ${MAX_ALARM_READINGS}; read at least every ${Math.ceil(bake / MAX_ALARM_READINGS / 1000)} seconds`,
-    });
-  }
-}
 
 const modelSchema = z
   .object({
@@ -101,7 +21,7 @@ const modelSchema = z
     instanceCount: z.number().int().min(1).max(64).optional(),
     rmseThreshold: z.number().positive().optional(),
     comparison: comparisonSchema.optional(),
-    deployment: z.object({ policy: policySchema.optional(), alarms: alarmsSchema.optional(), autoscaling: autoscalingSchema.nullable().optional() }).strict().optional(),
+    deployment: modelDeploymentSchema.optional(),
   })
   .strict();
 
@@ -154,9 +74,7 @@ export const trainingConfigFileSchema = z
           })
           .strict()
           .optional(),
-        policy: policySchema.optional(),
-        alarms: alarmsSchema.optional(),
-        autoscaling: autoscalingSchema.optional(),
+        ...deploymentPolicyFields,
       })
       .strict()
       .superRefine((value, ctx) => readingsWithinLimit(value, ctx))
@@ -229,6 +147,10 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
   else if (file.deployment && config.deployment) {
     const { enabled: _enabled, dataCapture, ...rest } = file.deployment;
     config.deployment = { ...config.deployment, ...rest, dataCapture: { ...config.deployment.dataCapture, ...dataCapture } };
+    // The run's file is the last word: a policy, alarms or autoscaling it sets run-wide replaces
+    // what the project set for single models too (the file's own `models` may set them again).
+    const runWide = (['policy', 'alarms', 'autoscaling'] as const).filter((k) => rest[k] !== undefined);
+    if (runWide.length) config.models = config.models.map((m) => withoutDeploymentKeys(m, runWide));
   }
   if (file.models) {
     config.models = config.models
@@ -242,9 +164,18 @@ export function applyConfigFile(base: TrainingConfig, file: TrainingConfigFile):
           resources: { instanceType: override.instanceType ?? m.resources.instanceType, instanceCount: override.instanceCount ?? m.resources.instanceCount },
           ...(override.rmseThreshold !== undefined ? { rmseThreshold: override.rmseThreshold } : {}),
           ...(override.comparison ? { comparison: override.comparison } : {}),
-          ...(override.deployment ? { deployment: override.deployment } : {}),
+          // Key by key over what the project set for the model (its policy stays when the file sets only alarms).
+          ...(override.deployment ? { deployment: { ...m.deployment, ...override.deployment } } : {}),
         };
       });
   }
   return config;
+}
+
+function withoutDeploymentKeys(model: ModelTrainingConfig, keys: readonly ('policy' | 'alarms' | 'autoscaling')[]): ModelTrainingConfig {
+  if (!model.deployment) return model;
+  const deployment = { ...model.deployment };
+  for (const k of keys) delete deployment[k];
+  const { deployment: _old, ...rest } = model;
+  return Object.keys(deployment).length ? { ...rest, deployment } : rest;
 }

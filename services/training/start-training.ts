@@ -4,7 +4,7 @@ import type { Backend } from '../../activities/backends/types';
 import { REPO_ROOT, taskQueuesOf } from '../../common/config/parse';
 import type { Config } from '../../common/config/schema';
 import { trainingWorkflowId } from '../../common/ids';
-import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../common/search-attributes';
+import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE, projectAttribute } from '../../common/search-attributes';
 import type { ApprovalPolicyName } from '../../common/types/approval';
 import type { TrainingInput } from '../../common/types/training';
 import type { trainingPipeline } from '../../workflows';
@@ -89,6 +89,7 @@ export async function startTraining(client: Client, backend: Backend, config: Co
         { key: MODEL_FAMILIES, value: trainingConfig.models.map((m) => m.family) },
         { key: DATA_URI, value: data.uri },
         { key: OUTCOME, value: 'running' },
+        projectAttribute(project?.name),
       ],
       memo: { trigger: options.trigger, dataUri: data.uri, config: trainingConfig, ...(named ? { project: named } : {}) },
       staticSummary: named ? `Training project ${named} on ${data.uri}` : `Training on ${data.uri}`,

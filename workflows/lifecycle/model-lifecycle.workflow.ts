@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { NotificationSeverity } from '../../common/types/notification';
 import { invalidInput } from '../../common/errors';
@@ -9,6 +9,7 @@ import { quickActivityOptions, step } from '../shared/activity-options';
 import { innermostMessage } from '../shared/failures';
 import { sendNotification } from '../shared/notify';
 import { durationMs } from '../../common/duration';
+import { PROJECT, projectAttribute } from '../../common/search-attributes';
 import {
   championChangedSignal,
   configureLifecycleUpdate,
@@ -34,6 +35,9 @@ function initialState(input: ModelLifecycleInput): LifecycleState {
   };
 }
 
+/** Lifecycle runs that started without MlopsProject and never set it replay without the upsert. */
+export const LIFECYCLE_PROJECT_PATCH = 'lifecycle-project-attribute';
+
 /**
  * The long-lived workflow of one model family (`lifecycle/<family>`): receives drift alerts and
  * champion changes and applies the family's retraining policy, with a cool-down so a burst of
@@ -45,6 +49,9 @@ function initialState(input: ModelLifecycleInput): LifecycleState {
  */
 export async function modelLifecycle(input: ModelLifecycleInput): Promise<never> {
   if (!input?.family || !input.config?.policy) throw invalidInput('modelLifecycle needs a family and a config with a policy');
+  // A lifecycle runs for good: one started before starts set MlopsProject gets it in its next run
+  // (after continue-as-new), so `runs list --project` finds it too. Started with it: nothing to do.
+  if (workflowInfo().typedSearchAttributes.get(PROJECT) === undefined && patched(LIFECYCLE_PROJECT_PATCH)) upsertSearchAttributes([projectAttribute(input.project)]);
   // `configureLifecycle` changes these; continue-as-new carries them on.
   const config: LifecycleConfig = { ...input.config, approvalTimeout: input.config.approvalTimeout ?? input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT };
   let coolDownMs = durationMs(config.coolDown);

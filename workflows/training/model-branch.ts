@@ -1,6 +1,7 @@
 import { executeChild, ParentClosePolicy, patched } from '@temporalio/workflow';
 import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
+import { projectAttribute } from '../../common/search-attributes';
 import type { ApprovalConfig } from '../../common/types/approval';
 import { DEFAULT_ROLLBACK_ALARMS, deploymentWorkflowId, PLAIN_SWITCH, type EndpointDeploymentInput } from '../../common/types/deployment';
 import type { BaselineUris, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
@@ -24,6 +25,9 @@ export const ENDPOINT_STEPS_PATCH = 'endpoint-steps-in-workflow';
  * traffic by the model's policy and rolling back on its alarms) replay without it.
  */
 export const DEPLOYMENT_WORKFLOW_PATCH = 'deployment-workflow';
+
+/** Deployment children started before they carried the run's MlopsProject attribute replay without it. */
+export const DEPLOYMENT_PROJECT_PATCH = 'deployment-project-attribute';
 
 /**
  * Runs started before step 6 compared with the champion on the same rows (they compare with the
@@ -337,6 +341,8 @@ export class ModelBranch {
       taskQueue: ctx.input.config.taskQueues.orchestration,
       args: [input],
       staticSummary: `step 10: deploy ${this.family} v${version.version} to ${name}`,
+      // A child inherits no search attributes: the project's filter finds its deployments too.
+      ...(patched(DEPLOYMENT_PROJECT_PATCH) ? { typedSearchAttributes: [projectAttribute(ctx.input.config.project)] } : {}),
       // A training run cancelled or terminated mid-deployment asks its deployment to stop, which
       // puts the old model back (the default, TERMINATE, would leave the endpoint splitting
       // traffic; ABANDON would promote a model its run never recorded as deployed).

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ProjectFile } from '../../../common/schemas/project';
+import type { AutoscalingConfig, DeploymentPolicy, RollbackAlarms } from '../../../common/types/deployment';
 import { inferProject, MAX_INIT_BYTES } from '../../../services/projects/infer';
 import { listProjects, loadProject, readProjectFile, writeProjectFile } from '../../../services/projects/project-file';
 import { UsageError } from '../../../services/usage-error';
@@ -122,7 +123,53 @@ function summaryLines(p: ProjectFile): string[] {
     ...features,
     `  algorithms: ${p.algorithms.map((a) => `${a.name} (${a.kind}${a.enabled ? '' : ', disabled'})`).join(', ')}`,
     `  approval: ${p.training?.approval?.policy ?? 'auto'}; deployment: ${p.deployment?.enabled === false ? 'off' : 'on'}; monitoring every ${p.monitoring?.every ?? '-'}; retraining: ${p.retraining?.policy ?? 'notify'}`,
+    ...(p.deployment?.enabled === false ? [] : deploymentLines(p)),
   ];
+}
+
+/** Step 10 as the project sets it: the policy, alarms and autoscaling, then each algorithm's own. */
+function deploymentLines(p: ProjectFile): string[] {
+  const d = p.deployment;
+  const lines = [`  deployment policy: ${policyText(d?.policy)}`];
+  if (d?.alarms) lines.push(`    rollback alarms: ${alarmsText(d.alarms)}`);
+  if (d?.autoscaling) lines.push(`    autoscaling: ${autoscalingText(d.autoscaling)}`);
+  for (const a of p.algorithms) {
+    const own = a.deployment;
+    if (!own) continue;
+    const parts = [
+      ...(own.policy ? [policyText(own.policy)] : []),
+      ...(own.alarms ? [`rollback alarms: ${alarmsText(own.alarms)}`] : []),
+      ...(own.autoscaling === null ? ['no autoscaling'] : own.autoscaling ? [`autoscaling: ${autoscalingText(own.autoscaling)}`] : []),
+    ];
+    if (parts.length) lines.push(`    ${a.name}: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+function policyText(policy: DeploymentPolicy | undefined): string {
+  if (!policy) return 'all-at-once (the default)';
+  const bake = `, final bake ${policy.finalBake}`;
+  switch (policy.type) {
+    case 'all-at-once':
+      return `all-at-once${bake}`;
+    case 'canary':
+      return `canary: ${percent(policy.canaryShare)} for ${policy.canaryBake}, then all${bake}`;
+    case 'linear':
+      return `linear: ${percent(policy.stepShare)} more every ${policy.stepInterval}${bake}`;
+    case 'shadow':
+      return `shadow: ${percent(policy.shadowShare)} mirrored for ${policy.shadowPeriod}, promotion ${policy.promotion}${bake}`;
+  }
+}
+
+function alarmsText(alarms: RollbackAlarms): string {
+  const sanity = alarms.predictionSanity ? `, out-of-range predictions > ${percent(alarms.predictionSanity.maxOutOfRangeShare)}` : '';
+  return `error rate > ${percent(alarms.maxErrorRate)}, p99 > ${alarms.maxP99LatencyMs} ms${sanity} (read every ${alarms.evaluationInterval} over ${alarms.window})`;
+}
+
+function autoscalingText(a: AutoscalingConfig): string {
+  return `${a.minInstances}-${a.maxInstances} instances at ${a.targetInvocationsPerInstancePerMinute} invocations per instance per minute`;
 }
 
 function defaultName(file: string): string {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
-import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE } from '../../../common/search-attributes';
+import { DEFAULT_PROJECT, projectNameProblem } from '../../../common/project';
+import { DATA_URI, MODEL_FAMILIES, OUTCOME, PIPELINE, PROJECT } from '../../../common/search-attributes';
 import type { TrainingProgress } from '../../../common/types/training';
 import { temporalUiUrl } from '../../temporal';
 import { waitForTrainingReport } from '../../training/report';
@@ -12,7 +13,6 @@ import { monitoringProgressQuery } from '../../../workflows/monitoring/monitorin
 import { lifecycleStateQuery } from '../../../workflows/lifecycle/lifecycle.messages';
 import type { batchScoringPipeline, trainingPipeline } from '../../../workflows';
 import { UsageError } from '../../../services/usage-error';
-import { DEFAULT_PROJECT, projectOf } from '../../../common/project';
 import type { CliContext } from '../context';
 import { checkProject, PROJECT_FILTER_HELP } from '../project-option';
 import { positiveInt } from '../options';
@@ -37,16 +37,45 @@ const WORKFLOW_TYPES: Record<RunPipeline, string> = {
  * The visibility query of `runs list`. Lifecycles run for good and continue as new from time to
  * time: only their current run is listed, not every closed segment.
  */
-export function runsQuery(pipeline?: RunPipeline): string {
+export function runsQuery(pipeline?: RunPipeline, project?: string): string {
+  const runs = runsOfPipeline(pipeline);
+  return project === undefined ? runs : `(${runs}) AND ${projectClause(project)}`;
+}
+
+function runsOfPipeline(pipeline?: RunPipeline): string {
   const lifecycle = `(WorkflowType = '${WORKFLOW_TYPES.lifecycle}' AND ExecutionStatus != 'ContinuedAsNew')`;
   if (pipeline === 'lifecycle') return lifecycle;
   if (pipeline) return `${PIPELINE.name} = '${pipeline}'`;
   return `${PIPELINE.name} IN (${RUN_PIPELINES.filter((p) => p !== 'lifecycle').map((p) => `'${p}'`).join(', ')}) OR ${lifecycle}`;
 }
 
+/**
+ * A string literal of the visibility query language. The name is user input: a project name is
+ * checked against the naming rule before it gets here, and the quote and backslash are escaped
+ * all the same, so no value can end the literal and add a clause of its own.
+ */
+export function queryString(value: string): string {
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/** Runs of one project; the demo's also counts runs started before runs carried a project. */
+function projectClause(project: string): string {
+  const own = `${PROJECT.name} = ${queryString(project)}`;
+  return project === DEFAULT_PROJECT ? `(${own} OR ${PROJECT.name} IS NULL)` : own;
+}
+
+/** `--project`: a project name by the naming rule (a usage error otherwise, before any query). */
+export function parseProjectOption(value: string): string {
+  const problem = projectNameProblem(value);
+  if (problem) throw new UsageError(`--project: '${value}' ${problem}`);
+  return value;
+}
+
 /** One run as `runs list` shows it; `--json` prints these rows. */
 export interface RunRow {
   pipeline: RunPipeline | string;
+  /** MlopsProject, else the memo's project; runs from before projects belong to the demo project. */
+  project: string;
   workflowId: string;
   runId: string;
   type: string;
@@ -71,7 +100,7 @@ export function pipelineOf(info: Pick<WorkflowExecutionInfo, 'type' | 'typedSear
 
 export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'>, uiUrl: string): RunRow {
   const pipeline = pipelineOf(info);
-  const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; config?: { families?: unknown } };
+  const memo = (info.memo ?? {}) as { trigger?: unknown; dataUri?: unknown; family?: unknown; project?: unknown; config?: { families?: unknown } };
   const attributeFamilies = info.typedSearchAttributes.get(MODEL_FAMILIES);
   const memoFamilies = Array.isArray(memo.config?.families) ? memo.config.families.map(String) : undefined;
   // A lifecycle's id is `lifecycle/<family>` (`lifecycle/<project>/<family>` in another project); it records no attributes.
@@ -79,6 +108,7 @@ export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId'
   const dataUri = info.typedSearchAttributes.get(DATA_URI) ?? (typeof memo.dataUri === 'string' ? memo.dataUri : undefined);
   return {
     pipeline,
+    project: info.typedSearchAttributes.get(PROJECT) ?? (typeof memo.project === 'string' ? memo.project : DEFAULT_PROJECT),
     workflowId: info.workflowId,
     runId: info.runId,
     type: info.type,
@@ -119,23 +149,11 @@ export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: st
   return { headers: chosen, cells: rows.map((r) => chosen.map((h) => columns[h]!(r))) };
 }
 
-/**
- * The project of a run: its memo's (training, scoring, monitoring and rollback runs of a project
- * record it), a lifecycle's id (`lifecycle/<project>/<family>`), else the demo project.
- */
-export function runProjectOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId' | 'memo'>): string {
-  const memo = (info.memo ?? {}) as { project?: unknown };
-  if (typeof memo.project === 'string') return projectOf(memo.project);
-  const parts = info.workflowId.split('/');
-  if (info.type === WORKFLOW_TYPES.lifecycle && parts.length === 3) return projectOf(parts[1]);
-  return DEFAULT_PROJECT;
-}
-
-export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; limit: number; project?: string }): Promise<RunRow[]> {
+export async function listRuns(client: Client, ctx: CliContext, options: { pipeline?: RunPipeline; project?: string; limit: number }): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   if (options.limit < 1) return rows;
-  for await (const w of client.workflow.list({ query: runsQuery(options.pipeline) })) {
-    if (options.project !== undefined && runProjectOf(w) !== projectOf(options.project)) continue;
+  const project = options.project === undefined ? undefined : parseProjectOption(options.project);
+  for await (const w of client.workflow.list({ query: runsQuery(options.pipeline, project) })) {
     rows.push(runRowOf(w, temporalUiUrl(ctx.config, w.workflowId, w.runId)));
     if (rows.length >= options.limit) break;
   }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowContinuedAsNewError, WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { PROJECT } from '../../../common/search-attributes';
 import type { LifecycleState, ModelLifecycleInput } from '../../../common/types/lifecycle';
 import type { DriftAlert, RetrainingPolicy } from '../../../common/types/monitoring';
 import { modelLifecycle } from '../../../workflows';
@@ -256,6 +257,22 @@ describe('modelLifecycle (time skipping)', function () {
       assert.equal(state.counts.championChanges, 1);
       assert.equal(state.counts.notifiedOnly, 23);
     });
+  });
+
+  it('when a lifecycle was started without MlopsProject (before starts set it), then its run sets its project itself', async () => {
+    await withLifecycle(
+      'notify',
+      async (handle) => {
+        const deadline = Date.now() + 20_000;
+        let project: string | undefined;
+        while (project === undefined && Date.now() < deadline) {
+          project = (await handle.describe()).typedSearchAttributes.get(PROJECT);
+          if (project === undefined) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(project, 'penguins');
+      },
+      { project: 'penguins' },
+    );
   });
 
   it('when the run continues as new, then the state and a pending approval carry over', async () => {

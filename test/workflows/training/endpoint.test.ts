@@ -6,6 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ErrorType } from '../../../common/errors';
+import { PROJECT } from '../../../common/search-attributes';
 import type { DeploymentConfig, TrainingResult } from '../../../common/types/training';
 import { trainingPipeline } from '../../../workflows';
 import { createLocalEnv, createTimeSkippingEnv } from '../../helpers/temporal-env';
@@ -82,6 +83,8 @@ describe('trainingPipeline step 10: create or update the endpoint (mocked activi
     assert.equal(xgb.endpoint?.action, 'updated');
     assert.ok(calls.weights.some((w) => /^old-xgboost-2=0\.9,.*=0\.1$/.test(w)), calls.weights.join(' | '));
     assert.deepEqual([...calls.exported].sort(), ['linear-learner', 'xgboost']);
+    // A child inherits no search attributes: the run gives its deployment the project's.
+    assert.equal((await env.client.workflow.getHandle(xgb.deployment!.workflowId).describe()).typedSearchAttributes.get(PROJECT), 'used-cars');
   });
 
   it('when a model trips its rollback alarm on live traffic, then the endpoint keeps the old model, the new one is recorded as rejected and not exported', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseConfig, REPO_ROOT } from '../../../../common/config/parse';
 import { runInProcess, TestCliContext } from '../../../helpers/cli-in-process';
 import { createTempDir, removeTempDir } from '../../../helpers/temp-dir';
@@ -40,6 +40,7 @@ describe('client/cli/commands/project', () => {
         algorithms: { kind: string }[];
         retraining: { policy: string };
         monitoring: { every: string };
+        deployment: { enabled: boolean; policy?: unknown };
       };
       const byName = new Map(written.dataset.features.map((f) => [f.name, f]));
       assert.deepEqual(written.dataset.label, { name: 'body_mass_g', type: 'integer', min: 0, missing: 'drop' });
@@ -55,6 +56,7 @@ describe('client/cli/commands/project', () => {
       assert.deepEqual(written.algorithms.map((a) => a.kind), ['xgboost', 'linear-learner']);
       assert.equal(written.retraining.policy, 'notify');
       assert.equal(written.monitoring.every, '1 hour');
+      assert.deepEqual(written.deployment.policy, { type: 'all-at-once', finalBake: '0 seconds' }, 'the default policy is written where a canary would go');
 
       const validate = await runInProcess(ctx, 'project', 'validate', 'birds', '--json');
       assert.equal(validate.code, 0, validate.stderr);
@@ -64,6 +66,25 @@ describe('client/cli/commands/project', () => {
       const show = await runInProcess(ctx, 'project', 'show', 'birds');
       assert.equal(show.code, 0, show.stderr);
       assert.match(show.stdout, /species: categorical, 3 levels, unseen: reject/);
+      assert.match(show.stdout, /deployment policy: all-at-once, final bake 0 seconds/);
+    });
+
+    it("when a project sets a canary policy, alarms and an algorithm's own policy, then show prints each of them", async () => {
+      assert.equal((await runInProcess(ctx, 'project', 'init', '--data', PENGUINS_CSV, '--label', 'body_mass_g', '--name', 'birds')).code, 0);
+      const file = path.join(projectsDir, 'birds', 'project.yaml');
+      const doc = parseYaml(await fs.readFile(file, 'utf8')) as { deployment: Record<string, unknown>; algorithms: Record<string, unknown>[] };
+      doc.deployment = { ...doc.deployment, policy: { type: 'canary', canaryShare: 0.1, canaryBake: '10 minutes' }, alarms: { maxErrorRate: 0.02, maxP99LatencyMs: 300 } };
+      doc.algorithms[1] = { ...doc.algorithms[1], deployment: { policy: { type: 'linear', stepShare: 0.25 }, autoscaling: null } };
+      await fs.writeFile(file, stringifyYaml(doc));
+
+      const show = await runInProcess(ctx, 'project', 'show', 'birds');
+
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout, /deployment policy: canary: 10% for 10 minutes, then all, final bake 5 minutes/);
+      assert.match(show.stdout, /rollback alarms: error rate > 2%, p99 > 300 ms/);
+      assert.match(show.stdout, /linear-learner: linear: 25% more every 2 minutes, final bake 5 minutes; no autoscaling/);
+      const json = JSON.parse((await runInProcess(ctx, 'project', 'show', 'birds', '--json')).stdout) as { project: { deployment: { policy: { type: string } } } };
+      assert.equal(json.project.deployment.policy.type, 'canary');
     });
 
     it('when an id column and a wide text column are in the file, then the unique one becomes an id column and --max-levels decides the other', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
-import { runRowOf, runsQuery, runsTable, type RunRow } from '../../../../client/cli/commands/runs';
+import { queryString, runRowOf, runsQuery, runsTable, type RunRow } from '../../../../client/cli/commands/runs';
+import { PROJECT } from '../../../../common/search-attributes';
 import { LocalObjectStore } from '../../../../activities/backends/local/object-store';
 import { parseConfig, REPO_ROOT } from '../../../../common/config/parse';
 import type { Config } from '../../../../common/config/schema';
@@ -205,6 +206,29 @@ describe('mlops runs (client/cli/commands/runs)', () => {
       const text = await cli('runs', 'list');
       assert.match(text.stdout, /^PIPELINE\s+WORKFLOW ID/);
       assert.match(text.stdout, /monitoring\s+monitoring-xgboost\/manual\s+completed\s+drift\s+xgboost/);
+    });
+
+    it('when --project names a project, then the query adds its MlopsProject; the demo project also takes runs from before projects', () => {
+      assert.equal(runsQuery('training', 'penguins'), "(MlopsPipeline = 'training') AND MlopsProject = 'penguins'");
+      assert.equal(runsQuery(undefined, 'used-cars'), `(${runsQuery()}) AND (MlopsProject = 'used-cars' OR MlopsProject IS NULL)`);
+    });
+
+    it('when a value carries a quote or a backslash, then the literal escapes it, so it cannot end the string and add a clause', () => {
+      assert.equal(queryString("x' OR MlopsProject != 'y"), "'x\\' OR MlopsProject != \\'y'");
+      assert.equal(queryString('a\\'), "'a\\\\'");
+    });
+
+    it('when --project is not a project name, then it exits 2 naming the option and the rule, and nothing is listed', async () => {
+      const result = await cli('runs', 'list', '--project', "penguins' OR 'a'='a");
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /--project: .* must be 2-24 lower-case letters/);
+      assert.equal(result.stdout, '');
+    });
+
+    it('when a run carries MlopsProject, then its row names that project; a run from before projects names the demo project', () => {
+      const base = { type: 'trainingPipeline', workflowId: 'training/x', runId: 'r', status: { code: 1, name: 'RUNNING' as const }, startTime: new Date(0) };
+      assert.equal(runRowOf({ ...base, typedSearchAttributes: new TypedSearchAttributes([{ key: PROJECT, value: 'penguins' }]) }, 'http://ui').project, 'penguins');
+      assert.equal(runRowOf({ ...base, typedSearchAttributes: new TypedSearchAttributes([]) }, 'http://ui').project, 'used-cars');
     });
 
     it('when --pipeline names no pipeline mlops knows, then it exits 2', async () => {
