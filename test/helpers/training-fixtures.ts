@@ -200,6 +200,8 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
+      // Step 11 in one activity records the approval first, as the real one does.
+      if (input.approval) calls.decisions.push({ family: input.family, status: 'Approved', reason: input.approval.decision?.reason, ...(input.approval.governance ? { governance: input.approval.governance } : {}) });
       calls.projectInputs.push(`exportChampionConfig:${input.family}:${input.project ?? '-'}:-`);
       calls.exported.push(input.family);
       return [`/mlops/${input.family}/champion/model-name`];
