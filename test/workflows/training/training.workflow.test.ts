@@ -121,6 +121,24 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     }
   });
 
+  it('when step 3 fails while the model-quality baseline runs beside it, then the baseline is cancelled and that model fails the run', async () => {
+    const { error, calls, workflowId } = await run({
+      holdModelQualityBaseline: true,
+      registerError: { 'linear-learner': ApplicationFailure.nonRetryable('registry refused the version', ErrorType.InvalidInput) },
+      trainingError: { xgboost: ApplicationFailure.nonRetryable('stop xgboost early', ErrorType.JobFailed) },
+    });
+    assert.ok(error);
+    assert.match(String(error.cause?.message), /linear-learner: registry refused the version/);
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const baseline = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'computeModelQualityBaseline');
+    assert.ok(baseline, 'the baseline had started beside step 3');
+    assert.ok(
+      events.some((e) => String(e.activityTaskCancelRequestedEventAttributes?.scheduledEventId) === String(baseline.eventId)),
+      'the run asked the running baseline to stop',
+    );
+    assert.deepEqual(calls.exported, []);
+  });
+
   it('when a model is accepted, then step 11 records the approval and exports it as the champion in one activity, named so in the timeline', async () => {
     const { result, calls, workflowId } = await run({ metrics: { xgboost: metrics(2300), 'linear-learner': metrics(2950) } });
     assert.ok(result);
