@@ -35,6 +35,22 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
     return found;
   }
 
+  async function recordDecision(input: RecordDecisionInput): Promise<ModelVersion> {
+    await requireVersion(input.family, input.version, input.project);
+    return backend.registry.updateVersion(
+      input.family,
+      input.version,
+      {
+        status: input.status,
+        ...(input.decision ? { decision: input.decision } : {}),
+        ...(input.metrics ? { metrics: input.metrics } : {}),
+        ...(input.baselines ? { baselines: input.baselines } : {}),
+        ...(input.governance ? { governance: input.governance } : {}),
+      },
+      input.project,
+    );
+  }
+
   return {
     /** Step 3: register the trained model as a new version and record its name under a stable key. */
     async registerModelVersion(input: RegisterModelVersionInput): Promise<{ version: number; modelName: string }> {
@@ -86,30 +102,25 @@ export function createRegistryActivities(backend: Backend, workflows?: WorkflowP
 
     /** Records metrics, baselines, approval status and the decision on a version. */
     async recordModelDecision(input: RecordDecisionInput): Promise<void> {
-      await requireVersion(input.family, input.version, input.project);
-      await backend.registry.updateVersion(
-        input.family,
-        input.version,
-        {
-          status: input.status,
-          ...(input.decision ? { decision: input.decision } : {}),
-          ...(input.metrics ? { metrics: input.metrics } : {}),
-          ...(input.baselines ? { baselines: input.baselines } : {}),
-          ...(input.governance ? { governance: input.governance } : {}),
-        },
-        input.project,
-      );
+      await recordDecision(input);
     },
 
-    /** Step 11: export the champion's configuration so the other pipelines find it. */
+    /**
+     * Step 11: export the champion's configuration so the other pipelines find it. With
+     * `approval`, the version is first recorded as Approved with it (step 11 as one round trip:
+     * both writes are idempotent, so a retry repeats them harmlessly).
+     */
     async exportChampionConfig(input: {
       family: ModelFamily;
       version: number;
       project?: string;
       endpointName?: string;
       endpointConfigName?: string;
+      approval?: Omit<RecordDecisionInput, 'family' | 'project' | 'version' | 'status'>;
     }): Promise<string[]> {
-      const v = await requireVersion(input.family, input.version, input.project);
+      const v = input.approval
+        ? await recordDecision({ ...input.approval, family: input.family, version: input.version, status: 'Approved', ...(input.project ? { project: input.project } : {}) })
+        : await requireVersion(input.family, input.version, input.project);
       const champion: Champion = {
         family: v.family,
         ...(isDefaultProject(input.project) ? {} : { project: projectOf(input.project) }),

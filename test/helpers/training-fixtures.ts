@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { EndpointStatus } from '../../activities/backends/types';
@@ -71,6 +72,10 @@ export interface MockBehaviour {
   retrainingError?: ApplicationFailure;
   /** Runs inside the training job of a family before it returns (block it, or sleep through time). */
   duringTraining?: (family: ModelFamily) => Promise<void>;
+  /** Step 3 of a family fails with this. */
+  registerError?: Partial<Record<ModelFamily, ApplicationFailure>>;
+  /** Step 7's model-quality baseline runs (heartbeating) until it is cancelled. */
+  holdModelQualityBaseline?: boolean;
   /** Runs inside a monitor job before it returns: 'data' (each source) or 'model'. */
   duringMonitor?: (kind: 'data' | 'model') => Promise<void>;
   /** Step 6: the family's champion (absent: none); `comparable: false` when its schema differs. */
@@ -182,11 +187,25 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
       calls.activities.push(`computeModelQualityBaseline:${input.family}`);
       calls.modelQualityBaselines.push(input.family);
       if (input.testPredictionsUri) calls.reusedTestPredictions.push(input.family);
+      if (behaviour.holdModelQualityBaseline) {
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat();
+          try {
+            await ctx.sleep(50);
+          } catch (err) {
+            calls.activities.push(`cancelled:computeModelQualityBaseline:${input.family}`);
+            throw err;
+          }
+        }
+      }
       return { statisticsUri: `${input.outputPrefix}statistics.json`, constraintsUri: `${input.outputPrefix}constraints.json` };
     },
     async registerModelVersion(input) {
       calls.activities.push(`registerModelVersion:${input.family}`);
       calls.projectInputs.push(`registerModelVersion:${input.family}:${input.project ?? '-'}:${input.algorithm?.kind ?? '-'}`);
+      const registerError = behaviour.registerError?.[input.family];
+      if (registerError) throw registerError;
       versions[input.family] = (versions[input.family] ?? 0) + 1;
       return { version: versions[input.family]!, modelName: input.modelName };
     },
@@ -200,6 +219,8 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async exportChampionConfig(input) {
       calls.activities.push(`exportChampionConfig:${input.family}`);
+      // Step 11 in one activity records the approval first, as the real one does.
+      if (input.approval) calls.decisions.push({ family: input.family, status: 'Approved', reason: input.approval.decision?.reason, ...(input.approval.governance ? { governance: input.approval.governance } : {}) });
       calls.projectInputs.push(`exportChampionConfig:${input.family}:${input.project ?? '-'}:-`);
       calls.exported.push(input.family);
       return [`/mlops/${input.family}/champion/model-name`];

@@ -211,6 +211,16 @@ async function main(): Promise<void> {
       () => undefined,
       async () => undefined,
     );
+    // Since the run's critical path comes first (patch training-critical-path-first): training is
+    // scheduled before the champion lookup and the data-quality baseline; linear-learner (no
+    // champion, no threshold) starts step 7 with steps 3 and 4, xgboost compares with its champion
+    // first; step 11 records and exports in one activity.
+    await training(
+      'critical-path-first-one-champion',
+      { metrics: { xgboost: metricsOf(2300), 'linear-learner': metricsOf(2950) }, champion: { xgboost: { version: 3, validationRmse: 2400 } } },
+      () => undefined,
+      async () => undefined,
+    );
     // A project's run (issue 15): its name, dataset spec and a bring-your-own algorithm travel in
     // the activity inputs; the commands are those of the demo's run.
     await training(

@@ -1,4 +1,4 @@
-import { executeChild, ParentClosePolicy, patched } from '@temporalio/workflow';
+import { CancellationScope, executeChild, ParentClosePolicy, patched } from '@temporalio/workflow';
 import { baselineFiles } from '../../common/artifacts';
 import { endpointName, trainingJobNames, type RunRef } from '../../common/ids';
 import { projectAttribute } from '../../common/search-attributes';
@@ -40,6 +40,14 @@ export const CHAMPION_CHECK_PATCH = 'champion-on-same-rows';
  * ran side by side (one after another, a round trip each on the run's critical path), replay without it.
  */
 export const SIDE_BY_SIDE_PATCH = 'branch-steps-side-by-side';
+
+/**
+ * Runs started before the run's critical path was shortened replay without it: training is
+ * scheduled before the champion lookup (and, in the run, before the data-quality baseline), step
+ * 7's model-quality baseline starts beside steps 3-6 when nothing in them can reject the model (no
+ * threshold, no champion), and step 11 records the approval and exports the champion in one activity.
+ */
+export const CRITICAL_PATH_PATCH = 'training-critical-path-first';
 
 /** When a finding requires a person but the run has no approval settings (runs recorded before them). */
 const FINDINGS_APPROVAL: ApprovalConfig = { policy: 'manual', reminderAfter: '4 hours', timeoutAfter: '3 days', onTimeout: 'reject' };
@@ -87,13 +95,30 @@ export class ModelBranch {
       let artifactUri: string;
       let version: { version: number; modelName: string };
       let verdict: CandidateEvaluation;
+      /** Step 7, when it started beside steps 3-6. */
+      let early: { scope: CancellationScope; baselines: Promise<{ dataQuality: BaselineUris; modelQuality: BaselineUris }> } | undefined;
       if (patched(CHAMPION_CHECK_PATCH) && patched(SIDE_BY_SIDE_PATCH)) {
         // The champion is looked up while the model trains, and steps 3 and 4 need only the finished job.
         const check = (this.check = new ChampionCheck(this.ctx, this.model, this.ref));
-        [, artifactUri] = await Promise.all([check.start(), this.train()]);
+        const criticalFirst = patched(CRITICAL_PATH_PATCH);
+        // The training job is the run's critical path: its activity is scheduled first.
+        if (criticalFirst) [artifactUri] = await Promise.all([this.train(), check.start()]);
+        else [, artifactUri] = await Promise.all([check.start(), this.train()]);
+        if (criticalFirst && this.cannotBeRejectedBeforeBaselines(check)) {
+          const scope = new CancellationScope();
+          early = { scope, baselines: scope.run(() => this.baselines(artifactUri)) };
+          // Awaited after steps 3-6; an early failure must not be an unhandled rejection meanwhile.
+          early.baselines.catch(() => undefined);
+        }
         let metrics: SplitMetrics;
-        [version, metrics] = await Promise.all([this.save(artifactUri), this.readMetrics()]);
-        verdict = await this.judge(version, artifactUri, metrics);
+        try {
+          [version, metrics] = await Promise.all([this.save(artifactUri), this.readMetrics()]);
+          verdict = await this.judge(version, artifactUri, metrics);
+        } catch (err) {
+          // The branch fails: its baseline job is stopped rather than left running for nobody.
+          early?.scope.cancel();
+          throw err;
+        }
       } else {
         if (patched(CHAMPION_CHECK_PATCH)) {
           this.check = new ChampionCheck(this.ctx, this.model, this.ref);
@@ -103,8 +128,15 @@ export class ModelBranch {
         version = await this.save(artifactUri);
         verdict = await this.evaluate(version, artifactUri);
       }
-      if (verdict.outcome === 'rejected') return await this.reject(version, verdict);
-      const baselines = await this.baselines(artifactUri);
+      if (verdict.outcome === 'rejected') {
+        early?.scope.cancel();
+        return await this.reject(version, verdict);
+      }
+      let baselines: { dataQuality: BaselineUris; modelQuality: BaselineUris };
+      if (early) {
+        this.ctx.setStage(this.family, 'baselining');
+        baselines = await early.baselines;
+      } else baselines = await this.baselines(artifactUri);
       const acceptance = await this.approve(version, verdict);
       if (!acceptance.approved) return this.outcome;
       const endpoint = await this.deployEndpoint(version);
@@ -116,6 +148,16 @@ export class ModelBranch {
       this.ctx.setStage(this.family, 'failed');
       throw err;
     }
+  }
+
+  /**
+   * Whether steps 5-6 must accept the model whatever its metrics: no RMSE threshold applies and the
+   * family has no champion (no comparison, no data-shift check, no incomparable champion). Step 7
+   * then needs nothing from them and starts as soon as the model is trained.
+   */
+  private cannotBeRejectedBeforeBaselines(check: ChampionCheck): boolean {
+    const threshold = this.model.rmseThreshold ?? this.ctx.input.config.rmseThreshold;
+    return threshold === undefined && !check.hasChampion;
   }
 
   /** Step 2: the training job. */
@@ -382,6 +424,18 @@ export class ModelBranch {
     const { ctx, outcome } = this;
     ctx.setStage(this.family, 'exporting');
     outcome.decision = { ...pipelineDecision('accepted', acceptance.reason), decidedBy: acceptance.by };
+    if (patched(CRITICAL_PATH_PATCH)) {
+      // One activity, one round trip: the approval is recorded on the version, then it is exported.
+      outcome.exportedParameters = await step(`step 11: record ${this.family} v${version.version} as approved and export it as the champion`, ctx.quick.exportChampionConfig, {
+        family: this.family,
+        ...this.projectField,
+        version: version.version,
+        ...(endpoint ?? {}),
+        approval: { decision: outcome.decision, metrics: outcome.metrics!, baselines, ...(outcome.governance ? { governance: outcome.governance } : {}) },
+      });
+      ctx.setStage(this.family, 'accepted');
+      return;
+    }
     await step(`step 11: record ${this.family} v${version.version} as approved`, ctx.quick.recordModelDecision, {
       family: this.family,
       ...this.projectField,

@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { trainingRunLayout } from '../../common/artifacts';
 import { ErrorType } from '../../common/errors';
@@ -10,7 +10,7 @@ import { deployActivityOptions, jobActivityOptions, quickActivityOptions, step }
 import { failureTypeOf, innermostMessage } from '../shared/failures';
 import { PipelineRun } from '../shared/pipeline-run';
 import { ApprovalBoard } from './approval';
-import { ModelBranch } from './model-branch';
+import { CRITICAL_PATH_PATCH, ModelBranch } from './model-branch';
 import { trainingProgressQuery } from './training.messages';
 import { runFailed, runSucceeded } from './training.notifications';
 import { validateTrainingInput } from './validate-input';
@@ -64,21 +64,29 @@ export async function trainingPipeline(input: TrainingInput): Promise<TrainingRe
     progress.featureSchemaUri = prep.featureSchemaUri;
 
     // Step 7a does not depend on any model: it runs while the models train.
-    const dataQualityBaseline = step('step 7: data-quality baseline of the training data', jobs.computeDataQualityBaseline, {
-      jobName: trainingJobNames.dataQualityBaseline(run),
-      trainUri: prep.trainUri,
-      featureSchemaUri: prep.featureSchemaUri,
-      outputPrefix: layout.dataQualityBaseline,
-      resources: config.baselines.resources,
-      maxRuntimeSeconds: config.maxJobRuntimeSeconds,
-    });
+    const startDataQualityBaseline = () =>
+      step('step 7: data-quality baseline of the training data', jobs.computeDataQualityBaseline, {
+        jobName: trainingJobNames.dataQualityBaseline(run),
+        trainUri: prep.trainUri,
+        featureSchemaUri: prep.featureSchemaUri,
+        outputPrefix: layout.dataQualityBaseline,
+        resources: config.baselines.resources,
+        maxRuntimeSeconds: config.maxJobRuntimeSeconds,
+      });
+    // The training jobs are the run's critical path: their activities are scheduled first, the
+    // baseline (needed only after a model is trained) right after them in the same workflow task.
+    const trainingFirst = patched(CRITICAL_PATH_PATCH);
+    let started: { resolve: (b: BaselineUris) => void; reject: (err: unknown) => void } | undefined;
+    const dataQualityBaseline = trainingFirst ? new Promise<BaselineUris>((resolve, reject) => (started = { resolve, reject })) : startDataQualityBaseline();
     // Awaited later by each branch and below; mark it handled now so an early failure is not an
     // "unhandled rejection" (which would fail the workflow task instead of the run).
     dataQualityBaseline.catch(() => undefined);
 
     const context = { pipeline, input, layout, prep, dataQualityBaseline, approvals, setStage, jobs, quick, deploy };
     branches.push(...config.models.map((model) => new ModelBranch(context, model)));
-    const settled = await Promise.allSettled(branches.map((b) => b.run()));
+    const running = branches.map((b) => b.run());
+    if (started) startDataQualityBaseline().then(started.resolve, started.reject);
+    const settled = await Promise.allSettled(running);
     for (const b of branches) if (b.outcome.trainingJob) jobSummaries.push(b.outcome.trainingJob);
     const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ family: config.models[i]!.family, error: s.reason as unknown }] : []));
     const dataQuality: BaselineUris = await dataQualityBaseline;

@@ -76,6 +76,79 @@ describe('trainingPipeline workflow (mocked activities)', function () {
     assert.equal(result.models.find((m) => m.family === 'xgboost')?.decision.outcome, 'accepted');
   });
 
+  /** The run's scheduled activities in order: type, family, the workflow task that scheduled it, its summary and input. */
+  async function scheduled(workflowId: string) {
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    return events.flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (!a) return [];
+      const data = a.input?.payloads?.[0]?.data;
+      const input = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { family?: string; approval?: { decision?: { outcome?: string } } }) : {};
+      const summary = e.userMetadata?.summary?.data ? (JSON.parse(Buffer.from(e.userMetadata.summary.data).toString('utf8')) as string) : '';
+      return [{ type: a.activityType?.name ?? '', family: input.family, task: String(a.workflowTaskCompletedEventId), summary, input }];
+    });
+  }
+
+  it('when the models start, then each training job is scheduled before its champion lookup, and the data-quality baseline after both (the critical path first, one workflow task)', async () => {
+    const { result, workflowId } = await run({});
+    assert.ok(result);
+    const first = (await scheduled(workflowId)).filter((a) => a.type !== 'runPreprocessingJob').slice(0, 5);
+    assert.deepEqual(
+      first.map((a) => `${a.type}${a.family ? `:${a.family}` : ''}`),
+      ['runTrainingJob:xgboost', 'findChampion:xgboost', 'runTrainingJob:linear-learner', 'findChampion:linear-learner', 'computeDataQualityBaseline'],
+    );
+    assert.equal(new Set(first.map((a) => a.task)).size, 1, 'all in the workflow task after step 1');
+  });
+
+  it('when a model has no champion and no threshold applies, then its model-quality baseline starts with steps 3 and 4; a champion to compare with or a threshold makes it wait for steps 5-6', async () => {
+    const { result, workflowId } = await run({ champion: { xgboost: { version: 1, validationRmse: 2500 } } });
+    assert.ok(result);
+    const activities = await scheduled(workflowId);
+    const taskOf = (type: string, family: string) => activities.find((a) => a.type === type && a.family === family)?.task;
+    assert.ok(taskOf('computeModelQualityBaseline', 'linear-learner'));
+    assert.equal(taskOf('computeModelQualityBaseline', 'linear-learner'), taskOf('registerModelVersion', 'linear-learner'), 'nothing can reject linear-learner before step 7: it starts with steps 3 and 4');
+    assert.ok(Number(taskOf('computeModelQualityBaseline', 'xgboost')) > Number(activities.find((a) => a.type === 'compareModels')?.task), 'xgboost reuses step 6\'s test predictions: after the comparison');
+    assert.deepEqual(result.models.map((m) => [m.family, m.decision.outcome, Boolean(m.baselines?.modelQuality && m.baselines.dataQuality)]), [
+      ['xgboost', 'accepted', true],
+      ['linear-learner', 'accepted', true],
+    ]);
+
+    const withThreshold = await run({}, (q) => trainingInput(q, { rmseThreshold: 5000 }));
+    const thresholded = await scheduled(withThreshold.workflowId);
+    for (const family of ['xgboost', 'linear-learner']) {
+      const task = (type: string) => Number(thresholded.find((a) => a.type === type && a.family === family)?.task);
+      assert.ok(task('computeModelQualityBaseline') > task('registerModelVersion'), `${family}: step 5's threshold is checked before step 7 starts`);
+    }
+  });
+
+  it('when step 3 fails while the model-quality baseline runs beside it, then the baseline is cancelled and that model fails the run', async () => {
+    const { error, calls, workflowId } = await run({
+      holdModelQualityBaseline: true,
+      registerError: { 'linear-learner': ApplicationFailure.nonRetryable('registry refused the version', ErrorType.InvalidInput) },
+      trainingError: { xgboost: ApplicationFailure.nonRetryable('stop xgboost early', ErrorType.JobFailed) },
+    });
+    assert.ok(error);
+    assert.match(String(error.cause?.message), /linear-learner: registry refused the version/);
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const baseline = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'computeModelQualityBaseline');
+    assert.ok(baseline, 'the baseline had started beside step 3');
+    assert.ok(
+      events.some((e) => String(e.activityTaskCancelRequestedEventAttributes?.scheduledEventId) === String(baseline.eventId)),
+      'the run asked the running baseline to stop',
+    );
+    assert.deepEqual(calls.exported, []);
+  });
+
+  it('when a model is accepted, then step 11 records the approval and exports it as the champion in one activity, named so in the timeline', async () => {
+    const { result, calls, workflowId } = await run({ metrics: { xgboost: metrics(2300), 'linear-learner': metrics(2950) } });
+    assert.ok(result);
+    assert.deepEqual(calls.activities.filter((a) => a.startsWith('recordModelDecision')), [], 'no separate record activity');
+    const exports = (await scheduled(workflowId)).filter((a) => a.type === 'exportChampionConfig');
+    assert.deepEqual(exports.map((a) => a.summary).sort(), ['step 11: record linear-learner v1 as approved and export it as the champion', 'step 11: record xgboost v1 as approved and export it as the champion']);
+    assert.ok(exports.every((a) => a.input.approval?.decision?.outcome === 'accepted'));
+    assert.deepEqual(calls.decisions.map((d) => [d.family, d.status]).sort(), [['linear-learner', 'Approved'], ['xgboost', 'Approved']]);
+  });
+
   it('when one model exceeds the RMSE threshold, then only it is rejected, with a notification naming model, metric and threshold', async () => {
     const { result, calls } = await run(
       { metrics: { xgboost: metrics(2300), 'linear-learner': metrics(3400) } },

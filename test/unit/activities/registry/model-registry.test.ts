@@ -188,6 +188,28 @@ describe('activities/registry/model-registry', () => {
       assert.deepEqual(await readChampion(backend.parameters, 'xgboost'), JSON.parse(record!));
     });
 
+    it('when step 11 passes the approval along, then the version is recorded as Approved with its decision, metrics and baselines before the champion is exported from it, and a retry changes nothing', async () => {
+      const { version: v } = await runInActivity(env, () => activities.registerModelVersion(registration('xgboost', 'job-accept')));
+      const decision = { outcome: 'accepted' as const, reason: 'validation RMSE 2300.0: no threshold set; no previous approved version', decidedBy: 'pipeline', decidedAt: '2026-12-07T06:00:00.000Z' };
+      const baselines = {
+        dataQuality: { statisticsUri: 's3://mlops/dq/statistics.json', constraintsUri: 's3://mlops/dq/constraints.json' },
+        modelQuality: { statisticsUri: 's3://mlops/mq/statistics.json', constraintsUri: 's3://mlops/mq/constraints.json' },
+      };
+      const input = { family: 'xgboost', version: v, endpointName: 'ep', approval: { decision, metrics: metrics(2300), baselines } };
+
+      const written = await runInActivity(env, () => activities.exportChampionConfig(input));
+      const again = await runInActivity(env, () => activities.exportChampionConfig(input));
+
+      const recorded = await backend.registry.getVersion('xgboost', v);
+      assert.equal(recorded?.status, 'Approved');
+      assert.deepEqual(recorded?.decision, decision);
+      assert.deepEqual(recorded?.metrics, metrics(2300));
+      assert.deepEqual(recorded?.previousDecisions, undefined, 'the retry recorded the same decision, not a second one');
+      assert.deepEqual(written, again);
+      const champion = await readChampion(backend.parameters, 'xgboost');
+      assert.deepEqual([champion?.modelVersion, champion?.dataQualityBaseline, champion?.modelQualityBaseline, champion?.endpointName], [v, baselines.dataQuality, baselines.modelQuality, 'ep'], 'exported from the version as just recorded');
+    });
+
     it('when baselines and endpoint are missing, then only the keys with values are written', async () => {
       const { version: v } = await runInActivity(env, () => activities.registerModelVersion(registration('linear-learner', 'job-1')));
       await runInActivity(env, () => activities.recordModelDecision({
