@@ -18,10 +18,9 @@ Standard library and numpy only.
 
 from __future__ import annotations
 
-from itertools import compress
-
 import math
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Sequence
 
 OTHER_LEVEL = "__other__"

@@ -95,7 +95,7 @@ def read_channel(name: str) -> tuple[np.ndarray, np.ndarray] | None:
 def parse_plain(text: str) -> np.ndarray | None:
     """Rows of numbers with the same number of fields on every line (an empty field is NaN), parsed
     by ``float`` in C; None for anything else (genfromtxt then reads it)."""
-    lines = text.splitlines()
+    lines = text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
     if not lines or not all(lines):
         return None
     width = lines[0].count(",") + 1
