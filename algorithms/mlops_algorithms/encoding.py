@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Sequence
 
 OTHER_LEVEL = "__other__"
@@ -132,9 +133,11 @@ class RawView:
             cols = [columns[i] if i < len(columns) else [None] * n for i in indices]
             values: list[str | None] = [None] * n
             for k, col in enumerate(cols):
-                label = labels[k]
-                for r, v in enumerate(col):
-                    if v is not None and v != "" and _is_one(v):
+                # _is_one once per distinct text (a one-hot column holds a handful), then a C-level pass.
+                ones = {v for v in set(col) if v is not None and v != "" and _is_one(v)}
+                if ones:
+                    label = labels[k]
+                    for r in compress(range(len(col)), map(ones.__contains__, col)):
                         values[r] = label
             out.append(values)
         return out

@@ -80,7 +80,10 @@ def read_csv_files(files: Sequence[Path], header: bool, names: Sequence[str] | N
             "columns (label + features)"
         )
     ragged = sum(1 for r in rows if len(r) != width)
-    columns: list[list[str | None]] = [
-        [(r[j] if j < len(r) and r[j] != "" else None) for r in rows] for j in range(width)
-    ]
+    if ragged:
+        columns: list[list[str | None]] = [
+            [(r[j] if j < len(r) and r[j] != "" else None) for r in rows] for j in range(width)
+        ]
+    else:  # the same, transposed in C
+        columns = [[v if v != "" else None for v in column] for column in zip(*rows)]
     return Dataset(col_names, columns, list(files), lines, ragged)

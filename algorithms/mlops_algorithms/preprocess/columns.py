@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import Any, Sequence
 
 import numpy as np
@@ -73,7 +74,9 @@ def _raise_earliest(problems: list[tuple[dict[str, Any], _Problem]], locate: Loc
 
 
 def _missing_mask(raw: Sequence[str], tokens: frozenset[str]) -> np.ndarray:
-    return np.fromiter((v.strip() == "" or v.strip() in tokens for v in raw), dtype=bool, count=len(raw))
+    """Empty (after stripping) or one of the missing-value texts; ``map`` keeps the per-cell work in C."""
+    missing = tokens | {""}
+    return np.fromiter(map(missing.__contains__, map(str.strip, raw)), dtype=bool, count=len(raw))
 
 
 def label_rows(spec: dict[str, Any], raw_label: Sequence[str], tokens: frozenset[str], locate: Locate, prefix: str) -> tuple[np.ndarray, int]:
@@ -122,8 +125,8 @@ def _numeric(f: dict[str, Any], raw: Sequence[str], missing: np.ndarray) -> tupl
 
 
 def _categorical(f: dict[str, Any], raw: Sequence[str], missing: np.ndarray, spec_max: int) -> tuple[ConvertedColumn, _Problem | None]:
-    texts = [v.strip() for v in raw]
-    counts = Counter(t for t, m in zip(texts, missing.tolist()) if not m)
+    texts = list(map(str.strip, raw))
+    counts = Counter(compress(texts, (~missing).tolist()))
     max_levels = int(f.get("maxLevels", spec_max))
     declared = f.get("levels")
     if len(counts) > max_levels and not (declared and f.get("unseen") == "other"):
@@ -131,7 +134,8 @@ def _categorical(f: dict[str, Any], raw: Sequence[str], missing: np.ndarray, spe
         return ConvertedColumn(f, np.zeros(0)), _Problem(-1, "max levels", f"{len(counts)} distinct values ({shown}), more than maxLevels {max_levels}")
     levels = list(declared) if declared else [v for v, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     index = {level: k for k, level in enumerate(levels)}
-    codes = np.fromiter((-1 if m else index.get(t, -2) for t, m in zip(texts, missing.tolist())), dtype=np.int64, count=len(texts))
+    codes = np.fromiter(map(index.get, texts, repeat(-2)), dtype=np.int64, count=len(texts))
+    codes[missing] = -1
     problem = None
     if f.get("missing", "reject") == "reject" and missing.any():
         first = int(np.flatnonzero(missing)[0])

@@ -91,7 +91,8 @@ def run_encoded(opts: PreprocessOptions, spec: dict, table) -> str:  # type: ign
     lines = [table.line_numbers[i] for i in kept.tolist()]
     locate = lambda i: f"line {lines[i]}"  # noqa: E731
     label = convert_label(spec, [row[index[label_spec["name"]]] for row in rows], locate, prefix)
-    columns = convert_features(spec, [[row[index[f["name"]]] for row in rows] for f in features], locate, prefix)
+    by_position = list(zip(*rows))  # the rows all have the header's width (checked above)
+    columns = convert_features(spec, [by_position[index[f["name"]]] for f in features], locate, prefix)
     numeric = {c.spec["name"]: c.values.tolist() for c in columns if c.spec["type"] != "categorical"}
     check_one_hot(spec["oneHotGroups"], numeric, locate, prefix)
     check_rows_per_split(len(label), opts.validation_fraction, opts.test_fraction, opts.checks, prefix)

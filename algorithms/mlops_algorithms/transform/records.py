@@ -3,7 +3,8 @@
 Two paths produce byte-identical results:
 
 * :func:`fast_csv_chunk` — CSV in, CSV out, a *regular* chunk (see ``fastcsv.scan_regular``):
-  features parsed by pandas' C reader for the input-filter columns only, one ``predict`` for the
+  features parsed for the input-filter columns only (``float`` a field at a time for a small
+  chunk, pandas' C reader for a large one, whose import then pays off), one ``predict`` for the
   chunk, output rows gathered from the original field bytes + prediction text with numpy.
   Returns ``None`` whenever anything is unusual (quotes, blank lines, ragged rows, a value that
   does not parse, a filter that does not fit, a wrong feature count).
@@ -140,9 +141,30 @@ def capture_header(names: list[str]) -> bytes:
 # --------------------------------------------------------------------------- fast path
 
 
-def fast_csv_chunk(s: Scorer, chunk: Chunk, name: str) -> ChunkResult | None:
-    import pandas as pd
+# Up to this many cells a chunk is parsed by ``float`` (in C, a field at a time); beyond, pandas'
+# C reader is faster, and its import (~1 s) is paid once for a large file.
+SMALL_CHUNK_CELLS = 300_000
 
+
+def _small_matrix(data: bytes, n_fields: int, rows: int, used: list[int]) -> np.ndarray | None:
+    """The ``used`` columns of a regular, NOT_NUMERIC-clean chunk as floats (an empty field is NaN),
+    or None when a field is not a number as ``float`` reads it (the exact path then decides)."""
+    tokens = data[:-1].replace(b"\n", b",").split(b",")
+    if len(tokens) != rows * n_fields:
+        return None
+    matrix = np.empty((rows, len(used)), dtype=np.float64)
+    for k, j in enumerate(used):
+        column = tokens[j::n_fields]
+        if b"" in column:
+            column = [t or b"nan" for t in column]
+        try:
+            matrix[:, k] = list(map(float, column))
+        except ValueError:
+            return None
+    return matrix
+
+
+def fast_csv_chunk(s: Scorer, chunk: Chunk, name: str) -> ChunkResult | None:
     data = fastcsv.normalise_newlines(chunk.data)
     if data is None:
         return None
@@ -159,14 +181,22 @@ def fast_csv_chunk(s: Scorer, chunk: Chunk, name: str) -> ChunkResult | None:
     used = sorted(set(in_idx))
     if not fastcsv.SpanCounter(fields, fastcsv.NOT_NUMERIC).clean(used):
         return None  # e.g. 'True' or 'inf', which pandas would read as numbers
-    try:
-        frame = pd.read_csv(io.BytesIO(data), header=None, usecols=used, dtype=np.float64, engine="c",
-                            keep_default_na=False, na_values=[""], skip_blank_lines=False)
-    except Exception:  # noqa: BLE001 - anything odd is reported by the exact path
-        return None
-    if len(frame) != rows:
-        return None
-    matrix = frame.to_numpy(dtype=np.float64)
+    if rows * len(used) <= SMALL_CHUNK_CELLS:
+        small = _small_matrix(data, n, rows, used)
+        if small is None:
+            return None
+        matrix = small
+    else:
+        import pandas as pd
+
+        try:
+            frame = pd.read_csv(io.BytesIO(data), header=None, usecols=used, dtype=np.float64, engine="c",
+                                keep_default_na=False, na_values=[""], skip_blank_lines=False)
+        except Exception:  # noqa: BLE001 - anything odd is reported by the exact path
+            return None
+        if len(frame) != rows:
+            return None
+        matrix = frame.to_numpy(dtype=np.float64)
     if tuple(used) != in_idx:
         matrix = matrix[:, [used.index(i) for i in in_idx]]
     if np.isinf(matrix).any() or (not s.allow_missing and np.isnan(matrix).any()):
