@@ -91,7 +91,7 @@ interface Sample {
 }
 
 /**
- * Open-loop load: `rps()` requests per second sent on a 10 ms tick whether or not earlier ones
+ * Open-loop load: `rps()` requests per second sent on a ~10 ms tick whether or not earlier ones
  * answered (a slow endpoint cannot slow the offered load down), until stopped.
  */
 function openLoop(pool: Pool, rps: () => number, endpoint = ENDPOINT): { samples: Sample[]; stop: () => Promise<void> } {
@@ -114,8 +114,13 @@ function openLoop(pool: Pool, rps: () => number, endpoint = ENDPOINT): { samples
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
+  // Owed by the time that passed, not per tick: a tick the busy machine delays sends what it owes
+  // (a per-tick share would quietly offer less than asked).
+  let last = performance.now();
   const timer = setInterval(() => {
-    owed += rps() / 100;
+    const now = performance.now();
+    owed += (rps() * (now - last)) / 1000;
+    last = now;
     while (owed >= 1) {
       send(sent++);
       owed -= 1;

@@ -19,6 +19,8 @@ export const SCALE_IN_SECONDS = 10;
 export interface ScalingMeasure {
   /** The lowest per-second rate of the last SCALE_OUT_SECONDS complete seconds (the load stayed at least this high). */
   sustained: number;
+  /** The mean rate over those seconds: how many instances a scale-out asks for. */
+  recent: number;
   /** The highest per-second rate of the last SCALE_IN_SECONDS complete seconds (the load stayed at most this high). */
   peak: number;
 }
@@ -36,8 +38,8 @@ export interface ScalingDecision {
  * Target tracking on invocations per instance per minute, as Application Auto Scaling does it:
  * the variant jumps to the instances that keep the measure at the target,
  * ceil(current * perInstance / target) = ceil(rate / target), within the bounds, not one at a time.
- * It scales out once the rate stayed above what the current instances serve at the target for
- * SCALE_OUT_SECONDS, and in once it stayed below what fewer would serve for SCALE_IN_SECONDS (so a
+ * It scales out once the rate stayed above what the current instances serve at the target in each
+ * of the last SCALE_OUT_SECONDS (to what their mean rate needs), and in once it stayed below what fewer would serve for SCALE_IN_SECONDS (so a
  * scale-in never undoes a scale-out on the next quiet second, and one step reaches the count the
  * whole window needs instead of stopping on the way down). Cool-downs as AWS documents them
  * (ScaleOutCooldown / ScaleInCooldown): a scale-out waits `scaleOutCooldown` after the last
@@ -48,9 +50,11 @@ export function decideScaling(input: { policy: AutoscalingConfig; current: numbe
   const { policy, current, measure, now, history } = input;
   const target = Math.max(policy.targetInvocationsPerInstancePerMinute, 1e-9);
   const within = (rate: number) => Math.min(policy.maxInstances, Math.max(policy.minInstances, Math.ceil(rate / target - 1e-9)));
-  const outWanted = within(measure.sustained);
+  // A scale-out needs the load above the current instances' target in each of the seconds, and
+  // asks for what their mean needs (one slow second does not cut the step short).
+  const outWanted = within(measure.sustained) > current ? Math.max(within(measure.sustained), within(measure.recent)) : current;
   const inWanted = within(measure.peak);
-  const said = `${Math.round(measure.sustained)} invocations/min for ${SCALE_OUT_SECONDS} s, at most ${Math.round(measure.peak)} for ${SCALE_IN_SECONDS} s, on ${current} instance(s), target ${policy.targetInvocationsPerInstancePerMinute} per instance`;
+  const said = `${Math.round(measure.recent)} invocations/min over ${SCALE_OUT_SECONDS} s (at least ${Math.round(measure.sustained)}), at most ${Math.round(measure.peak)} for ${SCALE_IN_SECONDS} s, on ${current} instance(s), target ${policy.targetInvocationsPerInstancePerMinute} per instance`;
   if (outWanted > current) {
     const since = history.lastScaleOutAt === undefined ? Infinity : now - history.lastScaleOutAt;
     const wait = durationMs(policy.scaleOutCooldown);

@@ -392,7 +392,8 @@ export class EndpointHost {
         const target = this.targets[key];
         if (!target || pool.target !== pool.size) continue; // no policy, or a resize is under way
         const history = this.scaling.get(key) ?? {};
-        const measure = { sustained: pool.rate.range(SCALE_OUT_SECONDS, now).lowest * 60, peak: pool.rate.range(SCALE_IN_SECONDS, now).highest * 60 };
+        const recent = pool.rate.range(SCALE_OUT_SECONDS, now);
+        const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, peak: pool.rate.range(SCALE_IN_SECONDS, now).highest * 60 };
         const decision = decideScaling({ policy: target.policy, current: pool.size, measure, now, history });
         if (decision.action === 'none') continue;
         this.scaling.set(key, decision.action === 'scale-out' ? { ...history, lastScaleOutAt: now } : { ...history, lastScaleInAt: now });

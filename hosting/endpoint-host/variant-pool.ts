@@ -27,18 +27,20 @@ export class RateWindow {
     return this.seconds[i] === second ? this.counts[i]! : 0;
   }
 
-  /** The lowest and the highest per-second count of the `seconds` complete seconds before `now`. */
-  range(seconds: number, now = Date.now()): { lowest: number; highest: number } {
+  /** The lowest, the highest and the mean per-second count of the `seconds` complete seconds before `now`. */
+  range(seconds: number, now = Date.now()): { lowest: number; highest: number; mean: number } {
     if (seconds < 1 || seconds > this.windowSeconds) throw new RangeError(`a rate window of ${this.windowSeconds} s cannot look back ${seconds} s`);
     const current = Math.floor(now / 1000);
     let lowest = Infinity;
     let highest = 0;
+    let total = 0;
     for (let s = current - seconds; s < current; s++) {
       const n = this.countAt(s);
       lowest = Math.min(lowest, n);
       highest = Math.max(highest, n);
+      total += n;
     }
-    return { lowest, highest };
+    return { lowest, highest, mean: total / seconds };
   }
 
   /** Requests per second over the `windowSeconds` complete seconds before `now`. */

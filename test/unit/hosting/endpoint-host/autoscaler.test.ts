@@ -4,7 +4,7 @@ import { decideScaling, SCALE_IN_SECONDS, SCALE_OUT_SECONDS, type ScalingHistory
 import { RateWindow } from '../../../../hosting/endpoint-host/variant-pool';
 
 const POLICY: AutoscalingConfig = { minInstances: 1, maxInstances: 4, targetInvocationsPerInstancePerMinute: 6000, scaleOutCooldown: '10 seconds', scaleInCooldown: '30 seconds' };
-const steady = (perMinute: number) => ({ sustained: perMinute, peak: perMinute });
+const steady = (perMinute: number) => ({ sustained: perMinute, recent: perMinute, peak: perMinute });
 
 /**
  * The endpoint host's loop on a fake clock: `load(t)` requests per second arrive every 10 ms into
@@ -21,7 +21,8 @@ function simulate(policy: AutoscalingConfig, load: (t: number) => number, untilM
     owed += load(t) / 100;
     for (; owed >= 1; owed--) rate.add(t);
     if (t % 1000 !== 500) continue;
-    const measure = { sustained: rate.range(SCALE_OUT_SECONDS, t).lowest * 60, peak: rate.range(SCALE_IN_SECONDS, t).highest * 60 };
+    const recent = rate.range(SCALE_OUT_SECONDS, t);
+    const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, peak: rate.range(SCALE_IN_SECONDS, t).highest * 60 };
     const decision = decideScaling({ policy, current, measure, now: t, history });
     if (decision.action === 'none') continue;
     history = decision.action === 'scale-out' ? { ...history, lastScaleOutAt: t } : { ...history, lastScaleInAt: t };
@@ -51,8 +52,8 @@ describe('hosting/endpoint-host/autoscaler', () => {
   });
 
   it('when the load was high within the scale-in window, then it does not scale in, however low it is now', () => {
-    assert.equal(decideScaling({ policy: POLICY, current: 3, measure: { sustained: 100, peak: 17_000 }, now: 60_000, history: {} }).action, 'none');
-    const partial = decideScaling({ policy: POLICY, current: 3, measure: { sustained: 100, peak: 11_000 }, now: 60_000, history: {} });
+    assert.equal(decideScaling({ policy: POLICY, current: 3, measure: { sustained: 100, recent: 100, peak: 17_000 }, now: 60_000, history: {} }).action, 'none');
+    const partial = decideScaling({ policy: POLICY, current: 3, measure: { sustained: 100, recent: 100, peak: 11_000 }, now: 60_000, history: {} });
     assert.deepEqual([partial.action, partial.desired], ['scale-in', 2]);
   });
 
@@ -69,6 +70,12 @@ describe('hosting/endpoint-host/autoscaler', () => {
     assert.ok(ins[0]!.at - dropAt <= 2 * 10_000, `scaled in ${ins[0]!.at - dropAt} ms after the drop`);
   });
 
+  it('when the load stayed above the target in each second but dipped in one, then the scale-out asks for what the mean rate needs', () => {
+    const decision = decideScaling({ policy: POLICY, current: 1, measure: { sustained: 7_000, recent: 15_000, peak: 20_000 }, now: 0, history: {} });
+    assert.deepEqual([decision.action, decision.desired], ['scale-out', 3]);
+    assert.equal(decideScaling({ policy: POLICY, current: 2, measure: { sustained: 11_000, recent: 17_000, peak: 20_000 }, now: 0, history: {} }).action, 'none');
+  });
+
   it('when the load spikes for one second, then it does not scale out', () => {
     const policy: AutoscalingConfig = { minInstances: 1, maxInstances: 4, targetInvocationsPerInstancePerMinute: 30_000, scaleOutCooldown: '5 seconds', scaleInCooldown: '10 seconds' };
     assert.deepEqual(simulate(policy, (t) => (t >= 10_000 && t < 11_000 ? 3000 : 200), 30_000), []);
@@ -81,9 +88,9 @@ describe('hosting/endpoint-host/variant-pool RateWindow', () => {
     for (let i = 0; i < 5; i++) rate.add(1_000 + i);
     for (let i = 0; i < 7; i++) rate.add(3_500);
     rate.add(5_100); // the current second: not complete yet
-    assert.deepEqual(rate.range(3, 5_200), { lowest: 0, highest: 7 });
-    assert.deepEqual(rate.range(1, 4_000), { lowest: 7, highest: 7 });
-    assert.deepEqual(rate.range(10, 5_200), { lowest: 0, highest: 7 });
+    assert.deepEqual(rate.range(3, 5_200), { lowest: 0, highest: 7, mean: 7 / 3 });
+    assert.deepEqual(rate.range(1, 4_000), { lowest: 7, highest: 7, mean: 7 });
+    assert.deepEqual(rate.range(10, 5_200), { lowest: 0, highest: 7, mean: 1.2 });
     assert.throws(() => rate.range(11, 5_200), /cannot look back 11 s/);
     assert.equal(rate.perSecond(5_200), 1.2);
   });
