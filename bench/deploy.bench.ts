@@ -13,14 +13,14 @@
  *
  * Why the step is relative to a capacity measured in the run: issue 18 asked for 200 -> 1,500 req/s,
  * but on the 2 shared CPUs this runs on (the load generator, the Node host and the Python servers
- * share them, other work too) the whole path answers about 700-2,500 req/s whatever the number of
- * model-server processes, so the absolute step measured the machine, not the autoscaler (it queued
- * the offered load and p99 never came back). So just before the step, the bench measures the
- * capacity of this path (closed loop, the same client) with the variant's maximum processes and
- * with one, and steps from 0.1x to 0.7x of the first (the ratio of 200 -> 1,500, at a load the stack
- * can answer, so "p99 back under 50 ms" is possible at all; 1.1x would queue without end), with the
- * target per instance at 0.4x of the high load (ceil(0.7 / 0.28) = 3 processes; the low load needs
- * 1). The capacity is measured again after the step (an interleaved baseline: it shows how much the
+ * share them, other work too) the whole path answers a few hundred to ~2,500 req/s (by the
+ * machine's load) whatever the number of model-server processes, so the absolute step measured
+ * the machine, not the autoscaler (it queued the offered load and p99 never came back). So just
+ * before the step, the bench measures the capacity of this path (closed loop, the same client)
+ * with one process and with the variant's maximum, and steps from 0.1x to 0.7x of the latter
+ * (the ratio of 200 -> 1,500, at a load the stack can answer, so "p99 back under 50 ms" is possible
+ * at all; 1.1x would queue without end), with the target per instance at 0.4x of the high load
+ * (ceil(0.7 / 0.28) = 3 processes; the low load needs 1). The capacity is measured again after the step (an interleaved baseline: it shows how much the
  * machine drifted) and both are reported in req/s with the load average, and so are the absolute
  * low and high rates. BENCH_DEPLOY_STEP_RPS=<n> runs the absolute step 200 -> n instead.
  * Progress goes to stderr; the last stdout line is one JSON object; exit 1 when a target is missed.
