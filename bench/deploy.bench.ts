@@ -22,7 +22,8 @@
  * at all; 1.1x would queue without end), with the target per instance at 0.4x of the high load
  * (ceil(0.7 / 0.28) = 3 processes; the low load needs 1). The capacity is measured again after
  * the step (an interleaved baseline: it shows how much the machine drifted) and both are reported
- * in req/s with the load average, and so are the absolute low and high rates. BENCH_DEPLOY_STEP_RPS=<n> runs the absolute step 200 -> n instead.
+ * in req/s with the load average, and so are the absolute low and high rates.
+ * BENCH_DEPLOY_STEP_RPS=<n> runs the absolute step 200 -> n instead.
  * Progress goes to stderr; the last stdout line is one JSON object; exit 1 when a target is missed.
  */
 import '../test/helpers/setup';
