@@ -13,7 +13,7 @@ export const SERVING_METRICS = {
   instances: 'mlops_endpoint_instances',
   desiredInstances: 'mlops_endpoint_desired_instances',
   variantWeight: 'mlops_endpoint_variant_weight',
-  /** Endpoint host: the autoscaler's measure (invocations per instance per minute over its window). */
+  /** Endpoint host: invocations per instance per minute, mean of the last 10 s (what the autoscaler tracks; its windows are in hosting/endpoint-host/autoscaler.ts). */
   invocationsPerInstancePerMinute: 'mlops_endpoint_invocations_per_instance_per_minute',
   /** Endpoint host: |shadow - production| / max(|production|, 1e-9) per mirrored request answered by both. */
   shadowRelativeDifference: 'mlops_endpoint_shadow_relative_difference',

@@ -6,7 +6,7 @@ import type { JsonState } from '../../activities/backends/local/json-state';
 import { hostingState, initialWeight, scalableTargetId, type EndpointRecord, type HostingDocument, type ScalableTargetRecord } from '../../activities/backends/local/model-hosting';
 import type { LocalObjectStore } from '../../activities/backends/local/object-store';
 import type { EndpointVariantDescription, EndpointVariantSpec } from '../../activities/backends/types';
-import { decideScaling, type ScalingHistory } from './autoscaler';
+import { decideScaling, SCALE_IN_SECONDS, SCALE_OUT_SECONDS, type ScalingHistory } from './autoscaler';
 import { CaptureWriter, type CaptureSettings } from './capture';
 import { HostMetrics, type VariantGaugeView } from './host-metrics';
 import { ModelServer, type InvocationResult } from './model-server';
@@ -392,7 +392,9 @@ export class EndpointHost {
         const target = this.targets[key];
         if (!target || pool.target !== pool.size) continue; // no policy, or a resize is under way
         const history = this.scaling.get(key) ?? {};
-        const decision = decideScaling({ policy: target.policy, current: pool.size, invocationsPerMinute: pool.rate.perSecond(now) * 60, now, history });
+        const recent = pool.rate.range(SCALE_OUT_SECONDS, now);
+        const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, peak: pool.rate.range(SCALE_IN_SECONDS, now).highest * 60 };
+        const decision = decideScaling({ policy: target.policy, current: pool.size, measure, now, history });
         if (decision.action === 'none') continue;
         this.scaling.set(key, decision.action === 'scale-out' ? { ...history, lastScaleOutAt: now } : { ...history, lastScaleInAt: now });
         this.log(`endpoint ${name}/${pool.variantName}: ${decision.reason}`);

@@ -49,7 +49,7 @@ export class HostMetrics {
     gauge(M.instances, 'Running instances (model-server processes) of a variant.', (v) => v.instances);
     gauge(M.desiredInstances, 'Instances a variant should have (configuration or autoscaler).', (v) => v.desired);
     gauge(M.variantWeight, 'Current weight of a variant (production: share of answers; shadow: mirrored share).', (v) => v.weight);
-    gauge(M.invocationsPerInstancePerMinute, "The autoscaler's measure: invocations per instance per minute over its window.", (v) => v.invocationsPerInstancePerMinute);
+    gauge(M.invocationsPerInstancePerMinute, "Invocations per instance per minute, mean of the last 10 s (the autoscaler scales out on the lowest second of the last 3 s, in on the highest of the last 10 s).", (v) => v.invocationsPerInstancePerMinute);
     new Gauge({ name: M.hostStartTime, help: 'When this endpoint host started (counters restart from 0 with it), seconds since the epoch.', registers }).set(startedAt / 1000);
   }
 

@@ -1,3 +1,4 @@
+import { SCALE_IN_SECONDS } from './autoscaler';
 import type { ModelServer } from './model-server';
 
 /** Invocations per second over the last complete seconds: what the autoscaler tracks. */
@@ -18,6 +19,28 @@ export class RateWindow {
       this.counts[i] = 0;
     }
     this.counts[i]! += n;
+  }
+
+  /** Requests in one second (ms since the epoch / 1000, floored); 0 once it left the window. */
+  private countAt(second: number): number {
+    const i = second % this.counts.length;
+    return this.seconds[i] === second ? this.counts[i]! : 0;
+  }
+
+  /** The lowest, the highest and the mean per-second count of the `seconds` complete seconds before `now`. */
+  range(seconds: number, now = Date.now()): { lowest: number; highest: number; mean: number } {
+    if (seconds < 1 || seconds > this.windowSeconds) throw new RangeError(`a rate window of ${this.windowSeconds} s cannot look back ${seconds} s`);
+    const current = Math.floor(now / 1000);
+    let lowest = Infinity;
+    let highest = 0;
+    let total = 0;
+    for (let s = current - seconds; s < current; s++) {
+      const n = this.countAt(s);
+      lowest = Math.min(lowest, n);
+      highest = Math.max(highest, n);
+      total += n;
+    }
+    return { lowest, highest, mean: total / seconds };
   }
 
   /** Requests per second over the `windowSeconds` complete seconds before `now`. */
@@ -56,7 +79,7 @@ export class VariantPool {
   private numbered = 0;
   private resizing: Promise<void> = Promise.resolve();
   private stopped = false;
-  readonly rate = new RateWindow();
+  readonly rate = new RateWindow(SCALE_IN_SECONDS);
   /** Mirrored requests in flight (shadow pools). */
   mirroring = 0;
 

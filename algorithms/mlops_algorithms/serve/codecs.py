@@ -13,6 +13,7 @@ with feature size of trained model 17``.  Lines are 1-based, records and fields 
 from __future__ import annotations
 
 import json
+import math
 from typing import Callable
 
 import numpy as np
@@ -164,11 +165,14 @@ def parse_csv(body: bytes, n_features: int, allow_missing: bool) -> np.ndarray:
                 break
         else:
             try:
-                matrix = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
+                if allow_missing:  # an empty cell is a missing value: half of a sparse stream's records have one
+                    matrix = np.array([[float(v) if v else math.nan for v in row] for row in rows], dtype=np.float64)
+                else:
+                    matrix = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
             except ValueError:
                 pass
             else:
-                if np.isfinite(matrix).all():
+                if (not np.isinf(matrix).any()) if allow_missing else np.isfinite(matrix).all():
                     return matrix
     return _parse_csv_slowly(lines, n_features, allow_missing)
 
