@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { RetryState, TypedSearchAttributes, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { defaultPayloadConverter, RetryState, TypedSearchAttributes, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 
 /** One workflow run the fake client knows. */
 export interface FakeRun {
@@ -17,6 +18,8 @@ export interface FakeRun {
   failure?: Error;
   /** Query name -> answer. */
   queries?: Record<string, unknown>;
+  /** What `fetchHistory()` returns (payloads by the default payload converter). */
+  history?: temporal.api.history.v1.IHistoryEvent[];
 }
 
 /**
@@ -57,6 +60,7 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
           if (run.failure) throw new WorkflowFailedError('Workflow execution failed', run.failure, RetryState.NON_RETRYABLE_FAILURE);
           return run.result;
         }),
+      fetchHistory: () => Promise.resolve().then(() => ({ events: find().history ?? [] })),
       query: (def: string | { name: string }) =>
         Promise.resolve().then(() => {
           const name = typeof def === 'string' ? def : def.name;
@@ -68,12 +72,14 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
   };
   const client = {
     started,
+    options: { loadedDataConverter: { payloadConverter: defaultPayloadConverter, payloadCodecs: [], failureConverter: undefined } },
+    withDeadline: <R>(_deadline: number | Date, fn: () => Promise<R>) => fn(),
     workflow: {
       list: () =>
         (async function* () {
           for (const r of [...runs].reverse()) yield info(r);
         })(),
-      getHandle: (workflowId: string) => handle(workflowId),
+      getHandle: (workflowId: string, _runId?: string) => handle(workflowId),
       start: (type: string, options: Record<string, unknown> & { workflowId: string }) =>
         Promise.resolve().then(() => {
           if (runs.some((r) => r.workflowId === options.workflowId && r.status === 'RUNNING')) throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', options.workflowId, type);
