@@ -19,7 +19,8 @@ function route<S extends z.ZodType>(app: FastifyInstance, url: string, schema: S
 
 /** The dashboard's JSON API (the page's only data source) and `/data`. */
 export function registerApi(app: FastifyInstance, queries: DashboardQueries, data: DataBrowser, deployments?: DashboardDeployments): void {
-  route(app, '/api/filters', filtersQuery, async () => queries.filters());
+  // `deployments`: whether this dashboard reads Temporal (the page asks for deployments only then).
+  route(app, '/api/filters', filtersQuery, async () => ({ ...(await queries.filters()), deployments: deployments !== undefined }));
   route(app, '/api/drift', driftQuery, async (q) => ({ records: await queries.drift(q) }));
   route(app, '/api/models', modelsQuery, async (q) => ({ versions: await queries.models(q) }));
   route(app, '/api/inference', inferenceQuery, async (q) => ({ hours: await queries.inference(q) }));

@@ -187,6 +187,9 @@ describe('dashboard API: deployments (the services/deployments functions over a 
     try {
       assert.equal((await bare.inject({ method: 'GET', url: '/api/deployments' })).statusCode, 503);
       assert.equal((await bare.inject({ method: 'GET', url: '/api/models' })).statusCode, 200);
+      // The page learns it from the filters and does not ask.
+      assert.equal((await bare.inject({ method: 'GET', url: '/api/filters' })).json<{ deployments: boolean }>().deployments, false);
+      assert.equal((await app.inject({ method: 'GET', url: '/api/filters' })).json<{ deployments: boolean }>().deployments, true);
     } finally {
       await bare.close();
     }

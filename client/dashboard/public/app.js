@@ -7,7 +7,7 @@ const PALETTE = ['#2f6fde', '#e8590c', '#0ca678', '#c2255c', '#7048e8', '#f59f00
 const PRESETS = { '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3, '30d': 30 * 24 * 3600e3 };
 
 const $ = (id) => document.getElementById(id);
-const state = { project: '', family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [], deployment: '' };
+const state = { project: '', family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [], deployment: '', deployments: false };
 const charts = { drift: null, inference: null, shadow: null };
 /** For tests and the curious: the charts and the data last shown. */
 globalThis.dashboard = { charts, state, data: {}, ready: false, loads: 0 };
@@ -110,6 +110,7 @@ async function loadFilters() {
   const f = await api('/api/filters', {});
   globalThis.dashboard.data.filters = f;
   state.endpoints = f.endpoints;
+  state.deployments = f.deployments === true;
   fillSelect($('filter-project'), (f.projects ?? []).map((x) => ({ value: x, label: x })), state.project, 'all projects');
   state.project = $('filter-project').value;
   fillSelect($('filter-family'), f.families.map((x) => ({ value: x, label: x })), state.family, 'all families');
@@ -557,7 +558,9 @@ async function refresh() {
       api('/api/inference', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }),
       api('/api/scoring', { project: state.project, family: state.family, ...win }),
       // Deployments come from Temporal: when it cannot answer, the insights still show.
-      api('/api/deployments', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }).catch((err) => ({ error: err instanceof Error ? err.message : String(err), deployments: [] })),
+      state.deployments
+        ? api('/api/deployments', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }).catch((err) => ({ error: err instanceof Error ? err.message : String(err), deployments: [] }))
+        : { error: 'this dashboard reads no Temporal server', deployments: [] },
     ]);
     if (mine !== generation) return; // a newer filter change is on its way
     Object.assign(globalThis.dashboard.data, { drift: drift.records, models: models.versions, inference: inference.hours, scoring: scoring.records, deployments: deployments.deployments });
