@@ -99,20 +99,35 @@ export interface DeploymentOverview extends DeploymentListing {
   problem?: string;
 }
 
+/** A query that ran out of time: no worker answered it (gRPC DEADLINE_EXCEEDED, or the SDK's wording of it). */
+function timedOut(err: unknown): boolean {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === 4 || /deadline/i.test(String((e as { message?: unknown }).message))) return true;
+  }
+  return false;
+}
+
 /**
- * Listed deployments with their states, a few queries at a time. A state that cannot be read
- * (no worker, a deadline) is said in `problem`: one deployment never hides the others.
+ * Listed deployments with their states, a few queries at a time. A state that cannot be read is
+ * said in `problem`: one deployment never hides the others. Once a query runs out of time (no
+ * worker polls the orchestration queue), the rest are not asked: each would wait as long.
  */
 export async function deploymentOverviews(client: Client, listed: DeploymentListing[], options: { concurrency?: number; timeoutMs?: number } = {}): Promise<DeploymentOverview[]> {
   const out: DeploymentOverview[] = listed.map((l) => ({ ...l }));
   let next = 0;
+  let gaveUp: string | undefined;
   const worker = async () => {
     for (let i = next++; i < out.length; i = next++) {
       const row = out[i]!;
+      if (gaveUp) {
+        row.problem = gaveUp;
+        continue;
+      }
       try {
         row.state = await readDeploymentState(client, row.workflowId, { runId: row.runId, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
       } catch (err) {
         row.problem = `its state could not be read: ${err instanceof Error ? err.message : String(err)}`;
+        if (timedOut(err)) gaveUp = `its state was not read: a query of ${row.deployment} found no worker in time (is the orchestration worker running?)`;
       }
     }
   };
