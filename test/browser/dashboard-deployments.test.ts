@@ -49,11 +49,8 @@ describe('dashboard deployments over a real shadow deployment (dev server, endpo
     config = testConfig({ home, portBase: await freePortBase() });
     backend = createBackend(config);
     const modelsDir = path.join(home, 'models');
-    const t0 = Date.now();
-    const mark = (what: string) => process.env.DEBUG_TIMING && console.log(`${what}: ${Date.now() - t0} ms`);
     [env, host] = await Promise.all([createLocalEnv(), startEndpointHost(config)]);
     workers = await runWorkers(env, config, backend);
-    mark('server, host, workers');
     // Two linear models (written as the built-in algorithm saves one, no training needed) that answer a little apart.
     await Promise.all(
       (['old', 'new'] as const).map(async (name, i) => {
@@ -63,7 +60,6 @@ describe('dashboard deployments over a real shadow deployment (dev server, endpo
         await createDeploymentModel(backend, name, dir, 'linear-learner', 'dep');
       }),
     );
-    mark('models');
     // The new model is a version of the demo project (the project filter finds it through the registry).
     await backend.registry.registerVersion({ family: 'linear-learner', modelName: 'new', artifactUri: 's3://mlops/test-models/new/model.tar.gz', trainingJobName: 'train-new', workflowId: 'training/browser', runId: 'run', featureSchemaUri: 's3://mlops/schema.json', hyperparameters: {} });
     // The project filter offers the projects the insights tables name: one inference hour each, written by their writer.
@@ -71,7 +67,6 @@ describe('dashboard deployments over a real shadow deployment (dev server, endpo
     await writeInsightRows(backend.objectStore, config.bucket, 'inference_volumes', 'browser', [volume('used-cars', 'linear-learner'), volume('penguins', 'hgb')]);
     await backend.hosting.createEndpoint('dep', 'cfg-old');
     await eventually('the endpoint serves', async () => (await backend.hosting.describeEndpoint('dep'))?.status === 'InService', 60_000);
-    mark('endpoint');
 
     // Steady load while the shadow is compared: the champion answers, half is mirrored to the shadow.
     const url = `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}/endpoints/dep/invocations`;
@@ -98,13 +93,10 @@ describe('dashboard deployments over a real shadow deployment (dev server, endpo
     };
     const handle = await env.client.workflow.start(endpointDeployment, { taskQueue: queues.orchestration, workflowId: 'deployment/dep/v2', args: [input] });
     try {
-      mark('started');
       await eventually('the shadow awaits a decision', async () => (await handle.query(deploymentStateQuery)).phase === 'awaiting-decision', 30_000);
       // Aborted rather than promoted: taking a shadow away is one endpoint update (promoting moves all traffic and bakes).
       await handle.executeUpdate(abortDeploymentUpdate, { args: [{ by: 'cleo', reason: HOSTILE_REASON }] });
-      mark('aborted');
       const result = await handle.result();
-      mark('rolled back');
       assert.equal(result.outcome, 'rolled-back', result.reason);
     } finally {
       running = false;
@@ -140,6 +132,7 @@ describe('dashboard deployments over a real shadow deployment (dev server, endpo
     const row = page.getByTestId('deployment-row').filter({ hasText: 'dep' });
     assert.equal(await row.count(), 1, await page.getByTestId('deployments').innerText());
     assert.equal(await row.getAttribute('data-deployment'), 'dep/v2');
+    assert.equal(await page.getByTestId('deployment-endpoint').innerText(), 'dep · 1 deployment');
     assert.equal(await row.getByTestId('deployment-phase').innerText(), 'rolled-back');
     assert.match(await row.innerText(), /shadow 50 % for 2 seconds, promoted by a person/);
     assert.equal(await row.getByTestId('deployment-traffic').innerText(), 'old 100 %');

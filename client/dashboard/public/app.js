@@ -375,7 +375,19 @@ function decidedText(s) {
   return parts.length ? parts : '–';
 }
 
+/** Grouped per endpoint (a heading row each), newest first within an endpoint, as the API lists them. */
 function deploymentRows(rows) {
+  const byEndpoint = new Map();
+  for (const d of rows) byEndpoint.set(d.endpointName, [...(byEndpoint.get(d.endpointName) ?? []), d]);
+  return [...byEndpoint.keys()]
+    .sort()
+    .flatMap((endpoint) => [
+      el('tr', { class: 'group', 'data-testid': 'deployment-endpoint' }, el('th', { colspan: 10 }, `${endpoint} · ${byEndpoint.get(endpoint).length} deployment${byEndpoint.get(endpoint).length === 1 ? '' : 's'}`)),
+      ...deploymentRowsOf(byEndpoint.get(endpoint)),
+    ]);
+}
+
+function deploymentRowsOf(rows) {
   return rows.map((d) => {
     const s = d.state;
     const open = el('button', { type: 'button', class: 'linkish', 'data-testid': 'deployment-open' }, 'details');
