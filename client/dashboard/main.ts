@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { createBackend } from '../../activities/backends';
 import { parseConfig } from '../../common/config/parse';
 import { addHealthRoute, dirAccessible } from '../shared/health';
@@ -10,10 +11,14 @@ import { buildDashboardServer } from './server';
 async function main(): Promise<{ stop: () => Promise<void> }> {
   const config = parseConfig();
   const port = stackPorts(config.portBase).dashboard;
+  const connection = Connection.lazy({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.namespace });
   const app = buildDashboardServer({
     backend: createBackend(config),
     bucket: config.bucket,
     temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId),
+    // Lazy: the dashboard starts (and shows its insights) before the Temporal server answers.
+    temporal: async () => temporal,
   });
   addHealthRoute(app, config.backend === 'local' ? [{ name: 'data-dir', check: dirAccessible(config.home) }] : []);
   await app.listen({ host: config.listenHost, port });
@@ -21,6 +26,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
   return {
     stop: async () => {
       await app.close();
+      await connection.close();
     },
   };
 }

@@ -74,6 +74,12 @@ export const scoringQuery = z
   .refine(ordered, orderMessage);
 export const modelsQuery = z.strictObject({ project: project.optional(), family: family.optional() }).superRefine(familyOfProject);
 export const filtersQuery = z.strictObject({});
+export const deploymentsQuery = driftQuery;
+/** One deployment: `<endpoint>/v<version>` (what the list and `mlops deployments show` name it by). */
+export const deploymentQuery = z.strictObject({
+  id: z.string().trim().min(1, 'id is required').max(200, 'id is too long'),
+  project: project.optional(),
+});
 export const dataQuery = z.strictObject({ uri: z.string().min(1, 'uri is required').max(2048, 'uri is too long') });
 
 export type DriftQuery = z.infer<typeof driftQuery>;

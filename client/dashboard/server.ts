@@ -1,8 +1,10 @@
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { toEdgeProblem } from '../edge-errors';
 import { registerApi } from './api';
 import { DataBrowser, dataLink } from './data';
+import { DashboardDeployments } from './deployments';
 import { DashboardQueries, type DashboardBackend } from './queries';
 import { registerStatic } from './static';
 
@@ -17,6 +19,8 @@ export interface DashboardOptions {
   maxDataBytes?: number;
   /** `/data` lists at most this many objects of a prefix (default 1000). */
   maxListed?: number;
+  /** The Temporal client the deployments are read with (absent: the deployments API answers 503). */
+  temporal?: () => Promise<Client>;
   /** The page's files (default: `public/` beside this file). */
   publicDir?: string;
 }
@@ -41,7 +45,8 @@ export function buildDashboardServer(options: DashboardOptions): FastifyInstance
     return reply.status(answer.status).send(answer.body);
   });
   app.get('/ping', async () => ({ status: 'ok' }));
-  registerApi(app, queries, data);
+  const deployments = options.temporal ? new DashboardDeployments(options.temporal, options.backend.registry, options.temporalUiUrl) : undefined;
+  registerApi(app, queries, data, deployments);
   registerStatic(app, options.publicDir ?? path.join(__dirname, 'public'));
   return app;
 }

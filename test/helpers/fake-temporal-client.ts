@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { RetryState, TypedSearchAttributes, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { defaultPayloadConverter, RetryState, TypedSearchAttributes, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 
 /** One workflow run the fake client knows. */
 export interface FakeRun {
@@ -19,6 +20,8 @@ export interface FakeRun {
   queries?: Record<string, unknown>;
   /** Update name -> what it returns for its argument (throws: the update was refused). */
   updates?: Record<string, (arg: unknown) => unknown>;
+  /** What `fetchHistory()` returns (payloads by the default payload converter). */
+  history?: temporal.api.history.v1.IHistoryEvent[];
 }
 
 /** An update the fake client delivered. */
@@ -70,6 +73,7 @@ export function fakeClient(
           if (run.failure) throw new WorkflowFailedError('Workflow execution failed', run.failure, RetryState.NON_RETRYABLE_FAILURE);
           return run.result;
         }),
+      fetchHistory: () => Promise.resolve().then(() => ({ events: find().history ?? [] })),
       query: (def: string | { name: string }) =>
         Promise.resolve().then(() => {
           const name = typeof def === 'string' ? def : def.name;
@@ -91,12 +95,14 @@ export function fakeClient(
   const client = {
     started,
     updates,
+    options: { loadedDataConverter: { payloadConverter: defaultPayloadConverter, payloadCodecs: [], failureConverter: undefined } },
+    withDeadline: <R>(_deadline: number | Date, fn: () => Promise<R>) => fn(),
     workflow: {
       list: () =>
         (async function* () {
           for (const r of [...runs].reverse()) yield info(r);
         })(),
-      getHandle: (workflowId: string) => handle(workflowId),
+      getHandle: (workflowId: string, _runId?: string) => handle(workflowId),
       start: (type: string, options: Record<string, unknown> & { workflowId: string }) =>
         Promise.resolve().then(() => {
           if (runs.some((r) => r.workflowId === options.workflowId && r.status === 'RUNNING')) {

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import * as tar from 'tar';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBackend } from '../../activities/backends';
 import type { Backend } from '../../activities/backends/types';
@@ -13,25 +10,10 @@ import type { EndpointDeploymentInput, RollbackAlarms } from '../../common/types
 import { endpointDeployment } from '../../workflows';
 import { deploymentStateQuery } from '../../workflows/deployment/deployment.messages';
 import { eventually, freePortBase, startEndpointHost, tempDir, testConfig } from '../helpers/integration';
-import { createLocalEnv, PYTHON } from '../helpers/temporal-env';
+import { createDeploymentModel, makeDeploymentModels } from '../helpers/deployment-models';
+import { createLocalEnv } from '../helpers/temporal-env';
 import { runWorkers, type RunningWorkers } from '../helpers/workers';
 import { runInProcess, TestCliContext } from '../helpers/cli-in-process';
-
-/** Two XGBoost models (they take missing values) and a linear one (it refuses them), on 3 features. */
-const MAKE_MODELS = String.raw`
-import json, os, sys
-import numpy as np, xgboost as xgb
-out = sys.argv[1]
-rng = np.random.default_rng(0)
-X = rng.normal(size=(300, 3)); y = X @ np.array([1.0, 2.0, 3.0]) + 10
-for name, rounds in (('old', 5), ('new', 8)):
-    d = os.path.join(out, name); os.makedirs(d)
-    booster = xgb.train({'nthread': 1, 'max_depth': 2, 'seed': 0}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
-    booster.save_model(os.path.join(d, 'model.json')); os.rename(os.path.join(d, 'model.json'), os.path.join(d, 'xgboost-model'))
-d = os.path.join(out, 'linear'); os.makedirs(d)
-with open(os.path.join(d, 'linear-learner-model.json'), 'w') as f:
-    json.dump({'featureNames': ['a', 'b', 'c'], 'featureDim': 3, 'coefficients': [1.0, 2.0, 3.0], 'intercept': 10.0}, f)
-`;
 
 const ALARMS: RollbackAlarms = { maxErrorRate: 0.05, maxP99LatencyMs: 2000, minInvocations: 8, window: '10 seconds', evaluationInterval: '1 second' };
 
@@ -52,28 +34,18 @@ describe('deployments (integration: canary success and rollback under load)', fu
   let host: Awaited<ReturnType<typeof startEndpointHost>>;
   let hostUrl: string;
 
-  async function createModel(name: string, dir: string, image: 'xgboost' | 'linear-learner'): Promise<void> {
-    const archive = path.join(dir, 'model.tar.gz');
-    const files = (await fs.readdir(dir)).filter((f) => f !== 'model.tar.gz');
-    await tar.create({ gzip: true, file: archive, cwd: dir }, files);
-    const artifactUri = `s3://mlops/test-models/${name}/model.tar.gz`;
-    await backend.objectStore.putFile(artifactUri, archive);
-    await backend.hosting.createModel({ modelName: name, image, artifactUri });
-    await backend.hosting.createEndpointConfig({ endpointConfigName: `cfg-${name}`, endpointName: 'dep', variants: [{ variantName: name, modelName: name, instanceType: 'ml.m5.large', instanceCount: 1 }] });
-  }
-
   before(async () => {
     home = await tempDir('deployment');
     config = testConfig({ home, portBase: await freePortBase() });
     backend = createBackend(config);
     hostUrl = `http://127.0.0.1:${stackPorts(config.portBase).endpointHost}`;
     const modelsDir = path.join(home, 'models');
-    await promisify(execFile)(PYTHON, ['-c', MAKE_MODELS, modelsDir]);
+    await makeDeploymentModels(modelsDir);
     [env, host] = await Promise.all([createLocalEnv(), startEndpointHost(config)]);
     workers = await runWorkers(env, config, backend);
-    await createModel('old', path.join(modelsDir, 'old'), 'xgboost');
-    await createModel('new', path.join(modelsDir, 'new'), 'xgboost');
-    await createModel('linear', path.join(modelsDir, 'linear'), 'linear-learner');
+    await createDeploymentModel(backend, 'old', path.join(modelsDir, 'old'), 'xgboost', 'dep');
+    await createDeploymentModel(backend, 'new', path.join(modelsDir, 'new'), 'xgboost', 'dep');
+    await createDeploymentModel(backend, 'linear', path.join(modelsDir, 'linear'), 'linear-learner', 'dep');
     await backend.hosting.createEndpoint('dep', 'cfg-old');
     await eventually('the endpoint serves', async () => (await backend.hosting.describeEndpoint('dep'))?.status === 'InService', 60_000);
   });

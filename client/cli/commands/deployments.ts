@@ -1,33 +1,21 @@
 import type { Command } from 'commander';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { DeploymentState } from '../../../common/types/deployment';
+import { deploymentId, listDeployments, showDeployment } from '../../../services/deployments/deployments';
+import type { ShadowReport } from '../../../services/deployments/shadow-report';
 import { UsageError } from '../../../services/usage-error';
-import { abortDeploymentUpdate, deploymentStateQuery, promoteDeploymentUpdate, validateDeploymentDecision } from '../../../workflows/deployment/deployment.messages';
+import { abortDeploymentUpdate, promoteDeploymentUpdate, validateDeploymentDecision } from '../../../workflows/deployment/deployment.messages';
 import { describePolicy } from '../../../workflows/deployment/traffic-plan';
 import { temporalUiUrl } from '../../temporal';
 import type { CliContext } from '../context';
 import { printJson, printTable } from '../output';
 import { PROJECT_FILTER_HELP, projectEndpointNames } from '../project-option';
 
-/** `deployment/<endpoint>/v<version>` (the workflow id), or the same without the `deployment/` prefix. */
-export function deploymentId(arg: string): string {
-  const id = arg.startsWith('deployment/') ? arg : `deployment/${arg}`;
-  if (!/^deployment\/[a-zA-Z0-9-]{1,63}\/v\d{1,9}$/.test(id)) throw new UsageError(`'${arg}' is not a deployment (ENDPOINT/vVERSION, e.g. mlops-xgboost/v7; see: mlops deployments list)`);
-  return id;
-}
+export { deploymentId };
 
 const pct = (share: number) => `${Math.round(share * 1000) / 10} %`;
 
-async function stateOf(client: Client, id: string): Promise<DeploymentState> {
-  try {
-    return await client.workflow.getHandle(id).query(deploymentStateQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no deployment '${id}' (see: mlops deployments list)`);
-    throw err;
-  }
-}
-
-function printState(s: DeploymentState, uiUrl: string): void {
+function printState(s: DeploymentState, uiUrl: string, report?: ShadowReport): void {
   console.log(`${s.endpointName}: ${s.target.modelName} (v${s.target.version}) ${s.phase}`);
   console.log(`  policy:   ${describePolicy(s.policy)}${s.mode ? ` (${s.mode === 'managed' ? "SageMaker's guardrails" : 'shifted by the workflow'})` : ''}`);
   if (s.previous) console.log(`  previous: ${s.previous.modelName} (${s.previous.endpointConfigName})`);
@@ -51,7 +39,8 @@ function printState(s: DeploymentState, uiUrl: string): void {
       last.variants.map((v) => [v.variantName, v.role, v.invocations, v.errors, v.latencyMs.p50, v.latencyMs.p99]),
     );
   }
-  if (s.shadow) {
+  if (report) printShadowReport(report);
+  else if (s.shadow) {
     const c = s.shadow;
     console.log(`\nshadow ${c.shadowVariant} beside ${c.championVariant} (${c.pairs} pairs, ${c.dropped} mirrored requests dropped):`);
     printTable(
@@ -64,6 +53,29 @@ function printState(s: DeploymentState, uiUrl: string): void {
     console.log(`relative difference |shadow - champion| / |champion|: p50 ${c.relativeDifference.p50 ?? '-'}, p90 ${c.relativeDifference.p90 ?? '-'}, p99 ${c.relativeDifference.p99 ?? '-'}`);
   }
   console.log(`\nTemporal UI: ${uiUrl}`);
+}
+
+/** The shadow beside the champion over its whole period: errors, latency percentiles, the difference distribution. */
+function printShadowReport(r: ShadowReport): void {
+  console.log(`\nshadow ${r.shadowVariant} beside ${r.championVariant} (${r.pairs} pairs, ${r.dropped} mirrored requests dropped; ${r.readings} readings${r.from ? ` from ${r.from} to ${r.to}` : ''}):`);
+  const rate = (v?: number) => (v === undefined ? '-' : pct(v));
+  printTable(
+    ['', 'VARIANT', 'REQUESTS', 'ERRORS', 'ERROR RATE', 'P50 MS', 'P95 MS', 'P99 MS'],
+    [
+      ['champion', r.champion.variantName, r.champion.invocations, r.champion.errors, rate(r.champion.errorRate), r.champion.latencyMs.p50, r.champion.latencyMs.p95, r.champion.latencyMs.p99],
+      ['shadow', r.shadow.variantName, r.shadow.invocations, r.shadow.errors, rate(r.shadow.errorRate), r.shadow.latencyMs.p50, r.shadow.latencyMs.p95, r.shadow.latencyMs.p99],
+    ],
+  );
+  const d = r.relativeDifference;
+  console.log(`\nrelative difference |shadow - champion| / |champion|: p50 ${d.p50 ?? '-'}, p90 ${d.p90 ?? '-'}, p99 ${d.p99 ?? '-'}`);
+  const shown = d.buckets.filter((b) => b.count > 0);
+  if (shown.length) {
+    const widest = Math.max(...shown.map((b) => b.count));
+    printTable(
+      ['DIFFERENCE', 'PAIRS', ''],
+      shown.map((b) => [b.upper === null ? `> ${b.lower}` : `${b.lower} - ${b.upper}`, b.count, '#'.repeat(Math.max(1, Math.round((30 * b.count) / widest)))]),
+    );
+  }
 }
 
 export function registerDeploymentCommands(program: Command, ctx: CliContext): void {
@@ -81,21 +93,14 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit '${options.limit}': a whole number from 1 to 1000`);
       const endpoints = options.project === undefined ? undefined : await projectEndpointNames(ctx, options.project);
       const client = await ctx.client();
-      const rows: { deployment: string; workflowId: string; status: string; startTime: string; closeTime?: string; uiUrl: string }[] = [];
-      const query = `WorkflowType = 'endpointDeployment'${options.running ? ` AND ExecutionStatus = 'Running'` : ''}`;
-      for await (const w of client.workflow.list({ query })) {
-        // deployment/<endpoint>/v<version>: the endpoint names the project.
-        if (endpoints && !endpoints.has(w.workflowId.split('/')[1] ?? '')) continue;
-        rows.push({
-          deployment: w.workflowId.replace(/^deployment\//, ''),
-          workflowId: w.workflowId,
-          status: w.status.name,
-          startTime: w.startTime.toISOString(),
-          ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
-          uiUrl: temporalUiUrl(ctx.config, w.workflowId, w.runId),
-        });
-        if (rows.length >= limit) break;
-      }
+      const rows = (await listDeployments(client, { ...(options.running ? { running: true } : {}), ...(endpoints ? { endpointNames: endpoints } : {}), limit })).map((r) => ({
+        deployment: r.deployment,
+        workflowId: r.workflowId,
+        status: r.status,
+        startTime: r.startTime,
+        ...(r.closeTime ? { closeTime: r.closeTime } : {}),
+        uiUrl: temporalUiUrl(ctx.config, r.workflowId, r.runId),
+      }));
       if (options.json) return printJson({ deployments: rows });
       if (rows.length === 0) return console.log(options.project === undefined ? 'no deployments yet: step 10 of a training run starts one' : `no deployments of project ${options.project} yet: step 10 of a training run starts one`);
       printTable(['DEPLOYMENT', 'STATUS', 'STARTED', 'CLOSED'], rows.map((r) => [r.deployment, r.status, r.startTime, r.closeTime]));
@@ -109,10 +114,10 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
     .action(async (arg: string, options: { json?: boolean }) => {
       const id = deploymentId(arg);
       const client = await ctx.client();
-      const state = await stateOf(client, id);
+      const detail = await showDeployment(client, id);
       const uiUrl = temporalUiUrl(ctx.config, id);
-      if (options.json) return printJson({ workflowId: id, ...state, uiUrl });
-      printState(state, uiUrl);
+      if (options.json) return printJson({ workflowId: id, ...detail.state, ...(detail.shadowReport ? { shadowReport: detail.shadowReport } : {}), uiUrl });
+      printState(detail.state, uiUrl, detail.shadowReport);
     });
 
   for (const action of ['promote', 'abort'] as const) {

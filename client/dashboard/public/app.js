@@ -7,8 +7,8 @@ const PALETTE = ['#2f6fde', '#e8590c', '#0ca678', '#c2255c', '#7048e8', '#f59f00
 const PRESETS = { '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3, '30d': 30 * 24 * 3600e3 };
 
 const $ = (id) => document.getElementById(id);
-const state = { project: '', family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [] };
-const charts = { drift: null, inference: null };
+const state = { project: '', family: '', endpoint: '', from: '', to: '', preset: 'all', endpoints: [], deployment: '', deployments: false };
+const charts = { drift: null, inference: null, shadow: null };
 /** For tests and the curious: the charts and the data last shown. */
 globalThis.dashboard = { charts, state, data: {}, ready: false, loads: 0 };
 
@@ -65,7 +65,7 @@ function setStatus(text, isError = false) {
 
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  for (const k of ['project', 'family', 'endpoint', 'from', 'to']) state[k] = q.get(k) ?? '';
+  for (const k of ['project', 'family', 'endpoint', 'from', 'to', 'deployment']) state[k] = q.get(k) ?? '';
   state.preset = q.get('preset') ?? (state.from || state.to ? '' : 'all');
   if (state.preset in PRESETS) state.from = isoMinutes(Date.now() - PRESETS[state.preset]);
 }
@@ -80,6 +80,7 @@ function writeUrl() {
     if (state.from) q.set('from', state.from);
     if (state.to) q.set('to', state.to);
   }
+  if (state.deployment) q.set('deployment', state.deployment);
   const query = q.toString();
   history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
 }
@@ -109,6 +110,7 @@ async function loadFilters() {
   const f = await api('/api/filters', {});
   globalThis.dashboard.data.filters = f;
   state.endpoints = f.endpoints;
+  state.deployments = f.deployments === true;
   fillSelect($('filter-project'), (f.projects ?? []).map((x) => ({ value: x, label: x })), state.project, 'all projects');
   state.project = $('filter-project').value;
   fillSelect($('filter-family'), f.families.map((x) => ({ value: x, label: x })), state.family, 'all families');
@@ -338,6 +340,220 @@ function scoringRows(records) {
   );
 }
 
+// ---- deployments ---------------------------------------------------------------------------
+
+// Class names come from these tables only, never from the data.
+const PHASE_CLASS = { completed: 'completed', 'rolled-back': 'rolled-back', failed: 'failed' };
+const ALARM_CLASS = { OK: 'OK', ALARM: 'ALARM', INSUFFICIENT_DATA: 'INSUFFICIENT_DATA' };
+const phaseBadge = (phase) => el('span', { class: `badge ${PHASE_CLASS[phase] ?? 'active'}`, 'data-testid': 'deployment-phase' }, phase);
+const share = (v) => `${Math.round(v * 1000) / 10} %`;
+
+function trafficText(traffic) {
+  if (!traffic?.length) return '–';
+  return traffic.map((t) => `${t.modelName} ${share(t.share)}${t.role === 'shadow' ? ' (shadow)' : ''}`).join(', ');
+}
+
+function alarmValue(a) {
+  if (a.value === undefined || a.value === null) return '–';
+  return a.name === 'p99-latency' ? `${fmtNum(a.value)} ms` : share(a.value);
+}
+
+function alarmThreshold(a) {
+  return a.name === 'p99-latency' ? `${fmtNum(a.threshold)} ms` : share(a.threshold);
+}
+
+function alarmCell(alarms) {
+  if (!alarms?.length) return '–';
+  return alarms.map((a) => el('div', { 'data-testid': 'deployment-alarm', 'data-alarm': a.name }, el('span', { class: `badge ${ALARM_CLASS[a.state] ?? ''}` }, a.state), ` ${a.name} ${alarmValue(a)} / ${alarmThreshold(a)}`));
+}
+
+/** Who promoted or aborted and why, or why it rolled back on its own. */
+function decidedText(s) {
+  const parts = [];
+  if (s?.decision) parts.push(el('div', { 'data-testid': 'deployment-decision' }, `${s.decision.action} by ${s.decision.by}: ${s.decision.reason}`, el('span', { class: 'desc' }, fmtTime(s.decision.at))));
+  if (s?.rollback) parts.push(el('div', { 'data-testid': 'deployment-rollback' }, `rolled back${s.rollback.by ? ` by ${s.rollback.by}` : ''}: ${s.rollback.reason}`, el('span', { class: 'desc' }, fmtTime(s.rollback.at))));
+  return parts.length ? parts : '–';
+}
+
+/** Grouped per endpoint (a heading row each), newest first within an endpoint, as the API lists them. */
+function deploymentRows(rows) {
+  const byEndpoint = new Map();
+  for (const d of rows) byEndpoint.set(d.endpointName, [...(byEndpoint.get(d.endpointName) ?? []), d]);
+  return [...byEndpoint.keys()]
+    .sort()
+    .flatMap((endpoint) => [
+      el('tr', { class: 'group', 'data-testid': 'deployment-endpoint' }, el('th', { colspan: 10 }, `${endpoint} · ${byEndpoint.get(endpoint).length} deployment${byEndpoint.get(endpoint).length === 1 ? '' : 's'}`)),
+      ...deploymentRowsOf(byEndpoint.get(endpoint)),
+    ]);
+}
+
+function deploymentRowsOf(rows) {
+  return rows.map((d) => {
+    const s = d.state;
+    const open = el('button', { type: 'button', class: 'linkish', 'data-testid': 'deployment-open' }, 'details');
+    open.addEventListener('click', () => void openDeployment(d.deployment));
+    return el(
+      'tr',
+      { 'data-testid': 'deployment-row', 'data-deployment': d.deployment, class: d.deployment === state.deployment ? 'selected' : undefined },
+      el('td', {}, d.endpointName),
+      el('td', {}, s ? `${s.target.modelName} (v${s.target.version})` : `v${d.version}`),
+      el('td', {}, s ? phaseBadge(s.phase) : el('span', { class: 'desc' }, d.problem ?? d.status)),
+      el('td', { class: 'wrap' }, d.policyText ?? '–'),
+      el('td', { class: 'wrap', 'data-testid': 'deployment-traffic' }, trafficText(s?.traffic)),
+      el('td', {}, alarmCell(s?.alarms)),
+      el('td', { class: 'wrap' }, decidedText(s)),
+      el('td', {}, fmtTime(d.startTime)),
+      el('td', {}, d.closeTime ? fmtTime(d.closeTime) : d.status === 'RUNNING' ? 'running' : '–'),
+      el('td', { class: 'links' }, open, link(d.runUrl, 'run', 'deployment-run-link')),
+    );
+  });
+}
+
+function fact(term, ...value) {
+  return [el('dt', {}, term), el('dd', {}, ...value)];
+}
+
+function differenceLabel(b) {
+  return b.upper === null ? `> ${fmtNum(b.lower, 4)}` : `${fmtNum(b.lower, 4)}–${fmtNum(b.upper, 4)}`;
+}
+
+function drawShadow(report) {
+  const buckets = report.relativeDifference.buckets;
+  const labels = buckets.map(differenceLabel);
+  const datasets = [{ label: 'mirrored requests', data: buckets.map((b) => b.count), backgroundColor: `${PALETTE[1]}99`, borderColor: PALETTE[1], borderWidth: 1 }];
+  if (!charts.shadow) {
+    charts.shadow = new Chart($('shadow-chart'), {
+      type: 'bar',
+      data: { labels, datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { title: { display: true, text: 'relative difference' }, ticks: { maxRotation: 45 } },
+          y: { beginAtZero: true, title: { display: true, text: 'mirrored requests' } },
+        },
+        plugins: { legend: { display: false } },
+      },
+    });
+  } else {
+    charts.shadow.data.labels = labels;
+    charts.shadow.data.datasets = datasets;
+    charts.shadow.update();
+  }
+}
+
+function showShadow(report) {
+  $('shadow-comparison').hidden = !report;
+  if (!report) return;
+  const d = report.relativeDifference;
+  $('shadow-summary').textContent = `${report.pairs.toLocaleString('en-US')} pairs, ${report.dropped.toLocaleString('en-US')} mirrored requests dropped; difference p50 ${fmtNum(d.p50, 4)}, p90 ${fmtNum(d.p90, 4)}, p99 ${fmtNum(d.p99, 4)}`;
+  const row = (role, v) =>
+    el(
+      'tr',
+      { 'data-testid': 'shadow-row', 'data-role': role },
+      el('td', {}, role),
+      el('td', {}, v.variantName),
+      el('td', { class: 'num' }, v.invocations.toLocaleString('en-US')),
+      el('td', { class: 'num' }, v.errors.toLocaleString('en-US')),
+      el('td', { class: 'num' }, v.errorRate === undefined ? '–' : share(v.errorRate)),
+      el('td', { class: 'num' }, fmtNum(v.latencyMs.p50)),
+      el('td', { class: 'num' }, fmtNum(v.latencyMs.p95)),
+      el('td', { class: 'num' }, fmtNum(v.latencyMs.p99)),
+    );
+  fillTable('shadow-table', [row('champion', report.champion), row('shadow', report.shadow)], 8, '');
+  drawShadow(report);
+}
+
+function showDeployment(d) {
+  const s = d.state;
+  $('deployment-detail').hidden = false;
+  $('deployment-title').replaceChildren(`${d.deployment}: ${s.target.modelName} (v${s.target.version}) `, phaseBadge(s.phase));
+  const requested = `${s.requestedBy.kind}${s.requestedBy.by ? ` by ${s.requestedBy.by}` : ''} (${s.requestedBy.workflowId})`;
+  $('deployment-facts').replaceChildren(
+    ...fact('Policy', d.policyText, s.mode ? ` (${s.mode === 'managed' ? "SageMaker's guardrails" : 'shifted by the workflow'})` : ''),
+    ...fact('Traffic', trafficText(s.traffic)),
+    ...(s.step ? fact('Step', `${s.step.index} of ${s.step.of}, ${share(s.step.share)}${s.step.until ? ` until ${fmtTime(s.step.until)}` : ''}`) : []),
+    ...(s.previous ? fact('Previous', `${s.previous.modelName} (${s.previous.endpointConfigName})`) : []),
+    ...(s.decision || s.rollback ? fact('Decided', decidedText(s)) : []),
+    ...fact('Requested', link(d.requestedByUrl, requested, 'deployment-requested-link') ?? requested),
+    ...fact('Temporal', `${d.status} · started ${fmtTime(d.startTime)}${d.closeTime ? ` · closed ${fmtTime(d.closeTime)}` : ''} · updated ${fmtTime(s.updatedAt)} `, link(d.runUrl, 'open in the Temporal UI', 'deployment-detail-run-link')),
+  );
+  fillTable(
+    'deployment-alarms',
+    s.alarms.map((a) =>
+      el(
+        'tr',
+        { 'data-testid': 'deployment-alarm-row', 'data-alarm': a.name },
+        el('td', {}, a.name),
+        el('td', {}, el('span', { class: `badge ${ALARM_CLASS[a.state] ?? ''}` }, a.state)),
+        el('td', { class: `num${a.state === 'ALARM' ? ' over' : ''}` }, alarmValue(a)),
+        el('td', { class: 'num' }, alarmThreshold(a)),
+        el('td', { class: 'num' }, a.sample.toLocaleString('en-US')),
+        el('td', { class: 'wrap' }, a.reason),
+      ),
+    ),
+    6,
+    'No alarm read yet.',
+  );
+  const last = s.readings.at(-1);
+  fillTable(
+    'deployment-readings',
+    (last?.variants ?? []).map((v) =>
+      el(
+        'tr',
+        { 'data-testid': 'deployment-reading-row' },
+        el('td', {}, v.variantName),
+        el('td', {}, v.role),
+        el('td', { class: 'num' }, v.invocations.toLocaleString('en-US')),
+        el('td', { class: 'num' }, v.errors.toLocaleString('en-US')),
+        el('td', { class: 'num' }, fmtNum(v.latencyMs.p50)),
+        el('td', { class: 'num' }, fmtNum(v.latencyMs.p99)),
+      ),
+    ),
+    6,
+    'No reading over the alarm window yet.',
+  );
+  showShadow(d.shadowReport);
+}
+
+let detailGeneration = 0;
+
+async function openDeployment(id) {
+  const mine = ++detailGeneration;
+  state.deployment = id;
+  writeUrl();
+  for (const tr of document.querySelectorAll('[data-testid="deployment-row"]')) tr.classList.toggle('selected', tr.dataset.deployment === id);
+  try {
+    const { deployment } = await api('/api/deployment', { id, project: state.project });
+    if (mine !== detailGeneration) return;
+    globalThis.dashboard.data.deployment = deployment;
+    showDeployment(deployment);
+  } catch (err) {
+    if (mine !== detailGeneration) return;
+    $('deployment-detail').hidden = true;
+    setStatus(`deployment ${id}: ${err instanceof Error ? err.message : String(err)}`, true);
+  } finally {
+    if (mine === detailGeneration) document.body.dataset.deploymentLoads = String(Number(document.body.dataset.deploymentLoads ?? 0) + 1);
+  }
+}
+
+function showDeployments(answer) {
+  const note = $('deployments-note');
+  if (answer.error) {
+    note.hidden = false;
+    note.textContent = `Deployments could not be read: ${answer.error}`;
+    fillTable('deployments-table', [], 10, 'No deployments shown.');
+    return;
+  }
+  note.hidden = true;
+  fillTable('deployments-table', deploymentRows(answer.deployments), 10, 'No deployments: step 10 of a training run starts one.');
+  if (state.deployment && !answer.deployments.some((d) => d.deployment === state.deployment)) {
+    state.deployment = '';
+    $('deployment-detail').hidden = true;
+    writeUrl();
+  }
+}
+
 // ---- loading -------------------------------------------------------------------------------
 
 let generation = 0;
@@ -348,14 +564,20 @@ async function refresh() {
   setStatus('Loading…');
   const win = { from: state.from, to: state.to };
   try {
-    const [drift, models, inference, scoring] = await Promise.all([
+    const [drift, models, inference, scoring, deployments] = await Promise.all([
       api('/api/drift', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }),
       api('/api/models', { project: state.project, family: state.family }),
       api('/api/inference', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }),
       api('/api/scoring', { project: state.project, family: state.family, ...win }),
+      // Deployments come from Temporal: when it cannot answer, the insights still show.
+      state.deployments
+        ? api('/api/deployments', { project: state.project, family: state.family, endpoint: state.endpoint, ...win }).catch((err) => ({ error: err instanceof Error ? err.message : String(err), deployments: [] }))
+        : { error: 'this dashboard reads no Temporal server', deployments: [] },
     ]);
     if (mine !== generation) return; // a newer filter change is on its way
-    Object.assign(globalThis.dashboard.data, { drift: drift.records, models: models.versions, inference: inference.hours, scoring: scoring.records });
+    Object.assign(globalThis.dashboard.data, { drift: drift.records, models: models.versions, inference: inference.hours, scoring: scoring.records, deployments: deployments.deployments });
+    showDeployments(deployments);
+    if (state.deployment) void openDeployment(state.deployment);
     drawDrift(drift.records);
     drawInference(inference.hours);
     fillTable('drift-table', driftRows(drift.records), 10, 'No drift records in this window.');
