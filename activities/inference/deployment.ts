@@ -141,7 +141,16 @@ export function createDeploymentActivities(backend: Backend, settings: { pollInt
     /** aws: UpdateEndpoint with a blue/green DeploymentConfig (canary, linear or all at once, auto-rollback on the alarms). */
     async startGuardedUpdate(input: GuardedUpdateSpec): Promise<void> {
       if (!backend.guardrails) throw invalidInput(`the ${backend.name} backend has no deployment guardrails`);
+      // The guarded configuration keeps the variant's name, but SageMaker still refuses the update
+      // when it changes an autoscaled variant's instance type: released first (a no-op otherwise).
+      const released = await backend.autoscaling.releaseBeforeUpdate?.(input.endpointName, input.endpointConfigName);
+      if (released?.length) Context.current().log.info('autoscaling deregistered before the guarded update', { endpointName: input.endpointName, variants: released });
       await backend.guardrails.startGuardedUpdate(input);
+    },
+
+    /** After SageMaker rolled an update back: the autoscaling released before it is registered again (idempotent). */
+    async restoreAutoscaling(input: { endpointName: string }): Promise<{ restored: string[] }> {
+      return { restored: (await backend.autoscaling.restoreAfterUpdate?.(input.endpointName)) ?? [] };
     },
 
     /** aws: the endpoint and the alarms while SageMaker deploys. */

@@ -78,6 +78,33 @@ describe('aws deployment guardrails and endpoint autoscaling (contract: moto, SD
       assert.deepEqual(await aws.backend.autoscaling.describe('mlops-xgboost'), []);
     });
 
+    it('when an update would drop an autoscaled variant or change its instance type, then it is deregistered first with its policy remembered on the old configuration, and registered again once the endpoint serves that configuration again', async () => {
+      const { hosting, autoscaling } = aws.backend;
+      const variant = (name: string, modelName: string, instanceType = 'ml.m5.large') => [{ variantName: name, modelName, instanceType, instanceCount: 1 }];
+      for (const v of [6, 7]) await hosting.createModel({ modelName: `model-xgboost-${v}`, image: 'xgboost', artifactUri: `s3://mlops-guardrails/m/${v}/model.tar.gz` });
+      await hosting.createEndpointConfig({ endpointConfigName: 'cfg-6', endpointName: 'mlops-scaled', variants: variant('model-xgboost-6', 'model-xgboost-6') });
+      await hosting.createEndpointConfig({ endpointConfigName: 'cfg-7', endpointName: 'mlops-scaled', variants: variant('model-xgboost-7', 'model-xgboost-7') });
+      await hosting.createEndpointConfig({ endpointConfigName: 'cfg-7-same-variant', endpointName: 'mlops-scaled', variants: variant('model-xgboost-6', 'model-xgboost-7') });
+      await hosting.createEndpointConfig({ endpointConfigName: 'cfg-6-larger', endpointName: 'mlops-scaled', variants: variant('model-xgboost-6', 'model-xgboost-6', 'ml.m5.xlarge') });
+      await hosting.createEndpoint('mlops-scaled', 'cfg-6');
+      await autoscaling.register('mlops-scaled', 'model-xgboost-6', POLICY);
+      const registered = [{ variantName: 'model-xgboost-6', policy: { ...POLICY, scaleOutCooldown: '60 seconds', scaleInCooldown: '300 seconds' } }];
+
+      // Only the model changes under the variant: SageMaker allows that update as it is.
+      assert.deepEqual(await autoscaling.releaseBeforeUpdate!('mlops-scaled', 'cfg-7-same-variant'), []);
+      assert.deepEqual(await autoscaling.describe('mlops-scaled'), registered);
+
+      assert.deepEqual(await autoscaling.releaseBeforeUpdate!('mlops-scaled', 'cfg-7'), ['model-xgboost-6']);
+      assert.deepEqual(await autoscaling.describe('mlops-scaled'), []);
+      assert.deepEqual(await autoscaling.releaseBeforeUpdate!('mlops-scaled', 'cfg-7'), [], 'a retry releases nothing twice');
+      // moto serves no UpdateEndpoint: the endpoint still serves cfg-6, as after SageMaker rolled the update back.
+      assert.deepEqual(await autoscaling.restoreAfterUpdate!('mlops-scaled'), ['model-xgboost-6']);
+      assert.deepEqual(await autoscaling.describe('mlops-scaled'), registered);
+      assert.deepEqual(await autoscaling.restoreAfterUpdate!('mlops-scaled'), [], 'registered already: nothing twice');
+
+      assert.deepEqual(await autoscaling.releaseBeforeUpdate!('mlops-scaled', 'cfg-6-larger'), ['model-xgboost-6'], 'another instance type is refused too');
+    });
+
     it("when rollback alarms are put, then CloudWatch has them; a person's abort sets the abort alarm to ALARM; they are deleted at the end", async () => {
       const guardrails = aws.backend.guardrails!;
       const { alarmNames, abortAlarmName } = await guardrails.putRollbackAlarms({ endpointName: 'mlops-xgboost', variantName: 'model-xgboost-6', alarms: DEFAULT_ROLLBACK_ALARMS, deploymentKey: 'deploy-xgboost-abc' });

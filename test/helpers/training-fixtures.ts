@@ -302,6 +302,10 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     async deleteRollbackAlarms() {
       calls.activities.push('deleteRollbackAlarms');
     },
+    async restoreAutoscaling(input) {
+      calls.activities.push(`restoreAutoscaling:${input.endpointName}`);
+      return { restored: [] };
+    },
     async deployEndpoint(input) {
       calls.activities.push(`deployEndpoint:${input.endpointName}`);
       calls.deployed.push(input);

@@ -43,6 +43,11 @@ export const DECISION_AT_BAKE_END_PATCH = 'deployment-decision-at-bake-end';
  * fails; runs recorded before it (a closed, failed run replayed for a query) failed at once.
  */
 export const ROLLBACK_ON_FAILURE_PATCH = 'deployment-rollback-on-failure';
+/**
+ * Since this change, after SageMaker rolled a guarded update back, the autoscaling released
+ * before the update (an autoscaled variant whose instance type changed) is registered again.
+ */
+export const MANAGED_RESTORE_AUTOSCALING_PATCH = 'deployment-managed-restore-autoscaling';
 /** Since this change a metrics read that fails (retries spent) counts as INSUFFICIENT_DATA for that reading. */
 export const METRICS_READ_FAILURE_PATCH = 'deployment-metrics-read-insufficient-data';
 
@@ -470,6 +475,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
         const tripped = d.alarms.find((a) => a.state === 'ALARM');
         const reason = state.decision ? `aborted by ${state.decision.by}: ${state.decision.reason}` : tripped ? `alarm ${tripped.alarmName}: ${tripped.reason}` : (d.failureReason ?? 'SageMaker rolled the update back');
         state.rollback = { reason, at: now(), ...(state.decision ? { by: state.decision.by } : {}) };
+        if (patched(MANAGED_RESTORE_AUTOSCALING_PATCH)) await step(`step 10: autoscaling of ${name} as it was before the update`, quick.restoreAutoscaling, { endpointName: name });
         state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
         return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: d.endpointConfigName ?? state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }

@@ -189,6 +189,8 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     const { result, calls } = await run({ managed: 'rolled-back' });
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason, /-errors/);
+    // What was deregistered before the update (an autoscaled variant SageMaker would refuse to change) comes back.
+    assert.ok(calls.activities.includes('restoreAutoscaling:mlops-xgboost'), calls.activities.join(' '));
     assert.ok(calls.notifications.some((n) => n.kind === 'deployment.rolled-back'));
   });
 
