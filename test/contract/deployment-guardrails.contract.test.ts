@@ -12,9 +12,10 @@
 import assert from 'node:assert/strict';
 import { MetricType, PolicyType, ScalableDimension, ServiceNamespace } from '@aws-sdk/client-application-auto-scaling';
 import { ComparisonOperator, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { TrafficRoutingConfigType, CapacitySizeType } from '@aws-sdk/client-sagemaker';
+import { TrafficRoutingConfigType, CapacitySizeType, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
 import { guardedUpdateRequest, rollbackAlarmRequests } from '../../activities/backends/aws/deployment-guardrails';
 import { registerTargetRequest, scalingPolicyRequest } from '../../activities/backends/aws/endpoint-autoscaling';
+import { createDeploymentActivities } from '../../activities/inference/deployment';
 import { DEFAULT_ROLLBACK_ALARMS, type AutoscalingConfig } from '../../common/types/deployment';
 import { createMotoBackend, startMoto, type MotoBackend } from '../helpers/moto';
 
@@ -103,6 +104,26 @@ describe('aws deployment guardrails and endpoint autoscaling (contract: moto, SD
       assert.deepEqual(await autoscaling.restoreAfterUpdate!('mlops-scaled'), [], 'registered already: nothing twice');
 
       assert.deepEqual(await autoscaling.releaseBeforeUpdate!('mlops-scaled', 'cfg-6-larger'), ['model-xgboost-6'], 'another instance type is refused too');
+    });
+
+    it('when the old variant is autoscaled, then the new model starts at the instances the old one runs now, clamped to the autoscaling bounds; otherwise at step 9\'s count', async () => {
+      const { hosting, autoscaling } = aws.backend;
+      const { prepareDeployment } = createDeploymentActivities(aws.backend, { pollIntervalMs: 1 });
+      for (const v of [4, 5]) await hosting.createModel({ modelName: `model-xgboost-${v}`, image: 'xgboost', artifactUri: `s3://mlops-guardrails/m/${v}/model.tar.gz` });
+      const config = (name: string, model: string) => hosting.createEndpointConfig({ endpointConfigName: name, endpointName: 'mlops-sized', variants: [{ variantName: model, modelName: model, instanceType: 'ml.m5.large', instanceCount: 1 }] });
+      await config('cfg-4', 'model-xgboost-4');
+      await config('cfg-5', 'model-xgboost-5');
+      await hosting.createEndpoint('mlops-sized', 'cfg-4');
+      // What Application Auto Scaling does to a variant under load: three instances now.
+      await aws.clients.sagemaker.send(new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: 'mlops-sized', DesiredWeightsAndCapacities: [{ VariantName: 'model-xgboost-4', DesiredInstanceCount: 3 }] }));
+      const prepare = (autoscalingPolicy?: AutoscalingConfig) => prepareDeployment({ endpointName: 'mlops-sized', targetConfigName: 'cfg-5', ...(autoscalingPolicy ? { autoscaling: autoscalingPolicy } : {}) });
+      assert.equal((await prepare()).target.instanceCount, 1, 'not autoscaled: step 9 sized it');
+      await autoscaling.register('mlops-sized', 'model-xgboost-4', POLICY);
+      const prepared = await prepare();
+      assert.equal(prepared.target.instanceCount, 3);
+      assert.equal(prepared.current?.variants[0]?.instanceCount, 3);
+      assert.equal((await prepare({ ...POLICY, maxInstances: 2 })).target.instanceCount, 2, "the new variant's own bounds");
+      assert.equal((await prepare({ ...POLICY, minInstances: 5, maxInstances: 8 })).target.instanceCount, 5);
     });
 
     it("when rollback alarms are put, then CloudWatch has them; a person's abort sets the abort alarm to ALARM; they are deleted at the end", async () => {

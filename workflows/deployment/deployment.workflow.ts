@@ -147,7 +147,11 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       state.target.variantName = input.target.modelName;
       return await plainSwitch((action) => (action === 'created' ? `${name} created` : 'all traffic at once'));
     }
-    const prepared = await step(`step 10: prepare the deployment of ${input.target.modelName} to ${name}`, quick.prepareDeployment, { endpointName: name, targetConfigName: input.target.endpointConfigName });
+    const prepared = await step(`step 10: prepare the deployment of ${input.target.modelName} to ${name}`, quick.prepareDeployment, {
+      endpointName: name,
+      targetConfigName: input.target.endpointConfigName,
+      ...(input.autoscaling ? { autoscaling: input.autoscaling } : {}),
+    });
     state.mode = prepared.mode;
     state.target.variantName = prepared.target.variantName;
     const previous = previousVariant(prepared);
