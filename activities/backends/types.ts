@@ -393,7 +393,8 @@ export interface GuardrailAlarm {
  */
 export interface DeploymentGuardrails {
   /** PutMetricAlarm for each rollback alarm (and the manual-abort alarm); the same names again update them. */
-  putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }>;
+  /** With `endpointConfigName` (the configuration being deployed) the alarms watch that new fleet alone. */
+  putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }>;
   /** UpdateEndpoint with DeploymentConfig (BlueGreenUpdatePolicy, AutoRollbackConfiguration). */
   startGuardedUpdate(spec: GuardedUpdateSpec): Promise<void>;
   alarmStates(alarmNames: string[]): Promise<GuardrailAlarm[]>;

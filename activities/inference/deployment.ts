@@ -160,7 +160,7 @@ export function createDeploymentActivities(backend: Backend, settings: { pollInt
     },
 
     /** aws: the CloudWatch alarms SageMaker watches while it shifts traffic, and the manual-abort alarm. */
-    async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
+    async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
       if (!backend.guardrails) throw invalidInput(`the ${backend.name} backend has no deployment guardrails`);
       return backend.guardrails.putRollbackAlarms(input);
     },

@@ -67,6 +67,20 @@ describe('aws deployment guardrails and endpoint autoscaling (contract: moto, SD
       assert.equal(errorRate!.Metrics!.filter((m) => m.ReturnData).length, 1);
       assert.equal(latency!.Threshold, DEFAULT_ROLLBACK_ALARMS.maxP99LatencyMs * 1000);
     });
+    it('when the alarms are for a guarded update, then every rollback metric names the new configuration, so the canary is not averaged with the old fleet', () => {
+      const requests = rollbackAlarmRequests({ endpointName: 'mlops-xgboost', variantName: 'model-xgboost-6', alarms: DEFAULT_ROLLBACK_ALARMS, deploymentKey: 'deploy-xgboost-abc', endpointConfigName: 'guarded-xgboost-abc' });
+      const [errorRate, latency, abort] = requests;
+      const fleet = [
+        { Name: 'EndpointName', Value: 'mlops-xgboost' },
+        { Name: 'VariantName', Value: 'model-xgboost-6' },
+        { Name: 'EndpointConfigName', Value: 'guarded-xgboost-abc' },
+      ];
+      for (const m of errorRate!.Metrics!.filter((x) => x.MetricStat)) assert.deepEqual(m.MetricStat!.Metric!.Dimensions, fleet, m.Id);
+      assert.deepEqual(latency!.Dimensions, fleet);
+      assert.ok(!abort!.Dimensions!.some((d) => d.Name === 'EndpointConfigName'), "the abort alarm is on the project's own metric");
+      // CloudWatch allows at most 30 dimensions per metric; names and values at most 255 characters.
+      for (const d of fleet) assert.ok(d.Name.length <= 255 && d.Value.length <= 255);
+    });
   });
 
   describe('on moto', () => {
@@ -124,6 +138,14 @@ describe('aws deployment guardrails and endpoint autoscaling (contract: moto, SD
       assert.equal(prepared.current?.variants[0]?.instanceCount, 3);
       assert.equal((await prepare({ ...POLICY, maxInstances: 2 })).target.instanceCount, 2, "the new variant's own bounds");
       assert.equal((await prepare({ ...POLICY, minInstances: 5, maxInstances: 8 })).target.instanceCount, 5);
+    });
+
+    it('when rollback alarms watch the new fleet, then CloudWatch keeps the EndpointConfigName dimension', async () => {
+      const { alarmNames } = await aws.backend.guardrails!.putRollbackAlarms({ endpointName: 'mlops-fleet', variantName: 'model-xgboost-6', alarms: DEFAULT_ROLLBACK_ALARMS, deploymentKey: 'deploy-xgboost-fleet', endpointConfigName: 'guarded-xgboost-fleet' });
+      const described = await aws.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }));
+      const latency = described.MetricAlarms?.find((a) => a.MetricName === 'ModelLatency');
+      assert.deepEqual(latency?.Dimensions?.find((d) => d.Name === 'EndpointConfigName')?.Value, 'guarded-xgboost-fleet');
+      await aws.backend.guardrails!.deleteAlarms(alarmNames);
     });
 
     it("when rollback alarms are put, then CloudWatch has them; a person's abort sets the abort alarm to ALARM; they are deleted at the end", async () => {

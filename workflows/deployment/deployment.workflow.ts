@@ -424,6 +424,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       variantName,
       alarms: input.alarms,
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
+      // The new fleet alone (both fleets share the variant's name during the update).
+      endpointConfigName: guardedConfig,
     });
     /** The guarded update was started (runs before MANAGED_ALARMS_PATCH deleted the alarms only from then on). */
     let started = false;

@@ -185,6 +185,20 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     );
   });
 
+  it("when SageMaker's guardrails deploy (aws), then the rollback alarms watch the new configuration's fleet, not both fleets under the shared variant name", async () => {
+    const alarmInputs: Parameters<Activities['putRollbackAlarms']>[0][] = [];
+    const { outcome } = await runTo({ managed: 'deployed' }, {}, undefined, (mocks) => ({
+      async putRollbackAlarms(input) {
+        alarmInputs.push(input);
+        return mocks.putRollbackAlarms(input);
+      },
+    }));
+    assert.ok(!(outcome instanceof Error), String(outcome));
+    assert.equal(alarmInputs.length, 1);
+    assert.equal(alarmInputs[0]!.variantName, OLD);
+    assert.equal(alarmInputs[0]!.endpointConfigName, (outcome as EndpointDeploymentResult).endpointConfigName);
+  });
+
   it("when SageMaker's guardrails roll the update back on an alarm, then the deployment reports the rollback and the alarm", async () => {
     const { result, calls } = await run({ managed: 'rolled-back' });
     assert.equal(result.outcome, 'rolled-back');
