@@ -474,7 +474,18 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (verdict.kind === 'promote') state.decision = verdict.decision;
     // From here SageMaker's guarded update owns the endpoint (it rolls back to the shadow configuration itself).
     leftOn = undefined;
-    return managed(prepared, previous, { shadowConfig, ...(verdict.kind === 'promote' ? { promotedBy: verdict.decision } : {}) });
+    try {
+      return await managed(prepared, previous, { shadowConfig, ...(verdict.kind === 'promote' ? { promotedBy: verdict.decision } : {}) });
+    } catch (err) {
+      // The guarded update failed or never started: an endpoint left InService on the shadow
+      // configuration keeps mirroring, so the old one returns; one still Updating is SageMaker's to end.
+      await CancellationScope.nonCancellable(async () => {
+        const now = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name }).catch(() => null);
+        if (now?.status === 'InService' && now.endpointConfigName === shadowConfig) await undoOnFailure({ kind: 'shadow', endpointConfigName: shadowConfig }, previous, targetVariant, err);
+        else if (now?.endpointConfigName === shadowConfig) pipeline.show(`**${name} may still serve the shadow configuration ${shadowConfig}** (${now.status}): put ${state.previous!.endpointConfigName} back once SageMaker's update ended`);
+      });
+      throw err;
+    }
   }
 
   /** The shadow's period on aws: its alarms read every evaluation interval; a person may promote or abort at any time. */

@@ -464,6 +464,16 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
         assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
       });
 
+      it('when the guarded update after the promotion cannot start, then the old configuration returns (nothing is mirrored any more) before the deployment fails', async () => {
+        const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: AWS_SHADOW }, undefined, () => ({
+          async startGuardedUpdate() {
+            throw ApplicationFailure.nonRetryable('UpdateEndpoint refused', 'ValidationException');
+          },
+        }));
+        assert.ok(outcome instanceof WorkflowFailedError);
+        assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+      });
+
       it('when the shadow is to be judged by paired predictions, then aws refuses the policy before anything is created', async () => {
         const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: { ...AWS_SHADOW, maxMedianRelativeDifference: 0.05 } });
         assert.ok(outcome instanceof WorkflowFailedError);
