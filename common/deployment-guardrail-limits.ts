@@ -3,7 +3,8 @@ import type { DeploymentPolicy } from './types/deployment';
 
 /**
  * SageMaker's blue/green limits (UpdateEndpoint's DeploymentConfig): a canary of at most 50 % of
- * the fleet, linear steps of 10-50 %, waits and the final bake of at most an hour. The schema
+ * the fleet, linear steps of 10-50 %, waits and the final bake of at most an hour; a shadow is
+ * judged by its alarms alone (no paired predictions on aws). The schema
  * accepts more (the local backend drives any policy); on aws a policy past them is refused before
  * anything is created. Empty: the policy fits.
  */
@@ -14,6 +15,11 @@ export function guardrailLimitProblems(policy: DeploymentPolicy): string[] {
   if (policy.type === 'linear' && (policy.stepShare < 0.1 || policy.stepShare > 0.5)) problems.push(`policy.stepShare: from 0.1 to 0.5 on aws (SageMaker's LinearStepSize is 10-50 % of the fleet), got ${policy.stepShare}`);
   if (policy.type === 'canary' && seconds(policy.canaryBake) > 3600) problems.push(`policy.canaryBake: at most 1 hour on aws (SageMaker's WaitIntervalInSeconds), got ${policy.canaryBake}`);
   if (policy.type === 'linear' && seconds(policy.stepInterval) > 3600) problems.push(`policy.stepInterval: at most 1 hour on aws (SageMaker's WaitIntervalInSeconds), got ${policy.stepInterval}`);
+  if (policy.type === 'shadow' && policy.maxMedianRelativeDifference !== undefined) {
+    problems.push(
+      "policy.maxMedianRelativeDifference: not available on aws (SageMaker's shadow variant publishes its own metrics, not predictions paired with the champion's; the shadow is judged by its rollback alarms): leave it out, or promote by a person",
+    );
+  }
   if (seconds(policy.finalBake) > 3600) problems.push(`policy.finalBake: at most 1 hour on aws (SageMaker's TerminationWaitInSeconds), got ${policy.finalBake}`);
   return problems;
 }

@@ -314,6 +314,18 @@ export interface EndpointAutoscaling {
   /** DeleteScalingPolicy + DeregisterScalableTarget; nothing registered is a no-op. */
   deregister(endpointName: string, variantName: string): Promise<void>;
   describe(endpointName: string): Promise<{ variantName: string; policy: AutoscalingConfig }[]>;
+  /**
+   * Before UpdateEndpoint moves the endpoint to `endpointConfigName`: deregisters each autoscaled
+   * variant that configuration lacks or runs on another instance type (SageMaker refuses that
+   * update otherwise), remembering its policy with the configuration the endpoint leaves.
+   * Returns the variants released; a retry releases nothing twice. Absent: the backend needs none.
+   */
+  releaseBeforeUpdate?(endpointName: string, endpointConfigName: string): Promise<string[]>;
+  /**
+   * Once the endpoint is InService: registers again the remembered policies of the variants of the
+   * configuration it serves that are not registered (after a rollback to it). Returns them.
+   */
+  restoreAfterUpdate?(endpointName: string): Promise<string[]>;
 }
 
 /** Counts of a histogram: cumulative counts per upper bound (`le`), the last bound +Infinity. */
@@ -381,7 +393,8 @@ export interface GuardrailAlarm {
  */
 export interface DeploymentGuardrails {
   /** PutMetricAlarm for each rollback alarm (and the manual-abort alarm); the same names again update them. */
-  putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }>;
+  /** With `endpointConfigName` (the configuration being deployed) the alarms watch that new fleet alone. */
+  putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }>;
   /** UpdateEndpoint with DeploymentConfig (BlueGreenUpdatePolicy, AutoRollbackConfiguration). */
   startGuardedUpdate(spec: GuardedUpdateSpec): Promise<void>;
   alarmStates(alarmNames: string[]): Promise<GuardrailAlarm[]>;

@@ -34,11 +34,38 @@ export interface TransitionConfigInput {
   shadowVariants?: WeightedVariant[];
 }
 
+/**
+ * How many instances the new model starts on. Step 9's count, unless the variant serving now is
+ * autoscaled: then the new fleet starts at what that variant runs now (the autoscaler sized it for
+ * today's traffic, and the new fleet takes all of it at the end), clamped to the bounds the new
+ * variant will be autoscaled within (the deployment's policy, else the old variant's).
+ */
+async function startingInstances(
+  input: { endpointName: string; autoscaling?: AutoscalingConfig },
+  endpoint: { status: EndpointStatus; variants: { variantName: string; currentInstanceCount: number; desiredInstanceCount: number; currentWeight?: number }[] },
+  configured: number,
+  backend: Backend,
+): Promise<number> {
+  if (endpoint.status === 'Failed') return configured;
+  const serving = [...endpoint.variants].sort((a, b) => (b.currentWeight ?? 1) - (a.currentWeight ?? 1))[0];
+  if (!serving) return configured;
+  const scaled = (await backend.autoscaling.describe(input.endpointName)).find((a) => a.variantName === serving.variantName);
+  if (!scaled) return configured;
+  const bounds = input.autoscaling ?? scaled.policy;
+  const now = Math.max(serving.currentInstanceCount, serving.desiredInstanceCount);
+  return Math.min(bounds.maxInstances, Math.max(bounds.minInstances, now));
+}
+
 /** The deployment workflow's activities: what it reads, the traffic it shifts, the autoscaling and alarms it sets. */
 export function createDeploymentActivities(backend: Backend, settings: { pollIntervalMs: number }) {
   return {
     /** What the deployment starts from: the new model's variant and the endpoint's variants, weights and instances. */
-    async prepareDeployment(input: { endpointName: string; targetConfigName: string }): Promise<PreparedDeployment> {
+    async prepareDeployment(input: {
+      endpointName: string;
+      targetConfigName: string;
+      /** The policy the new variant will be autoscaled by (its bounds size the new fleet when the old one is autoscaled). */
+      autoscaling?: AutoscalingConfig;
+    }): Promise<PreparedDeployment> {
       const target = await backend.hosting.describeEndpointConfig(input.targetConfigName);
       if (!target) throw notFound(`endpoint config ${input.targetConfigName} does not exist (step 9 makes it)`);
       const [variant] = target.variants;
@@ -57,7 +84,7 @@ export function createDeploymentActivities(backend: Backend, settings: { pollInt
         }));
       return {
         mode: backend.guardrails ? 'managed' : 'driven',
-        target: { variantName: variant.variantName, modelName: variant.modelName, instanceType: variant.instanceType, instanceCount: variant.instanceCount },
+        target: { variantName: variant.variantName, modelName: variant.modelName, instanceType: variant.instanceType, instanceCount: d ? await startingInstances(input, d, variant.instanceCount, backend) : variant.instanceCount },
         current: d
           ? {
               endpointConfigName: d.endpointConfigName,
@@ -133,7 +160,7 @@ export function createDeploymentActivities(backend: Backend, settings: { pollInt
     },
 
     /** aws: the CloudWatch alarms SageMaker watches while it shifts traffic, and the manual-abort alarm. */
-    async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
+    async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
       if (!backend.guardrails) throw invalidInput(`the ${backend.name} backend has no deployment guardrails`);
       return backend.guardrails.putRollbackAlarms(input);
     },
@@ -141,7 +168,16 @@ export function createDeploymentActivities(backend: Backend, settings: { pollInt
     /** aws: UpdateEndpoint with a blue/green DeploymentConfig (canary, linear or all at once, auto-rollback on the alarms). */
     async startGuardedUpdate(input: GuardedUpdateSpec): Promise<void> {
       if (!backend.guardrails) throw invalidInput(`the ${backend.name} backend has no deployment guardrails`);
+      // The guarded configuration keeps the variant's name, but SageMaker still refuses the update
+      // when it changes an autoscaled variant's instance type: released first (a no-op otherwise).
+      const released = await backend.autoscaling.releaseBeforeUpdate?.(input.endpointName, input.endpointConfigName);
+      if (released?.length) Context.current().log.info('autoscaling deregistered before the guarded update', { endpointName: input.endpointName, variants: released });
       await backend.guardrails.startGuardedUpdate(input);
+    },
+
+    /** After SageMaker rolled an update back: the autoscaling released before it is registered again (idempotent). */
+    async restoreAutoscaling(input: { endpointName: string }): Promise<{ restored: string[] }> {
+      return { restored: (await backend.autoscaling.restoreAfterUpdate?.(input.endpointName)) ?? [] };
     },
 
     /** aws: the endpoint and the alarms while SageMaker deploys. */

@@ -69,6 +69,21 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     }
   }
 
+  /**
+   * SageMaker refuses an update that removes an autoscaled variant (or changes its instance type)
+   * until the variant is deregistered: released first, its policy remembered with the old config.
+   */
+  async function releaseAutoscaling(ctx: Context, input: DeployEndpointInput): Promise<void> {
+    const released = await backend.autoscaling.releaseBeforeUpdate?.(input.endpointName, input.endpointConfigName);
+    if (released?.length) ctx.log.info('autoscaling deregistered before the update (SageMaker refuses the update otherwise)', { endpointName: input.endpointName, variants: released });
+  }
+
+  /** Once the endpoint settled (on our configuration, or rolled back to the old one): remembered autoscaling comes back. */
+  async function restoreAutoscaling(ctx: Context, endpointName: string): Promise<void> {
+    const restored = await backend.autoscaling.restoreAfterUpdate?.(endpointName);
+    if (restored?.length) ctx.log.info('autoscaling registered again on the configuration the endpoint serves', { endpointName, variants: restored });
+  }
+
   return {
     /** Step 9: SageMaker's CreateEndpointConfig with a DataCaptureConfig (request and response). */
     async createEndpointConfig(input: CreateEndpointConfigInput): Promise<{ alreadyExisted: boolean }> {
@@ -130,6 +145,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
           action = 'unchanged';
         } else {
           // A retry after our own update finds the endpoint Updating to this config: keep waiting.
+          await releaseAutoscaling(ctx, input);
           await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
           action = 'updated';
         }
@@ -151,6 +167,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         }
         ctx.heartbeat({ endpointName: input.endpointName, status: d?.status });
         if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) {
+          await restoreAutoscaling(ctx, input.endpointName);
           await pruneHistory(ctx, input);
           return { ...input, action };
         }
@@ -159,6 +176,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
           throw deploymentFailed(`endpoint ${input.endpointName} ${d.status === 'Failed' ? 'failed' : 'is UpdateRollbackFailed (it still serves traffic)'}: ${d.failureReason ?? 'unknown reason'}`);
         }
         if (action === 'updated' && d?.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before?.failureReason || d.lastModifiedTime !== before?.lastModifiedTime)) {
+          await restoreAutoscaling(ctx, input.endpointName);
           throw deploymentFailed(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and SageMaker rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`);
         }
         await wait({ endpointName: input.endpointName, status: d?.status });
@@ -210,6 +228,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         throw deploymentFailed(`endpoint ${input.endpointName} is UpdateRollbackFailed (${current.failureReason ?? 'no reason given'}); it still serves traffic and is left as it is: update it by hand to a working endpoint config, then run again`);
       }
       try {
+        await releaseAutoscaling(Context.current(), input);
         await backend.hosting.updateEndpoint(input.endpointName, input.endpointConfigName);
       } catch (err) {
         hostingFailure(err);
@@ -226,6 +245,7 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
     async waitForEndpoint(input: WaitForEndpointInput): Promise<void> {
       const ctx = Context.current();
       let sawUpdate = false;
+      let rolledBack: string | undefined;
       await pollEndpoint(ctx, backend, settings, input.endpointName, (d) => {
         if (d?.status === 'InService' && d.endpointConfigName === input.endpointConfigName) return true;
         if (!d) throw deploymentFailed(`endpoint ${input.endpointName} disappeared while it was being deployed`);
@@ -235,10 +255,14 @@ export function createEndpointActivities(backend: Backend, settings: { pollInter
         }
         const before = input.before;
         if (before && d.status === 'InService' && d.failureReason && (sawUpdate || d.failureReason !== before.failureReason || d.lastModifiedTime !== before.lastModifiedTime)) {
-          throw deploymentFailed(`endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`);
+          rolledBack = `endpoint ${input.endpointName}: the update to ${input.endpointConfigName} failed and was rolled back to ${d.endpointConfigName}, which still serves: ${d.failureReason}`;
+          return true;
         }
         return false;
       });
+      // The old configuration serves again (rolled back) or the new one does: either way its remembered autoscaling returns.
+      await restoreAutoscaling(ctx, input.endpointName);
+      if (rolledBack !== undefined) throw deploymentFailed(rolledBack);
       await pruneHistory(ctx, input);
     },
   };

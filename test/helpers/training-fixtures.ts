@@ -99,6 +99,8 @@ export interface MockBehaviour {
   live?: { requestsPerReading?: number; failing?: string; failShare?: number; slow?: string; slowMs?: number; shadowDifference?: number };
   /** SageMaker's guardrails (aws) deploy and end so (absent: the workflow shifts traffic itself). */
   managed?: 'deployed' | 'rolled-back';
+  /** aws shadow test: the shadow's error-rate alarm is in ALARM from its second reading on. */
+  shadowAlarm?: boolean;
   /** Step 10: runs inside the wait for an endpoint before it ends (hold the run open). */
   duringEndpointWait?: (endpointName: string) => Promise<void>;
   /** Step 10: the wait ends with this (e.g. a DeploymentFailed after a rolled-back update). */
@@ -144,6 +146,7 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
   const weights = new Map<string, Map<string, number>>();
   const counters = new Map<string, Map<string, { invocations: number; errors: number; latency: number[] }>>();
   const guarded = new Map<string, { calls: number; previous: string; target: string }>();
+  const shadowReads = new Map<string, number>();
   const SHADOW_BOUNDS = [0.001, 0.01, 0.1, 1, Infinity];
   const shadowPairs = new Map<string, { pairs: number; counts: number[] }>();
   const variantsOf = (endpointName: string) => {
@@ -308,7 +311,14 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async describeGuardedDeployment(input) {
       calls.activities.push(`describeGuardedDeployment:${input.endpointName}`);
-      const g = guarded.get(input.endpointName)!;
+      const g = guarded.get(input.endpointName);
+      if (!g) {
+        // No guarded update yet: a shadow test on aws reads its alarms.
+        shadowReads.set(input.endpointName, (shadowReads.get(input.endpointName) ?? 0) + 1);
+        const tripped = behaviour.shadowAlarm && shadowReads.get(input.endpointName)! > 1;
+        const e = endpoints[input.endpointName]!;
+        return { status: e.status, endpointConfigName: e.endpointConfigName, lastModifiedTime: '2026-01-01T00:00:00Z', alarms: input.alarmNames.map((alarmName) => ({ alarmName, state: tripped && alarmName.endsWith('-errors') ? ('ALARM' as const) : ('OK' as const), reason: 'test' })) };
+      }
       g.calls += 1;
       const rolledBack = behaviour.managed === 'rolled-back';
       const alarms = input.alarmNames.map((alarmName) => ({ alarmName, state: rolledBack && alarmName.endsWith('-errors') && g.calls > 1 ? ('ALARM' as const) : ('OK' as const), reason: 'test' }));
@@ -322,6 +332,10 @@ export function mockActivities(behaviour: MockBehaviour = {}): { activities: Act
     },
     async deleteRollbackAlarms() {
       calls.activities.push('deleteRollbackAlarms');
+    },
+    async restoreAutoscaling(input) {
+      calls.activities.push(`restoreAutoscaling:${input.endpointName}`);
+      return { restored: [] };
     },
     async deployEndpoint(input) {
       calls.activities.push(`deployEndpoint:${input.endpointName}`);

@@ -40,7 +40,7 @@ describe('aws backend day one: the paths moto lacks, through the SDK clients (is
 
   const hostingBackend = () => {
     const hosting = new AwsModelHosting(new SageMakerClient(fakeClientOptions(fake)), { roleArn: ROLE, images });
-    return { hosting, jobs: {} } as unknown as Backend;
+    return { hosting, jobs: {}, autoscaling: {} } as unknown as Backend;
   };
   const NEW_CONFIG = 'endpoint-config-xgboost-bbbbbbbbbbbb';
 

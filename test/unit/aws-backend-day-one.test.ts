@@ -134,7 +134,7 @@ describe('aws backend on real SageMaker, day one (issue 16)', () => {
         updateEndpoint: async (name, config) => void calls.push(`update ${name} ${config}`),
         createEndpoint: async (name, config) => void calls.push(`create ${name} ${config}`),
       };
-      return { backend: { hosting, jobs: {} } as unknown as Backend, calls };
+      return { backend: { hosting, jobs: {}, autoscaling: {} } as unknown as Backend, calls };
     }
 
     it('when SageMaker rolls the update back to InService on the old config with a FailureReason, then the deployment fails for good with the reason, after one UpdateEndpoint', async () => {

@@ -43,6 +43,17 @@ export const DECISION_AT_BAKE_END_PATCH = 'deployment-decision-at-bake-end';
  * fails; runs recorded before it (a closed, failed run replayed for a query) failed at once.
  */
 export const ROLLBACK_ON_FAILURE_PATCH = 'deployment-rollback-on-failure';
+/**
+ * Since this change, after SageMaker rolled a guarded update back, the autoscaling released
+ * before the update (an autoscaled variant whose instance type changed) is registered again.
+ */
+export const MANAGED_RESTORE_AUTOSCALING_PATCH = 'deployment-managed-restore-autoscaling';
+/**
+ * Since this change a shadow deployment runs on aws too: a configuration with the new model in
+ * ShadowProductionVariants, its own rollback alarms, then (promoted) the guarded update; runs
+ * recorded before it were refused with an error.
+ */
+export const MANAGED_SHADOW_PATCH = 'deployment-managed-shadow';
 /** Since this change a metrics read that fails (retries spent) counts as INSUFFICIENT_DATA for that reading. */
 export const METRICS_READ_FAILURE_PATCH = 'deployment-metrics-read-insufficient-data';
 
@@ -102,7 +113,9 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
   const validator = (action: 'promote' | 'abort') => (d: { by: string; reason: string }) => {
     validateDeploymentDecision(d);
     if (!open()) throw new Error(`deployment of ${name} is ${state.phase}${pending ? ` (${pending.action} by ${pending.by} pending)` : ''}: nothing to ${action}`);
-    if (action === 'promote' && state.mode === 'managed') throw new Error(`SageMaker shifts the traffic of ${name}: it can be aborted, not promoted early`);
+    // A shadow on aws is ours to promote (nothing answers from it); SageMaker's shifting afterwards is not.
+    const shadowing = state.phase === 'shadowing' || state.phase === 'awaiting-decision';
+    if (action === 'promote' && state.mode === 'managed' && !shadowing) throw new Error(`SageMaker shifts the traffic of ${name}: it can be aborted, not promoted early`);
   };
   setHandler(deploymentStateQuery, () => state);
   setHandler(promoteDeploymentUpdate, decide('promote'), { validator: validator('promote') });
@@ -142,7 +155,11 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       state.target.variantName = input.target.modelName;
       return await plainSwitch((action) => (action === 'created' ? `${name} created` : 'all traffic at once'));
     }
-    const prepared = await step(`step 10: prepare the deployment of ${input.target.modelName} to ${name}`, quick.prepareDeployment, { endpointName: name, targetConfigName: input.target.endpointConfigName });
+    const prepared = await step(`step 10: prepare the deployment of ${input.target.modelName} to ${name}`, quick.prepareDeployment, {
+      endpointName: name,
+      targetConfigName: input.target.endpointConfigName,
+      ...(input.autoscaling ? { autoscaling: input.autoscaling } : {}),
+    });
     state.mode = prepared.mode;
     state.target.variantName = prepared.target.variantName;
     const previous = previousVariant(prepared);
@@ -150,7 +167,10 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     if (!previous) return await plainSwitch((action) => (action === 'created' ? `${name} created` : `${name} served no other model to shift traffic from`));
     state.previous = { endpointConfigName: prepared.current!.endpointConfigName, variantName: previous.variantName, modelName: previous.modelName };
     if (prepared.mode === 'managed' && input.policy.type === 'shadow') {
-      throw invalidInput(`deployment of ${input.target.modelName}: shadow deployments run on the local backend; on aws SageMaker's shadow tests (CreateInferenceExperiment) are not wired yet`);
+      if (!patched(MANAGED_SHADOW_PATCH)) {
+        throw invalidInput(`deployment of ${input.target.modelName}: shadow deployments run on the local backend; on aws SageMaker's shadow tests (CreateInferenceExperiment) are not wired yet`);
+      }
+      return await managedShadow(prepared, previous, input.policy);
     }
     return prepared.mode === 'managed' ? await managed(prepared, previous) : await driven(prepared, previous);
   } catch (err) {
@@ -388,7 +408,122 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
   }
 
-  async function managed(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+  /**
+   * A shadow test on aws: SageMaker mirrors `shadowShare` of the requests to the new model
+   * (ShadowProductionVariants, weight relative to the production variant's) while the old one
+   * answers them all; CloudWatch alarms on the shadow variant's own metrics are read every
+   * evaluation interval. An alarm or a person's abort puts the old configuration back; a promotion
+   * (by rule once the period passed without alarm, or by a person) continues on the normal aws
+   * path, SageMaker's guarded update with the final bake and its rollback alarms.
+   */
+  async function managedShadow(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<EndpointDeploymentResult> {
+    const problems = guardrailLimitProblems(policy);
+    if (problems.length > 0) throw invalidInput(`deployment of ${input.target.modelName} to ${name}: ${problems.join('; ')}`);
+    const shadowConfig = runScopedName(['shadow', input.family], pipeline.run);
+    const targetVariant = prepared.target.variantName;
+    state.phase = 'updating';
+    show();
+    await step(`step 10: configuration with ${input.target.modelName} as a shadow of ${previous.modelName}`, quick.createTransitionConfig, {
+      endpointConfigName: shadowConfig,
+      endpointName: name,
+      captureFrom: input.target.endpointConfigName,
+      variants: [{ ...previous, weight: 1 }],
+      shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
+    });
+    // The shadow variant publishes its own metrics under its own name: its alarms need no third dimension.
+    const { alarmNames } = await step(`step 10: alarms of the shadow ${input.target.modelName}`, quick.putRollbackAlarms, {
+      endpointName: name,
+      variantName: targetVariant,
+      alarms: input.alarms,
+      deploymentKey: runScopedName(['shadow-alarms', input.family], pipeline.run),
+    });
+    const removeAlarms = () =>
+      step(`step 10: delete the alarms of the shadow on ${name}`, quick.deleteRollbackAlarms, { alarmNames }).catch((err: unknown) => {
+        pipeline.show(`deleting the shadow's alarms on ${name} failed: ${innermostMessage(err)}`);
+      });
+    let verdict: BakeVerdict;
+    try {
+      leftOn = { kind: 'shadow', endpointConfigName: shadowConfig };
+      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
+      state.traffic = [
+        { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
+        { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: policy.shadowShare },
+      ];
+      state.step = { index: 1, of: 1, share: 0 };
+      verdict = await watchShadow(policy, alarmNames);
+    } catch (err) {
+      const undo = leftOn;
+      await CancellationScope.nonCancellable(async () => {
+        if (undo) await undoOnFailure(undo, previous, targetVariant, err);
+        await removeAlarms();
+      });
+      throw err;
+    }
+    await removeAlarms();
+    if (verdict.kind !== 'baked' && verdict.kind !== 'promote') {
+      const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
+      state.phase = 'rolling-back';
+      state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
+      if (verdict.kind === 'abort') state.decision = verdict.decision;
+      show();
+      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+      leftOn = undefined;
+      state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+      return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+    }
+    if (verdict.kind === 'promote') state.decision = verdict.decision;
+    // From here SageMaker's guarded update owns the endpoint (it rolls back to the shadow configuration itself).
+    leftOn = undefined;
+    try {
+      return await managed(prepared, previous, { shadowConfig, ...(verdict.kind === 'promote' ? { promotedBy: verdict.decision } : {}) });
+    } catch (err) {
+      // The guarded update failed or never started: an endpoint left InService on the shadow
+      // configuration keeps mirroring, so the old one returns; one still Updating is SageMaker's to end.
+      await CancellationScope.nonCancellable(async () => {
+        const now = await step(`step 10: check endpoint ${name}`, quick.describeEndpointState, { endpointName: name }).catch(() => null);
+        if (now?.status === 'InService' && now.endpointConfigName === shadowConfig) await undoOnFailure({ kind: 'shadow', endpointConfigName: shadowConfig }, previous, targetVariant, err);
+        else if (now?.endpointConfigName === shadowConfig) pipeline.show(`**${name} may still serve the shadow configuration ${shadowConfig}** (${now.status}): put ${state.previous!.endpointConfigName} back once SageMaker's update ended`);
+      });
+      throw err;
+    }
+  }
+
+  /** The shadow's period on aws: its alarms read every evaluation interval; a person may promote or abort at any time. */
+  async function watchShadow(policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>, alarmNames: string[]): Promise<BakeVerdict> {
+    state.phase = 'shadowing';
+    const every = readingIntervalMs(policy, input.alarms);
+    const end = Date.now() + durationMs(policy.shadowPeriod);
+    state.step = { ...state.step!, until: new Date(end).toISOString() };
+    show();
+    const decided = (): BakeVerdict => {
+      const decision = pending!;
+      pending = undefined;
+      return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
+    };
+    for (;;) {
+      const left = end - Date.now();
+      if (left <= 0) break;
+      if (await condition(() => pending !== undefined, Math.min(every, left))) return decided();
+      const d = await step(`step 10: read the shadow's alarms on ${name}`, quick.describeGuardedDeployment, { endpointName: name, alarmNames });
+      state.alarms = d.alarms.map(cloudWatchAlarm);
+      show();
+      const tripped = state.alarms.find((a) => a.state === 'ALARM');
+      if (tripped) return { kind: 'alarm', alarm: tripped };
+    }
+    if (pending !== undefined) return decided();
+    if (policy.promotion === 'auto') return { kind: 'baked' };
+    state.phase = 'awaiting-decision';
+    show();
+    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
+    return decided();
+  }
+
+  /**
+   * `after`: the guarded update follows a shadow test on aws: the endpoint starts from the shadow
+   * configuration (SageMaker's rollback returns there, so the old configuration is put back), and
+   * the reason names who promoted the shadow.
+   */
+  async function managed(prepared: PreparedDeployment, previous: WeightedVariant, after?: { shadowConfig: string; promotedBy?: DeploymentDecision }): Promise<EndpointDeploymentResult> {
     const policy = input.policy;
     const problems = guardrailLimitProblems(policy);
     if (problems.length > 0 && patched(GUARDRAIL_LIMITS_PATCH)) throw invalidInput(`deployment of ${input.target.modelName} to ${name}: ${problems.join('; ')}`);
@@ -415,6 +550,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       variantName,
       alarms: input.alarms,
       deploymentKey: runScopedName(['deploy', input.family], pipeline.run),
+      // The new fleet alone (both fleets share the variant's name during the update).
+      endpointConfigName: guardedConfig,
     });
     /** The guarded update was started (runs before MANAGED_ALARMS_PATCH deleted the alarms only from then on). */
     let started = false;
@@ -463,15 +600,23 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
           updateMayRun = false;
           state.traffic = [{ variantName, modelName: input.target.modelName, role: 'production', share: 1 }];
           await applyAutoscaling(variantName);
-          return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${describePolicy(policy)}: SageMaker's guardrails saw no alarm` });
+          const promoted = after?.promotedBy ? `shadow promoted by ${after.promotedBy.by}: ${after.promotedBy.reason}; ` : after ? 'shadow promoted by rule; ' : '';
+          return await finish({ endpointName: name, outcome: 'deployed', action: 'updated', endpointConfigName: guardedConfig, reason: `${promoted}${describePolicy(policy)}: SageMaker's guardrails saw no alarm`, ...(state.decision ? { decision: state.decision } : {}) });
         }
         if (d.lastModifiedTime === before?.lastModifiedTime && d.status === 'InService') continue;
         updateMayRun = false;
         const tripped = d.alarms.find((a) => a.state === 'ALARM');
         const reason = state.decision ? `aborted by ${state.decision.by}: ${state.decision.reason}` : tripped ? `alarm ${tripped.alarmName}: ${tripped.reason}` : (d.failureReason ?? 'SageMaker rolled the update back');
         state.rollback = { reason, at: now(), ...(state.decision ? { by: state.decision.by } : {}) };
+        if (patched(MANAGED_RESTORE_AUTOSCALING_PATCH)) await step(`step 10: autoscaling of ${name} as it was before the update`, quick.restoreAutoscaling, { endpointName: name });
+        let rolledBackTo = d.endpointConfigName ?? state.previous!.endpointConfigName;
+        if (after && rolledBackTo !== state.previous!.endpointConfigName) {
+          // SageMaker rolled back to the shadow configuration: the shadow is taken away too.
+          await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+          rolledBackTo = state.previous!.endpointConfigName;
+        }
         state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
-        return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: d.endpointConfigName ?? state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+        return await finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: rolledBackTo, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
       }
     } finally {
       const remove = () =>
@@ -485,6 +630,11 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       } else if (started) await remove();
     }
   }
+}
+
+/** A CloudWatch alarm as the deployment's state shows it (its name says which rule it is). */
+function cloudWatchAlarm(a: { alarmName: string; state: AlarmState['state']; reason: string }): AlarmState {
+  return { name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` };
 }
 
 /** The variant serving most of the endpoint's traffic, when it is another model than the target's. */

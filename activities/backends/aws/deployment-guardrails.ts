@@ -33,20 +33,31 @@ export function alarmName(endpointName: string, deploymentKey: string, alarm: 'e
  * the variant's error rate (Invocation5XXErrors / Invocations, judged only once `minInvocations`
  * arrived in the period), its p99 ModelLatency (microseconds), and a manual-abort alarm on a
  * metric of the project's own that a person's `mlops deployments abort` sets.
+ *
+ * During a blue/green update both fleets share the variant's name, so EndpointName + VariantName
+ * averages the canary with the old fleet (a 10 % canary failing half its requests reads ~5 %).
+ * With `endpointConfigName` (the configuration being deployed) the alarms watch the new fleet
+ * alone: SageMaker documents that CloudWatch publishes the endpoint's metrics with the dimension
+ * `EndpointConfigName:{New-Ep-Config}` once the new fleet receives traffic, and its guardrails
+ * alarm example "Monitor model latency on the new fleet" uses EndpointName + VariantName +
+ * EndpointConfigName (deployment-guardrails-configuration). Missing data is not breaching, so
+ * the alarms stay OK until the new fleet answers.
  */
-export function rollbackAlarmRequests(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): PutMetricAlarmCommandInput[] {
+export function rollbackAlarmRequests(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): PutMetricAlarmCommandInput[] {
   const { endpointName, variantName, alarms, deploymentKey } = input;
   const dimensions = [
     { Name: 'EndpointName', Value: endpointName },
     { Name: 'VariantName', Value: variantName },
+    ...(input.endpointConfigName ? [{ Name: 'EndpointConfigName', Value: input.endpointConfigName }] : []),
   ];
+  const fleet = input.endpointConfigName ? `${variantName} on ${input.endpointConfigName} (the new fleet)` : variantName;
   const period = periodSeconds(alarms.window);
   const common = { EvaluationPeriods: 1, DatapointsToAlarm: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', ActionsEnabled: false } as const;
   return [
     {
       ...common,
       AlarmName: alarmName(endpointName, deploymentKey, 'error-rate'),
-      AlarmDescription: `temporal-mlops: share of ${variantName}'s invocations answered 5xx above ${alarms.maxErrorRate} (rolls the deployment back)`,
+      AlarmDescription: `temporal-mlops: share of the invocations of ${fleet} answered 5xx above ${alarms.maxErrorRate} (rolls the deployment back)`,
       Threshold: alarms.maxErrorRate,
       Metrics: [
         { Id: 'errors', ReturnData: false, MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'Invocation5XXErrors', Dimensions: dimensions }, Period: period, Stat: 'Sum' } },
@@ -57,7 +68,7 @@ export function rollbackAlarmRequests(input: { endpointName: string; variantName
     {
       ...common,
       AlarmName: alarmName(endpointName, deploymentKey, 'p99-latency'),
-      AlarmDescription: `temporal-mlops: p99 ModelLatency of ${variantName} above ${alarms.maxP99LatencyMs} ms (rolls the deployment back)`,
+      AlarmDescription: `temporal-mlops: p99 ModelLatency of ${fleet} above ${alarms.maxP99LatencyMs} ms (rolls the deployment back)`,
       Namespace: 'AWS/SageMaker',
       MetricName: 'ModelLatency',
       Dimensions: dimensions,
@@ -120,7 +131,7 @@ export class AwsDeploymentGuardrails implements DeploymentGuardrails {
     private readonly cloudwatch: CloudWatchClient,
   ) {}
 
-  async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
+  async putRollbackAlarms(input: { endpointName: string; variantName: string; alarms: RollbackAlarms; deploymentKey: string; endpointConfigName?: string }): Promise<{ alarmNames: string[]; abortAlarmName: string }> {
     const requests = rollbackAlarmRequests(input);
     for (const request of requests) await call(`CloudWatch PutMetricAlarm ${request.AlarmName}`, () => this.cloudwatch.send(new PutMetricAlarmCommand(request)));
     return { alarmNames: requests.map((r) => r.AlarmName!), abortAlarmName: alarmName(input.endpointName, input.deploymentKey, 'manual-abort') };

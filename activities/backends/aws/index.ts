@@ -98,7 +98,7 @@ export function createAwsBackend(settings: AwsBackendSettings): Backend {
     parameters: new AwsParameterStore(clients.ssm),
     notifier: new AwsNotifier({ sns: clients.sns, topicArn: settings.snsTopicArn, objectStore, deliveredPrefix: s3Uri(settings.bucket, 'notifications/delivered') }),
     hosting: new AwsModelHosting(clients.sagemaker, { roleArn: settings.roleArn, images, controls, keepEndpointConfigs: settings.keepEndpointConfigs ?? 3 }),
-    autoscaling: new AwsEndpointAutoscaling(clients.autoscaling),
+    autoscaling: new AwsEndpointAutoscaling(clients.autoscaling, clients.sagemaker),
     guardrails: new AwsDeploymentGuardrails(clients.sagemaker, clients.cloudwatch),
   };
 }

@@ -75,6 +75,10 @@ export class AwsModelHosting implements ModelHosting {
   }
 
   async createEndpointConfig(spec: EndpointConfigSpec): Promise<{ alreadyExisted: boolean }> {
+    // CreateEndpointConfig: with ShadowProductionVariants, exactly one production and one shadow variant.
+    if (spec.shadowVariants?.length && (spec.variants.length !== 1 || spec.shadowVariants.length !== 1)) {
+      throw new HostingError(`endpoint config ${spec.endpointConfigName}: SageMaker hosts a shadow beside exactly one production variant (got ${spec.variants.length} production and ${spec.shadowVariants.length} shadow variants)`, 'Conflict');
+    }
     for (const v of [...spec.variants, ...(spec.shadowVariants ?? [])]) {
       if ((await this.describeModelArtifact(v.modelName)) === undefined) throw new HostingError(`endpoint config ${spec.endpointConfigName}: no model named ${v.modelName}`, 'NotFound');
     }

@@ -185,10 +185,26 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
     );
   });
 
+  it("when SageMaker's guardrails deploy (aws), then the rollback alarms watch the new configuration's fleet, not both fleets under the shared variant name", async () => {
+    const alarmInputs: Parameters<Activities['putRollbackAlarms']>[0][] = [];
+    const { outcome } = await runTo({ managed: 'deployed' }, {}, undefined, (mocks) => ({
+      async putRollbackAlarms(input) {
+        alarmInputs.push(input);
+        return mocks.putRollbackAlarms(input);
+      },
+    }));
+    assert.ok(!(outcome instanceof Error), String(outcome));
+    assert.equal(alarmInputs.length, 1);
+    assert.equal(alarmInputs[0]!.variantName, OLD);
+    assert.equal(alarmInputs[0]!.endpointConfigName, (outcome as EndpointDeploymentResult).endpointConfigName);
+  });
+
   it("when SageMaker's guardrails roll the update back on an alarm, then the deployment reports the rollback and the alarm", async () => {
     const { result, calls } = await run({ managed: 'rolled-back' });
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason, /-errors/);
+    // What was deregistered before the update (an autoscaled variant SageMaker would refuse to change) comes back.
+    assert.ok(calls.activities.includes('restoreAutoscaling:mlops-xgboost'), calls.activities.join(' '));
     assert.ok(calls.notifications.some((n) => n.kind === 'deployment.rolled-back'));
   });
 
@@ -406,6 +422,64 @@ describe('endpointDeployment workflow (mocked activities, time skipping)', funct
       const { result } = await run({ live: { failing: NEW, failShare: 0.5 } }, { policy: SHADOW });
       assert.equal(result.outcome, 'rolled-back');
       assert.equal(result.rollback?.alarm, 'error-rate');
+    });
+
+    describe('on aws (ShadowProductionVariants, then the guarded update)', () => {
+      const AWS_SHADOW: DeploymentPolicy = { type: 'shadow', shadowShare: 0.2, shadowPeriod: '30 seconds', promotion: 'auto', decisionTimeout: '1 hour', finalBake: '30 seconds' };
+      const mirrored = (calls: MockCalls) => calls.deployed.find((d) => d.endpointConfigName !== 'cfg-old')?.endpointConfigName;
+
+      it('when the shadow trips no alarm during its period, then it is promoted by rule and SageMaker\'s guarded update moves all traffic to it', async () => {
+        const { result, calls } = await run({ managed: 'deployed' }, { policy: AWS_SHADOW });
+        assert.equal(result.outcome, 'deployed');
+        assert.match(result.reason, /^shadow promoted by rule; shadow 20 %/);
+        const order = calls.activities.filter((a) => !a.startsWith('describe'));
+        assert.deepEqual(order.slice(0, 6), ['prepareDeployment:mlops-xgboost', 'createTransitionConfig:mlops-xgboost', 'putRollbackAlarms:mlops-xgboost', 'updateEndpoint:mlops-xgboost', 'waitForEndpoint:mlops-xgboost', 'deleteRollbackAlarms']);
+        assert.ok(order.indexOf('startGuardedUpdate:mlops-xgboost') > order.indexOf('deleteRollbackAlarms'), order.join(' '));
+        assert.ok(calls.activities.some((a) => a.startsWith('describeGuardedDeployment')), 'the shadow alarms were read');
+        assert.ok(mirrored(calls), 'the endpoint served the shadow configuration first');
+      });
+
+      it("when the shadow's alarm trips, then the shadow is taken away (the old configuration returns) and nothing is promoted", async () => {
+        const { result, calls } = await run({ managed: 'deployed', shadowAlarm: true }, { policy: AWS_SHADOW });
+        assert.equal(result.outcome, 'rolled-back');
+        assert.equal(result.rollback?.alarm, 'error-rate');
+        assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+        assert.ok(!calls.activities.includes('startGuardedUpdate:mlops-xgboost'));
+      });
+
+      it('when a person promotes the shadow before its period ends, then the guarded update starts and the result names who', async () => {
+        const { result } = await run({ managed: 'deployed' }, { policy: { ...AWS_SHADOW, shadowPeriod: '1 hour' } }, async (handle) => {
+          await until(handle, (st) => st.phase === 'shadowing');
+          await handle.executeUpdate(promoteDeploymentUpdate, { args: [{ by: 'dana', reason: 'latency matches' }] });
+        });
+        assert.equal(result.outcome, 'deployed');
+        assert.match(result.reason, /^shadow promoted by dana: latency matches/);
+        assert.equal(result.decision?.by, 'dana');
+      });
+
+      it("when SageMaker rolls the promoted update back (to the shadow configuration), then the old configuration is put back so nothing is mirrored any more", async () => {
+        const { result, calls } = await run({ managed: 'rolled-back' }, { policy: AWS_SHADOW });
+        assert.equal(result.outcome, 'rolled-back');
+        assert.equal(result.endpointConfigName, 'cfg-old');
+        assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+      });
+
+      it('when the guarded update after the promotion cannot start, then the old configuration returns (nothing is mirrored any more) before the deployment fails', async () => {
+        const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: AWS_SHADOW }, undefined, () => ({
+          async startGuardedUpdate() {
+            throw ApplicationFailure.nonRetryable('UpdateEndpoint refused', 'ValidationException');
+          },
+        }));
+        assert.ok(outcome instanceof WorkflowFailedError);
+        assert.equal(calls.deployed.at(-1)?.endpointConfigName, 'cfg-old');
+      });
+
+      it('when the shadow is to be judged by paired predictions, then aws refuses the policy before anything is created', async () => {
+        const { outcome, calls } = await runTo({ managed: 'deployed' }, { policy: { ...AWS_SHADOW, maxMedianRelativeDifference: 0.05 } });
+        assert.ok(outcome instanceof WorkflowFailedError);
+        assert.match(String((outcome.cause as Error | undefined)?.message), /policy\.maxMedianRelativeDifference: not available on aws/);
+        assert.deepEqual(calls.activities, ['prepareDeployment:mlops-xgboost']);
+      });
     });
 
     it('when promotion is manual, then the deployment waits for a person, who promotes it, or times out and is not promoted', async () => {

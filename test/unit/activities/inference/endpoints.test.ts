@@ -26,7 +26,7 @@ function scriptedHosting(initial: EndpointDescription | undefined) {
   return { hosting: hosting as ModelHosting, calls, describe, setScript: (s: typeof script) => (script = s) };
 }
 
-const backendWith = (hosting: ModelHosting, pollBackoff?: { factor: number; maxIntervalMs: number }) => ({ hosting, jobs: { pollBackoff } }) as unknown as Backend;
+const backendWith = (hosting: ModelHosting, pollBackoff?: { factor: number; maxIntervalMs: number }) => ({ hosting, jobs: { pollBackoff }, autoscaling: {} }) as unknown as Backend;
 
 describe('deployEndpoint (activity)', () => {
   it('when the endpoint is Failed, then it is deleted, awaited until gone and created anew (SageMaker allows nothing else on a failed endpoint)', async () => {

@@ -22,4 +22,10 @@ describe('aws deployment guardrails: SageMaker blue/green limits', () => {
     assert.match(canary.join('\n'), /^policy\.finalBake: at most 1 hour on aws \(SageMaker's TerminationWaitInSeconds\)/m);
     assert.match(guardrailLimitProblems({ type: 'linear', stepShare: 0.05, stepInterval: '2 hours', finalBake: '0 seconds' }).join('\n'), /policy\.stepShare: from 0\.1 to 0\.5 on aws[\s\S]*policy\.stepInterval: at most 1 hour/);
   });
+
+  it('when a shadow is to be promoted on paired predictions, then aws refuses it naming the field; a shadow judged by its alarms fits', () => {
+    const shadow = { type: 'shadow' as const, shadowShare: 0.2, shadowPeriod: '1 hour', promotion: 'auto' as const, decisionTimeout: '1 day', finalBake: '10 minutes' };
+    assert.deepEqual(guardrailLimitProblems(shadow), []);
+    assert.match(guardrailLimitProblems({ ...shadow, maxMedianRelativeDifference: 0.05 }).join('\n'), /^policy\.maxMedianRelativeDifference: not available on aws/);
+  });
 });
