@@ -65,9 +65,9 @@ export async function signalChampionChanged(client: Client, config: Config, chan
   });
 }
 
-/** The state of the family's lifecycle, or undefined when no lifecycle workflow runs. */
-export async function readLifecycleState(client: Client, family: ModelFamily): Promise<LifecycleState | undefined> {
-  const handle = client.workflow.getHandle<typeof modelLifecycle>(lifecycleWorkflowId(family));
+/** The state of the family's lifecycle in its project (absent: the demo's), or undefined when no lifecycle workflow runs. */
+export async function readLifecycleState(client: Client, family: ModelFamily, project?: string): Promise<LifecycleState | undefined> {
+  const handle = client.workflow.getHandle<typeof modelLifecycle>(lifecycleWorkflowId(family, project));
   try {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') return undefined;
