@@ -17,6 +17,8 @@ export interface FakeRun {
   failure?: Error;
   /** Query name -> answer. */
   queries?: Record<string, unknown>;
+  /** Update name -> answer (each update is recorded in `updates` of the client). */
+  updates?: Record<string, unknown>;
 }
 
 /**
@@ -24,8 +26,12 @@ export interface FakeRun {
  * awaits the runs it is given, has no schedules, and `workflow.start` makes a run from
  * `onStart` (a second start of a running id fails as the server's would). Only what the CLI calls.
  */
-export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, options: Record<string, unknown>) => FakeRun): Client & { started: { workflowId: string; options: Record<string, unknown> }[] } {
+export function fakeClient(
+  runs: FakeRun[],
+  onStart?: (workflowId: string, options: Record<string, unknown>) => FakeRun,
+): Client & { started: { workflowId: string; options: Record<string, unknown> }[]; updates: { workflowId: string; name: string; args: unknown[] }[] } {
   const started: { workflowId: string; options: Record<string, unknown> }[] = [];
+  const updates: { workflowId: string; name: string; args: unknown[] }[] = [];
   const info = (r: FakeRun) => ({
     type: r.type,
     workflowId: r.workflowId,
@@ -64,10 +70,19 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
           if (!(name in answers)) throw new Error(`no query handler '${name}'`);
           return answers[name];
         }),
+      executeUpdate: (def: string | { name: string }, options?: { args?: unknown[] }) =>
+        Promise.resolve().then(() => {
+          const name = typeof def === 'string' ? def : def.name;
+          const answers = find().updates ?? {};
+          if (!(name in answers)) throw new Error(`no update handler '${name}'`);
+          updates.push({ workflowId, name, args: options?.args ?? [] });
+          return answers[name];
+        }),
     };
   };
   const client = {
     started,
+    updates,
     workflow: {
       list: () =>
         (async function* () {
@@ -88,5 +103,5 @@ export function fakeClient(runs: FakeRun[], onStart?: (workflowId: string, optio
       getHandle: (scheduleId: string) => ({ describe: () => Promise.reject(new ScheduleNotFoundError(`schedule not found: ${scheduleId}`, scheduleId)) }),
     },
   };
-  return client as unknown as Client & { started: typeof started };
+  return client as unknown as Client & { started: typeof started; updates: typeof updates };
 }

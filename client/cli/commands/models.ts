@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../../services/projects/project-file';
 import { readChampion } from '../../../activities/registry/champion-store';
+import { lifecycleWorkflowId } from '../../../common/ids';
 import { DEMO_MODEL_FAMILIES as MODEL_FAMILIES, type ModelVersion } from '../../../common/types/model';
 import type { GovernanceRecord } from '../../../common/types/governance';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -15,6 +16,15 @@ import { ensureLifecycle, readLifecycleState } from '../../../services/lifecycle
 import { UsageError } from '../../../services/usage-error';
 import type { CliContext } from '../context';
 import { fmtNumber, printJson, printTable } from '../output';
+
+/**
+ * The families a command may name: the demo's without `--project`, else the project's algorithms
+ * (a bad family is a usage error naming the known ones).
+ */
+export async function checkFamily(ctx: CliContext, family: string, project: string | undefined): Promise<void> {
+  const known = project === undefined ? MODEL_FAMILIES : (await loadProject(ctx.config.projectsDir, project)).project.algorithms.map((a) => a.name);
+  if (!known.includes(family)) throw new UsageError(`unknown model family '${family}'${project === undefined ? '' : ` of project ${project}`} (known: ${known.join(', ')})`);
+}
 
 export function registerModelsCommands(program: Command, ctx: CliContext): void {
   const models = program.command('models').description('the model registry');
@@ -59,14 +69,15 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
   models
     .command('show')
     .description("one family: its registry versions and its lifecycle's state (policy, champion, alerts, retraining, cool-down)")
-    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')}, or a family of --project)`)
+    .option('--project <name>', "a project's family (default: the demo's)")
     .option('--json', 'print JSON')
-    .action(async (family: string, options: { json?: boolean }) => {
-      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
-      const versions = await ctx.backend.registry.listVersions(family);
-      const champion = await readChampion(ctx.backend.parameters, family);
-      const lifecycle = await readLifecycleState(await ctx.client(), family);
-      if (options.json) return printJson({ family, championVersion: champion?.modelVersion ?? null, versions, lifecycle: lifecycle ?? null });
+    .action(async (family: string, options: { project?: string; json?: boolean }) => {
+      await checkFamily(ctx, family, options.project);
+      const versions = await ctx.backend.registry.listVersions(family, options.project);
+      const champion = await readChampion(ctx.backend.parameters, family, options.project);
+      const lifecycle = await readLifecycleState(await ctx.client(), family, options.project);
+      if (options.json) return printJson({ family, ...(options.project ? { project: options.project } : {}), championVersion: champion?.modelVersion ?? null, versions, lifecycle: lifecycle ?? null });
       console.log(`${family}: ${versions.length} version(s)${champion ? `, champion version ${champion.modelVersion}` : ', no champion'}`);
       if (versions.length > 0) {
         printTable(
@@ -74,14 +85,15 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
           versions.map((v) => [v.version, v.status, fmtNumber(v.metrics?.validation.rmse), fmtNumber(v.metrics?.test?.rmse), sameRows(v.governance), v.createdAt, decisionText(v)]),
         );
       }
-      if (!lifecycle) return console.log(`lifecycle: not running (workflow lifecycle/${family})`);
+      if (!lifecycle) return console.log(`lifecycle: not running (workflow ${lifecycleWorkflowId(family, options.project)})`);
       printLifecycleState(lifecycle);
     });
 
   models
     .command('policy')
     .description("change the family's retraining policy, cool-down, training data or approval timeout (starts its lifecycle if needed)")
-    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')})`)
+    .argument('<family>', `the model family (${MODEL_FAMILIES.join(', ')}, or a family of --project)`)
+    .option('--project <name>', "a project's family (default: the demo's)")
     .option('--policy <policy>', 'what a drift alert does: notify, retrain or approve-then-retrain')
     .option('--cool-down <duration>', "after a retraining starts, alerts within this time only notify (e.g. '24 hours')")
     .option('--training-data <uri>', "s3:// URI of the data retraining runs on ('champion': the data the champion was trained on)")
@@ -89,8 +101,8 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .requiredOption('--by <name>', 'who changes it')
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
-    .action(async (family: string, options: { policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
-      if (!MODEL_FAMILIES.includes(family)) throw new UsageError(`unknown model family '${family}' (known: ${MODEL_FAMILIES.join(', ')})`);
+    .action(async (family: string, options: { project?: string; policy?: string; coolDown?: string; trainingData?: string; approvalTimeout?: string; by: string; reason?: string; json?: boolean }) => {
+      await checkFamily(ctx, family, options.project);
       const settings: LifecycleSettingsInput = {
         by: options.by,
         ...(options.policy !== undefined ? { policy: options.policy as RetrainingPolicy } : {}),
@@ -104,7 +116,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       } catch (err) {
         throw new UsageError((err as Error).message.replace(/^policy/, '--policy').replace(/^training data/, '--training-data').replace(/^(cool-down|approval-timeout)/, '--$1'));
       }
-      const handle = await ensureLifecycle(await ctx.client(), ctx.config, family);
+      const handle = await ensureLifecycle(await ctx.client(), ctx.config, family, {}, options.project);
       let state: LifecycleState;
       try {
         state = await handle.executeUpdate(configureLifecycleUpdate, { args: [settings] });
