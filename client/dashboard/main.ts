@@ -4,6 +4,7 @@ import { addHealthRoute, dirAccessible } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { temporalUiUrl } from '../temporal';
+import { listProjects } from '../../services/projects/project-file';
 import { buildDashboardServer } from './server';
 
 /** The dashboard process (started by `mlops stack up`): the insights page, its JSON API, `/data`. */
@@ -14,6 +15,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     backend: createBackend(config),
     bucket: config.bucket,
     temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId),
+    projects: async () => (await listProjects(config.projectsDir)).map((p) => p.project.name),
   });
   addHealthRoute(app, config.backend === 'local' ? [{ name: 'data-dir', check: dirAccessible(config.home) }] : []);
   await app.listen({ host: config.listenHost, port });

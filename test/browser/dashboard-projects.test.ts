@@ -34,7 +34,8 @@ describe('insights dashboard in headless Chromium: the project select', () => {
     const config = parseConfig({ MLOPS_HOME: home, MLOPS_BUCKET: bucket });
     const backend = createLocalBackend({ home, python: config.python, algorithmsDir: path.join(REPO_ROOT, 'algorithms') });
     for (const project of [DEFAULT_PROJECT, PENGUINS]) produced.set(project, await produceInsights(backend, bucket, Date.now(), project));
-    app = buildDashboardServer({ backend, bucket, temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId) });
+    // The stack's projects, as the dashboard process reads them from the project files.
+    app = buildDashboardServer({ backend, bucket, temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId), projects: async () => [DEFAULT_PROJECT, PENGUINS] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await launchChromium();
@@ -80,6 +81,11 @@ describe('insights dashboard in headless Chromium: the project select', () => {
     const options = await page.getByTestId('filter-project').locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
     assert.deepEqual(options, ['', PENGUINS, DEFAULT_PROJECT].sort());
     assert.equal(await page.getByTestId('drift-row').count(), driftOf(DEFAULT_PROJECT) + driftOf(PENGUINS), 'all projects at first');
+    // ... and every project's model versions, each row naming its project (the families share names).
+    assert.equal(await page.getByTestId('model-row').count(), 6);
+    assert.deepEqual(await modelProjects(page), [PENGUINS, DEFAULT_PROJECT].sort());
+    assert.deepEqual((await page.getByTestId('model-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-project')))).sort(), [...Array(3).fill(PENGUINS), ...Array(3).fill(DEFAULT_PROJECT)].sort());
+    assert.match(await page.getByTestId('model-row').filter({ has: page.locator(`[href*="training-${PENGUINS}-xgboost-1"]`) }).innerText(), /penguins \/ xgboost/);
 
     await page.getByTestId('filter-project').selectOption(PENGUINS);
     await loaded(page, 2);
@@ -102,6 +108,7 @@ describe('insights dashboard in headless Chromium: the project select', () => {
     await loaded(page, 4);
     assert.equal(new URL(page.url()).searchParams.get('project'), null, 'all projects: no project in the URL');
     assert.deepEqual(await driftProjects(page), [PENGUINS, DEFAULT_PROJECT].sort());
+    assert.equal(await page.getByTestId('model-row').count(), 6);
     assert.deepEqual(problems, []);
     await page.close();
   });

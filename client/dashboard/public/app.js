@@ -303,8 +303,9 @@ function modelRows(versions) {
   return [...versions].reverse().map((v) =>
     el(
       'tr',
-      { 'data-testid': 'model-row', 'data-family': v.family },
-      el('td', {}, v.family),
+      { 'data-testid': 'model-row', 'data-family': v.family, 'data-project': v.project },
+      // Under "all projects" two projects' families may share a name: the project tells them apart.
+      el('td', {}, state.project || !v.project ? v.family : `${v.project} / ${v.family}`),
       el('td', { class: 'num' }, v.version),
       el('td', {}, el('span', { class: `badge ${v.status}` }, v.status === 'PendingManualApproval' ? 'pending' : v.status)),
       el('td', { class: 'wrap' }, v.decision ? [el('span', { class: `badge ${v.decision.outcome}` }, v.decision.outcome), ' ', el('span', { class: 'desc' }, `${v.decision.reason} (${v.decision.decidedBy})`)] : '–'),
