@@ -156,3 +156,34 @@ def test_when_the_byo_example_trains_and_a_transform_scores_with_it_then_both_fo
     labels = [float(line.split(",")[0]) for line in (out / "test" / "test.csv").read_text().splitlines()]
     assert len(predictions) == len(labels)
     assert float(np.sqrt(np.mean((np.array(predictions) - np.array(labels)) ** 2))) < 600  # g; the label's spread is ~800
+
+
+def test_when_the_label_is_an_integer_then_the_baseline_expects_fractional_predictions_in_its_place(tmp_path: Path) -> None:
+    """The captured rows hold the model's prediction where the training rows hold the label: a
+    regressor's predictions are fractional, so an integer label (grams, prices in whole units) must
+    not make every monitoring run report a data_type_check on it."""
+    from mlops_algorithms.monitor.data_quality import run as baseline
+    from mlops_algorithms.monitor.monitoring import run_data_quality
+
+    out = _prepare(tmp_path, {**SPEC, "label": {**SPEC["label"], "type": "integer"}})
+    schema_file = out / "schema" / "feature-schema.json"
+    baseline({"dataset_source": str(out / "train"), "output_path": str(tmp_path / "bl"), "dataset_format": '{"csv": {"header": false}}',
+              "feature_schema": str(schema_file)})
+    stats = json.loads((tmp_path / "bl" / "statistics.json").read_text())
+    constraints = json.loads((tmp_path / "bl" / "constraints.json").read_text())
+    assert stats["features"][0]["name"] == "body_mass_g" and stats["features"][0]["inferred_type"] == "Fractional"
+    assert constraints["features"][0]["inferred_type"] == "Fractional" and "string_constraints" not in constraints["features"][0]
+
+    # A batch capture of the train rows as scoring writes it (record_id, the model's features,
+    # prediction), the predictions the labels plus a fraction: nothing drifted.
+    names = [f["name"] for f in json.loads(schema_file.read_text())["features"]]
+    rows = [line.split(",") for line in (out / "train" / "train.csv").read_text().strip().splitlines()]
+    capture = tmp_path / "capture"
+    capture.mkdir()
+    lines = [",".join(["record_id", *names, "prediction"])] + [",".join([str(i), *r[1:], repr(float(r[0]) + 0.37)]) for i, r in enumerate(rows)]
+    (capture / "penguins.captured.csv").write_text("\n".join(lines) + "\n")
+    run_data_quality({"dataset_source": str(capture), "output_path": str(tmp_path / "report"), "dataset_format": '{"csv": {"header": true}}',
+                      "baseline_statistics": str(tmp_path / "bl" / "statistics.json"), "baseline_constraints": str(tmp_path / "bl" / "constraints.json"),
+                      "feature_schema": str(schema_file)})
+    violations = json.loads((tmp_path / "report" / "constraint_violations.json").read_text())["violations"]
+    assert violations == [], violations

@@ -5,6 +5,7 @@ import { addHealthRoute, dirAccessible } from '../shared/health';
 import { runService } from '../shared/service-process';
 import { stackPorts } from '../../common/config/schema';
 import { temporalUiUrl } from '../temporal';
+import { listProjects } from '../../services/projects/project-file';
 import { buildDashboardServer } from './server';
 
 /** The dashboard process (started by `mlops stack up`): the insights page, its JSON API, `/data`. */
@@ -19,6 +20,7 @@ async function main(): Promise<{ stop: () => Promise<void> }> {
     temporalUiUrl: (workflowId, runId) => temporalUiUrl(config, workflowId, runId),
     // Lazy: the dashboard starts (and shows its insights) before the Temporal server answers.
     temporal: async () => temporal,
+    projects: async () => (await listProjects(config.projectsDir)).map((p) => p.project.name),
   });
   addHealthRoute(app, config.backend === 'local' ? [{ name: 'data-dir', check: dirAccessible(config.home) }] : []);
   await app.listen({ host: config.listenHost, port });

@@ -5,6 +5,7 @@ import type { InsightRows, InsightTable } from '../../common/types/insights';
 import type { ChampionComparison } from '../../common/types/governance';
 import type { DriftRecord } from '../../common/types/monitoring';
 import type { ModelApprovalStatus, ModelDecision, ModelFamily, SplitMetrics } from '../../common/types/model';
+import { DEFAULT_PROJECT, projectOf } from '../../common/project';
 import { inWindow, partitionRange, type TimeWindow } from './params';
 
 /** How the API links out: a run to the Temporal UI, an S3 URI to the dashboard's own `/data`. */
@@ -52,6 +53,8 @@ export interface InferenceHour {
 }
 
 export interface ModelVersionSummary {
+  /** The project of the version (the demo's when none was recorded). */
+  project: string;
   family: ModelFamily;
   version: number;
   modelName: string;
@@ -85,7 +88,14 @@ export class DashboardQueries {
     private readonly backend: DashboardBackend,
     private readonly bucket: string,
     private readonly links: Links,
+    /** The stack's projects (its project files); without them, only the demo's. */
+    private readonly stackProjects?: () => Promise<string[]>,
   ) {}
+
+  /** The stack's projects, the demo's always among them. */
+  private async projects(): Promise<string[]> {
+    return [...new Set([DEFAULT_PROJECT, ...((await this.stackProjects?.()) ?? [])])].sort();
+  }
 
   async drift(q: TimeWindow & { project?: string; family?: string; endpoint?: string }): Promise<DriftRecordView[]> {
     const rows = await readInsightRows(this.backend.objectStore, this.bucket, 'drift_records', partitionRange(q));
@@ -149,9 +159,12 @@ export class DashboardQueries {
       .map(({ weighted, weight, ...h }) => ({ ...h, modelVersions: h.modelVersions.sort((a, b) => a - b), predictionMean: weight > 0 ? weighted / weight : null }));
   }
 
+  /** One project's versions, or with no project every project's (the registry keeps each project's apart). */
   async models(q: { project?: string; family?: ModelFamily }): Promise<ModelVersionSummary[]> {
-    const versions = await this.backend.registry.listVersions(q.family, q.project);
+    const projects = q.project ? [q.project] : await this.projects();
+    const versions = (await Promise.all(projects.map((p) => this.backend.registry.listVersions(q.family, p)))).flat();
     return versions.map((v) => ({
+      project: projectOf(v.project),
       family: v.family,
       version: v.version,
       modelName: v.modelName,
@@ -184,7 +197,7 @@ export class DashboardQueries {
       ]);
       return [...oldest, ...recent];
     };
-    const [drift, scoring, volumes, versions] = await Promise.all([bounded('drift_records'), bounded('scoring_records'), bounded('inference_volumes'), this.backend.registry.listVersions()]);
+    const [drift, scoring, volumes, versions, stackProjects] = await Promise.all([bounded('drift_records'), bounded('scoring_records'), bounded('inference_volumes'), this.backend.registry.listVersions(), this.stackProjects ? this.projects() : Promise.resolve([])]);
     const families = new Set<string>([...versions.map((v) => v.family), ...drift.map((r) => r.family), ...scoring.map((r) => r.family), ...volumes.map((r) => r.family)]);
     const endpoints = new Map<string, string>();
     for (const r of [...drift, ...volumes]) if (r.endpoint_name) endpoints.set(r.endpoint_name, r.family);
@@ -194,7 +207,7 @@ export class DashboardQueries {
       min = Math.min(min, d.getTime());
       max = Math.max(max, d.getTime());
     }
-    const projects = new Set<string>([...drift.map((r) => r.project), ...scoring.map((r) => r.project), ...volumes.map((r) => r.project)]);
+    const projects = new Set<string>([...drift.map((r) => r.project), ...scoring.map((r) => r.project), ...volumes.map((r) => r.project), ...stackProjects]);
     return {
       projects: [...projects].sort(),
       families: [...families].sort(),

@@ -23,6 +23,11 @@ export interface DashboardOptions {
   temporal?: () => Promise<Client>;
   /** The page's files (default: `public/` beside this file). */
   publicDir?: string;
+  /**
+   * The stack's projects (the project files): "all projects" lists the model versions of each, and
+   * the project select offers them before they have insight rows. Default: the demo project only.
+   */
+  projects?: () => Promise<string[]>;
 }
 
 /**
@@ -31,10 +36,15 @@ export interface DashboardOptions {
  */
 export function buildDashboardServer(options: DashboardOptions): FastifyInstance {
   const app = Fastify({ logger: false, keepAliveTimeout: 30_000 });
-  const queries = new DashboardQueries(options.backend, options.bucket, {
-    run: (workflowId, runId) => options.temporalUiUrl(workflowId, runId),
-    data: (uri) => dataLink(options.bucket, uri),
-  });
+  const queries = new DashboardQueries(
+    options.backend,
+    options.bucket,
+    {
+      run: (workflowId, runId) => options.temporalUiUrl(workflowId, runId),
+      data: (uri) => dataLink(options.bucket, uri),
+    },
+    options.projects,
+  );
   const data = new DataBrowser(options.backend.objectStore, options.bucket, { maxBytes: options.maxDataBytes ?? 1024 * 1024, maxListed: options.maxListed ?? 1000 });
 
   // Unexpected failures: the whole error goes to the service log, the browser gets a short message

@@ -6,7 +6,8 @@ import { writeInsightRows } from '../../activities/insights/parquet';
 import { createConsolidationActivities } from '../../activities/monitoring/consolidate';
 import { createMonitorJobActivities, enrichViolation } from '../../activities/monitoring/monitor-jobs';
 import { createRegistryActivities } from '../../activities/registry/model-registry';
-import { runKey } from '../../common/ids';
+import { endpointName, runKey } from '../../common/ids';
+import { DEFAULT_PROJECT, endpointNamePrefix, isDefaultProject, modelSlug, projectOf, projectUri } from '../../common/project';
 import { DEFAULT_TASK_QUEUES } from '../../common/task-queues';
 import type { ModelFamily } from '../../common/types/model';
 import type { MonitoringConfig } from '../../common/types/monitoring';
@@ -15,6 +16,7 @@ import { runInActivity } from '../helpers/activity-env';
 
 /** What the browser test checks against: the runs that wrote the data. */
 export interface ProducedInsights {
+  project: string;
   monitoringRuns: { family: ModelFamily; workflowId: string; runId: string; driftRecords: number }[];
   endpoints: Record<ModelFamily, string>;
 }
@@ -74,38 +76,44 @@ function captureUri(root: string, endpoint: string, at: number): string {
  * requests are consolidated by `consolidateCapture` (which writes the inference volumes) in
  * monitoring runs an hour apart; each run's violations (in Model Monitor's format) go through
  * `writeDriftRecords` (which writes the drift records). Scoring records are written with
- * `writeInsightRows`, as the batch transform activity does once its job is done.
+ * `writeInsightRows`, as the batch transform activity does once its job is done. `project` (default:
+ * the demo's) names the project whose runs these are: its registry groups, champions, endpoints,
+ * monitoring prefixes and rows are its own (issue 15).
  */
-export async function produceInsights(backend: Backend, bucket: string, now = Date.now()): Promise<ProducedInsights> {
+export async function produceInsights(backend: Backend, bucket: string, now = Date.now(), project: string = DEFAULT_PROJECT): Promise<ProducedInsights> {
+  const own = (uri: string) => projectUri(uri, project);
+  const field = isDefaultProject(project) ? {} : { project: projectOf(project) };
   const registry = createRegistryActivities(backend);
   const consolidation = createConsolidationActivities(backend);
   const monitorJobs = createMonitorJobActivities(backend, { pollIntervalMs: 50 });
   const config: MonitoringConfig = {
     bucket,
-    captureUri: `s3://${bucket}/capture`,
-    batchCaptureUri: `s3://${bucket}/capture/batch`,
-    groundTruthUri: `s3://${bucket}/ground-truth`,
-    outputUri: `s3://${bucket}/monitoring`,
+    captureUri: own(`s3://${bucket}/capture`),
+    batchCaptureUri: own(`s3://${bucket}/capture/batch`),
+    groundTruthUri: own(`s3://${bucket}/ground-truth`),
+    outputUri: own(`s3://${bucket}/monitoring`),
     resources: { instanceType: 'ml.m5.large', instanceCount: 1 },
     maxJobRuntimeSeconds: 600,
     taskQueues: { ...DEFAULT_TASK_QUEUES },
   };
   const families = ['xgboost', 'linear-learner'] as const;
-  const endpoints = { xgboost: 'mlops-xgboost', 'linear-learner': 'mlops-linear-learner' } as const;
-  const produced: ProducedInsights = { monitoringRuns: [], endpoints };
+  const endpoints = Object.fromEntries(families.map((f) => [f, endpointName(endpointNamePrefix(project), f)])) as Record<(typeof families)[number], string>;
+  const produced: ProducedInsights = { project: projectOf(project), monitoringRuns: [], endpoints };
+  const slug = (family: string) => modelSlug(project, family);
 
   // Training outcomes: two versions of xgboost (the second rejected), one of linear-learner.
   for (const [i, family] of families.entries()) {
     const versions = family === 'xgboost' ? 2 : 1;
     for (let n = 1; n <= versions; n++) {
-      const trainingJobName = `${family}-train-${n}`;
+      const trainingJobName = `${slug(family)}-train-${n}`;
       const { version, modelName } = await atTime(now - (30 - n) * HOUR, () =>
         registry.registerModelVersion({
           family,
-          modelName: `${family}-model-${n}`,
+          ...field,
+          modelName: `${slug(family)}-model-${n}`,
           artifactUri: `s3://${bucket}/training/${trainingJobName}/output/model.tar.gz`,
           trainingJobName,
-          workflowId: `training-${family}-${n}`,
+          workflowId: `training-${slug(family)}-${n}`,
           runId: randomUUID(),
           featureSchemaUri: `s3://${bucket}/training/${trainingJobName}/feature-schema.json`,
           hyperparameters: { num_round: '100' },
@@ -115,6 +123,7 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
       const accepted = n === 1;
       await registry.recordModelDecision({
         family,
+        ...field,
         version,
         status: accepted ? 'Approved' : 'Rejected',
         metrics: { validation: { rmse, mae: rmse * 0.7, r2: 0.92 - i * 0.05 - (n - 1) * 0.04 }, test: { rmse: rmse + 80, mae: rmse * 0.72, r2: 0.91 - i * 0.05 - (n - 1) * 0.04 } },
@@ -129,7 +138,7 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
           modelQuality: { statisticsUri: `s3://${bucket}/baselines/${modelName}/mq-statistics.json`, constraintsUri: `s3://${bucket}/baselines/${modelName}/mq-constraints.json` },
         },
       });
-      if (accepted) await registry.exportChampionConfig({ family, version, endpointName: endpoints[family] });
+      if (accepted) await registry.exportChampionConfig({ family, ...field, version, endpointName: endpoints[family] });
     }
   }
 
@@ -137,7 +146,7 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
   const runHours = [6, 4, 2];
   for (const family of families) {
     const endpoint = endpoints[family];
-    const model = await consolidation.resolveMonitoredModel({ family });
+    const model = await consolidation.resolveMonitoredModel({ family, ...field });
     const base = family === 'xgboost' ? 21000 : 19000;
     for (const [r, hoursAgo] of runHours.entries()) {
       // Requests of the two hours before the run.
@@ -146,7 +155,7 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
         const lines = Array.from({ length: 8 + ((r * 5 + h * 3) % 9) }, (_, k) => captureLine(base + r * 900 + k * 37 + h * 110, hourStart + 60_000));
         await backend.objectStore.put(captureUri(config.captureUri, endpoint, hourStart + 5 * 60_000 + r), `${lines.join('\n')}\n`);
       }
-      const workflowId = `monitoring-${family}`;
+      const workflowId = `monitoring-${slug(family)}`;
       const runId = randomUUID();
       const key = runKey({ workflowId, runId });
       const runAt = now - hoursAgo * HOUR;
@@ -187,20 +196,20 @@ export async function produceInsights(backend: Backend, bucket: string, now = Da
   // Batch scoring runs (what the batch transform activity records once its job completes).
   for (const [i, family] of families.entries()) {
     const scoredAt = new Date(now - (10 - i * 3) * HOUR);
-    const job = `scoring-${family}-${i}`;
-    await backend.objectStore.put(`s3://${bucket}/scoring/capture/${job}/cars.captured.csv`, 'record_id,Year,Mileage,prediction\na,2017,45000,21000\nb,2015,80000,15500\nc,2019,12000,26500\n');
+    const job = `scoring-${slug(family)}-${i}`;
+    await backend.objectStore.put(`${own(`s3://${bucket}/scoring/capture`)}/${job}/cars.captured.csv`, 'record_id,Year,Mileage,prediction\na,2017,45000,21000\nb,2015,80000,15500\nc,2019,12000,26500\n');
     await writeInsightRows(backend.objectStore, bucket, 'scoring_records', job, [
       {
         scored_at: scoredAt,
-        project: 'used-cars',
+        project: projectOf(project),
         family,
-        model_name: `${family}-model-1`,
+        model_name: `${slug(family)}-model-1`,
         model_version: 1,
-        scoring_workflow_id: `scoring-${family}`,
+        scoring_workflow_id: `scoring-${slug(family)}`,
         scoring_run_id: randomUUID(),
-        input_uri: `s3://${bucket}/scoring/input/cars.csv`,
-        output_uri: `s3://${bucket}/scoring/output/${job}/cars.csv.out`,
-        capture_uri: `s3://${bucket}/scoring/capture/${job}/cars.captured.csv`,
+        input_uri: `${own(`s3://${bucket}/scoring/input`)}/cars.csv`,
+        output_uri: `${own(`s3://${bucket}/scoring/output`)}/${job}/cars.csv.out`,
+        capture_uri: `${own(`s3://${bucket}/scoring/capture`)}/${job}/cars.captured.csv`,
         records: 3,
         prediction_mean: 21000,
         prediction_min: 15500,

@@ -18,8 +18,8 @@ export interface FakeRun {
   failure?: Error;
   /** Query name -> answer. */
   queries?: Record<string, unknown>;
-  /** Update name -> what it returns for its argument (throws: the update was refused). */
-  updates?: Record<string, (arg: unknown) => unknown>;
+  /** Update name -> its answer, or a function of its argument that returns it (throws: the update was refused). */
+  updates?: Record<string, unknown>;
   /** What `fetchHistory()` returns (payloads by the default payload converter). */
   history?: temporal.api.history.v1.IHistoryEvent[];
 }
@@ -84,11 +84,12 @@ export function fakeClient(
       executeUpdate: (def: string | { name: string }, options?: { args?: unknown[] }) =>
         Promise.resolve().then(() => {
           const name = typeof def === 'string' ? def : def.name;
-          const handler = find().updates?.[name];
-          if (!handler) throw new Error(`no update handler '${name}'`);
+          const answers = find().updates ?? {};
+          if (!(name in answers)) throw new Error(`no update handler '${name}'`);
           const args = options?.args ?? [];
           updates.push({ workflowId, name, args });
-          return handler(args[0]);
+          const answer = answers[name];
+          return typeof answer === 'function' ? (answer as (arg: unknown) => unknown)(args[0]) : answer;
         }),
     };
   };

@@ -10,6 +10,7 @@ import { innermostMessage } from '../shared/failures';
 import { sendNotification } from '../shared/notify';
 import { durationMs } from '../../common/duration';
 import { PROJECT, projectAttribute } from '../../common/search-attributes';
+import { modelKey } from '../../common/project';
 import {
   championChangedSignal,
   configureLifecycleUpdate,
@@ -60,7 +61,10 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
   const taskQueue = config.taskQueues.compute;
   const { startRetraining } = proxyActivities<Pick<Activities, 'startRetraining'>>(quickActivityOptions(taskQueue));
   // The config of this run wins over a carried policy: restarting with a new config changes it.
-  const state: LifecycleState = { ...(input.state ?? initialState(input)), family: input.family };
+  // The state names its project (absent for the demo), so `models show` and notifications tell two projects' families apart.
+  const state: LifecycleState = { ...(input.state ?? initialState(input)), family: input.family, ...(input.project ? { project: input.project } : {}) };
+  /** `<family>`, or `<project>/<family>` outside the demo project: how subjects name the model. */
+  const model = modelKey(input.project, input.family);
   const applyConfig = () => {
     state.policy = config.policy;
     state.coolDown = config.coolDown;
@@ -100,7 +104,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
       message,
       workflowId: info.workflowId,
       runId: info.runId,
-      details: { family: state.family, ...details },
+      details: { family: state.family, ...(state.project ? { project: state.project } : {}), ...details },
     });
   };
 
@@ -119,7 +123,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
       applyConfig();
       state.lastSettingsChange = { by: settings.by.trim(), at: new Date().toISOString(), ...(settings.reason ? { reason: settings.reason } : {}) };
       const after = `policy ${config.policy}, cool-down ${config.coolDown}, approval timeout ${config.approvalTimeout}, training data ${config.trainingDataUri ?? "the champion's"}`;
-      await notify('lifecycle.settings-changed', 'info', `${state.family}: retraining settings changed by ${settings.by.trim()}`, `${after} (was: ${before})${settings.reason ? `; ${settings.reason}` : ''}`);
+      await notify('lifecycle.settings-changed', 'info', `${model}: retraining settings changed by ${settings.by.trim()}`, `${after} (was: ${before})${settings.reason ? `; ${settings.reason}` : ''}`);
       return state;
     },
     { validator: validateLifecycleSettings },
@@ -139,12 +143,12 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
       state.lastRetraining = { workflowId: started.workflowId, startedAt: new Date(now).toISOString(), reason };
       state.coolDownUntil = new Date(now + coolDownMs).toISOString();
       state.counts.retrainingsStarted++;
-      await notify('lifecycle.retraining-started', 'info', `${state.family}: retraining started`, `${reason}; run ${started.workflowId}; no further retraining before ${state.coolDownUntil}`, { retrainingWorkflowId: started.workflowId });
+      await notify('lifecycle.retraining-started', 'info', `${model}: retraining started`, `${reason}; run ${started.workflowId}; no further retraining before ${state.coolDownUntil}`, { retrainingWorkflowId: started.workflowId });
       return started.workflowId;
     } catch (err) {
       state.counts.retrainingFailures++;
       log.warn('retraining could not be started', { family: state.family, error: innermostMessage(err) });
-      await notify('lifecycle.retraining-failed', 'error', `${state.family}: retraining could not start`, innermostMessage(err));
+      await notify('lifecycle.retraining-failed', 'error', `${model}: retraining could not start`, innermostMessage(err));
       return undefined;
     }
   };
@@ -157,19 +161,19 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
     const details = { monitoringWorkflowId: alert.monitoringWorkflowId, reportUri: alert.reportUri, kinds: alert.kinds };
     if (state.coolDownUntil && Date.now() < Date.parse(state.coolDownUntil)) {
       state.counts.suppressedByCoolDown++;
-      await notify('lifecycle.drift-cool-down', 'warning', `${state.family}: drift alert during cool-down`, `${what}; alert during cool-down (until ${state.coolDownUntil}), no retraining`, details);
+      await notify('lifecycle.drift-cool-down', 'warning', `${model}: drift alert during cool-down`, `${what}; alert during cool-down (until ${state.coolDownUntil}), no retraining`, details);
       return;
     }
     if (state.pendingApproval) {
       state.counts.notifiedOnly++;
-      await notify('lifecycle.drift', 'warning', `${state.family}: drift alert, approval already pending`, `${what}; a retraining approval is already pending (deadline ${state.pendingApproval.deadline})`, details);
+      await notify('lifecycle.drift', 'warning', `${model}: drift alert, approval already pending`, `${what}; a retraining approval is already pending (deadline ${state.pendingApproval.deadline})`, details);
       return;
     }
     const reason = `drift alert from ${alert.monitoringWorkflowId}: ${what}`;
     switch (state.policy) {
       case 'notify':
         state.counts.notifiedOnly++;
-        await notify('lifecycle.drift', 'warning', `${state.family}: drift detected`, `${what}; policy 'notify': no retraining`, details);
+        await notify('lifecycle.drift', 'warning', `${model}: drift detected`, `${what}; policy 'notify': no retraining`, details);
         return;
       case 'retrain':
         await retrain(reason);
@@ -187,7 +191,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
         await notify(
           'lifecycle.retraining-approval-requested',
           'warning',
-          `${state.family}: approve retraining?`,
+          `${model}: approve retraining?`,
           `${what}; approve or reject the retraining before ${state.pendingApproval.deadline} (update 'decideRetraining' on ${workflowInfo().workflowId})`,
           details,
         );
@@ -201,7 +205,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
     state.pendingApproval = undefined;
     if (!d.approve) {
       state.counts.rejected++;
-      await notify('lifecycle.retraining-rejected', 'info', `${state.family}: retraining rejected`, `rejected by ${d.by}: ${d.reason}`);
+      await notify('lifecycle.retraining-rejected', 'info', `${model}: retraining rejected`, `rejected by ${d.by}: ${d.reason}`);
       return { outcome: 'rejected', by: d.by };
     }
     state.counts.approved++;
@@ -224,7 +228,7 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<never>
       state.pendingApproval = undefined;
       state.counts.approvalTimeouts++;
       eventsThisRun++;
-      await notify('lifecycle.retraining-approval-timed-out', 'warning', `${state.family}: retraining approval timed out`, `no decision by ${new Date(deadline).toISOString()}; no retraining`);
+      await notify('lifecycle.retraining-approval-timed-out', 'warning', `${model}: retraining approval timed out`, `no decision by ${new Date(deadline).toISOString()}; no retraining`);
     }
 
     while (queue.length > 0) {

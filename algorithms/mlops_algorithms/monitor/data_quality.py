@@ -14,6 +14,7 @@ from typing import Mapping
 from ..contract import ClientError
 from .config import optional_path, parse_dataset_format, required_path
 from .constraints import constraints_document
+from .datatypes import FRACTIONAL_T, INTEGRAL_T
 from .dataset import read_csv_dataset
 from .jsonio import write_json
 from .statistics import profile_dataset, statistics_document
@@ -56,6 +57,13 @@ def run(env: Mapping[str, str]) -> str:
         print(f"[warning] {data.ragged_rows} rows do not have {len(data.names)} fields; "
               "missing fields counted as missing, extra fields dropped", file=sys.stderr)
     profiles = profile_dataset(data.names, data.columns)
+    if names is not None and profiles and profiles[0].inferred_type == INTEGRAL_T:
+        # The label leads the training rows where the capture has the model's prediction: a
+        # regressor predicts fractions, so an integer label (grams, whole prices) is baselined as
+        # Fractional; otherwise every monitoring run reports a data_type_check on the prediction.
+        lead = profiles[0]
+        statistics = {**lead.statistics, "inferred_type": FRACTIONAL_T} if lead.statistics else lead.statistics
+        profiles[0] = replace(lead, inferred_type=FRACTIONAL_T, statistics=statistics)
     write_json(output / "statistics.json", statistics_document(profiles, data.rows))
     write_json(output / "constraints.json", constraints_document(profiles, drift_method))
     return f"Job completed successfully: baseline of {data.rows} rows and {len(data.names)} columns."

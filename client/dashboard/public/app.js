@@ -302,11 +302,13 @@ function comparisonText(v) {
 
 function modelRows(versions) {
   const m = (v, split, k) => fmtNum(v.metrics?.[split]?.[k]);
+  // Versions of several projects ("all projects") may share family names: the project tells them apart.
+  const named = new Set(versions.map((v) => v.project)).size > 1;
   return [...versions].reverse().map((v) =>
     el(
       'tr',
-      { 'data-testid': 'model-row', 'data-family': v.family },
-      el('td', {}, v.family),
+      { 'data-testid': 'model-row', 'data-family': v.family, 'data-project': v.project },
+      el('td', {}, named ? `${v.project} / ${v.family}` : v.family),
       el('td', { class: 'num' }, v.version),
       el('td', {}, el('span', { class: `badge ${v.status}` }, v.status === 'PendingManualApproval' ? 'pending' : v.status)),
       el('td', { class: 'wrap' }, v.decision ? [el('span', { class: `badge ${v.decision.outcome}` }, v.decision.outcome), ' ', el('span', { class: 'desc' }, `${v.decision.reason} (${v.decision.decidedBy})`)] : '–'),

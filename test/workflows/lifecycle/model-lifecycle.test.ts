@@ -118,6 +118,22 @@ describe('modelLifecycle (time skipping)', function () {
     });
   });
 
+  it("when the lifecycle is another project's, then its state and its notifications name the project, so two projects' families of one name are told apart", async () => {
+    await withLifecycle(
+      'notify',
+      async (handle, calls) => {
+        await handle.signal(driftAlertSignal, { ...alert(), project: 'penguins' });
+        await notified(calls, 1);
+        const state = await handle.query(lifecycleStateQuery);
+        assert.equal(state.project, 'penguins');
+        assert.equal(state.recentAlerts[0]?.project, 'penguins');
+        assert.equal(calls.notifications[0]!.subject, 'penguins/xgboost: drift detected');
+        assert.equal(calls.notifications[0]!.details?.project, 'penguins');
+      },
+      { project: 'penguins' },
+    );
+  });
+
   it('when the policy is retrain, then one retraining starts on the configured data with the alert as reason', async () => {
     await withLifecycle('retrain', async (handle, calls) => {
       await handle.signal(driftAlertSignal, alert());

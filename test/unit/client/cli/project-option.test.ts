@@ -255,7 +255,7 @@ describe('client/cli --project on every command that addresses a project', () =>
         status: 'RUNNING',
         memo: { project: 'penguins' },
         queries: { [pendingApprovalsQuery.name]: [pending('hgb')] },
-        updates: { [decideApprovalUpdate.name]: (arg) => ({ family: (arg as { family: string }).family, version: 1, outcome: 'approved', by: 'ana' }) },
+        updates: { [decideApprovalUpdate.name]: (arg: unknown) => ({ family: (arg as { family: string }).family, version: 1, outcome: 'approved', by: 'ana' }) },
       },
     ];
 
