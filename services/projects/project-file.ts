@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import { DEFAULT_PROJECT, projectNameProblem, projectOf } from '../../common/project';
+import { DEFAULT_PROJECT, isDefaultProject, modelSlug, projectNameProblem, projectOf } from '../../common/project';
+import { DEMO_MODEL_FAMILIES } from '../../common/types/model';
 import { projectFileSchema, type ProjectFile } from '../../common/schemas/project';
 import { issueLines } from '../../common/schemas/run-settings';
 import { UsageError } from '../usage-error';
@@ -84,7 +85,33 @@ export async function listProjects(projectsDir: string): Promise<LoadedProject[]
     const dir = path.basename(path.dirname(file));
     if (dir !== project.name) throw new UsageError(`${file}: name: '${project.name}' differs from its directory '${dir}' (a project lives in projects/<name>/)`);
   }
+  refuseSharedNames(found);
   return found;
+}
+
+/**
+ * Two projects' models must never meet in one name. Endpoints, registry groups, schedules and file
+ * names join project and family with a hyphen (`<project>-<family>`; the demo's are `<family>`
+ * alone), so project `linear` with algorithm `learner` would spell the demo's `linear-learner`, and
+ * `a` + `b-c` would spell `a-b` + `c`. Parameter paths are `/mlops/<project>/<family>/...` beside
+ * the demo's `/mlops/<family>/...`, so a project may not be named like a demo family.
+ */
+function refuseSharedNames(found: LoadedProject[]): void {
+  const demo = found.find((p) => isDefaultProject(p.project.name));
+  const demoFamilies: readonly string[] = demo ? demo.project.algorithms.map((a) => a.name) : DEMO_MODEL_FAMILIES;
+  const slugs = new Map<string, string>(demoFamilies.map((f) => [f, `project '${DEFAULT_PROJECT}' algorithm '${f}'`]));
+  for (const { file, project } of found) {
+    if (isDefaultProject(project.name)) continue;
+    if (demoFamilies.includes(project.name)) {
+      throw new UsageError(`${file}: name: project '${project.name}' is named like an algorithm of project '${DEFAULT_PROJECT}' (its parameters under /mlops/${project.name}/ would be shared): choose another name`);
+    }
+    project.algorithms.forEach((a, i) => {
+      const slug = modelSlug(project.name, a.name);
+      const other = slugs.get(slug);
+      if (other) throw new UsageError(`${file}: algorithms[${i}].name: project '${project.name}' algorithm '${a.name}' would be named '${slug}' like ${other} (endpoints, registry groups and schedules would be shared): rename one`);
+      slugs.set(slug, `project '${project.name}' algorithm '${a.name}'`);
+    });
+  }
 }
 
 /** The project named `name` (default: the demo project), or a UsageError naming the projects there are. */
@@ -107,6 +134,7 @@ export async function writeProjectFile(projectsDir: string, project: ProjectFile
   const others = await listProjects(projectsDir);
   const clash = others.find((p) => p.project.name === project.name);
   if (clash || (await exists(file))) throw new UsageError(`project '${project.name}' already exists (${clash?.file ?? file}); choose another --name or edit that file`);
+  refuseSharedNames([...others, { file, project }]);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const body = `${header
     .split('\n')

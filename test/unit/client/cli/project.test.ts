@@ -154,6 +154,28 @@ describe('client/cli/commands/project', () => {
       assert.match(result.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: dataset\\.features\\[1\\]\\.levels: 3 levels, more than its maxLevels 2`));
     });
 
+    it("when a project and algorithm would spell the demo's linear-learner, then every project command refuses it, naming the file, field and both models (exit 2)", async () => {
+      const file = await writeProject('linear', minimal('linear').replace('name: m1', 'name: learner'));
+      for (const args of [['project', 'list'], ['project', 'validate'], ['project', 'show', 'linear']]) {
+        const result = await runInProcess(ctx, ...args);
+        assert.equal(result.code, 2, args.join(' '));
+        assert.equal(result.stderr.trim(), `mlops: ${file}: algorithms[0].name: project 'linear' algorithm 'learner' would be named 'linear-learner' like project 'used-cars' algorithm 'linear-learner' (endpoints, registry groups and schedules would be shared): rename one`);
+      }
+    });
+
+    it('when two projects would spell one name (a + b-c, a-b + c), or a project is named like a demo algorithm, then validate refuses (exit 2)', async () => {
+      await writeProject('aa', minimal('aa').replace('name: m1', 'name: b-c'));
+      const second = await writeProject('aa-b', minimal('aa-b').replace('name: m1', 'name: c'));
+      const shared = await runInProcess(ctx, 'project', 'validate');
+      assert.equal(shared.code, 2);
+      assert.equal(shared.stderr.trim(), `mlops: ${second}: algorithms[0].name: project 'aa-b' algorithm 'c' would be named 'aa-b-c' like project 'aa' algorithm 'b-c' (endpoints, registry groups and schedules would be shared): rename one`);
+      await fs.rm(path.dirname(second), { recursive: true });
+      const named = await writeProject('xgboost', minimal('xgboost'));
+      const family = await runInProcess(ctx, 'project', 'validate');
+      assert.equal(family.code, 2);
+      assert.match(family.stderr, new RegExp(`${named.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: name: project 'xgboost' is named like an algorithm of project 'used-cars'`));
+    });
+
     it('when two project files declare the same name, then every project command refuses them, naming both files (exit 2)', async () => {
       const first = await writeProject('same', minimal('same'));
       const second = await writeProject('same-too', minimal('same'));
