@@ -1,4 +1,5 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { callDeadline } from './call-deadline';
 import { EndpointCallError, parsePrediction, type EndpointAnswer, type EndpointInvoker } from './endpoint-client';
 
 /**
@@ -13,7 +14,8 @@ export class AwsEndpointClient implements EndpointInvoker {
   ) {}
 
   async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<EndpointAnswer> {
-    const abortSignal = AbortSignal.timeout(this.timeoutMs);
+    const deadline = callDeadline(this.timeoutMs);
+    const abortSignal = deadline.signal;
     let body: string;
     let variant: string | undefined;
     try {
@@ -26,6 +28,8 @@ export class AwsEndpointClient implements EndpointInvoker {
       // ModelError: the container answered with an error (SageMaker's 424).
       const kind = name === 'ModelError' || name === 'ModelNotReadyException' ? 'model-error' : 'unavailable';
       throw new EndpointCallError(endpointName, `${endpointName}: ${name ? `${name}: ` : ''}${(err as Error).message}`, kind);
+    } finally {
+      deadline.clear();
     }
     return { prediction: parsePrediction(endpointName, body), ...(variant ? { variant } : {}) };
   }

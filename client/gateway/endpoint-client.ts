@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { callDeadline } from './call-deadline';
 
 /**
  * Why an endpoint gave no prediction: shown to the caller when the gateway answers degraded.
@@ -72,7 +73,15 @@ export class EndpointClient implements EndpointInvoker {
   }
 
   async invoke(endpointName: string, csvRecord: string, inferenceId: string): Promise<EndpointAnswer> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    const deadline = callDeadline(this.timeoutMs);
+    try {
+      return await this.call(endpointName, csvRecord, inferenceId, deadline.signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async call(endpointName: string, csvRecord: string, inferenceId: string, signal: AbortSignal): Promise<EndpointAnswer> {
     let response;
     try {
       response = await this.pool.request({
