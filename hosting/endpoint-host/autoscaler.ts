@@ -21,6 +21,11 @@ export interface ScalingMeasure {
   sustained: number;
   /** The mean rate over those seconds: how many instances a scale-out asks for. */
   recent: number;
+  /**
+   * The highest per-second rate of those seconds: how many instances a scale-in asks for (the load
+   * now, as AWS sizes a scale-in by the latest datapoint; absent: `peak`).
+   */
+  recentPeak?: number;
   /** The highest per-second rate of the last SCALE_IN_SECONDS complete seconds (the load stayed at most this high). */
   peak: number;
 }
@@ -53,7 +58,10 @@ export function decideScaling(input: { policy: AutoscalingConfig; current: numbe
   // A scale-out needs the load above the current instances' target in each of the seconds, and
   // asks for what their mean needs (one slow second does not cut the step short).
   const outWanted = within(measure.sustained) > current ? Math.max(within(measure.sustained), within(measure.recent)) : current;
-  const inWanted = within(measure.peak);
+  // A scale-in happens once the whole window stayed below what fewer instances serve, and goes to
+  // what the load of the last seconds needs: a drop that fell inside the window's oldest second
+  // (partly high) would otherwise stop one instance short and wait a cool-down for the rest.
+  const inWanted = within(measure.peak) < current ? within(Math.min(measure.peak, measure.recentPeak ?? measure.peak)) : current;
   const said = `${Math.round(measure.recent)} invocations/min over ${SCALE_OUT_SECONDS} s (at least ${Math.round(measure.sustained)}), at most ${Math.round(measure.peak)} for ${SCALE_IN_SECONDS} s, on ${current} instance(s), target ${policy.targetInvocationsPerInstancePerMinute} per instance`;
   if (outWanted > current) {
     const since = history.lastScaleOutAt === undefined ? Infinity : now - history.lastScaleOutAt;

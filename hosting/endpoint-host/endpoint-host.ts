@@ -393,7 +393,7 @@ export class EndpointHost {
         if (!target || pool.target !== pool.size) continue; // no policy, or a resize is under way
         const history = this.scaling.get(key) ?? {};
         const recent = pool.rate.range(SCALE_OUT_SECONDS, now);
-        const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, peak: pool.rate.range(SCALE_IN_SECONDS, now).highest * 60 };
+        const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, recentPeak: recent.highest * 60, peak: pool.rate.range(SCALE_IN_SECONDS, now).highest * 60 };
         const decision = decideScaling({ policy: target.policy, current: pool.size, measure, now, history });
         if (decision.action === 'none') continue;
         this.scaling.set(key, decision.action === 'scale-out' ? { ...history, lastScaleOutAt: now } : { ...history, lastScaleInAt: now });

@@ -22,7 +22,7 @@ function simulate(policy: AutoscalingConfig, load: (t: number) => number, untilM
     for (; owed >= 1; owed--) rate.add(t);
     if (t % 1000 !== 500) continue;
     const recent = rate.range(SCALE_OUT_SECONDS, t);
-    const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, peak: rate.range(SCALE_IN_SECONDS, t).highest * 60 };
+    const measure = { sustained: recent.lowest * 60, recent: recent.mean * 60, recentPeak: recent.highest * 60, peak: rate.range(SCALE_IN_SECONDS, t).highest * 60 };
     const decision = decideScaling({ policy, current, measure, now: t, history });
     if (decision.action === 'none') continue;
     history = decision.action === 'scale-out' ? { ...history, lastScaleOutAt: t } : { ...history, lastScaleInAt: t };
@@ -68,6 +68,15 @@ describe('hosting/endpoint-host/autoscaler', () => {
     const ins = resizes.filter((r) => r.at >= dropAt);
     assert.deepEqual(ins.map((r) => r.to), [1], `resizes after the drop: ${JSON.stringify(resizes)}`);
     assert.ok(ins[0]!.at - dropAt <= 2 * 10_000, `scaled in ${ins[0]!.at - dropAt} ms after the drop`);
+  });
+
+  it('when the load drops inside a second (part of that second still high), then it scales back in one step, not one instance short and the rest a cool-down later', () => {
+    const policy: AutoscalingConfig = { minInstances: 1, maxInstances: 4, targetInvocationsPerInstancePerMinute: 30_000, scaleOutCooldown: '5 seconds', scaleInCooldown: '10 seconds' };
+    const dropAt = 60_300;
+    const resizes = simulate(policy, (t) => (t >= 20_000 && t < dropAt ? 1500 : 200), 100_000);
+    const ins = resizes.filter((r) => r.at >= dropAt);
+    assert.deepEqual(ins.map((r) => r.to), [1], `resizes after the drop: ${JSON.stringify(resizes)}`);
+    assert.ok(ins[0]!.at - dropAt <= (SCALE_IN_SECONDS + 2) * 1000, `scaled in ${ins[0]!.at - dropAt} ms after the drop`);
   });
 
   it('when the load stayed above the target in each second but dipped in one, then the scale-out asks for what the mean rate needs', () => {
