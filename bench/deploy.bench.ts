@@ -27,12 +27,9 @@
  * Progress goes to stderr; the last stdout line is one JSON object; exit 1 when a target is missed.
  */
 import '../test/helpers/setup';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import * as tar from 'tar';
 import { Pool } from 'undici';
 import { createBackend } from '../activities/backends';
 import { parsePrometheusText, select } from '../activities/backends/prometheus-text';
@@ -43,7 +40,7 @@ import { stackPorts } from '../common/config/schema';
 import { SERVING_METRICS } from '../common/serving-metrics';
 import type { EndpointDeploymentInput, EndpointDeploymentResult } from '../common/types/deployment';
 import { freePortBase, tempDir, testConfig } from '../test/helpers/integration';
-import { PYTHON } from '../test/helpers/temporal-env';
+import { createDeploymentModel, makeDeploymentModels } from '../test/helpers/deployment-models';
 
 const LOAD_RPS = Number(process.env.BENCH_DEPLOY_RPS ?? 500);
 /** An absolute step 200 -> n req/s (issue 18's 200 -> 1,500) instead of the one relative to the measured capacity. */
@@ -58,22 +55,6 @@ const ENDPOINT = 'bench-deploy';
 /** The same model with MAX_INSTANCES processes, for the capacity the step is relative to. */
 const CAPACITY_ENDPOINT = 'bench-capacity';
 const ALARMS = { maxErrorRate: 0.05, maxP99LatencyMs: 2000, minInvocations: 20, window: '10 seconds', evaluationInterval: '1 second' };
-
-/** Two XGBoost models (they take missing values) and a linear one (it refuses them), on 3 features. */
-const MAKE_MODELS = String.raw`
-import json, os, sys
-import numpy as np, xgboost as xgb
-out = sys.argv[1]
-rng = np.random.default_rng(0)
-X = rng.normal(size=(300, 3)); y = X @ np.array([1.0, 2.0, 3.0]) + 10
-for name, rounds in (('old', 20), ('new', 30)):
-    d = os.path.join(out, name); os.makedirs(d)
-    booster = xgb.train({'nthread': 1, 'max_depth': 3, 'seed': 0}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
-    booster.save_model(os.path.join(d, 'model.json')); os.rename(os.path.join(d, 'model.json'), os.path.join(d, 'xgboost-model'))
-d = os.path.join(out, 'bad'); os.makedirs(d)
-with open(os.path.join(d, 'linear-learner-model.json'), 'w') as f:
-    json.dump({'featureNames': ['a', 'b', 'c'], 'featureDim': 3, 'coefficients': [1.0, 2.0, 3.0], 'intercept': 10.0}, f)
-`;
 
 const log = (m: string) => console.error(m);
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));
@@ -182,15 +163,10 @@ async function main(): Promise<void> {
   const figures: Record<string, unknown> = {};
   try {
     const modelsDir = path.join(home, 'models');
-    await promisify(execFile)(PYTHON, ['-c', MAKE_MODELS, modelsDir]);
-    for (const [name, image] of [['old', 'xgboost'], ['new', 'xgboost'], ['bad', 'linear-learner']] as const) {
-      const dir = path.join(modelsDir, name);
-      const archive = path.join(dir, 'model.tar.gz');
-      await tar.create({ gzip: true, file: archive, cwd: dir }, (await fs.readdir(dir)).filter((f) => f !== 'model.tar.gz'));
-      const artifactUri = `s3://mlops/bench-models/${name}/model.tar.gz`;
-      await backend.objectStore.putFile(artifactUri, archive);
-      await backend.hosting.createModel({ modelName: name, image, artifactUri });
-      await backend.hosting.createEndpointConfig({ endpointConfigName: `cfg-${name}`, endpointName: ENDPOINT, variants: [{ variantName: name, modelName: name, instanceType: 'ml.m5.large', instanceCount: 1 }] });
+    await makeDeploymentModels(modelsDir, { oldRounds: 20, newRounds: 30, maxDepth: 3 });
+    // `bad` is the linear model: it refuses the half of the records that carry a missing value.
+    for (const [name, dirName, image] of [['old', 'old', 'xgboost'], ['new', 'new', 'xgboost'], ['bad', 'linear', 'linear-learner']] as const) {
+      await createDeploymentModel(backend, name, path.join(modelsDir, dirName), image, ENDPOINT);
     }
     await backend.hosting.createEndpointConfig({ endpointConfigName: 'cfg-capacity', endpointName: CAPACITY_ENDPOINT, variants: [{ variantName: 'new', modelName: 'new', instanceType: 'ml.m5.large', instanceCount: MAX_INSTANCES }] });
     await backend.hosting.createEndpoint(ENDPOINT, 'cfg-old');

@@ -10,21 +10,24 @@ import { PYTHON } from './temporal-env';
 const MAKE_MODELS = String.raw`
 import json, os, sys
 import numpy as np, xgboost as xgb
-out = sys.argv[1]
+out, old_rounds, new_rounds, depth = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(0)
 X = rng.normal(size=(300, 3)); y = X @ np.array([1.0, 2.0, 3.0]) + 10
-for name, rounds in (('old', 5), ('new', 8)):
+for name, rounds in (('old', old_rounds), ('new', new_rounds)):
     d = os.path.join(out, name); os.makedirs(d)
-    booster = xgb.train({'nthread': 1, 'max_depth': 2, 'seed': 0}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
+    booster = xgb.train({'nthread': 1, 'max_depth': depth, 'seed': 0}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
     booster.save_model(os.path.join(d, 'model.json')); os.rename(os.path.join(d, 'model.json'), os.path.join(d, 'xgboost-model'))
 d = os.path.join(out, 'linear'); os.makedirs(d)
 with open(os.path.join(d, 'linear-learner-model.json'), 'w') as f:
     json.dump({'featureNames': ['a', 'b', 'c'], 'featureDim': 3, 'coefficients': [1.0, 2.0, 3.0], 'intercept': 10.0}, f)
 `;
 
-/** Writes the artifacts of the models `old`, `new` (XGBoost) and `linear` under `dir/<name>/`. */
-export async function makeDeploymentModels(dir: string): Promise<void> {
-  await promisify(execFile)(PYTHON, ['-c', MAKE_MODELS, dir]);
+/**
+ * Writes the artifacts of the models `old`, `new` (XGBoost) and `linear` under `dir/<name>/`; the
+ * XGBoost models' rounds and depth are the tests' small ones unless given (the bench's are larger).
+ */
+export async function makeDeploymentModels(dir: string, xgboost: { oldRounds: number; newRounds: number; maxDepth: number } = { oldRounds: 5, newRounds: 8, maxDepth: 2 }): Promise<void> {
+  await promisify(execFile)(PYTHON, ['-c', MAKE_MODELS, dir, String(xgboost.oldRounds), String(xgboost.newRounds), String(xgboost.maxDepth)]);
 }
 
 /**
