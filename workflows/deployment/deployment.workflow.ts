@@ -366,15 +366,9 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     }
   }
 
-  /**
-   * Shadow: the new model gets a share of the requests mirrored while only the old one answers;
-   * its predictions and latencies are compared with the old one's, its alarms read. Then it is
-   * promoted by rule (no alarm, predictions close enough) or by a person, who has the decision
-   * timeout to decide.
-   */
-  async function shadowTest(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<BakeVerdict> {
+  /** Step 10's shadow configuration: the old model answers everything, the new one gets `shadowShare` of it mirrored. */
+  async function createShadowConfig(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<string> {
     const shadowConfig = runScopedName(['shadow', input.family], pipeline.run);
-    const targetVariant = prepared.target.variantName;
     state.phase = 'updating';
     show();
     await step(`step 10: configuration with ${input.target.modelName} as a shadow of ${previous.modelName}`, quick.createTransitionConfig, {
@@ -384,12 +378,29 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       variants: [{ ...previous, weight: 1 }],
       shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
     });
+    return shadowConfig;
+  }
+
+  /** Puts the shadow configuration on the endpoint (what a failure then undoes) and shows both roles' shares. */
+  async function startShadowing(shadowConfig: string, previous: WeightedVariant, targetVariant: string, shadowShare: number): Promise<void> {
     leftOn = { kind: 'shadow', endpointConfigName: shadowConfig };
     await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
     state.traffic = [
       { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
-      { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: policy.shadowShare },
+      { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: shadowShare },
     ];
+  }
+
+  /**
+   * Shadow: the new model gets a share of the requests mirrored while only the old one answers;
+   * its predictions and latencies are compared with the old one's, its alarms read. Then it is
+   * promoted by rule (no alarm, predictions close enough) or by a person, who has the decision
+   * timeout to decide.
+   */
+  async function shadowTest(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<BakeVerdict> {
+    const shadowConfig = await createShadowConfig(prepared, previous, policy);
+    const targetVariant = prepared.target.variantName;
+    await startShadowing(shadowConfig, previous, targetVariant, policy.shadowShare);
     state.step = { index: 1, of: 1, share: 0 };
     const verdict = await bake({ share: 0, bakeMs: durationMs(policy.shadowPeriod), final: false }, [], targetVariant, { champion: previous.variantName });
     if (verdict.kind !== 'baked') return verdict;
@@ -419,17 +430,8 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
   async function managedShadow(prepared: PreparedDeployment, previous: WeightedVariant, policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<EndpointDeploymentResult> {
     const problems = guardrailLimitProblems(policy);
     if (problems.length > 0) throw invalidInput(`deployment of ${input.target.modelName} to ${name}: ${problems.join('; ')}`);
-    const shadowConfig = runScopedName(['shadow', input.family], pipeline.run);
+    const shadowConfig = await createShadowConfig(prepared, previous, policy);
     const targetVariant = prepared.target.variantName;
-    state.phase = 'updating';
-    show();
-    await step(`step 10: configuration with ${input.target.modelName} as a shadow of ${previous.modelName}`, quick.createTransitionConfig, {
-      endpointConfigName: shadowConfig,
-      endpointName: name,
-      captureFrom: input.target.endpointConfigName,
-      variants: [{ ...previous, weight: 1 }],
-      shadowVariants: [{ ...prepared.target, weight: policy.shadowShare }],
-    });
     // The shadow variant publishes its own metrics under its own name: its alarms need no third dimension.
     const { alarmNames } = await step(`step 10: alarms of the shadow ${input.target.modelName}`, quick.putRollbackAlarms, {
       endpointName: name,
@@ -443,12 +445,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       });
     let verdict: BakeVerdict;
     try {
-      leftOn = { kind: 'shadow', endpointConfigName: shadowConfig };
-      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: shadowConfig });
-      state.traffic = [
-        { variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 },
-        { variantName: targetVariant, modelName: input.target.modelName, role: 'shadow', share: policy.shadowShare },
-      ];
+      await startShadowing(shadowConfig, previous, targetVariant, policy.shadowShare);
       state.step = { index: 1, of: 1, share: 0 };
       verdict = await watchShadow(policy, alarmNames);
     } catch (err) {
