@@ -16,6 +16,7 @@ export function createEndpointHost(config: Config, options: Pick<EndpointHostOpt
     home: config.home,
     python: config.python,
     algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
+    forkServer: config.forkServer,
     ...options,
     store: new LocalObjectStore(paths.objects),
     stateFile: paths.hostingState,

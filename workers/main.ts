@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createBackend } from '../activities/backends';
+import { forkServerFor } from '../activities/backends/local/python-fork-server';
 import { ConfigError, parseConfig, taskQueuesOf } from '../common/config/parse';
 import { connectClient } from '../client/temporal';
 import { answersPing, temporalNamespaceReachable } from '../client/shared/health';
@@ -17,6 +18,8 @@ const HEALTH_PROBE_EVERY_MS = 5000;
  */
 async function main(): Promise<void> {
   const config = parseConfig();
+  // This worker spawns the jobs itself: its fork server warms up while it connects (decision 0024).
+  if (config.backend === 'local' && !config.jobRunnerUrl) forkServerFor(config.python, config.forkServer);
   const connection = await connectWithRetry(config.temporalAddress);
   const bundlePath = process.env.MLOPS_WORKFLOW_BUNDLE;
   const { client, connection: clientConnection } = await connectClient(config, { timeoutMs: 60_000 });

@@ -32,6 +32,7 @@ export function createBackend(config: Config): Backend {
         home: config.home,
         python: config.python,
         algorithmsDir: path.join(REPO_ROOT, 'algorithms'),
+        forkServer: config.forkServer,
         notifyWebhookUrl: config.notifyWebhookUrl,
         endpointHostUrl: config.endpointHostUrl,
         gatewayUrl: config.gatewayUrl,

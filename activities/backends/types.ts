@@ -94,6 +94,12 @@ export interface ProcessingJobSpec {
   outputs: { name: string; s3Uri: string; localPath: string }[];
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
+  /**
+   * Local backend only: `background` runs the job's process at a lower CPU priority (nice 10),
+   * for work the run needs only later, so it yields the shared CPUs to the jobs the run waits on
+   * now. SageMaker gives each job instances of its own; the aws backend sends nothing for it.
+   */
+  cpuPriority?: 'background';
 }
 
 /** CreateTransformJob, for one model over every object under an input prefix. */

@@ -54,7 +54,7 @@ function baselineUris(prefix: string): BaselineUris {
 
 /** Step 7: Model Monitor baselines, as processing jobs of the model-monitor image. */
 export function createBaselineActivities(backend: Backend, settings: { pollIntervalMs: number }) {
-  const run = (input: BaselineJobCommon, args: string[], environment: Record<string, string>, inputs: { name: string; s3Uri: string; localPath: string }[]) =>
+  const run = (input: BaselineJobCommon, args: string[], environment: Record<string, string>, inputs: { name: string; s3Uri: string; localPath: string }[], cpuPriority?: 'background') =>
     runProcessingJob(backend.jobs, settings.pollIntervalMs, {
           jobName: input.jobName,
           image: 'model-monitor',
@@ -64,6 +64,7 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           outputs: [processingOutput('baseline', input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, processingOutputDir())],
           resources: input.resources,
           maxRuntimeSeconds: input.maxRuntimeSeconds,
+          ...(cpuPriority ? { cpuPriority } : {}),
         });
 
   return {
@@ -74,6 +75,9 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
         ['data-quality-baseline'],
         { dataset_source: processingInputDir('baseline_dataset_input'), dataset_format: JSON.stringify({ csv: { header: false, output_columns_position: 'START' } }) },
         [processingInput('baseline_dataset_input', input.trainUri)],
+        // Every model branch needs it only after its training and test-set scoring: on a shared
+        // machine the trainings get the CPUs first.
+        'background',
       );
       return baselineUris(input.outputPrefix);
     },

@@ -86,6 +86,7 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     notifyWebhookUrl: env.MLOPS_NOTIFY_WEBHOOK_URL || undefined,
     taskQueueSuffix: env.MLOPS_TASK_QUEUE_SUFFIX ?? '',
     jobPollIntervalMs: env.MLOPS_JOB_POLL_MS ?? '100',
+    forkServer: env.MLOPS_FORK_SERVER ?? 'on',
     gatewayCombiner: env.MLOPS_GATEWAY_COMBINER ?? 'max',
     gatewayTimeoutMs: env.MLOPS_GATEWAY_TIMEOUT_MS ?? '2000',
     gatewayEndpointConcurrency: env.MLOPS_GATEWAY_ENDPOINT_CONCURRENCY ?? '16',

@@ -57,6 +57,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .describe('MLOPS_TASK_QUEUE_SUFFIX: appended to the task-queue names, to isolate tests or stacks.'),
+  forkServer: z.enum(['on', 'off']).transform((v) => v === 'on').describe('MLOPS_FORK_SERVER: local backend: start Python jobs and model servers as forks of a warm process that imported the libraries once (off: each starts its own interpreter).'),
   jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job (local backend: at the latest; the exit of a job wakes it at once).'),
   gatewayCombiner: z
     .string()
@@ -226,6 +227,7 @@ export const CONFIG_ENV: Record<keyof Config, string> = {
   notifyWebhookUrl: 'MLOPS_NOTIFY_WEBHOOK_URL',
   taskQueueSuffix: 'MLOPS_TASK_QUEUE_SUFFIX',
   jobPollIntervalMs: 'MLOPS_JOB_POLL_MS',
+  forkServer: 'MLOPS_FORK_SERVER',
   gatewayCombiner: 'MLOPS_GATEWAY_COMBINER',
   gatewayTimeoutMs: 'MLOPS_GATEWAY_TIMEOUT_MS',
   gatewayEndpointConcurrency: 'MLOPS_GATEWAY_ENDPOINT_CONCURRENCY',

@@ -13,12 +13,15 @@ import { ModelServer, type InvocationResult } from './model-server';
 import { firstPrediction, relativeDifference, shadowCaptureSettings } from './shadow';
 import { VariantPool } from './variant-pool';
 import { byoCommand } from '../../activities/backends/local/algorithm-images';
+import { forkServerFor, type ForkServerRef } from '../../activities/backends/local/python-fork-server';
 import type { AlgorithmImage } from '../../activities/backends/types';
 
 export interface EndpointHostOptions {
   home: string;
   python: string;
   algorithmsDir: string;
+  /** Model servers as forks of the warm fork server, started with the host (default true; decision 0024). */
+  forkServer?: boolean;
   store: LocalObjectStore;
   /** `<home>/registry/hosting.json`, shared with the control plane (LocalModelHosting). */
   stateFile: string;
@@ -81,6 +84,12 @@ export class EndpointHost {
       this.autoscaleTimer = setInterval(() => this.autoscale(), every);
       this.autoscaleTimer.unref();
     }
+    // Warm before the first deployment: serving processes start as forks of it (~1.4 s less each).
+    this.forkServer();
+  }
+
+  private forkServer(): ForkServerRef | undefined {
+    return forkServerFor(this.options.python, this.options.forkServer ?? true);
   }
 
   private log(message: string): void {
@@ -214,6 +223,7 @@ export class EndpointHost {
         new ModelServer({
           python: this.options.python,
           algorithmsDir: this.options.algorithmsDir,
+          forkServer: this.forkServer(),
           modelDir,
           label: `${endpointName}/${spec.variantName}/${n}`,
           readyTimeoutMs: this.options.readyTimeoutMs ?? 240_000,

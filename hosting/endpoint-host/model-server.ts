@@ -2,10 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { Pool } from 'undici';
+import { forkServerEnv, pythonEnvironment, viaForkServer, type ForkServerRef } from '../../activities/backends/local/python-fork-server';
 
 export interface ModelServerOptions {
   python: string;
   algorithmsDir: string;
+  /** The warm fork server this instance's process is started through (decision 0024), if any. */
+  forkServer?: ForkServerRef;
   /** Dir holding the extracted model (or just its model.tar.gz). */
   modelDir: string;
   /** For logs: endpoint/variant/instance. */
@@ -49,18 +52,14 @@ export class ModelServer {
   /** Starts the process and resolves once /ping answers 200. */
   async start(): Promise<void> {
     if (this.options.byo) return this.startByo(this.options.byo);
-    const child = spawn(this.options.python, ['-m', 'mlops_algorithms.serve', 'serve'], {
+    const [python, ...args] = viaForkServer([this.options.python, '-m', 'mlops_algorithms.serve', 'serve'], this.options.python, this.options.forkServer) as [string, ...string[]];
+    const child = spawn(python, args, {
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PYTHONPATH: this.options.algorithmsDir,
-        PYTHONUNBUFFERED: '1',
-        PYTHONDONTWRITEBYTECODE: '1',
+        ...pythonEnvironment(this.options.algorithmsDir),
+        ...forkServerEnv(this.options.forkServer),
         SAGEMAKER_MODEL_DIR: this.options.modelDir,
         SAGEMAKER_BIND_TO_PORT: '0',
-        OMP_NUM_THREADS: '1',
         MLOPS_EXIT_ON_STDIN_EOF: '1',
-        ...(process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE } : {}),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -95,18 +94,16 @@ export class ModelServer {
 
   private async startByo(byo: { command: string[]; cwd: string }): Promise<void> {
     this.port = await freePort();
-    const [file, ...args] = byo.command as [string, ...string[]];
+    const [file, ...args] = viaForkServer(byo.command, this.options.python, this.options.forkServer) as [string, ...string[]];
     const child = spawn(file, args, {
       cwd: byo.cwd,
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PYTHONUNBUFFERED: '1',
-        PYTHONDONTWRITEBYTECODE: '1',
+        // A bring-your-own container gets no PYTHONPATH of ours.
+        ...pythonEnvironment(undefined),
+        ...forkServerEnv(this.options.forkServer),
         SAGEMAKER_MODEL_DIR: this.options.modelDir,
         SAGEMAKER_BIND_TO_HOST: '127.0.0.1',
         SAGEMAKER_BIND_TO_PORT: String(this.port),
-        OMP_NUM_THREADS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,6 +4,7 @@ import { acquireFileLock, type HeldLock } from '../../activities/backends/local/
 import { runnerIdOf, runnerLeasePath } from '../../activities/backends/local/job-liveness';
 import { JobProcessHost } from '../../activities/backends/local/job-process-host';
 import { currentProcess } from '../../activities/backends/local/process-identity';
+import { forkServerFor } from '../../activities/backends/local/python-fork-server';
 import { REPO_ROOT } from '../../common/config/parse';
 import { stackPorts, type Config } from '../../common/config/schema';
 import { buildJobRunnerServer } from './server';
@@ -64,9 +65,12 @@ export async function startJobRunner(config: Config, options: JobRunnerOptions):
     jobsRoot,
     python: config.python,
     algorithmsDir: options.algorithmsDir ?? path.join(REPO_ROOT, 'algorithms'),
+    forkServer: config.forkServer,
     runner: () => ({ kind: 'service', id, url: config.jobRunnerUrl!, instance: currentProcess(), leaseToken: lease.token }),
     log,
   });
+  // Jobs start as forks of the warm fork server once it is ready (decision 0024).
+  forkServerFor(config.python, config.forkServer);
   const app = buildJobRunnerServer({ host, jobsRoot, holdsLease: () => lease.isHeld(), log });
   const port = stackPorts(config.portBase).jobRunner;
   try {

@@ -13,6 +13,8 @@ export interface LocalBackendOptions {
   home: string;
   python: string;
   algorithmsDir: string;
+  /** Python processes as forks of the warm fork server (MLOPS_FORK_SERVER; default on). */
+  forkServer?: boolean;
   notifyWebhookUrl?: string;
   /** Where the endpoint host listens (the stack starts it); without it the host finds changes by polling and no metrics are read. */
   endpointHostUrl?: string;
@@ -40,6 +42,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       jobsRoot: path.join(options.home, 'jobs'),
       python: options.python,
       algorithmsDir: options.algorithmsDir,
+      forkServer: options.forkServer ?? true,
       objectStore,
       ...(options.jobRunnerUrl ? { runnerUrl: options.jobRunnerUrl } : {}),
     }),

@@ -3,11 +3,14 @@ import { byoCommand, LOCAL_IMAGES } from './algorithm-images';
 import { rewriteContainerPaths } from './container-mount';
 import type { JobRecord } from './job-record';
 import { transformPaths } from './job-staging';
+import { forkServerEnv, pythonEnvironment, viaForkServer, type ForkServerRef } from './python-fork-server';
 
 export interface JobCommandOptions {
   python: string;
   /** Dir put on PYTHONPATH (the repo's `algorithms/`). */
   algorithmsDir: string;
+  /** Start Python processes as forks of the warm fork server (default true; decision 0024). */
+  forkServer?: boolean;
 }
 
 /**
@@ -15,17 +18,17 @@ export interface JobCommandOptions {
  * SageMaker gives the container (job name and ARN, container paths rewritten into the job's own
  * `/opt/ml` tree). Nothing of the worker's environment leaks in beyond what Python needs.
  */
-export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions): { command: string[]; env: NodeJS.ProcessEnv } {
+export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions, server?: ForkServerRef): { command: string[]; env: NodeJS.ProcessEnv } {
+  const built = containerCommand(record, base, options, server);
+  const command = viaForkServer(built.command, options.python, server);
+  const background = record.spec.kind === 'processing' && record.spec.processing.cpuPriority === 'background';
+  return { command: background ? ['nice', '-n', '10', ...command] : command, env: { ...built.env, ...forkServerEnv(server) } };
+}
+
+function containerCommand(record: JobRecord, base: string, options: JobCommandOptions, server: ForkServerRef | undefined): { command: string[]; env: NodeJS.ProcessEnv } {
   const common: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: process.env.LANG ?? 'C.UTF-8',
-    PYTHONPATH: options.algorithmsDir,
-    PYTHONUNBUFFERED: '1',
-    PYTHONDONTWRITEBYTECODE: '1',
+    ...pythonEnvironment(options.algorithmsDir),
     SAGEMAKER_BASE_DIR: base,
-    ...(process.env.OPENBLAS_CORETYPE ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE } : {}),
-    ...(process.env.OPENBLAS_L2_SIZE ? { OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE } : {}),
     OMP_NUM_THREADS: String(Math.max(1, record.description.resources.instanceCount)),
   };
   const repoRoot = path.dirname(options.algorithmsDir);
@@ -36,7 +39,7 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
     const spec = record.spec.training;
     const byo = byoCommand(record.spec.training.image.byo, { python: options.python, repoRoot }, 'train');
     return {
-      command: inDirectory(byo.cwd, byo.command),
+      command: inDirectory(byo.cwd, viaForkServer(byo.command, options.python, server)),
       env: {
         ...common,
         ...testHold(),
@@ -80,7 +83,7 @@ export function jobCommand(record: JobRecord, base: string, options: JobCommandO
         generate_inference_id: String(spec.dataCapture?.generateInferenceId ?? false),
         ...(spec.dataCapture ? { capture_dir: t.captureDir, feature_schema: t.featureSchema } : {}),
         ...(spec.featureSchemaUri ? { feature_schema: t.featureSchema } : {}),
-        ...(typeof spec.image !== 'string' ? byoServing(spec.image.byo, { python: options.python, repoRoot }) : {}),
+        ...(typeof spec.image !== 'string' ? byoServing(spec.image.byo, { python: options.python, repoRoot }, server) : {}),
       },
     };
   }
@@ -99,9 +102,9 @@ function inDirectory(dir: string, command: string[]): string[] {
 }
 
 /** How the local transform starts a bring-your-own model's serving container (transform/remote.py). */
-function byoServing(byo: Parameters<typeof byoCommand>[0], options: { python: string; repoRoot: string }): NodeJS.ProcessEnv {
+function byoServing(byo: Parameters<typeof byoCommand>[0], options: { python: string; repoRoot: string }, server: ForkServerRef | undefined): NodeJS.ProcessEnv {
   const { command, cwd } = byoCommand(byo, options, 'serve');
-  return { serve_command: JSON.stringify(command.slice(0, -1)), serve_dir: cwd, accepts_missing: String(byo.acceptsMissing) };
+  return { serve_command: JSON.stringify(viaForkServer(command.slice(0, -1), options.python, server)), serve_dir: cwd, accepts_missing: String(byo.acceptsMissing) };
 }
 
 function localArn(kind: string, name: string): string {

@@ -7,6 +7,7 @@ import { jobCommand, type JobCommandOptions } from './job-command';
 import { recordDeath, hasExited, signalJobGroup, spawnJobProcess } from './job-process';
 import { jobDirOf, jobExists, readJobRecord, withJobLock, writeJobRecord, type JobProcessRef, type RunnerRef } from './job-record';
 import { identityOfLocalProcess, isProvenAlive } from './process-identity';
+import { forkServerFor } from './python-fork-server';
 
 export interface JobProcessHostOptions extends JobCommandOptions {
   /** `<home>/jobs` */
@@ -63,7 +64,8 @@ export class JobProcessHost {
       if (record.description.status !== 'InProgress' || record.process || record.pid !== undefined) {
         return { ...(record.process ? { process: record.process } : {}), spawned: false };
       }
-      const { command, env } = jobCommand(record, path.join(dir, 'opt', 'ml'), this.options);
+      const server = forkServerFor(this.options.python, this.options.forkServer ?? true);
+      const { command, env } = jobCommand(record, path.join(dir, 'opt', 'ml'), this.options, server);
       const child = spawnJobProcess(dir, command, env);
       const ref: JobProcessRef = { spawnId: randomUUID(), identity: identityOfLocalProcess(child.pid), runner: this.options.runner(), spawnedAt: new Date().toISOString() };
       this.track(dir, ref.spawnId, child);

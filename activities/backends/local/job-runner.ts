@@ -24,6 +24,8 @@ export interface LocalJobRunnerOptions {
   python: string;
   /** Dir put on PYTHONPATH (the repo's `algorithms/`). */
   algorithmsDir: string;
+  /** Python jobs as forks of the warm fork server (default true). */
+  forkServer?: boolean;
   objectStore: LocalObjectStore;
   /**
    * The job runner service that owns the jobs' processes (MLOPS_JOB_RUNNER_URL). Unset: this
@@ -65,6 +67,7 @@ export class LocalJobRunner implements JobRunner {
       jobsRoot: options.jobsRoot,
       python: options.python,
       algorithmsDir: options.algorithmsDir,
+      forkServer: options.forkServer ?? true,
       runner: () => ({ kind: 'embedded', instance: currentProcess() }),
     });
     if (options.runnerUrl) this.service = new JobRunnerClient(options.runnerUrl);
