@@ -115,6 +115,7 @@ def test_when_the_entry_point_raises_then_the_traceback_is_printed_and_the_code_
     _, stderr = done.communicate(timeout=60)
     assert done.returncode == 1
     assert "Traceback" in stderr and "ValueError: no such column: price" in stderr
+    assert "forkserver" not in stderr and "runpy" not in stderr, "the frames python would print, not the server's"
 
 
 def test_when_the_launcher_is_terminated_then_the_process_gets_the_signal_and_the_launcher_dies_of_it(server: Server, tmp_path: Path) -> None:

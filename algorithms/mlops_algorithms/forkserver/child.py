@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import traceback
+from types import TracebackType
 from typing import Any
 
 from . import protocol
@@ -24,6 +25,13 @@ def _exit_code(code: object) -> int:
         return code & 0xFF
     print(code, file=sys.stderr)
     return 1
+
+
+def _entry_point_frames(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback from the entry point's own frames on, as ``python ARGS`` would print it."""
+    while tb is not None and (tb.tb_frame.f_code.co_filename in (__file__, "<frozen runpy>") or tb.tb_frame.f_code.co_filename.endswith("runpy.py")):
+        tb = tb.tb_next
+    return tb
 
 
 def _watch_launcher(conn: socket.socket) -> None:
@@ -81,11 +89,14 @@ def run_child(conn: socket.socket, request: dict[str, Any], fds: list[int], base
         code = 0
     except SystemExit as exit_:
         code = _exit_code(exit_.code)
-    except KeyboardInterrupt:
-        traceback.print_exc()
+    except KeyboardInterrupt as interrupted:
+        interrupted.__traceback__ = _entry_point_frames(interrupted.__traceback__)
+        traceback.print_exception(interrupted)
         code = 130
-    except BaseException:  # noqa: BLE001  (what the interpreter does with an uncaught exception)
-        sys.excepthook(*sys.exc_info())
+    except BaseException as error:  # noqa: BLE001  (what the interpreter does with an uncaught exception)
+        # The hook prints the exception's own traceback: it is cut to the entry point's frames first.
+        error.__traceback__ = _entry_point_frames(error.__traceback__)
+        sys.excepthook(type(error), error, error.__traceback__)
         code = 1
     # The interpreter's own shutdown: wait for non-daemon threads, run atexit, flush the streams.
     shutdown = getattr(threading, "_shutdown", None)

@@ -1,7 +1,7 @@
 """The warm fork server: ``python -m mlops_algorithms.forkserver.server SOCKET_PATH``.
 
 It imports the heavy libraries once (``MLOPS_FORKSERVER_PRELOAD``, comma-separated; default
-numpy, pandas, scipy.stats, scikit-learn's ensembles and xgboost), then listens on SOCKET_PATH (in
+numpy, pandas, scipy.stats, scikit-learn's ensembles, xgboost and uvicorn), then listens on SOCKET_PATH (in
 a directory only its user can enter; a peer of another uid is refused as well). Each request from
 ``launch.py`` is forked into a process that takes the launcher's standard streams, working
 directory, environment and argv and runs the module or script as ``python`` would have. The
@@ -31,7 +31,12 @@ from typing import Any
 from . import protocol
 from .child import run_child
 
-DEFAULT_PRELOAD = "numpy,pandas,scipy.stats,sklearn.ensemble,xgboost"
+# The libraries the built-in algorithms, the model servers (uvicorn) and the bring-your-own example import.
+DEFAULT_PRELOAD = ",".join([
+    "numpy", "pandas", "scipy.stats", "sklearn.ensemble", "xgboost", "asyncio", "uvicorn", "uvicorn.config", "uvicorn.server",
+    "uvicorn.lifespan.off", "uvicorn.protocols.http.auto", "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.websockets.auto",
+    "uvicorn.middleware.proxy_headers",
+])
 # Read by the interpreter or a library once, at start-up or import: a fork keeps the server's.
 _IMPORT_TIME_ENV = re.compile(r"^(PYTHON(?!PATH$)\w*|OMP_\w+|OPENBLAS_\w+|GOTO\w+|MKL_\w+|KMP_\w+|GOMP_\w+|NUMEXPR_\w+)$")
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
