@@ -86,7 +86,7 @@ export function parseConfig(processEnv: NodeJS.ProcessEnv = process.env, cwd: st
     notifyWebhookUrl: env.MLOPS_NOTIFY_WEBHOOK_URL || undefined,
     taskQueueSuffix: env.MLOPS_TASK_QUEUE_SUFFIX ?? '',
     jobPollIntervalMs: env.MLOPS_JOB_POLL_MS ?? '100',
-    forkServer: env.MLOPS_FORK_SERVER ?? 'on',
+    forkServer: (env.MLOPS_FORK_SERVER || 'true').toLowerCase(),
     gatewayCombiner: env.MLOPS_GATEWAY_COMBINER ?? 'max',
     gatewayTimeoutMs: env.MLOPS_GATEWAY_TIMEOUT_MS ?? '2000',
     gatewayEndpointConcurrency: env.MLOPS_GATEWAY_ENDPOINT_CONCURRENCY ?? '16',

@@ -42,6 +42,7 @@ describe('common/config/parse', () => {
         notifyWebhookUrl: undefined,
         taskQueueSuffix: '',
         jobPollIntervalMs: 100,
+        forkServer: true,
         gatewayCombiner: 'max',
         gatewayTimeoutMs: 2000,
         gatewayEndpointConcurrency: 16,
@@ -143,6 +144,15 @@ describe('common/config/parse', () => {
         assert.deepEqual(problemsOf({ [variable]: 'x'.repeat(15) }), [`${variable}: must be at least 16 characters`], variable);
         assert.doesNotThrow(() => parseConfig({ [variable]: 'x'.repeat(16) }, CWD), variable);
       }
+    });
+
+    it('when MLOPS_FORK_SERVER is set, then it turns the fork server on or off, survives the hand-over to stack processes, and a bad value names the variable', () => {
+      assert.equal(parseConfig({}, CWD).forkServer, true, 'on by default');
+      const off = parseConfig({ MLOPS_FORK_SERVER: 'false' }, CWD);
+      assert.equal(off.forkServer, false);
+      assert.equal(parseConfig(configToEnv(off), CWD).forkServer, false, 'the stack hands it to its processes as it was given');
+      assert.equal(parseConfig(configToEnv(parseConfig({}, CWD)), CWD).forkServer, true);
+      assert.ok(problemsOf({ MLOPS_FORK_SERVER: 'on' }).some((p) => p.startsWith('MLOPS_FORK_SERVER')));
     });
 
     it('when the environment is not given, then unrelated variables are ignored', () => {
