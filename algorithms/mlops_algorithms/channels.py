@@ -7,7 +7,9 @@ ClientError must.  The csv module is fast enough for the data sizes of local run
 from __future__ import annotations
 
 import csv
+import io
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +71,23 @@ _NOT_PLAIN = np.ones(256, dtype=bool)
 _NOT_PLAIN[np.frombuffer(b"0123456789+-.eE,\n", dtype=np.uint8)] = False
 
 
+def _parse_with_pandas(data: bytes, allow_missing: bool) -> np.ndarray | None:
+    """pandas' C parser (~10x ``float`` per field) when pandas is imported already (a process forked
+    from the warm fork server, decision 0024): its import would cost more than it saves. On this
+    alphabet it reads every field as ``float`` does (checked in the tests); anything it refuses goes
+    the ``float`` way, which gives the exact reader's message. None: not used."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return None
+    if not allow_missing and (data.startswith(b",") or b",," in data or b",\n" in data or b"\n," in data):
+        return None
+    try:
+        frame = pandas.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c", keep_default_na=False, na_values=[""])
+    except (ValueError, pandas.errors.ParserError, pandas.errors.EmptyDataError):
+        return None
+    return np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+
+
 def _read_plain(data: bytes, allow_missing: bool) -> np.ndarray | None:
     """The rows of one file as a float matrix when the exact reader would accept every field of it
     (plain numbers, the same number of fields on every line, no blank line; an empty feature
@@ -80,17 +99,19 @@ def _read_plain(data: bytes, allow_missing: bool) -> np.ndarray | None:
         data += b"\n"
     if fastcsv.scan_regular(data) is None:  # a blank line, or lines of different widths
         return None
-    fields = data[:-1].replace(b"\n", b",").split(b",")
-    rows = data.count(b"\n")
-    width = len(fields) // rows
-    if b"" in fields:
-        if not allow_missing:
+    matrix = _parse_with_pandas(data, allow_missing)
+    if matrix is None:
+        fields = data[:-1].replace(b"\n", b",").split(b",")
+        rows = data.count(b"\n")
+        width = len(fields) // rows
+        if b"" in fields:
+            if not allow_missing:
+                return None
+            fields = [f or b"nan" for f in fields]
+        try:
+            matrix = np.array(list(map(float, fields)), dtype=np.float64).reshape(rows, width)
+        except ValueError:  # '1e', '+-', '.': the exact reader's message
             return None
-        fields = [f or b"nan" for f in fields]
-    try:
-        matrix = np.array(list(map(float, fields)), dtype=np.float64).reshape(rows, width)
-    except ValueError:  # '1e', '+-', '.': the exact reader's message
-        return None
     if np.isinf(matrix).any() or np.isnan(matrix[:, 0]).any():
         return None
     return matrix

@@ -105,6 +105,30 @@ def test_when_a_channel_is_plain_numbers_then_it_is_parsed_without_the_csv_modul
     assert data is not None and data.y.tolist() == [1.0, 5.0] and np.isnan(data.X[0, 1])
 
 
+def test_when_pandas_is_imported_then_a_plain_channel_parses_to_exactly_what_float_per_field_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process forked from the warm fork server has pandas imported: its C parser is used then."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.standard_normal(4000) * 10.0 ** rng.integers(-30, 30, 4000), rng.random(4000), rng.integers(-10**6, 10**6, 4000).astype(float)])
+    formats = [repr, lambda v: "%.17g" % v, lambda v: "%.3f" % v, lambda v: "%.9e" % v, lambda v: "%+.2E" % v]
+    for allow in (True, False):
+        for k, fmt in enumerate(formats):
+            cells = [fmt(float(v)) for v in values]
+            if allow:
+                for i in rng.integers(0, len(cells), 50):
+                    if i % 4:  # never the label column
+                        cells[int(i)] = ""
+            data = ("\n".join(",".join(cells[i:i + 4]) for i in range(0, len(cells), 4)) + "\n").encode()
+            with_pandas = channels._read_plain(data, allow)
+            with monkeypatch.context() as m:
+                m.delitem(sys.modules, "pandas")
+                without = channels._read_plain(data, allow)
+            assert with_pandas is not None and without is not None, (allow, k)
+            assert np.array_equal(with_pandas, without, equal_nan=True), (allow, k)
+            assert with_pandas.flags["C_CONTIGUOUS"]
+    for refused in (b"1,.\n2,3\n", b"1,2\n3,\n", b"1,2\n,3\n", b"1,2\n3,1e400\n", b"1,2e\n3,4\n"):
+        assert channels._read_plain(refused, False) is None, refused
+
+
 def _channel(tmp_path: Path, content: bytes) -> TrainingPaths:
     directory = tmp_path / "input" / "data" / "train"
     directory.mkdir(parents=True)
@@ -187,6 +211,11 @@ def test_when_the_example_byo_algorithm_reads_csv_then_it_matches_genfromtxt() -
     assert parsed is not None
     expected = np.genfromtxt(io.StringIO(text), delimiter=",", dtype=np.float64, missing_values="", filling_values=np.nan)
     assert np.array_equal(parsed, expected, equal_nan=True)
+    big = rng.normal(size=(5000, 5)) * 10.0 ** rng.integers(-8, 8, (5000, 5))
+    big[rng.integers(0, 5000, 200), rng.integers(1, 5, 200)] = np.nan
+    big_text = "\n".join(",".join("" if math.isnan(v) else repr(v) for v in row) for row in big.tolist()) + "\n"
+    assert len(big_text) > 1 << 16 and "pandas" in sys.modules  # the pandas path of a forked process
+    assert np.array_equal(byo.parse_plain(big_text), np.genfromtxt(io.StringIO(big_text), delimiter=",", dtype=np.float64, missing_values="", filling_values=np.nan), equal_nan=True)
     for irregular in ("1,2\n3\n", "1,2\n\n3,4\n", "1,x\n", ""):
         assert byo.parse_plain(irregular) is None
     assert byo.parse_csv(b"1,,3\n4,5,6\n", 3).shape == (2, 3)

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import pickle
+import re
 import sys
 import time
 import traceback
@@ -92,6 +93,9 @@ def read_channel(name: str) -> tuple[np.ndarray, np.ndarray] | None:
     return data[:, 1:], data[:, 0]
 
 
+PLAIN_TEXT = re.compile(r"[0-9+\-.eE,\n]*")
+
+
 def parse_plain(text: str) -> np.ndarray | None:
     """Rows of numbers with the same number of fields on every line (an empty field is NaN), parsed
     by ``float`` in C; None for anything else (genfromtxt then reads it)."""
@@ -101,6 +105,14 @@ def parse_plain(text: str) -> np.ndarray | None:
     width = lines[0].count(",") + 1
     if set(map(str.count, lines, repeat(",", len(lines)))) != {width - 1}:
         return None
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and len(text) > 1 << 16 and PLAIN_TEXT.fullmatch(text):
+        # A large file of plain numbers, and pandas already imported (a process forked from a
+        # warm interpreter): its C parser reads them as float() does, ~10x faster.
+        try:
+            return pandas.read_csv(io.StringIO(text), header=None, dtype=np.float64, keep_default_na=False, na_values=[""]).to_numpy()
+        except (ValueError, pandas.errors.ParserError):
+            return None
     fields = ",".join(lines).split(",")
     try:
         values = np.array(list(map(float, fields)) if "" not in fields else [float(f) if f else math.nan for f in fields], dtype=np.float64)
