@@ -212,11 +212,7 @@ def test_when_a_peer_sends_garbage_then_the_server_refuses_it_and_keeps_serving(
 
 
 def test_when_a_request_carries_a_bad_field_then_it_is_refused_for_a_fallback(server: Server) -> None:
-    sys.path.insert(0, str(LAUNCHER.parent))
-    try:
-        import protocol  # type: ignore[import-not-found]
-    finally:
-        sys.path.pop(0)
+    from mlops_algorithms.forkserver import launch as protocol
     good = {"argv": ["x.py"], "cwd": "/", "env": {}, "executable": os.path.abspath(PYTHON), "niceness": 0}
     for bad in ({"argv": []}, {"argv": [1]}, {"cwd": "relative"}, {"env": {"A": 1}}, {"executable": "/usr/bin/other"}, {"argv": ["-m", "../etc"]}, {"niceness": -5}):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as peer:

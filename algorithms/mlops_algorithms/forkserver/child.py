@@ -14,7 +14,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from . import protocol
+from . import launch as protocol
 
 
 def _exit_code(code: object) -> int:

@@ -6,17 +6,78 @@ signals it gets to the forked process, and exits as that process did (a signal d
 on itself, so a shell sees 128+N as it would have). When the server is absent, refuses the
 request or goes away before the process started, it ``exec``s ``python ARGS`` itself: the same
 process the backend started before the fork server existed.
+
+It also holds the messages both sides exchange (the server imports them from here): a 4-byte
+big-endian length, then UTF-8 JSON. Standard library only, nothing else imported by path.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import struct
 import sys
+from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import protocol  # noqa: E402  (by path: this runs under -I -S)
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+SOCKET_ENV = "MLOPS_FORKSERVER_SOCKET"
+_HEADER = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a message (or too large a one)."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {len(body)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    return _HEADER.pack(len(body)) + body
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ProtocolError(f"not a JSON message: {err}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("a message must be a JSON object")
+    return message
+
+
+def read_exactly(sock: socket.socket, n: int, first: bytes = b"") -> bytes | None:
+    """``n`` bytes (``first`` counts towards them); None on end of stream before any byte."""
+    chunks = [first] if first else []
+    have = len(first)
+    while have < n:
+        chunk = sock.recv(min(n - have, 1 << 16))
+        if not chunk:
+            if have == 0:
+                return None
+            raise ProtocolError("the stream ended inside a message")
+        chunks.append(chunk)
+        have += len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock: socket.socket, first: bytes = b"") -> dict[str, Any] | None:
+    """The next message; None at the end of the stream."""
+    header = read_exactly(sock, _HEADER.size, first[: _HEADER.size])
+    if header is None:
+        return None
+    (length,) = _HEADER.unpack(header)
+    if length > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {length} bytes exceeds {MAX_MESSAGE_BYTES}")
+    rest = first[_HEADER.size:]
+    if len(rest) > length:
+        raise ProtocolError("bytes after the end of a message")
+    body = read_exactly(sock, length, rest) if length else b""
+    return decode_body(body or b"")
+
+
+# -- the launcher --------------------------------------------------------------------------------
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -52,7 +113,7 @@ def _die_like(status: dict) -> None:  # type: ignore[type-arg]
 
 
 def main(argv: list[str]) -> None:
-    path = os.environ.get(protocol.SOCKET_ENV)
+    path = os.environ.get(SOCKET_ENV)
     sock = _connect(path) if path and argv else None
     if sock is None:
         _exec_python(argv)
@@ -60,9 +121,9 @@ def main(argv: list[str]) -> None:
     request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "executable": os.path.abspath(sys.executable),
                "niceness": os.getpriority(os.PRIO_PROCESS, 0)}
     try:
-        socket.send_fds(sock, [protocol.encode(request)], [0, 1, 2])
-        started = protocol.receive(sock)
-    except (OSError, protocol.ProtocolError) as err:
+        socket.send_fds(sock, [encode(request)], [0, 1, 2])
+        started = receive(sock)
+    except (OSError, ProtocolError) as err:
         _debug(f"request failed: {err}")
         started = None
     if started is None or not isinstance(started.get("pid"), int):
@@ -81,8 +142,8 @@ def main(argv: list[str]) -> None:
     for sig in FORWARDED:
         signal.signal(sig, forward)
     try:
-        status = protocol.receive(sock)
-    except (OSError, protocol.ProtocolError):
+        status = receive(sock)
+    except (OSError, ProtocolError):
         status = None
     if status is None:
         # The process and the server both ended without a word: it was killed while the server was gone.

@@ -28,7 +28,7 @@ import sys
 import time
 from typing import Any
 
-from . import protocol
+from . import launch as protocol
 from .child import run_child
 
 # The libraries the built-in algorithms, the model servers (uvicorn) and the bring-your-own example import.
