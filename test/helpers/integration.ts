@@ -25,6 +25,8 @@ export function testConfig(options: { home: string; temporalAddress?: string; po
       ...(options.portBase ? { MLOPS_PORT_BASE: String(options.portBase) } : {}),
       ...(options.temporalAddress ? { MLOPS_TEMPORAL_ADDRESS: options.temporalAddress } : {}),
       MLOPS_JOB_POLL_MS: '50',
+      // `MLOPS_FORK_SERVER=false make bench-projects` measures the processes started without it.
+      ...(process.env.MLOPS_FORK_SERVER ? { MLOPS_FORK_SERVER: process.env.MLOPS_FORK_SERVER } : {}),
     },
     REPO_ROOT,
   );
