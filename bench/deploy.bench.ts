@@ -49,6 +49,7 @@ import { freePortBase, tempDir, testConfig } from '../test/helpers/integration';
 import { createDeploymentModel, makeDeploymentModels } from '../test/helpers/deployment-models';
 import { quantile } from '../workflows/deployment/alarms';
 import { LoadGenerator } from './lib/load-generator';
+import { cpuShares, MachineCpu, type CpuReading } from './lib/machine-cpu';
 
 const LOAD_RPS = Number(process.env.BENCH_DEPLOY_RPS ?? 500);
 /** An absolute step 200 -> n req/s (issue 18's 200 -> 1,500) instead of the one relative to the measured capacity. */
@@ -89,6 +90,13 @@ function serverP99Ms(readings: { at: number; latency: HistogramCounts }[], from:
   };
   const q = quantile(window, 0.99);
   return q === undefined ? undefined : q * 1000;
+}
+
+/** The share of all CPUs used outside the bench's process tree between the readings around [from, to). */
+function outsideCpuShare(readings: { at: number; cpu?: CpuReading }[], from: number, to: number): number | undefined {
+  const before = readings.filter((r) => r.at <= from).at(-1)?.cpu;
+  const after = readings.find((r) => r.at >= to)?.cpu;
+  return before && after ? cpuShares(before, after, os.cpus().length).outside : undefined;
 }
 
 /**
@@ -200,11 +208,14 @@ async function main(): Promise<void> {
     // Each /metrics reading of the step is kept: the model latency the host measured (host -> model
     // server -> host) per second, beside the bench's own round trips, tells a stall of the load
     // generator from one of the stack.
-    const readings: { at: number; latency: HistogramCounts }[] = [];
+    // With them, the CPU the machine spent outside the bench and its stack (other tenants of shared CPUs).
+    const readings: { at: number; latency: HistogramCounts; cpu?: CpuReading }[] = [];
+    const machine = await MachineCpu.create();
     const instances = async (): Promise<number> => {
       const text = await (await fetch(`${hostUrl}/metrics`)).text();
       const samples = parsePrometheusText(text).samples;
-      readings.push({ at: Date.now(), latency: histogramOf(samples, SERVING_METRICS.modelLatency, { endpoint: ENDPOINT, variant: 'new', role: 'production' }) });
+      const cpu = await machine?.read();
+      readings.push({ at: Date.now(), latency: histogramOf(samples, SERVING_METRICS.modelLatency, { endpoint: ENDPOINT, variant: 'new', role: 'production' }), ...(cpu ? { cpu } : {}) });
       return select(samples, SERVING_METRICS.instances, { endpoint: ENDPOINT, variant: 'new' })[0]?.value ?? 0;
     };
     const step = await load.openLoop(ENDPOINT, lowRps);
@@ -248,6 +259,7 @@ async function main(): Promise<void> {
     const seconds = [...perSecond.keys()].sort((a, b) => a - b);
     const p99s = seconds.map((k) => percentile(perSecond.get(k)!, 99));
     const serverP99s = seconds.map((k) => serverP99Ms(readings, stepAt + k * 1000, stepAt + (k + 1) * 1000));
+    const outside = seconds.map((k) => outsideCpuShare(readings, stepAt + k * 1000, stepAt + (k + 1) * 1000));
     let settledS = Number.NaN;
     for (let i = p99s.length - 1; i >= 0 && p99s[i]! < TARGETS.p99BackUnderMsWithinS.ms; i--) settledS = seconds[i]!;
     const stepFailed = stepSamples.filter((s) => s.status !== 200).length;
@@ -275,6 +287,8 @@ async function main(): Promise<void> {
       p99BackUnder50MsAfterS: Number.isNaN(settledS) ? null : settledS,
       p99PerSecondMs: p99s.map((v) => round(v, 1)),
       serverP99PerSecondMs: serverP99s.map((v) => (v === undefined ? null : round(v, 1))),
+      cpuOutsideStackPerSecond: machine ? outside.map((v) => (v === undefined ? null : round(v, 2))) : 'unavailable (no /proc)',
+      cpuOutsideStackNote: 'share of all CPUs used by processes outside the bench and the stack it started, over the same windows as serverP99PerSecondMs',
       serverP99Note: "the host's model latency (host -> model server -> host) from /metrics, over the readings around each second (about 1-1.5 s, interpolated in buckets: 30, 50, 75 ms)",
       p99AtLowRpsMs: round(lowP99),
       p99LastTenSecondsVsLowRps: round(percentile(stepSamples.filter((s) => s.at >= dropAt - 10_000 && s.at < dropAt).map((s) => s.ms), 99) / lowP99, 2),
