@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** /proc/stat and /proc/<pid>/stat count in USER_HZ ticks, 100 per second on Linux whatever the kernel's HZ. */
 const MS_PER_TICK = 10;
@@ -27,8 +27,26 @@ export function processCpuMs(pidStat: string): number {
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i] ?? 0), 0) * MS_PER_TICK;
 }
 
-async function readOrUndefined(file: string): Promise<string | undefined> {
-  return fs.readFile(file, 'utf8').catch(() => undefined);
+/** One buffer for every read: the reads run once or twice a second while the bench measures, and must not feed its garbage collector. */
+const buffer = Buffer.alloc(16 * 1024);
+
+/**
+ * The first 16 kB of a /proc file (all the fields read here; /proc/stat's cpu line comes first),
+ * undefined when it cannot be read (a process gone meanwhile). Synchronous into a reused buffer:
+ * procfs answers from memory in microseconds, and fs.readFile would allocate a 64 kB chunk per
+ * file (procfs reports size 0), megabytes a second of garbage on the bench's large main heap.
+ */
+function readProc(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.toString('latin1', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**
@@ -40,27 +58,27 @@ async function readOrUndefined(file: string): Promise<string | undefined> {
 export class MachineCpu {
   private constructor(private readonly root: number) {}
 
-  static async create(root = process.pid): Promise<MachineCpu | undefined> {
-    return (await readOrUndefined('/proc/stat')) && (await readOrUndefined(`/proc/${root}/stat`)) ? new MachineCpu(root) : undefined;
+  static create(root = process.pid): MachineCpu | undefined {
+    return readProc('/proc/stat') !== undefined && readProc(`/proc/${root}/stat`) !== undefined ? new MachineCpu(root) : undefined;
   }
 
-  async read(): Promise<CpuReading | undefined> {
+  read(): CpuReading | undefined {
     const at = Date.now();
-    const stat = await readOrUndefined('/proc/stat');
+    const stat = readProc('/proc/stat');
     if (!stat) return undefined;
     let treeMs = 0;
     const seen = new Set<number>();
-    const visit = async (pid: number): Promise<void> => {
+    const visit = (pid: number): void => {
       if (seen.has(pid)) return;
       seen.add(pid);
-      const own = await readOrUndefined(`/proc/${pid}/stat`);
+      const own = readProc(`/proc/${pid}/stat`);
       if (own === undefined) return; // gone meanwhile
       treeMs += processCpuMs(own);
       // Children a process spawns from its main thread (how Node and Python spawn) are listed there.
-      const children = (await readOrUndefined(`/proc/${pid}/task/${pid}/children`)) ?? '';
-      for (const child of children.trim().split(/\s+/).filter(Boolean)) await visit(Number(child));
+      const children = readProc(`/proc/${pid}/task/${pid}/children`) ?? '';
+      for (const child of children.trim().split(/\s+/).filter(Boolean)) visit(Number(child));
     };
-    await visit(this.root);
+    visit(this.root);
     return { at, machineBusyMs: machineBusyMs(stat), treeMs };
   }
 }
