@@ -24,15 +24,21 @@
  * the step (an interleaved baseline: it shows how much the machine drifted) and both are reported
  * in req/s with the load average, and so are the absolute low and high rates.
  * BENCH_DEPLOY_STEP_RPS=<n> runs the absolute step 200 -> n instead.
+ * The load comes from a thread of its own with a small heap (bench/lib/load-generator.ts): run on
+ * the bench's main heap, its major garbage collections (every ~12 s under the step's load) stalled
+ * the client and took the CPUs from the stack, and showed as single-second p99 spikes the stack
+ * did not cause. Beside the bench's own per-second p99 the step reports the host's model latency
+ * p99 per second from /metrics (`serverP99PerSecondMs`): the two together tell a stall of the
+ * load generator from one of the stack.
  * Progress goes to stderr; the last stdout line is one JSON object; exit 1 when a target is missed.
  */
 import '../test/helpers/setup';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'undici';
 import { createBackend } from '../activities/backends';
-import { parsePrometheusText, select } from '../activities/backends/prometheus-text';
+import { histogramOf, parsePrometheusText, select } from '../activities/backends/prometheus-text';
+import type { HistogramCounts } from '../activities/backends/types';
 import { stackDown, stackUp } from '../client/stack/stack';
 import { connectClient } from '../client/temporal';
 import { taskQueuesOf } from '../common/config/parse';
@@ -41,6 +47,9 @@ import { SERVING_METRICS } from '../common/serving-metrics';
 import type { EndpointDeploymentInput, EndpointDeploymentResult } from '../common/types/deployment';
 import { freePortBase, tempDir, testConfig } from '../test/helpers/integration';
 import { createDeploymentModel, makeDeploymentModels } from '../test/helpers/deployment-models';
+import { quantile } from '../workflows/deployment/alarms';
+import { LoadGenerator } from './lib/load-generator';
+import { cpuShares, MachineCpu, type CpuReading } from './lib/machine-cpu';
 
 const LOAD_RPS = Number(process.env.BENCH_DEPLOY_RPS ?? 500);
 /** An absolute step 200 -> n req/s (issue 18's 200 -> 1,500) instead of the one relative to the measured capacity. */
@@ -65,56 +74,29 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-interface Sample {
-  at: number;
-  ms: number;
-  status: number;
-  variant: string;
+/**
+ * The p99 of the host's model latency between the last /metrics reading at or before `from` and
+ * the first at or after `to`, ms (undefined when no reading covers the window or nothing was answered).
+ */
+function serverP99Ms(readings: { at: number; latency: HistogramCounts }[], from: number, to: number): number | undefined {
+  const before = readings.filter((r) => r.at <= from).at(-1);
+  const after = readings.find((r) => r.at >= to);
+  if (!before || !after || before.latency.bounds.join() !== after.latency.bounds.join()) return undefined;
+  const window: HistogramCounts = {
+    bounds: after.latency.bounds,
+    counts: after.latency.counts.map((c, i) => c - (before.latency.counts[i] ?? 0)),
+    sum: after.latency.sum - before.latency.sum,
+    count: after.latency.count - before.latency.count,
+  };
+  const q = quantile(window, 0.99);
+  return q === undefined ? undefined : q * 1000;
 }
 
-/**
- * Open-loop load: `rps()` requests per second sent on a ~10 ms tick whether or not earlier ones
- * answered (a slow endpoint cannot slow the offered load down), until stopped.
- */
-function openLoop(pool: Pool, rps: () => number, endpoint = ENDPOINT): { samples: Sample[]; stop: () => Promise<void> } {
-  const samples: Sample[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let sent = 0;
-  let owed = 0;
-  const send = (n: number) => {
-    const body = n % 2 === 0 ? '0.5,1.5,-0.2' : '0.5,,-0.2';
-    const t0 = performance.now();
-    const p = pool
-      .request({ method: 'POST', path: `/endpoints/${endpoint}/invocations`, headers: { 'content-type': 'text/csv' }, body })
-      .then(async (r) => {
-        await r.body.text();
-        samples.push({ at: Date.now(), ms: performance.now() - t0, status: r.statusCode, variant: String(r.headers['x-amzn-invoked-production-variant'] ?? '') });
-      })
-      .catch(() => {
-        samples.push({ at: Date.now(), ms: performance.now() - t0, status: 0, variant: '' });
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-  // Owed by the time that passed, not per tick: a tick the busy machine delays sends what it owes
-  // (a per-tick share would quietly offer less than asked).
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    owed += (rps() * (now - last)) / 1000;
-    last = now;
-    while (owed >= 1) {
-      send(sent++);
-      owed -= 1;
-    }
-  }, 10);
-  return {
-    samples,
-    stop: async () => {
-      clearInterval(timer);
-      await Promise.all([...inFlight]);
-    },
-  };
+/** The share of all CPUs used outside the bench's process tree between the readings around [from, to). */
+function outsideCpuShare(readings: { at: number; cpu?: CpuReading }[], from: number, to: number): number | undefined {
+  const before = readings.filter((r) => r.at <= from).at(-1)?.cpu;
+  const after = readings.find((r) => r.at >= to)?.cpu;
+  return before && after ? cpuShares(before, after, os.cpus().length).outside : undefined;
 }
 
 /**
@@ -122,32 +104,9 @@ function openLoop(pool: Pool, rps: () => number, endpoint = ENDPOINT): { samples
  * client and records as the open loop); answered requests per second after the first second.
  * On shared CPUs this is the capacity of the whole path, load generator included.
  */
-async function measureCapacity(pool: Pool, endpoint: string, ms: number, workers = 64): Promise<{ rps: number; failed: number; p99Ms: number; loadAverage: number[] }> {
-  const started = performance.now();
-  const from = started + 1000;
-  const until = started + ms;
-  const latencies: number[] = [];
-  let failed = 0;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < until) {
-        const body = n++ % 2 === 0 ? '0.5,1.5,-0.2' : '0.5,,-0.2';
-        const t0 = performance.now();
-        const ok = await pool
-          .request({ method: 'POST', path: `/endpoints/${endpoint}/invocations`, headers: { 'content-type': 'text/csv' }, body })
-          .then(async (r) => {
-            await r.body.text();
-            return r.statusCode === 200;
-          })
-          .catch(() => false);
-        if (t0 < from) continue;
-        latencies.push(performance.now() - t0);
-        if (!ok) failed++;
-      }
-    }),
-  );
-  return { rps: round(latencies.length / ((performance.now() - from) / 1000), 0), failed, p99Ms: round(percentile(latencies, 99)), loadAverage: os.loadavg().map((v) => round(v, 1)) };
+async function measureCapacity(load: LoadGenerator, endpoint: string, ms: number, workers = 64): Promise<{ rps: number; failed: number; p99Ms: number; loadAverage: number[] }> {
+  const { latencies, failed, seconds } = await load.closedLoop(endpoint, ms, workers);
+  return { rps: round(latencies.length / seconds, 0), failed, p99Ms: round(percentile(latencies, 99)), loadAverage: os.loadavg().map((v) => round(v, 1)) };
 }
 
 async function main(): Promise<void> {
@@ -158,7 +117,7 @@ async function main(): Promise<void> {
   log(`stack up in ${home}`);
   await stackUp(config, log);
   const { client, connection } = await connectClient(config);
-  const pool = new Pool(hostUrl, { connections: 128, pipelining: 1 });
+  const load = new LoadGenerator(hostUrl, { connections: 128 });
   const checks: Record<string, boolean> = {};
   const figures: Record<string, unknown> = {};
   try {
@@ -191,38 +150,38 @@ async function main(): Promise<void> {
 
     // 0. Baseline: the same load, nothing deployed.
     log(`baseline: ${LOAD_RPS} req/s for 8 s`);
-    const warm = openLoop(pool, () => LOAD_RPS);
+    const warm = await load.openLoop(ENDPOINT, LOAD_RPS);
     await new Promise((r) => setTimeout(r, 8000));
-    await warm.stop();
-    const baseline = warm.samples.slice(Math.floor(warm.samples.length / 4));
+    const warmed = await warm.stop();
+    const baseline = warmed.slice(Math.floor(warmed.length / 4));
     const baseP99 = percentile(baseline.map((s) => s.ms), 99);
-    figures.baseline = { requests: warm.samples.length, failed: warm.samples.filter((s) => s.status !== 200).length, p99Ms: round(baseP99) };
+    figures.baseline = { requests: warmed.length, failed: warmed.filter((s) => s.status !== 200).length, p99Ms: round(baseP99) };
     log(`  ${JSON.stringify(figures.baseline)}`);
 
     // 1. Good model by canary.
     log(`good canary at ${LOAD_RPS} req/s`);
-    const good = openLoop(pool, () => LOAD_RPS);
+    const good = await load.openLoop(ENDPOINT, LOAD_RPS);
     const goodResult = await deploy('new', 2);
     await new Promise((r) => setTimeout(r, 1000));
-    await good.stop();
-    const goodFailed = good.samples.filter((s) => s.status !== 200).length;
-    const goodP99 = percentile(good.samples.map((s) => s.ms), 99);
-    figures.goodCanary = { outcome: goodResult.outcome, requests: good.samples.length, failed: goodFailed, answeredByNew: good.samples.filter((s) => s.variant === 'new').length, p99Ms: round(goodP99), p99VsBaseline: round(goodP99 / baseP99, 2) };
+    const goodSamples = await good.stop();
+    const goodFailed = goodSamples.filter((s) => s.status !== 200).length;
+    const goodP99 = percentile(goodSamples.map((s) => s.ms), 99);
+    figures.goodCanary = { outcome: goodResult.outcome, requests: goodSamples.length, failed: goodFailed, answeredByNew: goodSamples.filter((s) => s.variant === 'new').length, p99Ms: round(goodP99), p99VsBaseline: round(goodP99 / baseP99, 2) };
     log(`  ${JSON.stringify(figures.goodCanary)}`);
     checks.goodCanaryDeployed = goodResult.outcome === 'deployed';
     checks.goodCanaryNoFailure = goodFailed === TARGETS.goodCanaryFailed;
 
     // 2. Bad model by canary: rolled back.
     log(`bad canary at ${LOAD_RPS} req/s`);
-    const bad = openLoop(pool, () => LOAD_RPS);
+    const bad = await load.openLoop(ENDPOINT, LOAD_RPS);
     const badResult = await deploy('bad', 3);
     await new Promise((r) => setTimeout(r, 1000));
-    await bad.stop();
-    const byBad = bad.samples.filter((s) => s.variant === 'bad');
+    const badSamples = await bad.stop();
+    const byBad = badSamples.filter((s) => s.variant === 'bad');
     const canaryStart = byBad[0]?.at ?? Number.NaN;
     const canaryEnd = byBad.at(-1)?.at ?? Number.NaN;
-    const inWindow = bad.samples.filter((s) => s.at >= canaryStart && s.at <= canaryEnd).length;
-    const badFailed = bad.samples.filter((s) => s.status !== 200).length;
+    const inWindow = badSamples.filter((s) => s.at >= canaryStart && s.at <= canaryEnd).length;
+    const badFailed = badSamples.filter((s) => s.status !== 200).length;
     const rollbackS = (canaryEnd - canaryStart) / 1000;
     figures.badCanary = { outcome: badResult.outcome, reason: badResult.reason, canaryRequests: byBad.length, requestsInWindow: inWindow, failed: badFailed, failedShareOfWindow: round(badFailed / Math.max(1, inWindow), 4), rolledBackWithinS: round(rollbackS, 1) };
     log(`  ${JSON.stringify(figures.badCanary)}`);
@@ -239,23 +198,33 @@ async function main(): Promise<void> {
     // One process first: the autoscaled variant's rate window must have forgotten this burst (it
     // stays out of the last seconds the scale-out reads) before its policy is registered.
     log(`capacity: closed loop for ${CAPACITY_MS / 1000} s with 1 process, then with ${MAX_INSTANCES}`);
-    const capacityOne = await measureCapacity(pool, ENDPOINT, CAPACITY_MS);
-    const capacityMax = await measureCapacity(pool, CAPACITY_ENDPOINT, CAPACITY_MS);
+    const capacityOne = await measureCapacity(load, ENDPOINT, CAPACITY_MS);
+    const capacityMax = await measureCapacity(load, CAPACITY_ENDPOINT, CAPACITY_MS);
     log(`  ${MAX_INSTANCES} processes: ${JSON.stringify(capacityMax)}; 1 process: ${JSON.stringify(capacityOne)}`);
     const lowRps = ABSOLUTE_STEP_RPS === undefined ? Math.round(STEP_SHAPE.low * capacityMax.rps) : 200;
     const highRps = ABSOLUTE_STEP_RPS ?? Math.round(STEP_SHAPE.high * capacityMax.rps);
     const targetPerMinute = Math.round(STEP_SHAPE.targetPerInstanceOfHigh * highRps * 60);
     await backend.autoscaling.register(ENDPOINT, 'new', { minInstances: 1, maxInstances: MAX_INSTANCES, targetInvocationsPerInstancePerMinute: targetPerMinute, scaleOutCooldown: '5 seconds', scaleInCooldown: `${SCALE_IN_COOLDOWN_S} seconds` });
+    // Each /metrics reading of the step is kept: the model latency the host measured (host -> model
+    // server -> host) per second, beside the bench's own round trips, tells a stall of the load
+    // generator from one of the stack.
+    // With them, the CPU the machine spent outside the bench and its stack (other tenants of shared CPUs).
+    const readings: { at: number; latency: HistogramCounts; cpu?: CpuReading }[] = [];
+    const machine = MachineCpu.create();
     const instances = async (): Promise<number> => {
       const text = await (await fetch(`${hostUrl}/metrics`)).text();
-      return select(parsePrometheusText(text).samples, SERVING_METRICS.instances, { endpoint: ENDPOINT, variant: 'new' })[0]?.value ?? 0;
+      // Only the lines read here are parsed: the bench's main heap is large, and what it allocates while the load runs it collects on the stack's CPUs.
+      const lines = text.split('\n').filter((l) => (l.startsWith(SERVING_METRICS.instances) || l.startsWith(SERVING_METRICS.modelLatency)) && l.includes(`endpoint="${ENDPOINT}"`));
+      const samples = parsePrometheusText(lines.join('\n')).samples;
+      const cpu = machine?.read();
+      readings.push({ at: Date.now(), latency: histogramOf(samples, SERVING_METRICS.modelLatency, { endpoint: ENDPOINT, variant: 'new', role: 'production' }), ...(cpu ? { cpu } : {}) });
+      return select(samples, SERVING_METRICS.instances, { endpoint: ENDPOINT, variant: 'new' })[0]?.value ?? 0;
     };
-    let rps = lowRps;
-    const step = openLoop(pool, () => rps);
+    const step = await load.openLoop(ENDPOINT, lowRps);
     log(`step: ${lowRps} req/s for 10 s, then ${highRps} req/s for 40 s, then ${lowRps} until scaled in (target ${targetPerMinute} invocations per instance per minute)`);
     await new Promise((r) => setTimeout(r, 10_000));
     const before = await instances();
-    rps = highRps;
+    step.setRate(highRps);
     const stepAt = Date.now();
     let outAt: number | undefined;
     let most = before;
@@ -265,7 +234,7 @@ async function main(): Promise<void> {
       most = Math.max(most, n);
       if (outAt === undefined && n >= TARGETS.scaledOutTo) outAt = Date.now();
     }
-    rps = lowRps;
+    step.setRate(lowRps);
     const dropAt = Date.now();
     let inAt: number | undefined;
     while (Date.now() - dropAt < 60_000) {
@@ -275,20 +244,28 @@ async function main(): Promise<void> {
         break;
       }
     }
-    await step.stop();
+    const stepSamples = await step.stop();
     const stepLoadAverage = os.loadavg().map((v) => round(v, 1));
     await backend.autoscaling.deregister(ENDPOINT, 'new');
-    const capacityAfter = await measureCapacity(pool, CAPACITY_ENDPOINT, CAPACITY_MS);
+    const capacityAfter = await measureCapacity(load, CAPACITY_ENDPOINT, CAPACITY_MS);
     log(`  capacity after the step, ${MAX_INSTANCES} processes: ${JSON.stringify(capacityAfter)}`);
     // p99 per second after the step; back under the bound from the first second it stays under it.
     const perSecond = new Map<number, number[]>();
-    for (const s of step.samples) if (s.at >= stepAt && s.at < dropAt) perSecond.set(Math.floor((s.at - stepAt) / 1000), [...(perSecond.get(Math.floor((s.at - stepAt) / 1000)) ?? []), s.ms]);
+    for (const s of stepSamples) {
+      if (s.at < stepAt || s.at >= dropAt) continue;
+      const k = Math.floor((s.at - stepAt) / 1000);
+      const list = perSecond.get(k);
+      if (list) list.push(s.ms);
+      else perSecond.set(k, [s.ms]);
+    }
     const seconds = [...perSecond.keys()].sort((a, b) => a - b);
     const p99s = seconds.map((k) => percentile(perSecond.get(k)!, 99));
+    const serverP99s = seconds.map((k) => serverP99Ms(readings, stepAt + k * 1000, stepAt + (k + 1) * 1000));
+    const outside = seconds.map((k) => outsideCpuShare(readings, stepAt + k * 1000, stepAt + (k + 1) * 1000));
     let settledS = Number.NaN;
     for (let i = p99s.length - 1; i >= 0 && p99s[i]! < TARGETS.p99BackUnderMsWithinS.ms; i--) settledS = seconds[i]!;
-    const stepFailed = step.samples.filter((s) => s.status !== 200).length;
-    const lowP99 = percentile(step.samples.filter((s) => s.at < stepAt).map((s) => s.ms), 99);
+    const stepFailed = stepSamples.filter((s) => s.status !== 200).length;
+    const lowP99 = percentile(stepSamples.filter((s) => s.at < stepAt).map((s) => s.ms), 99);
     figures.capacity = {
       note: `closed loop, ${MAX_INSTANCES} processes before and after the step, 1 process before; answered req/s on this machine, load generator included`,
       maxProcessesRps: capacityMax.rps,
@@ -311,13 +288,17 @@ async function main(): Promise<void> {
       scaledOutToTargetAfterS: outAt === undefined ? null : round((outAt - stepAt) / 1000, 1),
       p99BackUnder50MsAfterS: Number.isNaN(settledS) ? null : settledS,
       p99PerSecondMs: p99s.map((v) => round(v, 1)),
+      serverP99PerSecondMs: serverP99s.map((v) => (v === undefined ? null : round(v, 1))),
+      cpuOutsideStackPerSecond: machine ? outside.map((v) => (v === undefined ? null : round(v, 2))) : 'unavailable (no /proc)',
+      cpuOutsideStackNote: 'share of all CPUs used by processes outside the bench and the stack it started, over the same windows as serverP99PerSecondMs',
+      serverP99Note: "the host's model latency (host -> model server -> host) from /metrics, over the readings around each second (about 1-1.5 s, interpolated in buckets: 30, 50, 75 ms)",
       p99AtLowRpsMs: round(lowP99),
-      p99LastTenSecondsVsLowRps: round(percentile(step.samples.filter((s) => s.at >= dropAt - 10_000 && s.at < dropAt).map((s) => s.ms), 99) / lowP99, 2),
+      p99LastTenSecondsVsLowRps: round(percentile(stepSamples.filter((s) => s.at >= dropAt - 10_000 && s.at < dropAt).map((s) => s.ms), 99) / lowP99, 2),
       scaledInAfterS: inAt === undefined ? null : round((inAt - dropAt) / 1000, 1),
-      requests: step.samples.length,
+      requests: stepSamples.length,
       failed: stepFailed,
       offeredHighRps: highRps,
-      answeredHighRps: round(step.samples.filter((s) => s.at >= dropAt - 10_000 && s.at < dropAt).length / 10, 0),
+      answeredHighRps: round(stepSamples.filter((s) => s.at >= dropAt - 10_000 && s.at < dropAt).length / 10, 0),
     };
     log(`  ${JSON.stringify(figures.step)}`);
     checks.scaledOutFrom1To3 = before === 1 && most >= TARGETS.scaledOutTo;
@@ -325,7 +306,7 @@ async function main(): Promise<void> {
     checks.scaledInWithinTwoCooldowns = inAt !== undefined && (inAt - dropAt) / 1000 <= TARGETS.scaleInWithinS;
     checks.stepNoFailure = stepFailed === TARGETS.stepFailed;
   } finally {
-    await pool.close();
+    await load.close();
     await connection.close();
     await stackDown(config, log).catch(() => undefined);
     await fs.rm(home, { recursive: true, force: true });
