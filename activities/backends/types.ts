@@ -94,13 +94,20 @@ export interface ProcessingJobSpec {
   outputs: { name: string; s3Uri: string; localPath: string }[];
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
-  /**
-   * Local backend only: `background` runs the job's process at a lower CPU priority (nice 10),
-   * for work the run needs only later, so it yields the shared CPUs to the jobs the run waits on
-   * now. SageMaker gives each job instances of its own; the aws backend sends nothing for it.
-   */
-  cpuPriority?: 'background';
+  cpuPriority?: CpuPriority;
 }
+
+/**
+ * Local backend only: the job's process runs at a lower CPU priority, so on a shared machine it
+ * yields the CPUs to a run's trainings (its long jobs): `follow-up` (nice 5) for the short jobs
+ * that follow a training (its test-set scoring and model-quality baseline), `background` (nice 10)
+ * for work the run needs only later (the data-quality baseline). SageMaker gives each job
+ * instances of its own; the aws backend sends nothing for it.
+ */
+export type CpuPriority = 'follow-up' | 'background';
+
+/** The niceness of a job process of that priority (local backend). */
+export const CPU_PRIORITY_NICENESS: Record<CpuPriority, number> = { 'follow-up': 5, background: 10 };
 
 /** CreateTransformJob, for one model over every object under an input prefix. */
 export interface TransformJobSpec {
@@ -117,6 +124,7 @@ export interface TransformJobSpec {
   featureSchemaUri?: string;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
+  cpuPriority?: CpuPriority;
 }
 
 export type JobKind = 'training' | 'processing' | 'transform';

@@ -5,7 +5,7 @@ import type { AlgorithmSpec } from '../../common/types/algorithm';
 import type { BaselineUris, ModelFamily } from '../../common/types/model';
 import { SAGEMAKER_NAME_MAX_LENGTH } from '../../common/ids';
 import { joinUri } from '../../common/uri';
-import type { Backend } from '../backends/types';
+import type { Backend, CpuPriority } from '../backends/types';
 import { runProcessingJob } from '../shared/run-job';
 import { scoreLabelledSplit } from './score-split';
 
@@ -54,7 +54,7 @@ function baselineUris(prefix: string): BaselineUris {
 
 /** Step 7: Model Monitor baselines, as processing jobs of the model-monitor image. */
 export function createBaselineActivities(backend: Backend, settings: { pollIntervalMs: number }) {
-  const run = (input: BaselineJobCommon, args: string[], environment: Record<string, string>, inputs: { name: string; s3Uri: string; localPath: string }[], cpuPriority?: 'background') =>
+  const run = (input: BaselineJobCommon, args: string[], environment: Record<string, string>, inputs: { name: string; s3Uri: string; localPath: string }[], cpuPriority: CpuPriority) =>
     runProcessingJob(backend.jobs, settings.pollIntervalMs, {
           jobName: input.jobName,
           image: 'model-monitor',
@@ -64,7 +64,7 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           outputs: [processingOutput('baseline', input.outputPrefix.endsWith('/') ? input.outputPrefix : `${input.outputPrefix}/`, processingOutputDir())],
           resources: input.resources,
           maxRuntimeSeconds: input.maxRuntimeSeconds,
-          ...(cpuPriority ? { cpuPriority } : {}),
+          cpuPriority,
         });
 
   return {
@@ -101,6 +101,7 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           outputPrefix: joinUri(input.outputPrefix, 'test-predictions') + '/',
           resources: scoringResources(input),
           maxRuntimeSeconds: input.maxRuntimeSeconds,
+          cpuPriority: 'follow-up',
         }));
       await run(
         input,
@@ -114,6 +115,8 @@ export function createBaselineActivities(backend: Backend, settings: { pollInter
           ground_truth_attribute: '0',
         },
         [processingInput('baseline_dataset_input', scoredPrefix)],
+        // Short, after the model's training: the run's other trainings keep the CPUs first.
+        'follow-up',
       );
       return baselineUris(input.outputPrefix);
     },

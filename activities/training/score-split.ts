@@ -2,7 +2,7 @@ import { DEFAULT_INSTANCE_TYPES, isInstanceType } from '../../common/config/inst
 import type { ResourceConfig } from '../../common/types/jobs';
 import type { ModelFamily } from '../../common/types/model';
 import type { AlgorithmSpec } from '../../common/types/algorithm';
-import { algorithmImage, type JobRunner } from '../backends/types';
+import { algorithmImage, type CpuPriority, type JobRunner } from '../backends/types';
 import { runJobToCompletion } from '../shared/run-job';
 
 export interface ScoreSplitInput {
@@ -20,6 +20,7 @@ export interface ScoreSplitInput {
   outputPrefix: string;
   resources: ResourceConfig;
   maxRuntimeSeconds: number;
+  cpuPriority?: CpuPriority;
 }
 
 /**
@@ -47,6 +48,7 @@ export async function scoreLabelledSplit(jobs: JobRunner, pollIntervalMs: number
         // A processing type (the baselines' default) is no transform type: SageMaker would refuse it.
         resources: isInstanceType('transform', input.resources.instanceType) ? input.resources : { ...input.resources, instanceType: DEFAULT_INSTANCE_TYPES.transform },
         maxRuntimeSeconds: input.maxRuntimeSeconds,
+        ...(input.cpuPriority ? { cpuPriority: input.cpuPriority } : {}),
       }),
   });
   return outputPrefix;

@@ -3,6 +3,7 @@ import { byoCommand, LOCAL_IMAGES } from './algorithm-images';
 import { rewriteContainerPaths } from './container-mount';
 import type { JobRecord } from './job-record';
 import { transformPaths } from './job-staging';
+import { CPU_PRIORITY_NICENESS } from '../types';
 import { forkServerEnv, pythonEnvironment, viaForkServer, type ForkServerRef } from './python-fork-server';
 
 export interface JobCommandOptions {
@@ -21,8 +22,8 @@ export interface JobCommandOptions {
 export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions, server?: ForkServerRef): { command: string[]; env: NodeJS.ProcessEnv } {
   const built = containerCommand(record, base, options, server);
   const command = viaForkServer(built.command, options.python, server);
-  const background = record.spec.kind === 'processing' && record.spec.processing.cpuPriority === 'background';
-  return { command: background ? ['nice', '-n', '10', ...command] : command, env: { ...built.env, ...forkServerEnv(server) } };
+  const priority = record.spec.kind === 'processing' ? record.spec.processing.cpuPriority : record.spec.kind === 'transform' ? record.spec.transform.cpuPriority : undefined;
+  return { command: priority ? ['nice', '-n', String(CPU_PRIORITY_NICENESS[priority]), ...command] : command, env: { ...built.env, ...forkServerEnv(server) } };
 }
 
 function containerCommand(record: JobRecord, base: string, options: JobCommandOptions, server: ForkServerRef | undefined): { command: string[]; env: NodeJS.ProcessEnv } {
