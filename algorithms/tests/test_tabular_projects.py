@@ -187,3 +187,25 @@ def test_when_the_label_is_an_integer_then_the_baseline_expects_fractional_predi
                       "feature_schema": str(schema_file)})
     violations = json.loads((tmp_path / "report" / "constraint_violations.json").read_text())["violations"]
     assert violations == [], violations
+
+
+def test_when_the_byo_serving_container_exits_before_ping_then_the_transform_fails_naming_its_exit_code(tmp_path: Path) -> None:
+    """The container boots while the transform reads its input; its early exit still fails the job."""
+    out = _prepare(tmp_path, SPEC)
+    inp = tmp_path / "tin"
+    inp.mkdir()
+    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    crash = [sys.executable, "-c", "import sys; print('cannot load the model'); sys.exit(3)"]
+    for records in (True, False):
+        if not records:
+            (inp / "test.csv").write_text("")
+        env = {"serve_command": json.dumps(crash), "serve_dir": str(BYO), "accepts_missing": "true",
+               "model_dir": str(tmp_path / "nomodel"), "input_dir": str(inp), "output_dir": str(tmp_path / f"tout-{records}"),
+               "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / f"tbase-{records}"),
+               "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+        (tmp_path / "nomodel").mkdir(exist_ok=True)
+        done = subprocess.run([sys.executable, "-m", "mlops_algorithms.transform"], env=env, capture_output=True, text=True, timeout=300)
+        failure = (tmp_path / f"tbase-{records}" / "output" / "failure")
+        message = failure.read_text() if failure.exists() else done.stdout + done.stderr
+        assert done.returncode != 0, (records, done.stdout + done.stderr)
+        assert "the serving container exited with code 3 before /ping" in message and "cannot load the model" in message, message

@@ -143,6 +143,8 @@ def run(cfg: TransformConfig) -> str:
             n = transform_file(scorer, cfg, path, rel, capture_names)
             total += n
             print(f"{rel}: {n} records -> {rel}.out in {time.perf_counter() - t0:.2f} s", flush=True)
+        if remote is not None:
+            remote.wait_until_ready()  # a container that never came up fails the job, records or not
     finally:
         if remote is not None:
             remote.close()

@@ -46,20 +46,28 @@ class RemotePredictor:
                "SAGEMAKER_MODEL_DIR": str(model_dir), "SM_MODEL_DIR": str(model_dir)}
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen([*command, "serve"], cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        # The container boots while the job reads its first input; the first request waits for /ping.
+        self.ready = False
+        self.deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+
+    def wait_until_ready(self) -> None:
+        """Until the container answers /ping 200 (once); its early exit or a timeout fails the job."""
+        if self.ready:
+            return
         while True:
             if self.process.poll() is not None:
                 raise AlgorithmError(f"the serving container exited with code {self.process.returncode} before /ping: {self._tail()}")
             try:
                 status, _ = self._request("GET", "/ping", None)
                 if status == 200:
+                    self.ready = True
                     return
             except OSError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > self.deadline:
                 self.close()
                 raise AlgorithmError(f"the serving container did not pass /ping within {READY_TIMEOUT_SECONDS} s")
-            time.sleep(0.05)
+            time.sleep(0.02)
 
     def _tail(self) -> str:
         self.log.seek(0)
@@ -78,6 +86,7 @@ class RemotePredictor:
         m = np.asarray(matrix, dtype=np.float64).reshape(-1, self.n_features)
         if m.shape[0] == 0:
             return np.empty(0, dtype=np.float32)
+        self.wait_until_ready()
         # Each cell as repr(float) (numpy's shortest text is the same), NaN as an empty field; built with numpy.
         texts = fastcsv.float_texts(m)
         texts[np.isnan(m)] = b""
