@@ -50,7 +50,7 @@ def server() -> Iterator[Server]:
     directory = Path(tempfile.mkdtemp(prefix="fst-"))
     socket_path = directory / "s"
     env = {**_base_env(), "MLOPS_FORKSERVER_PRELOAD": "numpy", "MLOPS_FORKSERVER_DEBUG": "1"}
-    process = subprocess.Popen([PYTHON, "-m", "mlops_algorithms.forkserver.server", str(socket_path)], env=env, stdin=subprocess.PIPE)
+    process = subprocess.Popen([PYTHON, "-m", "mlops_algorithms.forkserver.server", str(socket_path), "--remove-dir"], env=env, stdin=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not socket_path.exists():
         assert process.poll() is None, "the fork server exited at start"
@@ -61,7 +61,7 @@ def server() -> Iterator[Server]:
     process.stdin.close()  # its owner went away: it ends
     assert process.wait(timeout=10) == 0
     assert not socket_path.exists()
-    os.rmdir(directory)
+    assert not directory.exists(), "its private dir goes with it, even when its owner could not remove it"
 
 
 REPORT = """

@@ -61,7 +61,7 @@ export function forkServerFor(python: string, enabled: boolean): ForkServerRef |
   // A private dir (0700): only this user can reach the socket; short, as Unix socket paths must be.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-fork-'));
   const ref: ForkServerRef = { socketPath: path.join(dir, 'socket'), launcher: path.join(SERVER_DIR, 'mlops_algorithms', 'forkserver', 'launch.py') };
-  const child = spawn(python, ['-m', 'mlops_algorithms.forkserver.server', ref.socketPath], {
+  const child = spawn(python, ['-m', 'mlops_algorithms.forkserver.server', ref.socketPath, '--remove-dir'], {
     env: { ...pythonEnvironment(SERVER_DIR), ...(process.env.MLOPS_FORKSERVER_DEBUG ? { MLOPS_FORKSERVER_DEBUG: process.env.MLOPS_FORKSERVER_DEBUG } : {}) },
     stdio: ['pipe', 'ignore', 'inherit'],
   });

@@ -1,4 +1,4 @@
-"""The warm fork server: ``python -m mlops_algorithms.forkserver.server SOCKET_PATH``.
+"""The warm fork server: ``python -m mlops_algorithms.forkserver.server SOCKET_PATH [--remove-dir]``.
 
 It imports the heavy libraries once (``MLOPS_FORKSERVER_PRELOAD``, comma-separated; default
 numpy, pandas, scipy.stats, scikit-learn's ensembles, xgboost and uvicorn), then listens on SOCKET_PATH (in
@@ -77,8 +77,10 @@ def refusal(request: dict[str, Any], own_executable: str, own_settings: dict[str
 
 
 class ForkServer:
-    def __init__(self, socket_path: str) -> None:
+    def __init__(self, socket_path: str, remove_dir: bool = False) -> None:
         self.socket_path = socket_path
+        # The private dir its owner made for the socket goes with it (an owner killed by SIGKILL cannot remove it).
+        self.remove_dir = remove_dir
         self.executable = os.path.abspath(sys.executable)
         self.settings = import_time_settings(dict(os.environ))
         pythonpath = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -121,6 +123,11 @@ class ForkServer:
                 os.unlink(self.socket_path)
             except FileNotFoundError:
                 pass
+            if self.remove_dir:
+                try:
+                    os.rmdir(os.path.dirname(self.socket_path))
+                except OSError:
+                    pass  # not empty, or gone already
 
     def _accept(self) -> None:
         assert self.listener is not None
@@ -203,10 +210,11 @@ def preload(names: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m mlops_algorithms.forkserver.server SOCKET_PATH", file=sys.stderr)
+    remove_dir = argv[1:] == ["--remove-dir"]
+    if len(argv) != 1 and not remove_dir:
+        print("usage: python -m mlops_algorithms.forkserver.server SOCKET_PATH [--remove-dir]", file=sys.stderr)
         return 2
-    server = ForkServer(argv[0])
+    server = ForkServer(argv[0], remove_dir)
     started = time.monotonic()
     preload(os.environ.get("MLOPS_FORKSERVER_PRELOAD", DEFAULT_PRELOAD))
 
