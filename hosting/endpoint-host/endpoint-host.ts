@@ -89,7 +89,7 @@ export class EndpointHost {
   }
 
   private forkServer(): ForkServerRef | undefined {
-    return forkServerFor(this.options.python, this.options.forkServer ?? true);
+    return forkServerFor(this.options.python, this.options.forkServer);
   }
 
   private log(message: string): void {

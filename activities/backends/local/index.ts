@@ -42,7 +42,7 @@ export function createLocalBackend(options: LocalBackendOptions): Backend {
       jobsRoot: path.join(options.home, 'jobs'),
       python: options.python,
       algorithmsDir: options.algorithmsDir,
-      forkServer: options.forkServer ?? true,
+      forkServer: options.forkServer,
       objectStore,
       ...(options.jobRunnerUrl ? { runnerUrl: options.jobRunnerUrl } : {}),
     }),

@@ -64,7 +64,7 @@ export class JobProcessHost {
       if (record.description.status !== 'InProgress' || record.process || record.pid !== undefined) {
         return { ...(record.process ? { process: record.process } : {}), spawned: false };
       }
-      const server = forkServerFor(this.options.python, this.options.forkServer ?? true);
+      const server = forkServerFor(this.options.python, this.options.forkServer);
       const { command, env } = jobCommand(record, path.join(dir, 'opt', 'ml'), this.options, server);
       const child = spawnJobProcess(dir, command, env);
       const ref: JobProcessRef = { spawnId: randomUUID(), identity: identityOfLocalProcess(child.pid), runner: this.options.runner(), spawnedAt: new Date().toISOString() };

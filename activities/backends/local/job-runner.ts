@@ -67,7 +67,7 @@ export class LocalJobRunner implements JobRunner {
       jobsRoot: options.jobsRoot,
       python: options.python,
       algorithmsDir: options.algorithmsDir,
-      forkServer: options.forkServer ?? true,
+      forkServer: options.forkServer,
       runner: () => ({ kind: 'embedded', instance: currentProcess() }),
     });
     if (options.runnerUrl) this.service = new JobRunnerClient(options.runnerUrl);

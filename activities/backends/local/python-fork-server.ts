@@ -52,8 +52,8 @@ const servers = new Map<string, Running>();
 /** The server's own code (not an algorithm: a job's PYTHONPATH may name other algorithms). */
 const SERVER_DIR = path.join(REPO_ROOT, 'algorithms');
 
-/** The fork server for `python` (started now when none runs), or undefined when it is turned off. */
-export function forkServerFor(python: string, enabled: boolean): ForkServerRef | undefined {
+/** The fork server for `python` (started now when none runs), or undefined when it is turned off (it is on unless `enabled` is false). */
+export function forkServerFor(python: string, enabled = true): ForkServerRef | undefined {
   if (!enabled) return undefined;
   const key = python;
   const running = servers.get(key);
