@@ -79,13 +79,13 @@ def _parse_with_pandas(data: bytes, allow_missing: bool) -> np.ndarray | None:
     pandas = sys.modules.get("pandas")
     if pandas is None:
         return None
-    if not allow_missing and (data.startswith(b",") or b",," in data or b",\n" in data or b"\n," in data):
-        return None
     try:
         frame = pandas.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c", keep_default_na=False, na_values=[""])
     except (ValueError, pandas.errors.ParserError, pandas.errors.EmptyDataError):
         return None
-    return np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+    matrix = np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+    # The alphabet has no 'nan' text: a NaN is an empty field, refused unless missing features are allowed.
+    return matrix if allow_missing or not np.isnan(matrix).any() else None
 
 
 def _read_plain(data: bytes, allow_missing: bool) -> np.ndarray | None:
