@@ -234,24 +234,27 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     }
   }
 
+  /** A shadow that failed its test (alarm, abort, no decision) is taken away: the endpoint goes back to its previous configuration. */
+  async function rollBackShadow(verdict: Exclude<BakeVerdict, { kind: 'baked' | 'promote' }>, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
+    const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
+    state.phase = 'rolling-back';
+    state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
+    if (verdict.kind === 'abort') state.decision = verdict.decision;
+    show();
+    await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
+    leftOn = undefined;
+    state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
+    return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
+  }
+
   async function drive(prepared: PreparedDeployment, previous: WeightedVariant): Promise<EndpointDeploymentResult> {
     const transitionConfig = runScopedName(['transition', input.family], pipeline.run);
     const targetVariant = prepared.target.variantName;
     let promotedBy: DeploymentDecision | undefined;
     if (input.policy.type === 'shadow') {
       const verdict = await shadowTest(prepared, previous, input.policy);
-      if (verdict.kind !== 'baked' && verdict.kind !== 'promote') {
-        // The shadow never answered: taking it away is all a rollback needs.
-        const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
-        state.phase = 'rolling-back';
-        state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
-        if (verdict.kind === 'abort') state.decision = verdict.decision;
-        show();
-        await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
-        leftOn = undefined;
-        state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
-        return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
-      }
+      // The shadow never answered: taking it away is all a rollback needs.
+      if (verdict.kind !== 'baked' && verdict.kind !== 'promote') return rollBackShadow(verdict, previous);
       if (verdict.kind === 'promote') promotedBy = state.decision = verdict.decision;
     }
     state.phase = 'updating';
@@ -457,17 +460,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       throw err;
     }
     await removeAlarms();
-    if (verdict.kind !== 'baked' && verdict.kind !== 'promote') {
-      const reason = verdict.kind === 'alarm' ? `alarm ${verdict.alarm.name} on the shadow: ${verdict.alarm.reason}` : verdict.kind === 'abort' ? `aborted by ${verdict.decision.by}: ${verdict.decision.reason}` : verdict.reason;
-      state.phase = 'rolling-back';
-      state.rollback = { reason, at: now(), ...(verdict.kind === 'alarm' ? { alarm: verdict.alarm.name } : {}), ...(verdict.kind === 'abort' ? { by: verdict.decision.by } : {}) };
-      if (verdict.kind === 'abort') state.decision = verdict.decision;
-      show();
-      await createOrUpdateEndpoint({ quick, deploy }, { endpointName: name, endpointConfigName: state.previous!.endpointConfigName });
-      leftOn = undefined;
-      state.traffic = [{ variantName: previous.variantName, modelName: previous.modelName, role: 'production', share: 1 }];
-      return finish({ endpointName: name, outcome: 'rolled-back', action: 'unchanged', endpointConfigName: state.previous!.endpointConfigName, reason, rollback: state.rollback, ...(state.decision ? { decision: state.decision } : {}) });
-    }
+    if (verdict.kind !== 'baked' && verdict.kind !== 'promote') return rollBackShadow(verdict, previous);
     if (verdict.kind === 'promote') state.decision = verdict.decision;
     // From here SageMaker's guarded update owns the endpoint (it rolls back to the shadow configuration itself).
     leftOn = undefined;
@@ -579,7 +572,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
           await step(`step 10: abort the update of ${name} (by ${decision.by})`, quick.tripRollbackAlarm, { alarmName: abortAlarmName, reason: `aborted by ${decision.by}: ${decision.reason}` });
         }
         const d = await step(`step 10: follow the guarded update of ${name}`, quick.describeGuardedDeployment, { endpointName: name, alarmNames: [...alarmNames, abortAlarmName] });
-        state.alarms = d.alarms.map((a) => ({ name: a.alarmName.includes('latency') ? 'p99-latency' : 'error-rate', state: a.state, threshold: 0, sample: 0, reason: `${a.alarmName}: ${a.reason}` }));
+        state.alarms = d.alarms.map(cloudWatchAlarm);
         show();
         if (patched(MANAGED_FOLLOW_PATCH)) {
           const waiting = d.status === 'Updating' || d.status === 'Creating' || (d.status === 'InService' && d.endpointConfigName !== guardedConfig && d.lastModifiedTime === before?.lastModifiedTime);
