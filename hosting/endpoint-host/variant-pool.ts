@@ -45,13 +45,7 @@ export class RateWindow {
 
   /** Requests per second over the `windowSeconds` complete seconds before `now`. */
   perSecond(now = Date.now()): number {
-    const current = Math.floor(now / 1000);
-    let total = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      const s = this.seconds[i]!;
-      if (s >= current - this.windowSeconds && s < current) total += this.counts[i]!;
-    }
-    return total / this.windowSeconds;
+    return this.range(this.windowSeconds, now).mean;
   }
 }
 
