@@ -137,12 +137,13 @@ export class AwsEndpointAutoscaling implements EndpointAutoscaling {
       throw toActivityError(err, `SageMaker DescribeEndpointConfig ${endpoint.EndpointConfigName}`);
     }
     if (!config.EndpointConfigArn) return [];
-    const tags = await this.tagsOf(config.EndpointConfigArn);
+    const remembered = [...(await this.tagsOf(config.EndpointConfigArn))].filter(([key]) => key.startsWith(REMEMBERED_TAG_PREFIX));
+    // Most configurations remember nothing: their endpoint's scalable targets need not be read.
+    if (!remembered.length) return [];
     const serving = new Set((endpoint.ProductionVariants ?? []).map((v) => v.VariantName));
     const registered = new Set((await this.targets(endpointName)).map((t) => t.variantName));
     const restored: string[] = [];
-    for (const [key, value] of tags) {
-      if (!key.startsWith(REMEMBERED_TAG_PREFIX)) continue;
+    for (const [key, value] of remembered) {
       const variantName = key.slice(REMEMBERED_TAG_PREFIX.length);
       const policy = decodeRememberedPolicy(value);
       // A variant registered meanwhile keeps the policy it has now.
