@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { EndpointMetricsSnapshot, HistogramCounts } from '../../activities/backends/types';
 import type { ShadowComparison } from '../../common/types/deployment';
-import { increaseOver, quantile } from '../../workflows/deployment/alarms';
+import { increaseOver, P50_P90_P99, percentiles } from '../../workflows/deployment/alarms';
 
 /** One bucket of the relative-difference distribution: (lower, upper], `upper` null for the open end. */
 export interface DifferenceBucket {
@@ -91,12 +91,7 @@ export function bucketsOf(h: HistogramCounts | undefined): DifferenceBucket[] {
   });
 }
 
-const round = (v: number | undefined, scale = 1) => (v === undefined ? undefined : Math.round(v * scale * 1000) / 1000);
-
 function side(variantName: string, v: { invocations: number; errors: number; latencySeconds?: HistogramCounts } | undefined): ShadowSide {
-  const latency = v?.latencySeconds;
-  const at = (q: number) => (latency ? round(quantile(latency, q), 1000) : undefined);
-  const [p50, p95, p99] = [at(0.5), at(0.95), at(0.99)];
   const invocations = v?.invocations ?? 0;
   const errors = v?.errors ?? 0;
   return {
@@ -104,7 +99,7 @@ function side(variantName: string, v: { invocations: number; errors: number; lat
     invocations,
     errors,
     ...(invocations > 0 ? { errorRate: Math.round((errors / invocations) * 1e4) / 1e4 } : {}),
-    latencyMs: { ...(p50 !== undefined ? { p50 } : {}), ...(p95 !== undefined ? { p95 } : {}), ...(p99 !== undefined ? { p99 } : {}) },
+    latencyMs: percentiles(v?.latencySeconds, { p50: 0.5, p95: 0.95, p99: 0.99 }, 1000),
   };
 }
 
@@ -113,8 +108,6 @@ export function reportFromReadings(readings: EndpointMetricsSnapshot[], variants
   const increase = increaseOver(readings);
   const pairs = increase.shadow.get(variants.shadowVariant);
   const h = pairs?.relativeDifference;
-  const q = (p: number) => (h ? round(quantile(h, p)) : undefined);
-  const [p50, p90, p99] = [q(0.5), q(0.9), q(0.99)];
   return {
     ...variants,
     readings: readings.length,
@@ -122,7 +115,7 @@ export function reportFromReadings(readings: EndpointMetricsSnapshot[], variants
     ...(readings.length ? { to: readings[readings.length - 1]!.takenAt } : {}),
     pairs: pairs?.pairs ?? 0,
     dropped: pairs?.dropped ?? 0,
-    relativeDifference: { buckets: bucketsOf(h), ...(p50 !== undefined ? { p50 } : {}), ...(p90 !== undefined ? { p90 } : {}), ...(p99 !== undefined ? { p99 } : {}) },
+    relativeDifference: { buckets: bucketsOf(h), ...percentiles(h, P50_P90_P99) },
     champion: side(variants.championVariant, increase.variants.get(variants.championVariant)),
     shadow: side(variants.shadowVariant, increase.variants.get(variants.shadowVariant)),
   };

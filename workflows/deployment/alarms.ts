@@ -1,6 +1,6 @@
 import type { EndpointMetricsSnapshot, HistogramCounts, VariantCounters } from '../../activities/backends/types';
 import { durationMs } from '../../common/duration';
-import type { AlarmState, Percentiles, RollbackAlarms, ShadowComparison, VariantWindow } from '../../common/types/deployment';
+import type { AlarmState, RollbackAlarms, ShadowComparison, VariantWindow } from '../../common/types/deployment';
 
 /**
  * The rollback alarms as pure functions of metric readings (cumulative counters read every
@@ -51,16 +51,18 @@ export function quantile(h: HistogramCounts, q: number): number | undefined {
   return previousBound;
 }
 
-function percentiles(h: HistogramCounts | undefined, scale = 1): Percentiles {
-  if (!h) return {};
-  const at = (q: number) => {
+/** The alarms' and the shadow comparison's percentiles. */
+export const P50_P90_P99 = { p50: 0.5, p90: 0.9, p99: 0.99 } as const;
+
+/** The named quantiles of `h` (times `scale`, to 3 decimals), each left out when the histogram cannot say. */
+export function percentiles<K extends string>(h: HistogramCounts | undefined, quantiles: Readonly<Record<K, number>>, scale = 1): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  if (!h) return out;
+  for (const [name, q] of Object.entries(quantiles) as [K, number][]) {
     const v = quantile(h, q);
-    return v === undefined ? undefined : Math.round(v * scale * 1000) / 1000;
-  };
-  const p50 = at(0.5);
-  const p90 = at(0.9);
-  const p99 = at(0.99);
-  return { ...(p50 !== undefined ? { p50 } : {}), ...(p90 !== undefined ? { p90 } : {}), ...(p99 !== undefined ? { p99 } : {}) };
+    if (v !== undefined) out[name] = Math.round(v * scale * 1000) / 1000;
+  }
+  return out;
 }
 
 /** A variant's increases over a span of readings. */
@@ -124,7 +126,7 @@ export function windowStart(readings: EndpointMetricsSnapshot[], window: string)
 }
 
 export function variantWindow(v: VariantIncrease): VariantWindow {
-  return { variantName: v.variantName, role: v.role, invocations: v.invocations, errors: v.errors, latencyMs: percentiles(v.latencySeconds, 1000) };
+  return { variantName: v.variantName, role: v.role, invocations: v.invocations, errors: v.errors, latencyMs: percentiles(v.latencySeconds, P50_P90_P99, 1000) };
 }
 
 /** The cumulative count at an upper bound (undefined when the histogram has no such bound). */
@@ -197,9 +199,9 @@ export function compareShadow(since: WindowIncrease, championVariant: string, sh
     championVariant,
     shadowVariant,
     pairs: pairs?.pairs ?? 0,
-    relativeDifference: percentiles(pairs?.relativeDifference),
-    champion: { invocations: champion?.invocations ?? 0, errors: champion?.errors ?? 0, latencyMs: percentiles(champion?.latencySeconds, 1000) },
-    shadow: { invocations: shadow?.invocations ?? 0, errors: shadow?.errors ?? 0, latencyMs: percentiles(shadow?.latencySeconds, 1000) },
+    relativeDifference: percentiles(pairs?.relativeDifference, P50_P90_P99),
+    champion: { invocations: champion?.invocations ?? 0, errors: champion?.errors ?? 0, latencyMs: percentiles(champion?.latencySeconds, P50_P90_P99, 1000) },
+    shadow: { invocations: shadow?.invocations ?? 0, errors: shadow?.errors ?? 0, latencyMs: percentiles(shadow?.latencySeconds, P50_P90_P99, 1000) },
     dropped: pairs?.dropped ?? 0,
   };
 }
