@@ -60,7 +60,8 @@ export async function runJobToCompletion(jobs: JobRunner, options: RunJobOptions
         });
       }
       await waitForJob(ctx, jobs, kind, jobName, intervalMs, { jobName, status: description.status, secondaryStatus: description.secondaryStatus });
-      if (jobs.pollBackoff) intervalMs = nextInterval(intervalMs, jobs.pollBackoff);
+      const backoff = jobs.pollBackoff ?? (jobs.waitForChange ? WOKEN_WAIT_BACKOFF : undefined);
+      if (backoff) intervalMs = nextInterval(intervalMs, backoff);
     }
   } catch (err) {
     // Stop the job only when the workflow asked for cancellation, not when this worker shuts
@@ -79,6 +80,15 @@ export function runProcessingJob(jobs: JobRunner, pollIntervalMs: number, spec: 
 
 /** Consecutive failed Describe* calls before the attempt fails (Temporal then retries it; the retry adopts the job). */
 const MAX_DESCRIBE_FAILURES = 5;
+
+/**
+ * A runner that ends the wait as soon as its job changes (the local one watches the job's files:
+ * its exit code, a recorded death, its record) is described on that wake-up; the timed describes
+ * are only the fallback for what no event reports (a process that died unrecorded, the job's
+ * maximum runtime), so they back off: a long job costs a describe every 2 s instead of ten a
+ * second, CPU the jobs themselves share with the worker on one machine.
+ */
+const WOKEN_WAIT_BACKOFF = { factor: 2, maxIntervalMs: 2_000 };
 
 /** Heartbeats at least every few seconds while waiting, so long poll intervals stay within the heartbeat timeout (10 s). */
 const HEARTBEAT_EVERY_MS = 3_000;
@@ -104,8 +114,9 @@ async function waitForJob(ctx: Context, jobs: JobRunner, kind: JobKind, jobName:
   }
 }
 
+/** The next poll interval: grown by the backoff's factor up to its maximum, never below the current one (a configured interval above the maximum stays). */
 export function nextInterval(currentMs: number, backoff: { factor: number; maxIntervalMs: number }): number {
-  return Math.min(Math.round(currentMs * backoff.factor), backoff.maxIntervalMs);
+  return Math.max(currentMs, Math.min(Math.round(currentMs * backoff.factor), backoff.maxIntervalMs));
 }
 
 export function summarize(d: JobDescription, adopted: boolean): JobSummary {

@@ -58,7 +58,7 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/)
     .describe('MLOPS_TASK_QUEUE_SUFFIX: appended to the task-queue names, to isolate tests or stacks.'),
   forkServer: z.enum(['true', 'false']).transform((v) => v === 'true').describe('MLOPS_FORK_SERVER: local backend: true = Python jobs and model servers start as forks of a warm process that imported the libraries once; false = each starts its own interpreter.'),
-  jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job (local backend: at the latest; the exit of a job wakes it at once).'),
+  jobPollIntervalMs: z.coerce.number().int().min(10).max(60000).describe('MLOPS_JOB_POLL_MS: how often a waiting activity describes its job (local backend: the first wait; the exit of a job wakes it at once, and later describes back off to every 2 s).'),
   gatewayCombiner: z
     .string()
     .regex(/^(max|mean|model:[a-z-]+|module:.+)$/, 'must be max, mean, model:<family> or module:<path>')

@@ -260,6 +260,24 @@ describe('activities/shared/run-job', () => {
       assert.equal(beats.length, 1 + 2 + 2, 'after the start, inside the long wait twice, after both polls');
     });
 
+    it('when nothing changes for long, then the timed describes back off to every 2 s (the change wakes the wait, polls are the fallback)', async () => {
+      const script = [...Array.from({ length: 7 }, () => description('InProgress')), description('Completed')];
+      const { jobs, waits } = watching(script, async () => false);
+
+      await runJob(quietActivityEnvironment(), jobs, { pollIntervalMs: 100 });
+
+      assert.deepEqual(waits, [100, 200, 400, 800, 1600, 2000, 2000]);
+      assert.equal(jobs.described, 8);
+    });
+
+    it('when the configured interval is above the backoff maximum, then it stays (backoff never shortens it)', async () => {
+      const { jobs, waits } = watching([description('InProgress'), description('InProgress'), description('Completed')], async () => false);
+
+      await runJob(quietActivityEnvironment(), jobs, { pollIntervalMs: 2500 });
+
+      assert.deepEqual(waits, [2500, 2500]);
+    });
+
     it('when the workflow cancels the activity during the wait, then the wait is aborted and the job is stopped', async () => {
       const { jobs, signals } = watching([description('InProgress')], (_ms, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(false))));
       const env = quietActivityEnvironment();
