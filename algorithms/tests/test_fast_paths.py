@@ -149,6 +149,18 @@ def test_when_a_split_is_written_then_each_cell_is_format_value_s(tmp_path: Path
     assert (tmp_path / "s.csv").read_text() == expected
 
 
+@pytest.mark.parametrize("ints", [
+    np.zeros(0, dtype=np.int64), np.array([7]), np.array([0, 1] * 300), np.array([-3, -1, -2] * 100),
+    np.arange(-500, 500), np.repeat(np.array([2**53 - 1, 2**53 - 3]), 200), np.array([-(2**62), 2**62] * 50),
+    np.random.default_rng(9).integers(1900, 2030, 5000),
+])
+def test_when_integers_are_formatted_then_the_table_path_gives_numpy_s_text_byte_for_byte(ints: np.ndarray) -> None:
+    ints = ints.astype(np.int64)
+    got = writer.int_texts(ints)
+    assert got.dtype == np.dtype("S21")
+    assert got.tolist() == [str(v).encode() for v in ints.tolist()]
+
+
 def test_when_a_column_is_profiled_then_it_is_factorized_as_pandas_does() -> None:
     rnd = random.Random(5)
     raw = [rnd.choice(["a", "b", "", None, "1", "1.0", "c"]) for _ in range(2000)]

@@ -25,6 +25,22 @@ def format_value(value: float, kind: str) -> str:
     return repr(float(value))
 
 
+def int_texts(ints: np.ndarray) -> np.ndarray:
+    """``str(v)`` of each int64 as a numpy ``S21`` array. numpy formats ~4 M ints a second; a
+    column of few distinct values (one-hot 0/1, counts, years) takes each value's text from a table
+    of its range instead, ~20x faster and byte for byte the same."""
+    if ints.size == 0:
+        return ints.astype("S21")
+    low, high = int(ints.min()), int(ints.max())
+    if high - low < min(_TABLE_MAX, ints.size // 4):
+        return np.arange(low, high + 1, dtype=np.int64).astype("S21")[ints - low]
+    return ints.astype("S21")
+
+
+# A table costs a formatting per value of the range: worth it only when the range is much shorter than the column.
+_TABLE_MAX = 1 << 16
+
+
 def _column_bytes(values: np.ndarray, kind: str) -> np.ndarray:
     """``format_value`` of a whole column as a numpy ``S`` array, converted in C: numpy's text of
     an int64 is ``str(int(v))`` and of a float64 Python's shortest ``repr`` (``fastcsv.float_texts``)."""
@@ -32,7 +48,7 @@ def _column_bytes(values: np.ndarray, kind: str) -> np.ndarray:
     if kind in ("integer", "binary"):
         whole = np.where(missing, 0.0, values)
         if np.isfinite(whole).all() and (np.abs(whole) < 2.0**53).all():
-            texts = whole.astype(np.int64).astype("S21")
+            texts = int_texts(whole.astype(np.int64))
         else:  # beyond int64's exact range (or inf, which format_value refuses too): Python's int
             texts = np.array([str(int(v)).encode() for v in whole.tolist()], dtype="S")
     else:
