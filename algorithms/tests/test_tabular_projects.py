@@ -209,3 +209,72 @@ def test_when_the_byo_serving_container_exits_before_ping_then_the_transform_fai
         message = failure.read_text() if failure.exists() else done.stdout + done.stderr
         assert done.returncode != 0, (records, done.stdout + done.stderr)
         assert "the serving container exited with code 3 before /ping" in message and "cannot load the model" in message, message
+
+
+def _trained_byo(tmp_path: Path) -> tuple[Path, int]:
+    """The example trained for a few iterations on the prepared rows: its model dir and feature count."""
+    out = _prepare(tmp_path, SPEC)
+    base = tmp_path / "job"
+    (base / "input" / "data" / "train").mkdir(parents=True)
+    (base / "input" / "data" / "train" / "train.csv").write_bytes((out / "train" / "train.csv").read_bytes())
+    (base / "input" / "config").mkdir(parents=True)
+    (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"max_iter": "5"}))
+    done = subprocess.run([sys.executable, "main.py", "train"], cwd=BYO, env={"SAGEMAKER_BASE_DIR": str(base), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return base / "model", len((out / "train" / "train.csv").read_text().splitlines()[0].split(",")) - 1
+
+
+def _serving(model_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "main.py", "serve"], cwd=BYO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={"SAGEMAKER_MODEL_DIR": str(model_dir), "SAGEMAKER_BIND_TO_HOST": "127.0.0.1", "SAGEMAKER_BIND_TO_PORT": str(port), "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as r:
+                if r.status == 200:
+                    return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the example's server did not pass /ping")
+
+
+def test_when_the_byo_example_server_is_idle_at_sigterm_then_it_exits_at_once_with_code_0(tmp_path: Path) -> None:
+    model_dir, _ = _trained_byo(tmp_path)
+    proc, _ = _serving(model_dir)
+    proc.terminate()
+    assert proc.wait(timeout=10) == 0
+
+
+def test_when_a_request_is_in_flight_at_sigterm_then_the_byo_example_answers_it_before_it_exits(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    model_dir, n_features = _trained_byo(tmp_path)
+    proc, port = _serving(model_dir)
+    record = ",".join(["1"] * n_features).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        # The headers and half of the body: the request is in flight (its app awaits the rest).
+        conn.sendall(b"POST /invocations HTTP/1.1\r\nhost: x\r\ncontent-type: text/csv\r\ncontent-length: %d\r\n\r\n" % len(record) + record[:3])
+        time.sleep(0.5)
+        proc.terminate()
+        time.sleep(0.3)
+        assert proc.poll() is None, "the server exited with a request in flight"
+        conn.sendall(record[3:])
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().split(b"\r\n\r\n", 1)[1]:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    float(answer.split(b"\r\n\r\n", 1)[1].strip())
+    assert proc.wait(timeout=10) == 0

@@ -28,6 +28,7 @@ import math
 import os
 import pickle
 import re
+import signal
 import sys
 import time
 import traceback
@@ -212,7 +213,24 @@ def serve() -> None:
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     host = os.environ.get("SAGEMAKER_BIND_TO_HOST", "0.0.0.0")
     config = uvicorn.Config(make_app(model, n_features), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
-    asyncio.run(uvicorn.Server(config).serve())
+
+    class Server(uvicorn.Server):
+        """SIGTERM with no request in flight stops the container at once: whoever stops it (a batch
+        transform done with it, a host that drained it) waits for nothing. uvicorn's graceful
+        shutdown would still take ~0.2 s (its 0.1 s tick, then closing and loop teardown). With a
+        request in flight the shutdown stays graceful: the request is answered first."""
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            if not self.server_state.tasks:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(0)
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    # uvicorn re-raises the signal once its graceful shutdown is done: caught here, the process then
+    # ends with 0 (stopped as asked), not killed by SIGTERM.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    asyncio.run(Server(config).serve())
 
 
 def main(argv: list[str]) -> int:
