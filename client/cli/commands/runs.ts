@@ -123,11 +123,16 @@ export function runRowOf(info: Pick<WorkflowExecutionInfo, 'type' | 'workflowId'
   };
 }
 
-/** The text table of `runs list`: the columns that mean something for the pipeline asked for. */
+/**
+ * The text table of `runs list`: the columns that mean something for the pipeline asked for, and
+ * PROJECT when the rows come from more than one project (a stack with the demo alone, or a list
+ * filtered by --project, shows the table it always did).
+ */
 export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: string[]; cells: (string | null)[][] } {
   const families = (r: RunRow) => r.families?.join(',') ?? (r.pipeline === 'scoring' ? 'every champion' : null);
   const columns: Record<string, (r: RunRow) => string | null> = {
     PIPELINE: (r) => r.pipeline,
+    PROJECT: (r) => r.project,
     'WORKFLOW ID': (r) => r.workflowId,
     STATUS: (r) => r.status,
     OUTCOME: (r) => r.outcome,
@@ -145,7 +150,8 @@ export function runsTable(rows: RunRow[], pipeline?: RunPipeline): { headers: st
     monitoring: ['WORKFLOW ID', 'STATUS', 'OUTCOME', 'MODEL', 'TRIGGER', 'STARTED', 'CLOSED'],
     lifecycle: ['WORKFLOW ID', 'STATUS', 'MODEL', 'STARTED'],
   };
-  const chosen = headers[pipeline ?? 'all'];
+  const chosen = [...headers[pipeline ?? 'all']];
+  if (new Set(rows.map((r) => r.project)).size > 1) chosen.splice(pipeline ? 0 : 1, 0, 'PROJECT');
   return { headers: chosen, cells: rows.map((r) => chosen.map((h) => columns[h]!(r))) };
 }
 

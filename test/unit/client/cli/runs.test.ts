@@ -208,6 +208,15 @@ describe('mlops runs (client/cli/commands/runs)', () => {
       assert.match(text.stdout, /monitoring\s+monitoring-xgboost\/manual\s+completed\s+drift\s+xgboost/);
     });
 
+    it('when the rows come from more than one project, then the table has a PROJECT column; from one, it has none', () => {
+      const row = (workflowId: string, project: string): RunRow => ({ pipeline: 'training', workflowId, runId: 'r', type: 'trainingPipeline', project, status: 'completed', outcome: 'accepted', families: ['xgboost'], dataUri: null, trigger: null, startTime: '2026-12-07T00:00:00.000Z', closeTime: null, uiUrl: '' });
+      const mixed = [row('training/a', 'used-cars'), row('training/b', 'houses')];
+      assert.deepEqual(runsTable(mixed).headers.slice(0, 3), ['PIPELINE', 'PROJECT', 'WORKFLOW ID']);
+      assert.deepEqual(runsTable(mixed, 'training').headers.slice(0, 2), ['PROJECT', 'WORKFLOW ID']);
+      assert.deepEqual(runsTable(mixed, 'training').cells.map((c) => c[0]), ['used-cars', 'houses']);
+      assert.ok(!runsTable([row('training/a', 'houses'), row('training/b', 'houses')]).headers.includes('PROJECT'));
+    });
+
     it('when --project names a project, then the query adds its MlopsProject; the demo project also takes runs from before projects', () => {
       assert.equal(runsQuery('training', 'penguins'), "(MlopsPipeline = 'training') AND MlopsProject = 'penguins'");
       assert.equal(runsQuery(undefined, 'used-cars'), `(${runsQuery()}) AND (MlopsProject = 'used-cars' OR MlopsProject IS NULL)`);
