@@ -99,10 +99,11 @@ export interface ProcessingJobSpec {
 
 /**
  * Local backend only: the job's process runs at a lower CPU priority, so on a shared machine it
- * yields the CPUs to a run's trainings (its long jobs): `follow-up` (nice 5) for the short jobs
- * that follow a training (its test-set scoring and model-quality baseline), `background` (nice 10)
- * for work the run needs only later (the data-quality baseline). SageMaker gives each job
- * instances of its own; the aws backend sends nothing for it.
+ * yields the CPUs to a run's trainings (its long jobs): `follow-up` (nice 5, while a training the
+ * runner started still runs; the normal priority once none does) for the short jobs that follow a
+ * training (its test-set scoring and model-quality baseline), `background` (nice 10) for work the
+ * run needs only later (the data-quality baseline). SageMaker gives each job instances of its own;
+ * the aws backend sends nothing for it.
  */
 export type CpuPriority = 'follow-up' | 'background';
 

@@ -3,7 +3,7 @@ import { byoCommand, LOCAL_IMAGES } from './algorithm-images';
 import { rewriteContainerPaths } from './container-mount';
 import type { JobRecord } from './job-record';
 import { transformPaths } from './job-staging';
-import { CPU_PRIORITY_NICENESS } from '../types';
+import { CPU_PRIORITY_NICENESS, type CpuPriority } from '../types';
 import { forkServerEnv, pythonEnvironment, viaForkServer, type ForkServerRef } from './python-fork-server';
 
 export interface JobCommandOptions {
@@ -19,11 +19,27 @@ export interface JobCommandOptions {
  * SageMaker gives the container (job name and ARN, container paths rewritten into the job's own
  * `/opt/ml` tree). Nothing of the worker's environment leaks in beyond what Python needs.
  */
-export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions, server?: ForkServerRef): { command: string[]; env: NodeJS.ProcessEnv } {
+export function jobCommand(record: JobRecord, base: string, options: JobCommandOptions, server?: ForkServerRef, machine: MachineState = {}): { command: string[]; env: NodeJS.ProcessEnv } {
   const built = containerCommand(record, base, options, server);
   const command = viaForkServer(built.command, options.python, server);
-  const priority = record.spec.kind === 'processing' ? record.spec.processing.cpuPriority : record.spec.kind === 'transform' ? record.spec.transform.cpuPriority : undefined;
+  const priority = cpuPriorityOf(record, machine);
   return { command: priority ? ['nice', '-n', String(CPU_PRIORITY_NICENESS[priority]), ...command] : command, env: { ...built.env, ...forkServerEnv(server) } };
+}
+
+/** What the runner knows of the machine when it starts a job. */
+export interface MachineState {
+  /** Whether a training job it started is still running. */
+  trainingRunning?: boolean;
+}
+
+/**
+ * The priority the job's process runs at. A `follow-up` job yields to trainings that still run;
+ * with none running it is the run's critical path (the last model's scoring and baseline) and
+ * yielding would only hand the CPUs to the worker and Temporal, so it runs at the normal priority.
+ */
+export function cpuPriorityOf(record: JobRecord, machine: MachineState): CpuPriority | undefined {
+  const asked = record.spec.kind === 'processing' ? record.spec.processing.cpuPriority : record.spec.kind === 'transform' ? record.spec.transform.cpuPriority : undefined;
+  return asked === 'follow-up' && !machine.trainingRunning ? undefined : asked;
 }
 
 function containerCommand(record: JobRecord, base: string, options: JobCommandOptions, server: ForkServerRef | undefined): { command: string[]; env: NodeJS.ProcessEnv } {

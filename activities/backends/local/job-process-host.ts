@@ -45,6 +45,8 @@ export class JobNotFoundError extends Error {
  */
 export class JobProcessHost {
   private readonly children = new Map<string, ChildProcess & { pid: number }>();
+  /** The spawns of training jobs among them. */
+  private readonly trainings = new Set<string>();
   private shuttingDown = false;
 
   constructor(private readonly options: JobProcessHostOptions) {}
@@ -65,10 +67,11 @@ export class JobProcessHost {
         return { ...(record.process ? { process: record.process } : {}), spawned: false };
       }
       const server = forkServerFor(this.options.python, this.options.forkServer);
-      const { command, env } = jobCommand(record, path.join(dir, 'opt', 'ml'), this.options, server);
+      const { command, env } = jobCommand(record, path.join(dir, 'opt', 'ml'), this.options, server, { trainingRunning: this.trainingRunning() });
       const child = spawnJobProcess(dir, command, env);
       const ref: JobProcessRef = { spawnId: randomUUID(), identity: identityOfLocalProcess(child.pid), runner: this.options.runner(), spawnedAt: new Date().toISOString() };
       this.track(dir, ref.spawnId, child);
+      if (kind === 'training') this.trainings.add(ref.spawnId);
       record.process = ref;
       record.pid = child.pid;
       record.description.startTime ??= ref.spawnedAt;
@@ -113,6 +116,15 @@ export class JobProcessHost {
     if (cwd !== dir) return false;
     signalJobGroup(pid);
     return true;
+  }
+
+  /** Whether a training job this process spawned still runs (jobs adopted from an earlier process are not known). */
+  private trainingRunning(): boolean {
+    for (const spawnId of this.trainings) {
+      if (this.holdsLive(spawnId)) return true;
+      this.trainings.delete(spawnId);
+    }
+    return false;
   }
 
   /** The spawns whose children this process holds and that still run. */
