@@ -278,3 +278,45 @@ def test_when_a_request_is_in_flight_at_sigterm_then_the_byo_example_answers_it_
     assert answer.startswith(b"HTTP/1.1 200"), answer
     float(answer.split(b"\r\n\r\n", 1)[1].strip())
     assert proc.wait(timeout=10) == 0
+
+
+def test_when_a_byo_transform_is_stopped_then_its_serving_container_stops_with_it(tmp_path: Path) -> None:
+    """SIGTERM to the job alone (as the fork server's launcher forwards it): the container goes too."""
+    import os
+    import signal
+    import time
+
+    out = _prepare(tmp_path, SPEC)
+    inp = tmp_path / "tin"
+    inp.mkdir()
+    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    pid_file = tmp_path / "server.pid"
+    # A container that never passes /ping: the job waits for it until it is stopped.
+    never_ready = [sys.executable, "-c", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"]
+    (tmp_path / "nomodel").mkdir()
+    env = {"serve_command": json.dumps(never_ready), "serve_dir": str(BYO), "accepts_missing": "true",
+           "model_dir": str(tmp_path / "nomodel"), "input_dir": str(inp), "output_dir": str(tmp_path / "tout"),
+           "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / "tbase"),
+           "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+    job = subprocess.Popen([sys.executable, "-m", "mlops_algorithms.transform"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server = int(pid_file.read_text())
+        job.send_signal(signal.SIGTERM)
+        assert job.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server, 0)
+            except ProcessLookupError:
+                break
+            # Reaped by the job's close(); a zombie would still answer kill(0) until then.
+            time.sleep(0.05)
+        else:
+            os.kill(server, signal.SIGKILL)
+            raise AssertionError("the serving container outlived its stopped job")
+    finally:
+        if job.poll() is None:
+            job.kill()
