@@ -43,6 +43,22 @@ def _prepare(tmp_path: Path, spec: dict, text: str | None = None, name: str = "o
     return out
 
 
+def _test_features(tmp_path: Path, out: Path) -> Path:
+    """The prepared test split without its label column, as a batch transform's input dir."""
+    inp = tmp_path / "tin"
+    inp.mkdir()
+    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    return inp
+
+
+def _byo_transform_env(serve_command: list[str], model_dir: Path, inp: Path, out: Path, output_dir: Path, base: Path) -> dict[str, str]:
+    """The environment the local backend gives a bring-your-own batch transform."""
+    return {"serve_command": json.dumps(serve_command), "serve_dir": str(BYO), "accepts_missing": "true",
+            "model_dir": str(model_dir), "input_dir": str(inp), "output_dir": str(output_dir),
+            "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(base),
+            "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+
+
 def test_when_a_dataset_has_categoricals_and_missing_values_then_they_are_encoded_and_imputed_from_the_train_split(tmp_path: Path) -> None:
     out = _prepare(tmp_path, SPEC)
     schema = json.loads((out / "schema" / "feature-schema.json").read_text())
@@ -143,13 +159,8 @@ def test_when_the_byo_example_trains_and_a_transform_scores_with_it_then_both_fo
     (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"max_iter": "many"}))
     bad = subprocess.run([sys.executable, "main.py", "train"], cwd=BYO, env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and (base / "output" / "failure").read_text().startswith("ClientError: hyperparameter max_iter")
-    inp = tmp_path / "tin"
-    inp.mkdir()
-    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
-    env = {"serve_command": json.dumps([sys.executable, "main.py"]), "serve_dir": str(BYO), "accepts_missing": "true",
-           "model_dir": str(base / "model"), "input_dir": str(inp), "output_dir": str(tmp_path / "tout"),
-           "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / "tbase"),
-           "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+    inp = _test_features(tmp_path, out)
+    env = _byo_transform_env([sys.executable, "main.py"], base / "model", inp, out, tmp_path / "tout", tmp_path / "tbase")
     done = subprocess.run([sys.executable, "-m", "mlops_algorithms.transform"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     predictions = [float(v) for v in (tmp_path / "tout" / "test.csv.out").read_text().split()]
@@ -192,17 +203,12 @@ def test_when_the_label_is_an_integer_then_the_baseline_expects_fractional_predi
 def test_when_the_byo_serving_container_exits_before_ping_then_the_transform_fails_naming_its_exit_code(tmp_path: Path) -> None:
     """The container boots while the transform reads its input; its early exit still fails the job."""
     out = _prepare(tmp_path, SPEC)
-    inp = tmp_path / "tin"
-    inp.mkdir()
-    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    inp = _test_features(tmp_path, out)
     crash = [sys.executable, "-c", "import sys; print('cannot load the model'); sys.exit(3)"]
     for records in (True, False):
         if not records:
             (inp / "test.csv").write_text("")
-        env = {"serve_command": json.dumps(crash), "serve_dir": str(BYO), "accepts_missing": "true",
-               "model_dir": str(tmp_path / "nomodel"), "input_dir": str(inp), "output_dir": str(tmp_path / f"tout-{records}"),
-               "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / f"tbase-{records}"),
-               "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+        env = _byo_transform_env(crash, tmp_path / "nomodel", inp, out, tmp_path / f"tout-{records}", tmp_path / f"tbase-{records}")
         (tmp_path / "nomodel").mkdir(exist_ok=True)
         done = subprocess.run([sys.executable, "-m", "mlops_algorithms.transform"], env=env, capture_output=True, text=True, timeout=300)
         failure = (tmp_path / f"tbase-{records}" / "output" / "failure")
@@ -287,17 +293,12 @@ def test_when_a_byo_transform_is_stopped_then_its_serving_container_stops_with_i
     import time
 
     out = _prepare(tmp_path, SPEC)
-    inp = tmp_path / "tin"
-    inp.mkdir()
-    (inp / "test.csv").write_text("".join(line.split(",", 1)[1] + "\n" for line in (out / "test" / "test.csv").read_text().splitlines()))
+    inp = _test_features(tmp_path, out)
     pid_file = tmp_path / "server.pid"
     # A container that never passes /ping: the job waits for it until it is stopped.
     never_ready = [sys.executable, "-c", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"]
     (tmp_path / "nomodel").mkdir()
-    env = {"serve_command": json.dumps(never_ready), "serve_dir": str(BYO), "accepts_missing": "true",
-           "model_dir": str(tmp_path / "nomodel"), "input_dir": str(inp), "output_dir": str(tmp_path / "tout"),
-           "feature_schema": str(out / "schema" / "feature-schema.json"), "SAGEMAKER_BASE_DIR": str(tmp_path / "tbase"),
-           "PYTHONPATH": str(ALGORITHMS), "PATH": "/usr/bin:/bin"}
+    env = _byo_transform_env(never_ready, tmp_path / "nomodel", inp, out, tmp_path / "tout", tmp_path / "tbase")
     job = subprocess.Popen([sys.executable, "-m", "mlops_algorithms.transform"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
