@@ -9,11 +9,12 @@ import {
   type PutScalingPolicyCommandInput,
   type RegisterScalableTargetCommandInput,
 } from '@aws-sdk/client-application-auto-scaling';
-import { AddTagsCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, ListTagsCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { AddTagsCommand, DescribeEndpointConfigCommand, ListTagsCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { durationMs } from '../../../common/duration';
 import type { AutoscalingConfig } from '../../../common/types/deployment';
 import type { EndpointAutoscaling } from '../types';
 import { call, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
+import { describeEndpointIfAny } from './describe-endpoint';
 
 const NAMESPACE = 'sagemaker';
 const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
@@ -154,13 +155,8 @@ export class AwsEndpointAutoscaling implements EndpointAutoscaling {
     return restored;
   }
 
-  private async describeEndpoint(endpointName: string) {
-    try {
-      return await this.sagemaker!.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    } catch (err) {
-      if (isSageMakerNotFound(err)) return undefined;
-      throw toActivityError(err, `SageMaker DescribeEndpoint ${endpointName}`);
-    }
+  private describeEndpoint(endpointName: string) {
+    return describeEndpointIfAny(this.sagemaker!, endpointName);
   }
 
   /** A resource's tags by key (the last of a repeated key: moto appends where AWS overwrites). */

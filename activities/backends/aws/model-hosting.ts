@@ -6,7 +6,6 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   ListEndpointConfigsCommand,
-  DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
   ListEndpointsCommand,
@@ -26,6 +25,7 @@ import type { AlgorithmImage, EndpointConfigSpec, EndpointDescription, EndpointS
 import { call, isAlreadyExists, isErrorNamed, isSageMakerNotFound, toActivityError } from './aws-errors';
 import { tagList, withKey, type AwsControls } from './controls';
 import type { AwsImages } from './images';
+import { describeEndpointIfAny } from './describe-endpoint';
 import { modelRequest } from './job-requests';
 
 /** The project's endpoints are `<prefix>-<family>` (common/ids.ts), tagged when created. */
@@ -282,13 +282,8 @@ export class AwsModelHosting implements ModelHosting {
     };
   }
 
-  private async describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | undefined> {
-    try {
-      return await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    } catch (err) {
-      if (isSageMakerNotFound(err)) return undefined;
-      throw toActivityError(err, `SageMaker DescribeEndpoint ${endpointName}`);
-    }
+  private describeRaw(endpointName: string): Promise<DescribeEndpointCommandOutput | undefined> {
+    return describeEndpointIfAny(this.sagemaker, endpointName);
   }
 
   /** The model's artifact URI, or undefined when no model has that name. */
