@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { DeploymentState } from '../../common/types/deployment';
 import { deploymentStateQuery } from '../../workflows/deployment/deployment.messages';
 import { UsageError } from '../usage-error';
@@ -62,24 +62,29 @@ export async function listDeployments(client: Client, options: ListDeploymentsOp
   if (options.limit < 1) return rows;
   const query = `WorkflowType = 'endpointDeployment'${options.running ? ` AND ExecutionStatus = 'Running'` : ''}`;
   for await (const w of client.workflow.list({ query })) {
-    const named = parseDeploymentId(w.workflowId);
     // Another workflow of the type (a test's, a hand-started one) is listed under its own id.
-    const endpointName = named?.endpointName ?? w.workflowId;
-    if (options.endpointName && endpointName !== options.endpointName) continue;
-    if (options.endpointNames && !options.endpointNames.has(endpointName)) continue;
-    rows.push({
-      deployment: w.workflowId.replace(/^deployment\//, ''),
-      workflowId: w.workflowId,
-      runId: w.runId,
-      endpointName,
-      version: named?.version ?? 0,
-      status: w.status.name,
-      startTime: w.startTime.toISOString(),
-      ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
-    });
+    const row = listingOf(w, { endpointName: w.workflowId, version: 0 });
+    if (options.endpointName && row.endpointName !== options.endpointName) continue;
+    if (options.endpointNames && !options.endpointNames.has(row.endpointName)) continue;
+    rows.push(row);
     if (rows.length >= options.limit) break;
   }
   return rows;
+}
+
+/** A deployment's listing from its execution; the endpoint and version come from its id, else from `unnamed`. */
+function listingOf(w: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime'>, unnamed: { endpointName: string; version: number }): DeploymentListing {
+  const named = parseDeploymentId(w.workflowId);
+  return {
+    deployment: w.workflowId.replace(/^deployment\//, ''),
+    workflowId: w.workflowId,
+    runId: w.runId,
+    endpointName: named?.endpointName ?? unnamed.endpointName,
+    version: named?.version ?? unnamed.version,
+    status: w.status.name,
+    startTime: w.startTime.toISOString(),
+    ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
+  };
 }
 
 /**
@@ -156,18 +161,10 @@ export async function showDeployment(client: Client, workflowId: string, options
     throw err;
   }
   if (described.type !== 'endpointDeployment') throw new DeploymentNotFoundError(workflowId);
-  const named = parseDeploymentId(workflowId);
   const state = await readDeploymentState(client, workflowId, { runId: described.runId, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   const report = state.policy.type === 'shadow' && state.shadow ? await shadowReport(client, { workflowId, runId: described.runId }, state.shadow) : undefined;
   return {
-    deployment: workflowId.replace(/^deployment\//, ''),
-    workflowId,
-    runId: described.runId,
-    endpointName: named?.endpointName ?? state.endpointName,
-    version: named?.version ?? state.target.version,
-    status: described.status.name,
-    startTime: described.startTime.toISOString(),
-    ...(described.closeTime ? { closeTime: described.closeTime.toISOString() } : {}),
+    ...listingOf(described, { endpointName: state.endpointName, version: state.target.version }),
     state,
     ...(report ? { shadowReport: report } : {}),
   };
