@@ -117,6 +117,23 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     const shadowing = state.phase === 'shadowing' || state.phase === 'awaiting-decision';
     if (action === 'promote' && state.mode === 'managed' && !shadowing) throw new Error(`SageMaker shifts the traffic of ${name}: it can be aborted, not promoted early`);
   };
+  /** The decision a person's update left for the loop to act on; taken once. */
+  const takeDecision = (): DeploymentDecision => {
+    const decision = pending!;
+    pending = undefined;
+    return decision;
+  };
+  const decided = (): BakeVerdict => {
+    const decision = takeDecision();
+    return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
+  };
+  /** A shadow past its period without a verdict by rule: a person promotes or aborts within the decision timeout, else it is rejected. */
+  const awaitShadowDecision = async (policy: Extract<EndpointDeploymentInput['policy'], { type: 'shadow' }>): Promise<BakeVerdict> => {
+    state.phase = 'awaiting-decision';
+    show();
+    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
+    return decided();
+  };
   setHandler(deploymentStateQuery, () => state);
   setHandler(promoteDeploymentUpdate, decide('promote'), { validator: validator('promote') });
   setHandler(abortDeploymentUpdate, decide('abort'), { validator: validator('abort') });
@@ -359,11 +376,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       // A decision accepted while the last reading ran is still the person's: act on it (the
       // condition below returns at once), do not end the bake over it.
       if (left <= 0 && !(pending !== undefined && patched(DECISION_AT_BAKE_END_PATCH))) return { kind: 'baked' };
-      if (await condition(() => pending !== undefined, Math.min(every, left))) {
-        const decision = pending!;
-        pending = undefined;
-        return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
-      }
+      if (await condition(() => pending !== undefined, Math.min(every, left))) return decided();
       const alarm = await read();
       if (alarm) return { kind: 'alarm', alarm };
     }
@@ -414,12 +427,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       if (limit !== undefined && (median === undefined || median > limit)) return { kind: 'rejected', reason: `the shadow's predictions differ from the champion's by a median of ${median ?? '?'} (limit ${limit})` };
       return { kind: 'baked' };
     }
-    state.phase = 'awaiting-decision';
-    show();
-    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
-    const decision = pending!;
-    pending = undefined;
-    return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
+    return awaitShadowDecision(policy);
   }
 
   /**
@@ -485,11 +493,6 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     const end = Date.now() + durationMs(policy.shadowPeriod);
     state.step = { ...state.step!, until: new Date(end).toISOString() };
     show();
-    const decided = (): BakeVerdict => {
-      const decision = pending!;
-      pending = undefined;
-      return decision.action === 'promote' ? { kind: 'promote', decision } : { kind: 'abort', decision };
-    };
     for (;;) {
       const left = end - Date.now();
       if (left <= 0) break;
@@ -502,10 +505,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
     }
     if (pending !== undefined) return decided();
     if (policy.promotion === 'auto') return { kind: 'baked' };
-    state.phase = 'awaiting-decision';
-    show();
-    if (!(await condition(() => pending !== undefined, policy.decisionTimeout))) return { kind: 'rejected', reason: `nobody promoted the shadow within ${policy.decisionTimeout}` };
-    return decided();
+    return awaitShadowDecision(policy);
   }
 
   /**
@@ -566,8 +566,7 @@ export async function endpointDeployment(input: EndpointDeploymentInput): Promis
       const every = Math.max(readingIntervalMs(policy, input.alarms), Math.ceil((followUntil - Date.now()) / MAX_ALARM_READINGS));
       for (;;) {
         if (await condition(() => pending !== undefined, every)) {
-          const decision = pending!;
-          pending = undefined;
+          const decision = takeDecision();
           state.decision = decision;
           await step(`step 10: abort the update of ${name} (by ${decision.by})`, quick.tripRollbackAlarm, { alarmName: abortAlarmName, reason: `aborted by ${decision.by}: ${decision.reason}` });
         }
