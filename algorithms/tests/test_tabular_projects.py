@@ -263,6 +263,7 @@ def test_when_the_byo_example_server_is_idle_at_sigterm_then_it_exits_at_once_wi
 def test_when_a_request_is_in_flight_at_sigterm_then_the_byo_example_answers_it_before_it_exits(tmp_path: Path) -> None:
     import socket
     import time
+    import urllib.request
 
     model_dir, n_features = _trained_byo(tmp_path)
     proc, port = _serving(model_dir)
@@ -270,19 +271,22 @@ def test_when_a_request_is_in_flight_at_sigterm_then_the_byo_example_answers_it_
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
         # The headers and half of the body: the request is in flight (its app awaits the rest).
         conn.sendall(b"POST /invocations HTTP/1.1\r\nhost: x\r\ncontent-type: text/csv\r\ncontent-length: %d\r\n\r\n" % len(record) + record[:3])
-        time.sleep(0.5)
+        # A /ping answered on a new connection after it: the event loop has read those headers by then.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=30) as pinged:
+            assert pinged.status == 200
         proc.terminate()
         time.sleep(0.3)
         assert proc.poll() is None, "the server exited with a request in flight"
         conn.sendall(record[3:])
-        answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().split(b"\r\n\r\n", 1)[1]:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    assert answer.startswith(b"HTTP/1.1 200"), answer
-    float(answer.split(b"\r\n\r\n", 1)[1].strip())
+        answer = conn.makefile("rb")
+        status = answer.readline()
+        headers = {}
+        while (line := answer.readline().strip()):
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        body = answer.read(int(headers[b"content-length"]))
+    assert status.startswith(b"HTTP/1.1 200"), status + body
+    float(body.strip())
     assert proc.wait(timeout=10) == 0
 
 
