@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -123,8 +125,34 @@ def _remote_model(cfg: TransformConfig) -> tuple[Predictor | None, Path | None]:
         raise
 
 
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _stops_unwind() -> Iterator[None]:
+    """SIGTERM (the job stopped: sent to its process group, or forwarded by the fork server's
+    launcher) unwinds the job as an exception does, so its ``finally`` stops a bring-your-own
+    serving container and removes the unpacked model. The default action would end the process at
+    once and leave the container running, outside the job's process group when the job is a fork of
+    the warm server."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(cfg: TransformConfig) -> str:
     """Execute the job; returns the ``Completed:`` detail."""
+    with _stops_unwind():
+        return _run(cfg)
+
+
+def _run(cfg: TransformConfig) -> str:
     started = time.perf_counter()
     if not cfg.input_dir.is_dir():
         raise ClientError(f"input directory {cfg.input_dir} does not exist")

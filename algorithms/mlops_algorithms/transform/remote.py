@@ -13,11 +13,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,19 +33,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _raise_stop(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _stop_with_the_job() -> None:
-    """A stopped job (SIGTERM, sent to its process group or forwarded by the fork server's
-    launcher) unwinds, so the job's ``finally`` stops the serving container: the default action
-    would end this process at once and leave the container running, outside the job's process group
-    when the job is a fork of the warm server."""
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _raise_stop)
-
-
 class RemotePredictor:
     """A model behind its own serving process; ``predict`` posts the matrix as CSV."""
 
@@ -60,7 +45,6 @@ class RemotePredictor:
         env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(self.port), "SAGEMAKER_BIND_TO_HOST": "127.0.0.1",
                "SAGEMAKER_MODEL_DIR": str(model_dir), "SM_MODEL_DIR": str(model_dir)}
         self.log = tempfile.TemporaryFile()
-        _stop_with_the_job()
         self.process = subprocess.Popen([*command, "serve"], cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         # The container boots while the job reads its first input; the first request waits for /ping.
         self.ready = False
@@ -81,7 +65,6 @@ class RemotePredictor:
             except OSError:
                 pass
             if time.monotonic() > self.deadline:
-                self.close()
                 raise AlgorithmError(f"the serving container did not pass /ping within {READY_TIMEOUT_SECONDS} s")
             time.sleep(0.02)
 
