@@ -67,18 +67,15 @@ export class LatencySamples {
   }
 
   private grow(): void {
-    const size = this.at.length * 2;
-    const at = new Float64Array(size);
-    at.set(this.at);
-    this.at = at;
-    const ms = new Float64Array(size);
-    ms.set(this.ms);
-    this.ms = ms;
-    const status = new Uint16Array(size);
-    status.set(this.status);
-    this.status = status;
-    const variant = new Uint8Array(size);
-    variant.set(this.variant);
-    this.variant = variant;
+    this.at = doubled(this.at, new Float64Array(this.at.length * 2));
+    this.ms = doubled(this.ms, new Float64Array(this.ms.length * 2));
+    this.status = doubled(this.status, new Uint16Array(this.status.length * 2));
+    this.variant = doubled(this.variant, new Uint8Array(this.variant.length * 2));
   }
+}
+
+/** `into` (twice the size) holding `from`'s values first. */
+function doubled<T extends Float64Array | Uint16Array | Uint8Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }
