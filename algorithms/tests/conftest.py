@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,16 @@ def in_base(monkeypatch: pytest.MonkeyPatch):
         return base
 
     return _set
+
+
+def process_gone(pid: int, timeout: float) -> bool:
+    """Whether no process has `pid` within `timeout` seconds (a zombie still counts as there until reaped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

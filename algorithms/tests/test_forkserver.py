@@ -21,7 +21,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import ALGORITHMS, PYTHON
+from conftest import ALGORITHMS, PYTHON, process_gone
 
 LAUNCHER = ALGORITHMS / "mlops_algorithms" / "forkserver" / "launch.py"
 IMPORT_TIME = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
@@ -151,14 +151,7 @@ def test_when_the_launcher_is_killed_then_the_process_goes_with_it(server: Serve
 
 
 def _gone(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"process {pid} still runs")
+    assert process_gone(pid, 10), f"process {pid} still runs"
 
 
 def test_when_the_process_reads_stdin_then_it_reads_the_launchers(server: Server, tmp_path: Path) -> None:

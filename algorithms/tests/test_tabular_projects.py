@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ALGORITHMS, REPO
+from conftest import ALGORITHMS, REPO, process_gone
 from mlops_algorithms.contract import ClientError
 from mlops_algorithms.encoding import Encoder, RawView
 from mlops_algorithms.preprocess.job import PreprocessOptions, run
@@ -311,15 +311,8 @@ def test_when_a_byo_transform_is_stopped_then_its_serving_container_stops_with_i
         server = int(pid_file.read_text())
         job.send_signal(signal.SIGTERM)
         assert job.wait(timeout=30) == 128 + signal.SIGTERM
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                os.kill(server, 0)
-            except ProcessLookupError:
-                break
-            # Reaped by the job's close(); a zombie would still answer kill(0) until then.
-            time.sleep(0.05)
-        else:
+        # Reaped by the job's close(); a zombie would still answer kill(0) until then.
+        if not process_gone(server, 15):
             os.kill(server, signal.SIGKILL)
             raise AssertionError("the serving container outlived its stopped job")
     finally:
