@@ -25,6 +25,10 @@ def format_value(value: float, kind: str) -> str:
     return repr(float(value))
 
 
+# A table costs a formatting per value of the range: worth it only when the range is much shorter than the column.
+_TABLE_MAX = 1 << 16
+
+
 def int_texts(ints: np.ndarray) -> np.ndarray:
     """``str(v)`` of each int64 as a numpy ``S21`` array. numpy formats ~4 M ints a second; a
     column of few distinct values (one-hot 0/1, counts, years) takes each value's text from a table
@@ -35,10 +39,6 @@ def int_texts(ints: np.ndarray) -> np.ndarray:
     if high - low < min(_TABLE_MAX, ints.size // 4):
         return np.arange(low, high + 1, dtype=np.int64).astype("S21")[ints - low]
     return ints.astype("S21")
-
-
-# A table costs a formatting per value of the range: worth it only when the range is much shorter than the column.
-_TABLE_MAX = 1 << 16
 
 
 def _column_bytes(values: np.ndarray, kind: str) -> np.ndarray:
