@@ -46,7 +46,7 @@ import { SERVING_METRICS } from '../common/serving-metrics';
 import type { EndpointDeploymentInput, EndpointDeploymentResult } from '../common/types/deployment';
 import { freePortBase, tempDir, testConfig } from '../test/helpers/integration';
 import { createDeploymentModel, makeDeploymentModels } from '../test/helpers/deployment-models';
-import { quantile } from '../workflows/deployment/alarms';
+import { histogramIncrease, quantile } from '../workflows/deployment/alarms';
 import { LoadGenerator } from './lib/load-generator';
 import { cpuShares, MachineCpu, type CpuReading } from './lib/machine-cpu';
 
@@ -84,13 +84,7 @@ function serverP99Ms(readings: { at: number; latency: HistogramCounts }[], from:
   const before = readings.filter((r) => r.at <= from).at(-1);
   const after = readings.find((r) => r.at >= to);
   if (!before || !after || before.latency.bounds.join() !== after.latency.bounds.join()) return undefined;
-  const window: HistogramCounts = {
-    bounds: after.latency.bounds,
-    counts: after.latency.counts.map((c, i) => c - (before.latency.counts[i] ?? 0)),
-    sum: after.latency.sum - before.latency.sum,
-    count: after.latency.count - before.latency.count,
-  };
-  const q = quantile(window, 0.99);
+  const q = quantile(histogramIncrease(before.latency, after.latency, false), 0.99);
   return q === undefined ? undefined : q * 1000;
 }
 

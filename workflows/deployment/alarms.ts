@@ -15,7 +15,8 @@ function increase(before: number | undefined, after: number, restarted: boolean)
   return after - before;
 }
 
-function histogramIncrease(before: HistogramCounts | undefined, after: HistogramCounts, restarted: boolean): HistogramCounts {
+/** A histogram's increase between two readings of the same series (the later one whole when the series restarted). */
+export function histogramIncrease(before: HistogramCounts | undefined, after: HistogramCounts, restarted: boolean): HistogramCounts {
   if (!before || restarted || after.count < before.count) return after;
   const prior = new Map(before.bounds.map((b, i) => [b, before.counts[i]!]));
   return { bounds: after.bounds, counts: after.counts.map((c, i) => Math.max(0, c - (prior.get(after.bounds[i]!) ?? 0))), sum: after.sum - before.sum, count: after.count - before.count };
