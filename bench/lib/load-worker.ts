@@ -55,7 +55,6 @@ function openLoop(endpoint: string, rps: number): OpenLoad {
   let idle: (() => void) | undefined;
   let sent = 0;
   let owed = 0;
-  const load: OpenLoad = { rps, stop: async () => samples };
   const send = (n: number) => {
     const t0 = performance.now();
     inFlight++;
@@ -76,10 +75,13 @@ function openLoop(endpoint: string, rps: number): OpenLoad {
       owed -= 1;
     }
   }, 10);
-  load.stop = async () => {
-    clearInterval(timer);
-    if (inFlight > 0) await new Promise<void>((r) => (idle = r));
-    return samples;
+  const load: OpenLoad = {
+    rps,
+    stop: async () => {
+      clearInterval(timer);
+      if (inFlight > 0) await new Promise<void>((r) => (idle = r));
+      return samples;
+    },
   };
   return load;
 }
