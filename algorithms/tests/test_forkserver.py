@@ -65,9 +65,9 @@ def server() -> Iterator[Server]:
 
 
 REPORT = """
-import json, os, sys
+import gc, json, os, sys
 import numpy
-print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "x": os.environ.get("X"), "ppid": os.getppid(),
+print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "x": os.environ.get("X"), "ppid": os.getppid(), "frozen": gc.get_freeze_count(),
                   "niceness": os.getpriority(os.PRIO_PROCESS, 0), "random": float(numpy.random.rand()),
                   "path0": sys.path[0], "name": __name__}))
 print("to stderr", file=sys.stderr)
@@ -166,6 +166,14 @@ def test_when_the_launcher_runs_niced_then_the_process_runs_at_that_niceness(ser
     _, seen, _ = _run(server, tmp_path, ["report.py"], prefix=["nice", "-n", "7"])
     assert seen["ppid"] == server.process.pid
     assert seen["niceness"] == 7
+
+
+def test_when_a_fork_runs_then_the_servers_preloaded_objects_stay_out_of_its_collections(server: Server, tmp_path: Path) -> None:
+    (tmp_path / "report.py").write_text(REPORT)
+    _, seen, _ = _run(server, tmp_path, ["report.py"])
+    assert seen["ppid"] == server.process.pid
+    # numpy's objects, imported by the server (its preload), are frozen: a full collection skips them.
+    assert seen["frozen"] > 10_000
 
 
 def test_when_two_processes_draw_from_numpys_global_generator_then_they_differ(server: Server, tmp_path: Path) -> None:
