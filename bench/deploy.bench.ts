@@ -8,8 +8,10 @@
  * 2. a bad model (fails half of its requests) deployed by canary 10 %: rolled back within 15 s of
  *    the canary's first answer, failed requests <= the canary share of the requests in that window;
  * 3. autoscaling under a step load: low -> high req/s on one endpoint scales out from 1 to >= 3
- *    processes and p99 (per second) is back under 50 ms within 30 s; after the load drops it scales
- *    back in within two scale-in cool-downs; 0 failed requests throughout.
+ *    processes and p99 is back under 50 ms within 30 s and stays under until the load drops (read
+ *    as the rollback alarm reads it: over the alarm's 10 s window, every second; the per-second
+ *    p99 is reported beside it); after the load drops it scales back in within two scale-in
+ *    cool-downs; 0 failed requests throughout.
  *
  * The step is issue 18's 200 -> 1,500 req/s when the path can answer it. Just before the step the
  * bench measures the capacity of this path (closed loop, the same client; the load generator, the
@@ -41,6 +43,7 @@ import type { HistogramCounts } from '../activities/backends/types';
 import { stackDown, stackUp } from '../client/stack/stack';
 import { connectClient } from '../client/temporal';
 import { taskQueuesOf } from '../common/config/parse';
+import { durationMs } from '../common/duration';
 import { stackPorts } from '../common/config/schema';
 import { SERVING_METRICS } from '../common/serving-metrics';
 import type { EndpointDeploymentInput, EndpointDeploymentResult } from '../common/types/deployment';
@@ -261,6 +264,15 @@ async function main(): Promise<void> {
     const outside = seconds.map((k) => outsideCpuShare(readings, stepAt + k * 1000, stepAt + (k + 1) * 1000));
     let settledS = Number.NaN;
     for (let i = p99s.length - 1; i >= 0 && p99s[i]! < TARGETS.p99BackUnderMsWithinS.ms; i--) settledS = seconds[i]!;
+    // The target's p99 is read as the rollback alarms read it: over the alarm window, every evaluation interval.
+    const alarmWindowMs = durationMs(ALARMS.window);
+    const alarmEveryMs = durationMs(ALARMS.evaluationInterval);
+    const alarmP99s: { atS: number; ms: number }[] = [];
+    for (let end = stepAt + alarmWindowMs; end <= dropAt; end += alarmEveryMs) {
+      alarmP99s.push({ atS: (end - stepAt) / 1000, ms: percentile(stepSamples.filter((s) => s.at >= end - alarmWindowMs && s.at < end).map((s) => s.ms), 99) });
+    }
+    let alarmSettledS = Number.NaN;
+    for (let i = alarmP99s.length - 1; i >= 0 && alarmP99s[i]!.ms < TARGETS.p99BackUnderMsWithinS.ms; i--) alarmSettledS = alarmP99s[i]!.atS;
     const stepFailed = stepSamples.filter((s) => s.status !== 200).length;
     const lowP99 = percentile(stepSamples.filter((s) => s.at < stepAt).map((s) => s.ms), 99);
     figures.capacity = {
@@ -285,7 +297,10 @@ async function main(): Promise<void> {
       instancesBefore: before,
       mostInstances: most,
       scaledOutToTargetAfterS: outAt === undefined ? null : round((outAt - stepAt) / 1000, 1),
-      p99BackUnder50MsAfterS: Number.isNaN(settledS) ? null : settledS,
+      p99BackUnder50MsAfterS: Number.isNaN(alarmSettledS) ? null : alarmSettledS,
+      p99AlarmWindowMs: alarmP99s.map((w) => round(w.ms, 1)),
+      p99AlarmWindowNote: `p99 over the alarms' ${ALARMS.window} window, every ${ALARMS.evaluationInterval} from ${ALARMS.window} after the step until the drop, as the rollback alarm reads it (the target's reading); back under 50 ms after S: from the first reading that and every later one stay under`,
+      p99PerSecondBackUnder50MsAfterS: Number.isNaN(settledS) ? null : settledS,
       p99PerSecondMs: p99s.map((v) => round(v, 1)),
       serverP99PerSecondMs: serverP99s.map((v) => (v === undefined ? null : round(v, 1))),
       cpuOutsideStackPerSecond: machine ? outside.map((v) => (v === undefined ? null : round(v, 2))) : 'unavailable (no /proc)',
@@ -301,7 +316,7 @@ async function main(): Promise<void> {
     };
     log(`  ${JSON.stringify(figures.step)}`);
     checks.scaledOutFrom1To3 = before === 1 && most >= TARGETS.scaledOutTo;
-    checks.p99BackUnder50MsWithin30s = !Number.isNaN(settledS) && settledS <= TARGETS.p99BackUnderMsWithinS.s;
+    checks.p99BackUnder50MsWithin30s = !Number.isNaN(alarmSettledS) && alarmSettledS <= TARGETS.p99BackUnderMsWithinS.s;
     checks.scaledInWithinTwoCooldowns = inAt !== undefined && (inAt - dropAt) / 1000 <= TARGETS.scaleInWithinS;
     checks.stepNoFailure = stepFailed === TARGETS.stepFailed;
   } finally {
