@@ -10,8 +10,8 @@
  * 3. autoscaling under a step load: low -> high req/s on one endpoint scales out from 1 to >= 3
  *    processes and p99 is back under 50 ms within 30 s and stays under until the load drops (read
  *    as a p99 latency alarm reads it: over the last 10 s, every second; the per-second p99, its
- *    own settling second and the seconds over 50 ms after settling are reported beside it); after the load drops it scales back in within two scale-in
- *    cool-downs; 0 failed requests throughout.
+ *    own settling second and the seconds over 50 ms after settling are reported beside it); after
+ *    the load drops it scales back in within two scale-in cool-downs; 0 failed requests throughout.
  *
  * The step is issue 18's 200 -> 1,500 req/s when the path can answer it. Just before the step the
  * bench measures the capacity of this path (closed loop, the same client; the load generator, the
@@ -69,7 +69,7 @@ const ENDPOINT = 'bench-deploy';
 const CAPACITY_ENDPOINT = 'bench-capacity';
 const ALARMS = { maxErrorRate: 0.05, maxP99LatencyMs: 2000, minInvocations: 20, window: '10 seconds', evaluationInterval: '1 second' };
 /** How the step's p99 target is read: over a window, every interval, as a p99 latency alarm reads it (decision 0020, fourth pass). */
-const P99_TARGET_READING = { windowMs: 10_000, everyMs: 1_000 };
+const P99_TARGET_READING = { windowS: 10, everyS: 1 };
 
 const log = (m: string) => console.error(m);
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));
@@ -266,16 +266,18 @@ async function main(): Promise<void> {
     let settledS = Number.NaN;
     for (let i = p99s.length - 1; i >= 0 && p99s[i]! < TARGETS.p99BackUnderMsWithinS.ms; i--) settledS = seconds[i]!;
     // The target's p99 is read as a p99 latency alarm reads it: over a window, every interval.
-    const { windowMs, everyMs } = P99_TARGET_READING;
+    // Windows of whole seconds of the per-second grouping above, ending at most at the drop.
+    const { windowS, everyS } = P99_TARGET_READING;
+    const lastS = Math.floor((dropAt - stepAt) / 1000);
     const windowP99s: { atS: number; ms: number }[] = [];
-    for (let end = stepAt + windowMs; end <= dropAt; end += everyMs) {
-      windowP99s.push({ atS: (end - stepAt) / 1000, ms: percentile(stepSamples.filter((s) => s.at >= end - windowMs && s.at < end).map((s) => s.ms), 99) });
+    for (let atS = windowS; atS <= lastS; atS += everyS) {
+      windowP99s.push({ atS, ms: percentile(seconds.filter((k) => k >= atS - windowS && k < atS).flatMap((k) => perSecond.get(k)!), 99) });
     }
     // NaN (an empty window) is not under the bound: it ends the settled stretch.
     let windowSettledS = Number.NaN;
     for (let i = windowP99s.length - 1; i >= 0 && windowP99s[i]!.ms < TARGETS.p99BackUnderMsWithinS.ms; i--) windowSettledS = windowP99s[i]!.atS;
     // The per-second readings over the bound inside the settled windows (from the first one's start).
-    const settledFromS = windowSettledS - windowMs / 1000;
+    const settledFromS = windowSettledS - windowS;
     const secondsOverAfterSettling = Number.isNaN(windowSettledS) ? [] : p99s.filter((v, i) => seconds[i]! >= settledFromS && v >= TARGETS.p99BackUnderMsWithinS.ms);
     const stepFailed = stepSamples.filter((s) => s.status !== 200).length;
     const lowP99 = percentile(stepSamples.filter((s) => s.at < stepAt).map((s) => s.ms), 99);
@@ -303,7 +305,7 @@ async function main(): Promise<void> {
       scaledOutToTargetAfterS: outAt === undefined ? null : round((outAt - stepAt) / 1000, 1),
       p99WindowBackUnder50MsAfterS: Number.isNaN(windowSettledS) ? null : windowSettledS,
       p99WindowMs: windowP99s.map((w) => (Number.isNaN(w.ms) ? null : round(w.ms, 1))),
-      p99WindowNote: `the target's reading: p99 over the last ${windowMs / 1000} s, every ${everyMs / 1000} s from ${windowMs / 1000} s after the step until the drop (null: no answer in the window); back under 50 ms after S: from the first reading that and every later one stay under`,
+      p99WindowNote: `the target's reading: p99 over the last ${windowS} s, every ${everyS} s from ${windowS} s after the step until the drop (null: no answer in the window); back under 50 ms after S: from the first reading that and every later one stay under`,
       p99PerSecondBackUnder50MsAfterS: Number.isNaN(settledS) ? null : settledS,
       p99PerSecondMs: p99s.map((v) => round(v, 1)),
       p99PerSecondOver50MsInSettledWindows: { count: secondsOverAfterSettling.length, maxMs: secondsOverAfterSettling.length ? round(Math.max(...secondsOverAfterSettling), 1) : null },

@@ -9,8 +9,8 @@
  *    the fresh stack (a twin project: the same file and algorithms; reported beside it as
  *    `firstRunOnFreshStackVsBare`; that run pays the new worker's one-time costs: its JIT compiling
  *    the activities and workflow code, the first workflow task's sandbox), whose endpoints are
- *    deleted before the timed run; against a bare Python run of the same algorithms with the same hyperparameters on the same
- *    rows, in the same bench run (bench/projects_reference.py): one process, timed from its start
+ *    deleted before the timed run; against a bare Python run of the same algorithms with the same
+ *    hyperparameters on the same rows, in the same bench run (bench/projects_reference.py): one process, timed from its start
  *    to its exit, that imports the libraries, reads the raw file, pre-processes it as the
  *    algorithms need (the schema's split, one-hot levels and imputation; checked to give exactly
  *    the pipeline's splits), fits each model once and predicts the test rows; the median of three
@@ -45,7 +45,7 @@ import { waitForTrainingReport, type TrainingRunReport } from '../client/trainin
 import { inferProject } from '../services/projects/infer';
 import { startTraining } from '../services/training/start-training';
 import { createLocalEnv } from '../test/helpers/temporal-env';
-import { freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
+import { eventually, freePortBase, startEndpointHost, tempDir, testConfig } from '../test/helpers/integration';
 import { runWorkers } from '../test/helpers/workers';
 import { criticalChain, type NamedInterval } from './lib/intervals';
 import { crashBench, finishBench, median, round } from './lib/report';
@@ -56,6 +56,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 16;
 /** The twin project whose run is the first on the fresh stack. */
 const FIRST_RUN_PROJECT = 'houses-first';
+/** Odd: the median is one of the runs. */
 const BARE_RUNS = 3;
 
 interface BareResult {
@@ -132,11 +133,7 @@ async function trainProject(env: TestWorkflowEnvironment, config: Config, backen
 async function deleteEndpoints(backend: Backend, prefix: string): Promise<void> {
   const names = (await backend.hosting.listEndpoints()).map((e) => e.endpointName).filter((n) => n.startsWith(prefix));
   await Promise.all(names.map((n) => backend.hosting.deleteEndpoint(n)));
-  const until = Date.now() + 30_000;
-  while ((await backend.hosting.listEndpoints()).some((e) => e.endpointName.startsWith(prefix))) {
-    if (Date.now() > until) throw new Error(`the endpoints ${names.join(', ')} were not deleted within 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(`the endpoints ${names.join(', ')} deleted`, async () => !(await backend.hosting.listEndpoints()).some((e) => e.endpointName.startsWith(prefix)), 30_000);
 }
 
 async function closedLoop(connections: number, seconds: number, fn: () => Promise<void>): Promise<number> {
@@ -219,7 +216,8 @@ async function main(): Promise<void> {
       const result = lastJson<BareResult>((await python(['bare', csvFile, schemaFile, spec])).stdout);
       bareRuns.push({ seconds: (performance.now() - tBare) / 1000, result });
     }
-    const { seconds: bareSeconds, result: bare } = [...bareRuns].sort((a, b) => a.seconds - b.seconds)[Math.floor(BARE_RUNS / 2)]!;
+    const bareSeconds = median(bareRuns.map((r) => r.seconds));
+    const bare = bareRuns.find((r) => r.seconds === bareSeconds)!.result;
     const pipelineVsBare = pipelineSeconds / bareSeconds;
     log(`  bare Python (same algorithms, hyperparameters, rows and pre-processing; start to exit; median of ${BARE_RUNS}: ${bareRuns.map((r) => r.seconds.toFixed(1)).join(', ')} s): ${bareSeconds.toFixed(1)} s (after its imports ${bare.inProcessSeconds.toFixed(1)} s, fits ${bare.fitSeconds.toFixed(1)} s): pipeline ${pipelineVsBare.toFixed(2)} x`);
     const cv = lastJson<{ models: Record<string, { cvRmse: number }> }>((await python(['cv', splits, csvFile, schemaFile, spec])).stdout);
